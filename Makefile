@@ -1,0 +1,56 @@
+# Thin wrapper over Meson; see README.md.
+#   make demo         build, then verify the bundled example messages
+#   make check        build, then run every test (unit, suites, hostile
+#                     input, interop, ASan+UBSan, fuzzing)
+#   make check-asan   only the ASan+UBSan build and its tests
+#   make install      PREFIX=/usr/local DESTDIR=
+#   make bench        the benchmarks of bench/ (not tests)
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+FUZZ_SECONDS ?= 30
+VOUCH = build/src/cli/vouch
+
+.PHONY: all deps build build-asan build-fuzz demo check check-asan install bench clean format
+
+all: build
+
+deps:
+	@scripts/install-deps
+
+build: deps
+	@test -f build/build.ninja || meson setup build --prefix=$(PREFIX)
+	ninja -C build
+
+build-asan: deps
+	@test -f build-asan/build.ninja || CC=clang meson setup build-asan \
+	    -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
+	ninja -C build-asan
+
+build-fuzz: deps
+	@test -f build-fuzz/build.ninja || CC=clang meson setup build-fuzz \
+	    -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false
+	ninja -C build-fuzz
+
+demo: build
+	@examples/demo.sh $(VOUCH)
+
+check: build build-asan build-fuzz
+	FUZZ_SECONDS=$(FUZZ_SECONDS) tests/run.py --build build \
+	    --asan-build build-asan --fuzz-build build-fuzz
+
+check-asan: build-asan
+	tests/run.py --build build-asan unit replay suites hostile
+
+install: build
+	meson configure build -Dprefix=$(PREFIX)
+	DESTDIR=$(DESTDIR) meson install -C build --no-rebuild
+
+bench: build
+	bench/run.sh
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build build-asan build-fuzz

@@ -1,0 +1,69 @@
+/*
+ * vouch: every limit the library enforces on untrusted input, in one place.
+ *
+ * Each limit says where its value comes from.  Input beyond a limit gives a
+ * clear verdict (permerror with a reason) or VOUCH_ELIMIT, never a crash.
+ */
+#ifndef VOUCH_LIMITS_H
+#define VOUCH_LIMITS_H
+
+/*
+ * Header section size, bytes.  Real headers are a few KiB; mailing-list and
+ * ARC-heavy messages reach 100 KiB.  1 MiB is Postfix's header_size_limit
+ * default (102400) times ten, so no real message is refused.
+ */
+#define VOUCH_MAX_HEADER_BYTES (1024 * 1024)
+
+/*
+ * Number of header fields.  RFC 5322 sets no limit; 1000 fields covers the
+ * longest Received: chains seen in practice (Postfix stops forwarding loops at
+ * hop count 50).
+ */
+#define VOUCH_MAX_HEADER_FIELDS 1000
+
+/*
+ * Length of one physical line, bytes, line end excluded.  RFC 5322 §2.1.1
+ * says 998; MTAs pass longer lines, so a line up to 64 KiB is still read,
+ * a longer one ends header parsing with "line too long".
+ */
+#define VOUCH_MAX_LINE_BYTES (64 * 1024)
+
+/*
+ * DKIM-Signature fields verified per message (RFC 6376 §6.1 lets a verifier
+ * limit the count).  Default 10; the rest get result "none" with a reason.
+ */
+#define VOUCH_DKIM_MAX_SIGNATURES 10
+
+/*
+ * Size of a DNS name in text, bytes, without the final dot (RFC 1035 §2.3.4:
+ * 255 octets on the wire = 253 characters in text).  A label is at most 63.
+ */
+#define VOUCH_DNS_MAX_NAME 253
+#define VOUCH_DNS_MAX_LABEL 63
+
+/*
+ * Bytes of one TXT record after its character-strings are joined.  A UDP/TCP
+ * DNS message is at most 65535 bytes, so no real record is longer.
+ */
+#define VOUCH_DNS_MAX_TXT 65535
+
+/*
+ * Resource records kept from one answer.  SPF needs at most 10 MX or PTR
+ * names (RFC 7208 §4.6.4) but must see all of them to count; 1000 covers any
+ * real answer and bounds hostile ones.
+ */
+#define VOUCH_DNS_MAX_RRS 1000
+
+/*
+ * CNAME chain length followed by the zone-file back end (RFC 1034 §3.6.2
+ * suggests resolvers bound CNAME chains; BIND stops at 16).
+ */
+#define VOUCH_DNS_MAX_CNAME 16
+
+/*
+ * Zone file size, bytes, and records, for the test back end.
+ */
+#define VOUCH_ZONE_MAX_BYTES (64 * 1024 * 1024)
+#define VOUCH_ZONE_MAX_RECORDS 1000000
+
+#endif

@@ -1,0 +1,11 @@
+/*
+ * vouch: email authentication (DKIM, SPF, DMARC, ARC) - umbrella header.
+ */
+#ifndef VOUCH_VOUCH_H
+#define VOUCH_VOUCH_H
+
+#include "status.h"
+#include "limits.h"
+#include "dns.h"
+
+#endif

@@ -1,0 +1,32 @@
+/*
+ * The `vouch` command: option parsing and printing only.  Every protocol
+ * decision is made in libvouch through its public headers.
+ */
+#ifndef VOUCH_CLI_H
+#define VOUCH_CLI_H
+
+#include <stdio.h>
+
+#include "vouch/vouch.h"
+
+/* Exit statuses, documented in vouch(1). */
+#define CLI_EXIT_OK 0	 /* a verdict was produced, whatever it is */
+#define CLI_EXIT_USAGE 64 /* bad options (EX_USAGE) */
+#define CLI_EXIT_IO 74	 /* a file could not be read or written (EX_IOERR) */
+#define CLI_EXIT_SOFTWARE 70 /* out of memory or an internal error */
+
+/* Subcommands: argv[0] is the subcommand name. */
+int cmd_dkim(int argc, char **argv);
+int cmd_keygen(int argc, char **argv);
+int cmd_spf(int argc, char **argv);
+
+/*
+ * cli_open_dns - the resolver chosen by --zone FILE or --dns-server ADDR
+ * (at most one may be given; neither = the system's resolver).  Prints an
+ * error naming the file and line on failure and returns non-zero.
+ */
+int cli_open_dns(const char *zone, const char *server, struct vouch_dns **out);
+
+extern const char *cli_progname;
+
+#endif

@@ -1,0 +1,54 @@
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+const char *cli_progname = "vouch";
+
+static const struct {
+	const char *name;
+	int (*run)(int, char **);
+	const char *summary;
+} commands[] = {
+	{"dkim", cmd_dkim, "verify or sign DKIM signatures (RFC 6376)"},
+	{"keygen", cmd_keygen, "make a DKIM key pair and its DNS record"},
+	{"spf", cmd_spf, "evaluate SPF for a client and sender (RFC 7208)"},
+};
+
+static void
+usage(FILE *fp)
+{
+	size_t i;
+
+	fprintf(fp, "usage: vouch COMMAND [OPTIONS] [ARGS]\n\ncommands:\n");
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(fp, "  %-8s %s\n", commands[i].name,
+		    commands[i].summary);
+	fprintf(fp, "\n'vouch COMMAND --help' describes each; see vouch(1).\n");
+}
+
+int
+main(int argc, char **argv)
+{
+	size_t i;
+
+	if (argc < 2) {
+		usage(stderr);
+		return CLI_EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		usage(stdout);
+		return CLI_EXIT_OK;
+	}
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("vouch %s\n", VOUCH_VERSION);
+		return CLI_EXIT_OK;
+	}
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(argv[1], commands[i].name) == 0)
+			return commands[i].run(argc - 1, argv + 1);
+	fprintf(stderr, "vouch: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return CLI_EXIT_USAGE;
+}

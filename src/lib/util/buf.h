@@ -1,0 +1,43 @@
+/*
+ * Bounded growable byte buffer (the model: curl's dynbuf).  Every buffer has
+ * a hard cap; an append beyond it fails with VOUCH_ELIMIT and leaves the
+ * buffer as it was.  The first error is sticky in `err`, so a run of appends
+ * can be checked once.  The content is always NUL-terminated (not counted in
+ * `len`), so text can be handed to printf-like callers.
+ */
+#ifndef VOUCH_UTIL_BUF_H
+#define VOUCH_UTIL_BUF_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vouch/status.h"
+
+struct vbuf {
+	uint8_t *p;
+	size_t len; /* bytes used */
+	size_t cap; /* bytes allocated */
+	size_t max; /* hard cap on len */
+	enum vouch_status err; /* first failure, sticky */
+};
+
+/* vbuf_init - an empty buffer that may grow to `max` bytes. */
+void vbuf_init(struct vbuf *b, size_t max);
+/* vbuf_free - release the storage; the buffer is empty and usable again. */
+void vbuf_free(struct vbuf *b);
+/* vbuf_reset - drop the content, keep the storage and clear the error. */
+void vbuf_reset(struct vbuf *b);
+enum vouch_status vbuf_add(struct vbuf *b, const void *p, size_t n);
+enum vouch_status vbuf_addc(struct vbuf *b, uint8_t c);
+enum vouch_status vbuf_adds(struct vbuf *b, const char *s);
+enum vouch_status vbuf_addf(struct vbuf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+enum vouch_status vbuf_vaddf(struct vbuf *b, const char *fmt, va_list ap);
+/*
+ * vbuf_take - hand the storage to the caller (free() it); the buffer is left
+ * empty.  Returns NULL for an empty buffer that never allocated.
+ */
+char *vbuf_take(struct vbuf *b, size_t *len);
+
+#endif

@@ -1,0 +1,175 @@
+#!/usr/bin/python3
+"""Runs every vouch test and prints one summary line: N passed, N failed, N skipped.
+
+Test programs speak TAP ("ok - name", "not ok - name: why", "# SKIP" for a
+skip with its reason).  A program that crashes, times out, prints a sanitizer
+report, or exits non-zero without a failing line counts as one failure.
+
+Phases (all by default):
+  unit     build/tests/unit/test_*            C unit tests
+  replay   build/tests/fuzz/replay_*          fuzz corpus and saved crashes
+  suites   tests/suites/*.py                  other people's test data, ../shared
+  hostile  tests/hostile/*.py                 hostile input through the command
+  interop  tests/interop/*.py                 opendkim, dkimpy, Mail::DKIM both ways
+  asan     unit + replay + suites + hostile again with --asan-build binaries
+  fuzz     each --fuzz-build fuzz_* for FUZZ_SECONDS (default 30)
+"""
+import argparse
+import os
+import re
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SAN_RE = re.compile(r"(ERROR: AddressSanitizer|runtime error:|ERROR: LeakSanitizer)")
+
+totals = {"passed": 0, "failed": 0, "skipped": 0}
+failures = []
+
+
+def run_program(label, argv, env, timeout):
+    t0 = time.time()
+    try:
+        p = subprocess.run(argv, env=env, cwd=ROOT, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=timeout)
+        out, err, rc = p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace"), p.returncode
+    except subprocess.TimeoutExpired as e:
+        out = (e.stdout or b"").decode("utf-8", "replace")
+        err, rc = "timed out after %ds" % timeout, -999
+    npass = nfail = nskip = 0
+    for line in out.splitlines():
+        if line.startswith("not ok"):
+            nfail += 1
+            failures.append("%s: %s" % (label, line))
+        elif line.startswith("ok"):
+            if "# SKIP" in line:
+                nskip += 1
+            else:
+                npass += 1
+    san = SAN_RE.search(err)
+    if san or (rc != 0 and nfail == 0):
+        nfail += 1
+        tail = "\n    ".join(err.strip().splitlines()[-15:])
+        failures.append("%s: exit %d%s\n    %s" % (label, rc, " (sanitizer report)" if san else "", tail))
+    totals["passed"] += npass
+    totals["failed"] += nfail
+    totals["skipped"] += nskip
+    print("%-44s %4d passed %3d failed %3d skipped  %.1fs" % (label, npass, nfail, nskip, time.time() - t0))
+    sys.stdout.flush()
+
+
+def programs(build, pattern_dir, prefix):
+    d = os.path.join(build, pattern_dir)
+    if not os.path.isdir(d):
+        return []
+    return sorted(os.path.join(d, f) for f in os.listdir(d)
+                  if f.startswith(prefix) and os.access(os.path.join(d, f), os.X_OK)
+                  and not f.endswith(".p") and os.path.isfile(os.path.join(d, f)))
+
+
+def scripts(sub):
+    d = os.path.join(ROOT, "tests", sub)
+    if not os.path.isdir(d):
+        return []
+    return sorted(os.path.join(d, f) for f in os.listdir(d) if f.endswith(".py") and not f.startswith("_"))
+
+
+def env_for(build, extra=None):
+    env = dict(os.environ)
+    env["VOUCH"] = os.path.join(build, "src", "cli", "vouch")
+    env["VOUCH_BUILD"] = build
+    env["VOUCH_ROOT"] = ROOT
+    env.setdefault("VOUCH_SHARED", os.path.join(os.path.dirname(ROOT), "shared"))
+    env["PYTHONPATH"] = os.path.join(ROOT, "tests", "lib")
+    env["ASAN_OPTIONS"] = "detect_leaks=1:abort_on_error=0:halt_on_error=1"
+    env["UBSAN_OPTIONS"] = "halt_on_error=1:print_stacktrace=1"
+    if extra:
+        env.update(extra)
+    return env
+
+
+def phase_unit(build, tag):
+    env = env_for(build)
+    for prog in programs(build, "tests", "test_"):
+        run_program("%sunit/%s" % (tag, os.path.basename(prog)), [prog], env, 600)
+
+
+def phase_replay(build, tag):
+    env = env_for(build)
+    for prog in programs(build, "tests/fuzz", "replay_"):
+        name = os.path.basename(prog)[len("replay_"):]
+        dirs = [os.path.join(ROOT, "tests", "fuzz", sub, name) for sub in ("corpus", "crashes")]
+        dirs = [d for d in dirs if os.path.isdir(d)]
+        run_program("%sreplay/%s" % (tag, name), [prog] + dirs, env, 600)
+
+
+def phase_scripts(build, sub, tag):
+    env = env_for(build)
+    for s in scripts(sub):
+        run_program("%s%s/%s" % (tag, sub, os.path.basename(s)), ["/usr/bin/python3", s], env, 1800)
+
+
+def phase_fuzz(build, seconds):
+    env = env_for(build)
+    for prog in programs(build, "tests/fuzz", "fuzz_"):
+        name = os.path.basename(prog)[len("fuzz_"):]
+        corpus = os.path.join(ROOT, "tests", "fuzz", "corpus", name)
+        work = os.path.join(build, "fuzz-corpus", name)
+        os.makedirs(work, exist_ok=True)
+        art = os.path.join(build, "fuzz-crashes", name) + "/"
+        os.makedirs(art, exist_ok=True)
+        argv = [prog, "-max_total_time=%d" % seconds, "-timeout=10", "-rss_limit_mb=2048",
+                "-artifact_prefix=" + art, "-print_final_stats=0", work]
+        if os.path.isdir(corpus):
+            argv.append(corpus)
+        t0 = time.time()
+        p = subprocess.run(argv, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           timeout=seconds + 120)
+        ok = p.returncode == 0
+        label = "fuzz/%s (%ds)" % (name, seconds)
+        if ok:
+            totals["passed"] += 1
+        else:
+            totals["failed"] += 1
+            tail = "\n    ".join(p.stderr.decode("utf-8", "replace").strip().splitlines()[-25:])
+            failures.append("%s: crash, input saved under %s\n    %s" % (label, art, tail))
+        print("%-44s %4d passed %3d failed %3d skipped  %.1fs" % (label, ok, not ok, 0, time.time() - t0))
+        sys.stdout.flush()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", default=os.path.join(ROOT, "build"))
+    ap.add_argument("--asan-build")
+    ap.add_argument("--fuzz-build")
+    ap.add_argument("--fuzz-seconds", type=int, default=int(os.environ.get("FUZZ_SECONDS", "30")))
+    ap.add_argument("phases", nargs="*", default=["unit", "replay", "suites", "hostile", "interop", "asan", "fuzz"])
+    a = ap.parse_args()
+    build = os.path.abspath(a.build)
+    for ph in a.phases:
+        if ph == "unit":
+            phase_unit(build, "")
+        elif ph == "replay":
+            phase_replay(build, "")
+        elif ph in ("suites", "hostile", "interop"):
+            phase_scripts(build, ph, "")
+        elif ph == "asan" and a.asan_build:
+            ab = os.path.abspath(a.asan_build)
+            phase_unit(ab, "asan/")
+            phase_replay(ab, "asan/")
+            phase_scripts(ab, "suites", "asan/")
+            phase_scripts(ab, "hostile", "asan/")
+        elif ph == "fuzz" and a.fuzz_build and a.fuzz_seconds > 0:
+            phase_fuzz(os.path.abspath(a.fuzz_build), a.fuzz_seconds)
+    if failures:
+        print("\nFailures:")
+        for f in failures:
+            print("  " + f)
+    print()
+    print("%d passed, %d failed, %d skipped" % (totals["passed"], totals["failed"], totals["skipped"]))
+    return 1 if totals["failed"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
