@@ -17,6 +17,8 @@
 
 /* Subcommands: argv[0] is the subcommand name. */
 int cmd_dkim(int argc, char **argv);
+int cmd_dkim_verify(int argc, char **argv);
+int cmd_dkim_sign(int argc, char **argv);
 int cmd_keygen(int argc, char **argv);
 int cmd_spf(int argc, char **argv);
 

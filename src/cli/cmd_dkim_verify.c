@@ -1,0 +1,11 @@
+#include <stdio.h>
+
+#include "cli.h"
+
+/* Placeholder until this subcommand is built; it refuses to run. */
+int
+cmd_dkim_verify(int argc, char **argv)
+{
+	fprintf(stderr, "vouch: dkim_verify not built yet\n");
+	return CLI_EXIT_SOFTWARE;
+}
