@@ -6,6 +6,7 @@ skip with its reason).  A program that crashes, times out, prints a sanitizer
 report, or exits non-zero without a failing line counts as one failure.
 
 Phases (all by default):
+  style    tools/checksrc (banned calls) and clang-format on every C file
   unit     build/tests/unit/test_*            C unit tests
   replay   build/tests/fuzz/replay_*          fuzz corpus and saved crashes
   suites   tests/suites/*.py                  other people's test data, ../shared
@@ -110,6 +111,31 @@ def phase_scripts(build, sub, tag):
         run_program("%s%s/%s" % (tag, sub, os.path.basename(s)), ["/usr/bin/python3", s], env, 1800)
 
 
+def phase_style(build):
+    env = env_for(build)
+    run_program("style/checksrc", [os.path.join(ROOT, "tools", "checksrc")], env, 120)
+    files = subprocess.run(["git", "ls-files", "*.c", "*.h"], cwd=ROOT, stdout=subprocess.PIPE,
+                           text=True).stdout.split()
+    argv = ["/usr/bin/python3", "-c", CLANG_FORMAT_CHECK] + files
+    run_program("style/clang-format", argv, env, 300)
+
+
+# One TAP line per file: clang-format with the project's .clang-format
+# would change nothing.
+CLANG_FORMAT_CHECK = """
+import subprocess, sys
+bad = 0
+for f in sys.argv[1:]:
+    r = subprocess.run(["clang-format", "--dry-run", "-Werror", f], capture_output=True, text=True)
+    if r.returncode:
+        bad += 1
+        print("not ok - clang-format %s: not formatted (run make format)" % f)
+    else:
+        print("ok - clang-format %s" % f)
+sys.exit(1 if bad else 0)
+"""
+
+
 def phase_fuzz(build, seconds):
     env = env_for(build)
     for prog in programs(build, "tests/fuzz", "fuzz_"):
@@ -144,11 +170,13 @@ def main():
     ap.add_argument("--asan-build")
     ap.add_argument("--fuzz-build")
     ap.add_argument("--fuzz-seconds", type=int, default=int(os.environ.get("FUZZ_SECONDS", "30")))
-    ap.add_argument("phases", nargs="*", default=["unit", "replay", "suites", "hostile", "interop", "asan", "fuzz"])
+    ap.add_argument("phases", nargs="*", default=["style", "unit", "replay", "suites", "hostile", "interop", "asan", "fuzz"])
     a = ap.parse_args()
     build = os.path.abspath(a.build)
     for ph in a.phases:
-        if ph == "unit":
+        if ph == "style":
+            phase_style(build)
+        elif ph == "unit":
             phase_unit(build, "")
         elif ph == "replay":
             phase_replay(build, "")

@@ -35,10 +35,10 @@ enum vouch_dns_type {
 /* What a query found. */
 enum vouch_dns_rcode {
 	VOUCH_DNS_ANSWER = 0, /* one or more records of the type asked */
-	VOUCH_DNS_NODATA,     /* the name exists, no record of that type */
-	VOUCH_DNS_NXDOMAIN,   /* the name does not exist (RCODE 3) */
-	VOUCH_DNS_TEMPFAIL,   /* timeout or SERVFAIL: try again later */
-	VOUCH_DNS_PERMFAIL    /* anything else: REFUSED, FORMERR, bad name */
+	VOUCH_DNS_NODATA, /* the name exists, no record of that type */
+	VOUCH_DNS_NXDOMAIN, /* the name does not exist (RCODE 3) */
+	VOUCH_DNS_TEMPFAIL, /* timeout or SERVFAIL: try again later */
+	VOUCH_DNS_PERMFAIL /* anything else: REFUSED, FORMERR, bad name */
 };
 
 /*
@@ -53,7 +53,7 @@ enum vouch_dns_rcode {
 struct vouch_dns_rr {
 	uint16_t type;
 	uint16_t pref; /* MX only */
-	uint32_t ttl;  /* seconds */
+	uint32_t ttl; /* seconds */
 	size_t len;
 	const uint8_t *data;
 	/* TXT only: the number of character-strings the record was made of */

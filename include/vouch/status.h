@@ -21,14 +21,14 @@ extern "C" {
 #endif
 
 enum vouch_status {
-	VOUCH_OK = 0,	 /* the call did its work */
-	VOUCH_ENOMEM,	 /* an allocation failed */
-	VOUCH_ELIMIT,	 /* input exceeded a limit of limits.h */
-	VOUCH_ESYNTAX,	 /* input is not of the grammar expected */
-	VOUCH_ETEMP,	 /* a temporary failure (DNS timeout, SERVFAIL) */
-	VOUCH_EINVAL,	 /* the caller passed an invalid argument */
-	VOUCH_EIO,	 /* reading or writing a file failed (see errno) */
-	VOUCH_ECRYPTO,	 /* the crypto library refused a key or operation */
+	VOUCH_OK = 0, /* the call did its work */
+	VOUCH_ENOMEM, /* an allocation failed */
+	VOUCH_ELIMIT, /* input exceeded a limit of limits.h */
+	VOUCH_ESYNTAX, /* input is not of the grammar expected */
+	VOUCH_ETEMP, /* a temporary failure (DNS timeout, SERVFAIL) */
+	VOUCH_EINVAL, /* the caller passed an invalid argument */
+	VOUCH_EIO, /* reading or writing a file failed (see errno) */
+	VOUCH_ECRYPTO, /* the crypto library refused a key or operation */
 	VOUCH_ENOTFOUND, /* the thing asked for does not exist */
 	VOUCH_EUNSUPPORTED /* a feature this build or this call lacks */
 };

@@ -10,9 +10,9 @@
 #include "vouch/vouch.h"
 
 /* Exit statuses, documented in vouch(1). */
-#define CLI_EXIT_OK 0	 /* a verdict was produced, whatever it is */
+#define CLI_EXIT_OK 0 /* a verdict was produced, whatever it is */
 #define CLI_EXIT_USAGE 64 /* bad options (EX_USAGE) */
-#define CLI_EXIT_IO 74	 /* a file could not be read or written (EX_IOERR) */
+#define CLI_EXIT_IO 74 /* a file could not be read or written (EX_IOERR) */
 #define CLI_EXIT_SOFTWARE 70 /* out of memory or an internal error */
 
 /* Subcommands: argv[0] is the subcommand name. */

@@ -7,10 +7,10 @@ static void
 dkim_usage(FILE *fp)
 {
 	fprintf(fp, "usage: vouch dkim verify [OPTIONS] [FILE]\n"
-		    "       vouch dkim sign -d DOMAIN -s SELECTOR -k KEYFILE "
-		    "[OPTIONS] [FILE]\n"
-		    "'vouch dkim verify --help' and 'vouch dkim sign --help' "
-		    "list the options.\n");
+	            "       vouch dkim sign -d DOMAIN -s SELECTOR -k KEYFILE "
+	            "[OPTIONS] [FILE]\n"
+	            "'vouch dkim verify --help' and 'vouch dkim sign --help' "
+	            "list the options.\n");
 }
 
 int

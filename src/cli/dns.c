@@ -9,8 +9,9 @@ cli_open_dns(const char *zone, const char *server, struct vouch_dns **out)
 	enum vouch_status st;
 
 	if (zone != NULL && server != NULL) {
-		fprintf(stderr, "%s: --zone and --dns-server exclude each "
-				"other\n",
+		fprintf(stderr,
+		    "%s: --zone and --dns-server exclude each "
+		    "other\n",
 		    cli_progname);
 		return CLI_EXIT_USAGE;
 	}

@@ -10,9 +10,9 @@ static const struct {
 	int (*run)(int, char **);
 	const char *summary;
 } commands[] = {
-	{"dkim", cmd_dkim, "verify or sign DKIM signatures (RFC 6376)"},
-	{"keygen", cmd_keygen, "make a DKIM key pair and its DNS record"},
-	{"spf", cmd_spf, "evaluate SPF for a client and sender (RFC 7208)"},
+    {"dkim", cmd_dkim, "verify or sign DKIM signatures (RFC 6376)"},
+    {"keygen", cmd_keygen, "make a DKIM key pair and its DNS record"},
+    {"spf", cmd_spf, "evaluate SPF for a client and sender (RFC 7208)"},
 };
 
 static void
@@ -22,8 +22,8 @@ usage(FILE *fp)
 
 	fprintf(fp, "usage: vouch COMMAND [OPTIONS] [ARGS]\n\ncommands:\n");
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(fp, "  %-8s %s\n", commands[i].name,
-		    commands[i].summary);
+		fprintf(
+		    fp, "  %-8s %s\n", commands[i].name, commands[i].summary);
 	fprintf(fp, "\n'vouch COMMAND --help' describes each; see vouch(1).\n");
 }
 

@@ -26,7 +26,8 @@ replay_file(const char *path)
 	n = ftell(fp);
 	fseek(fp, 0, SEEK_SET);
 	buf = malloc(n > 0 ? (size_t)n : 1);
-	if (buf == NULL || (n > 0 && fread(buf, 1, (size_t)n, fp) != (size_t)n)) {
+	if (buf == NULL ||
+	    (n > 0 && fread(buf, 1, (size_t)n, fp) != (size_t)n)) {
 		free(buf);
 		fclose(fp);
 		return -1;
@@ -61,11 +62,11 @@ main(int argc, char **argv)
 		while ((de = readdir(d)) != NULL) {
 			if (de->d_name[0] == '.')
 				continue;
-			snprintf(path, sizeof(path), "%s/%s", argv[i],
-			    de->d_name);
+			snprintf(
+			    path, sizeof(path), "%s/%s", argv[i], de->d_name);
 			if (replay_file(path) != 0)
-				printf("not ok - replay %s: cannot read\n",
-				    path);
+				printf(
+				    "not ok - replay %s: cannot read\n", path);
 		}
 		closedir(d);
 	}

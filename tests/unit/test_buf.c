@@ -12,15 +12,15 @@ main(void)
 
 	vbuf_init(&b, 16);
 	tap_check(vbuf_adds(&b, "hello") == VOUCH_OK && b.len == 5 &&
-		memcmp(b.p, "hello\0", 6) == 0,
+	              memcmp(b.p, "hello\0", 6) == 0,
 	    "append within cap");
 	tap_check(vbuf_addf(&b, "-%d", 42) == VOUCH_OK &&
-		strcmp((char *)b.p, "hello-42") == 0,
+	              strcmp((char *)b.p, "hello-42") == 0,
 	    "formatted append");
 	tap_check(vbuf_adds(&b, "0123456789") == VOUCH_ELIMIT && b.len == 8,
 	    "append past cap fails and leaves content");
-	tap_check(vbuf_addc(&b, 'x') == VOUCH_ELIMIT,
-	    "error is sticky until reset");
+	tap_check(
+	    vbuf_addc(&b, 'x') == VOUCH_ELIMIT, "error is sticky until reset");
 	vbuf_reset(&b);
 	tap_check(b.len == 0 && vbuf_addc(&b, 'x') == VOUCH_OK,
 	    "reset clears content and error");
