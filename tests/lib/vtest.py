@@ -9,6 +9,9 @@ import sys
 VOUCH = os.environ.get("VOUCH", "build/src/cli/vouch")
 ROOT = os.environ.get("VOUCH_ROOT", os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 SHARED = os.environ.get("VOUCH_SHARED", os.path.join(os.path.dirname(ROOT), "shared"))
+# Set when the binaries under test are built with ASan+UBSan: their memory
+# use says nothing about vouch's, so RSS limits are not asserted then.
+SANITIZED = os.environ.get("VOUCH_SANITIZED") == "1"
 BUILD = os.environ.get("VOUCH_BUILD", os.path.join(ROOT, "build"))
 
 _n = 0
