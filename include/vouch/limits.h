@@ -66,4 +66,28 @@
 #define VOUCH_ZONE_MAX_BYTES (64 * 1024 * 1024)
 #define VOUCH_ZONE_MAX_RECORDS 1000000
 
+/*
+ * Authentication-Results (RFC 8601).  RFC 8601 sets no limits; these bound
+ * hostile fields and are far above what real MTAs write.
+ * MAX_FIELD: bytes of one field, generated or parsed.  vouch writes about
+ * 3 KiB at most (ten DKIM signatures, SPF, DMARC, ARC); 64 KiB is
+ * VOUCH_MAX_LINE_BYTES, the most one unfolded line may carry.
+ * MAX_RESULTS: resinfos in one field; one per method and DKIM signature,
+ * and VOUCH_DKIM_MAX_SIGNATURES is 10, so 64 leaves room for other MTAs.
+ * MAX_PROPS: properties of one resinfo; RFC 8601 §6 registers at most six
+ * per method (DKIM: d, i, a, s, b, ...), so 32 is generous.
+ * MAX_VALUE: bytes of one value, reason or comment given to the builder: an
+ * address is at most 64 + 1 + 255 bytes (RFC 5321 §4.5.3.1); 1024 leaves
+ * room for reasons.
+ * MAX_ID: bytes of an authserv-id, a host name in practice (253, RFC 1035).
+ * MAX_DEPTH: nesting of comments; RFC 5322 §3.2.2 sets none, real fields
+ * nest one or two deep, 32 stops a recursion bomb.
+ */
+#define VOUCH_AUTHRES_MAX_FIELD (64 * 1024)
+#define VOUCH_AUTHRES_MAX_RESULTS 64
+#define VOUCH_AUTHRES_MAX_PROPS 32
+#define VOUCH_AUTHRES_MAX_VALUE 1024
+#define VOUCH_AUTHRES_MAX_ID 255
+#define VOUCH_AUTHRES_MAX_DEPTH 32
+
 #endif

@@ -7,5 +7,6 @@
 #include "status.h"
 #include "limits.h"
 #include "dns.h"
+#include "authres.h"
 
 #endif

@@ -1,0 +1,428 @@
+/*
+ * Writing an Authentication-Results field (RFC 8601 §2.2), in one pass into
+ * a bounded buffer, folded as it is written.
+ *
+ * The field is a run of "pieces": the authserv-id, "method=result",
+ * "reason=...", "ptype.property=value" and "(comment)".  A piece goes on the
+ * current line after a space when it fits in 78 columns (RFC 5322 §2.1.1),
+ * else on a new continuation line; a piece too long for a line of its own is
+ * folded before a space inside it (only quoted-strings and comments hold
+ * spaces, and RFC 5322 §3.2.4 lets FWS fold there).  Each result starts a
+ * new line.  A column is reserved on every line for the ';' that may follow.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "vouch/authres.h"
+#include "vouch/limits.h"
+#include "util/buf.h"
+#include "internal.h"
+
+#define AR_WIDTH 78 /* RFC 5322 §2.1.1: SHOULD NOT exceed 78 characters */
+#define AR_TAB 8 /* a continuation line starts with a TAB, 8 columns */
+#define AR_MAX_KEYWORD 64
+
+struct vouch_authres_builder {
+	struct vbuf out; /* the field so far */
+	struct vbuf piece; /* the piece being made */
+	size_t col; /* columns used on the current line */
+	size_t nresults;
+	size_t nprops; /* of the current result */
+	int none;
+	int finished;
+	enum vouch_status err; /* first error, sticky */
+};
+
+static enum vouch_status
+fail(struct vouch_authres_builder *b, enum vouch_status st)
+{
+	if (b->err == VOUCH_OK)
+		b->err = st;
+	return b->err;
+}
+
+static int
+is_keyword(const char *s)
+{
+	size_t i;
+
+	/* RFC 5321 §4.1.2 Keyword = Ldh-str, ending in a letter or digit */
+	for (i = 0; i < AR_MAX_KEYWORD && s[i] != '\0'; i++)
+		if (!ar_is_keyword_char((uint8_t)s[i]))
+			return 0;
+	return i > 0 && i < AR_MAX_KEYWORD && s[i - 1] != '-';
+}
+
+/*
+ * Appends text, escaping the bytes of `special` as quoted-pairs (RFC 5322
+ * §3.2.1) and replacing what may not appear: CR, LF and TAB by a space,
+ * other controls and non-UTF-8 bytes by '?'.  So no input can end the field
+ * or the quoted-string or comment early.
+ */
+static void
+put_text(struct vbuf *v, const uint8_t *p, size_t n, const char *special)
+{
+	const uint8_t *end = p + n;
+	size_t l;
+
+	while (p < end) {
+		if (*p == '\r' || *p == '\n' || *p == '\t') {
+			(void)vbuf_addc(v, ' ');
+			p++;
+		} else if (*p < 0x20 || *p == 0x7f) {
+			(void)vbuf_addc(v, '?');
+			p++;
+		} else if (*p >= 0x80) {
+			if ((l = ar_utf8_len(p, end)) == 0) {
+				(void)vbuf_addc(v, '?');
+				p++;
+			} else {
+				(void)vbuf_add(v, p, l);
+				p += l;
+			}
+		} else {
+			if (strchr(special, *p) != NULL)
+				(void)vbuf_addc(v, '\\');
+			(void)vbuf_addc(v, *p);
+			p++;
+		}
+	}
+}
+
+static void
+put_quoted(struct vbuf *v, const uint8_t *p, size_t n)
+{
+	(void)vbuf_addc(v, '"');
+	put_text(v, p, n, "\"\\");
+	(void)vbuf_addc(v, '"');
+}
+
+static int
+is_token(const uint8_t *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!ar_is_tchar(p[i]))
+			return 0;
+	return n > 0;
+}
+
+/* RFC 6376 §3.5 domain-name: sub-domains (RFC 5321 §4.1.2) joined by '.' */
+static int
+is_domain_name(const uint8_t *p, size_t n)
+{
+	size_t i, label = 0;
+
+	if (n == 0 || n > 253)
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (p[i] == '.') {
+			if (label == 0 || p[i - 1] == '-')
+				return 0;
+			label = 0;
+		} else if (ar_is_keyword_char(p[i])) {
+			if (label == 0 && p[i] == '-')
+				return 0;
+			if (++label > 63)
+				return 0;
+		} else
+			return 0;
+	}
+	return label > 0 && p[n - 1] != '-';
+}
+
+/* RFC 5322 §3.4.1 dot-atom-text, atext widened to UTF-8 by RFC 6531 §3.3 */
+static int
+is_dot_atom(const uint8_t *p, size_t n)
+{
+	const uint8_t *end = p + n;
+	size_t l;
+	int prev_dot = 1;
+
+	while (p < end) {
+		if (*p == '.') {
+			if (prev_dot)
+				return 0;
+			prev_dot = 1;
+			p++;
+			continue;
+		}
+		if (*p >= 0x80) {
+			if ((l = ar_utf8_len(p, end)) == 0)
+				return 0;
+			p += l;
+		} else if (ar_is_atext(*p))
+			p++;
+		else
+			return 0;
+		prev_dot = 0;
+	}
+	return !prev_dot;
+}
+
+/* The pvalue of RFC 8601 §2.2: value / [ [ local-part ] "@" ] domain-name */
+static void
+put_pvalue(struct vbuf *v, const uint8_t *p, size_t n)
+{
+	size_t at, i;
+
+	if (is_token(p, n)) {
+		(void)vbuf_add(v, p, n);
+		return;
+	}
+	for (at = n, i = 0; i < n; i++)
+		if (p[i] == '@')
+			at = i;
+	if (at < n && is_domain_name(p + at + 1, n - at - 1)) {
+		/* RFC 8601 §2.2: an email identity MUST use this form */
+		if (at == 0 || is_dot_atom(p, at))
+			(void)vbuf_add(v, p, at);
+		else
+			put_quoted(v, p, at);
+		(void)vbuf_add(v, p + at, n - at);
+		return;
+	}
+	put_quoted(v, p, n);
+}
+
+static void
+newline(struct vouch_authres_builder *b)
+{
+	(void)vbuf_add(&b->out, "\r\n\t", 3);
+	b->col = AR_TAB;
+}
+
+/*
+ * Writes a piece from the current column on, folding before an inner space
+ * when it does not fit.  Each round writes at least one byte, so the loop
+ * ends.
+ */
+static void
+put_folded(struct vouch_authres_builder *b, const uint8_t *p, size_t n)
+{
+	size_t room, cut, i;
+
+	while (n > 0) {
+		if (b->col + n + 1 <= AR_WIDTH) {
+			(void)vbuf_add(&b->out, p, n);
+			b->col += n;
+			return;
+		}
+		room = b->col + 1 < AR_WIDTH ? AR_WIDTH - 1 - b->col : 0;
+		cut = 0;
+		for (i = 1; i < n && i <= room; i++)
+			if (p[i] == ' ')
+				cut = i;
+		if (cut == 0) {
+			/* no space in reach: the word overflows to the next */
+			for (i = room > 0 ? room : 1; i < n && p[i] != ' '; i++)
+				;
+			cut = i;
+		}
+		(void)vbuf_add(&b->out, p, cut);
+		b->col += cut;
+		p += cut;
+		n -= cut;
+		if (n > 0) {
+			/* RFC 5322 §3.2.2: fold = CRLF before a WSP */
+			(void)vbuf_add(&b->out, "\r\n", 2);
+			b->col = 0;
+		}
+	}
+}
+
+/* Places the piece made in b->piece after a space or on a new line. */
+static enum vouch_status
+place(struct vouch_authres_builder *b)
+{
+	const uint8_t *p = b->piece.p;
+	size_t n = b->piece.len;
+
+	if (b->piece.err != VOUCH_OK)
+		return fail(b, b->piece.err);
+	if (b->col + 1 + n + 1 <= AR_WIDTH) {
+		(void)vbuf_addc(&b->out, ' ');
+		b->col++;
+	} else
+		newline(b);
+	put_folded(b, p, n);
+	vbuf_reset(&b->piece);
+	if (b->out.err != VOUCH_OK)
+		return fail(b, b->out.err);
+	return VOUCH_OK;
+}
+
+enum vouch_status
+vouch_authres_new(
+    const char *authserv_id, size_t len, struct vouch_authres_builder **out)
+{
+	struct vouch_authres_builder *b;
+	enum vouch_status st;
+	size_t i;
+
+	if (out == NULL)
+		return VOUCH_EINVAL;
+	*out = NULL;
+	if (authserv_id == NULL || len == 0)
+		return VOUCH_EINVAL;
+	if (len > VOUCH_AUTHRES_MAX_ID)
+		return VOUCH_ELIMIT;
+	for (i = 0; i < len; i++)
+		if ((uint8_t)authserv_id[i] < 0x20 ||
+		    (uint8_t)authserv_id[i] == 0x7f)
+			return VOUCH_EINVAL;
+	if ((b = calloc(1, sizeof(*b))) == NULL)
+		return VOUCH_ENOMEM;
+	vbuf_init(&b->out, VOUCH_AUTHRES_MAX_FIELD);
+	vbuf_init(&b->piece, VOUCH_AUTHRES_MAX_FIELD);
+	(void)vbuf_add(&b->out, AR_FIELD_NAME ":", AR_FIELD_NAME_LEN + 1);
+	b->col = AR_FIELD_NAME_LEN + 1;
+	/* RFC 8601 §2.2: authserv-id = value (RFC 2045 §5.1) */
+	if (is_token((const uint8_t *)authserv_id, len))
+		(void)vbuf_add(&b->piece, authserv_id, len);
+	else
+		put_quoted(&b->piece, (const uint8_t *)authserv_id, len);
+	if ((st = place(b)) != VOUCH_OK) {
+		vouch_authres_free(b);
+		return st;
+	}
+	*out = b;
+	return VOUCH_OK;
+}
+
+enum vouch_status
+vouch_authres_add(struct vouch_authres_builder *b, const char *method,
+    const char *result, const char *reason)
+{
+	size_t rlen;
+
+	if (b == NULL)
+		return VOUCH_EINVAL;
+	if (b->err != VOUCH_OK)
+		return b->err;
+	if (method == NULL || result == NULL || b->none || b->finished ||
+	    !is_keyword(method) || !is_keyword(result))
+		return fail(b, VOUCH_EINVAL);
+	if (b->nresults >= VOUCH_AUTHRES_MAX_RESULTS)
+		return fail(b, VOUCH_ELIMIT);
+	rlen =
+	    reason != NULL ? strnlen(reason, VOUCH_AUTHRES_MAX_VALUE + 1) : 0;
+	if (rlen > VOUCH_AUTHRES_MAX_VALUE)
+		return fail(b, VOUCH_ELIMIT);
+	/* RFC 8601 §2.2: resinfo = [CFWS] ";" methodspec ... */
+	(void)vbuf_addc(&b->out, ';');
+	newline(b);
+	(void)vbuf_addf(&b->piece, "%s=%s", method, result);
+	put_folded(b, b->piece.p, b->piece.len);
+	vbuf_reset(&b->piece);
+	if (b->out.err != VOUCH_OK)
+		return fail(b, b->out.err);
+	b->nresults++;
+	b->nprops = 0;
+	if (reason != NULL) {
+		/* reasonspec = "reason" [CFWS] "=" [CFWS] value, always quoted
+		 */
+		(void)vbuf_adds(&b->piece, "reason=");
+		put_quoted(&b->piece, (const uint8_t *)reason, rlen);
+		return place(b);
+	}
+	return VOUCH_OK;
+}
+
+enum vouch_status
+vouch_authres_prop(struct vouch_authres_builder *b, const char *ptype,
+    const char *property, const uint8_t *value, size_t len)
+{
+	if (b == NULL)
+		return VOUCH_EINVAL;
+	if (b->err != VOUCH_OK)
+		return b->err;
+	if (ptype == NULL || property == NULL || (value == NULL && len > 0) ||
+	    b->nresults == 0 || b->finished || !is_keyword(ptype) ||
+	    !is_keyword(property))
+		return fail(b, VOUCH_EINVAL);
+	if (b->nprops >= VOUCH_AUTHRES_MAX_PROPS ||
+	    len > VOUCH_AUTHRES_MAX_VALUE)
+		return fail(b, VOUCH_ELIMIT);
+	/* RFC 8601 §2.2: propspec = ptype "." property "=" pvalue */
+	(void)vbuf_addf(&b->piece, "%s.%s=", ptype, property);
+	if (len == 0)
+		(void)vbuf_add(&b->piece, "\"\"", 2);
+	else
+		put_pvalue(&b->piece, value, len);
+	b->nprops++;
+	return place(b);
+}
+
+enum vouch_status
+vouch_authres_comment(
+    struct vouch_authres_builder *b, const char *text, size_t len)
+{
+	if (b == NULL)
+		return VOUCH_EINVAL;
+	if (b->err != VOUCH_OK)
+		return b->err;
+	if ((text == NULL && len > 0) || b->none || b->finished)
+		return fail(b, VOUCH_EINVAL);
+	if (len > VOUCH_AUTHRES_MAX_VALUE)
+		return fail(b, VOUCH_ELIMIT);
+	/* RFC 5322 §3.2.2: comment = "(" *([FWS] ccontent) [FWS] ")" */
+	(void)vbuf_addc(&b->piece, '(');
+	put_text(&b->piece, (const uint8_t *)text, len, "()\\");
+	(void)vbuf_addc(&b->piece, ')');
+	return place(b);
+}
+
+enum vouch_status
+vouch_authres_none(struct vouch_authres_builder *b)
+{
+	if (b == NULL)
+		return VOUCH_EINVAL;
+	if (b->err != VOUCH_OK)
+		return b->err;
+	if (b->nresults > 0 || b->finished)
+		return fail(b, VOUCH_EINVAL);
+	b->none = 1;
+	return VOUCH_OK;
+}
+
+enum vouch_status
+vouch_authres_finish(struct vouch_authres_builder *b, char **field, size_t *len)
+{
+	enum vouch_status st;
+
+	if (field != NULL)
+		*field = NULL;
+	if (len != NULL)
+		*len = 0;
+	if (b == NULL || field == NULL || len == NULL)
+		return VOUCH_EINVAL;
+	if (b->err != VOUCH_OK)
+		return b->err;
+	if (b->finished)
+		return fail(b, VOUCH_EINVAL);
+	if (b->nresults == 0) {
+		/* RFC 8601 §2.2: no-result = [CFWS] ";" [CFWS] "none" */
+		(void)vbuf_addc(&b->out, ';');
+		b->col++;
+		(void)vbuf_adds(&b->piece, "none");
+		if ((st = place(b)) != VOUCH_OK)
+			return st;
+	}
+	if (vbuf_add(&b->out, "\r\n", 2) != VOUCH_OK)
+		return fail(b, b->out.err);
+	b->finished = 1;
+	*field = vbuf_take(&b->out, len);
+	return VOUCH_OK;
+}
+
+void
+vouch_authres_free(struct vouch_authres_builder *b)
+{
+	if (b == NULL)
+		return;
+	vbuf_free(&b->out);
+	vbuf_free(&b->piece);
+	free(b);
+}

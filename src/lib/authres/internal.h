@@ -1,0 +1,48 @@
+/*
+ * Private helpers of the Authentication-Results module (RFC 8601): the
+ * character classes of its grammar, shared by the writer (gen.c), the
+ * parser (parse.c) and the forgery protection (strip.c).
+ */
+#ifndef VOUCH_AUTHRES_INTERNAL_H
+#define VOUCH_AUTHRES_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The field name, RFC 8601 §2.2. */
+#define AR_FIELD_NAME "Authentication-Results"
+#define AR_FIELD_NAME_LEN (sizeof(AR_FIELD_NAME) - 1)
+
+/*
+ * ar_is_tchar - a character of a MIME token (RFC 2045 §5.1): US-ASCII,
+ * not SPACE, not a control, not a tspecial.
+ */
+int ar_is_tchar(uint8_t c);
+
+/* ar_is_atext - RFC 5322 §3.2.3 atext (ASCII part). */
+int ar_is_atext(uint8_t c);
+
+/* ar_is_keyword_char - RFC 5321 §4.1.2 Ldh-str characters. */
+int ar_is_keyword_char(uint8_t c);
+
+/*
+ * ar_utf8_len - the length (2..4) of the valid UTF-8 sequence (RFC 3629 §4,
+ * no overlongs, no surrogates) starting at p, or 0 when there is none.
+ * p < end.
+ */
+size_t ar_utf8_len(const uint8_t *p, const uint8_t *end);
+
+/* ar_lower - ASCII lower case; other bytes unchanged. */
+uint8_t ar_lower(uint8_t c);
+
+/*
+ * ar_read_authserv_id - the unquoted authserv-id of a field body (RFC 8601
+ * §2.2: [CFWS] value), copied into id (room for cap bytes, not
+ * NUL-terminated).  Returns 0 and sets *idlen, or -1 when the body does not
+ * start with one or it is longer than cap.  Used by the forgery protection
+ * so that a field whose results do not parse is still recognised.
+ */
+int ar_read_authserv_id(
+    const uint8_t *p, size_t len, uint8_t *id, size_t cap, size_t *idlen);
+
+#endif
