@@ -1,0 +1,226 @@
+/*
+ * vouch: DKIM keys and signing (RFC 6376 §5, RFC 8301, RFC 8463).
+ *
+ * A private key is parsed once, when it is loaded, and then used for any
+ * number of messages (vouch_dkim_key_*).  A signing context takes one or
+ * more signature requests, is fed the message in chunks of any size, and at
+ * the end gives the DKIM-Signature fields to put on top of the message
+ * (vouch_dkim_sign_*).  Memory does not grow with the size of the body.
+ */
+#ifndef VOUCH_DKIM_SIGN_H
+#define VOUCH_DKIM_SIGN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- Keys -------------------------------------------------------------- */
+
+/* Kinds of signing key: RSA (RFC 8301) and Ed25519 (RFC 8463). */
+enum vouch_dkim_key_type { VOUCH_DKIM_KEY_RSA = 1, VOUCH_DKIM_KEY_ED25519 = 2 };
+
+/*
+ * RSA modulus sizes accepted for signing, bits.  RFC 8301 §3.2: signers
+ * MUST use at least 1024 bits (SHOULD 2048); 4096 is the largest size
+ * verifiers MUST be able to check, so a larger key risks failing.
+ */
+#define VOUCH_DKIM_RSA_MIN_BITS 1024
+#define VOUCH_DKIM_RSA_MAX_BITS 4096
+#define VOUCH_DKIM_RSA_DEFAULT_BITS 2048
+
+struct vouch_dkim_key; /* opaque: a parsed private key */
+
+/*
+ * vouch_dkim_key_load_mem - parse a private key held in memory.
+ * In:  p/len, the key file's bytes, not NUL-terminated; one of
+ *        - PEM: "PRIVATE KEY" (PKCS#8), "RSA PRIVATE KEY" (PKCS#1);
+ *        - the Ed25519 format of dkimpy: the 32-byte RFC 8032 seed in
+ *          base64 on one line (whitespace around it ignored).
+ *      err/errlen: a buffer for a one-line reason (may be NULL/0).
+ * Out: *out, a new key owned by the caller (vouch_dkim_key_free).  The
+ *      caller's buffer is not kept; copies the library made are wiped.
+ * Errors: VOUCH_ESYNTAX (not a key in a known format), VOUCH_EINVAL (an
+ *         RSA key outside VOUCH_DKIM_RSA_MIN_BITS..MAX_BITS, RFC 8301 §3.2,
+ *         or a key type DKIM has no algorithm for), VOUCH_ENOMEM.
+ * Thread safety: the key may be used by several threads at once.
+ */
+VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_dkim_key_load_mem(
+    const uint8_t *p, size_t len, struct vouch_dkim_key **out, char *err,
+    size_t errlen);
+
+/*
+ * vouch_dkim_key_load_file - the same, from the file `path` (NUL-
+ * terminated).  The reason in err names the file.
+ * Errors: those of _load_mem, and VOUCH_EIO (cannot open or read the file,
+ *         or it is larger than 64 KiB, no key is).
+ */
+VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_dkim_key_load_file(
+    const char *path, struct vouch_dkim_key **out, char *err, size_t errlen);
+
+/*
+ * vouch_dkim_key_generate - make a new key pair.
+ * In:  type; bits, the RSA modulus size (0 = VOUCH_DKIM_RSA_DEFAULT_BITS;
+ *      ignored for Ed25519).
+ * Out: *out, owned by the caller (vouch_dkim_key_free).
+ * Errors: VOUCH_EINVAL (unknown type, bits outside 1024..4096, RFC 8301
+ *         §3.2), VOUCH_ECRYPTO (the crypto library failed), VOUCH_ENOMEM.
+ */
+VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_dkim_key_generate(
+    enum vouch_dkim_key_type type, unsigned bits, struct vouch_dkim_key **out);
+
+/* vouch_dkim_key_type - the kind of the key. */
+VOUCH_API enum vouch_dkim_key_type vouch_dkim_key_type(
+    const struct vouch_dkim_key *key);
+
+/* vouch_dkim_key_bits - the RSA modulus size in bits; 256 for Ed25519. */
+VOUCH_API unsigned vouch_dkim_key_bits(const struct vouch_dkim_key *key);
+
+/*
+ * vouch_dkim_key_write_private - write the private key as PEM PKCS#8 to a
+ * new file `path`, created with mode 0600.  An existing file (or a symbolic
+ * link) is never overwritten.
+ * Errors: VOUCH_EIO (the file exists: errno EEXIST; or cannot be written;
+ *         a partly written file is removed), VOUCH_ECRYPTO, VOUCH_ENOMEM.
+ */
+VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_dkim_key_write_private(
+    const struct vouch_dkim_key *key, const char *path);
+
+/*
+ * vouch_dkim_key_record - the public key as a DNS master-file line:
+ *   SELECTOR._domainkey.DOMAIN. IN TXT ( "v=DKIM1; k=rsa; p=..." ... )
+ * with the text cut into character-strings of at most 255 bytes
+ * (RFC 1035 §3.3.14), one per line, and a final newline.  p= is the
+ * SubjectPublicKeyInfo (RSA, RFC 6376 §3.6.1) or the raw 32-byte public
+ * key (Ed25519, RFC 8463 §4.2), in base64.
+ * In:  domain, selector: NUL-terminated DNS names (letters, digits, '-',
+ *      '_', '.'; no empty label; no final dot needed).
+ * Out: *out, a NUL-terminated string owned by the caller (free()); *len
+ *      its length (may be NULL).
+ * Errors: VOUCH_EINVAL (bad domain or selector), VOUCH_ECRYPTO,
+ *         VOUCH_ENOMEM.
+ */
+VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_dkim_key_record(
+    const struct vouch_dkim_key *key, const char *domain, const char *selector,
+    char **out, size_t *len);
+
+/*
+ * vouch_dkim_key_free - release a key; the private material is wiped.
+ * NULL is a no-op.
+ */
+VOUCH_API void vouch_dkim_key_free(struct vouch_dkim_key *key);
+
+/* ---- Signing ----------------------------------------------------------- */
+
+/* Signing algorithms (RFC 8301 §3.1, RFC 8463 §3). */
+enum vouch_dkim_sign_alg {
+	VOUCH_DKIM_SIGN_ALG_AUTO = 0, /* from the key type */
+	VOUCH_DKIM_SIGN_RSA_SHA256 = 1,
+	VOUCH_DKIM_SIGN_ED25519_SHA256 = 2
+};
+
+/*
+ * Signatures made in one pass, at most.  Real senders make one or two
+ * (an RSA and an Ed25519 signature); 8 leaves room for key rotation.
+ */
+#define VOUCH_DKIM_SIGN_MAX_REQUESTS 8
+
+/*
+ * Header field names in one h= list, at most.  The default list has 30;
+ * 64 leaves room for callers' own lists with oversigning.
+ */
+#define VOUCH_DKIM_SIGN_MAX_HEADERS 64
+
+/*
+ * One signature to make.  Strings are NUL-terminated and are copied by
+ * vouch_dkim_sign_new; the key is borrowed and must outlive the context.
+ */
+struct vouch_dkim_sign_req {
+	const struct vouch_dkim_key *key;
+	const char *domain; /* d=, the SDID */
+	const char *selector; /* s= */
+	enum vouch_dkim_sign_alg alg; /* AUTO: rsa-sha256 or ed25519-sha256 */
+	bool header_relaxed; /* c= header part: false = simple */
+	bool body_relaxed; /* c= body part: false = simple */
+	/*
+	 * The header fields to sign, names without ':'; NULL = the default
+	 * list of RFC 6376 §5.4.1 (see vouch_dkim_sign_new).  With a given
+	 * list, each name is signed as often as it is present, plus once
+	 * more when `oversign` is set.
+	 */
+	const char *const *headers;
+	size_t nheaders;
+	bool oversign;
+	bool body_length; /* add l= (RFC 6376 §3.5; off is safer) */
+	const char *auid; /* i=, NULL for none; must end in d= (§3.5) */
+	uint64_t expire; /* x= = t= + expire seconds; 0 for no x= */
+};
+
+struct vouch_dkim_sign; /* opaque signing context, one message */
+
+/*
+ * vouch_dkim_sign_new - start signing one message.
+ * In:  reqs/nreqs, 1..VOUCH_DKIM_SIGN_MAX_REQUESTS signature requests;
+ *      now, the signing time for t= in seconds since the epoch (0 = the
+ *      clock).
+ * The default header list (RFC 6376 §5.4.1): From, To, Subject, Date,
+ * Message-ID, MIME-Version, Content-Type and Content-Transfer-Encoding
+ * are oversigned (listed once more than they occur, so none can be added
+ * later); Cc, Reply-To, In-Reply-To, References, Sender, Resent-*,
+ * List-*, Content-ID, Content-Description and Keywords are signed as
+ * often as they occur.
+ * Out: *out, owned by the caller (vouch_dkim_sign_free).
+ * Errors: VOUCH_EINVAL (no request, more than the maximum, no key, bad
+ *         domain/selector/auid, an i= not within d=, an algorithm the key
+ *         cannot make, too many header names), VOUCH_ENOMEM.
+ */
+VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_dkim_sign_new(
+    const struct vouch_dkim_sign_req *reqs, size_t nreqs, int64_t now,
+    struct vouch_dkim_sign **out);
+
+/*
+ * vouch_dkim_sign_update - feed the next `len` bytes of the message: the
+ * header section, the empty line, then the body, cut anywhere.  CRLF or
+ * bare LF line ends (a bare LF is taken as CRLF, as MTAs do).  The header
+ * section is kept (at most VOUCH_MAX_HEADER_BYTES); the body is hashed as
+ * it comes and not kept.
+ * Errors: VOUCH_ELIMIT (header section too large), VOUCH_EINVAL (called
+ *         after _finish), VOUCH_ENOMEM.  An error is sticky.
+ */
+VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_dkim_sign_update(
+    struct vouch_dkim_sign *s, const uint8_t *p, size_t len);
+
+/*
+ * vouch_dkim_sign_finish - end of the message: make the signatures.
+ * Out: *fields, the DKIM-Signature fields in the order to prepend them,
+ *      each folded to lines under 78 columns (b= folded too), with CRLF
+ *      line ends (LF when `crlf` is false), NUL-terminated, owned by the
+ *      caller (free()); *len, its length in bytes.
+ * Errors: VOUCH_ESYNTAX (the message has no From field: RFC 6376 §5.4,
+ *         RFC 5322 §3.6; or more than one From), VOUCH_ELIMIT (header
+ *         section too large, too many fields), VOUCH_ECRYPTO (the
+ *         crypto library failed), VOUCH_ENOMEM, or a sticky error of
+ *         _update.  A message without a header/body separator is signed
+ *         as having an empty body.
+ */
+VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_dkim_sign_finish(
+    struct vouch_dkim_sign *s, bool crlf, char **fields, size_t *len);
+
+/*
+ * vouch_dkim_sign_error - a one-line reason for the last error of the
+ * context (static or owned by the context); "" if none.
+ */
+VOUCH_API const char *vouch_dkim_sign_error(const struct vouch_dkim_sign *s);
+
+/* vouch_dkim_sign_free - release a context; NULL is a no-op. */
+VOUCH_API void vouch_dkim_sign_free(struct vouch_dkim_sign *s);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
