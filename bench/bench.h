@@ -1,0 +1,57 @@
+/*
+ * bench: what the C drivers share: the clock, reading an input file,
+ * cutting a message into header fields and body, and the timed loop.
+ *
+ * Every driver prints lines "IMPL SIZE ALG OP RATE" (RATE in messages per
+ * second, or bytes per second for the rows whose OP says so); run.sh
+ * collects them and report.py makes the table.
+ */
+#ifndef BENCH_BENCH_H
+#define BENCH_BENCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The sizes and algorithms of gen.py, in the order of the table. */
+extern const char *const bench_sizes[4];
+extern const char *const bench_algs[2]; /* "rsa", "ed" */
+extern const char *const bench_selectors[2]; /* "rsa2048", "ed25519" */
+#define BENCH_DOMAIN "bench.example"
+
+/* Seconds since an arbitrary origin, monotonic. */
+double bench_now(void);
+
+/*
+ * Reads DIR/NAME whole into a new buffer (NUL-terminated, not counted in
+ * *len); exits with a message on failure.  The caller frees it.
+ */
+uint8_t *bench_slurp(const char *dir, const char *name, size_t *len);
+
+/*
+ * A message cut into header fields (each without its final CRLF, folding
+ * kept) and the body (after the blank line): what a milter is handed.
+ */
+#define BENCH_MAX_FIELDS 64
+struct bench_msg {
+	const uint8_t *raw;
+	size_t len;
+	size_t nfields;
+	const uint8_t *field[BENCH_MAX_FIELDS];
+	size_t fieldlen[BENCH_MAX_FIELDS];
+	const uint8_t *body;
+	size_t bodylen;
+};
+
+/* Cuts raw/len (CRLF line ends) into msg; exits on a malformed input. */
+void bench_split(const uint8_t *raw, size_t len, struct bench_msg *msg);
+
+/*
+ * Runs fn(arg) for `seconds` in three rounds (after one untimed warm-up
+ * call) and returns the calls per second of the fastest round.  fn returns 0,
+ * or non-zero to stop the run with an error, which bench_rate reports and turns
+ * into exit 1.
+ */
+double bench_rate(
+    int (*fn)(void *), void *arg, double seconds, const char *what);
+
+#endif

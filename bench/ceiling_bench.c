@@ -1,0 +1,176 @@
+/*
+ * bench: the OpenSSL ceiling.  What no DKIM implementation on this
+ * OpenSSL can beat: one signature operation per message with a key parsed
+ * once, plus SHA-256 over the message bytes.
+ *
+ * Usage: ceiling_bench DATADIR SECONDS
+ *
+ * Prints
+ *   ceiling - sha256 hash BYTES_PER_SECOND   (EVP_Digest over 1 MiB buffers)
+ *   ceiling - ALG OP OPS_PER_SECOND          (one sign or verify of a
+ *                                             SHA-256 digest, keys of DATADIR)
+ * report.py turns these into messages per second per size:
+ *   1 / (1 / ops + message_bytes / hash_rate).
+ * For rsa-sha256 the operation is RSASSA-PKCS1-v1_5 over the digest; for
+ * ed25519-sha256 (RFC 8463) it is Ed25519 over the 32-byte digest.
+ */
+#include <err.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
+
+#include "bench.h"
+
+#define HASHBUF (1024 * 1024)
+
+struct job {
+	EVP_PKEY *key;
+	EVP_PKEY_CTX *ctx; /* RSA: initialised once, reused */
+	uint8_t digest[32];
+	uint8_t sig[512];
+	size_t siglen;
+	uint8_t *buf;
+};
+
+static int
+hash_one(void *arg)
+{
+	struct job *j = arg;
+	unsigned int n;
+
+	return EVP_Digest(j->buf, HASHBUF, j->digest, &n, EVP_sha256(), NULL) ==
+	               1
+	           ? 0
+	           : -1;
+}
+
+static int
+rsa_sign_one(void *arg)
+{
+	struct job *j = arg;
+
+	j->siglen = sizeof(j->sig);
+	return EVP_PKEY_sign(j->ctx, j->sig, &j->siglen, j->digest, 32) == 1
+	           ? 0
+	           : -1;
+}
+
+static int
+rsa_verify_one(void *arg)
+{
+	struct job *j = arg;
+
+	return EVP_PKEY_verify(j->ctx, j->sig, j->siglen, j->digest, 32) == 1
+	           ? 0
+	           : -1;
+}
+
+static int
+ed_sign_one(void *arg)
+{
+	struct job *j = arg;
+	EVP_MD_CTX *md;
+	int rc = -1;
+
+	if ((md = EVP_MD_CTX_new()) == NULL)
+		return -1;
+	j->siglen = sizeof(j->sig);
+	if (EVP_DigestSignInit(md, NULL, NULL, NULL, j->key) == 1 &&
+	    EVP_DigestSign(md, j->sig, &j->siglen, j->digest, 32) == 1)
+		rc = 0;
+	EVP_MD_CTX_free(md);
+	return rc;
+}
+
+static int
+ed_verify_one(void *arg)
+{
+	struct job *j = arg;
+	EVP_MD_CTX *md;
+	int rc = -1;
+
+	if ((md = EVP_MD_CTX_new()) == NULL)
+		return -1;
+	if (EVP_DigestVerifyInit(md, NULL, NULL, NULL, j->key) == 1 &&
+	    EVP_DigestVerify(md, j->sig, j->siglen, j->digest, 32) == 1)
+		rc = 0;
+	EVP_MD_CTX_free(md);
+	return rc;
+}
+
+static EVP_PKEY *
+load_key(const char *dir, const char *name)
+{
+	char path[4096];
+	FILE *f;
+	EVP_PKEY *k;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if ((f = fopen(path, "r")) == NULL)
+		err(1, "%s", path);
+	if ((k = PEM_read_PrivateKey(f, NULL, NULL, NULL)) == NULL)
+		errx(1, "%s: not a PEM private key", path);
+	fclose(f);
+	return k;
+}
+
+static EVP_PKEY_CTX *
+rsa_ctx(EVP_PKEY *key, int sign)
+{
+	EVP_PKEY_CTX *ctx;
+
+	if ((ctx = EVP_PKEY_CTX_new(key, NULL)) == NULL ||
+	    (sign ? EVP_PKEY_sign_init(ctx) : EVP_PKEY_verify_init(ctx)) != 1 ||
+	    EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) != 1 ||
+	    EVP_PKEY_CTX_set_signature_md(ctx, EVP_sha256()) != 1)
+		errx(1, "RSA context");
+	return ctx;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct job j;
+	double secs;
+	EVP_PKEY *rsa, *ed;
+
+	if (argc != 3)
+		errx(2, "usage: ceiling_bench DATADIR SECONDS");
+	secs = strtod(argv[2], NULL);
+	rsa = load_key(argv[1], "rsa.pem");
+	ed = load_key(argv[1], "ed.pem");
+
+	memset(&j, 0, sizeof(j));
+	if ((j.buf = malloc(HASHBUF)) == NULL)
+		err(1, NULL);
+	memset(j.buf, 'a', HASHBUF);
+	printf("ceiling - sha256 hash %.0f\n",
+	    bench_rate(hash_one, &j, secs, "sha256") * HASHBUF);
+
+	j.key = rsa;
+	j.ctx = rsa_ctx(rsa, 1);
+	printf("ceiling - rsa sign %.1f\n",
+	    bench_rate(rsa_sign_one, &j, secs, "rsa sign"));
+	EVP_PKEY_CTX_free(j.ctx);
+	j.ctx = rsa_ctx(rsa, 0);
+	printf("ceiling - rsa verify %.1f\n",
+	    bench_rate(rsa_verify_one, &j, secs, "rsa verify"));
+	EVP_PKEY_CTX_free(j.ctx);
+	j.ctx = NULL;
+
+	j.key = ed;
+	printf("ceiling - ed sign %.1f\n",
+	    bench_rate(ed_sign_one, &j, secs, "ed25519 sign"));
+	printf("ceiling - ed verify %.1f\n",
+	    bench_rate(ed_verify_one, &j, secs, "ed25519 verify"));
+	fflush(stdout);
+
+	EVP_PKEY_free(rsa);
+	EVP_PKEY_free(ed);
+	free(j.buf);
+	return 0;
+}
