@@ -12,6 +12,7 @@
 /* Exit statuses, documented in vouch(1). */
 #define CLI_EXIT_OK 0 /* a verdict was produced, whatever it is */
 #define CLI_EXIT_USAGE 64 /* bad options (EX_USAGE) */
+#define CLI_EXIT_DATAERR 65 /* the input cannot be processed (EX_DATAERR) */
 #define CLI_EXIT_IO 74 /* a file could not be read or written (EX_IOERR) */
 #define CLI_EXIT_SOFTWARE 70 /* out of memory or an internal error */
 
