@@ -67,6 +67,13 @@
 #define VOUCH_ZONE_MAX_RECORDS 1000000
 
 /*
+ * Distinct names of a zone file, owners and their ancestors (each ancestor
+ * of an owner exists as an empty non-terminal, RFC 8020).  Four per record
+ * on average covers real zones; it bounds a file of deep unique names.
+ */
+#define VOUCH_ZONE_MAX_NAMES 4000000
+
+/*
  * Authentication-Results (RFC 8601).  RFC 8601 sets no limits; these bound
  * hostile fields and are far above what real MTAs write.
  * MAX_FIELD: bytes of one field, generated or parsed.  vouch writes about

@@ -1,0 +1,128 @@
+/*
+ * dnsq: ask one question through libvouch's resolver and print the outcome,
+ * then one record per line.  A test tool, not installed.
+ *
+ *   dnsq [-t SECONDS] SERVER NAME TYPE      SERVER = ADDR or ADDR@PORT
+ *   dnsq --zone FILE NAME TYPE
+ *
+ * Output: "rcode REASON?" on the first line ("answer", "nodata",
+ * "nxdomain", "tempfail timeout", ...), then per record:
+ *   A/AAAA  the address             MX  "PREF NAME"
+ *   TXT/SPF "STRINGS|TEXT": the string count, then the joined text with
+ *           bytes outside 0x20..0x7e as \DDD
+ *   others  the name
+ */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "vouch/dns.h"
+
+static const struct {
+	const char *name;
+	uint16_t type;
+} types[] = {
+    {"A", VOUCH_DNS_A},
+    {"NS", VOUCH_DNS_NS},
+    {"CNAME", VOUCH_DNS_CNAME},
+    {"PTR", VOUCH_DNS_PTR},
+    {"MX", VOUCH_DNS_MX},
+    {"TXT", VOUCH_DNS_TXT},
+    {"AAAA", VOUCH_DNS_AAAA},
+    {"SPF", VOUCH_DNS_SPF},
+};
+
+static void
+print_rr(const struct vouch_dns_rr *rr)
+{
+	char addr[INET6_ADDRSTRLEN];
+	size_t i;
+
+	switch (rr->type) {
+	case VOUCH_DNS_A:
+	case VOUCH_DNS_AAAA:
+		if (inet_ntop(rr->type == VOUCH_DNS_A ? AF_INET : AF_INET6,
+		        rr->data, addr, sizeof(addr)) == NULL)
+			printf("(bad address)\n");
+		else
+			printf("%s\n", addr);
+		return;
+	case VOUCH_DNS_MX:
+		printf("%u ", rr->pref);
+		break;
+	case VOUCH_DNS_TXT:
+	case VOUCH_DNS_SPF:
+		printf("%u|", rr->nstrings);
+		break;
+	}
+	for (i = 0; i < rr->len; i++) {
+		if (rr->data[i] < 0x20 || rr->data[i] > 0x7e ||
+		    rr->data[i] == '\\')
+			printf("\\%03u", rr->data[i]);
+		else
+			putchar(rr->data[i]);
+	}
+	putchar('\n');
+}
+
+__attribute__((noreturn)) static void
+usage(void)
+{
+	fprintf(stderr, "usage: dnsq [-t SECONDS] SERVER NAME TYPE\n"
+	                "       dnsq --zone FILE NAME TYPE\n");
+	exit(64);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct vouch_dns *dns = NULL;
+	struct vouch_dns_answer *ans = NULL;
+	char err[512] = "";
+	unsigned timeout = 0;
+	uint16_t type = 0;
+	size_t i;
+	enum vouch_status st;
+
+	if (argc > 2 && strcmp(argv[1], "-t") == 0) {
+		timeout = (unsigned)strtoul(argv[2], NULL, 10);
+		argc -= 2;
+		argv += 2;
+	}
+	if (argc == 5 && strcmp(argv[1], "--zone") == 0)
+		st = vouch_dns_zone_new(argv[2], &dns, err, sizeof(err));
+	else if (argc == 4)
+		st = vouch_dns_unbound_new(
+		    argv[1], timeout, &dns, err, sizeof(err));
+	else
+		usage();
+	if (st != VOUCH_OK) {
+		fprintf(
+		    stderr, "dnsq: %s\n", err[0] ? err : vouch_status_str(st));
+		return 1;
+	}
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+		if (strcasecmp(argv[argc - 1], types[i].name) == 0)
+			type = types[i].type;
+	if (type == 0)
+		type = (uint16_t)strtoul(argv[argc - 1], NULL, 10);
+	if (type == 0)
+		usage();
+	if (vouch_dns_query(dns, argv[argc - 2], strlen(argv[argc - 2]), type,
+	        &ans) != VOUCH_OK) {
+		fprintf(stderr, "dnsq: out of memory\n");
+		vouch_dns_free(dns);
+		return 1;
+	}
+	printf("%s", vouch_dns_rcode_str(ans->rcode));
+	if (ans->reason != NULL)
+		printf(" %s", ans->reason);
+	printf("\n");
+	for (i = 0; i < ans->nrr; i++)
+		print_rr(&ans->rr[i]);
+	vouch_dns_answer_free(ans);
+	vouch_dns_free(dns);
+	return 0;
+}
