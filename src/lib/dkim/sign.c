@@ -1,0 +1,702 @@
+/*
+ * DKIM signing, RFC 6376 §5 (with RFC 8301 and RFC 8463 for the
+ * algorithms).  The header section is kept (it is small and bounded); the
+ * body is canonicalized and hashed as it streams past, once per body
+ * canonicalization however many signatures are made.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+#include <openssl/rsa.h>
+
+#include "vouch/dkim_sign.h"
+#include "vouch/limits.h"
+#include "dkim/sign_internal.h"
+#include "mail/canon.h"
+#include "mail/header.h"
+#include "util/buf.h"
+
+/*
+ * The default header list, RFC 6376 §5.4.1.  The first group is
+ * oversigned: listed once more than it occurs, so that a copy added in
+ * transit breaks the signature (§8.15).  The second group is signed as
+ * often as it occurs.
+ */
+static const char *const default_oversigned[] = {
+    "From",
+    "To",
+    "Subject",
+    "Date",
+    "Message-ID",
+    "MIME-Version",
+    "Content-Type",
+    "Content-Transfer-Encoding",
+};
+static const char *const default_signed[] = {
+    "Cc",
+    "Reply-To",
+    "In-Reply-To",
+    "References",
+    "Sender",
+    "Resent-Date",
+    "Resent-From",
+    "Resent-Sender",
+    "Resent-To",
+    "Resent-Cc",
+    "Resent-Message-ID",
+    "List-Id",
+    "List-Help",
+    "List-Unsubscribe",
+    "List-Subscribe",
+    "List-Post",
+    "List-Owner",
+    "List-Archive",
+    "List-Unsubscribe-Post",
+    "Content-ID",
+    "Content-Description",
+    "Keywords",
+};
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Folded lines stay under 78 columns (RFC 5322 §2.1.1 SHOULD). */
+#define FOLD_WIDTH 77
+/* A continuation line starts with one TAB, counted as 8 columns. */
+#define FOLD_INDENT 8
+
+/*
+ * The DKIM-Signature field is small, but h= may name every field of a
+ * header section of VOUCH_MAX_HEADER_FIELDS fields: 64 KiB holds that.
+ */
+#define SIG_FIELD_MAX (64 * 1024)
+
+struct sign_body {
+	struct canon_body cb;
+	EVP_MD_CTX *md;
+	int used;
+};
+
+struct sign_one {
+	const struct vouch_dkim_key *key;
+	enum vouch_dkim_sign_alg alg;
+	enum canon_alg hcanon, bcanon;
+	char *domain, *selector, *auid;
+	char **headers; /* NULL = default list */
+	size_t nheaders;
+	int oversign;
+	int body_length;
+	uint64_t expire;
+};
+
+struct vouch_dkim_sign {
+	struct sign_one req[VOUCH_DKIM_SIGN_MAX_REQUESTS];
+	size_t nreq;
+	int64_t now;
+	struct sign_body body[2]; /* by enum canon_alg */
+	struct vbuf hdr; /* the header section, raw */
+	int in_body;
+	int bol, bolcr; /* header scan: at a line start; after its CR */
+	int finished;
+	enum vouch_status err;
+	const char *reason;
+};
+
+static void
+body_sink(void *arg, const uint8_t *p, size_t n)
+{
+	struct sign_body *b = arg;
+
+	/* A failure is seen at the end through EVP_DigestFinal_ex. */
+	if (!EVP_DigestUpdate(b->md, p, n))
+		b->used = -1;
+}
+
+static char *
+dup_str(const char *s)
+{
+	return s == NULL ? NULL : strdup(s);
+}
+
+/* i= must be "[local-part]@domain" with its domain within d= (§3.5). */
+static int
+auid_ok(const char *auid, const char *domain)
+{
+	const char *at = NULL, *p;
+	size_t alen, dlen;
+
+	for (p = auid; *p != '\0'; p++) {
+		/* visible ASCII only, and none that dkim-quoted-printable
+		 * would have to encode */
+		if (*p <= ' ' || *p > '~' || *p == ';' || *p == '=')
+			return 0;
+		if (*p == '@')
+			at = p;
+	}
+	if (at == NULL || !dkim_name_ok(at + 1))
+		return 0;
+	alen = strlen(at + 1);
+	dlen = strlen(domain);
+	if (alen == dlen)
+		return strcasecmp(at + 1, domain) == 0;
+	/* RFC 6376 §3.5: the same as or a subdomain of d= */
+	return alen > dlen && at[alen - dlen] == '.' &&
+	       strcasecmp(at + 1 + alen - dlen, domain) == 0;
+}
+
+static int
+hname_ok(const char *s)
+{
+	size_t i;
+
+	/* RFC 5322 §3.6.8: ftext is %d33-57 / %d59-126 */
+	for (i = 0; s[i] != '\0'; i++)
+		if (i >= 256 || s[i] < 33 || s[i] > 126 || s[i] == ':')
+			return 0;
+	return i > 0;
+}
+
+void
+vouch_dkim_sign_free(struct vouch_dkim_sign *s)
+{
+	size_t i, j;
+
+	if (s == NULL)
+		return;
+	for (i = 0; i < s->nreq; i++) {
+		free(s->req[i].domain);
+		free(s->req[i].selector);
+		free(s->req[i].auid);
+		for (j = 0; j < s->req[i].nheaders; j++)
+			free(s->req[i].headers[j]);
+		free(s->req[i].headers);
+	}
+	for (i = 0; i < NELEM(s->body); i++)
+		EVP_MD_CTX_free(s->body[i].md);
+	vbuf_free(&s->hdr);
+	free(s);
+}
+
+static enum vouch_status
+sign_req_copy(struct sign_one *o, const struct vouch_dkim_sign_req *r)
+{
+	size_t i, j;
+
+	if (r->key == NULL || !dkim_name_ok(r->domain) ||
+	    !dkim_name_ok(r->selector))
+		return VOUCH_EINVAL;
+	o->key = r->key;
+	o->alg = r->alg;
+	if (o->alg == VOUCH_DKIM_SIGN_ALG_AUTO)
+		o->alg = r->key->type == VOUCH_DKIM_KEY_RSA
+		             ? VOUCH_DKIM_SIGN_RSA_SHA256
+		             : VOUCH_DKIM_SIGN_ED25519_SHA256;
+	if ((o->alg == VOUCH_DKIM_SIGN_RSA_SHA256 &&
+	        r->key->type != VOUCH_DKIM_KEY_RSA) ||
+	    (o->alg == VOUCH_DKIM_SIGN_ED25519_SHA256 &&
+	        r->key->type != VOUCH_DKIM_KEY_ED25519) ||
+	    (o->alg != VOUCH_DKIM_SIGN_RSA_SHA256 &&
+	        o->alg != VOUCH_DKIM_SIGN_ED25519_SHA256))
+		return VOUCH_EINVAL;
+	o->hcanon = r->header_relaxed ? CANON_RELAXED : CANON_SIMPLE;
+	o->bcanon = r->body_relaxed ? CANON_RELAXED : CANON_SIMPLE;
+	if (r->auid != NULL && !auid_ok(r->auid, r->domain))
+		return VOUCH_EINVAL;
+	o->oversign = r->oversign;
+	o->body_length = r->body_length;
+	o->expire = r->expire;
+	if ((o->domain = dup_str(r->domain)) == NULL ||
+	    (o->selector = dup_str(r->selector)) == NULL ||
+	    (r->auid != NULL && (o->auid = dup_str(r->auid)) == NULL))
+		return VOUCH_ENOMEM;
+	if (r->headers == NULL)
+		return VOUCH_OK;
+	if (r->nheaders == 0 || r->nheaders > VOUCH_DKIM_SIGN_MAX_HEADERS)
+		return VOUCH_EINVAL;
+	if ((o->headers = calloc(r->nheaders, sizeof(char *))) == NULL)
+		return VOUCH_ENOMEM;
+	for (i = 0; i < r->nheaders; i++) {
+		if (r->headers[i] == NULL || !hname_ok(r->headers[i]))
+			return VOUCH_EINVAL;
+		/* a name given twice is listed by its count anyway */
+		for (j = 0; j < o->nheaders; j++)
+			if (strcasecmp(o->headers[j], r->headers[i]) == 0)
+				break;
+		if (j < o->nheaders)
+			continue;
+		if ((o->headers[o->nheaders] = dup_str(r->headers[i])) == NULL)
+			return VOUCH_ENOMEM;
+		o->nheaders++;
+	}
+	/* RFC 6376 §5.4: the From header field MUST be signed */
+	for (j = 0; j < o->nheaders; j++)
+		if (strcasecmp(o->headers[j], "From") == 0)
+			return VOUCH_OK;
+	return VOUCH_EINVAL;
+}
+
+enum vouch_status
+vouch_dkim_sign_new(const struct vouch_dkim_sign_req *reqs, size_t nreqs,
+    int64_t now, struct vouch_dkim_sign **out)
+{
+	struct vouch_dkim_sign *s;
+	enum vouch_status st;
+	size_t i;
+	int c;
+
+	*out = NULL;
+	if (reqs == NULL || nreqs == 0 ||
+	    nreqs > VOUCH_DKIM_SIGN_MAX_REQUESTS || now < 0)
+		return VOUCH_EINVAL;
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return VOUCH_ENOMEM;
+	vbuf_init(&s->hdr, VOUCH_MAX_HEADER_BYTES);
+	s->bol = 1;
+	s->now = now != 0 ? now : (int64_t)time(NULL);
+	for (i = 0; i < nreqs; i++) {
+		s->nreq++;
+		if ((st = sign_req_copy(&s->req[i], &reqs[i])) != VOUCH_OK)
+			goto fail;
+		s->body[s->req[i].bcanon].used = 1;
+	}
+	for (c = 0; c < 2; c++) {
+		struct sign_body *b = &s->body[c];
+
+		if (!b->used)
+			continue;
+		if ((b->md = EVP_MD_CTX_new()) == NULL) {
+			st = VOUCH_ENOMEM;
+			goto fail;
+		}
+		if (!EVP_DigestInit_ex(b->md, EVP_sha256(), NULL)) {
+			st = VOUCH_ECRYPTO;
+			goto fail;
+		}
+		canon_body_init(
+		    &b->cb, (enum canon_alg)c, UINT64_MAX, body_sink, b);
+	}
+	*out = s;
+	return VOUCH_OK;
+fail:
+	vouch_dkim_sign_free(s);
+	return st;
+}
+
+static void
+sign_body_bytes(struct vouch_dkim_sign *s, const uint8_t *p, size_t len)
+{
+	size_t c;
+
+	if (len == 0)
+		return;
+	for (c = 0; c < NELEM(s->body); c++)
+		if (s->body[c].used)
+			canon_body_update(&s->body[c].cb, p, len);
+}
+
+enum vouch_status
+vouch_dkim_sign_update(struct vouch_dkim_sign *s, const uint8_t *p, size_t len)
+{
+	const uint8_t *end = p + len, *nl;
+	size_t n;
+
+	if (s->err != VOUCH_OK)
+		return s->err;
+	if (s->finished) {
+		s->reason = "update after finish";
+		return s->err = VOUCH_EINVAL;
+	}
+	/*
+	 * Find the empty line that ends the header section: a line end
+	 * followed by LF or CR LF (a bare LF counts as CRLF).  Each step
+	 * consumes at least one byte, so the loop ends.
+	 */
+	while (!s->in_body && p < end) {
+		if (s->bol || s->bolcr) {
+			if (*p == '\n') {
+				s->in_body = 1;
+			} else if (*p == '\r' && !s->bolcr) {
+				s->bolcr = 1;
+			} else {
+				/* a CR not before LF is an ordinary byte */
+				s->bol = s->bolcr = 0;
+				continue;
+			}
+			if (vbuf_addc(&s->hdr, *p++) != VOUCH_OK)
+				goto toolarge;
+			continue;
+		}
+		nl = memchr(p, '\n', (size_t)(end - p));
+		n = nl != NULL ? (size_t)(nl - p) + 1 : (size_t)(end - p);
+		if (vbuf_add(&s->hdr, p, n) != VOUCH_OK)
+			goto toolarge;
+		p += n;
+		s->bol = nl != NULL;
+	}
+	sign_body_bytes(s, p, (size_t)(end - p));
+	return VOUCH_OK;
+toolarge:
+	s->reason = s->hdr.err == VOUCH_ELIMIT ? "header section too large"
+	                                       : "out of memory";
+	return s->err = s->hdr.err;
+}
+
+/* How often a field occurs in the header section. */
+static size_t
+field_count(const struct mail_header *h, const char *name)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < h->nfield; i++)
+		if (mail_name_eq(h->field[i].name, h->field[i].namelen, name))
+			n++;
+	return n;
+}
+
+/*
+ * The h= list for one signature, as names with repeats, into `names`
+ * (capacity `cap`, enough for every field plus one per name).  Returns
+ * the count.
+ */
+static size_t
+build_hlist(const struct sign_one *o, const struct mail_header *h,
+    const char **names, size_t cap)
+{
+	size_t i, k, n, nn = 0;
+
+	if (o->headers == NULL) {
+		for (i = 0; i < NELEM(default_oversigned); i++) {
+			n = field_count(h, default_oversigned[i]) + 1;
+			for (k = 0; k < n && nn < cap; k++)
+				names[nn++] = default_oversigned[i];
+		}
+		for (i = 0; i < NELEM(default_signed); i++) {
+			n = field_count(h, default_signed[i]);
+			for (k = 0; k < n && nn < cap; k++)
+				names[nn++] = default_signed[i];
+		}
+		return nn;
+	}
+	for (i = 0; i < o->nheaders; i++) {
+		n = field_count(h, o->headers[i]) + (o->oversign ? 1 : 0);
+		for (k = 0; k < n && nn < cap; k++)
+			names[nn++] = o->headers[i];
+	}
+	return nn;
+}
+
+/* Column tracking for folding: append text, folding before it if needed. */
+struct fold {
+	struct vbuf *b;
+	size_t col;
+};
+
+static void
+fold_add(struct fold *f, const char *s, size_t n, int space_before)
+{
+	if (f->col + (space_before ? 1 : 0) + n > FOLD_WIDTH &&
+	    f->col > FOLD_INDENT) {
+		vbuf_adds(f->b, "\r\n\t");
+		f->col = FOLD_INDENT;
+	} else if (space_before) {
+		vbuf_addc(f->b, ' ');
+		f->col++;
+	}
+	vbuf_add(f->b, s, n);
+	f->col += n;
+}
+
+static void fold_addf(struct fold *f, int space_before, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+fold_addf(struct fold *f, int space_before, const char *fmt, ...)
+{
+	char tmp[512];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(tmp)) {
+		f->b->err = VOUCH_ELIMIT;
+		return;
+	}
+	fold_add(f, tmp, (size_t)n, space_before);
+}
+
+/* Base64 text cut to fit the lines: for bh= and b= (FWS allowed, §3.5). */
+static void
+fold_b64(struct fold *f, const uint8_t *p, size_t len)
+{
+	uint8_t *txt;
+	size_t n = (len + 2) / 3 * 4, off = 0, room;
+
+	if ((txt = malloc(n + 1)) == NULL) {
+		f->b->err = VOUCH_ENOMEM;
+		return;
+	}
+	EVP_EncodeBlock(txt, p, (int)len);
+	while (off < n) {
+		if (f->col >= FOLD_WIDTH) {
+			vbuf_adds(f->b, "\r\n\t");
+			f->col = FOLD_INDENT;
+		}
+		room = FOLD_WIDTH - f->col;
+		if (room > n - off)
+			room = n - off;
+		vbuf_add(f->b, txt + off, room);
+		f->col += room;
+		off += room;
+	}
+	free(txt);
+}
+
+/* The base64 text of a SHA-256 value: 44 characters and a NUL. */
+static void
+b64_32(const uint8_t *p, char *txt)
+{
+	EVP_EncodeBlock((unsigned char *)txt, p, 32);
+}
+
+static const char *
+alg_name(enum vouch_dkim_sign_alg alg)
+{
+	return alg == VOUCH_DKIM_SIGN_RSA_SHA256 ? "rsa-sha256"
+	                                         : "ed25519-sha256";
+}
+
+/*
+ * The signature of `hash` (SHA-256 of the header data): RSASSA-PKCS1-v1_5
+ * with SHA-256 (RFC 8301 §3.1), or Ed25519 over the hash (RFC 8463 §3).
+ */
+static enum vouch_status
+sign_hash(const struct sign_one *o, const uint8_t *hash, size_t hlen,
+    uint8_t *sig, size_t *siglen)
+{
+	EVP_PKEY_CTX *pctx = NULL;
+	EVP_MD_CTX *md = NULL;
+	enum vouch_status st = VOUCH_ECRYPTO;
+
+	if (o->alg == VOUCH_DKIM_SIGN_RSA_SHA256) {
+		if ((pctx = EVP_PKEY_CTX_new(o->key->pkey, NULL)) == NULL)
+			return VOUCH_ENOMEM;
+		if (EVP_PKEY_sign_init(pctx) > 0 &&
+		    EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) > 0 &&
+		    EVP_PKEY_CTX_set_signature_md(pctx, EVP_sha256()) > 0 &&
+		    EVP_PKEY_sign(pctx, sig, siglen, hash, hlen) > 0)
+			st = VOUCH_OK;
+		EVP_PKEY_CTX_free(pctx);
+		return st;
+	}
+	if ((md = EVP_MD_CTX_new()) == NULL)
+		return VOUCH_ENOMEM;
+	if (EVP_DigestSignInit(md, NULL, NULL, NULL, o->key->pkey) > 0 &&
+	    EVP_DigestSign(md, sig, siglen, hash, hlen) > 0)
+		st = VOUCH_OK;
+	EVP_MD_CTX_free(md);
+	return st;
+}
+
+/*
+ * Make one DKIM-Signature field and append it (CRLF line ends) to `out`.
+ * RFC 6376 §5.4 (header selection), §3.7 (the hash), §3.5 (the tags).
+ */
+static enum vouch_status
+sign_one(struct vouch_dkim_sign *s, const struct sign_one *o,
+    const struct mail_header *h, const uint8_t *bh, uint64_t blen,
+    struct vbuf *out)
+{
+	/* every field once, plus one per distinct name oversigned */
+	const char *names[VOUCH_MAX_HEADER_FIELDS + NELEM(default_oversigned) +
+	                  NELEM(default_signed) + VOUCH_DKIM_SIGN_MAX_HEADERS];
+	uint8_t used[VOUCH_MAX_HEADER_FIELDS];
+	uint8_t hash[EVP_MAX_MD_SIZE], sig[1024];
+	char bhtxt[45];
+	size_t nnames, i, j, siglen = sizeof(sig);
+	unsigned hashlen = 0;
+	struct vbuf field, data;
+	struct fold f;
+	enum vouch_status st;
+
+	if (h->nfield > VOUCH_MAX_HEADER_FIELDS) {
+		s->reason = "too many header fields";
+		return VOUCH_ELIMIT;
+	}
+	nnames = build_hlist(o, h, names, NELEM(names));
+	vbuf_init(&field, SIG_FIELD_MAX);
+	vbuf_init(&data, VOUCH_MAX_HEADER_BYTES + SIG_FIELD_MAX);
+	f.b = &field;
+	f.col = 0;
+	vbuf_adds(&field, "DKIM-Signature:");
+	f.col = strlen("DKIM-Signature:");
+	fold_addf(&f, 1, "v=1;");
+	fold_addf(&f, 1, "a=%s;", alg_name(o->alg));
+	fold_addf(
+	    &f, 1, "c=%s/%s;", canon_name(o->hcanon), canon_name(o->bcanon));
+	fold_addf(&f, 1, "d=%s;", o->domain);
+	fold_addf(&f, 1, "s=%s;", o->selector);
+	fold_addf(&f, 1, "t=%lld;", (long long)s->now);
+	if (o->expire != 0)
+		fold_addf(&f, 1, "x=%llu;",
+		    (unsigned long long)((uint64_t)s->now + o->expire));
+	if (o->auid != NULL)
+		fold_addf(&f, 1, "i=%s;", o->auid);
+	if (o->body_length)
+		fold_addf(&f, 1, "l=%llu;", (unsigned long long)blen);
+	/* h= with folding between names (FWS around ':' is allowed) */
+	for (i = 0; i < nnames; i++)
+		fold_addf(&f, i == 0, "%s%s%s", i == 0 ? "h=" : "", names[i],
+		    i + 1 == nnames ? ";" : ":");
+	/* bh= is 47 characters with its value: kept on one line */
+	b64_32(bh, bhtxt);
+	fold_addf(&f, 1, "bh=%s;", bhtxt);
+	/* b= on a line of its own; its value is added after signing */
+	vbuf_adds(&field, "\r\n\tb=");
+	f.col = FOLD_INDENT + 2;
+	if (field.err != VOUCH_OK) {
+		st = field.err;
+		s->reason = "DKIM-Signature field too long";
+		goto out;
+	}
+
+	/*
+	 * §5.4.2: for each name in h=, the last instance not yet used, going
+	 * up from the bottom; a name with none left contributes nothing.
+	 */
+	memset(used, 0, h->nfield);
+	for (i = 0; i < nnames; i++) {
+		for (j = h->nfield; j-- > 0;)
+			if (!used[j] && mail_name_eq(h->field[j].name,
+			                    h->field[j].namelen, names[i]))
+				break;
+		if (j == (size_t)-1)
+			continue;
+		used[j] = 1;
+		if (canon_header(o->hcanon, h->field[j].raw, h->field[j].len,
+		        &data) != VOUCH_OK)
+			break;
+	}
+	/* §3.7: the signature field itself, b= empty, no final CRLF */
+	if (canon_header(o->hcanon, field.p, field.len, &data) != VOUCH_OK ||
+	    data.err != VOUCH_OK) {
+		st = data.err != VOUCH_OK ? data.err : VOUCH_ENOMEM;
+		s->reason = "header section too large";
+		goto out;
+	}
+	if (data.len >= 2 && data.p[data.len - 2] == '\r' &&
+	    data.p[data.len - 1] == '\n')
+		data.len -= 2;
+	if (!EVP_Digest(data.p, data.len, hash, &hashlen, EVP_sha256(), NULL)) {
+		st = VOUCH_ECRYPTO;
+		s->reason = "SHA-256 failed";
+		goto out;
+	}
+	if ((st = sign_hash(o, hash, hashlen, sig, &siglen)) != VOUCH_OK) {
+		s->reason = "the crypto library could not sign";
+		goto out;
+	}
+	fold_b64(&f, sig, siglen);
+	vbuf_adds(&field, "\r\n");
+	vbuf_add(out, field.p, field.len);
+	st = out->err != VOUCH_OK ? out->err : field.err;
+	if (st != VOUCH_OK)
+		s->reason = "DKIM-Signature field too long";
+out:
+	vbuf_free(&field);
+	vbuf_free(&data);
+	return st;
+}
+
+enum vouch_status
+vouch_dkim_sign_finish(
+    struct vouch_dkim_sign *s, bool crlf, char **fields, size_t *len)
+{
+	struct mail_header h;
+	uint8_t bh[2][EVP_MAX_MD_SIZE];
+	unsigned bhlen;
+	struct vbuf out;
+	size_t i, nfrom, c;
+	enum vouch_status st;
+	char *txt;
+
+	*fields = NULL;
+	*len = 0;
+	memset(&h, 0, sizeof(h));
+	vbuf_init(&out, SIG_FIELD_MAX * VOUCH_DKIM_SIGN_MAX_REQUESTS);
+	if (s->err != VOUCH_OK)
+		return s->err;
+	if (s->finished) {
+		s->reason = "finish called twice";
+		return s->err = VOUCH_EINVAL;
+	}
+	s->finished = 1;
+	for (c = 0; c < NELEM(s->body); c++) {
+		if (!s->body[c].used)
+			continue;
+		canon_body_final(&s->body[c].cb);
+		if (s->body[c].used < 0 ||
+		    !EVP_DigestFinal_ex(s->body[c].md, bh[c], &bhlen)) {
+			s->reason = "SHA-256 failed";
+			st = VOUCH_ECRYPTO;
+			goto out;
+		}
+	}
+	if ((st = mail_header_parse(&h,
+	         s->hdr.p != NULL ? s->hdr.p : (const uint8_t *)"",
+	         s->hdr.len)) != VOUCH_OK) {
+		s->reason = h.error != NULL ? h.error : "bad header section";
+		goto out;
+	}
+	/* RFC 6376 §5.4 and RFC 5322 §3.6: exactly one From to sign */
+	nfrom = field_count(&h, "From");
+	if (nfrom != 1) {
+		s->reason = nfrom == 0 ? "the message has no From header field"
+		                       : "the message has more than one From "
+		                         "header field";
+		st = VOUCH_ESYNTAX;
+		goto out;
+	}
+	for (i = 0; i < s->nreq; i++) {
+		const struct sign_one *o = &s->req[i];
+
+		st = sign_one(
+		    s, o, &h, bh[o->bcanon], s->body[o->bcanon].cb.len, &out);
+		if (st != VOUCH_OK)
+			goto out;
+	}
+	if (!crlf) {
+		/* the caller's message has bare LF line ends: match them */
+		size_t r, w = 0;
+
+		for (r = 0; r < out.len; r++)
+			if (!(out.p[r] == '\r' && r + 1 < out.len &&
+			        out.p[r + 1] == '\n'))
+				out.p[w++] = out.p[r];
+		out.len = w;
+		out.p[w] = '\0';
+	}
+	txt = vbuf_take(&out, len);
+	if (txt == NULL) {
+		st = VOUCH_ENOMEM;
+		goto out;
+	}
+	*fields = txt;
+out:
+	if (st != VOUCH_OK)
+		s->err = st;
+	mail_header_free(&h);
+	vbuf_free(&out);
+	return st;
+}
+
+const char *
+vouch_dkim_sign_error(const struct vouch_dkim_sign *s)
+{
+	return s->reason != NULL ? s->reason : "";
+}
