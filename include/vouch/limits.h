@@ -97,4 +97,11 @@
 #define VOUCH_AUTHRES_MAX_ID 255
 #define VOUCH_AUTHRES_MAX_DEPTH 32
 
+/*
+ * Tags in one tag=value list (RFC 6376 §3.2).  DKIM-Signature defines 14
+ * tags and a key record 7; 64 leaves room for unknown tags (which must be
+ * ignored) while bounding hostile lists.  More is a permerror.
+ */
+#define VOUCH_MAX_TAGS 64
+
 #endif

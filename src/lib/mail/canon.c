@@ -1,0 +1,441 @@
+/*
+ * DKIM canonicalization, RFC 6376 §3.4.
+ *
+ * The body canonicalizers hand the sink runs of input bytes whenever the
+ * output equals the input (the common case: a text line ending in CRLF
+ * with single spaces between words), and only break a run where the output
+ * differs: an empty line held back, a WSP run squeezed, a bare LF turned
+ * into CRLF.  The relaxed scanner looks for those places 32 bytes at a
+ * time with SSE2 where the compiler offers it.
+ */
+#include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
+#include "canon.h"
+
+static const char crlfs[] = "\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n"
+                            "\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n"
+                            "\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n"
+                            "\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n";
+
+static int
+ascii_ieq(const uint8_t *p, size_t len, const char *s)
+{
+	size_t i;
+	uint8_t c;
+
+	for (i = 0; i < len; i++) {
+		if (s[i] == '\0')
+			return 0;
+		c = p[i];
+		if (c >= 'A' && c <= 'Z')
+			c += 'a' - 'A';
+		if (c != (uint8_t)s[i])
+			return 0;
+	}
+	return s[len] == '\0';
+}
+
+static int
+canon_one(const uint8_t *p, size_t len, enum canon_alg *alg)
+{
+	if (ascii_ieq(p, len, "simple"))
+		*alg = CANON_SIMPLE;
+	else if (ascii_ieq(p, len, "relaxed"))
+		*alg = CANON_RELAXED;
+	else
+		return -1;
+	return 0;
+}
+
+int
+canon_parse(
+    const uint8_t *p, size_t len, enum canon_alg *header, enum canon_alg *body)
+{
+	const uint8_t *slash;
+
+	*header = *body = CANON_SIMPLE; /* RFC 6376 §3.5 c= default */
+	if (len == 0)
+		return 0;
+	slash = memchr(p, '/', len);
+	if (slash == NULL)
+		return canon_one(p, len, header);
+	if (canon_one(p, (size_t)(slash - p), header) != 0)
+		return -1;
+	return canon_one(slash + 1, len - (size_t)(slash - p) - 1, body);
+}
+
+const char *
+canon_name(enum canon_alg alg)
+{
+	return alg == CANON_RELAXED ? "relaxed" : "simple";
+}
+
+static int
+is_wsp(uint8_t c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/* RFC 6376 §3.4.2 */
+static enum vouch_status
+canon_header_relaxed(const uint8_t *p, size_t len, struct vbuf *out)
+{
+	const uint8_t *end = p + len, *colon, *nend;
+	uint8_t c, tmp[256];
+	size_t n = 0;
+	int wsp = 0, started = 0;
+
+	if ((colon = memchr(p, ':', len)) == NULL)
+		return vbuf_add(out, p, len); /* not a field; cannot happen */
+	/* Lower-case the name, without the WSP before the colon. */
+	nend = colon;
+	while (nend > p && is_wsp(nend[-1]))
+		nend--;
+	for (; p < nend; p++) {
+		c = *p;
+		if (c >= 'A' && c <= 'Z')
+			c += 'a' - 'A';
+		tmp[n++] = c;
+		if (n == sizeof(tmp)) {
+			(void)vbuf_add(out, tmp, n);
+			n = 0;
+		}
+	}
+	tmp[n++] = ':';
+	/* Unfold, squeeze WSP runs, drop WSP at both ends of the value. */
+	for (p = colon + 1; p < end; p++) {
+		c = *p;
+		if (c == '\r' && p + 1 < end && p[1] == '\n') {
+			p++;
+			continue;
+		}
+		if (is_wsp(c)) {
+			wsp = 1;
+			continue;
+		}
+		if (n + 2 > sizeof(tmp)) {
+			(void)vbuf_add(out, tmp, n);
+			n = 0;
+		}
+		if (wsp && started)
+			tmp[n++] = ' ';
+		wsp = 0;
+		started = 1;
+		tmp[n++] = c;
+	}
+	if (n + 2 > sizeof(tmp)) {
+		(void)vbuf_add(out, tmp, n);
+		n = 0;
+	}
+	tmp[n++] = '\r';
+	tmp[n++] = '\n';
+	return vbuf_add(out, tmp, n);
+}
+
+enum vouch_status
+canon_header(
+    enum canon_alg alg, const uint8_t *field, size_t len, struct vbuf *out)
+{
+	if (alg == CANON_RELAXED)
+		return canon_header_relaxed(field, len, out);
+	return vbuf_add(out, field, len);
+}
+
+void
+canon_body_init(struct canon_body *cb, enum canon_alg alg, uint64_t limit,
+    canon_sink_fn sink, void *arg)
+{
+	memset(cb, 0, sizeof(*cb));
+	cb->alg = alg;
+	cb->limit = limit;
+	cb->sink = sink;
+	cb->arg = arg;
+}
+
+/* Any byte but SP, HTAB, CR, LF? */
+static int
+has_nonwsp(const uint8_t *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r' && p[i] != '\n')
+			return 1;
+	return 0;
+}
+
+/* Produce canonical bytes: up to `limit` go to the sink (RFC 6376 §3.5 l=). */
+static void
+emit(struct canon_body *cb, const uint8_t *p, size_t n)
+{
+	uint64_t room;
+	size_t take;
+
+	if (n == 0)
+		return;
+	cb->any = 1;
+	take = 0;
+	if (cb->len < cb->limit) {
+		room = cb->limit - cb->len;
+		take = (uint64_t)n < room ? n : (size_t)room;
+		cb->sink(cb->arg, p, take);
+	}
+	if (take < n && !cb->beyond_nonwsp)
+		cb->beyond_nonwsp = has_nonwsp(p + take, n - take);
+	cb->len += n;
+}
+
+/* Content starts or resumes: release the held-back empty lines and WSP. */
+static void
+release(struct canon_body *cb)
+{
+	size_t k;
+
+	while (cb->nempty > 0) {
+		k = cb->nempty > 32 ? 32 : (size_t)cb->nempty;
+		emit(cb, (const uint8_t *)crlfs, 2 * k);
+		cb->nempty -= k;
+	}
+	if (cb->wsp) {
+		emit(cb, (const uint8_t *)" ", 1);
+		cb->wsp = 0;
+	}
+}
+
+/*
+ * Relaxed: the first byte at or after p that is HTAB, CR, LF, or a SP that
+ * is not a lone SP between two content bytes; `end` if none.
+ */
+static const uint8_t *
+relaxed_next(const uint8_t *p, const uint8_t *end)
+{
+#ifdef __SSE2__
+	const __m128i lim = _mm_set1_epi8(0x20), sp = _mm_set1_epi8(' ');
+	__m128i a, b;
+	uint32_t le, isp, nextle, hit;
+	unsigned i;
+	uint8_t c;
+
+	while (end - p >= 33) {
+		a = _mm_loadu_si128((const __m128i *)(const void *)p);
+		b = _mm_loadu_si128((const __m128i *)(const void *)(p + 16));
+		le = (uint32_t)_mm_movemask_epi8(
+		         _mm_cmpeq_epi8(_mm_min_epu8(a, lim), a)) |
+		     (uint32_t)_mm_movemask_epi8(
+		         _mm_cmpeq_epi8(_mm_min_epu8(b, lim), b))
+		         << 16;
+		if (le == 0) {
+			p += 32;
+			continue;
+		}
+		isp = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(a, sp)) |
+		      (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(b, sp)) << 16;
+		nextle = le >> 1 | (uint32_t)(p[32] <= 0x20) << 31;
+		hit = (le & ~isp) | (isp & nextle);
+		while (hit != 0) {
+			i = (unsigned)__builtin_ctz(hit);
+			c = p[i];
+			/* Other control bytes are content. */
+			if (c == ' ' || c == '\t' || c == '\r' || c == '\n')
+				return p + i;
+			hit &= hit - 1;
+		}
+		p += 32;
+	}
+#endif
+	for (; p < end; p++) {
+		if (*p > ' ')
+			continue;
+		if (*p == '\t' || *p == '\r' || *p == '\n')
+			return p;
+		if (*p == ' ' && (p + 1 == end || p[1] == ' ' || p[1] == '\t' ||
+		                     p[1] == '\r' || p[1] == '\n'))
+			return p;
+	}
+	return end;
+}
+
+/*
+ * The scanning state of one update: bytes in [run, p) are output verbatim
+ * and not yet handed on.
+ */
+struct scan {
+	const uint8_t *run, *p, *end;
+};
+
+static void
+flush(struct canon_body *cb, struct scan *s)
+{
+	emit(cb, s->run, (size_t)(s->p - s->run));
+	s->run = s->p;
+}
+
+/* Bytes [s->p, q) are content of the current line, output unchanged. */
+static void
+content(struct canon_body *cb, struct scan *s, const uint8_t *q)
+{
+	if (cb->nempty > 0 || cb->wsp) {
+		flush(cb, s);
+		release(cb);
+	}
+	cb->inline_ = 1;
+	s->p = q;
+}
+
+/* A line ends at s->p with a terminator of `tlen` bytes (CRLF or LF). */
+static void
+line_end(struct canon_body *cb, struct scan *s, size_t tlen)
+{
+	cb->wsp = 0; /* relaxed: WSP at the end of a line goes (§3.4.4) */
+	if (!cb->inline_) {
+		/* An empty line: held back, maybe the body's end (§3.4.3). */
+		flush(cb, s);
+		s->p += tlen;
+		s->run = s->p;
+		cb->nempty++;
+		return;
+	}
+	cb->inline_ = 0;
+	if (tlen == 2 && s->run <= s->p) {
+		s->p += 2; /* CRLF, verbatim */
+		return;
+	}
+	flush(cb, s);
+	emit(cb, (const uint8_t *)crlfs, 2);
+	s->p += tlen;
+	s->run = s->p;
+}
+
+/* A CR held from the last chunk was not followed by LF: it is content. */
+static void
+lone_cr(struct canon_body *cb)
+{
+	release(cb);
+	emit(cb, (const uint8_t *)"\r", 1);
+	cb->inline_ = 1;
+}
+
+static void
+update_simple(struct canon_body *cb, struct scan *s)
+{
+	const uint8_t *q, *ce;
+
+	while (s->p < s->end) {
+		q = memchr(s->p, '\n', (size_t)(s->end - s->p));
+		if (q == NULL) {
+			ce = s->end;
+			if (ce[-1] == '\r')
+				ce--;
+			if (ce > s->p)
+				content(cb, s, ce);
+			if (ce < s->end) {
+				flush(cb, s);
+				cb->cr = 1;
+				s->p = s->run = s->end;
+			}
+			return;
+		}
+		ce = (q > s->p && q[-1] == '\r') ? q - 1 : q;
+		if (ce > s->p)
+			content(cb, s, ce);
+		line_end(cb, s, (size_t)(q + 1 - ce));
+	}
+}
+
+static void
+update_relaxed(struct canon_body *cb, struct scan *s)
+{
+	const uint8_t *q;
+
+	/* A WSP run that went on past the last chunk continues here. */
+	if (cb->wsp) {
+		while (s->p < s->end && is_wsp(*s->p))
+			s->p++;
+		s->run = s->p;
+	}
+	while (s->p < s->end) {
+		q = relaxed_next(s->p, s->end);
+		if (q > s->p)
+			content(cb, s, q);
+		if (q == s->end)
+			return;
+		switch (*q) {
+		case ' ':
+		case '\t':
+			flush(cb, s);
+			while (s->p < s->end && is_wsp(*s->p))
+				s->p++;
+			s->run = s->p;
+			cb->wsp = 1;
+			break;
+		case '\n':
+			line_end(cb, s, 1);
+			break;
+		default: /* '\r' */
+			if (q + 1 == s->end) {
+				flush(cb, s);
+				cb->cr = 1;
+				s->p = s->run = s->end;
+			} else if (q[1] == '\n') {
+				line_end(cb, s, 2);
+			} else {
+				content(cb, s, q + 1);
+			}
+			break;
+		}
+	}
+}
+
+void
+canon_body_update(struct canon_body *cb, const uint8_t *p, size_t n)
+{
+	struct scan s;
+
+	if (n == 0)
+		return;
+	s.run = s.p = p;
+	s.end = p + n;
+	if (cb->cr) {
+		cb->cr = 0;
+		if (*p == '\n') {
+			/* CRLF split between chunks. */
+			cb->wsp = 0;
+			if (cb->inline_) {
+				emit(cb, (const uint8_t *)crlfs, 2);
+				cb->inline_ = 0;
+			} else {
+				cb->nempty++;
+			}
+			s.run = ++s.p;
+		} else {
+			lone_cr(cb);
+		}
+	}
+	if (cb->alg == CANON_RELAXED)
+		update_relaxed(cb, &s);
+	else
+		update_simple(cb, &s);
+	flush(cb, &s);
+}
+
+void
+canon_body_final(struct canon_body *cb)
+{
+	if (cb->cr) {
+		cb->cr = 0;
+		lone_cr(cb);
+	}
+	cb->wsp = 0;
+	cb->nempty = 0;
+	if (cb->inline_) {
+		/* A last line without CRLF gets one (§3.4.3, §3.4.4). */
+		emit(cb, (const uint8_t *)crlfs, 2);
+		cb->inline_ = 0;
+	} else if (!cb->any && cb->alg == CANON_SIMPLE) {
+		/* §3.4.3: an empty body is one CRLF. */
+		emit(cb, (const uint8_t *)crlfs, 2);
+	}
+}

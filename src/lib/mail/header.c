@@ -1,0 +1,200 @@
+/*
+ * RFC 5322 header section scanner (the model: OpenSMTPD rfc5322.c, bounded
+ * and byte-exact).  Two passes over at most VOUCH_MAX_HEADER_BYTES: the
+ * first copies the section with its line ends normalised to CRLF and checks
+ * line lengths, the second splits the copy into fields.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "vouch/limits.h"
+
+#include "header.h"
+
+size_t
+mail_header_end(const uint8_t *p, size_t len)
+{
+	const uint8_t *q, *end = p + len;
+
+	if (len >= 1 && p[0] == '\n')
+		return 1;
+	if (len >= 2 && p[0] == '\r' && p[1] == '\n')
+		return 2;
+	q = p;
+	while (q < end && (q = memchr(q, '\n', (size_t)(end - q))) != NULL) {
+		q++;
+		if (q < end && *q == '\n')
+			return (size_t)(q - p) + 1;
+		if (end - q >= 2 && q[0] == '\r' && q[1] == '\n')
+			return (size_t)(q - p) + 2;
+	}
+	return 0;
+}
+
+int
+mail_name_eq(const uint8_t *p, size_t len, const char *name)
+{
+	size_t i;
+	uint8_t a, b;
+
+	for (i = 0; i < len; i++) {
+		b = (uint8_t)name[i];
+		if (b == '\0')
+			return 0;
+		a = p[i];
+		if (a >= 'A' && a <= 'Z')
+			a += 'a' - 'A';
+		if (b >= 'A' && b <= 'Z')
+			b += 'a' - 'A';
+		if (a != b)
+			return 0;
+	}
+	return name[len] == '\0';
+}
+
+void
+mail_header_free(struct mail_header *h)
+{
+	free(h->buf);
+	free(h->field);
+	memset(h, 0, sizeof(*h));
+}
+
+/*
+ * Copy `p`/`len` (the section without its ending empty line) into h->buf
+ * with every line ending in CRLF.
+ */
+static enum vouch_status
+normalise(struct mail_header *h, const uint8_t *p, size_t len)
+{
+	const uint8_t *q, *line, *end = p + len;
+	uint8_t *o;
+	size_t nlf = 0, n;
+
+	/* Each LF may grow by one CR, and a last line without end by two. */
+	for (q = p; q < end && (q = memchr(q, '\n', (size_t)(end - q))); q++)
+		nlf++;
+	if ((h->buf = malloc(len + nlf + 3)) == NULL)
+		return VOUCH_ENOMEM;
+	o = h->buf;
+	line = p;
+	while (line < end) {
+		q = memchr(line, '\n', (size_t)(end - line));
+		n = (size_t)((q != NULL ? q : end) - line);
+		if (n > 0 && line[n - 1] == '\r' && q != NULL)
+			n--;
+		if (n > VOUCH_MAX_LINE_BYTES) {
+			h->error = "header line too long";
+			return VOUCH_ELIMIT;
+		}
+		memcpy(o, line, n);
+		o += n;
+		*o++ = '\r';
+		*o++ = '\n';
+		line = q != NULL ? q + 1 : end;
+	}
+	h->buflen = (size_t)(o - h->buf);
+	return VOUCH_OK;
+}
+
+/* RFC 5322 §3.6.8: ftext = %d33-57 / %d59-126 */
+static int
+is_ftext(uint8_t c)
+{
+	return c >= 33 && c <= 126 && c != ':';
+}
+
+/* Split the normalised buffer into fields; RFC 5322 §2.2, §2.2.3. */
+static enum vouch_status
+split_fields(struct mail_header *h)
+{
+	const uint8_t *p = h->buf, *end = h->buf + h->buflen, *q, *colon;
+	const uint8_t *nend;
+	struct mail_field *f;
+	size_t cap = 0, nf;
+
+	while (p < end) {
+		if (*p == ' ' || *p == '\t') {
+			/* A continuation with no field before it. */
+			h->error = "header starts with a continuation line";
+			return VOUCH_ESYNTAX;
+		}
+		if (h->nfield >= VOUCH_MAX_HEADER_FIELDS) {
+			h->error = "too many header fields";
+			return VOUCH_ELIMIT;
+		}
+		/* The field runs to the first CRLF not followed by WSP. */
+		q = p;
+		for (;;) {
+			/* normalise() ended every line with CRLF */
+			q = memchr(q, '\n', (size_t)(end - q)) + 1;
+			if (q >= end || (*q != ' ' && *q != '\t'))
+				break;
+		}
+		colon = memchr(p, ':', (size_t)(q - p));
+		if (colon == NULL) {
+			h->error = "malformed header field (no colon)";
+			return VOUCH_ESYNTAX;
+		}
+		/* obs-optional allows WSP between the name and the colon. */
+		nend = colon;
+		while (nend > p && (nend[-1] == ' ' || nend[-1] == '\t'))
+			nend--;
+		if (nend == p) {
+			h->error = "malformed header field (empty name)";
+			return VOUCH_ESYNTAX;
+		}
+		for (const uint8_t *c = p; c < nend; c++)
+			if (!is_ftext(*c)) {
+				h->error = "malformed header field name";
+				return VOUCH_ESYNTAX;
+			}
+		if (h->nfield == cap) {
+			nf = cap ? cap * 2 : 32;
+			if (nf > VOUCH_MAX_HEADER_FIELDS)
+				nf = VOUCH_MAX_HEADER_FIELDS;
+			f = realloc(h->field, nf * sizeof(*f));
+			if (f == NULL)
+				return VOUCH_ENOMEM;
+			h->field = f;
+			cap = nf;
+		}
+		f = &h->field[h->nfield++];
+		f->name = p;
+		f->namelen = (size_t)(nend - p);
+		f->raw = p;
+		f->len = (size_t)(q - p);
+		f->value = colon + 1;
+		f->valuelen = (size_t)(q - 2 - (colon + 1));
+		p = q;
+	}
+	return VOUCH_OK;
+}
+
+enum vouch_status
+mail_header_parse(struct mail_header *h, const uint8_t *p, size_t len)
+{
+	size_t end, seclen;
+	enum vouch_status st;
+
+	memset(h, 0, sizeof(*h));
+	end = mail_header_end(p, len);
+	if (end > 0) {
+		h->complete = 1;
+		h->consumed = end;
+		/* Drop the empty line: LF or CRLF. */
+		seclen = end - 1;
+		if (seclen > 0 && p[seclen - 1] == '\r')
+			seclen--;
+	} else {
+		h->consumed = len;
+		seclen = len;
+	}
+	if (seclen > VOUCH_MAX_HEADER_BYTES) {
+		h->error = "header section too large";
+		return VOUCH_ELIMIT;
+	}
+	if ((st = normalise(h, p, seclen)) != VOUCH_OK)
+		return st;
+	return split_fields(h);
+}

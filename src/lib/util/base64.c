@@ -1,0 +1,127 @@
+/*
+ * Base64, RFC 4648 §4, with the whitespace tolerance DKIM needs.
+ */
+#include <string.h>
+
+#include "base64.h"
+
+static const char alphabet[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/* 0..63 for alphabet bytes, 64 for whitespace, 65 for '=', 255 otherwise. */
+enum { B64_WSP = 64, B64_PAD = 65, B64_BAD = 255 };
+
+static uint8_t decode_table[256];
+static int decode_ready;
+
+static void
+decode_table_init(void)
+{
+	int i;
+
+	/* Idempotent: racing threads all write the same values. */
+	memset(decode_table, B64_BAD, sizeof(decode_table));
+	for (i = 0; i < 64; i++)
+		decode_table[(uint8_t)alphabet[i]] = (uint8_t)i;
+	decode_table[' '] = decode_table['\t'] = B64_WSP;
+	decode_table['\r'] = decode_table['\n'] = B64_WSP;
+	decode_table['='] = B64_PAD;
+	__atomic_store_n(&decode_ready, 1, __ATOMIC_RELEASE);
+}
+
+enum vouch_status
+base64_decode(
+    const uint8_t *in, size_t len, uint8_t *out, size_t cap, size_t *outlen)
+{
+	uint32_t acc = 0;
+	size_t i, o = 0;
+	unsigned nq = 0, npad = 0;
+	uint8_t v;
+
+	if (!__atomic_load_n(&decode_ready, __ATOMIC_ACQUIRE))
+		decode_table_init();
+	*outlen = 0;
+	for (i = 0; i < len; i++) {
+		v = decode_table[in[i]];
+		if (v == B64_WSP)
+			continue;
+		if (v == B64_BAD)
+			return VOUCH_ESYNTAX;
+		if (v == B64_PAD) {
+			/* '=' only ends a quantum of 2 or 3 characters. */
+			if (nq + npad < 2)
+				return VOUCH_ESYNTAX;
+			npad++;
+			if (nq + npad > 4)
+				return VOUCH_ESYNTAX;
+			continue;
+		}
+		if (npad > 0)
+			return VOUCH_ESYNTAX; /* data after padding */
+		acc = acc << 6 | v;
+		if (++nq == 4) {
+			if (cap - o < 3)
+				return VOUCH_ELIMIT;
+			out[o++] = (uint8_t)(acc >> 16);
+			out[o++] = (uint8_t)(acc >> 8);
+			out[o++] = (uint8_t)acc;
+			acc = 0;
+			nq = 0;
+		}
+	}
+	if (npad > 0 && nq + npad != 4)
+		return VOUCH_ESYNTAX;
+	switch (nq) {
+	case 0:
+		break;
+	case 1:
+		return VOUCH_ESYNTAX;
+	case 2:
+		if (acc & 0xf)
+			return VOUCH_ESYNTAX;
+		if (cap - o < 1)
+			return VOUCH_ELIMIT;
+		out[o++] = (uint8_t)(acc >> 4);
+		break;
+	case 3:
+		if (acc & 0x3)
+			return VOUCH_ESYNTAX;
+		if (cap - o < 2)
+			return VOUCH_ELIMIT;
+		out[o++] = (uint8_t)(acc >> 10);
+		out[o++] = (uint8_t)(acc >> 2);
+		break;
+	}
+	*outlen = o;
+	return VOUCH_OK;
+}
+
+size_t
+base64_encode(const uint8_t *in, size_t len, char *out, size_t cap)
+{
+	size_t i, o = 0;
+	uint32_t v;
+
+	if (len == 0)
+		return 0;
+	if (len > (SIZE_MAX / 4) * 3 - 2 || cap < BASE64_ENCODED_LEN(len))
+		return 0;
+	for (i = 0; i + 2 < len; i += 3) {
+		v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 |
+		    in[i + 2];
+		out[o++] = alphabet[v >> 18];
+		out[o++] = alphabet[(v >> 12) & 63];
+		out[o++] = alphabet[(v >> 6) & 63];
+		out[o++] = alphabet[v & 63];
+	}
+	if (i < len) {
+		v = (uint32_t)in[i] << 16;
+		if (i + 1 < len)
+			v |= (uint32_t)in[i + 1] << 8;
+		out[o++] = alphabet[v >> 18];
+		out[o++] = alphabet[(v >> 12) & 63];
+		out[o++] = i + 1 < len ? alphabet[(v >> 6) & 63] : '=';
+		out[o++] = '=';
+	}
+	return o;
+}

@@ -1,0 +1,204 @@
+/*
+ * Canonicalization, RFC 6376 §3.4: hand-worked examples (§3.4.5 and the
+ * edge cases of §3.4.3/§3.4.4), each fed whole, split at every position,
+ * and byte by byte, so that chunk boundaries cannot change the output.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mail/canon.h"
+#include "tap.h"
+
+struct sinkbuf {
+	char out[4096];
+	size_t len;
+	size_t ncalls;
+};
+
+static void
+sink(void *arg, const uint8_t *p, size_t n)
+{
+	struct sinkbuf *s = arg;
+
+	if (n == 0 || s->len + n > sizeof(s->out)) {
+		s->len = sizeof(s->out) + 1; /* mark as broken */
+		return;
+	}
+	memcpy(s->out + s->len, p, n);
+	s->len += n;
+	s->ncalls++;
+}
+
+static const struct {
+	const char *name;
+	enum canon_alg alg;
+	const char *in;
+	const char *want;
+	uint64_t limit;
+	int beyond_nonwsp;
+} body_cases[] = {
+    {"§3.4.5 example, simple body", CANON_SIMPLE, " C \r\nD \t E\r\n\r\n\r\n",
+        " C \r\nD \t E\r\n", UINT64_MAX, 0},
+    {"§3.4.5 example, relaxed body", CANON_RELAXED, " C \r\nD \t E\r\n\r\n\r\n",
+        " C\r\nD E\r\n", UINT64_MAX, 0},
+    {"§3.4.3 empty body simple is CRLF", CANON_SIMPLE, "", "\r\n", UINT64_MAX,
+        0},
+    {"§3.4.4 empty body relaxed is empty", CANON_RELAXED, "", "", UINT64_MAX,
+        0},
+    {"§3.4.3 only empty lines simple is CRLF", CANON_SIMPLE, "\r\n\r\n\r\n",
+        "\r\n", UINT64_MAX, 0},
+    {"§3.4.4 only empty lines relaxed is empty", CANON_RELAXED, "\r\n\r\n", "",
+        UINT64_MAX, 0},
+    {"§3.4.4 whitespace-only lines relaxed is empty", CANON_RELAXED,
+        "  \r\n\t\r\n \t \r\n", "", UINT64_MAX, 0},
+    {"§3.4.3 whitespace-only lines simple kept", CANON_SIMPLE, "  \r\n\t\r\n",
+        "  \r\n\t\r\n", UINT64_MAX, 0},
+    {"§3.4.3 missing final CRLF added simple", CANON_SIMPLE, "abc", "abc\r\n",
+        UINT64_MAX, 0},
+    {"§3.4.4 missing final CRLF added relaxed", CANON_RELAXED, "abc  ",
+        "abc\r\n", UINT64_MAX, 0},
+    {"bare LF becomes CRLF simple", CANON_SIMPLE, "a\nb\n\n", "a\r\nb\r\n",
+        UINT64_MAX, 0},
+    {"bare LF becomes CRLF relaxed", CANON_RELAXED, "a \nb\t\n\n", "a\r\nb\r\n",
+        UINT64_MAX, 0},
+    {"inner empty lines kept simple", CANON_SIMPLE, "a\r\n\r\n\r\nb\r\n",
+        "a\r\n\r\n\r\nb\r\n", UINT64_MAX, 0},
+    {"inner empty lines kept relaxed", CANON_RELAXED,
+        "a\r\n \r\n\r\n b\r\n\r\n", "a\r\n\r\n\r\n b\r\n", UINT64_MAX, 0},
+    {"relaxed squeezes WSP runs to one SP", CANON_RELAXED,
+        "a  b\t\tc \t d e\r\n", "a b c d e\r\n", UINT64_MAX, 0},
+    {"relaxed keeps leading WSP as one SP", CANON_RELAXED, "\t\tx\r\n",
+        " x\r\n", UINT64_MAX, 0},
+    {"bare CR is content simple", CANON_SIMPLE, "a\rb\r\n\r", "a\rb\r\n\r\r\n",
+        UINT64_MAX, 0},
+    {"bare CR is content relaxed", CANON_RELAXED, "a \rb\r\n", "a \rb\r\n",
+        UINT64_MAX, 0},
+    {"NUL bytes are content", CANON_RELAXED, "a\0b\r\n", "a\0b\r\n", UINT64_MAX,
+        0},
+    {"long line with runs relaxed", CANON_RELAXED,
+        "0123456789 0123456789 0123456789 0123456789  0123456789 "
+        "0123456789\t0123456789 0123456789 0123456789 0123456789 \r\n",
+        "0123456789 0123456789 0123456789 0123456789 0123456789 "
+        "0123456789 0123456789 0123456789 0123456789 0123456789\r\n",
+        UINT64_MAX, 0},
+    {"control bytes in a long line are content", CANON_RELAXED,
+        "0123456789\0010123456789\0130123456789 0123456789\f0123\r\n",
+        "0123456789\0010123456789\0130123456789 0123456789\f0123\r\n",
+        UINT64_MAX, 0},
+    {"§3.5 l=5 passes 5 bytes, rest is content", CANON_SIMPLE,
+        "Hello world\r\n", "Hello", 5, 1},
+    {"§3.5 l= over whitespace only beyond", CANON_SIMPLE, "Hi\r\n \r\n",
+        "Hi\r\n", 4, 0},
+    {"§3.5 l=0 passes nothing", CANON_RELAXED, "x\r\n", "", 0, 1},
+};
+
+static void
+run_body(size_t k)
+{
+	const char *in = body_cases[k].in;
+	/* String literals with NUL: take the length from the source. */
+	size_t inlen, wantlen, split, i;
+	struct canon_body cb;
+	struct sinkbuf sb;
+	int bad = 0;
+	char why[256] = "";
+
+	inlen = strlen(in);
+	wantlen = strlen(body_cases[k].want);
+	if (strcmp(body_cases[k].name, "NUL bytes are content") == 0)
+		inlen = wantlen = 5;
+	/* Split at every position, plus byte by byte (split = inlen + 1). */
+	for (split = 0; split <= inlen + 1 && !bad; split++) {
+		memset(&sb, 0, sizeof(sb));
+		canon_body_init(
+		    &cb, body_cases[k].alg, body_cases[k].limit, sink, &sb);
+		if (split <= inlen) {
+			canon_body_update(&cb, (const uint8_t *)in, split);
+			canon_body_update(
+			    &cb, (const uint8_t *)in + split, inlen - split);
+		} else {
+			for (i = 0; i < inlen; i++)
+				canon_body_update(
+				    &cb, (const uint8_t *)in + i, 1);
+		}
+		canon_body_final(&cb);
+		if (sb.len != wantlen ||
+		    memcmp(sb.out, body_cases[k].want, wantlen) != 0) {
+			snprintf(why, sizeof(why),
+			    "split %zu: got %zu bytes \"%.*s\", want %zu",
+			    split, sb.len, (int)(sb.len < 200 ? sb.len : 200),
+			    sb.out, wantlen);
+			bad = 1;
+		} else if (cb.beyond_nonwsp != body_cases[k].beyond_nonwsp) {
+			snprintf(why, sizeof(why),
+			    "split %zu: beyond_nonwsp %d, want %d", split,
+			    cb.beyond_nonwsp, body_cases[k].beyond_nonwsp);
+			bad = 1;
+		}
+	}
+	tap_check(
+	    !bad, "body %s%s%s", body_cases[k].name, bad ? ": " : "", why);
+}
+
+static const struct {
+	const char *name;
+	enum canon_alg alg;
+	const char *in;
+	const char *want;
+} header_cases[] = {
+    {"§3.4.5 example A relaxed", CANON_RELAXED, "A: X\r\n", "a:X\r\n"},
+    {"§3.4.5 example B relaxed", CANON_RELAXED, "B : Y\t\r\n\tZ  \r\n",
+        "b:Y Z\r\n"},
+    {"§3.4.5 example B simple", CANON_SIMPLE, "B : Y\t\r\n\tZ  \r\n",
+        "B : Y\t\r\n\tZ  \r\n"},
+    {"relaxed empty value", CANON_RELAXED, "Subject:\r\n", "subject:\r\n"},
+    {"relaxed value only WSP", CANON_RELAXED, "Subject: \t \r\n",
+        "subject:\r\n"},
+    {"relaxed folded before value", CANON_RELAXED, "To:\r\n  a@b.example\r\n",
+        "to:a@b.example\r\n"},
+    {"relaxed keeps case of value", CANON_RELAXED, "X-MiXed: VaLuE  Here\r\n",
+        "x-mixed:VaLuE Here\r\n"},
+};
+
+int
+main(void)
+{
+	size_t k;
+	struct vbuf out;
+	enum canon_alg h, b;
+
+	for (k = 0; k < sizeof(body_cases) / sizeof(body_cases[0]); k++)
+		run_body(k);
+	for (k = 0; k < sizeof(header_cases) / sizeof(header_cases[0]); k++) {
+		vbuf_init(&out, 4096);
+		if (canon_header(header_cases[k].alg,
+		        (const uint8_t *)header_cases[k].in,
+		        strlen(header_cases[k].in), &out) != VOUCH_OK)
+			tap_check(0, "header %s: error", header_cases[k].name);
+		else if (out.len == strlen(header_cases[k].want) &&
+		         memcmp(out.p, header_cases[k].want, out.len) == 0)
+			tap_check(1, "header %s", header_cases[k].name);
+		else
+			tap_check(0, "header %s: got %zu bytes, want %zu",
+			    header_cases[k].name, out.len,
+			    strlen(header_cases[k].want));
+		vbuf_free(&out);
+	}
+	tap_check(canon_parse((const uint8_t *)"relaxed", 7, &h, &b) == 0 &&
+	              h == CANON_RELAXED && b == CANON_SIMPLE,
+	    "§3.5 c=relaxed means relaxed/simple");
+	tap_check(
+	    canon_parse((const uint8_t *)"simple/relaxed", 14, &h, &b) == 0 &&
+	        h == CANON_SIMPLE && b == CANON_RELAXED,
+	    "c=simple/relaxed");
+	tap_check(canon_parse((const uint8_t *)"", 0, &h, &b) == 0 &&
+	              h == CANON_SIMPLE && b == CANON_SIMPLE,
+	    "§3.5 no c= means simple/simple");
+	tap_check(
+	    canon_parse((const uint8_t *)"relaxed/nowsp", 13, &h, &b) == -1,
+	    "unknown body canonicalization refused");
+	tap_check(canon_parse((const uint8_t *)"relaxed/", 8, &h, &b) == -1,
+	    "empty body canonicalization refused");
+	return tap_done();
+}
