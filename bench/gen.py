@@ -7,7 +7,9 @@
             lines for libopendkim's DKIM_QUERY_FILE and the script drivers)
   messages: msg-<size>.eml, unsigned, CRLF line ends; and
             msg-<size>-<alg>.eml, the same signed relaxed/relaxed by dkimpy,
-            which every verifier then checks.
+            which every verifier then checks;
+            body-text.txt, 2 MiB of plain text lines alone, for timing the
+            body canonicalizer on text rather than on base64.
 
 The messages are deterministic (fixed random seed) and look like real mail:
 a Received chain, the usual header fields, text lines with trailing and
@@ -174,6 +176,9 @@ def main():
                 return recs[alg].encode()
         return None
 
+    rng = random.Random(1)
+    with open(os.path.join(out, "body-text.txt"), "wb") as f:
+        f.write(("\r\n".join(text_lines(rng, SIZES["2m"])) + "\r\n").encode())
     for name, size in SIZES.items():
         msg = message(name, size)
         with open(os.path.join(out, "msg-%s.eml" % name), "wb") as f:
