@@ -104,4 +104,50 @@
  */
 #define VOUCH_MAX_TAGS 64
 
+/*
+ * From: field parsing (RFC 5322 §3.4).  Mailboxes in one From field: RFC
+ * 5322 sets no limit; real mail has one, rarely a few.  32 covers any
+ * legitimate list; more is a DMARC permerror ("too many addresses").
+ */
+#define VOUCH_FROM_MAX_MAILBOXES 32
+
+/*
+ * Bytes of a domain as written in an address, before IDNA conversion: 253
+ * characters (RFC 1035 §2.3.4) of up to 4 UTF-8 bytes each fit in 1024.
+ */
+#define VOUCH_ADDR_MAX_DOMAIN 1024
+
+/*
+ * Nesting depth of comments in a header field (RFC 5322 §3.2.2 allows any
+ * depth).  Real fields nest at most two or three; 32 bounds hostile input.
+ */
+#define VOUCH_ADDR_MAX_COMMENT_DEPTH 32
+
+/*
+ * Author domains DMARC evaluates for one message with several From
+ * addresses (RFC 9989 §11.5 asks receivers to limit them to avoid a denial
+ * of service).  8 distinct domains; beyond that the verdict is permerror.
+ */
+#define VOUCH_DMARC_MAX_AUTHOR_DOMAINS 8
+
+/*
+ * DNS queries of one DMARC tree walk: RFC 9989 §4.10 fixes 8.
+ */
+#define VOUCH_DMARC_MAX_WALK_QUERIES 8
+
+/*
+ * Report URIs kept per rua= or ruf= tag.  RFC 7489 §6.2 requires support
+ * for at least two; 16 covers every published record seen, the rest are
+ * ignored (counted in the result).
+ */
+#define VOUCH_DMARC_MAX_URIS 16
+
+/*
+ * DNS lookups of one DMARC evaluation (policy discovery, alignment tree
+ * walks, domain existence, report authorization) for all author domains:
+ * 8 domains x (8 walk + 1) + 16 identifiers x 8 + 32 URIs keeps well under
+ * 512; a message needing more gets temperror "too many DNS lookups".
+ */
+#define VOUCH_DMARC_MAX_LOOKUPS 512
+
 #endif

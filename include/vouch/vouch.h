@@ -8,5 +8,6 @@
 #include "limits.h"
 #include "dns.h"
 #include "authres.h"
+#include "dmarc.h"
 
 #endif

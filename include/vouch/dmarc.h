@@ -1,0 +1,327 @@
+/*
+ * vouch: DMARC (RFC 9989; RFC 7489 as a compatibility mode).
+ *
+ * Given the From field(s) of a message and the SPF and DKIM results as
+ * facts, finds the Author Domain, discovers the DMARC Policy Record (the
+ * RFC 9989 §4.10 DNS tree walk, or RFC 7489 §6.6.3 with the Public Suffix
+ * List), checks identifier alignment and says which policy applies.  The
+ * verdict is data (struct vouch_dmarc_result); the call's status only says
+ * whether the evaluation could be done.
+ */
+#ifndef VOUCH_DMARC_H
+#define VOUCH_DMARC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dns.h"
+#include "limits.h"
+#include "status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The DMARC result (RFC 8601 §2.7.1 "dmarc" method, RFC 9989 §9.2). */
+enum vouch_dmarc_verdict {
+	VOUCH_DMARC_NONE = 0, /* no policy record: DMARC does not apply */
+	VOUCH_DMARC_PASS,
+	VOUCH_DMARC_FAIL,
+	VOUCH_DMARC_TEMPERROR, /* a DNS query failed for now */
+	VOUCH_DMARC_PERMERROR /* no usable From, or a broken record */
+};
+
+/* A policy value (p=, sp=, np=) or a disposition. */
+enum vouch_dmarc_policy {
+	VOUCH_DMARC_POLICY_UNSET = 0, /* tag absent (or no record) */
+	VOUCH_DMARC_POLICY_NONE,
+	VOUCH_DMARC_POLICY_QUARANTINE,
+	VOUCH_DMARC_POLICY_REJECT
+};
+
+/* Which tag supplied the policy that applies. */
+enum vouch_dmarc_policy_tag {
+	VOUCH_DMARC_TAG_NONE = 0, /* no policy applied */
+	VOUCH_DMARC_TAG_P,
+	VOUCH_DMARC_TAG_SP,
+	VOUCH_DMARC_TAG_NP
+};
+
+/* adkim= / aspf= (RFC 9989 §4.7). */
+enum vouch_dmarc_alignment { VOUCH_DMARC_RELAXED = 0, VOUCH_DMARC_STRICT };
+
+/* psd= (RFC 9989 §4.7); RFC 7489 records have none (UNKNOWN). */
+enum vouch_dmarc_psd {
+	VOUCH_DMARC_PSD_UNKNOWN = 0, /* "u", the default */
+	VOUCH_DMARC_PSD_YES,
+	VOUCH_DMARC_PSD_NO
+};
+
+/* The policy-override reasons of the aggregate report (RFC 9990 §3.1.1.14
+ * PolicyOverrideType; RFC 7489 Appendix C). */
+enum vouch_dmarc_override {
+	VOUCH_DMARC_OVERRIDE_NONE = 0,
+	VOUCH_DMARC_OVERRIDE_FORWARDED,
+	VOUCH_DMARC_OVERRIDE_SAMPLED_OUT,
+	VOUCH_DMARC_OVERRIDE_TRUSTED_FORWARDER,
+	VOUCH_DMARC_OVERRIDE_MAILING_LIST,
+	VOUCH_DMARC_OVERRIDE_LOCAL_POLICY,
+	VOUCH_DMARC_OVERRIDE_OTHER
+};
+
+/* How the Organizational Domain is found. */
+enum vouch_dmarc_mode {
+	VOUCH_DMARC_MODE_RFC9989 = 0, /* DNS tree walk, RFC 9989 §4.10 */
+	VOUCH_DMARC_MODE_RFC7489 /* Public Suffix List, RFC 7489 §3.2 */
+};
+
+/* fo= flags (RFC 9989 §4.7). */
+#define VOUCH_DMARC_FO_0 0x1u
+#define VOUCH_DMARC_FO_1 0x2u
+#define VOUCH_DMARC_FO_D 0x4u
+#define VOUCH_DMARC_FO_S 0x8u
+
+/* Bits of vouch_dmarc_record.invalid: tags whose value was not valid. */
+#define VOUCH_DMARC_BAD_P 0x001u
+#define VOUCH_DMARC_BAD_SP 0x002u
+#define VOUCH_DMARC_BAD_NP 0x004u
+#define VOUCH_DMARC_BAD_ADKIM 0x008u
+#define VOUCH_DMARC_BAD_ASPF 0x010u
+#define VOUCH_DMARC_BAD_FO 0x020u
+#define VOUCH_DMARC_BAD_RUA 0x040u
+#define VOUCH_DMARC_BAD_RUF 0x080u
+#define VOUCH_DMARC_BAD_T 0x100u
+#define VOUCH_DMARC_BAD_PSD 0x200u
+#define VOUCH_DMARC_BAD_PCT 0x400u
+#define VOUCH_DMARC_BAD_RF 0x800u
+#define VOUCH_DMARC_BAD_RI 0x1000u
+#define VOUCH_DMARC_BAD_SYNTAX 0x2000u /* a term that is not tag=value */
+
+/* One report URI of rua= or ruf= (RFC 9989 §4.6, RFC 7489 §6.2). */
+struct vouch_dmarc_uri {
+	const char *uri; /* as published, "!size" removed, NUL-terminated */
+	uint64_t max_size; /* bytes from "!10m" (RFC 7489 §6.4), 0 = none */
+	const char *host; /* destination host, lower case; "" if none */
+	int external; /* host outside the policy's Organizational Domain */
+	int kept; /* usable: mailto, and internal or authorized
+	             (RFC 9990 §4, RFC 7489 §7.1) */
+	int tempfail; /* the authorization query failed temporarily */
+};
+
+/*
+ * A parsed DMARC Policy Record.  Strings point into `buf`, owned by the
+ * record (vouch_dmarc_record_free).
+ */
+struct vouch_dmarc_record {
+	const char *text; /* the record as published, NUL-terminated */
+	size_t textlen;
+	enum vouch_dmarc_policy p, sp, np; /* UNSET when absent or invalid */
+	enum vouch_dmarc_alignment adkim, aspf;
+	enum vouch_dmarc_psd psd;
+	int testing; /* t=y (RFC 9989) */
+	unsigned fo; /* VOUCH_DMARC_FO_*; 0 when absent */
+	unsigned pct; /* 0..100, default 100 (RFC 7489 only) */
+	int rf_afrf; /* rf= names afrf (the default; RFC 7489 only) */
+	uint32_t ri; /* seconds, default 86400 (RFC 7489 only) */
+	size_t nrua, nruf;
+	struct vouch_dmarc_uri rua[VOUCH_DMARC_MAX_URIS];
+	struct vouch_dmarc_uri ruf[VOUCH_DMARC_MAX_URIS];
+	size_t nuris_dropped; /* URIs over VOUCH_DMARC_MAX_URIS, or invalid */
+	unsigned invalid; /* VOUCH_DMARC_BAD_* */
+	char *buf;
+};
+
+/*
+ * vouch_dmarc_record_parse - parse one TXT record as a DMARC Policy Record.
+ * In:  p/len, the TXT rdata with its character-strings joined (RFC 9989
+ *      §4.5), not NUL-terminated, any bytes.
+ * Out: *rec, filled; free it with vouch_dmarc_record_free (also after an
+ *      error: it is then empty).
+ * Unknown tags are ignored; an invalid value leaves the tag at its default
+ * and sets its VOUCH_DMARC_BAD_* bit (RFC 9989 §4.8: syntax errors "MUST be
+ * discarded in favor of default values"); a term that is not tag=value sets
+ * VOUCH_DMARC_BAD_SYNTAX and is skipped.  The first occurrence of a
+ * repeated tag counts.  Size suffixes of URIs ("!10m", powers of two, RFC
+ * 7489 §6.4) are read into max_size; a size that does not fit 64 bits makes
+ * the URI invalid.
+ * Errors: VOUCH_ESYNTAX (the record does not start with "v=DMARC1", RFC
+ *         9989 §4.7: "the entire record MUST be ignored"), VOUCH_ELIMIT
+ *         (over VOUCH_DNS_MAX_TXT bytes), VOUCH_ENOMEM.
+ * Thread safe.
+ */
+VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_dmarc_record_parse(
+    const uint8_t *p, size_t len, struct vouch_dmarc_record *rec);
+
+/* vouch_dmarc_record_free - release a record's storage; safe twice. */
+VOUCH_API void vouch_dmarc_record_free(struct vouch_dmarc_record *rec);
+
+/* An SPF or DKIM result handed to DMARC as a fact. */
+enum vouch_dmarc_auth {
+	VOUCH_DMARC_AUTH_NONE = 0,
+	VOUCH_DMARC_AUTH_PASS,
+	VOUCH_DMARC_AUTH_FAIL,
+	VOUCH_DMARC_AUTH_SOFTFAIL,
+	VOUCH_DMARC_AUTH_NEUTRAL,
+	VOUCH_DMARC_AUTH_POLICY,
+	VOUCH_DMARC_AUTH_TEMPERROR,
+	VOUCH_DMARC_AUTH_PERMERROR
+};
+
+/*
+ * One authenticated identifier: the SPF result with the domain SPF checked
+ * (the MAIL FROM domain, or the HELO identity when MAIL FROM was null, RFC
+ * 9989 §3.2.4), or one DKIM signature's result with its d= (RFC 9989
+ * §4.4.1).  `domain` need not be NUL-terminated; a trailing dot and upper
+ * case are accepted, U-labels are converted to A-labels.
+ */
+struct vouch_dmarc_ident {
+	enum vouch_dmarc_auth result;
+	const char *domain;
+	size_t domainlen;
+};
+
+/* What DMARC is told about the message besides its From field(s). */
+struct vouch_dmarc_facts {
+	const struct vouch_dmarc_ident *spf; /* NULL: SPF not checked */
+	const struct vouch_dmarc_ident *dkim; /* one per signature */
+	size_t ndkim;
+};
+
+/* Options; zero-filled is the RFC 9989 default. */
+struct vouch_dmarc_options {
+	enum vouch_dmarc_mode mode;
+	/*
+	 * RFC 7489 mode: the Public Suffix List file (the format of
+	 * publicsuffix.org); NULL = the system's list (Debian package
+	 * "publicsuffix"), else the copy built into libpsl.
+	 */
+	const char *psl_file;
+	/* Several author domains: 0 = evaluate each and apply the strictest
+	 * failing policy (RFC 7489 §6.6.1, RFC 9989 §11.5); 1 = permerror. */
+	int multi_domain_permerror;
+	/* pct= sampling (RFC 7489 mode only): 0 = random, else a seed that
+	 * makes the sequence of decisions repeatable (tests). */
+	uint64_t seed;
+	/* 1 = do not query report authorization records (RFC 9990 §4). */
+	int skip_report_check;
+	/* A receiver's decision to deviate from a failing policy (RFC 9989
+	 * §5.4), reported as the policy override: the reason and the
+	 * disposition to use instead.  OVERRIDE_NONE = follow the policy. */
+	enum vouch_dmarc_override local_override;
+	enum vouch_dmarc_policy local_disposition;
+};
+
+/* The evaluation for one author domain. */
+struct vouch_dmarc_domain_result {
+	char author_domain[VOUCH_DNS_MAX_NAME + 1]; /* A-label, lower case */
+	char org_domain[VOUCH_DNS_MAX_NAME + 1]; /* "" when not found */
+	char policy_domain[VOUCH_DNS_MAX_NAME + 1]; /* where the record was */
+	enum vouch_dmarc_verdict result;
+	int has_record;
+	struct vouch_dmarc_record record; /* valid when has_record */
+	enum vouch_dmarc_policy policy; /* p/sp/np value that applied */
+	enum vouch_dmarc_policy_tag policy_tag;
+	enum vouch_dmarc_policy disposition; /* after t=, pct=, overrides */
+	enum vouch_dmarc_override override;
+	int author_exists; /* -1 not asked, 0 NXDOMAIN, 1 exists */
+	int spf_aligned; /* SPF passed and aligned */
+	int dkim_aligned; /* some DKIM signature passed and aligned */
+	/* per facts->dkim[i]: 1 when that signature passed and aligned */
+	unsigned char dkim_aligned_each[VOUCH_DKIM_MAX_SIGNATURES];
+	char reason[160]; /* why; static English, NUL-terminated */
+};
+
+/*
+ * The verdict for a message.  The overall fields are those of the domain
+ * that decided (`decisive`, index into `domain`).  Owned by the caller;
+ * vouch_dmarc_result_free releases the records inside.
+ */
+struct vouch_dmarc_result {
+	enum vouch_dmarc_verdict result;
+	enum vouch_dmarc_policy policy;
+	enum vouch_dmarc_policy_tag policy_tag;
+	enum vouch_dmarc_policy disposition;
+	enum vouch_dmarc_override override;
+	char reason[160];
+	size_t ndomains;
+	size_t decisive;
+	struct vouch_dmarc_domain_result domain[VOUCH_DMARC_MAX_AUTHOR_DOMAINS];
+	unsigned long nlookups; /* DNS queries made */
+};
+
+struct vouch_dmarc; /* opaque: options, the loaded PSL, sampling state */
+
+/*
+ * vouch_dmarc_new - a DMARC evaluator.
+ * In:  opts, copied (NULL = defaults); opts->psl_file is read now.
+ * Out: *out, owned by the caller (vouch_dmarc_free).
+ * Errors: VOUCH_EIO (the PSL file cannot be read or holds no rule),
+ *         VOUCH_ENOMEM.  err/errlen receive a message (may be NULL/0).
+ * A handle is used by one thread at a time (pct sampling state).
+ */
+VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_dmarc_new(
+    const struct vouch_dmarc_options *opts, struct vouch_dmarc **out, char *err,
+    size_t errlen);
+
+/* vouch_dmarc_free - release an evaluator; NULL is a no-op. */
+VOUCH_API void vouch_dmarc_free(struct vouch_dmarc *d);
+
+/*
+ * vouch_dmarc_evaluate - the DMARC verdict for one message.
+ * In:  dns, the resolver; from/fromlen/nfrom, the message's From header
+ *      fields, each raw ("From: ..." with its folding, CRLF or LF, not
+ *      NUL-terminated); facts, the SPF and DKIM results.
+ * Out: *res, overwritten; release with vouch_dmarc_result_free.
+ * Verdicts (data in *res): no From field, several From fields, a From that
+ * does not parse, no address, a domain literal or invalid IDN: permerror
+ * (RFC 9989 §5.3.1).  No record: none.  DNS timeouts: temperror.
+ * Errors: VOUCH_ENOMEM; VOUCH_EINVAL (NULL arguments).
+ * RFC 9989 §4.10, §5.3; RFC 7489 §6.6.
+ */
+VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_dmarc_evaluate(
+    struct vouch_dmarc *d, struct vouch_dns *dns, const uint8_t *const *from,
+    const size_t *fromlen, size_t nfrom, const struct vouch_dmarc_facts *facts,
+    struct vouch_dmarc_result *res);
+
+/*
+ * vouch_dmarc_evaluate_message - the same, finding the From fields in the
+ * header section of msg/len (the raw message or its header section).
+ */
+VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_dmarc_evaluate_message(
+    struct vouch_dmarc *d, struct vouch_dns *dns, const uint8_t *msg,
+    size_t len, const struct vouch_dmarc_facts *facts,
+    struct vouch_dmarc_result *res);
+
+/* vouch_dmarc_result_free - release the records in *res; safe twice. */
+VOUCH_API void vouch_dmarc_result_free(struct vouch_dmarc_result *res);
+
+/*
+ * vouch_dmarc_org_domain - the Organizational Domain of a name.
+ * In:  name/len (text, trailing dot and case accepted, U-labels allowed).
+ *      dns, used in RFC 9989 mode (the tree walk); may be NULL in RFC 7489
+ *      mode (the PSL).
+ * Out: out/outlen (>= VOUCH_DNS_MAX_NAME + 1), NUL-terminated, lower case,
+ *      A-labels; "" when the name has none (it is a public suffix, in RFC
+ *      7489 mode).
+ * Errors: VOUCH_EINVAL (not a domain name), VOUCH_ETEMP (a DNS query
+ *         failed temporarily), VOUCH_ENOMEM.
+ * RFC 9989 §4.10.2, RFC 7489 §3.2.
+ */
+VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_dmarc_org_domain(
+    struct vouch_dmarc *d, struct vouch_dns *dns, const char *name, size_t len,
+    char *out, size_t outlen);
+
+/* Words for results and enums, as Authentication-Results and the aggregate
+ * report spell them ("pass", "quarantine", "sampled_out", ...). */
+VOUCH_API const char *vouch_dmarc_verdict_str(enum vouch_dmarc_verdict v);
+VOUCH_API const char *vouch_dmarc_policy_str(enum vouch_dmarc_policy p);
+VOUCH_API const char *vouch_dmarc_override_str(enum vouch_dmarc_override o);
+VOUCH_API const char *vouch_dmarc_auth_str(enum vouch_dmarc_auth a);
+/* vouch_dmarc_auth_parse - "pass" etc. (any case) to *out; -1 if unknown */
+VOUCH_API int vouch_dmarc_auth_parse(
+    const char *s, size_t len, enum vouch_dmarc_auth *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

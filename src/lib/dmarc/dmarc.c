@@ -1,0 +1,757 @@
+/*
+ * DMARC evaluation: author domain (RFC 9989 §5.3.1), policy discovery
+ * (§4.10.1, RFC 7489 §6.6.3), identifier alignment (§4.10.2, RFC 7489
+ * §3.1), policy and disposition (§4.7, §5.3.6; RFC 7489 §6.6.4 pct=),
+ * external report destinations (RFC 9990 §4, RFC 7489 §7.1).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include <libpsl.h>
+
+#include "dmarc/internal.h"
+#include "mail/address.h"
+
+/* splitmix64: a small, well-mixed generator; enough for pct= sampling. */
+static uint64_t
+next_random(struct vouch_dmarc *d)
+{
+	uint64_t z = (d->rng += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+enum vouch_status
+vouch_dmarc_new(const struct vouch_dmarc_options *opts,
+    struct vouch_dmarc **out, char *err, size_t errlen)
+{
+	struct vouch_dmarc *d;
+
+	*out = NULL;
+	if ((d = calloc(1, sizeof(*d))) == NULL)
+		return VOUCH_ENOMEM;
+	if (opts != NULL)
+		d->opts = *opts;
+	d->opts.psl_file = NULL; /* not kept: read now */
+	if (opts != NULL && opts->mode == VOUCH_DMARC_MODE_RFC7489) {
+		if (opts->psl_file != NULL) {
+			d->psl = psl_load_file(opts->psl_file);
+			if (d->psl == NULL) {
+				if (err != NULL && errlen > 0)
+					snprintf(err, errlen,
+					    "%s: cannot load the Public "
+					    "Suffix List",
+					    opts->psl_file);
+				free(d);
+				return VOUCH_EIO;
+			}
+			d->psl_owned = 1;
+		} else {
+			/* the system's list, else the one built in */
+			d->psl = psl_latest(NULL);
+			d->psl_owned = d->psl != NULL;
+			if (d->psl == NULL)
+				d->psl = psl_builtin();
+		}
+	}
+	if (opts != NULL && opts->seed != 0)
+		d->rng = opts->seed;
+	else if (getrandom(&d->rng, sizeof(d->rng), 0) !=
+	         (ssize_t)sizeof(d->rng))
+		d->rng = (uint64_t)time(NULL);
+	*out = d;
+	return VOUCH_OK;
+}
+
+void
+vouch_dmarc_free(struct vouch_dmarc *d)
+{
+	if (d == NULL)
+		return;
+	if (d->psl_owned)
+		psl_free((psl_ctx_t *)d->psl);
+	free(d);
+}
+
+void
+vouch_dmarc_result_free(struct vouch_dmarc_result *res)
+{
+	size_t i;
+
+	if (res == NULL)
+		return;
+	for (i = 0; i < res->ndomains && i < VOUCH_DMARC_MAX_AUTHOR_DOMAINS;
+	     i++)
+		vouch_dmarc_record_free(&res->domain[i].record);
+	res->ndomains = 0;
+}
+
+__attribute__((format(printf, 2, 3))) static void
+reason(char *buf, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(
+	    buf, sizeof(((struct vouch_dmarc_result *)0)->reason), fmt, ap);
+	va_end(ap);
+}
+
+/* Is `sub` equal to `dom` or below it? */
+static int
+is_within(const char *sub, const char *dom)
+{
+	size_t ls = strlen(sub), ld = strlen(dom);
+
+	if (ls == ld)
+		return strcmp(sub, dom) == 0;
+	return ls > ld && sub[ls - ld - 1] == '.' &&
+	       strcmp(sub + ls - ld, dom) == 0;
+}
+
+/*
+ * Identifier alignment (RFC 9989 §3.2.10, §4.10.2; RFC 7489 §3.1): strict
+ * is string equality of the normalized names; relaxed compares the
+ * Organizational Domains.  Strict never falls back to the Organizational
+ * Domain.  Returns 1 aligned, 0 not, -1 a DNS query failed, -2 ENOMEM.
+ */
+static int
+aligned(struct dmarc_eval *ev, const char *author, const char *author_org,
+    const char *ident, enum vouch_dmarc_alignment mode)
+{
+	struct dmarc_org org;
+	const char *a, *b;
+
+	if (strcmp(author, ident) == 0)
+		return 1;
+	if (mode == VOUCH_DMARC_STRICT)
+		return 0;
+	/* Names without a common last label have no common
+	 * Organizational Domain: no query needed. */
+	a = strrchr(author, '.');
+	b = strrchr(ident, '.');
+	if (strcmp(a ? a + 1 : author, b ? b + 1 : ident) != 0)
+		return 0;
+	if (dmarc_org_domain(ev, ident, &org) != VOUCH_OK)
+		return -2;
+	if (org.temp || org.perm)
+		return -1;
+	return strcmp(org.org, author_org) == 0;
+}
+
+/*
+ * External report destinations (RFC 9990 §4; RFC 7489 §7.1): a mailto URI
+ * whose host has another Organizational Domain than the policy domain is
+ * kept only when <policy domain>._report._dmarc.<host> holds a TXT record
+ * that starts with v=DMARC1.  Other schemes are not supported for sending
+ * and are not kept (RFC 9989 §4.7 "MUST be ignored").
+ */
+static enum vouch_status
+check_uris(struct dmarc_eval *ev, struct vouch_dmarc_domain_result *dr,
+    const char *policy_org, struct vouch_dmarc_uri *list, size_t n)
+{
+	char qname[2 * VOUCH_DNS_MAX_NAME + 32];
+	struct vouch_dns_answer *ans;
+	struct vouch_dmarc_record rec;
+	struct dmarc_org org;
+	const char *why;
+	char host[VOUCH_DNS_MAX_NAME + 1];
+	enum vouch_status st;
+	size_t i, j, ql;
+
+	for (i = 0; i < n; i++) {
+		struct vouch_dmarc_uri *u = &list[i];
+
+		u->kept = 0;
+		if (strncmp(u->uri, "mailto:", 7) != 0 &&
+		    strncmp(u->uri, "MAILTO:", 7) != 0)
+			continue;
+		if (dmarc_normalize((const uint8_t *)u->host, strlen(u->host),
+		        host, sizeof(host), &why) < 0)
+			continue;
+		if (is_within(host, policy_org)) {
+			u->kept = 1;
+			continue;
+		}
+		if (dmarc_org_domain(ev, host, &org) != VOUCH_OK)
+			return VOUCH_ENOMEM;
+		if (!org.temp && strcmp(org.org, policy_org) == 0) {
+			u->kept = 1;
+			continue;
+		}
+		u->external = 1;
+		if (ev->d->opts.skip_report_check)
+			continue;
+		ql = (size_t)snprintf(qname, sizeof(qname),
+		    "%s._report._dmarc.%s", dr->policy_domain, host);
+		/* "If the length of the constructed name exceed DNS limits, a
+		 * positive determination ... cannot be made" (RFC 9990 §4) */
+		if (ql > VOUCH_DNS_MAX_NAME)
+			continue;
+		st = dmarc_dns_query(ev, qname, ql, VOUCH_DNS_TXT, &ans);
+		if (st == VOUCH_ELIMIT) {
+			u->tempfail = 1;
+			continue;
+		}
+		if (st != VOUCH_OK)
+			return st;
+		if (ans->rcode == VOUCH_DNS_TEMPFAIL)
+			u->tempfail = 1;
+		for (j = 0; ans->rcode == VOUCH_DNS_ANSWER && j < ans->nrr;
+		     j++) {
+			if (ans->rr[j].type != VOUCH_DNS_TXT)
+				continue;
+			st = vouch_dmarc_record_parse(
+			    ans->rr[j].data, ans->rr[j].len, &rec);
+			vouch_dmarc_record_free(&rec);
+			if (st == VOUCH_ENOMEM) {
+				vouch_dns_answer_free(ans);
+				return st;
+			}
+			if (st == VOUCH_OK)
+				u->kept = 1;
+		}
+		vouch_dns_answer_free(ans);
+	}
+	return VOUCH_OK;
+}
+
+/* Does the author domain exist (RFC 9989 §3.2.13, Appendix A.4)?  Any
+ * answer but NXDOMAIN says it does.  1 yes, 0 no, -1 temporary failure. */
+static int
+domain_exists(struct dmarc_eval *ev, const char *name)
+{
+	struct vouch_dns_answer *ans;
+	enum vouch_status st;
+	int r;
+
+	st = dmarc_dns_query(ev, name, strlen(name), VOUCH_DNS_A, &ans);
+	if (st != VOUCH_OK)
+		return -1;
+	if (ans->rcode == VOUCH_DNS_NXDOMAIN)
+		r = 0;
+	else if (ans->rcode == VOUCH_DNS_TEMPFAIL)
+		r = -1;
+	else
+		r = 1;
+	vouch_dns_answer_free(ans);
+	return r;
+}
+
+static enum vouch_dmarc_policy
+one_level_below(enum vouch_dmarc_policy p)
+{
+	if (p == VOUCH_DMARC_POLICY_REJECT)
+		return VOUCH_DMARC_POLICY_QUARANTINE;
+	return VOUCH_DMARC_POLICY_NONE;
+}
+
+/* Evaluation of one normalized author domain into *dr. */
+static enum vouch_status
+evaluate_domain(struct dmarc_eval *ev, const struct vouch_dmarc_facts *facts,
+    struct vouch_dmarc_domain_result *dr)
+{
+	const struct vouch_dmarc_options *o = &ev->d->opts;
+	const struct dmarc_lookup *l, *use = NULL;
+	struct dmarc_org org, porg;
+	const char *author = dr->author_domain, *why;
+	char ident[VOUCH_DNS_MAX_NAME + 1];
+	struct vouch_dmarc_record *rec;
+	enum vouch_status st;
+	unsigned bad;
+	int a, temp = 0, rfc7489 = o->mode == VOUCH_DMARC_MODE_RFC7489;
+	size_t i;
+
+	dr->author_exists = -1;
+	/* Policy discovery: the author domain first (RFC 9989 §4.10.1,
+	 * RFC 7489 §6.6.3 step 1). */
+	if ((l = dmarc_lookup(ev, author)) == NULL)
+		return VOUCH_ENOMEM;
+	if (l->outcome == DL_TEMP) {
+		dr->result = VOUCH_DMARC_TEMPERROR;
+		reason(dr->reason,
+		    "DNS lookup of _dmarc.%s failed "
+		    "temporarily",
+		    author);
+		return VOUCH_OK;
+	}
+	if (l->outcome == DL_PERM) {
+		dr->result = VOUCH_DMARC_PERMERROR;
+		reason(dr->reason, "DNS lookup of _dmarc.%s failed", author);
+		return VOUCH_OK;
+	}
+	if ((st = dmarc_org_domain(ev, author, &org)) != VOUCH_OK)
+		return st;
+	memcpy(dr->org_domain, org.org, strlen(org.org) + 1);
+	if (l->outcome == DL_ONE) {
+		use = l;
+	} else if (rfc7489) {
+		/* step 3: the Organizational Domain's record, if different */
+		if (strcmp(org.org, author) != 0) {
+			if ((l = dmarc_lookup(ev, org.org)) == NULL)
+				return VOUCH_ENOMEM;
+			if (l->outcome == DL_TEMP) {
+				dr->result = VOUCH_DMARC_TEMPERROR;
+				reason(dr->reason,
+				    "DNS lookup of _dmarc.%s failed "
+				    "temporarily",
+				    org.org);
+				return VOUCH_OK;
+			}
+			if (l->outcome == DL_ONE)
+				use = l;
+		}
+	} else {
+		/* The tree walk: the Organizational Domain's record, else the
+		 * PSD's (RFC 9989 §4.10.1). */
+		if (org.temp) {
+			dr->result = VOUCH_DMARC_TEMPERROR;
+			reason(dr->reason,
+			    "DNS tree walk for %s failed "
+			    "temporarily",
+			    author);
+			return VOUCH_OK;
+		}
+		for (i = 0; i < org.nfound; i++)
+			if (strcmp(org.found[i]->name, org.org) == 0)
+				use = org.found[i];
+		if (use == NULL && org.psd != NULL)
+			use = org.psd;
+	}
+	if (use == NULL) {
+		dr->result = VOUCH_DMARC_NONE;
+		reason(dr->reason, "no DMARC record for %s", author);
+		return VOUCH_OK;
+	}
+	memcpy(dr->policy_domain, use->name, strlen(use->name) + 1);
+
+	/* A copy of the record for the result (its URIs are marked below). */
+	st = vouch_dmarc_record_parse(
+	    (const uint8_t *)use->rec.text, use->rec.textlen, &dr->record);
+	if (st != VOUCH_OK) {
+		vouch_dmarc_record_free(&dr->record);
+		return st == VOUCH_ENOMEM ? st : VOUCH_EINVAL;
+	}
+	dr->has_record = 1;
+	rec = &dr->record;
+
+	/*
+	 * No valid p=, or an invalid sp= (np=): with a valid rua= act as if
+	 * p=none, else no DMARC processing (RFC 9989 §4.10.1, RFC 7489
+	 * §6.6.3 step 6).
+	 */
+	bad = rec->invalid & (VOUCH_DMARC_BAD_P | VOUCH_DMARC_BAD_SP |
+	                         (rfc7489 ? 0 : VOUCH_DMARC_BAD_NP));
+	if (bad) {
+		if (rec->nrua == 0) {
+			dr->result = VOUCH_DMARC_NONE;
+			reason(dr->reason,
+			    "record at _dmarc.%s has no valid "
+			    "%s and no rua=: DMARC not applied",
+			    dr->policy_domain,
+			    (bad & VOUCH_DMARC_BAD_P) ? "p=" : "sp=/np=");
+			return VOUCH_OK;
+		}
+		rec->p = rec->sp = rec->np = VOUCH_DMARC_POLICY_NONE;
+	}
+
+	/* Which policy applies (RFC 9989 §4.10.1; RFC 7489 §6.3 sp=). */
+	if (strcmp(dr->policy_domain, author) == 0) {
+		dr->policy = rec->p;
+		dr->policy_tag = VOUCH_DMARC_TAG_P;
+	} else {
+		if (!rfc7489 && rec->np != VOUCH_DMARC_POLICY_UNSET) {
+			dr->author_exists = domain_exists(ev, author);
+			if (dr->author_exists < 0) {
+				dr->result = VOUCH_DMARC_TEMPERROR;
+				reason(dr->reason,
+				    "DNS lookup of %s failed "
+				    "temporarily",
+				    author);
+				return VOUCH_OK;
+			}
+		}
+		if (dr->author_exists == 0) {
+			dr->policy = rec->np;
+			dr->policy_tag = VOUCH_DMARC_TAG_NP;
+		} else if (rec->sp != VOUCH_DMARC_POLICY_UNSET) {
+			dr->policy = rec->sp;
+			dr->policy_tag = VOUCH_DMARC_TAG_SP;
+		} else {
+			dr->policy = rec->p;
+			dr->policy_tag = VOUCH_DMARC_TAG_P;
+		}
+	}
+
+	/* Alignment (RFC 9989 §4.4, §4.10.2; RFC 7489 §3.1). */
+	if (facts->spf != NULL && facts->spf->domainlen > 0 &&
+	    dmarc_normalize((const uint8_t *)facts->spf->domain,
+	        facts->spf->domainlen, ident, sizeof(ident), &why) == 0) {
+		a = aligned(ev, author, org.org, ident, rec->aspf);
+		if (a == -2)
+			return VOUCH_ENOMEM;
+		if (facts->spf->result == VOUCH_DMARC_AUTH_PASS) {
+			if (a == 1)
+				dr->spf_aligned = 1;
+			else if (a == -1)
+				temp = 1;
+		} else if (facts->spf->result == VOUCH_DMARC_AUTH_TEMPERROR &&
+		           a != 0)
+			temp = 1;
+	}
+	for (i = 0; i < facts->ndkim && i < VOUCH_DKIM_MAX_SIGNATURES; i++) {
+		const struct vouch_dmarc_ident *k = &facts->dkim[i];
+
+		if (k->result != VOUCH_DMARC_AUTH_PASS &&
+		    k->result != VOUCH_DMARC_AUTH_TEMPERROR)
+			continue;
+		if (dmarc_normalize((const uint8_t *)k->domain, k->domainlen,
+		        ident, sizeof(ident), &why) < 0)
+			continue;
+		a = aligned(ev, author, org.org, ident, rec->adkim);
+		if (a == -2)
+			return VOUCH_ENOMEM;
+		if (k->result == VOUCH_DMARC_AUTH_PASS && a == 1) {
+			dr->dkim_aligned = 1;
+			dr->dkim_aligned_each[i] = 1;
+		} else if (a != 0)
+			temp = 1;
+	}
+
+	/* Reporting destinations, whatever the result. */
+	if (dmarc_org_domain(ev, dr->policy_domain, &porg) != VOUCH_OK)
+		return VOUCH_ENOMEM;
+	if ((st = check_uris(ev, dr, porg.org, rec->rua, rec->nrua)) !=
+	    VOUCH_OK)
+		return st;
+	if ((st = check_uris(ev, dr, porg.org, rec->ruf, rec->nruf)) !=
+	    VOUCH_OK)
+		return st;
+
+	if (dr->spf_aligned || dr->dkim_aligned) {
+		dr->result = VOUCH_DMARC_PASS;
+		dr->disposition = VOUCH_DMARC_POLICY_NONE;
+		reason(dr->reason, "%s%s%s aligned with %s",
+		    dr->spf_aligned ? "SPF" : "",
+		    dr->spf_aligned && dr->dkim_aligned ? " and " : "",
+		    dr->dkim_aligned ? "DKIM" : "", author);
+		return VOUCH_OK;
+	}
+	/* No aligned pass, but an identifier that might have aligned failed
+	 * for now: no conclusion (RFC 7489 §6.6.2, RFC 9989 §5.3.6). */
+	if (temp) {
+		dr->result = VOUCH_DMARC_TEMPERROR;
+		reason(dr->reason, "no aligned pass; a check that could align "
+		                   "failed temporarily");
+		return VOUCH_OK;
+	}
+	dr->result = VOUCH_DMARC_FAIL;
+	dr->disposition = dr->policy;
+	reason(dr->reason,
+	    "no aligned SPF or DKIM pass for %s; %s=%s from "
+	    "_dmarc.%s",
+	    author,
+	    dr->policy_tag == VOUCH_DMARC_TAG_NP   ? "np"
+	    : dr->policy_tag == VOUCH_DMARC_TAG_SP ? "sp"
+	                                           : "p",
+	    vouch_dmarc_policy_str(dr->policy), dr->policy_domain);
+	if (!rfc7489 && rec->testing &&
+	    dr->disposition != VOUCH_DMARC_POLICY_NONE) {
+		/* t=y: one level below (RFC 9989 §4.7) */
+		dr->disposition = one_level_below(dr->disposition);
+		strncat(dr->reason, "; t=y: testing",
+		    sizeof(dr->reason) - strlen(dr->reason) - 1);
+	} else if (rfc7489 && rec->pct < 100 &&
+	           dr->disposition != VOUCH_DMARC_POLICY_NONE &&
+	           next_random(ev->d) % 100 >= rec->pct) {
+		/* Not selected by pct=: reject becomes quarantine, quarantine
+		 * becomes local classification (RFC 7489 §6.6.4). */
+		dr->disposition = one_level_below(dr->disposition);
+		dr->override = VOUCH_DMARC_OVERRIDE_SAMPLED_OUT;
+		strncat(dr->reason, "; sampled out by pct=",
+		    sizeof(dr->reason) - strlen(dr->reason) - 1);
+	}
+	if (o->local_override != VOUCH_DMARC_OVERRIDE_NONE) {
+		dr->disposition = o->local_disposition;
+		dr->override = o->local_override;
+	}
+	return VOUCH_OK;
+}
+
+/* Rank of a per-domain verdict, for the strictest of several domains. */
+static int
+rank(const struct vouch_dmarc_domain_result *dr)
+{
+	switch (dr->result) {
+	case VOUCH_DMARC_FAIL:
+		return 100 + 10 * (int)dr->disposition + (int)dr->policy;
+	case VOUCH_DMARC_TEMPERROR:
+		return 50;
+	case VOUCH_DMARC_PERMERROR:
+		return 40;
+	case VOUCH_DMARC_PASS:
+		return 20;
+	default:
+		return 10;
+	}
+}
+
+static void
+permerror(struct vouch_dmarc_result *res, const char *why)
+{
+	res->result = VOUCH_DMARC_PERMERROR;
+	reason(res->reason, "%s", why);
+}
+
+enum vouch_status
+vouch_dmarc_evaluate(struct vouch_dmarc *d, struct vouch_dns *dns,
+    const uint8_t *const *from, const size_t *fromlen, size_t nfrom,
+    const struct vouch_dmarc_facts *facts, struct vouch_dmarc_result *res)
+{
+	static const struct vouch_dmarc_facts nofacts;
+	struct mail_mailbox_list *list = NULL;
+	struct dmarc_eval *ev = NULL;
+	char name[VOUCH_DNS_MAX_NAME + 1];
+	const char *why;
+	enum vouch_status st = VOUCH_OK;
+	size_t i, j, best;
+
+	if (d == NULL || res == NULL || (nfrom > 0 && from == NULL))
+		return VOUCH_EINVAL;
+	memset(res, 0, sizeof(*res));
+	if (facts == NULL)
+		facts = &nofacts;
+	/* Exactly one From field (RFC 5322 §3.6, RFC 7489 §6.6.1). */
+	if (nfrom == 0) {
+		permerror(res, "no From field");
+		return VOUCH_OK;
+	}
+	if (nfrom > 1) {
+		permerror(res, "several From fields");
+		return VOUCH_OK;
+	}
+	if ((list = malloc(sizeof(*list))) == NULL)
+		return VOUCH_ENOMEM;
+	st = mail_from_parse(from[0], fromlen[0], list, &why);
+	if (st != VOUCH_OK) {
+		reason(res->reason, "From field does not parse: %s",
+		    why ? why : "syntax error");
+		res->result = VOUCH_DMARC_PERMERROR;
+		st = VOUCH_OK;
+		goto out;
+	}
+	if (list->n == 0) {
+		permerror(res, list->ngroups ? "From field holds an empty "
+		                               "group: no author domain"
+		                             : "no address in From field");
+		goto out;
+	}
+	/* The distinct author domains, compared after normalization. */
+	for (i = 0; i < list->n; i++) {
+		if (list->mb[i].literal) {
+			permerror(res, "author domain is an address literal");
+			goto out;
+		}
+		if (dmarc_normalize(list->mb[i].domain, list->mb[i].domainlen,
+		        name, sizeof(name), &why) < 0) {
+			reason(res->reason, "author domain: %s", why);
+			res->result = VOUCH_DMARC_PERMERROR;
+			goto out;
+		}
+		for (j = 0; j < res->ndomains; j++)
+			if (strcmp(res->domain[j].author_domain, name) == 0)
+				break;
+		if (j < res->ndomains)
+			continue;
+		if (res->ndomains == VOUCH_DMARC_MAX_AUTHOR_DOMAINS) {
+			permerror(res, "too many author domains in From");
+			goto out;
+		}
+		memcpy(res->domain[res->ndomains++].author_domain, name,
+		    strlen(name) + 1);
+	}
+	if (res->ndomains > 1 && d->opts.multi_domain_permerror) {
+		permerror(res, "several author domains in From");
+		goto out;
+	}
+	if ((ev = malloc(sizeof(*ev))) == NULL) {
+		st = VOUCH_ENOMEM;
+		goto out;
+	}
+	dmarc_eval_init(ev, d, dns);
+	for (i = 0; i < res->ndomains; i++)
+		if ((st = evaluate_domain(ev, facts, &res->domain[i])) !=
+		    VOUCH_OK)
+			goto out;
+	/* Several domains: the strictest failing policy decides (RFC 7489
+	 * §6.6.1, RFC 9989 §11.5). */
+	best = 0;
+	for (i = 1; i < res->ndomains; i++)
+		if (rank(&res->domain[i]) > rank(&res->domain[best]))
+			best = i;
+	res->decisive = best;
+	res->result = res->domain[best].result;
+	res->policy = res->domain[best].policy;
+	res->policy_tag = res->domain[best].policy_tag;
+	res->disposition = res->domain[best].disposition;
+	res->override = res->domain[best].override;
+	memcpy(res->reason, res->domain[best].reason, sizeof(res->reason));
+out:
+	if (ev != NULL) {
+		res->nlookups = ev->nlookups;
+		dmarc_eval_free(ev);
+		free(ev);
+	}
+	free(list);
+	if (st != VOUCH_OK)
+		vouch_dmarc_result_free(res);
+	return st;
+}
+
+enum vouch_status
+vouch_dmarc_evaluate_message(struct vouch_dmarc *d, struct vouch_dns *dns,
+    const uint8_t *msg, size_t len, const struct vouch_dmarc_facts *facts,
+    struct vouch_dmarc_result *res)
+{
+	struct mail_field_span span[2];
+	const uint8_t *p[2];
+	size_t l[2], n, nfound, i;
+	enum vouch_status st;
+
+	if (res == NULL || (msg == NULL && len > 0))
+		return VOUCH_EINVAL;
+	st = mail_find_fields(msg, len, "From", 4, span, 2, &n, &nfound);
+	if (st != VOUCH_OK) {
+		memset(res, 0, sizeof(*res));
+		permerror(res, "header section over the limits");
+		return VOUCH_OK;
+	}
+	for (i = 0; i < n; i++) {
+		p[i] = span[i].p;
+		l[i] = span[i].len;
+	}
+	return vouch_dmarc_evaluate(d, dns, p, l, nfound, facts, res);
+}
+
+enum vouch_status
+vouch_dmarc_org_domain(struct vouch_dmarc *d, struct vouch_dns *dns,
+    const char *name, size_t len, char *out, size_t outlen)
+{
+	char norm[VOUCH_DNS_MAX_NAME + 1];
+	struct dmarc_eval *ev;
+	struct dmarc_org org;
+	enum vouch_status st;
+	const char *why;
+
+	if (d == NULL || out == NULL || outlen < VOUCH_DNS_MAX_NAME + 1)
+		return VOUCH_EINVAL;
+	out[0] = '\0';
+	if (dmarc_normalize(
+	        (const uint8_t *)name, len, norm, sizeof(norm), &why) < 0)
+		return VOUCH_EINVAL;
+	if (d->opts.mode == VOUCH_DMARC_MODE_RFC9989 && dns == NULL)
+		return VOUCH_EINVAL;
+	if ((ev = malloc(sizeof(*ev))) == NULL)
+		return VOUCH_ENOMEM;
+	dmarc_eval_init(ev, d, dns);
+	st = dmarc_org_domain(ev, norm, &org);
+	if (st == VOUCH_OK && (org.temp || org.perm))
+		st = VOUCH_ETEMP;
+	if (st == VOUCH_OK) {
+		/* RFC 7489: a public suffix has no Organizational Domain */
+		if (d->opts.mode == VOUCH_DMARC_MODE_RFC7489 && d->psl &&
+		    psl_registrable_domain(d->psl, norm) == NULL)
+			org.org[0] = '\0';
+		memcpy(out, org.org, strlen(org.org) + 1);
+	}
+	dmarc_eval_free(ev);
+	free(ev);
+	return st;
+}
+
+const char *
+vouch_dmarc_verdict_str(enum vouch_dmarc_verdict v)
+{
+	switch (v) {
+	case VOUCH_DMARC_PASS:
+		return "pass";
+	case VOUCH_DMARC_FAIL:
+		return "fail";
+	case VOUCH_DMARC_TEMPERROR:
+		return "temperror";
+	case VOUCH_DMARC_PERMERROR:
+		return "permerror";
+	default:
+		return "none";
+	}
+}
+
+const char *
+vouch_dmarc_policy_str(enum vouch_dmarc_policy p)
+{
+	switch (p) {
+	case VOUCH_DMARC_POLICY_NONE:
+		return "none";
+	case VOUCH_DMARC_POLICY_QUARANTINE:
+		return "quarantine";
+	case VOUCH_DMARC_POLICY_REJECT:
+		return "reject";
+	default:
+		return "";
+	}
+}
+
+const char *
+vouch_dmarc_override_str(enum vouch_dmarc_override o)
+{
+	static const char *const s[] = {"", "forwarded", "sampled_out",
+	    "trusted_forwarder", "mailing_list", "local_policy", "other"};
+
+	return (unsigned)o < sizeof(s) / sizeof(s[0]) ? s[o] : "";
+}
+
+static const char *const auth_words[] = {"none", "pass", "fail", "softfail",
+    "neutral", "policy", "temperror", "permerror"};
+
+const char *
+vouch_dmarc_auth_str(enum vouch_dmarc_auth a)
+{
+	return (unsigned)a < sizeof(auth_words) / sizeof(auth_words[0])
+	           ? auth_words[a]
+	           : "none";
+}
+
+int
+vouch_dmarc_auth_parse(const char *s, size_t len, enum vouch_dmarc_auth *out)
+{
+	size_t i, k;
+
+	for (i = 0; i < sizeof(auth_words) / sizeof(auth_words[0]); i++) {
+		if (strlen(auth_words[i]) != len)
+			continue;
+		for (k = 0; k < len; k++) {
+			char c = s[k];
+
+			if (c >= 'A' && c <= 'Z')
+				c = (char)(c - 'A' + 'a');
+			if (c != auth_words[i][k])
+				break;
+		}
+		if (k == len) {
+			*out = (enum vouch_dmarc_auth)i;
+			return 0;
+		}
+	}
+	/* RFC 8601 §2.7.1 spells the old SPF words too */
+	if (len == 5 && strncmp(s, "error", 5) == 0) {
+		*out = VOUCH_DMARC_AUTH_TEMPERROR;
+		return 0;
+	}
+	return -1;
+}

@@ -1,0 +1,102 @@
+/*
+ * Private to src/lib/dmarc: the evaluator handle, one evaluation's DNS
+ * state, the tree walk and the domain-name helpers.
+ */
+#ifndef VOUCH_DMARC_INTERNAL_H
+#define VOUCH_DMARC_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vouch/dmarc.h"
+#include "vouch/dns.h"
+#include "vouch/limits.h"
+
+struct psl_ctx_st;
+
+struct vouch_dmarc {
+	struct vouch_dmarc_options opts;
+	const struct psl_ctx_st *psl; /* RFC 7489 mode */
+	int psl_owned;
+	uint64_t rng; /* pct= sampling state (splitmix64) */
+};
+
+/* What a _dmarc query found (RFC 9989 §4.10 steps 1-2). */
+enum dmarc_lookup_outcome {
+	DL_NONE = 0, /* no record (NXDOMAIN, NODATA, none v=DMARC1, or two) */
+	DL_ONE, /* exactly one DMARC record */
+	DL_TEMP, /* temporary DNS failure */
+	DL_PERM /* the resolver failed for good (REFUSED, bad name) */
+};
+
+/* One cached _dmarc lookup of an evaluation. */
+struct dmarc_lookup {
+	char name[VOUCH_DNS_MAX_NAME + 1]; /* the domain, not "_dmarc." */
+	enum dmarc_lookup_outcome outcome;
+	int nrecords; /* v=DMARC1 records in the answer */
+	struct vouch_dmarc_record rec; /* when DL_ONE */
+};
+
+/* Distinct names one evaluation looks up: 8 author domains and 16
+ * identifiers walking 8 names each stay under it. */
+#define DMARC_CACHE 192
+
+struct dmarc_eval {
+	struct vouch_dmarc *d;
+	struct vouch_dns *dns;
+	unsigned long nlookups;
+	size_t ncache;
+	struct dmarc_lookup cache[DMARC_CACHE];
+	struct dmarc_lookup spare; /* answers DL_TEMP when the cache is full */
+};
+
+/* The outcome of an organizational-domain search. */
+struct dmarc_org {
+	char org[VOUCH_DNS_MAX_NAME + 1];
+	/* RFC 9989: the lookups that found a record, longest name first */
+	const struct dmarc_lookup *found[VOUCH_DMARC_MAX_WALK_QUERIES];
+	size_t nfound;
+	const struct dmarc_lookup *psd; /* the psd=y record, if any */
+	int temp; /* a query failed temporarily */
+	int perm; /* a query failed for good */
+};
+
+/*
+ * dmarc_normalize - a domain as DMARC compares it: U-labels converted to
+ * A-labels (RFC 9989 §5.3.1), lower case, one trailing dot removed, every
+ * label 1..63 bytes of letters, digits, "-" or "_", at most 253 bytes.
+ * Returns 0, or -1 with *why set.
+ */
+int dmarc_normalize(
+    const uint8_t *p, size_t len, char *out, size_t outlen, const char **why);
+
+/* Number of labels of a normalized name. */
+size_t dmarc_nlabels(const char *name);
+/* The suffix of `name` holding its last n labels. */
+const char *dmarc_last_labels(const char *name, size_t n);
+
+void dmarc_eval_init(
+    struct dmarc_eval *ev, struct vouch_dmarc *d, struct vouch_dns *dns);
+void dmarc_eval_free(struct dmarc_eval *ev);
+
+/*
+ * dmarc_lookup - the DMARC records at _dmarc.<name> (cached per
+ * evaluation).  Returns NULL only for VOUCH_ENOMEM.
+ */
+const struct dmarc_lookup *dmarc_lookup(
+    struct dmarc_eval *ev, const char *name);
+
+/*
+ * dmarc_org_domain - the Organizational Domain of a normalized name: the
+ * tree walk (RFC 9989 §4.10, §4.10.2) or the PSL (RFC 7489 §3.2).
+ * Returns VOUCH_OK (org->temp / org->perm tell DNS failures) or
+ * VOUCH_ENOMEM.
+ */
+enum vouch_status dmarc_org_domain(
+    struct dmarc_eval *ev, const char *name, struct dmarc_org *org);
+
+/* dmarc_dns_query - a counted query; NULL answer only for ENOMEM. */
+enum vouch_status dmarc_dns_query(struct dmarc_eval *ev, const char *name,
+    size_t len, uint16_t type, struct vouch_dns_answer **ans);
+
+#endif

@@ -1,0 +1,320 @@
+/*
+ * Organizational Domain: the RFC 9989 §4.10 DNS tree walk and the RFC 7489
+ * §3.2 Public Suffix List method; the cached _dmarc lookups both use.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <idn2.h>
+#include <libpsl.h>
+
+#include "dmarc/internal.h"
+
+static int
+is_ldh(uint8_t ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+	       ch == '-' || ch == '_';
+}
+
+int
+dmarc_normalize(
+    const uint8_t *p, size_t len, char *out, size_t outlen, const char **why)
+{
+	char in[VOUCH_ADDR_MAX_DOMAIN + 1];
+	char *ascii = NULL;
+	size_t i, n, lab;
+	int utf8 = 0, rc;
+
+	if (len > 0 && p[len - 1] == '.')
+		len--; /* the root: "example.com." is "example.com" */
+	if (len == 0 || len > VOUCH_ADDR_MAX_DOMAIN) {
+		*why = len == 0 ? "empty domain" : "domain too long";
+		return -1;
+	}
+	for (i = 0; i < len; i++) {
+		if (p[i] == '\0') {
+			*why = "NUL in domain";
+			return -1;
+		}
+		if (p[i] >= 0x80)
+			utf8 = 1;
+		in[i] = (char)p[i];
+	}
+	in[len] = '\0';
+	if (utf8) {
+		/* U-label to A-label, RFC 9989 §5.3.1, RFC 5890 §2.3 */
+		rc = idn2_to_ascii_8z(
+		    in, &ascii, IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);
+		if (rc != IDN2_OK) {
+			*why = "domain is not a valid IDN";
+			return -1;
+		}
+		n = strlen(ascii);
+		if (n + 1 > sizeof(in)) {
+			idn2_free(ascii);
+			*why = "domain too long";
+			return -1;
+		}
+		memcpy(in, ascii, n + 1);
+		idn2_free(ascii);
+		len = n;
+	}
+	if (len > VOUCH_DNS_MAX_NAME || len + 1 > outlen) {
+		*why = "domain too long";
+		return -1;
+	}
+	lab = 0;
+	for (i = 0; i < len; i++) {
+		uint8_t ch = (uint8_t)in[i];
+
+		if (ch >= 'A' && ch <= 'Z')
+			ch = (uint8_t)(ch - 'A' + 'a');
+		if (ch == '.') {
+			if (lab == 0) {
+				*why = "empty label in domain";
+				return -1;
+			}
+			lab = 0;
+		} else if (!is_ldh(ch)) {
+			*why = "domain holds characters a host name cannot";
+			return -1;
+		} else if (++lab > VOUCH_DNS_MAX_LABEL) {
+			*why = "domain label over 63 bytes";
+			return -1;
+		}
+		out[i] = (char)ch;
+	}
+	if (lab == 0) {
+		*why = "empty label in domain";
+		return -1;
+	}
+	out[len] = '\0';
+	return 0;
+}
+
+size_t
+dmarc_nlabels(const char *name)
+{
+	size_t n = 1;
+
+	if (*name == '\0')
+		return 0;
+	for (; *name; name++)
+		if (*name == '.')
+			n++;
+	return n;
+}
+
+const char *
+dmarc_last_labels(const char *name, size_t n)
+{
+	size_t have = dmarc_nlabels(name);
+
+	while (have > n) {
+		name = strchr(name, '.') + 1;
+		have--;
+	}
+	return name;
+}
+
+void
+dmarc_eval_init(
+    struct dmarc_eval *ev, struct vouch_dmarc *d, struct vouch_dns *dns)
+{
+	ev->d = d;
+	ev->dns = dns;
+	ev->nlookups = 0;
+	ev->ncache = 0;
+	memset(&ev->spare, 0, sizeof(ev->spare));
+}
+
+void
+dmarc_eval_free(struct dmarc_eval *ev)
+{
+	size_t i;
+
+	for (i = 0; i < ev->ncache; i++)
+		vouch_dmarc_record_free(&ev->cache[i].rec);
+	vouch_dmarc_record_free(&ev->spare.rec);
+	ev->ncache = 0;
+}
+
+enum vouch_status
+dmarc_dns_query(struct dmarc_eval *ev, const char *name, size_t len,
+    uint16_t type, struct vouch_dns_answer **ans)
+{
+	*ans = NULL;
+	if (++ev->nlookups > VOUCH_DMARC_MAX_LOOKUPS)
+		return VOUCH_ELIMIT;
+	return vouch_dns_query(ev->dns, name, len, type, ans);
+}
+
+const struct dmarc_lookup *
+dmarc_lookup(struct dmarc_eval *ev, const char *name)
+{
+	char qname[VOUCH_DNS_MAX_NAME + 16];
+	struct vouch_dns_answer *ans = NULL;
+	struct vouch_dmarc_record rec;
+	struct dmarc_lookup *l;
+	enum vouch_status st;
+	size_t i, n;
+
+	for (i = 0; i < ev->ncache; i++)
+		if (strcmp(ev->cache[i].name, name) == 0)
+			return &ev->cache[i];
+	if (ev->ncache == DMARC_CACHE) {
+		/* More names than any message needs: a temporary failure
+		 * rather than a wrong verdict. */
+		ev->spare.outcome = DL_TEMP;
+		return &ev->spare;
+	}
+	l = &ev->cache[ev->ncache++];
+	memset(l, 0, sizeof(*l));
+	n = strlen(name);
+	memcpy(l->name, name, n + 1);
+	l->outcome = DL_NONE;
+	/* A name too long for "_dmarc." has no record (RFC 9990 §4 step 4
+	 * reasons the same way for report names). */
+	if (n + 7 > VOUCH_DNS_MAX_NAME)
+		return l;
+	memcpy(qname, "_dmarc.", 7);
+	memcpy(qname + 7, name, n + 1);
+	st = dmarc_dns_query(ev, qname, n + 7, VOUCH_DNS_TXT, &ans);
+	if (st == VOUCH_ELIMIT) {
+		l->outcome = DL_TEMP;
+		return l;
+	}
+	if (st != VOUCH_OK) {
+		vouch_dns_answer_free(ans);
+		ev->ncache--;
+		return NULL;
+	}
+	switch (ans->rcode) {
+	case VOUCH_DNS_TEMPFAIL:
+		l->outcome = DL_TEMP;
+		break;
+	case VOUCH_DNS_PERMFAIL:
+		l->outcome = DL_PERM;
+		break;
+	case VOUCH_DNS_ANSWER:
+		/*
+		 * Records that do not start with v=DMARC1 are discarded; if
+		 * several remain, all are (RFC 9989 §4.10 step 2, RFC 7489
+		 * §6.6.3 step 5).
+		 */
+		for (i = 0; i < ans->nrr; i++) {
+			if (ans->rr[i].type != VOUCH_DNS_TXT)
+				continue;
+			st = vouch_dmarc_record_parse(
+			    ans->rr[i].data, ans->rr[i].len, &rec);
+			if (st == VOUCH_ENOMEM) {
+				vouch_dmarc_record_free(&rec);
+				vouch_dmarc_record_free(&l->rec);
+				vouch_dns_answer_free(ans);
+				ev->ncache--;
+				return NULL;
+			}
+			if (st != VOUCH_OK) {
+				vouch_dmarc_record_free(&rec);
+				continue;
+			}
+			if (++l->nrecords == 1)
+				l->rec = rec;
+			else
+				vouch_dmarc_record_free(&rec);
+		}
+		if (l->nrecords == 1)
+			l->outcome = DL_ONE;
+		else
+			vouch_dmarc_record_free(&l->rec);
+		break;
+	default: /* NODATA, NXDOMAIN */
+		break;
+	}
+	vouch_dns_answer_free(ans);
+	return l;
+}
+
+/* RFC 7489 §3.2 with the Public Suffix List (libpsl). */
+static void
+org_psl(struct dmarc_eval *ev, const char *name, struct dmarc_org *org)
+{
+	const char *reg = NULL;
+
+	if (ev->d->psl != NULL)
+		reg = psl_registrable_domain(ev->d->psl, name);
+	/* A public suffix itself has no registrable domain: it is its own
+	 * Organizational Domain for alignment. */
+	if (reg == NULL)
+		reg = name;
+	memcpy(org->org, reg, strlen(reg) + 1);
+}
+
+/*
+ * RFC 9989 §4.10: query _dmarc.<name>, then shorten the name (to 7 labels
+ * at once when it has 8 or more, then one label at a time), stopping at a
+ * record with psd=y or psd=n; at most 8 queries.  Then §4.10.2 selects the
+ * Organizational Domain from the records found.
+ */
+static enum vouch_status
+org_walk(struct dmarc_eval *ev, const char *name, struct dmarc_org *org)
+{
+	const struct dmarc_lookup *l, *last = NULL;
+	const char *target = name;
+	size_t x, nq = 0;
+
+	for (;;) {
+		if (++nq > VOUCH_DMARC_MAX_WALK_QUERIES)
+			break; /* cannot happen: 1 + 7 queries at most */
+		if ((l = dmarc_lookup(ev, target)) == NULL)
+			return VOUCH_ENOMEM;
+		if (l->outcome == DL_TEMP)
+			org->temp = 1;
+		else if (l->outcome == DL_PERM)
+			org->perm = 1;
+		else if (l->outcome == DL_ONE) {
+			org->found[org->nfound++] = l;
+			last = l;
+			if (l->rec.psd != VOUCH_DMARC_PSD_UNKNOWN)
+				break; /* steps 2 and 6: stop */
+		}
+		x = dmarc_nlabels(target);
+		if (x <= 1)
+			break;
+		/* step 4: to 7 labels when the name has 8 or more */
+		if (nq == 1 && x >= 8)
+			target = dmarc_last_labels(target, 7);
+		else
+			target = strchr(target, '.') + 1;
+	}
+	/* §4.10.2 selection, longest to shortest; a psd record is last. */
+	if (last != NULL && last->rec.psd == VOUCH_DMARC_PSD_NO) {
+		memcpy(org->org, last->name, strlen(last->name) + 1);
+	} else if (last != NULL && last->rec.psd == VOUCH_DMARC_PSD_YES &&
+	           strcmp(last->name, name) != 0) {
+		const char *below =
+		    dmarc_last_labels(name, dmarc_nlabels(last->name) + 1);
+
+		org->psd = last;
+		memcpy(org->org, below, strlen(below) + 1);
+	} else if (last != NULL) {
+		/* step 3: the record at the fewest labels */
+		memcpy(org->org, last->name, strlen(last->name) + 1);
+	} else {
+		/* "the initial target domain is the Organizational Domain" */
+		memcpy(org->org, name, strlen(name) + 1);
+	}
+	return VOUCH_OK;
+}
+
+enum vouch_status
+dmarc_org_domain(struct dmarc_eval *ev, const char *name, struct dmarc_org *org)
+{
+	memset(org, 0, sizeof(*org));
+	if (ev->d->opts.mode == VOUCH_DMARC_MODE_RFC7489) {
+		org_psl(ev, name, org);
+		return VOUCH_OK;
+	}
+	return org_walk(ev, name, org);
+}
