@@ -235,10 +235,6 @@ VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_authres_parse(
 /* vouch_authres_result_free - release a parsed field; NULL is a no-op. */
 VOUCH_API void vouch_authres_result_free(struct vouch_authres *ar);
 
-/* ------------------------------------------------------------------ */
-/* Forgery protection (RFC 8601 §5)                                    */
-/* ------------------------------------------------------------------ */
-
 /*
  * A byte range of a header section: one whole field, from the first byte of
  * its name to the end of its last line, line end included.
@@ -247,6 +243,44 @@ struct vouch_authres_span {
 	size_t off;
 	size_t len;
 };
+
+/*
+ * One Authentication-Results field of a header section, as found by
+ * vouch_authres_parse_header(): where it is, whether it parsed, and what.
+ */
+struct vouch_authres_field {
+	struct vouch_authres_span span; /* the whole field in the header */
+	enum vouch_status status; /* of vouch_authres_parse() on its body */
+	struct vouch_authres *ar; /* NULL unless status is VOUCH_OK */
+};
+
+/*
+ * vouch_authres_parse_header - parse every Authentication-Results field of
+ * a header section, in header order (RFC 8601 §2.1: a message may carry
+ * several, from several MTAs).
+ * In:  header, len: the raw header section, as for
+ *      vouch_authres_find_ours(); it ends at the first empty line or len.
+ * Out: *fields, an array of *nfields entries (NULL and 0 when there is no
+ *      such field), the caller's: vouch_authres_fields_free().  A field that
+ *      does not parse is listed with its status (VOUCH_ESYNTAX or
+ *      VOUCH_ELIMIT) and ar NULL; the others are unaffected.
+ * Returns VOUCH_OK; VOUCH_EINVAL for a NULL argument; VOUCH_ELIMIT for a
+ * header longer than VOUCH_MAX_HEADER_BYTES or with more than
+ * VOUCH_MAX_HEADER_FIELDS fields; VOUCH_ENOMEM.  Nothing is returned on
+ * error.  Thread safe.
+ */
+VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_authres_parse_header(
+    const uint8_t *header, size_t len, struct vouch_authres_field **fields,
+    size_t *nfields);
+
+/* vouch_authres_fields_free - release what vouch_authres_parse_header()
+ * returned; NULL is a no-op. */
+VOUCH_API void vouch_authres_fields_free(
+    struct vouch_authres_field *fields, size_t nfields);
+
+/* ------------------------------------------------------------------ */
+/* Forgery protection (RFC 8601 §5)                                    */
+/* ------------------------------------------------------------------ */
 
 /*
  * vouch_authres_find_ours - find the Authentication-Results fields that

@@ -13,6 +13,7 @@ static const struct {
     {"dkim", cmd_dkim, "verify or sign DKIM signatures (RFC 6376)"},
     {"keygen", cmd_keygen, "make a DKIM key pair and its DNS record"},
     {"spf", cmd_spf, "evaluate SPF for a client and sender (RFC 7208)"},
+    {"authres", cmd_authres, "parse Authentication-Results fields (RFC 8601)"},
 };
 
 static void

@@ -1,20 +1,26 @@
 /*
- * Forgery protection (RFC 8601 §5): find the Authentication-Results fields
- * of a header section that claim our authserv-id, as byte ranges, and copy
- * a header section without them.
+ * The Authentication-Results fields of a header section: parse them all,
+ * and, for forgery protection (RFC 8601 §5), find those that claim our
+ * authserv-id, as byte ranges, and copy a header section without them.
  *
  * The header scanner here knows only what it needs: a field is a line and
  * its continuation lines (RFC 5322 §2.2.3), the header ends at the first
  * empty line (§2.1).  Only the authserv-id of a field is read, so a forged
  * field whose results do not parse is found all the same.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "vouch/authres.h"
 #include "vouch/limits.h"
 #include "internal.h"
 
-typedef enum vouch_status (*span_fn)(void *arg, size_t off, size_t len);
+/*
+ * Called for each Authentication-Results field: its byte range in the
+ * header and its body (after the colon, line end included).
+ */
+typedef enum vouch_status (*field_fn)(
+    void *arg, size_t off, size_t len, const uint8_t *body, size_t blen);
 
 /* Is the field starting at p (up to end) named Authentication-Results? */
 static int
@@ -37,27 +43,12 @@ is_authres(const uint8_t *p, const uint8_t *end, const uint8_t **body)
 	return 1;
 }
 
-static int
-same_id(const uint8_t *a, size_t alen, const char *b, size_t blen)
-{
-	size_t i;
-
-	if (alen != blen)
-		return 0;
-	for (i = 0; i < alen; i++)
-		if (ar_lower(a[i]) != ar_lower((uint8_t)b[i]))
-			return 0;
-	return 1;
-}
-
-/* Calls fn for each field of ours, in header order. */
+/* Calls fn for each Authentication-Results field, in header order. */
 static enum vouch_status
-scan(const uint8_t *header, size_t len, const char *authserv_id, size_t id_len,
-    span_fn fn, void *arg)
+scan(const uint8_t *header, size_t len, field_fn fn, void *arg)
 {
 	const uint8_t *p = header, *end = header + len, *q, *nl, *body;
-	uint8_t id[VOUCH_AUTHRES_MAX_ID + 2];
-	size_t nfields = 0, idlen;
+	size_t nfields = 0;
 	enum vouch_status st;
 
 	if (len > VOUCH_MAX_HEADER_BYTES)
@@ -81,11 +72,9 @@ scan(const uint8_t *header, size_t len, const char *authserv_id, size_t id_len,
 			if (q >= end || (*q != ' ' && *q != '\t'))
 				break;
 		}
-		if (is_authres(p, q, &body) &&
-		    ar_read_authserv_id(body, (size_t)(q - body), id,
-		        sizeof(id), &idlen) == 0 &&
-		    same_id(id, idlen, authserv_id, id_len)) {
-			st = fn(arg, (size_t)(p - header), (size_t)(q - p));
+		if (is_authres(p, q, &body)) {
+			st = fn(arg, (size_t)(p - header), (size_t)(q - p),
+			    body, (size_t)(q - body));
 			if (st != VOUCH_OK)
 				return st;
 		}
@@ -94,15 +83,44 @@ scan(const uint8_t *header, size_t len, const char *authserv_id, size_t id_len,
 	return VOUCH_OK;
 }
 
+static int
+same_id(const uint8_t *a, size_t alen, const char *b, size_t blen)
+{
+	size_t i;
+
+	if (alen != blen)
+		return 0;
+	for (i = 0; i < alen; i++)
+		if (ar_lower(a[i]) != ar_lower((uint8_t)b[i]))
+			return 0;
+	return 1;
+}
+
+/* Does the field body claim this authserv-id? */
+static int
+is_ours(const uint8_t *body, size_t blen, const char *id, size_t id_len)
+{
+	uint8_t buf[VOUCH_AUTHRES_MAX_ID + 2];
+	size_t n;
+
+	return ar_read_authserv_id(body, blen, buf, sizeof(buf), &n) == 0 &&
+	       same_id(buf, n, id, id_len);
+}
+
 struct find_arg {
+	const char *id;
+	size_t id_len;
 	struct vouch_authres_span *spans;
 	size_t cap, n;
 };
 
 static enum vouch_status
-find_one(void *arg, size_t off, size_t len)
+find_one(void *arg, size_t off, size_t len, const uint8_t *body, size_t blen)
 {
 	struct find_arg *fa = arg;
+
+	if (!is_ours(body, blen, fa->id, fa->id_len))
+		return VOUCH_OK;
 
 	if (fa->n < fa->cap) {
 		fa->spans[fa->n].off = off;
@@ -126,10 +144,12 @@ vouch_authres_find_ours(const uint8_t *header, size_t len,
 	if ((header == NULL && len > 0) || authserv_id == NULL || id_len == 0 ||
 	    (spans == NULL && cap > 0))
 		return VOUCH_EINVAL;
+	fa.id = authserv_id;
+	fa.id_len = id_len;
 	fa.spans = spans;
 	fa.cap = cap;
 	fa.n = 0;
-	st = scan(header, len, authserv_id, id_len, find_one, &fa);
+	st = scan(header, len, find_one, &fa);
 	*n = fa.n;
 	if (st == VOUCH_OK && fa.n > cap)
 		st = VOUCH_ELIMIT;
@@ -137,6 +157,8 @@ vouch_authres_find_ours(const uint8_t *header, size_t len,
 }
 
 struct strip_arg {
+	const char *id;
+	size_t id_len;
 	const uint8_t *header;
 	uint8_t *out;
 	size_t cap, outlen, done, nremoved;
@@ -157,11 +179,13 @@ copy_upto(struct strip_arg *sa, size_t off)
 }
 
 static enum vouch_status
-strip_one(void *arg, size_t off, size_t len)
+strip_one(void *arg, size_t off, size_t len, const uint8_t *body, size_t blen)
 {
 	struct strip_arg *sa = arg;
 	enum vouch_status st;
 
+	if (!is_ours(body, blen, sa->id, sa->id_len))
+		return VOUCH_OK;
 	if ((st = copy_upto(sa, off)) != VOUCH_OK)
 		return st;
 	sa->done = off + len;
@@ -186,10 +210,12 @@ vouch_authres_strip_ours(const uint8_t *header, size_t len,
 	    (out == NULL && cap > 0))
 		return VOUCH_EINVAL;
 	memset(&sa, 0, sizeof(sa));
+	sa.id = authserv_id;
+	sa.id_len = id_len;
 	sa.header = header;
 	sa.out = out;
 	sa.cap = cap;
-	st = scan(header, len, authserv_id, id_len, strip_one, &sa);
+	st = scan(header, len, strip_one, &sa);
 	if (st == VOUCH_OK)
 		st = copy_upto(&sa, len);
 	if (st != VOUCH_OK)
@@ -198,4 +224,70 @@ vouch_authres_strip_ours(const uint8_t *header, size_t len,
 	if (nremoved != NULL)
 		*nremoved = sa.nremoved;
 	return VOUCH_OK;
+}
+
+struct parse_arg {
+	struct vouch_authres_field *fields;
+	size_t n, cap;
+};
+
+static enum vouch_status
+parse_one(void *arg, size_t off, size_t len, const uint8_t *body, size_t blen)
+{
+	struct parse_arg *pa = arg;
+	struct vouch_authres_field *nf, *f;
+	size_t ncap;
+
+	if (pa->n == pa->cap) {
+		/* the count is bounded by VOUCH_MAX_HEADER_FIELDS in scan() */
+		ncap = pa->cap ? pa->cap * 2 : 4;
+		if ((nf = realloc(pa->fields, ncap * sizeof(*nf))) == NULL)
+			return VOUCH_ENOMEM;
+		pa->fields = nf;
+		pa->cap = ncap;
+	}
+	f = &pa->fields[pa->n];
+	f->span.off = off;
+	f->span.len = len;
+	f->status = vouch_authres_parse(body, blen, &f->ar);
+	if (f->status == VOUCH_ENOMEM)
+		return VOUCH_ENOMEM;
+	pa->n++;
+	return VOUCH_OK;
+}
+
+enum vouch_status
+vouch_authres_parse_header(const uint8_t *header, size_t len,
+    struct vouch_authres_field **fields, size_t *nfields)
+{
+	struct parse_arg pa;
+	enum vouch_status st;
+
+	if (fields == NULL || nfields == NULL)
+		return VOUCH_EINVAL;
+	*fields = NULL;
+	*nfields = 0;
+	if (header == NULL && len > 0)
+		return VOUCH_EINVAL;
+	memset(&pa, 0, sizeof(pa));
+	st = scan(header, len, parse_one, &pa);
+	if (st != VOUCH_OK) {
+		vouch_authres_fields_free(pa.fields, pa.n);
+		return st;
+	}
+	*fields = pa.fields;
+	*nfields = pa.n;
+	return VOUCH_OK;
+}
+
+void
+vouch_authres_fields_free(struct vouch_authres_field *fields, size_t n)
+{
+	size_t i;
+
+	if (fields == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		vouch_authres_result_free(fields[i].ar);
+	free(fields);
 }
