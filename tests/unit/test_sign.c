@@ -1,0 +1,399 @@
+/*
+ * Unit tests of the DKIM signer (src/lib/dkim/sign.c, RFC 6376 §5,
+ * RFC 8463).  Ed25519 signatures are deterministic (RFC 8032 §5.1.6), so
+ * with a fixed t= the whole field is reproducible.  Verification against
+ * other implementations is in tests/interop/dkim_interop.py.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tap.h"
+#include "vouch/dkim_sign.h"
+#include "vouch/limits.h"
+
+/* RFC 8032 §7.1 TEST 1 secret key, dkimpy's base64 seed format. */
+#define RFC8032_SEED "nWGxne/9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A="
+
+/* The RFC 6376 / RFC 8463 Appendix A example message. */
+static const char rfc8463_msg[] =
+    "From: Joe SixPack <joe@football.example.com>\r\n"
+    "To: Suzie Q <suzie@shopping.example.net>\r\n"
+    "Subject: Is dinner ready?\r\n"
+    "Date: Fri, 11 Jul 2003 21:00:37 -0700 (PDT)\r\n"
+    "Message-ID: <20030712040037.46341.5F8J@football.example.com>\r\n"
+    "\r\n"
+    "Hi.\r\n"
+    "\r\n"
+    "We lost the game.  Are you hungry yet?\r\n"
+    "\r\n"
+    "Joe.\r\n";
+
+static struct vouch_dkim_key *edkey;
+
+/* Sign `msg` fed in chunks of `chunk` bytes; returns the fields or NULL. */
+static char *
+sign(const char *msg, size_t len, const struct vouch_dkim_sign_req *req,
+    size_t nreq, size_t chunk, bool crlf, enum vouch_status *stp, char *reason,
+    size_t reasonlen)
+{
+	struct vouch_dkim_sign *s;
+	enum vouch_status st;
+	char *fields = NULL;
+	size_t off, n, flen;
+
+	if (reason != NULL)
+		reason[0] = '\0';
+	st = vouch_dkim_sign_new(req, nreq, 1528637909, &s);
+	if (st != VOUCH_OK) {
+		*stp = st;
+		return NULL;
+	}
+	for (off = 0; off < len && st == VOUCH_OK; off += n) {
+		n = len - off < chunk ? len - off : chunk;
+		st = vouch_dkim_sign_update(s, (const uint8_t *)msg + off, n);
+	}
+	if (st == VOUCH_OK)
+		st = vouch_dkim_sign_finish(s, crlf, &fields, &flen);
+	if (st == VOUCH_OK && strlen(fields) != flen)
+		st = VOUCH_EINVAL;
+	if (reason != NULL)
+		snprintf(reason, reasonlen, "%s", vouch_dkim_sign_error(s));
+	vouch_dkim_sign_free(s);
+	*stp = st;
+	return fields;
+}
+
+/* The value of tag `tag` ("bh", "h", ...) of an unfolded copy. */
+static void
+tag_value(const char *field, const char *tag, char *out, size_t cap)
+{
+	char flat[4096], key[16];
+	const char *p, *e;
+	size_t i, j = 0;
+
+	out[0] = '\0';
+	/* a folded line starts with TAB: unfold to one SP */
+	for (i = 0; field[i] != '\0' && j + 1 < sizeof(flat); i++)
+		if (field[i] != '\r' && field[i] != '\n')
+			flat[j++] = field[i] == '\t' ? ' ' : field[i];
+	flat[j] = '\0';
+	snprintf(key, sizeof(key), " %s=", tag);
+	if ((p = strstr(flat, key)) == NULL)
+		return;
+	p += strlen(key);
+	e = strchr(p, ';');
+	if (e == NULL)
+		e = p + strlen(p);
+	/* FWS inside a value (h=, b=) is not part of it */
+	for (j = 0; p < e && j + 1 < cap; p++)
+		if (*p != ' ')
+			out[j++] = *p;
+	out[j] = '\0';
+}
+
+static struct vouch_dkim_sign_req
+ed_req(bool hrel, bool brel)
+{
+	struct vouch_dkim_sign_req r;
+
+	memset(&r, 0, sizeof(r));
+	r.key = edkey;
+	r.domain = "football.example.com";
+	r.selector = "brisbane";
+	r.header_relaxed = hrel;
+	r.body_relaxed = brel;
+	return r;
+}
+
+/* Body hashes, RFC 6376 §3.4.3-§3.4.4 and RFC 8463 A.3. */
+static const struct {
+	const char *name;
+	const char *msg;
+	bool relaxed;
+	const char *want_bh;
+} bh_tests[] = {
+    /* §3.4.3: an empty body is one CRLF for simple */
+    {"empty body, simple", "From: a@b.example\r\n\r\n", false,
+        "frcCV1k9oG9oKj3dpUqdJg1PxRT2RSN/XKdLCPjaYaY="},
+    /* §3.4.4: and nothing for relaxed */
+    {"empty body, relaxed", "From: a@b.example\r\n\r\n", true,
+        "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="},
+    {"no separator, relaxed", "From: a@b.example\r\n", true,
+        "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="},
+    {"trailing empty lines, simple", "From: a@b.example\r\n\r\n\r\n\r\n", false,
+        "frcCV1k9oG9oKj3dpUqdJg1PxRT2RSN/XKdLCPjaYaY="},
+    {"RFC 8463 A.3 body, relaxed", rfc8463_msg, true,
+        "2jUSOH9NhtVGCQWNr9BrIAPreKQjO6Sn7XIkfJVOzv8="},
+    {"bare LF body same as CRLF",
+        "From: Joe SixPack <joe@football.example.com>\n\nHi.\n\nWe lost "
+        "the game.  Are you hungry yet?\n\nJoe.\n\n\n",
+        true, "2jUSOH9NhtVGCQWNr9BrIAPreKQjO6Sn7XIkfJVOzv8="},
+};
+
+/* The default header list, RFC 6376 §5.4.1 and oversigning (§8.15). */
+static const struct {
+	const char *name;
+	const char *msg;
+	const char *want_h;
+} h_tests[] = {
+    {"minimal message", "From: a@b.example\r\n\r\nx\r\n",
+        "From:From:To:Subject:Date:Message-ID:MIME-Version:Content-Type:"
+        "Content-Transfer-Encoding"},
+    {"repeated To, Cc and List-Id",
+        "From: a@b.example\r\nTo: c@d.example\r\nto: e@f.example\r\n"
+        "Cc: g@h.example\r\nList-Id: <l.example>\r\nReceived: x\r\n"
+        "X-Mailer: y\r\n\r\nbody\r\n",
+        "From:From:To:To:To:Subject:Date:Message-ID:MIME-Version:"
+        "Content-Type:Content-Transfer-Encoding:Cc:List-Id"},
+};
+
+/* Messages the signer must refuse (RFC 6376 §5.4, RFC 5322 §3.6). */
+static const struct {
+	const char *name;
+	const char *msg;
+	enum vouch_status want;
+} refuse_tests[] = {
+    {"no From", "To: a@b.example\r\nSubject: x\r\n\r\nbody\r\n", VOUCH_ESYNTAX},
+    {"two From", "From: a@b.example\r\nFrom: c@d.example\r\n\r\nx\r\n",
+        VOUCH_ESYNTAX},
+    {"empty message", "", VOUCH_ESYNTAX},
+    {"no header", "\r\nbody\r\n", VOUCH_ESYNTAX},
+};
+
+static int
+lines_under_78(const char *f)
+{
+	size_t col = 0;
+
+	for (; *f != '\0'; f++) {
+		if (*f == '\r' || *f == '\n')
+			col = 0;
+		else
+			col += *f == '\t' ? 8 - col % 8 : 1;
+		if (col >= 78)
+			return 0;
+	}
+	return 1;
+}
+
+int
+main(void)
+{
+	struct vouch_dkim_sign_req req[3];
+	struct vouch_dkim_key *rsakey = NULL;
+	struct vouch_dkim_sign *s;
+	enum vouch_status st;
+	char *f, *g, got[512], reason[256];
+	const char *names[2];
+	size_t i;
+
+	if (vouch_dkim_key_load_mem((const uint8_t *)RFC8032_SEED,
+	        strlen(RFC8032_SEED), &edkey, NULL, 0) != VOUCH_OK ||
+	    vouch_dkim_key_generate(VOUCH_DKIM_KEY_RSA, 1024, &rsakey) !=
+	        VOUCH_OK) {
+		tap_check(0, "test keys");
+		return tap_done();
+	}
+
+	for (i = 0; i < sizeof(bh_tests) / sizeof(bh_tests[0]); i++) {
+		req[0] = ed_req(true, bh_tests[i].relaxed);
+		f = sign(bh_tests[i].msg, strlen(bh_tests[i].msg), req, 1,
+		    SIZE_MAX, true, &st, NULL, 0);
+		got[0] = '\0';
+		if (f != NULL)
+			tag_value(f, "bh", got, sizeof(got));
+		tap_check(
+		    st == VOUCH_OK && strcmp(got, bh_tests[i].want_bh) == 0,
+		    "bh= %s: got %s, want %s", bh_tests[i].name, got,
+		    bh_tests[i].want_bh);
+		free(f);
+	}
+
+	for (i = 0; i < sizeof(h_tests) / sizeof(h_tests[0]); i++) {
+		req[0] = ed_req(true, true);
+		f = sign(h_tests[i].msg, strlen(h_tests[i].msg), req, 1,
+		    SIZE_MAX, true, &st, NULL, 0);
+		got[0] = '\0';
+		if (f != NULL)
+			tag_value(f, "h", got, sizeof(got));
+		tap_check(st == VOUCH_OK && strcmp(got, h_tests[i].want_h) == 0,
+		    "h= %s: got %s, want %s", h_tests[i].name, got,
+		    h_tests[i].want_h);
+		free(f);
+	}
+
+	for (i = 0; i < sizeof(refuse_tests) / sizeof(refuse_tests[0]); i++) {
+		req[0] = ed_req(true, true);
+		f = sign(refuse_tests[i].msg, strlen(refuse_tests[i].msg), req,
+		    1, SIZE_MAX, true, &st, reason, sizeof(reason));
+		tap_check(f == NULL && st == refuse_tests[i].want &&
+		              strstr(reason, "From") != NULL,
+		    "refuse %s (RFC 6376 §5.4): got %s (%s), want %s",
+		    refuse_tests[i].name, vouch_status_str(st), reason,
+		    vouch_status_str(refuse_tests[i].want));
+		free(f);
+	}
+
+	/* streaming: any chunking gives the same signature */
+	req[0] = ed_req(true, false);
+	f = sign(rfc8463_msg, strlen(rfc8463_msg), req, 1, SIZE_MAX, true, &st,
+	    NULL, 0);
+	g = sign(
+	    rfc8463_msg, strlen(rfc8463_msg), req, 1, 1, true, &st, NULL, 0);
+	tap_check(f != NULL && g != NULL && strcmp(f, g) == 0,
+	    "one-byte chunks give the same field as one chunk");
+	tap_check(f != NULL && lines_under_78(f) &&
+	              strncmp(f,
+	                  "DKIM-Signature: v=1; a=ed25519-sha256; "
+	                  "c=relaxed/simple;\r\n\td=football.example.com; "
+	                  "s=brisbane; t=1528637909;",
+	                  105) == 0,
+	    "field folded under 78 columns, tags in order: %.50s",
+	    f ? f : "(none)");
+	tap_check(f != NULL && strcmp(f + strlen(f) - 2, "\r\n") == 0 &&
+	              strstr(f, "\r\n\tb=") != NULL,
+	    "field ends in CRLF, b= on its own line");
+	free(g);
+
+	/* bare LF in, LF out, and the same signature (LF counts as CRLF) */
+	{
+		char lf[sizeof(rfc8463_msg)], *h;
+		size_t j, k = 0;
+
+		for (j = 0; rfc8463_msg[j] != '\0'; j++)
+			if (rfc8463_msg[j] != '\r')
+				lf[k++] = rfc8463_msg[j];
+		lf[k] = '\0';
+		g = sign(lf, k, req, 1, 7, false, &st, NULL, 0);
+		h = NULL;
+		if (f != NULL) {
+			/* f without its CRs */
+			h = strdup(f);
+			for (j = k = 0; h != NULL && h[j] != '\0'; j++)
+				if (h[j] != '\r')
+					h[k++] = h[j];
+			if (h != NULL)
+				h[k] = '\0';
+		}
+		tap_check(g != NULL && h != NULL && strcmp(g, h) == 0 &&
+		              strchr(g, '\r') == NULL,
+		    "bare-LF message: LF field, same signature as CRLF");
+		free(g);
+		free(h);
+	}
+	free(f);
+
+	/* optional tags: x=, i=, l= (RFC 6376 §3.5) */
+	req[0] = ed_req(true, true);
+	req[0].expire = 3600;
+	req[0].auid = "joe@sub.football.example.com";
+	req[0].body_length = true;
+	f = sign(rfc8463_msg, strlen(rfc8463_msg), req, 1, SIZE_MAX, true, &st,
+	    NULL, 0);
+	got[0] = '\0';
+	if (f != NULL)
+		tag_value(f, "x", got, sizeof(got));
+	tap_check(
+	    strcmp(got, "1528641509") == 0, "x= is t= + 3600: got %s", got);
+	if (f != NULL)
+		tag_value(f, "i", got, sizeof(got));
+	tap_check(strcmp(got, "joe@sub.football.example.com") == 0,
+	    "i= as given: got %s", got);
+	if (f != NULL)
+		tag_value(f, "l", got, sizeof(got));
+	/* relaxed body of A.3: 4+2+40+2+6 bytes */
+	tap_check(strcmp(got, "54") == 0,
+	    "l= is the canonical body length: "
+	    "got %s, want 54",
+	    got);
+	free(f);
+	req[0] = ed_req(true, true);
+	f = sign(rfc8463_msg, strlen(rfc8463_msg), req, 1, SIZE_MAX, true, &st,
+	    NULL, 0);
+	tap_check(f != NULL && strstr(f, " l=") == NULL &&
+	              strstr(f, " x=") == NULL && strstr(f, " i=") == NULL,
+	    "no l=, x= or i= unless asked");
+	free(f);
+
+	/* several signatures in one pass: RSA and Ed25519 */
+	req[0] = ed_req(true, true);
+	req[1] = ed_req(false, false);
+	req[1].key = rsakey;
+	req[1].selector = "test";
+	f = sign(
+	    rfc8463_msg, strlen(rfc8463_msg), req, 2, 100, true, &st, NULL, 0);
+	g = f != NULL ? strstr(f + 1, "DKIM-Signature:") : NULL;
+	tap_check(g != NULL && strstr(g, "a=rsa-sha256; c=simple/simple") &&
+	              strstr(f, "a=ed25519-sha256; c=relaxed/relaxed") < g,
+	    "two signatures in one pass, in request order");
+	free(f);
+
+	/* requests the signer must refuse */
+	req[0] = ed_req(true, true);
+	req[0].alg = VOUCH_DKIM_SIGN_RSA_SHA256;
+	tap_check(vouch_dkim_sign_new(req, 1, 0, &s) == VOUCH_EINVAL,
+	    "rsa-sha256 with an ed25519 key refused");
+	req[0] = ed_req(true, true);
+	req[0].auid = "joe@example.com";
+	/* RFC 6376 §3.5: i= must be d= or a subdomain of it */
+	tap_check(vouch_dkim_sign_new(req, 1, 0, &s) == VOUCH_EINVAL,
+	    "i= outside d= refused (RFC 6376 §3.5)");
+	req[0].auid = "joe@xfootball.example.com";
+	tap_check(vouch_dkim_sign_new(req, 1, 0, &s) == VOUCH_EINVAL,
+	    "i= in a look-alike domain refused");
+	req[0] = ed_req(true, true);
+	names[0] = "Subject";
+	names[1] = "To";
+	req[0].headers = names;
+	req[0].nheaders = 2;
+	/* RFC 6376 §5.4: From MUST be signed */
+	tap_check(vouch_dkim_sign_new(req, 1, 0, &s) == VOUCH_EINVAL,
+	    "a header list without From refused (RFC 6376 §5.4)");
+	req[0] = ed_req(true, true);
+	req[0].domain = "foot ball.example";
+	tap_check(vouch_dkim_sign_new(req, 1, 0, &s) == VOUCH_EINVAL,
+	    "d= with a space refused");
+	tap_check(vouch_dkim_sign_new(req, 0, 0, &s) == VOUCH_EINVAL,
+	    "no request refused");
+
+	/* a given list: each name as often as present, +1 with oversign */
+	req[0] = ed_req(true, true);
+	names[0] = "from";
+	names[1] = "x-custom";
+	req[0].headers = names;
+	req[0].nheaders = 2;
+	req[0].oversign = true;
+	f = sign("From: a@b.example\r\nX-Custom: 1\r\nX-Custom: 2\r\n\r\n", 48,
+	    req, 1, SIZE_MAX, true, &st, NULL, 0);
+	got[0] = '\0';
+	if (f != NULL)
+		tag_value(f, "h", got, sizeof(got));
+	tap_check(strcmp(got, "from:from:x-custom:x-custom:x-custom") == 0,
+	    "given list oversigned: got %s", got);
+	free(f);
+
+	/* the header section is bounded */
+	{
+		size_t big = VOUCH_MAX_HEADER_BYTES + 100, j;
+		char *m = malloc(big);
+
+		if (m != NULL) {
+			memcpy(m, "From: a@b.example\r\nX: ", 22);
+			for (j = 22; j < big; j++)
+				m[j] = 'a';
+			req[0] = ed_req(true, true);
+			f = sign(m, big, req, 1, 4096, true, &st, reason,
+			    sizeof(reason));
+			tap_check(f == NULL && st == VOUCH_ELIMIT,
+			    "header section over the limit: got %s (%s)",
+			    vouch_status_str(st), reason);
+			free(f);
+			free(m);
+		}
+	}
+
+	vouch_dkim_key_free(edkey);
+	vouch_dkim_key_free(rsakey);
+	return tap_done();
+}
