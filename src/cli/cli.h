@@ -23,6 +23,7 @@ int cmd_dkim_sign(int argc, char **argv);
 int cmd_keygen(int argc, char **argv);
 int cmd_spf(int argc, char **argv);
 int cmd_authres(int argc, char **argv);
+int cmd_dmarc(int argc, char **argv);
 
 /*
  * cli_open_dns - the resolver chosen by --zone FILE or --dns-server ADDR

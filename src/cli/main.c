@@ -14,6 +14,7 @@ static const struct {
     {"keygen", cmd_keygen, "make a DKIM key pair and its DNS record"},
     {"spf", cmd_spf, "evaluate SPF for a client and sender (RFC 7208)"},
     {"authres", cmd_authres, "parse Authentication-Results fields (RFC 8601)"},
+    {"dmarc", cmd_dmarc, "evaluate DMARC from SPF and DKIM facts (RFC 9989)"},
 };
 
 static void
