@@ -92,6 +92,8 @@ struct zparse {
 	size_t originlen;
 	uint32_t defttl; /* $TTL */
 	int havedefttl;
+	uint32_t firstttl; /* the first $TTL, the negative TTL without SOA */
+	int havefirstttl;
 	uint32_t lastttl; /* the last TTL written in a record */
 	int havelastttl;
 	char owner[VOUCH_DNS_MAX_NAME + 1];
@@ -558,6 +560,10 @@ zdirective(struct zparse *ps)
 		if (!zttl_parse(ztok_text(ps, t1), t1->len, &ps->defttl))
 			return zerr(ps, t1->line, "bad TTL");
 		ps->havedefttl = 1;
+		if (!ps->havefirstttl) {
+			ps->firstttl = ps->defttl;
+			ps->havefirstttl = 1;
+		}
 		return VOUCH_OK;
 	}
 	if ((st = zname(ps, t1, name, &len)) != VOUCH_OK)
@@ -878,7 +884,7 @@ zone_parse(struct zone *z, const char *fname, const uint8_t *buf, size_t len,
 			break;
 	}
 	if (st == VOUCH_OK && z->negttl == UINT32_MAX)
-		z->negttl = ps.havedefttl ? ps.defttl : ZONE_DEFAULT_TTL;
+		z->negttl = ps.havefirstttl ? ps.firstttl : ZONE_DEFAULT_TTL;
 	if (st == VOUCH_OK) {
 		st = zone_add_ancestors(z);
 		if (st == VOUCH_ELIMIT)
