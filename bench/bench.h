@@ -18,7 +18,7 @@ extern const char *const bench_algs[2]; /* "rsa", "ed" */
 extern const char *const bench_selectors[2]; /* "rsa2048", "ed25519" */
 #define BENCH_DOMAIN "bench.example"
 
-/* Seconds since an arbitrary origin, monotonic. */
+/* CPU seconds used by this process so far. */
 double bench_now(void);
 
 /*
@@ -53,5 +53,17 @@ void bench_split(const uint8_t *raw, size_t len, struct bench_msg *msg);
  */
 double bench_rate(
     int (*fn)(void *), void *arg, double seconds, const char *what);
+
+/*
+ * The command line every C driver takes: DATADIR SECONDS [SIZE ALG OP].
+ * With the last three (e.g. "2m rsa verify"; "- - canon" for the
+ * canonicalizer rows) only that cell runs: for profiling one operation.
+ * Exits with the usage on a wrong command line.
+ */
+void bench_args(int argc, char *argv[], const char *prog, const char **dir,
+    double *seconds);
+
+/* bench_want - does the command line ask for this cell? */
+int bench_want(const char *size, const char *alg, const char *op);
 
 #endif

@@ -135,14 +135,13 @@ int
 main(int argc, char *argv[])
 {
 	struct job j;
+	const char *dir;
 	double secs;
 	EVP_PKEY *rsa, *ed;
 
-	if (argc != 3)
-		errx(2, "usage: ceiling_bench DATADIR SECONDS");
-	secs = strtod(argv[2], NULL);
-	rsa = load_key(argv[1], "rsa.pem");
-	ed = load_key(argv[1], "ed.pem");
+	bench_args(argc, argv, "ceiling_bench", &dir, &secs);
+	rsa = load_key(dir, "rsa.pem");
+	ed = load_key(dir, "ed.pem");
 
 	memset(&j, 0, sizeof(j));
 	if ((j.buf = malloc(HASHBUF)) == NULL)

@@ -12,7 +12,7 @@
 # Prints "mail-dkim SIZE ALG OP RATE" lines (best of three rounds).
 use strict;
 use warnings;
-use Time::HiRes qw(clock_gettime CLOCK_MONOTONIC);
+use Time::HiRes qw(clock_gettime CLOCK_PROCESS_CPUTIME_ID);
 use Mail::DKIM::Signer;
 use Mail::DKIM::Verifier;
 use Mail::DKIM::PrivateKey;
@@ -57,11 +57,11 @@ sub rate {
 	my $best = 0;
 	for my $round (1 .. 3) {
 		my ($n, $t) = (0, 0);
-		my $t0 = clock_gettime(CLOCK_MONOTONIC);
+		my $t0 = clock_gettime(CLOCK_PROCESS_CPUTIME_ID);
 		do {
 			$fn->();
 			$n++;
-			$t = clock_gettime(CLOCK_MONOTONIC);
+			$t = clock_gettime(CLOCK_PROCESS_CPUTIME_ID);
 		} while ($t - $t0 < $seconds / 3);
 		my $r = $n / ($t - $t0);
 		$best = $r if $r > $best;

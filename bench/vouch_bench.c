@@ -239,16 +239,16 @@ main(int argc, char *argv[])
 	int a;
 	char name[64];
 
-	if (argc != 3)
-		errx(2, "usage: vouch_bench DATADIR SECONDS");
-	dir = argv[1];
-	secs = strtod(argv[2], NULL);
+	bench_args(argc, argv, "vouch_bench", &dir, &secs);
 	keys[0] = load_key(dir, "rsa.pem");
 	keys[1] = load_key(dir, "ed.pem");
 
-	bench_canon(dir, secs);
+	if (bench_want("-", "-", "canon"))
+		bench_canon(dir, secs);
 	for (s = 0; s < 4; s++) {
 		for (a = 0; a < 2; a++) {
+			if (!bench_want(bench_sizes[s], bench_algs[a], "sign"))
+				continue;
 			memset(&j, 0, sizeof(j));
 			j.key = keys[a];
 			j.selector = bench_selectors[a];
