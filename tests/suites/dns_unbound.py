@@ -1,0 +1,182 @@
+#!/usr/bin/python3
+"""The libunbound back end against a real DNS server.
+
+Starts NSD (/usr/sbin/nsd) on 127.0.0.1 at a free high port, serving a small
+zone from a temporary directory, and asks it questions through
+build/tests/dnsq (which forwards to ADDR@PORT).  Checks ANSWER for A, AAAA,
+TXT (several strings joined), MX, CNAME (followed); NODATA; NXDOMAIN; and
+TEMPFAIL "timeout" from a port where nothing listens.  NSD is always stopped.
+"""
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+
+from vtest import BUILD, ok, done
+
+NSD = "/usr/sbin/nsd"
+DNSQ = os.path.join(BUILD, "tests", "dnsq")
+
+ZONE = """$ORIGIN example.com.
+$TTL 300
+@       IN SOA ns.example.com. hostmaster.example.com. 1 3600 600 86400 120
+@       IN NS ns
+ns      IN A 127.0.0.1
+@       IN A 192.0.2.1
+@       IN AAAA 2001:db8::1
+@       IN MX 10 mx1
+@       IN MX 20 mx2.example.net.
+@       IN TXT "v=spf1 " "ip4:192.0.2.0/24 " "-all"
+mx1     IN A 192.0.2.25
+alias   IN CNAME mx1
+ptrs    IN PTR host.example.org.
+bytes   IN TXT "a\\009b\\\\c\\"d"
+long    IN TXT "{long1}" "{long2}"
+a.b.ent IN A 192.0.2.99
+""".replace("{long1}", "x" * 255).replace("{long2}", "y" * 200)
+
+
+def free_port():
+    """A UDP and TCP port that is free now on 127.0.0.1."""
+    for _ in range(50):
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            t.bind(("127.0.0.1", port))
+        except OSError:
+            s.close()
+            t.close()
+            continue
+        s.close()
+        t.close()
+        return port
+    raise RuntimeError("no free port")
+
+
+def dnsq(server, name, qtype, timeout=2):
+    p = subprocess.run([DNSQ, "-t", str(timeout), server, name, qtype],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
+    lines = p.stdout.decode("utf-8", "replace").splitlines()
+    return p.returncode, lines, p.stderr.decode("utf-8", "replace")
+
+
+def wait_ready(server):
+    """NSD answers SOA once it has loaded the zone."""
+    deadline = time.time() + 15
+    while time.time() < deadline:
+        rc, lines, _ = dnsq(server, "example.com", "A", 1)
+        if rc == 0 and lines and lines[0] == "answer":
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def main():
+    ok(os.access(DNSQ, os.X_OK), "dnsq built", "missing %s" % DNSQ)
+    ok(os.access(NSD, os.X_OK), "nsd installed", "missing %s (Debian package nsd)" % NSD)
+    if not os.access(DNSQ, os.X_OK) or not os.access(NSD, os.X_OK):
+        done()
+    tmp = tempfile.mkdtemp(prefix="vouch-nsd-")
+    port = free_port()
+    with open(os.path.join(tmp, "example.com.zone"), "w") as f:
+        f.write(ZONE)
+    conf = os.path.join(tmp, "nsd.conf")
+    with open(conf, "w") as f:
+        f.write("""server:
+  ip-address: 127.0.0.1
+  port: %d
+  username: ""
+  chroot: ""
+  zonesdir: "%s"
+  pidfile: "%s/nsd.pid"
+  database: ""
+  xfrdfile: "%s/xfrd.state"
+  zonelistfile: "%s/zone.list"
+  logfile: "%s/nsd.log"
+  server-count: 1
+  verbosity: 1
+remote-control:
+  control-enable: no
+zone:
+  name: example.com
+  zonefile: example.com.zone
+""" % (port, tmp, tmp, tmp, tmp, tmp))
+    log = open(os.path.join(tmp, "nsd.out"), "w")
+    nsd = subprocess.Popen([NSD, "-d", "-c", conf], stdout=log, stderr=log,
+                           start_new_session=True)
+    server = "127.0.0.1@%d" % port
+    try:
+        ready = wait_ready(server)
+        log.flush()
+        if not ok(ready, "nsd serves the test zone on port %d" % port,
+                  open(os.path.join(tmp, "nsd.out")).read()[-500:]):
+            done()
+        checks(server)
+    finally:
+        # NSD forks its server processes into our session: end them all.
+        try:
+            os.killpg(nsd.pid, 15)
+        except ProcessLookupError:
+            pass
+        try:
+            nsd.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(nsd.pid, 9)
+            nsd.wait()
+        log.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+    ok(nsd.poll() is not None, "nsd stopped")
+    dead_port = free_port()
+    t0 = time.time()
+    rc, lines, err = dnsq("127.0.0.1@%d" % dead_port, "example.com", "A", 1)
+    took = time.time() - t0
+    ok(rc == 0 and lines == ["tempfail timeout"],
+       "no server listening: TEMPFAIL timeout", "got %r %s" % (lines, err))
+    ok(took < 10, "the timeout is kept (1 s asked)", "took %.1f s" % took)
+    rc, lines, err = dnsq("not-an-address", "example.com", "A", 1)
+    ok(rc != 0 and "not an IP address" in err, "a bad server text is refused",
+       "got rc %d %r" % (rc, err))
+    done()
+
+
+def checks(server):
+    cases = [
+        ("A", "example.com", "A", ["answer", "192.0.2.1"]),
+        ("AAAA", "example.com", "AAAA", ["answer", "2001:db8::1"]),
+        ("TXT strings joined and counted", "example.com", "TXT",
+         ["answer", "3|v=spf1 ip4:192.0.2.0/24 -all"]),
+        ("TXT escapes reach the wire and come back", "bytes.example.com", "TXT",
+         ["answer", "1|a\\009b\\092c\"d"]),
+        ("TXT of 455 bytes in two strings", "long.example.com", "TXT",
+         ["answer", "2|" + "x" * 255 + "y" * 200]),
+        ("MX, preference and exchange (relative and absolute)", "example.com", "MX",
+         None),
+        ("CNAME followed to the target's A", "alias.example.com", "A",
+         ["answer", "192.0.2.25"]),
+        ("CNAME asked as CNAME", "alias.example.com", "CNAME", ["answer", "mx1.example.com"]),
+        ("PTR", "ptrs.example.com", "PTR", ["answer", "host.example.org"]),
+        ("NS", "example.com", "NS", ["answer", "ns.example.com"]),
+        ("NODATA: name exists, type absent", "mx1.example.com", "TXT", ["nodata"]),
+        ("NXDOMAIN: name absent", "nothere.example.com", "A", ["nxdomain"]),
+        ("empty non-terminal is NODATA (RFC 8020)", "b.ent.example.com", "A", ["nodata"]),
+        ("names compare without case", "MX1.Example.COM.", "A", ["answer", "192.0.2.25"]),
+        ("invalid name is PERMFAIL before any query", "a..example.com", "A",
+         ["permfail invalid name"]),
+    ]
+    for label, name, qtype, want in cases:
+        rc, lines, err = dnsq(server, name, qtype)
+        if want is None:  # MX: the order of records is the server's choice
+            got = sorted(lines[1:]) if lines else []
+            ok(rc == 0 and lines[:1] == ["answer"] and
+               got == ["10 mx1.example.com", "20 mx2.example.net"],
+               label, "got %r %s" % (lines, err))
+            continue
+        ok(rc == 0 and lines == want, label, "got %r, want %r %s" % (lines, want, err))
+
+
+if __name__ == "__main__":
+    main()
