@@ -150,4 +150,66 @@
  */
 #define VOUCH_DMARC_MAX_LOOKUPS 512
 
+/*
+ * SPF terms that cause DNS queries (include, a, mx, ptr, exists, redirect)
+ * in one check_host() evaluation: RFC 7208 §4.6.4 fixes 10; more is a
+ * permerror.
+ */
+#define VOUCH_SPF_MAX_DNS_TERMS 10
+
+/*
+ * SPF "void lookups" (NXDOMAIN or an empty answer) per evaluation: RFC 7208
+ * §4.6.4 recommends 2; more is a permerror.
+ */
+#define VOUCH_SPF_MAX_VOID_LOOKUPS 2
+
+/*
+ * Address records looked up per "mx" or "ptr" term, and per %{p}: RFC 7208
+ * §4.6.4 fixes 10 (more MX names is a permerror, more PTR names are
+ * ignored).
+ */
+#define VOUCH_SPF_MAX_ADDR_LOOKUPS 10
+
+/*
+ * Nesting of SPF include/redirect: each level costs a DNS-querying term, so
+ * the 10 of §4.6.4 allow 11 levels; 12 is the hard bound of the recursion.
+ */
+#define VOUCH_SPF_MAX_DEPTH 12
+
+/*
+ * Bytes of one SPF macro expansion (RFC 7208 §7).  A domain name is at most
+ * 253 bytes after the truncation of §7.3, and the senders and HELO names of
+ * SMTP are at most 256 and 255 (RFC 5321 §4.5.3.1); 8 KiB holds any honest
+ * expansion with room, and bounds "%{s}%{s}..." in a 64 KiB record.  A
+ * longer expansion is a permerror.
+ */
+#define VOUCH_SPF_MAX_EXPANSION 8192
+
+/*
+ * Bytes of an SPF explanation (§6.2) kept in a result.  It ends up in an SMTP
+ * reply, whose lines are at most 512 bytes (RFC 5321 §4.5.3.1.5); two such
+ * lines.  A longer exp= text counts as unusable and the default is given.
+ */
+#define VOUCH_SPF_MAX_EXPLANATION 1024
+
+/*
+ * Bytes of the other texts of an SPF result (sender, mechanism, reason):
+ * a sender is at most 256 (RFC 5321 §4.5.3.1.3); longer texts are cut with
+ * "..." since they only inform.
+ */
+#define VOUCH_SPF_MAX_TEXT 512
+
+/*
+ * Seconds one SPF evaluation may spend waiting on DNS: RFC 7208 §4.6.4 says
+ * such a limit SHOULD allow at least 20 seconds; beyond it, temperror.
+ */
+#define VOUCH_SPF_MAX_SECONDS 20
+
+/*
+ * DNS answers kept by an SPF handle's cache, each for its TTL.  About 200
+ * bytes each: 65536 entries is some 13 MiB at most; when full, the oldest
+ * expired entries go first, then the cache is emptied.
+ */
+#define VOUCH_SPF_CACHE_MAX 65536
+
 #endif

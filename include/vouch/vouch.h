@@ -7,6 +7,7 @@
 #include "status.h"
 #include "limits.h"
 #include "dns.h"
+#include "spf.h"
 #include "authres.h"
 #include "dmarc.h"
 

@@ -1,0 +1,223 @@
+/*
+ * The SPF handle's cache of DNS answers, shared by every evaluation made
+ * through the handle and keyed by (type, name without case).  Each answer
+ * is kept for its TTL (the negative-caching TTL for NXDOMAIN and NODATA);
+ * temporary failures and TTL 0 are not kept.  Entries are reference
+ * counted so that an evaluation can hold an answer (whose TXT bytes its
+ * parsed record points into) while another thread replaces it.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cache.h"
+#include "vouch/limits.h"
+
+#define NBUCKETS 4096 /* a power of two */
+
+struct spf_cache_entry {
+	struct spf_cache_entry *next; /* hash chain; NULL when unlinked */
+	int linked;
+	unsigned refs;
+	time_t expires; /* monotonic seconds */
+	uint16_t type;
+	size_t namelen;
+	char name[VOUCH_DNS_MAX_NAME + 1]; /* lower case */
+	struct vouch_dns_answer *ans;
+};
+
+static time_t
+now_mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+/* FNV-1a over the type and the lower-cased name. */
+static uint32_t
+hash(uint16_t type, const char *name, size_t len)
+{
+	uint32_t h = 2166136261u ^ type;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		uint8_t c = (uint8_t)name[i];
+
+		if (c >= 'A' && c <= 'Z')
+			c += 32;
+		h = (h ^ c) * 16777619u;
+	}
+	return h;
+}
+
+static int
+name_eq(const char *a, const char *b, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		uint8_t c = (uint8_t)b[i];
+
+		if (c >= 'A' && c <= 'Z')
+			c += 32;
+		if ((uint8_t)a[i] != c)
+			return 0;
+	}
+	return 1;
+}
+
+enum vouch_status
+spf_cache_init(struct spf_cache *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->buckets = calloc(NBUCKETS, sizeof(*c->buckets));
+	if (c->buckets == NULL)
+		return VOUCH_ENOMEM;
+	if (pthread_mutex_init(&c->lock, NULL) != 0) {
+		free(c->buckets);
+		c->buckets = NULL;
+		return VOUCH_ENOMEM;
+	}
+	return VOUCH_OK;
+}
+
+static void
+entry_free(struct spf_cache_entry *e)
+{
+	vouch_dns_answer_free(e->ans);
+	free(e);
+}
+
+void
+spf_cache_fini(struct spf_cache *c)
+{
+	struct spf_cache_entry *e, *n;
+	size_t i;
+
+	if (c->buckets == NULL)
+		return;
+	for (i = 0; i < NBUCKETS; i++)
+		for (e = c->buckets[i]; e != NULL; e = n) {
+			n = e->next;
+			entry_free(e);
+		}
+	free(c->buckets);
+	c->buckets = NULL;
+	pthread_mutex_destroy(&c->lock);
+}
+
+/* Unlink an entry; it is freed now or when its last holder lets go. */
+static void
+unlink_entry(struct spf_cache *c, struct spf_cache_entry **pp)
+{
+	struct spf_cache_entry *e = *pp;
+
+	*pp = e->next;
+	e->next = NULL;
+	e->linked = 0;
+	c->n--;
+	if (e->refs == 0)
+		entry_free(e);
+}
+
+/* Drop expired entries; if that frees nothing, drop every idle one. */
+static void
+sweep(struct spf_cache *c, time_t now)
+{
+	struct spf_cache_entry **pp;
+	size_t i;
+	int pass;
+
+	for (pass = 0; pass < 2 && c->n >= VOUCH_SPF_CACHE_MAX; pass++)
+		for (i = 0; i < NBUCKETS; i++)
+			for (pp = &c->buckets[i]; *pp != NULL;) {
+				if ((pass == 1 || (*pp)->expires <= now))
+					unlink_entry(c, pp);
+				else
+					pp = &(*pp)->next;
+			}
+}
+
+struct spf_cache_entry *
+spf_cache_get(struct spf_cache *c, uint16_t type, const char *name, size_t len,
+    const struct vouch_dns_answer **ans)
+{
+	struct spf_cache_entry **pp, *e;
+	time_t now = now_mono();
+
+	if (len > VOUCH_DNS_MAX_NAME)
+		return NULL;
+	pthread_mutex_lock(&c->lock);
+	pp = &c->buckets[hash(type, name, len) & (NBUCKETS - 1)];
+	while ((e = *pp) != NULL) {
+		if (e->type == type && e->namelen == len &&
+		    name_eq(e->name, name, len)) {
+			if (e->expires <= now) {
+				unlink_entry(c, pp);
+				break;
+			}
+			e->refs++;
+			*ans = e->ans;
+			pthread_mutex_unlock(&c->lock);
+			return e;
+		}
+		pp = &e->next;
+	}
+	pthread_mutex_unlock(&c->lock);
+	return NULL;
+}
+
+struct spf_cache_entry *
+spf_cache_put(struct spf_cache *c, uint16_t type, const char *name, size_t len,
+    struct vouch_dns_answer *ans)
+{
+	struct spf_cache_entry *e, **pp;
+	time_t now = now_mono();
+	size_t i;
+
+	if (len > VOUCH_DNS_MAX_NAME || ans->ttl == 0 ||
+	    ans->rcode == VOUCH_DNS_TEMPFAIL ||
+	    ans->rcode == VOUCH_DNS_PERMFAIL)
+		return NULL;
+	if ((e = calloc(1, sizeof(*e))) == NULL)
+		return NULL;
+	e->type = type;
+	e->namelen = len;
+	for (i = 0; i < len; i++) {
+		uint8_t ch = (uint8_t)name[i];
+
+		e->name[i] = (char)(ch >= 'A' && ch <= 'Z' ? ch + 32 : ch);
+	}
+	e->ans = ans;
+	e->expires = now + (time_t)ans->ttl;
+	e->refs = 1;
+	pthread_mutex_lock(&c->lock);
+	if (c->n >= VOUCH_SPF_CACHE_MAX)
+		sweep(c, now);
+	pp = &c->buckets[hash(type, name, len) & (NBUCKETS - 1)];
+	/* A racing thread may have put the same question: replace it. */
+	for (; *pp != NULL; pp = &(*pp)->next)
+		if ((*pp)->type == type && (*pp)->namelen == len &&
+		    memcmp((*pp)->name, e->name, len) == 0) {
+			unlink_entry(c, pp);
+			break;
+		}
+	pp = &c->buckets[hash(type, name, len) & (NBUCKETS - 1)];
+	e->next = *pp;
+	*pp = e;
+	e->linked = 1;
+	c->n++;
+	pthread_mutex_unlock(&c->lock);
+	return e;
+}
+
+void
+spf_cache_release(struct spf_cache *c, struct spf_cache_entry *e)
+{
+	pthread_mutex_lock(&c->lock);
+	if (--e->refs == 0 && !e->linked)
+		entry_free(e);
+	pthread_mutex_unlock(&c->lock);
+}

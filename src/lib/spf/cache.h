@@ -1,0 +1,46 @@
+/*
+ * The DNS answer cache of an SPF handle (cache.c): shared by the threads
+ * using the handle, each answer kept for its TTL.
+ */
+#ifndef VOUCH_SPF_CACHE_H
+#define VOUCH_SPF_CACHE_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vouch/dns.h"
+#include "vouch/status.h"
+
+struct spf_cache_entry;
+
+struct spf_cache {
+	pthread_mutex_t lock;
+	struct spf_cache_entry **buckets;
+	size_t n; /* linked entries, at most VOUCH_SPF_CACHE_MAX */
+};
+
+/* spf_cache_init - an empty cache.  Errors: VOUCH_ENOMEM. */
+enum vouch_status spf_cache_init(struct spf_cache *c);
+/* spf_cache_fini - free every entry; no holder may remain. */
+void spf_cache_fini(struct spf_cache *c);
+
+/*
+ * spf_cache_get - a live answer for (type, name), held until
+ * spf_cache_release; NULL when absent or expired.
+ */
+struct spf_cache_entry *spf_cache_get(struct spf_cache *c, uint16_t type,
+    const char *name, size_t len, const struct vouch_dns_answer **ans);
+
+/*
+ * spf_cache_put - keep `ans` (ownership passes to the cache when an entry
+ * is returned, held once for the caller); NULL when it is not to be kept
+ * (TTL 0, failure, no memory): the caller still owns `ans` then.
+ */
+struct spf_cache_entry *spf_cache_put(struct spf_cache *c, uint16_t type,
+    const char *name, size_t len, struct vouch_dns_answer *ans);
+
+/* spf_cache_release - let go of an entry from get or put. */
+void spf_cache_release(struct spf_cache *c, struct spf_cache_entry *e);
+
+#endif
