@@ -380,6 +380,14 @@ evaluate_domain(struct dmarc_eval *ev, const struct vouch_dmarc_facts *facts,
 		if (dr->author_exists == 0) {
 			dr->policy = rec->np;
 			dr->policy_tag = VOUCH_DMARC_TAG_NP;
+		} else if (!rfc7489 && strcmp(org.org, author) == 0) {
+			/*
+			 * A PSD's record (psd=y) for a name that is itself
+			 * the Organizational Domain: sp= applies "not to the
+			 * Organizational Domain itself" (RFC 9989 §4.7 sp).
+			 */
+			dr->policy = rec->p;
+			dr->policy_tag = VOUCH_DMARC_TAG_P;
 		} else if (rec->sp != VOUCH_DMARC_POLICY_UNSET) {
 			dr->policy = rec->sp;
 			dr->policy_tag = VOUCH_DMARC_TAG_SP;
