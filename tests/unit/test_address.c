@@ -1,0 +1,180 @@
+/*
+ * Unit tests of the From: address parser (src/lib/mail/address.c): a table
+ * of ordinary, tricky and hostile From fields and the domains they hold
+ * (RFC 5322 §3.4, §4.4; RFC 7489 §6.6.1).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mail/address.h"
+#include "tap.h"
+
+static const struct {
+	const char *name;
+	const char *field;
+	size_t len;
+	enum vouch_status want;
+	const char *domains; /* joined with "|" */
+} rows[] = {
+#define R(name, field, want, domains) \
+	{ \
+		name, field, sizeof(field) - 1, want, domains \
+	}
+    R("plain addr-spec", "From: a@example.com\r\n", VOUCH_OK, "example.com"),
+    R("name-addr", "From: Alice <a@example.com>\r\n", VOUCH_OK, "example.com"),
+    R("quoted display name with comma",
+        "From: \"Doe, Jane\" <j@example.org>\r\n", VOUCH_OK, "example.org"),
+    R("quoted display name holding an address and angle brackets",
+        "From: \"ceo@victim.example <ceo@victim.example>\" "
+        "<x@attacker.example>\r\n",
+        VOUCH_OK, "attacker.example"),
+    R("escaped quotes in display name",
+        "From: \"\\\"Acme, Inc.\\\" via Lists\" <news@example.org>\r\n",
+        VOUCH_OK, "example.org"),
+    R("comment holding an address after addr-spec",
+        "From: news@example.org (Acme, Inc. <sales@example.net>)\r\n", VOUCH_OK,
+        "example.org"),
+    R("nested comments", "From: a@example.com (x (y (z)) w)\r\n", VOUCH_OK,
+        "example.com"),
+    R("comment inside the domain", "From: a@(c)example.(d)com\r\n", VOUCH_OK,
+        "example.com"),
+    R("folded field", "From: Alice\r\n <a@example.com>\r\n", VOUCH_OK,
+        "example.com"),
+    R("bare LF line end", "From: a@example.com\n", VOUCH_OK, "example.com"),
+    R("quoted local part with @", "From: \"a@b\"@example.com\r\n", VOUCH_OK,
+        "example.com"),
+    R("two mailboxes", "From: a@one.example, B <b@two.example>\r\n", VOUCH_OK,
+        "one.example|two.example"),
+    R("obsolete empty list elements", "From: ,a@one.example,,\r\n", VOUCH_OK,
+        "one.example"),
+    R("obs-phrase with dots", "From: John Q. Public <j@example.com>\r\n",
+        VOUCH_OK, "example.com"),
+    R("obs-route", "From: <@relay.example,@r2.example:a@example.com>\r\n",
+        VOUCH_OK, "example.com"),
+    R("group with members", "From: team: a@one.example, b@two.example;\r\n",
+        VOUCH_OK, "one.example|two.example"),
+    R("empty group", "From: undisclosed-recipients:;\r\n", VOUCH_OK, ""),
+    R("encoded word with comma and @ in display name",
+        "From: =?utf-8?Q?Evil,_<x@evil.example>?= <a@good.example>\r\n",
+        VOUCH_OK, "good.example"),
+    R("UTF-8 domain (RFC 6532)",
+        "From: a@b\xc3\xbc"
+        "cher.example\r\n",
+        VOUCH_OK,
+        "b\xc3\xbc"
+        "cher.example"),
+    R("domain literal", "From: a@[192.0.2.1]\r\n", VOUCH_OK, "[192.0.2.1]"),
+    R("trailing dot kept", "From: a@example.com.\r\n", VOUCH_OK,
+        "example.com."),
+    R("obsolete space before colon", "From : a@example.com\r\n", VOUCH_OK,
+        "example.com"),
+    R("display name only", "From: \"Test User\"\r\n", VOUCH_ESYNTAX, ""),
+    R("empty field", "From:\r\n", VOUCH_OK, ""),
+    R("unbalanced angle: no closing", "From: A <a@example.com\r\n",
+        VOUCH_ESYNTAX, ""),
+    R("unbalanced angle: extra closing", "From: a@example.com>\r\n",
+        VOUCH_ESYNTAX, ""),
+    R("unquoted address as display name",
+        "From: ceo@victim.example <x@attacker.example>\r\n", VOUCH_ESYNTAX, ""),
+    R("two angle addresses", "From: <a@one.example> <b@two.example>\r\n",
+        VOUCH_ESYNTAX, ""),
+    R("unterminated quote", "From: \"abc <a@example.com>\r\n", VOUCH_ESYNTAX,
+        ""),
+    R("unterminated comment", "From: a@example.com (abc\r\n", VOUCH_ESYNTAX,
+        ""),
+    R("no domain", "From: a@\r\n", VOUCH_ESYNTAX, ""),
+    R("no local part", "From: @example.com\r\n", VOUCH_ESYNTAX, ""),
+    R("empty angle", "From: <>\r\n", VOUCH_ESYNTAX, ""),
+    R("group in a group", "From: g: h: a@x.example;;\r\n", VOUCH_ESYNTAX, ""),
+    R("unterminated group", "From: g: a@x.example\r\n", VOUCH_ESYNTAX, ""),
+    R("no colon", "From a@example.com\r\n", VOUCH_ESYNTAX, ""),
+    R("NUL byte in domain", "From: a@exa\0mple.com\r\n", VOUCH_ESYNTAX, ""),
+};
+
+static void
+joined(const struct mail_mailbox_list *l, char *buf, size_t cap)
+{
+	size_t i, n = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < l->n; i++) {
+		int w = snprintf(buf + n, cap - n, "%s%.*s", i ? "|" : "",
+		    (int)l->mb[i].domainlen, (const char *)l->mb[i].domain);
+
+		if (w < 0 || (size_t)w >= cap - n)
+			return;
+		n += (size_t)w;
+	}
+}
+
+int
+main(void)
+{
+	struct mail_mailbox_list *l = malloc(sizeof(*l));
+	char got[4096], big[70000];
+	enum vouch_status st;
+	const char *why;
+	size_t i, n;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		n = rows[i].len;
+		st =
+		    mail_from_parse((const uint8_t *)rows[i].field, n, l, &why);
+		joined(l, got, sizeof(got));
+		tap_check(
+		    st == rows[i].want &&
+		        (st != VOUCH_OK || strcmp(got, rows[i].domains) == 0),
+		    "%s: got %s \"%s\"%s%s, want %s \"%s\"", rows[i].name,
+		    vouch_status_str(st), st == VOUCH_OK ? got : "",
+		    st != VOUCH_OK ? " " : "", st != VOUCH_OK ? why : "",
+		    vouch_status_str(rows[i].want), rows[i].domains);
+	}
+
+	/* Limits: deep comments, many mailboxes, a long domain. */
+	n = (size_t)snprintf(big, sizeof(big), "From: a@example.com ");
+	for (i = 0; i < 100; i++)
+		big[n++] = '(';
+	for (i = 0; i < 100; i++)
+		big[n++] = ')';
+	st = mail_from_parse((const uint8_t *)big, n, l, &why);
+	tap_check(st == VOUCH_ELIMIT,
+	    "comments nested 100 deep: got %s, want ELIMIT",
+	    vouch_status_str(st));
+
+	n = (size_t)snprintf(big, sizeof(big), "From: ");
+	for (i = 0; i < VOUCH_FROM_MAX_MAILBOXES + 1; i++)
+		n += (size_t)snprintf(
+		    big + n, sizeof(big) - n, "a@x%zu.example,", i);
+	st = mail_from_parse((const uint8_t *)big, n, l, &why);
+	tap_check(st == VOUCH_ELIMIT, "%d mailboxes: got %s, want ELIMIT",
+	    VOUCH_FROM_MAX_MAILBOXES + 1, vouch_status_str(st));
+
+	n = (size_t)snprintf(big, sizeof(big), "From: a@");
+	for (i = 0; i < VOUCH_ADDR_MAX_DOMAIN + 10; i++)
+		big[n++] = 'a';
+	st = mail_from_parse((const uint8_t *)big, n, l, &why);
+	tap_check(st == VOUCH_ELIMIT,
+	    "domain over %d bytes: got %s, want "
+	    "ELIMIT",
+	    VOUCH_ADDR_MAX_DOMAIN, vouch_status_str(st));
+
+	/* The header scanner: From fields only, up to the empty line. */
+	{
+		static const char hdr[] =
+		    "Received: x\r\nFROM: a@one.example\r\nSubject: From: "
+		    "no\r\nFrom:\r\n b@two.example\r\n\r\nFrom: body@x\r\n";
+		struct mail_field_span sp[4];
+		size_t ns, nf;
+
+		st = mail_find_fields((const uint8_t *)hdr, sizeof(hdr) - 1,
+		    "From", 4, sp, 4, &ns, &nf);
+		tap_check(
+		    st == VOUCH_OK && nf == 2 && ns == 2 &&
+		        sp[1].len == strlen("From:\r\n b@two.example\r\n"),
+		    "find From fields: got %s %zu fields, want OK 2",
+		    vouch_status_str(st), nf);
+	}
+	free(l);
+	return tap_done();
+}
