@@ -46,7 +46,9 @@ json_str(const char *s)
 	for (; *p != '\0'; p++) {
 		if (*p == '"' || *p == '\\')
 			printf("\\%c", *p);
-		else if (*p < 0x20 || *p == 0x7f)
+		else if (*p < 0x20 || *p >= 0x7f)
+			/* 8-bit bytes of records are not UTF-8: shown as
+			 * the Latin-1 characters of the same value. */
 			printf("\\u%04x", *p);
 		else
 			putchar(*p);
