@@ -89,9 +89,21 @@ struct vouch_dns; /* opaque resolver handle */
  * "SERVFAIL").  Names absent from the file are NXDOMAIN; a name with records
  * but none of the type asked is NODATA.  Names compare without case.
  * CNAMEs are followed as a recursive resolver does (at most
- * VOUCH_DNS_MAX_CNAME), the answer holding the target's records.
- * Errors: VOUCH_EIO (cannot read), VOUCH_ESYNTAX (bad line, see err),
- *         VOUCH_ELIMIT (over VOUCH_ZONE_MAX_*), VOUCH_ENOMEM.
+ * VOUCH_DNS_MAX_CNAME), the answer holding the target's records; a longer
+ * chain or a loop is TEMPFAIL "CNAME loop", as a recursive resolver's
+ * SERVFAIL would be.  Every ancestor of an owner name exists (an empty
+ * non-terminal, RFC 8020): asking it gives NODATA, not NXDOMAIN.  Type SPF
+ * (99) records answer only type 99 questions.  `TXT` with nothing after it
+ * is a record of zero strings, `TXT ""` one of one empty string.  "MX 0 ."
+ * gives an exchange of "" (the root, RFC 7505).  The TTL of NODATA and
+ * NXDOMAIN is the SOA's (RFC 2308 §5) if the file has one, else the first
+ * $TTL, else 3600; a record without TTL takes $TTL, else the last TTL
+ * written.  SOA is read for that only; $INCLUDE and other types are errors.
+ * The handle is read-only after loading: queries from several threads are
+ * safe.
+ * Errors: VOUCH_EIO (cannot read), VOUCH_ESYNTAX (bad line, see err:
+ *         "FILE:LINE: what"), VOUCH_ELIMIT (over VOUCH_ZONE_MAX_*),
+ *         VOUCH_ENOMEM.
  */
 VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_dns_zone_new(
     const char *path, struct vouch_dns **out, char *err, size_t errlen);
@@ -112,6 +124,12 @@ VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_dns_zone_new_mem(
  *      timeout, seconds per query (0 = 5 s default).
  * Out: *out, owned by the caller.  Answers are cached by libunbound for
  *      their TTL.  Queries from several threads on one handle are safe.
+ * A question unanswered after `timeout` seconds is cancelled and gives
+ * TEMPFAIL "timeout"; SERVFAIL gives TEMPFAIL "SERVFAIL"; FORMERR, NOTIMP,
+ * REFUSED and other rcodes give PERMFAIL with the rcode's name; rdata that
+ * does not fit its type is dropped (PERMFAIL "malformed answer" when
+ * nothing is left).  libunbound answers from a thread it starts at the
+ * first question.
  * Errors: VOUCH_EINVAL (bad server text), VOUCH_EUNSUPPORTED (built without
  *         libunbound), VOUCH_ENOMEM, VOUCH_EIO (resolv.conf unreadable).
  */
