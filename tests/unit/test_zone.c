@@ -106,6 +106,13 @@ static const char zone1[] =
     "twostr 1d TXT \"x\" \"\"\n"
     "cnamed CNAME slow\n";
 
+/* Names of the SPF council suite: spaces (\032), ':' and '/'. */
+static const char zone3[] =
+    "$ORIGIN example.com.\n"
+    "macro%percent\\032\\032space%20url-space TXT \"v=spf1 -all\"\n"
+    "foo:bar/baz.example.com. TXT \"v=spf1 \\128\" \"x\\000\"\n"
+    "ctl TXT \"a\\013b\\010c\"\n";
+
 /* An owner without $ORIGIN: relative names are relative to the root. */
 static const char zone2[] = "foo A 192.0.2.1\r\n"
                             "bar. 60 IN TXT one two\r\n";
@@ -227,6 +234,14 @@ static const struct qcase qcases[] = {
         -1},
     {"two final dots are invalid", zone1, "example.com..", VOUCH_DNS_A,
         "permfail invalid name", -1},
+    {"owner with escaped spaces, asked with spaces", zone3,
+        "macro%percent  space%20url-space.example.com", VOUCH_DNS_TXT,
+        "answer | 1:v=spf1 -all", -1},
+    {"owner with ':' and '/', TXT with high byte and NUL", zone3,
+        "FOO:bar/baz.example.com", VOUCH_DNS_TXT,
+        "answer | 2:v=spf1 \\128x\\000", -1},
+    {"TXT with CR and LF", zone3, "ctl.example.com", VOUCH_DNS_TXT,
+        "answer | 1:a\\013b\\010c", -1},
     {"no $ORIGIN: relative to the root", zone2, "foo", VOUCH_DNS_A,
         "answer | 192.0.2.1", -1},
     {"CRLF lines, unquoted strings", zone2, "bar", VOUCH_DNS_TXT,
