@@ -212,4 +212,34 @@
  */
 #define VOUCH_SPF_CACHE_MAX 65536
 
+/*
+ * Clock skew allowed when judging DKIM t= and x= (RFC 6376 §3.5 leaves it
+ * to the verifier): 300 s, the usual bound between MTA clocks (Kerberos
+ * uses the same five minutes).  A t= more than this in the future, or an
+ * x= more than this in the past, gives permerror.
+ */
+#define VOUCH_DKIM_CLOCK_SKEW 300
+
+/*
+ * Entries of h= in one DKIM-Signature: twice VOUCH_MAX_HEADER_FIELDS, so a
+ * signer that over-signs every field of the largest header accepted still
+ * verifies; more is a permerror.
+ */
+#define VOUCH_DKIM_MAX_SIGNED_FIELDS (2 * VOUCH_MAX_HEADER_FIELDS)
+
+/*
+ * Parsed public keys kept by the process-wide DKIM key cache (dkim.h).  A
+ * busy receiver sees a few hundred signing keys a day; 64 keeps the keys
+ * of the big senders hot, and a miss costs one key parse.
+ */
+#define VOUCH_DKIM_KEY_CACHE 64
+
+/*
+ * Size of a decoded DKIM public key (p=), bytes.  An RSA-4096 key is 550
+ * bytes of DER and RFC 8301 §3.2 needs no larger; 4096 bytes still decodes
+ * keys up to about 30000 bits, so larger keys are refused by their size in
+ * bits with a clear reason rather than as garbage.
+ */
+#define VOUCH_DKIM_MAX_KEY_DER 4096
+
 #endif

@@ -9,6 +9,8 @@
 #include "dns.h"
 #include "spf.h"
 #include "authres.h"
+#include "message.h"
+#include "dkim.h"
 #include "dmarc.h"
 
 #endif

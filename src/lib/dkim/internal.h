@@ -1,0 +1,64 @@
+/*
+ * DKIM verification internals: key records (RFC 6376 §3.6.1) and the
+ * process-wide cache of parsed public keys.  Private to src/lib/dkim.
+ */
+#ifndef VOUCH_DKIM_INTERNAL_H
+#define VOUCH_DKIM_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/evp.h>
+
+#include "vouch/status.h"
+
+/* Key types of k= (RFC 6376 §3.6.1, RFC 8463 §4). */
+enum dkim_keytype { DKIM_KEY_UNKNOWN = 0, DKIM_KEY_RSA, DKIM_KEY_ED25519 };
+
+/* Hash algorithms, as bits of the key record's h= set. */
+#define DKIM_HASH_SHA1 0x1u
+#define DKIM_HASH_SHA256 0x2u
+
+/*
+ * A key record, parsed.  `p` points into the caller's TXT data (the p=
+ * value as written, whitespace and all; plen 0 = revoked).
+ *   hashes   the h= set; every hash when h= is absent;
+ *   email    s= holds "email" or "*" (or s= is absent);
+ *   testing  t=y; strict: t=s.
+ */
+struct dkim_keyrec {
+	enum dkim_keytype k;
+	unsigned hashes;
+	bool email;
+	bool testing;
+	bool strict;
+	const uint8_t *p;
+	size_t plen;
+};
+
+/*
+ * dkim_keyrec_parse - parse one key record (a TXT record's strings joined,
+ * `txt`/`len`, any bytes).  Returns 0, or -1 with *why set to a static
+ * reason: tag-list syntax (§3.2), v= not first or not "DKIM1", k= not a
+ * type we know ("unknown key type"), no p= tag.  Semantic checks that need
+ * the signature (h=, s=, t=s, key type vs a=) are the caller's.
+ * RFC 6376 §3.6.1, §6.1.2 step 5.
+ */
+int dkim_keyrec_parse(
+    const uint8_t *txt, size_t len, struct dkim_keyrec *kr, const char **why);
+
+/*
+ * dkim_key_decode - the public key of a record with a non-empty p=: base64
+ * (whitespace ignored), then for RSA a DER SubjectPublicKeyInfo (or a bare
+ * PKCS#1 RSAPublicKey, which some old records hold), for Ed25519 the raw
+ * 32-byte key (RFC 8463 §4).  Parsed keys are cached by their DER bytes.
+ * Out: *pk, a reference the caller releases with EVP_PKEY_free; *bits,
+ *      the RSA modulus size or 256 for Ed25519.
+ * Errors: VOUCH_ESYNTAX (*why says: bad base64, not a key, wrong type,
+ *         wrong length), VOUCH_ELIMIT (p= too long), VOUCH_ENOMEM.
+ */
+enum vouch_status dkim_key_decode(const struct dkim_keyrec *kr, EVP_PKEY **pk,
+    unsigned *bits, const char **why);
+
+#endif

@@ -1,0 +1,287 @@
+/*
+ * DKIM key records (RFC 6376 §3.6.1, RFC 8463 §4) and the cache of parsed
+ * public keys.
+ */
+#include <pthread.h>
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/x509.h>
+
+#include "vouch/limits.h"
+#include "dkim/internal.h"
+#include "mail/tagvalue.h"
+#include "util/base64.h"
+
+static int
+ieq(const uint8_t *p, size_t len, const char *s)
+{
+	size_t i;
+	uint8_t a, b;
+
+	for (i = 0; i < len; i++) {
+		if (s[i] == '\0')
+			return 0;
+		a = p[i];
+		b = (uint8_t)s[i];
+		if (a >= 'A' && a <= 'Z')
+			a += 'a' - 'A';
+		if (b >= 'A' && b <= 'Z')
+			b += 'a' - 'A';
+		if (a != b)
+			return 0;
+	}
+	return s[len] == '\0';
+}
+
+static int
+is_fws(uint8_t c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/*
+ * Call `fn` for each item of a colon-separated list with FWS around the
+ * colons (the h=, s= and t= key tags, §3.6.1).
+ */
+static void
+each_item(
+    const struct tag *t, void (*fn)(void *, const uint8_t *, size_t), void *arg)
+{
+	const uint8_t *p = t->value, *end = t->value + t->valuelen, *s, *e;
+
+	while (p < end) {
+		s = p;
+		while (p < end && *p != ':')
+			p++;
+		e = p;
+		while (s < e && is_fws(*s))
+			s++;
+		while (e > s && is_fws(e[-1]))
+			e--;
+		fn(arg, s, (size_t)(e - s));
+		if (p < end)
+			p++;
+	}
+}
+
+static void
+hash_item(void *arg, const uint8_t *p, size_t n)
+{
+	unsigned *h = arg;
+
+	if (ieq(p, n, "sha1"))
+		*h |= DKIM_HASH_SHA1;
+	else if (ieq(p, n, "sha256"))
+		*h |= DKIM_HASH_SHA256;
+}
+
+static void
+service_item(void *arg, const uint8_t *p, size_t n)
+{
+	bool *email = arg;
+
+	if (ieq(p, n, "email") || (n == 1 && p[0] == '*'))
+		*email = true;
+}
+
+static void
+flag_item(void *arg, const uint8_t *p, size_t n)
+{
+	struct dkim_keyrec *kr = arg;
+
+	if (n == 1 && (p[0] == 'y' || p[0] == 'Y'))
+		kr->testing = true;
+	else if (n == 1 && (p[0] == 's' || p[0] == 'S'))
+		kr->strict = true;
+}
+
+int
+dkim_keyrec_parse(
+    const uint8_t *txt, size_t len, struct dkim_keyrec *kr, const char **why)
+{
+	struct tag_list tl;
+	const struct tag *t;
+
+	memset(kr, 0, sizeof(*kr));
+	if (tag_list_parse(txt, len, &tl, why) != VOUCH_OK)
+		return -1;
+	/* §3.6.1 v=: if present, it MUST be the first tag, "DKIM1". */
+	if ((t = tag_find(&tl, "v")) != NULL) {
+		if (t != &tl.tag[0]) {
+			*why = "key record v= is not the first tag";
+			return -1;
+		}
+		if (!tag_value_eq(t, "DKIM1")) {
+			*why = "key record v= is not DKIM1";
+			return -1;
+		}
+	}
+	kr->k = DKIM_KEY_RSA; /* §3.6.1 k= default */
+	if ((t = tag_find(&tl, "k")) != NULL) {
+		if (ieq(t->value, t->valuelen, "rsa"))
+			kr->k = DKIM_KEY_RSA;
+		else if (ieq(t->value, t->valuelen, "ed25519"))
+			kr->k = DKIM_KEY_ED25519;
+		else {
+			*why = "unknown key type (k=)";
+			return -1;
+		}
+	}
+	kr->hashes = DKIM_HASH_SHA1 | DKIM_HASH_SHA256;
+	if ((t = tag_find(&tl, "h")) != NULL) {
+		kr->hashes = 0;
+		each_item(t, hash_item, &kr->hashes);
+	}
+	kr->email = true;
+	if ((t = tag_find(&tl, "s")) != NULL) {
+		kr->email = false;
+		each_item(t, service_item, &kr->email);
+	}
+	if ((t = tag_find(&tl, "t")) != NULL)
+		each_item(t, flag_item, kr);
+	if ((t = tag_find(&tl, "p")) == NULL) {
+		*why = "key record has no p= tag";
+		return -1;
+	}
+	kr->p = t->value;
+	kr->plen = t->valuelen;
+	return 0;
+}
+
+/*
+ * The cache: a small array searched linearly (a lookup costs well under a
+ * microsecond, a parse of an RSA key tens of them), least recently used
+ * entry replaced.  One mutex; the EVP_PKEY handed out is an extra
+ * reference, so an entry replaced meanwhile stays valid for its user.
+ */
+struct key_entry {
+	enum dkim_keytype k;
+	size_t len;
+	uint8_t der[VOUCH_DKIM_MAX_KEY_DER];
+	EVP_PKEY *pk;
+	unsigned bits;
+	uint64_t used;
+};
+
+static struct key_entry cache[VOUCH_DKIM_KEY_CACHE];
+static uint64_t cache_clock;
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static EVP_PKEY *
+cache_get(enum dkim_keytype k, const uint8_t *der, size_t len, unsigned *bits)
+{
+	EVP_PKEY *pk = NULL;
+	size_t i;
+
+	pthread_mutex_lock(&cache_lock);
+	for (i = 0; i < VOUCH_DKIM_KEY_CACHE; i++)
+		if (cache[i].pk != NULL && cache[i].k == k &&
+		    cache[i].len == len &&
+		    memcmp(cache[i].der, der, len) == 0) {
+			if (EVP_PKEY_up_ref(cache[i].pk) == 1) {
+				pk = cache[i].pk;
+				*bits = cache[i].bits;
+				cache[i].used = ++cache_clock;
+			}
+			break;
+		}
+	pthread_mutex_unlock(&cache_lock);
+	return pk;
+}
+
+static void
+cache_put(enum dkim_keytype k, const uint8_t *der, size_t len, EVP_PKEY *pk,
+    unsigned bits)
+{
+	size_t i, victim = 0;
+
+	if (EVP_PKEY_up_ref(pk) != 1)
+		return;
+	pthread_mutex_lock(&cache_lock);
+	for (i = 0; i < VOUCH_DKIM_KEY_CACHE; i++) {
+		if (cache[i].pk == NULL) {
+			victim = i;
+			break;
+		}
+		if (cache[i].used < cache[victim].used)
+			victim = i;
+	}
+	EVP_PKEY_free(cache[victim].pk);
+	cache[victim].k = k;
+	cache[victim].len = len;
+	memcpy(cache[victim].der, der, len);
+	cache[victim].pk = pk;
+	cache[victim].bits = bits;
+	cache[victim].used = ++cache_clock;
+	pthread_mutex_unlock(&cache_lock);
+}
+
+static EVP_PKEY *
+parse_rsa(const uint8_t *der, size_t len)
+{
+	const unsigned char *q = der;
+	EVP_PKEY *pk;
+
+	/* RFC 6376 §3.6.1: SubjectPublicKeyInfo, DER, nothing after it. */
+	pk = d2i_PUBKEY(NULL, &q, (long)len);
+	if (pk != NULL && q == der + len &&
+	    EVP_PKEY_get_base_id(pk) == EVP_PKEY_RSA)
+		return pk;
+	EVP_PKEY_free(pk);
+	/* Some old records hold a bare RSAPublicKey (PKCS#1). */
+	q = der;
+	pk = d2i_PublicKey(EVP_PKEY_RSA, NULL, &q, (long)len);
+	if (pk != NULL && q == der + len)
+		return pk;
+	EVP_PKEY_free(pk);
+	return NULL;
+}
+
+enum vouch_status
+dkim_key_decode(const struct dkim_keyrec *kr, EVP_PKEY **out, unsigned *bits,
+    const char **why)
+{
+	uint8_t der[VOUCH_DKIM_MAX_KEY_DER];
+	size_t len;
+	EVP_PKEY *pk;
+	enum vouch_status st;
+
+	*out = NULL;
+	*bits = 0;
+	st = base64_decode(kr->p, kr->plen, der, sizeof(der), &len);
+	if (st == VOUCH_ELIMIT) {
+		*why = "public key too large";
+		return VOUCH_ELIMIT;
+	}
+	if (st != VOUCH_OK || len == 0) {
+		*why = "key p= is not base64";
+		return VOUCH_ESYNTAX;
+	}
+	if ((pk = cache_get(kr->k, der, len, bits)) != NULL) {
+		*out = pk;
+		return VOUCH_OK;
+	}
+	if (kr->k == DKIM_KEY_ED25519) {
+		/* RFC 8463 §4: the raw 32-byte key, not an SPKI. */
+		if (len != 32) {
+			*why = "Ed25519 key is not 32 bytes";
+			return VOUCH_ESYNTAX;
+		}
+		pk = EVP_PKEY_new_raw_public_key(
+		    EVP_PKEY_ED25519, NULL, der, 32);
+		*bits = 256;
+	} else {
+		pk = parse_rsa(der, len);
+		if (pk != NULL)
+			*bits = (unsigned)EVP_PKEY_get_bits(pk);
+	}
+	if (pk == NULL) {
+		ERR_clear_error();
+		*why = "key p= is not a valid public key";
+		return VOUCH_ESYNTAX;
+	}
+	cache_put(kr->k, der, len, pk, *bits);
+	*out = pk;
+	return VOUCH_OK;
+}

@@ -1,0 +1,1151 @@
+/*
+ * DKIM verification, RFC 6376 §6.1, with RFC 8301 (algorithms and key
+ * sizes) and RFC 8463 (Ed25519).
+ *
+ * Everything that depends only on the header is done in
+ * vouch_dkim_verify_header(): the signature fields are checked, the keys
+ * fetched and the header hashes verified.  The body is then canonicalized
+ * and hashed once per distinct (canonicalization, l=, hash) combination,
+ * and vouch_dkim_verify_finish() compares the body hashes.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/rsa.h>
+
+#include "vouch/dkim.h"
+#include "vouch/message.h"
+#include "dkim/internal.h"
+#include "mail/canon.h"
+#include "mail/header.h"
+#include "mail/tagvalue.h"
+#include "util/base64.h"
+#include "util/buf.h"
+
+/* RSA modulus sizes, RFC 8301 §3.2; 512 is the smallest legacy key. */
+#define RSA_MIN_BITS 1024
+#define RSA_LEGACY_MIN_BITS 512
+#define RSA_MAX_BITS 4096
+
+/* A b= of RSA-4096 is 512 bytes; anything larger is not a signature. */
+#define SIG_MAX 1024
+
+enum alg { ALG_RSA_SHA1, ALG_RSA_SHA256, ALG_ED25519_SHA256 };
+
+/* One body hash shared by every signature with the same parameters. */
+struct hasher {
+	enum canon_alg canon;
+	uint64_t limit;
+	const EVP_MD *md;
+	EVP_MD_CTX *ctx;
+	struct canon_body cb;
+	uint8_t digest[EVP_MAX_MD_SIZE];
+	unsigned dlen;
+};
+
+/* A signature whose verdict waits for the body hash. */
+struct pending {
+	size_t idx; /* in res->sig */
+	size_t hasher;
+	uint8_t bh[EVP_MAX_MD_SIZE];
+	size_t bhlen;
+	bool header_ok;
+};
+
+struct vouch_dkim_verifier {
+	struct vouch_dns *dns;
+	struct vouch_dkim_options opt;
+	int state; /* 0 new, 1 header given, 2 finished */
+	struct vouch_dkim_result *res;
+	char **bfull; /* b= of each signature, whitespace removed */
+	size_t nbfull;
+	struct pending *pend;
+	size_t npend;
+	struct hasher *hash;
+	size_t nhash;
+	struct vbuf canon; /* scratch: canonical header data */
+};
+
+/* The parsed tags of one DKIM-Signature that verification needs. */
+struct sigtags {
+	enum alg alg;
+	enum canon_alg hcanon, bcanon;
+	const struct tag *b, *h;
+	const uint8_t *d, *s;
+	size_t dlen, slen;
+	char idom[VOUCH_DNS_MAX_NAME + 66]; /* domain part of i= */
+	uint8_t bh[EVP_MAX_MD_SIZE + 3];
+	size_t bhlen;
+	uint8_t sig[SIG_MAX];
+	size_t siglen;
+};
+
+static const char *const verdict_names[] = {
+    "none", "pass", "fail", "neutral", "policy", "temperror", "permerror"};
+
+const char *
+vouch_dkim_verdict_str(enum vouch_dkim_verdict v)
+{
+	if ((unsigned)v >= sizeof(verdict_names) / sizeof(verdict_names[0]))
+		return "unknown";
+	return verdict_names[v];
+}
+
+void
+vouch_dkim_options_init(struct vouch_dkim_options *o)
+{
+	memset(o, 0, sizeof(*o));
+}
+
+static void verdict(struct vouch_dkim_signature *sig, enum vouch_dkim_verdict v,
+    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void
+verdict(struct vouch_dkim_signature *sig, enum vouch_dkim_verdict v,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	sig->result = v;
+	va_start(ap, fmt);
+	vsnprintf(sig->reason, sizeof(sig->reason), fmt, ap);
+	va_end(ap);
+}
+
+/* Copy a tag value into a fixed text field, cut to fit, NULs as '?'. */
+static void
+copy_text(char *dst, size_t cap, const uint8_t *p, size_t len)
+{
+	size_t i;
+
+	if (len >= cap)
+		len = cap - 1;
+	for (i = 0; i < len; i++)
+		dst[i] = p[i] == '\0' ? '?' : (char)p[i];
+	dst[len] = '\0';
+}
+
+static int
+ieq(const uint8_t *p, size_t len, const char *s)
+{
+	size_t i;
+	uint8_t a, b;
+
+	for (i = 0; i < len; i++) {
+		if (s[i] == '\0')
+			return 0;
+		a = p[i];
+		b = (uint8_t)s[i];
+		if (a >= 'A' && a <= 'Z')
+			a += 'a' - 'A';
+		if (b >= 'A' && b <= 'Z')
+			b += 'a' - 'A';
+		if (a != b)
+			return 0;
+	}
+	return s[len] == '\0';
+}
+
+static int
+mem_ieq(const uint8_t *a, const uint8_t *b, size_t len)
+{
+	size_t i;
+	uint8_t x, y;
+
+	for (i = 0; i < len; i++) {
+		x = a[i];
+		y = b[i];
+		if (x >= 'A' && x <= 'Z')
+			x += 'a' - 'A';
+		if (y >= 'A' && y <= 'Z')
+			y += 'a' - 'A';
+		if (x != y)
+			return 0;
+	}
+	return 1;
+}
+
+static int
+is_fws(uint8_t c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/*
+ * A domain name or selector as DKIM uses them (RFC 6376 §3.5 d= and s=,
+ * RFC 5321 Domain): labels of letters, digits, '-' and '_' (underscore is
+ * found in real selectors), 1..63 bytes each, at most 253 in all.
+ */
+static int
+valid_domain(const uint8_t *p, size_t len)
+{
+	size_t i, label = 0;
+
+	if (len == 0 || len > VOUCH_DNS_MAX_NAME)
+		return 0;
+	for (i = 0; i < len; i++) {
+		if (p[i] == '.') {
+			if (label == 0)
+				return 0;
+			label = 0;
+			continue;
+		}
+		if (!((p[i] >= 'a' && p[i] <= 'z') ||
+		        (p[i] >= 'A' && p[i] <= 'Z') ||
+		        (p[i] >= '0' && p[i] <= '9') || p[i] == '-' ||
+		        p[i] == '_'))
+			return 0;
+		if (++label > VOUCH_DNS_MAX_LABEL)
+			return 0;
+	}
+	return label > 0;
+}
+
+/* 1*DIGIT into an int64; -1 on syntax error or overflow. */
+static int64_t
+parse_digits(const struct tag *t)
+{
+	int64_t v = 0;
+	size_t i;
+
+	if (t->valuelen == 0)
+		return -1;
+	for (i = 0; i < t->valuelen; i++) {
+		if (t->value[i] < '0' || t->value[i] > '9')
+			return -1;
+		if (v > (INT64_MAX - 9) / 10)
+			return -1;
+		v = v * 10 + (t->value[i] - '0');
+	}
+	return v;
+}
+
+static int
+hexval(uint8_t c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/*
+ * Decode dkim-quoted-printable (RFC 6376 §2.11): "=XX" is a byte, FWS is
+ * dropped.  Returns the length, or -1 on a bad escape or overflow.
+ */
+static long
+qp_decode(const uint8_t *p, size_t len, char *out, size_t cap)
+{
+	size_t i, o = 0;
+	int hi, lo;
+
+	for (i = 0; i < len; i++) {
+		if (is_fws(p[i]))
+			continue;
+		if (o + 1 >= cap)
+			return -1;
+		if (p[i] == '=') {
+			if (i + 2 >= len)
+				return -1;
+			hi = hexval(p[i + 1]);
+			lo = hexval(p[i + 2]);
+			if (hi < 0 || lo < 0)
+				return -1;
+			out[o++] = (char)(hi << 4 | lo);
+			i += 2;
+			continue;
+		}
+		out[o++] = p[i] == '\0' ? '?' : (char)p[i];
+	}
+	out[o] = '\0';
+	return (long)o;
+}
+
+/* Does the list (colon-separated, FWS around colons) hold `want`? */
+static int
+list_has(const struct tag *t, const char *want)
+{
+	const uint8_t *p = t->value, *end = t->value + t->valuelen, *s, *e;
+
+	while (p < end) {
+		s = p;
+		while (p < end && *p != ':')
+			p++;
+		e = p;
+		while (s < e && is_fws(*s))
+			s++;
+		while (e > s && is_fws(e[-1]))
+			e--;
+		if (ieq(s, (size_t)(e - s), want))
+			return 1;
+		if (p < end)
+			p++;
+	}
+	return 0;
+}
+
+/* Base64 into a fixed buffer; -1 when not base64 or too long. */
+static int
+decode_b64(const struct tag *t, uint8_t *out, size_t cap, size_t *len)
+{
+	return base64_decode(t->value, t->valuelen, out, cap, len) == VOUCH_OK
+	           ? 0
+	           : -1;
+}
+
+static const EVP_MD *
+alg_md(enum alg a)
+{
+	return a == ALG_RSA_SHA1 ? EVP_sha1() : EVP_sha256();
+}
+
+/*
+ * RFC 6376 §6.1.1: check the fields of one DKIM-Signature.  Fills the
+ * display fields of `sig` as it goes; returns 0, or -1 with the verdict
+ * set.
+ */
+static int
+check_tags(struct vouch_dkim_verifier *v, const struct tag_list *tl,
+    struct vouch_dkim_signature *sig, struct sigtags *st)
+{
+	static const char *const required[] = {
+	    "v", "a", "b", "bh", "d", "h", "s"};
+	const struct tag *t;
+	char ibuf[sizeof(sig->i)];
+	const char *at;
+	long n;
+	size_t k;
+	int64_t now = v->opt.now;
+
+	/* Display fields first, so a broken signature still shows them. */
+	if ((t = tag_find(tl, "d")) != NULL)
+		copy_text(sig->d, sizeof(sig->d), t->value, t->valuelen);
+	if ((t = tag_find(tl, "s")) != NULL)
+		copy_text(sig->s, sizeof(sig->s), t->value, t->valuelen);
+	if ((t = tag_find(tl, "a")) != NULL)
+		copy_text(sig->a, sizeof(sig->a), t->value, t->valuelen);
+	if ((t = tag_find(tl, "c")) != NULL)
+		copy_text(sig->c, sizeof(sig->c), t->value, t->valuelen);
+	if ((t = tag_find(tl, "t")) != NULL)
+		sig->t = parse_digits(t);
+	if ((t = tag_find(tl, "x")) != NULL)
+		sig->x = parse_digits(t);
+	if ((t = tag_find(tl, "l")) != NULL)
+		sig->l = parse_digits(t);
+
+	/* §6.1.1: v= first, then the required tags of §3.5. */
+	if ((t = tag_find(tl, "v")) == NULL) {
+		verdict(sig, VOUCH_DKIM_PERMERROR,
+		    "signature missing required tag v=");
+		return -1;
+	}
+	if (!tag_value_eq(t, "1")) {
+		verdict(sig, VOUCH_DKIM_PERMERROR,
+		    "incompatible version v=%.*s",
+		    (int)(t->valuelen > 16 ? 16 : t->valuelen),
+		    (const char *)t->value);
+		return -1;
+	}
+	for (k = 0; k < sizeof(required) / sizeof(required[0]); k++)
+		if (tag_find(tl, required[k]) == NULL) {
+			verdict(sig, VOUCH_DKIM_PERMERROR,
+			    "signature missing required tag %s=", required[k]);
+			return -1;
+		}
+
+	/* a=: RFC 8301 §3.1, RFC 8463 §3 */
+	t = tag_find(tl, "a");
+	if (ieq(t->value, t->valuelen, "rsa-sha256"))
+		st->alg = ALG_RSA_SHA256;
+	else if (ieq(t->value, t->valuelen, "ed25519-sha256"))
+		st->alg = ALG_ED25519_SHA256;
+	else if (ieq(t->value, t->valuelen, "rsa-sha1")) {
+		if (!v->opt.legacy) {
+			verdict(sig, VOUCH_DKIM_PERMERROR,
+			    "rsa-sha1 is not accepted (RFC 8301 section 3.1)");
+			return -1;
+		}
+		st->alg = ALG_RSA_SHA1;
+	} else {
+		verdict(sig, VOUCH_DKIM_PERMERROR, "unknown algorithm a=%s",
+		    sig->a);
+		return -1;
+	}
+
+	/* c= (§3.5): absent = simple/simple */
+	t = tag_find(tl, "c");
+	if (canon_parse(t ? t->value : NULL, t ? t->valuelen : 0, &st->hcanon,
+	        &st->bcanon) != 0) {
+		verdict(sig, VOUCH_DKIM_PERMERROR,
+		    "unknown canonicalization c=%s", sig->c);
+		return -1;
+	}
+
+	/* q= (§3.5): must offer dns/txt, the only method defined. */
+	if ((t = tag_find(tl, "q")) != NULL && !list_has(t, "dns/txt")) {
+		verdict(
+		    sig, VOUCH_DKIM_PERMERROR, "unsupported query method q=");
+		return -1;
+	}
+
+	t = tag_find(tl, "d");
+	if (!valid_domain(t->value, t->valuelen)) {
+		verdict(sig, VOUCH_DKIM_PERMERROR, "bad domain in d=");
+		return -1;
+	}
+	st->d = t->value;
+	st->dlen = t->valuelen;
+	t = tag_find(tl, "s");
+	if (!valid_domain(t->value, t->valuelen)) {
+		verdict(sig, VOUCH_DKIM_PERMERROR, "bad selector in s=");
+		return -1;
+	}
+	st->s = t->value;
+	st->slen = t->valuelen;
+
+	/* i= (§3.5): dkim-quoted-printable; its domain within d= (§6.1.1). */
+	if ((t = tag_find(tl, "i")) != NULL) {
+		n = qp_decode(t->value, t->valuelen, ibuf, sizeof(ibuf));
+		if (n < 0 || (at = strrchr(ibuf, '@')) == NULL) {
+			copy_text(
+			    sig->i, sizeof(sig->i), t->value, t->valuelen);
+			verdict(sig, VOUCH_DKIM_PERMERROR, "bad i= identity");
+			return -1;
+		}
+		memcpy(sig->i, ibuf, (size_t)n + 1);
+		at++;
+		k = strlen(at);
+		if (!(k == st->dlen &&
+		        mem_ieq((const uint8_t *)at, st->d, k)) &&
+		    !(k > st->dlen && at[k - st->dlen - 1] == '.' &&
+		        mem_ieq((const uint8_t *)at + k - st->dlen, st->d,
+		            st->dlen))) {
+			verdict(sig, VOUCH_DKIM_PERMERROR,
+			    "i= domain is not within d= (domain mismatch)");
+			return -1;
+		}
+		snprintf(st->idom, sizeof(st->idom), "%s", at);
+	} else {
+		snprintf(sig->i, sizeof(sig->i), "@%s", sig->d);
+		snprintf(st->idom, sizeof(st->idom), "%s", sig->d);
+	}
+
+	/* h= (§3.5): names separated by ':'; From required (§6.1.1). */
+	st->h = tag_find(tl, "h");
+	if (!list_has(st->h, "from")) {
+		verdict(sig, VOUCH_DKIM_PERMERROR, "From field not signed");
+		return -1;
+	}
+
+	if ((t = tag_find(tl, "l")) != NULL && sig->l < 0) {
+		verdict(sig, VOUCH_DKIM_PERMERROR, "bad l= value");
+		return -1;
+	}
+	if ((t = tag_find(tl, "t")) != NULL && sig->t < 0) {
+		verdict(sig, VOUCH_DKIM_PERMERROR, "bad t= value");
+		return -1;
+	}
+	if ((t = tag_find(tl, "x")) != NULL && sig->x < 0) {
+		verdict(sig, VOUCH_DKIM_PERMERROR, "bad x= value");
+		return -1;
+	}
+	/* §3.5 x=: MUST be greater than t= */
+	if (sig->t >= 0 && sig->x >= 0 && sig->x <= sig->t) {
+		verdict(sig, VOUCH_DKIM_PERMERROR, "x= is not after t=");
+		return -1;
+	}
+	if (sig->x >= 0 && sig->x < now - VOUCH_DKIM_CLOCK_SKEW) {
+		verdict(sig, VOUCH_DKIM_PERMERROR, "signature expired");
+		return -1;
+	}
+	if (sig->t >= 0 && sig->t > now + VOUCH_DKIM_CLOCK_SKEW) {
+		verdict(sig, VOUCH_DKIM_PERMERROR,
+		    "signature timestamp t= in the future");
+		return -1;
+	}
+
+	if (decode_b64(
+	        tag_find(tl, "bh"), st->bh, sizeof(st->bh), &st->bhlen) != 0) {
+		verdict(sig, VOUCH_DKIM_PERMERROR, "bh= is not base64");
+		return -1;
+	}
+	st->b = tag_find(tl, "b");
+	if (decode_b64(st->b, st->sig, sizeof(st->sig), &st->siglen) != 0 ||
+	    st->siglen == 0) {
+		verdict(
+		    sig, VOUCH_DKIM_PERMERROR, "b= is not a base64 signature");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * RFC 6376 §6.1.2: fetch and check the key.  Returns 0 with *pk set, or -1
+ * with the verdict set.  Several TXT records: the first one, in the order
+ * the resolver gives them, that passes every check of §6.1.2 steps 5-8 is
+ * used (step 4 allows cycling through them); when none does, the verdict
+ * is that of the first record.
+ */
+static int
+fetch_key(struct vouch_dkim_verifier *v, struct vouch_dkim_signature *sig,
+    const struct sigtags *st, EVP_PKEY **pk)
+{
+	char name[2 * VOUCH_DNS_MAX_NAME + 16];
+	struct vouch_dns_answer *ans = NULL;
+	struct dkim_keyrec kr;
+	const char *why = NULL, *first = NULL;
+	enum vouch_dkim_verdict fv = VOUCH_DKIM_PERMERROR;
+	enum vouch_status s;
+	unsigned bits, need;
+	size_t k, nlen;
+	int rc = -1;
+
+	*pk = NULL;
+	nlen = (size_t)snprintf(name, sizeof(name), "%.*s._domainkey.%.*s",
+	    (int)st->slen, (const char *)st->s, (int)st->dlen,
+	    (const char *)st->d);
+	if (nlen > VOUCH_DNS_MAX_NAME) {
+		verdict(sig, VOUCH_DKIM_PERMERROR, "key name too long");
+		return -1;
+	}
+	if (vouch_dns_query(v->dns, name, nlen, VOUCH_DNS_TXT, &ans) !=
+	    VOUCH_OK) {
+		verdict(sig, VOUCH_DKIM_TEMPERROR, "out of memory in DNS");
+		return -1;
+	}
+	switch (ans->rcode) {
+	case VOUCH_DNS_ANSWER:
+		break;
+	case VOUCH_DNS_NODATA:
+	case VOUCH_DNS_NXDOMAIN:
+		/* §6.1.2 step 3 */
+		verdict(sig, VOUCH_DKIM_PERMERROR, "no key for signature");
+		goto out;
+	case VOUCH_DNS_TEMPFAIL:
+		/* §6.1.2 step 2 */
+		verdict(sig, VOUCH_DKIM_TEMPERROR, "key unavailable (%s)",
+		    ans->reason ? ans->reason : "DNS error");
+		goto out;
+	default:
+		verdict(sig, VOUCH_DKIM_PERMERROR, "key lookup failed (%s)",
+		    ans->reason ? ans->reason : "DNS error");
+		goto out;
+	}
+	need = st->alg == ALG_RSA_SHA1 ? DKIM_HASH_SHA1 : DKIM_HASH_SHA256;
+	for (k = 0; k < ans->nrr && rc != 0; k++) {
+		if (ans->rr[k].type != VOUCH_DNS_TXT)
+			continue;
+		why = NULL;
+		if (dkim_keyrec_parse(
+		        ans->rr[k].data, ans->rr[k].len, &kr, &why) != 0) {
+			/* §6.1.2 step 5; why is set */
+		} else if (!(kr.hashes & need)) {
+			why = "inappropriate hash algorithm (key h=)"; /* 6 */
+		} else if (kr.plen == 0) {
+			why = "key revoked"; /* step 7 */
+		} else if ((kr.k == DKIM_KEY_ED25519) !=
+		           (st->alg == ALG_ED25519_SHA256)) {
+			why = "inappropriate key algorithm"; /* step 8 */
+		} else if (!kr.email) {
+			why = "key is not for email (key s=)"; /* §3.6.1 */
+		} else if (kr.strict && !(strlen(st->idom) == st->dlen &&
+		                            mem_ieq((const uint8_t *)st->idom,
+		                                st->d, st->dlen))) {
+			why = "key t=s: i= domain must equal d="; /* §3.6.1 */
+		} else if ((s = dkim_key_decode(&kr, pk, &bits, &why)) ==
+		           VOUCH_ENOMEM) {
+			verdict(sig, VOUCH_DKIM_TEMPERROR, "out of memory");
+			goto out;
+		} else if (s != VOUCH_OK) {
+			/* why is set: key syntax error */
+		} else if (kr.k == DKIM_KEY_RSA &&
+		           (bits > RSA_MAX_BITS ||
+		               bits < (v->opt.legacy ? RSA_LEGACY_MIN_BITS
+		                                     : RSA_MIN_BITS))) {
+			why = bits > RSA_MAX_BITS
+			          ? "RSA key longer than 4096 bits (RFC 8301)"
+			          : "RSA key shorter than 1024 bits (RFC 8301)";
+			sig->key_bits = bits;
+			EVP_PKEY_free(*pk);
+			*pk = NULL;
+		} else {
+			sig->key_bits = bits;
+			sig->testing = kr.testing;
+			rc = 0;
+		}
+		if (rc != 0 && first == NULL)
+			first = why;
+	}
+	if (rc != 0) {
+		if (first == NULL)
+			first = "no key for signature";
+		verdict(sig, fv, "%s", first);
+	}
+out:
+	vouch_dns_answer_free(ans);
+	return rc;
+}
+
+/*
+ * RFC 6376 §3.7, §5.4.2: the canonical header data - the fields named by
+ * h=, each name taking the next instance from the bottom up, then the
+ * DKIM-Signature field itself with the value of b= empty and without its
+ * final CRLF.  Returns 0, or -1 with the verdict set.
+ */
+static int
+header_data(struct vouch_dkim_verifier *v, const struct mail_header *h,
+    const struct mail_field *self, const struct sigtags *st,
+    struct vouch_dkim_signature *sig)
+{
+	struct name_cursor {
+		const uint8_t *name;
+		size_t len;
+		size_t next; /* fields below this index are still free */
+	} cur[64];
+	size_t ncur = 0, nentries = 0, i, j;
+	const uint8_t *p, *end, *s, *e, *bs, *be, *fend;
+	struct vbuf *out = &v->canon;
+	size_t mark;
+
+	vbuf_reset(out);
+	p = st->h->value;
+	end = p + st->h->valuelen;
+	while (p < end) {
+		s = p;
+		while (p < end && *p != ':')
+			p++;
+		e = p;
+		if (p < end)
+			p++;
+		while (s < e && is_fws(*s))
+			s++;
+		while (e > s && is_fws(e[-1]))
+			e--;
+		if (s == e) {
+			verdict(sig, VOUCH_DKIM_PERMERROR, "empty name in h=");
+			return -1;
+		}
+		if (++nentries > VOUCH_DKIM_MAX_SIGNED_FIELDS) {
+			verdict(
+			    sig, VOUCH_DKIM_PERMERROR, "too many names in h=");
+			return -1;
+		}
+		for (j = 0; j < ncur; j++)
+			if (cur[j].len == (size_t)(e - s) &&
+			    mem_ieq(cur[j].name, s, cur[j].len))
+				break;
+		if (j == ncur) {
+			if (ncur == sizeof(cur) / sizeof(cur[0])) {
+				verdict(sig, VOUCH_DKIM_PERMERROR,
+				    "too many distinct names in h=");
+				return -1;
+			}
+			cur[j].name = s;
+			cur[j].len = (size_t)(e - s);
+			cur[j].next = h->nfield;
+			ncur++;
+		}
+		/* The next instance from the bottom (§5.4.2). */
+		for (i = cur[j].next; i > 0; i--) {
+			const struct mail_field *f = &h->field[i - 1];
+
+			if (f->namelen == cur[j].len &&
+			    mem_ieq(f->name, cur[j].name, f->namelen))
+				break;
+		}
+		if (i == 0) {
+			cur[j].next = 0; /* none left: nothing is hashed */
+			continue;
+		}
+		cur[j].next = i - 1;
+		if (canon_header(st->hcanon, h->field[i - 1].raw,
+		        h->field[i - 1].len, out) != VOUCH_OK)
+			goto toolong;
+	}
+	/*
+	 * The signature field with b='s value (and the FWS around it, up to
+	 * the next ';') removed: RFC 6376 §3.7.
+	 */
+	bs = st->b->value;
+	while (bs > self->value && bs[-1] != '=')
+		bs--;
+	be = st->b->value + st->b->valuelen;
+	fend = self->value + self->valuelen;
+	while (be < fend && *be != ';')
+		be++;
+	{
+		uint8_t *tmp;
+		size_t n1 = (size_t)(bs - self->raw);
+		size_t n2 = (size_t)(self->raw + self->len - be);
+
+		if ((tmp = malloc(n1 + n2)) == NULL)
+			return -2;
+		memcpy(tmp, self->raw, n1);
+		memcpy(tmp + n1, be, n2);
+		mark = out->len;
+		if (canon_header(st->hcanon, tmp, n1 + n2, out) != VOUCH_OK) {
+			free(tmp);
+			goto toolong;
+		}
+		free(tmp);
+	}
+	/* Without the final CRLF (§3.7). */
+	if (out->len >= mark + 2 && out->p[out->len - 2] == '\r' &&
+	    out->p[out->len - 1] == '\n')
+		out->len -= 2;
+	return 0;
+toolong:
+	if (out->err == VOUCH_ENOMEM)
+		return -2;
+	verdict(sig, VOUCH_DKIM_PERMERROR, "signed header data too large");
+	return -1;
+}
+
+/* §6.1.3 step 4: the signature over the header hash. */
+static bool
+check_signature(
+    EVP_PKEY *pk, const struct sigtags *st, const uint8_t *data, size_t len)
+{
+	uint8_t hash[EVP_MAX_MD_SIZE];
+	unsigned hlen;
+	EVP_PKEY_CTX *pc = NULL;
+	EVP_MD_CTX *mc = NULL;
+	bool ok = false;
+
+	if (EVP_Digest(data, len, hash, &hlen, alg_md(st->alg), NULL) != 1)
+		goto out;
+	if (st->alg == ALG_ED25519_SHA256) {
+		/* RFC 8463 §3: PureEdDSA over the SHA-256 of the data. */
+		if ((mc = EVP_MD_CTX_new()) == NULL ||
+		    EVP_DigestVerifyInit(mc, NULL, NULL, NULL, pk) != 1)
+			goto out;
+		ok = EVP_DigestVerify(mc, st->sig, st->siglen, hash, hlen) == 1;
+	} else {
+		/* RFC 6376 §3.3.1: RSASSA-PKCS1-v1_5 */
+		if ((pc = EVP_PKEY_CTX_new(pk, NULL)) == NULL ||
+		    EVP_PKEY_verify_init(pc) != 1 ||
+		    EVP_PKEY_CTX_set_rsa_padding(pc, RSA_PKCS1_PADDING) != 1 ||
+		    EVP_PKEY_CTX_set_signature_md(pc, alg_md(st->alg)) != 1)
+			goto out;
+		ok = EVP_PKEY_verify(pc, st->sig, st->siglen, hash, hlen) == 1;
+	}
+out:
+	EVP_MD_CTX_free(mc);
+	EVP_PKEY_CTX_free(pc);
+	if (!ok)
+		ERR_clear_error();
+	return ok;
+}
+
+static void
+hash_sink(void *arg, const uint8_t *p, size_t n)
+{
+	struct hasher *hs = arg;
+
+	(void)EVP_DigestUpdate(hs->ctx, p, n);
+}
+
+/* The hasher for these parameters, shared or new; SIZE_MAX on ENOMEM. */
+static size_t
+get_hasher(struct vouch_dkim_verifier *v, enum canon_alg canon, uint64_t limit,
+    const EVP_MD *md)
+{
+	struct hasher *hs;
+	size_t i;
+
+	for (i = 0; i < v->nhash; i++)
+		if (v->hash[i].canon == canon && v->hash[i].limit == limit &&
+		    v->hash[i].md == md)
+			return i;
+	hs = &v->hash[v->nhash];
+	hs->canon = canon;
+	hs->limit = limit;
+	hs->md = md;
+	if ((hs->ctx = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestInit_ex(hs->ctx, md, NULL) != 1) {
+		EVP_MD_CTX_free(hs->ctx);
+		hs->ctx = NULL;
+		return SIZE_MAX;
+	}
+	canon_body_init(&hs->cb, canon, limit, hash_sink, hs);
+	return v->nhash++;
+}
+
+/*
+ * One DKIM-Signature field.  Returns 0 (verdict set, or pending added) or
+ * -1 on ENOMEM.
+ */
+static int
+check_one(struct vouch_dkim_verifier *v, const struct mail_header *h,
+    const struct mail_field *f, size_t idx)
+{
+	struct vouch_dkim_signature *sig = &v->res->sig[idx];
+	struct sigtags st;
+	struct tag_list tl;
+	const struct tag *t;
+	const char *why = NULL;
+	EVP_PKEY *pk = NULL;
+	struct pending *pd;
+	size_t hi;
+	int rc;
+	char *bf;
+
+	memset(&st, 0, sizeof(st));
+	if (tag_list_parse(f->value, f->valuelen, &tl, &why) != VOUCH_OK) {
+		verdict(sig, VOUCH_DKIM_PERMERROR, "signature syntax error: %s",
+		    why ? why : "bad tag list");
+		return 0;
+	}
+	if ((t = tag_find(&tl, "b")) != NULL) {
+		/* b= without its whitespace, for header.b (RFC 6008). */
+		if ((bf = malloc(t->valuelen + 1)) == NULL)
+			return -1;
+		hi = 0;
+		for (size_t k = 0; k < t->valuelen; k++)
+			if (!is_fws(t->value[k]))
+				bf[hi++] = (char)t->value[k];
+		bf[hi] = '\0';
+		v->bfull[idx] = bf;
+	}
+	if (idx >= (v->opt.max_signatures ? v->opt.max_signatures
+	                                  : VOUCH_DKIM_MAX_SIGNATURES)) {
+		if ((t = tag_find(&tl, "d")) != NULL)
+			copy_text(
+			    sig->d, sizeof(sig->d), t->value, t->valuelen);
+		if ((t = tag_find(&tl, "s")) != NULL)
+			copy_text(
+			    sig->s, sizeof(sig->s), t->value, t->valuelen);
+		verdict(
+		    sig, VOUCH_DKIM_NONE, "not checked: too many signatures");
+		return 0;
+	}
+	if (check_tags(v, &tl, sig, &st) != 0)
+		return 0;
+	if (fetch_key(v, sig, &st, &pk) != 0)
+		return 0;
+	rc = header_data(v, h, f, &st, sig);
+	if (rc != 0) {
+		EVP_PKEY_free(pk);
+		return rc == -2 ? -1 : 0;
+	}
+	pd = &v->pend[v->npend];
+	pd->idx = idx;
+	pd->header_ok = check_signature(pk, &st, v->canon.p, v->canon.len);
+	EVP_PKEY_free(pk);
+	memcpy(pd->bh, st.bh, st.bhlen);
+	pd->bhlen = st.bhlen;
+	hi = get_hasher(v, st.bcanon,
+	    sig->l >= 0 ? (uint64_t)sig->l : UINT64_MAX, alg_md(st.alg));
+	if (hi == SIZE_MAX)
+		return -1;
+	pd->hasher = hi;
+	v->npend++;
+	return 0;
+}
+
+enum vouch_status
+vouch_dkim_verify_new(struct vouch_dns *dns,
+    const struct vouch_dkim_options *opts, struct vouch_dkim_verifier **out)
+{
+	struct vouch_dkim_verifier *v;
+
+	*out = NULL;
+	if (dns == NULL)
+		return VOUCH_EINVAL;
+	if ((v = calloc(1, sizeof(*v))) == NULL)
+		return VOUCH_ENOMEM;
+	v->dns = dns;
+	if (opts != NULL)
+		v->opt = *opts;
+	if (v->opt.now == 0)
+		v->opt.now = (int64_t)time(NULL);
+	if (v->opt.max_signatures == 0 ||
+	    v->opt.max_signatures > VOUCH_MAX_HEADER_FIELDS)
+		v->opt.max_signatures = v->opt.max_signatures == 0
+		                            ? VOUCH_DKIM_MAX_SIGNATURES
+		                            : VOUCH_MAX_HEADER_FIELDS;
+	/* The header data: every field canonicalized once, plus one. */
+	vbuf_init(&v->canon, 2 * VOUCH_MAX_HEADER_BYTES + 4096);
+	*out = v;
+	return VOUCH_OK;
+}
+
+static enum vouch_status
+alloc_result(struct vouch_dkim_verifier *v, size_t nsig)
+{
+	size_t k, nmax = v->opt.max_signatures;
+
+	if ((v->res = calloc(1, sizeof(*v->res))) == NULL)
+		return VOUCH_ENOMEM;
+	if (nsig == 0)
+		return VOUCH_OK;
+	if ((v->res->sig = calloc(nsig, sizeof(*v->res->sig))) == NULL ||
+	    (v->bfull = calloc(nsig, sizeof(*v->bfull))) == NULL ||
+	    (v->pend = calloc(nsig < nmax ? nsig : nmax, sizeof(*v->pend))) ==
+	        NULL ||
+	    (v->hash = calloc(nsig < nmax ? nsig : nmax, sizeof(*v->hash))) ==
+	        NULL)
+		return VOUCH_ENOMEM;
+	v->res->nsig = nsig;
+	v->nbfull = nsig;
+	for (k = 0; k < nsig; k++) {
+		v->res->sig[k].t = v->res->sig[k].x = v->res->sig[k].l = -1;
+		v->res->sig[k].body_length = -1;
+	}
+	return VOUCH_OK;
+}
+
+enum vouch_status
+vouch_dkim_verify_header(
+    struct vouch_dkim_verifier *v, const uint8_t *hdr, size_t len)
+{
+	struct mail_header h;
+	enum vouch_status st;
+	size_t k, nsig = 0, idx = 0;
+
+	if (v->state != 0)
+		return VOUCH_EINVAL;
+	v->state = 1;
+	st = mail_header_parse(&h, hdr, len);
+	if (st == VOUCH_ENOMEM)
+		goto out;
+	if (st != VOUCH_OK) {
+		/* A header beyond the limits: a verdict, not a failure. */
+		if ((st = alloc_result(v, 0)) != VOUCH_OK)
+			goto out;
+		v->res->result = VOUCH_DKIM_PERMERROR;
+		snprintf(v->res->reason, sizeof(v->res->reason), "%s",
+		    h.error ? h.error : "malformed header");
+		st = VOUCH_OK;
+		goto out;
+	}
+	for (k = 0; k < h.nfield; k++)
+		if (mail_name_eq(
+		        h.field[k].name, h.field[k].namelen, "DKIM-Signature"))
+			nsig++;
+	if ((st = alloc_result(v, nsig)) != VOUCH_OK)
+		goto out;
+	for (k = 0; k < h.nfield; k++) {
+		if (!mail_name_eq(
+		        h.field[k].name, h.field[k].namelen, "DKIM-Signature"))
+			continue;
+		if (check_one(v, &h, &h.field[k], idx++) != 0) {
+			st = VOUCH_ENOMEM;
+			goto out;
+		}
+	}
+out:
+	mail_header_free(&h);
+	vbuf_free(&v->canon);
+	return st;
+}
+
+enum vouch_status
+vouch_dkim_verify_body(
+    struct vouch_dkim_verifier *v, const uint8_t *p, size_t n)
+{
+	size_t k;
+
+	if (v->state != 1)
+		return VOUCH_EINVAL;
+	for (k = 0; k < v->nhash; k++)
+		canon_body_update(&v->hash[k].cb, p, n);
+	return VOUCH_OK;
+}
+
+/* RFC 6008 §2.1: the shortest prefix of b=, at least 8, that is unique. */
+static void
+set_b_prefixes(struct vouch_dkim_verifier *v)
+{
+	struct vouch_dkim_result *res = v->res;
+	size_t k, j, n, blen;
+
+	for (k = 0; k < res->nsig; k++) {
+		if (v->bfull[k] == NULL)
+			continue;
+		blen = strlen(v->bfull[k]);
+		n = blen < 8 ? blen : 8;
+		for (j = 0; j < res->nsig; j++) {
+			if (j == k || v->bfull[j] == NULL)
+				continue;
+			while (n < blen &&
+			       strncmp(v->bfull[k], v->bfull[j], n) == 0)
+				n++;
+		}
+		if (n >= sizeof(res->sig[k].b))
+			n = sizeof(res->sig[k].b) - 1;
+		memcpy(res->sig[k].b, v->bfull[k], n);
+		res->sig[k].b[n] = '\0';
+	}
+}
+
+enum vouch_status
+vouch_dkim_verify_finish(
+    struct vouch_dkim_verifier *v, struct vouch_dkim_result **out)
+{
+	static const enum vouch_dkim_verdict order[] = {VOUCH_DKIM_PASS,
+	    VOUCH_DKIM_TEMPERROR, VOUCH_DKIM_FAIL, VOUCH_DKIM_POLICY,
+	    VOUCH_DKIM_PERMERROR, VOUCH_DKIM_NEUTRAL};
+	struct vouch_dkim_result *res;
+	struct vouch_dkim_signature *sig;
+	struct hasher *hs;
+	struct pending *pd;
+	size_t k, j;
+
+	*out = NULL;
+	if (v->state != 1 || v->res == NULL)
+		return VOUCH_EINVAL;
+	v->state = 2;
+	res = v->res;
+	for (k = 0; k < v->nhash; k++) {
+		hs = &v->hash[k];
+		canon_body_final(&hs->cb);
+		if (EVP_DigestFinal_ex(hs->ctx, hs->digest, &hs->dlen) != 1)
+			hs->dlen = 0;
+	}
+	for (k = 0; k < v->npend; k++) {
+		pd = &v->pend[k];
+		sig = &res->sig[pd->idx];
+		hs = &v->hash[pd->hasher];
+		sig->body_length = (int64_t)hs->cb.len;
+		/* §6.1.3 steps 3 and 4, in that order */
+		if (hs->dlen == 0 || pd->bhlen != hs->dlen ||
+		    memcmp(pd->bh, hs->digest, hs->dlen) != 0)
+			verdict(
+			    sig, VOUCH_DKIM_FAIL, "body hash did not verify");
+		else if (!pd->header_ok)
+			verdict(
+			    sig, VOUCH_DKIM_FAIL, "signature did not verify");
+		else if (sig->l >= 0 && hs->cb.beyond_nonwsp && !v->opt.rfc_l)
+			verdict(sig, VOUCH_DKIM_POLICY,
+			    "unsigned content after l=%lld (body is %llu "
+			    "bytes)",
+			    (long long)sig->l, (unsigned long long)hs->cb.len);
+		else if (v->opt.max_age > 0 && sig->t < 0)
+			verdict(sig, VOUCH_DKIM_POLICY,
+			    "no t= to check the maximum age against");
+		else if (v->opt.max_age > 0 &&
+		         v->opt.now - sig->t > (int64_t)v->opt.max_age)
+			verdict(sig, VOUCH_DKIM_POLICY,
+			    "signature older than the maximum age (%lu s)",
+			    (unsigned long)v->opt.max_age);
+		else
+			verdict(sig, VOUCH_DKIM_PASS, "%s", "");
+	}
+	set_b_prefixes(v);
+	if (res->reason[0] == '\0') {
+		res->result = VOUCH_DKIM_NONE;
+		for (j = 0; j < sizeof(order) / sizeof(order[0]) &&
+		            res->result == VOUCH_DKIM_NONE;
+		     j++)
+			for (k = 0; k < res->nsig; k++)
+				if (res->sig[k].result == order[j]) {
+					res->result = order[j];
+					break;
+				}
+	}
+	*out = res;
+	v->res = NULL;
+	return VOUCH_OK;
+}
+
+void
+vouch_dkim_result_free(struct vouch_dkim_result *res)
+{
+	if (res == NULL)
+		return;
+	free(res->sig);
+	free(res);
+}
+
+void
+vouch_dkim_verify_free(struct vouch_dkim_verifier *v)
+{
+	size_t k;
+
+	if (v == NULL)
+		return;
+	for (k = 0; k < v->nhash; k++)
+		EVP_MD_CTX_free(v->hash[k].ctx);
+	for (k = 0; k < v->nbfull; k++)
+		free(v->bfull[k]);
+	free(v->bfull);
+	free(v->hash);
+	free(v->pend);
+	vouch_dkim_result_free(v->res);
+	vbuf_free(&v->canon);
+	free(v);
+}
+
+enum vouch_status
+vouch_dkim_verify_mem(struct vouch_dns *dns,
+    const struct vouch_dkim_options *opts, const uint8_t *p, size_t len,
+    struct vouch_dkim_result **res)
+{
+	struct vouch_dkim_verifier *v = NULL;
+	enum vouch_status st;
+	size_t hlen;
+
+	*res = NULL;
+	if ((st = vouch_dkim_verify_new(dns, opts, &v)) != VOUCH_OK)
+		return st;
+	hlen = mail_header_end(p, len);
+	if (hlen == 0)
+		hlen = len; /* all header, no body */
+	if ((st = vouch_dkim_verify_header(v, p, hlen)) != VOUCH_OK ||
+	    (st = vouch_dkim_verify_body(v, p + hlen, len - hlen)) != VOUCH_OK)
+		goto out;
+	st = vouch_dkim_verify_finish(v, res);
+out:
+	vouch_dkim_verify_free(v);
+	return st;
+}
+
+enum vouch_status
+vouch_dkim_verify_fd(struct vouch_dns *dns,
+    const struct vouch_dkim_options *opts, int fd,
+    struct vouch_dkim_result **res)
+{
+	struct vouch_message_reader *r = NULL;
+	struct vouch_dkim_verifier *v = NULL;
+	const uint8_t *p;
+	size_t n;
+	enum vouch_status st;
+
+	*res = NULL;
+	if ((st = vouch_dkim_verify_new(dns, opts, &v)) != VOUCH_OK ||
+	    (st = vouch_message_reader_new(fd, &r)) != VOUCH_OK)
+		goto out;
+	st = vouch_message_read_header(r, &p, &n);
+	if (st == VOUCH_ELIMIT) {
+		/* The verifier turns the oversized header into a verdict. */
+		if ((st = vouch_dkim_verify_header(v, p, n)) == VOUCH_OK)
+			st = vouch_dkim_verify_finish(v, res);
+		goto out;
+	}
+	if (st != VOUCH_OK ||
+	    (st = vouch_dkim_verify_header(v, p, n)) != VOUCH_OK)
+		goto out;
+	for (;;) {
+		if ((st = vouch_message_read_body(r, &p, &n)) != VOUCH_OK)
+			goto out;
+		if (n == 0)
+			break;
+		if ((st = vouch_dkim_verify_body(v, p, n)) != VOUCH_OK)
+			goto out;
+	}
+	st = vouch_dkim_verify_finish(v, res);
+out:
+	vouch_message_reader_free(r);
+	vouch_dkim_verify_free(v);
+	return st;
+}

@@ -1,0 +1,156 @@
+/*
+ * Reading a message from a file descriptor: the header section whole, the
+ * body in chunks (include/vouch/message.h).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "vouch/limits.h"
+#include "vouch/message.h"
+
+#include "header.h"
+
+/* The header may end with CRLF CRLF: room for the limit plus the ending. */
+#define HEADER_READ_MAX (VOUCH_MAX_HEADER_BYTES + 4)
+
+struct vouch_message_reader {
+	int fd;
+	int state; /* 0 new, 1 header read, 2 header failed, 3 end of body */
+	uint8_t *buf;
+	size_t len; /* bytes in buf */
+	size_t hlen; /* header section length, incl. the empty line */
+	size_t pos; /* body bytes of buf not yet handed out start here */
+	uint8_t *chunk;
+};
+
+enum vouch_status
+vouch_message_reader_new(int fd, struct vouch_message_reader **out)
+{
+	struct vouch_message_reader *r;
+
+	*out = NULL;
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return VOUCH_ENOMEM;
+	r->fd = fd;
+	*out = r;
+	return VOUCH_OK;
+}
+
+void
+vouch_message_reader_free(struct vouch_message_reader *r)
+{
+	if (r == NULL)
+		return;
+	free(r->buf);
+	free(r->chunk);
+	free(r);
+}
+
+/* read(2) that retries on EINTR; returns bytes read, 0 at EOF, -1. */
+static ssize_t
+read_some(int fd, uint8_t *p, size_t n)
+{
+	ssize_t k;
+
+	do
+		k = read(fd, p, n);
+	while (k < 0 && errno == EINTR);
+	return k;
+}
+
+enum vouch_status
+vouch_message_read_header(
+    struct vouch_message_reader *r, const uint8_t **hdr, size_t *len)
+{
+	size_t cap = 0, want, end;
+	uint8_t *nb;
+	ssize_t k;
+
+	*hdr = NULL;
+	*len = 0;
+	if (r->state != 0)
+		return VOUCH_EINVAL;
+	r->state = 2;
+	for (;;) {
+		if (r->len >= HEADER_READ_MAX) {
+			*hdr = r->buf;
+			*len = r->len;
+			return VOUCH_ELIMIT;
+		}
+		if (cap - r->len < VOUCH_MESSAGE_CHUNK) {
+			want = cap ? cap * 2 : 2 * VOUCH_MESSAGE_CHUNK;
+			if (want > HEADER_READ_MAX + VOUCH_MESSAGE_CHUNK)
+				want = HEADER_READ_MAX + VOUCH_MESSAGE_CHUNK;
+			if ((nb = realloc(r->buf, want)) == NULL)
+				return VOUCH_ENOMEM;
+			r->buf = nb;
+			cap = want;
+		}
+		k = read_some(r->fd, r->buf + r->len, VOUCH_MESSAGE_CHUNK);
+		if (k < 0)
+			return VOUCH_EIO;
+		if (k == 0) {
+			/* End of input: what there is, is the header. */
+			end = mail_header_end(r->buf, r->len);
+			r->hlen = end ? end : r->len;
+			break;
+		}
+		r->len += (size_t)k;
+		/* Search from the start: at most 1 MiB, a few times over. */
+		if ((end = mail_header_end(r->buf, r->len)) > 0) {
+			r->hlen = end;
+			break;
+		}
+	}
+	if (r->hlen > HEADER_READ_MAX) {
+		*hdr = r->buf;
+		*len = r->len;
+		return VOUCH_ELIMIT;
+	}
+	r->pos = r->hlen;
+	r->state = 1;
+	*hdr = r->buf;
+	*len = r->hlen;
+	return VOUCH_OK;
+}
+
+enum vouch_status
+vouch_message_read_body(
+    struct vouch_message_reader *r, const uint8_t **p, size_t *len)
+{
+	ssize_t k;
+
+	*p = NULL;
+	*len = 0;
+	if (r->state == 3)
+		return VOUCH_OK;
+	if (r->state != 1)
+		return VOUCH_EINVAL;
+	if (r->pos < r->len) {
+		/* Body bytes that came with the header. */
+		*p = r->buf + r->pos;
+		*len = r->len - r->pos;
+		if (*len > VOUCH_MESSAGE_CHUNK)
+			*len = VOUCH_MESSAGE_CHUNK;
+		r->pos += *len;
+		return VOUCH_OK;
+	}
+	if (r->chunk == NULL) {
+		/* The header buffer is no longer needed by us; keep it for
+		 * the caller's pointer and read the body into its own. */
+		if ((r->chunk = malloc(VOUCH_MESSAGE_CHUNK)) == NULL)
+			return VOUCH_ENOMEM;
+	}
+	k = read_some(r->fd, r->chunk, VOUCH_MESSAGE_CHUNK);
+	if (k < 0)
+		return VOUCH_EIO;
+	if (k == 0) {
+		r->state = 3;
+		return VOUCH_OK;
+	}
+	*p = r->chunk;
+	*len = (size_t)k;
+	return VOUCH_OK;
+}
