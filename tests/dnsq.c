@@ -2,8 +2,8 @@
  * dnsq: ask one question through libvouch's resolver and print the outcome,
  * then one record per line.  A test tool, not installed.
  *
- *   dnsq [-t SECONDS] SERVER NAME TYPE      SERVER = ADDR or ADDR@PORT
- *   dnsq --zone FILE NAME TYPE
+ *   dnsq [-t SECONDS] [-p THREADS] SERVER NAME TYPE   SERVER = ADDR[@PORT]
+ *   dnsq [-p THREADS] --zone FILE NAME TYPE
  *
  * Output: "rcode REASON?" on the first line ("answer", "nodata",
  * "nxdomain", "tempfail timeout", ...), then per record:
@@ -11,8 +11,12 @@
  *   TXT/SPF "STRINGS|TEXT": the string count, then the joined text with
  *           bytes outside 0x20..0x7e as \DDD
  *   others  the name
+ * With -p, THREADS threads ask the question 20 times each on the one
+ * handle, and "parallel: N same" follows when every outcome matched the
+ * first one's rcode and record count ("parallel: N differ" otherwise).
  */
 #include <arpa/inet.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,6 +71,68 @@ print_rr(const struct vouch_dns_rr *rr)
 	putchar('\n');
 }
 
+#define PAR_ROUNDS 20
+#define PAR_MAX_THREADS 64
+
+struct par {
+	pthread_t tid;
+	struct vouch_dns *dns;
+	const char *name;
+	uint16_t type;
+	enum vouch_dns_rcode rcode;
+	size_t nrr;
+	int differ;
+};
+
+static void *
+par_run(void *arg)
+{
+	struct par *p = arg;
+	struct vouch_dns_answer *ans;
+	int i;
+
+	for (i = 0; i < PAR_ROUNDS; i++) {
+		if (vouch_dns_query(p->dns, p->name, strlen(p->name), p->type,
+		        &ans) != VOUCH_OK) {
+			p->differ++;
+			continue;
+		}
+		if (ans->rcode != p->rcode || ans->nrr != p->nrr)
+			p->differ++;
+		vouch_dns_answer_free(ans);
+	}
+	return NULL;
+}
+
+static void
+parallel(struct vouch_dns *dns, const char *name, uint16_t type,
+    const struct vouch_dns_answer *first, unsigned nthreads)
+{
+	struct par par[PAR_MAX_THREADS];
+	unsigned i, n = 0;
+	int differ = 0;
+
+	if (nthreads > PAR_MAX_THREADS)
+		nthreads = PAR_MAX_THREADS;
+	for (i = 0; i < nthreads; i++) {
+		memset(&par[i], 0, sizeof(par[i]));
+		par[i].dns = dns;
+		par[i].name = name;
+		par[i].type = type;
+		par[i].rcode = first->rcode;
+		par[i].nrr = first->nrr;
+		if (pthread_create(&par[i].tid, NULL, par_run, &par[i]) != 0)
+			break;
+	}
+	n = i;
+	for (i = 0; i < n; i++) {
+		pthread_join(par[i].tid, NULL);
+		differ += par[i].differ;
+	}
+	printf("parallel: %u %s\n", n * PAR_ROUNDS,
+	    differ == 0 && n == nthreads ? "same" : "differ");
+}
+
 __attribute__((noreturn)) static void
 usage(void)
 {
@@ -81,13 +147,17 @@ main(int argc, char **argv)
 	struct vouch_dns *dns = NULL;
 	struct vouch_dns_answer *ans = NULL;
 	char err[512] = "";
-	unsigned timeout = 0;
+	unsigned timeout = 0, nthreads = 0;
 	uint16_t type = 0;
 	size_t i;
 	enum vouch_status st;
 
-	if (argc > 2 && strcmp(argv[1], "-t") == 0) {
-		timeout = (unsigned)strtoul(argv[2], NULL, 10);
+	while (argc > 2 &&
+	       (strcmp(argv[1], "-t") == 0 || strcmp(argv[1], "-p") == 0)) {
+		if (argv[1][1] == 't')
+			timeout = (unsigned)strtoul(argv[2], NULL, 10);
+		else
+			nthreads = (unsigned)strtoul(argv[2], NULL, 10);
 		argc -= 2;
 		argv += 2;
 	}
@@ -122,6 +192,8 @@ main(int argc, char **argv)
 	printf("\n");
 	for (i = 0; i < ans->nrr; i++)
 		print_rr(&ans->rr[i]);
+	if (nthreads > 0)
+		parallel(dns, argv[argc - 2], type, ans, nthreads);
 	vouch_dns_answer_free(ans);
 	vouch_dns_free(dns);
 	return 0;

@@ -176,6 +176,15 @@ def checks(server):
                label, "got %r %s" % (lines, err))
             continue
         ok(rc == 0 and lines == want, label, "got %r, want %r %s" % (lines, want, err))
+    # One handle, eight threads, a mix of cached and fresh questions.
+    for name, qtype in (("example.com", "TXT"), ("nothere2.example.com", "A"),
+                        ("alias.example.com", "A")):
+        p = subprocess.run([DNSQ, "-t", "3", "-p", "8", server, name, qtype],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
+        lines = p.stdout.decode("utf-8", "replace").splitlines()
+        ok(p.returncode == 0 and lines[-1:] == ["parallel: 160 same"],
+           "8 threads on one handle agree (%s %s)" % (name, qtype),
+           "got %r %s" % (lines[-1:], p.stderr.decode("utf-8", "replace")[-300:]))
 
 
 if __name__ == "__main__":
