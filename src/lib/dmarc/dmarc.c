@@ -291,6 +291,14 @@ evaluate_domain(struct dmarc_eval *ev, const struct vouch_dmarc_facts *facts,
 	memcpy(dr->org_domain, org.org, strlen(org.org) + 1);
 	if (l->outcome == DL_ONE) {
 		use = l;
+	} else if (rfc7489 && l->nrecords > 1) {
+		/* "If the remaining set contains multiple records ... policy
+		 * discovery terminates" (RFC 7489 §6.6.3 step 5); RFC 9989
+		 * discards them and walks on. */
+		dr->result = VOUCH_DMARC_NONE;
+		reason(
+		    dr->reason, "several DMARC records at _dmarc.%s", author);
+		return VOUCH_OK;
 	} else if (rfc7489) {
 		/* step 3: the Organizational Domain's record, if different */
 		if (strcmp(org.org, author) != 0) {
