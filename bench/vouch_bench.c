@@ -6,7 +6,11 @@
  *
  * Signing goes through the public API (include/vouch/dkim_sign.h): the
  * private keys are loaded once, then each message gets a signing context,
- * is fed in 64 KiB chunks and yields its DKIM-Signature field.  The body
+ * is fed in 64 KiB chunks and yields its DKIM-Signature field.  Verifying
+ * too (include/vouch/dkim.h): one resolver on the zone file of gen.py for
+ * the whole run (the library caches parsed keys), then per message a
+ * verifier, the header section, the body in 64 KiB chunks, the result,
+ * which must be one pass.  The body
  * canonicalizer (src/lib/mail/canon.h, internal) is timed alone on the
  * bodies of 2 MiB, with a sink that does nothing, and again with a SHA-256
  * sink (what the signer and verifier do).  One message of each size and
@@ -22,7 +26,9 @@
 
 #include "bench.h"
 #include "mail/canon.h"
+#include "vouch/dkim.h"
 #include "vouch/dkim_sign.h"
+#include "vouch/dns.h"
 
 #define CHUNK (64 * 1024)
 
@@ -38,6 +44,7 @@ struct job {
 	EVP_MD_CTX *md;
 	uint64_t sunk;
 	FILE *save; /* when set, sign_one writes the signed message there */
+	struct vouch_dns *dns;
 };
 
 static void
@@ -95,6 +102,41 @@ out:
 	free(fields);
 	vouch_dkim_sign_free(s);
 	return st == VOUCH_OK ? 0 : -1;
+}
+
+static int
+verify_one(void *arg)
+{
+	struct job *j = arg;
+	struct vouch_dkim_verifier *v = NULL;
+	struct vouch_dkim_result *res = NULL;
+	enum vouch_status st;
+	size_t i, n;
+	int rc = -1;
+
+	if ((st = vouch_dkim_verify_new(j->dns, NULL, &v)) != VOUCH_OK)
+		goto out;
+	st = vouch_dkim_verify_header(
+	    v, j->msg.raw, (size_t)(j->msg.body - j->msg.raw));
+	for (i = 0; i < j->msg.bodylen && st == VOUCH_OK; i += n) {
+		n = j->msg.bodylen - i < CHUNK ? j->msg.bodylen - i : CHUNK;
+		st = vouch_dkim_verify_body(v, j->msg.body + i, n);
+	}
+	if (st == VOUCH_OK)
+		st = vouch_dkim_verify_finish(v, &res);
+	if (st != VOUCH_OK)
+		goto out;
+	if (res->result == VOUCH_DKIM_PASS && res->nsig == 1)
+		rc = 0;
+	else
+		warnx("verify: %s (%s%s)", vouch_dkim_verdict_str(res->result),
+		    res->reason, res->nsig > 0 ? res->sig[0].reason : "");
+out:
+	if (st != VOUCH_OK)
+		warnx("verify: %s", vouch_status_str(st));
+	vouch_dkim_result_free(res);
+	vouch_dkim_verify_free(v);
+	return rc;
 }
 
 static void
@@ -234,6 +276,8 @@ main(int argc, char *argv[])
 	const char *dir;
 	double secs;
 	struct vouch_dkim_key *keys[2];
+	struct vouch_dns *dns;
+	char msg[256], path[4096];
 	struct job j;
 	size_t len, s;
 	int a;
@@ -242,14 +286,30 @@ main(int argc, char *argv[])
 	bench_args(argc, argv, "vouch_bench", &dir, &secs);
 	keys[0] = load_key(dir, "rsa.pem");
 	keys[1] = load_key(dir, "ed.pem");
+	snprintf(path, sizeof(path), "%s/zone", dir);
+	if (vouch_dns_zone_new(path, &dns, msg, sizeof(msg)) != VOUCH_OK)
+		errx(1, "%s: %s", path, msg);
 
 	if (bench_want("-", "-", "canon"))
 		bench_canon(dir, secs);
 	for (s = 0; s < 4; s++) {
 		for (a = 0; a < 2; a++) {
+			memset(&j, 0, sizeof(j));
+			j.dns = dns;
+			if (bench_want(
+			        bench_sizes[s], bench_algs[a], "verify")) {
+				snprintf(name, sizeof(name), "msg-%s-%s.eml",
+				    bench_sizes[s], bench_algs[a]);
+				j.raw = bench_slurp(dir, name, &len);
+				bench_split(j.raw, len, &j.msg);
+				printf("vouch %s %s verify %.1f\n",
+				    bench_sizes[s], bench_algs[a],
+				    bench_rate(verify_one, &j, secs, name));
+				fflush(stdout);
+				free(j.raw);
+			}
 			if (!bench_want(bench_sizes[s], bench_algs[a], "sign"))
 				continue;
-			memset(&j, 0, sizeof(j));
 			j.key = keys[a];
 			j.selector = bench_selectors[a];
 			snprintf(
@@ -266,5 +326,6 @@ main(int argc, char *argv[])
 	}
 	vouch_dkim_key_free(keys[0]);
 	vouch_dkim_key_free(keys[1]);
+	vouch_dns_free(dns);
 	return 0;
 }
