@@ -80,7 +80,7 @@ cmd_spf(int argc, char **argv)
 	const char *zone = NULL, *server = NULL, *defexp = NULL;
 	const char *ip = NULL, *mail_from = NULL, *helo = "";
 	const char *receiver = NULL;
-	char field[4096], resinfo[2048];
+	char field[16384], resinfo[2048];
 	int c, json = 0, tracing = 0, rc = CLI_EXIT_OK;
 	enum vouch_status st;
 

@@ -281,13 +281,14 @@ macro_env(
 
 /*
  * The <target-name> of a term: its domain-spec expanded (§7), or the
- * current domain, fitted to 253 bytes (§7.3).  0 = name in out/outlen,
- * 1 = not a valid DNS name (the term cannot match), -1 = permerror (an
- * expansion over VOUCH_SPF_MAX_EXPANSION) with the reason set.
+ * current domain, fitted to 253 bytes (§7.3).  0 = name in out/outlen.
+ * A name that cannot be asked (an empty label, a label over 63 bytes) or
+ * an expansion over VOUCH_SPF_MAX_EXPANSION is a permerror (-1, reason
+ * set) when `strict`, and 1 (unusable, nothing set) for exp= (§6.2).
  */
 static int
 target_name(struct spf_eval *ev, const struct spf_level *lv,
-    const uint8_t *spec, size_t speclen, char *out, size_t *outlen)
+    const uint8_t *spec, size_t speclen, int strict, char *out, size_t *outlen)
 {
 	struct spf_macro_env env;
 	enum vouch_status st;
@@ -307,15 +308,26 @@ target_name(struct spf_eval *ev, const struct spf_level *lv,
 		return -1;
 	}
 	if (st != VOUCH_OK) {
-		fail_with(ev, T_PERMERROR, "macro expansion of \"%.*s\" %s",
-		    TXT(spec, speclen),
-		    st == VOUCH_ELIMIT ? "too long" : "invalid");
+		if (!strict)
+			return 1;
+		fail_with(ev, T_PERMERROR, "macro expansion %s in \"%.*s\"",
+		    st == VOUCH_ELIMIT ? "too long" : "invalid",
+		    TXT(spec, speclen));
 		return -1;
 	}
 	if (spf_name_fit(ev->expand.p, ev->expand.len, &off, &n) != 0) {
-		trace(ev, "  target \"%.*s\" is not a valid domain name",
+		if (!strict)
+			return 1;
+		/*
+		 * RFC 7208 leaves this open (the council suite accepts fail
+		 * or permerror): a name no query can be made of is a
+		 * permerror, the clearer answer for the publisher.
+		 */
+		fail_with(ev, T_PERMERROR,
+		    "target \"%.*s\" is not a valid domain name (empty label "
+		    "or label over 63 bytes)",
 		    TXT(ev->expand.p, ev->expand.len));
-		return 1;
+		return -1;
 	}
 	memcpy(out, ev->expand.p + off, n);
 	out[n] = '\0';
@@ -614,7 +626,6 @@ mechanism(struct spf_eval *ev, const struct spf_term *t, unsigned depth)
 	char name[VOUCH_DNS_MAX_NAME + 1];
 	size_t len;
 	enum vouch_spf_verdict r;
-	int tn;
 
 	switch (t->mech) {
 	case SPF_M_ALL:
@@ -631,14 +642,10 @@ mechanism(struct spf_eval *ev, const struct spf_term *t, unsigned depth)
 	if (count_dns_term(ev) != 0) /* RFC 7208 §4.6.4 */
 		return fail_with(ev, T_PERMERROR,
 		    "more than %d DNS-querying terms", VOUCH_SPF_MAX_DNS_TERMS);
-	tn = target_name(ev, lv, t->domain, t->domain_len, name, &len);
-	if (tn < 0)
+	if (target_name(ev, lv, t->domain, t->domain_len, 1, name, &len) != 0)
 		return T_PERMERROR;
 	switch (t->mech) {
 	case SPF_M_INCLUDE:
-		if (tn > 0)
-			return fail_with(ev, T_PERMERROR,
-			    "include target is not a domain name");
 		r = check_host(ev, name, len, depth + 1, 1);
 		/* RFC 7208 §5.2: the include table */
 		switch (r) {
@@ -657,13 +664,13 @@ mechanism(struct spf_eval *ev, const struct spf_term *t, unsigned depth)
 			return T_PERMERROR;
 		}
 	case SPF_M_A:
-		return tn > 0 ? T_NOMATCH : mech_a(ev, t, name, len, 1);
+		return mech_a(ev, t, name, len, 1);
 	case SPF_M_MX:
-		return tn > 0 ? T_NOMATCH : mech_mx(ev, t, name, len);
+		return mech_mx(ev, t, name, len);
 	case SPF_M_PTR:
-		return tn > 0 ? T_NOMATCH : mech_ptr(ev, name, len);
+		return mech_ptr(ev, name, len);
 	case SPF_M_EXISTS:
-		return tn > 0 ? T_NOMATCH : mech_exists(ev, name, len);
+		return mech_exists(ev, name, len);
 	default:
 		return T_PERMERROR;
 	}
@@ -689,7 +696,7 @@ explain(struct spf_eval *ev, unsigned depth)
 
 	vbuf_init(&out, VOUCH_SPF_MAX_EXPLANATION);
 	if (lv->rec.exp != NULL && target_name(ev, lv, lv->rec.exp,
-	                               lv->rec.exp_len, name, &len) == 0) {
+	                               lv->rec.exp_len, 0, name, &len) == 0) {
 		query(ev, name, len, VOUCH_DNS_TXT, &a);
 		if (count_type(a.ans, VOUCH_DNS_TXT) == 1)
 			for (i = 0; i < a.ans->nrr; i++)
@@ -829,7 +836,6 @@ check_host(struct spf_eval *ev, const char *domain, size_t dlen, unsigned depth,
 	enum term_outcome o;
 	char name[VOUCH_DNS_MAX_NAME + 1];
 	size_t i, len;
-	int tn;
 
 	if (depth > VOUCH_SPF_MAX_DEPTH) {
 		fail_with(ev, T_PERMERROR, "include/redirect nesting too deep");
@@ -884,12 +890,8 @@ check_host(struct spf_eval *ev, const char *domain, size_t dlen, unsigned depth,
 			v = VOUCH_SPF_PERMERROR;
 			goto out;
 		}
-		tn = target_name(
-		    ev, lv, lv->rec.redirect, lv->rec.redirect_len, name, &len);
-		if (tn != 0) {
-			if (tn > 0)
-				fail_with(ev, T_PERMERROR,
-				    "redirect target is not a domain name");
+		if (target_name(ev, lv, lv->rec.redirect, lv->rec.redirect_len,
+		        1, name, &len) != 0) {
 			v = VOUCH_SPF_PERMERROR;
 			goto out;
 		}

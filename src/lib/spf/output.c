@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "vouch/limits.h"
 
 /* atext of RFC 5322 §3.2.3 */
 static int
@@ -26,13 +27,22 @@ safe(uint8_t c)
 	return (c < 0x20 || c >= 0x7f) ? '?' : c;
 }
 
-/* dot-atom (RFC 5322 §3.2.3) when it is one, else quoted-string. */
+/*
+ * dot-atom (RFC 5322 §3.2.3) when it is one, else quoted-string.  Values
+ * come from the SMTP client: past VOUCH_SPF_MAX_TEXT bytes they are cut
+ * and end in "..." (§9.1: the field must not be excessively long).
+ */
 static void
 value(struct vbuf *b, const void *vp, size_t len)
 {
 	const uint8_t *p = vp;
 	size_t i;
-	int atom = len > 0 && p[0] != '.' && p[len - 1] != '.';
+	int cut = len > VOUCH_SPF_MAX_TEXT;
+	int atom;
+
+	if (cut)
+		len = VOUCH_SPF_MAX_TEXT;
+	atom = !cut && len > 0 && p[0] != '.' && p[len - 1] != '.';
 
 	for (i = 0; i < len && atom; i++)
 		if (!(is_atext(p[i]) ||
@@ -48,6 +58,8 @@ value(struct vbuf *b, const void *vp, size_t len)
 			(void)vbuf_addc(b, '\\');
 		(void)vbuf_addc(b, safe(p[i]));
 	}
+	if (cut)
+		(void)vbuf_adds(b, "...");
 	(void)vbuf_addc(b, '"');
 }
 
@@ -102,7 +114,9 @@ vouch_spf_received(const struct vouch_spf_request *req,
 
 	if (req->receiver != NULL && req->receiver_len > 0) {
 		recv = req->receiver;
-		recvlen = req->receiver_len;
+		recvlen = req->receiver_len > VOUCH_DNS_MAX_NAME
+		              ? VOUCH_DNS_MAX_NAME
+		              : req->receiver_len;
 	}
 	if (req->ip != NULL && spf_ip_parse(req->ip, req->ip_len, &ip) == 0)
 		inet_ntop(ip.v6 ? AF_INET6 : AF_INET, ip.a, ipt, sizeof(ipt));
