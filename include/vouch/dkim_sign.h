@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "limits.h"
 #include "status.h"
 
 #ifdef __cplusplus
@@ -123,18 +124,6 @@ enum vouch_dkim_sign_alg {
 	VOUCH_DKIM_SIGN_RSA_SHA256 = 1,
 	VOUCH_DKIM_SIGN_ED25519_SHA256 = 2
 };
-
-/*
- * Signatures made in one pass, at most.  Real senders make one or two
- * (an RSA and an Ed25519 signature); 8 leaves room for key rotation.
- */
-#define VOUCH_DKIM_SIGN_MAX_REQUESTS 8
-
-/*
- * Header field names in one h= list, at most.  The default list has 30;
- * 64 leaves room for callers' own lists with oversigning.
- */
-#define VOUCH_DKIM_SIGN_MAX_HEADERS 64
 
 /*
  * One signature to make.  Strings are NUL-terminated and are copied by

@@ -242,4 +242,14 @@
  */
 #define VOUCH_DKIM_MAX_KEY_DER 4096
 
+/*
+ * DKIM signing (dkim_sign.h).  SIGN_MAX_REQUESTS: signatures made in one
+ * pass; real senders make one or two (an RSA and an Ed25519 signature, RFC
+ * 8463 §1), 8 leaves room for key rotation.  SIGN_MAX_HEADERS: distinct
+ * names in a caller's h= list; the default list of RFC 6376 §5.4.1 has 30
+ * names, so 64 leaves room for a caller's own.
+ */
+#define VOUCH_DKIM_SIGN_MAX_REQUESTS 8
+#define VOUCH_DKIM_SIGN_MAX_HEADERS 64
+
 #endif

@@ -11,6 +11,7 @@
 #include "authres.h"
 #include "message.h"
 #include "dkim.h"
+#include "dkim_sign.h"
 #include "dmarc.h"
 
 #endif
