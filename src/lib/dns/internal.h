@@ -86,6 +86,29 @@ enum vouch_status dns_builder_finish(struct dns_builder *b,
 enum vouch_status dns_answer_empty(enum vouch_dns_rcode rcode,
     const char *reason, uint32_t ttl, struct vouch_dns_answer **out);
 
+/*
+ * dns_wire_name - a domain name in wire form (RFC 1035 §3.1) at p/end as
+ * text without the final dot, into out (VOUCH_DNS_MAX_NAME + 1 bytes);
+ * the root is "".  Compression pointers (§4.1.4) are offsets into the
+ * whole message pkt/pktlen (NULL/0 when there is none); at most 127 are
+ * followed.  *next is where the name ends in p/end.  Returns 0 for a
+ * truncated or malformed name, a pointer outside the message or a loop, a
+ * label holding '.', or a name over VOUCH_DNS_MAX_NAME.
+ */
+int dns_wire_name(const uint8_t *p, const uint8_t *end, const uint8_t *pkt,
+    size_t pktlen, char *out, size_t *outlen, const uint8_t **next);
+
+/*
+ * dns_rdata_add - decode one record's rdata p/len of the given type into
+ * the answer form of dns.h and append it to b: A and AAAA must be 4 and 16
+ * bytes, TXT/SPF character-strings are joined and counted, MX/NS/PTR/CNAME
+ * names (compressed against pkt/pktlen) must fill the rdata exactly, other
+ * types are kept as they are.  Returns 0, adding nothing, for rdata that
+ * does not fit its type.
+ */
+int dns_rdata_add(struct dns_builder *b, uint16_t type, uint32_t ttl,
+    const uint8_t *p, size_t len, const uint8_t *pkt, size_t pktlen);
+
 /* dns_seterr - format an error message into err/errlen (both may be 0). */
 void dns_seterr(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -40,12 +40,6 @@
  */
 #define UB_DELIVER_GRACE_MS 500
 
-/*
- * Compression pointers followed in one name (RFC 1035 §4.1.4): a name has
- * at most 127 labels, so a well-formed name needs fewer jumps than that.
- */
-#define UB_MAX_POINTERS 127
-
 struct ub {
 	struct ub_ctx *ctx;
 	unsigned timeout; /* seconds */
@@ -118,119 +112,6 @@ ub_name_text(const char *name, size_t len, char *out, size_t outcap)
 	out[n] = '\0';
 }
 
-/*
- * A domain name of rdata in wire form (RFC 1035 §3.1) as text without the
- * final dot.  p/end is the rdata; a compression pointer (§4.1.4) refers to
- * the whole message pkt/pktlen.  Returns 0 for a malformed name, a label
- * holding a dot, or over VOUCH_DNS_MAX_NAME.
- */
-static int
-ub_wire_name(const uint8_t *p, const uint8_t *end, const uint8_t *pkt,
-    size_t pktlen, char *out, size_t *outlen)
-{
-	size_t n = 0, i, npointers = 0, off;
-	uint8_t len;
-
-	for (;;) {
-		if (p >= end)
-			return 0;
-		len = *p++;
-		if ((len & 0xc0) == 0xc0) {
-			if (p >= end || pkt == NULL ||
-			    ++npointers > UB_MAX_POINTERS)
-				return 0;
-			off = ((size_t)(len & 0x3f) << 8) | *p;
-			if (off >= pktlen)
-				return 0;
-			p = pkt + off;
-			end = pkt + pktlen;
-			continue;
-		}
-		if (len & 0xc0)
-			return 0; /* RFC 6891 §5: extended labels are gone */
-		if (len == 0)
-			break;
-		if ((size_t)(end - p) < len ||
-		    n + (n > 0) + len > VOUCH_DNS_MAX_NAME)
-			return 0;
-		if (n > 0)
-			out[n++] = '.';
-		for (i = 0; i < len; i++) {
-			if (p[i] == '.')
-				return 0;
-			out[n++] = (char)p[i];
-		}
-		p += len;
-	}
-	out[n] = '\0';
-	*outlen = n;
-	return 1;
-}
-
-/*
- * One record's rdata decoded into the builder.  Returns 0 when the rdata
- * does not fit its type.
- */
-static int
-ub_rdata(struct dns_builder *b, const struct ub_result *res, uint16_t type,
-    uint32_t ttl, const uint8_t *p, size_t len)
-{
-	uint8_t txt[VOUCH_DNS_MAX_TXT];
-	char name[VOUCH_DNS_MAX_NAME + 1];
-	size_t n = 0, namelen;
-	const uint8_t *end = p + len;
-	unsigned nstrings = 0;
-	uint16_t pref = 0;
-
-	switch (type) {
-	case VOUCH_DNS_A:
-		if (len != 4)
-			return 0;
-		(void)dns_builder_add(b, type, 0, ttl, p, len, 0);
-		return 1;
-	case VOUCH_DNS_AAAA:
-		if (len != 16)
-			return 0;
-		(void)dns_builder_add(b, type, 0, ttl, p, len, 0);
-		return 1;
-	case VOUCH_DNS_TXT:
-	case VOUCH_DNS_SPF:
-		/* RFC 1035 §3.3.14: one or more <character-string>s. */
-		if (len > sizeof(txt))
-			return 0;
-		while (p < end) {
-			if ((size_t)(end - p) < 1u + *p)
-				return 0;
-			if (*p > 0)
-				memcpy(txt + n, p + 1, *p);
-			n += *p;
-			p += 1u + *p;
-			nstrings++;
-		}
-		(void)dns_builder_add(b, type, 0, ttl, txt, n, nstrings);
-		return 1;
-	case VOUCH_DNS_MX:
-		if (len < 3)
-			return 0;
-		pref = (uint16_t)(p[0] << 8 | p[1]);
-		p += 2;
-		/* FALLTHROUGH */
-	case VOUCH_DNS_NS:
-	case VOUCH_DNS_CNAME:
-	case VOUCH_DNS_PTR:
-		if (!ub_wire_name(p, end, res->answer_packet,
-		        res->answer_len > 0 ? (size_t)res->answer_len : 0, name,
-		        &namelen))
-			return 0;
-		(void)dns_builder_add(
-		    b, type, pref, ttl, (uint8_t *)name, namelen, 0);
-		return 1;
-	default:
-		(void)dns_builder_add(b, type, 0, ttl, p, len, 0);
-		return 1;
-	}
-}
-
 /* The outcome of a finished question. */
 static enum vouch_status
 ub_answer(
@@ -267,8 +148,9 @@ ub_answer(
 	/* libunbound ends the list with NULL; VOUCH_DNS_MAX_RRS bounds it. */
 	for (i = 0; res->data[i] != NULL && i < VOUCH_DNS_MAX_RRS; i++) {
 		if (res->len[i] < 0 ||
-		    !ub_rdata(&b, res, type, ttl, (const uint8_t *)res->data[i],
-		        (size_t)res->len[i]))
+		    !dns_rdata_add(&b, type, ttl, (const uint8_t *)res->data[i],
+		        (size_t)res->len[i], res->answer_packet,
+		        res->answer_len > 0 ? (size_t)res->answer_len : 0))
 			bad = 1;
 	}
 	if (b.nrr == 0) {
