@@ -317,8 +317,7 @@ static int
 check_tags(struct vouch_dkim_verifier *v, const struct tag_list *tl,
     struct vouch_dkim_signature *sig, struct sigtags *st)
 {
-	static const char *const required[] = {
-	    "v", "a", "b", "bh", "d", "h", "s"};
+	static const char *const required[] = {"a", "b", "bh", "d", "h", "s"};
 	const struct tag *t;
 	char ibuf[sizeof(sig->i)];
 	const char *at;
@@ -342,13 +341,19 @@ check_tags(struct vouch_dkim_verifier *v, const struct tag_list *tl,
 	if ((t = tag_find(tl, "l")) != NULL)
 		sig->l = parse_digits(t);
 
-	/* §6.1.1: v= first, then the required tags of §3.5. */
-	if ((t = tag_find(tl, "v")) == NULL) {
+	/*
+	 * §6.1.1: v= first, then the required tags of §3.5.  The drafts
+	 * before RFC 4871 had no v= (draft-ietf-dkim-base-00..04) or v=0.5;
+	 * only the legacy option accepts them, for old test corpora.
+	 */
+	t = tag_find(tl, "v");
+	if (t == NULL && !v->opt.legacy) {
 		verdict(sig, VOUCH_DKIM_PERMERROR,
-		    "signature missing required tag v=");
+		    "signature missing required tag v= (pre-standard draft)");
 		return -1;
 	}
-	if (!tag_value_eq(t, "1")) {
+	if (t != NULL && !tag_value_eq(t, "1") &&
+	    !(v->opt.legacy && tag_value_eq(t, "0.5"))) {
 		verdict(sig, VOUCH_DKIM_PERMERROR,
 		    "incompatible version v=%.*s",
 		    (int)(t->valuelen > 16 ? 16 : t->valuelen),
@@ -390,8 +395,12 @@ check_tags(struct vouch_dkim_verifier *v, const struct tag_list *tl,
 		return -1;
 	}
 
-	/* q= (§3.5): must offer dns/txt, the only method defined. */
-	if ((t = tag_find(tl, "q")) != NULL && !list_has(t, "dns/txt")) {
+	/*
+	 * q= (§3.5): must offer dns/txt, the only method defined (the
+	 * pre-standard drafts said "dns": legacy only).
+	 */
+	if ((t = tag_find(tl, "q")) != NULL && !list_has(t, "dns/txt") &&
+	    !(v->opt.legacy && list_has(t, "dns"))) {
 		verdict(
 		    sig, VOUCH_DKIM_PERMERROR, "unsupported query method q=");
 		return -1;
