@@ -45,6 +45,11 @@ dmarc_usage(FILE *fp)
 	    "failing wins)\n"
 	    "  --no-report-check     do not query external report "
 	    "authorization\n"
+	    "  --local-policy REASON:DISPOSITION  a receiver's override of a "
+	    "failing\n"
+	    "                        policy (REASON: forwarded, "
+	    "trusted_forwarder,\n"
+	    "                        mailing_list, local_policy, other)\n"
 	    "  --json                print the result as JSON\n"
 	    "Exit status: 0 a verdict was produced (whatever it is), 64 usage,"
 	    " 74 a\n"
@@ -94,6 +99,40 @@ parse_fact(const char *arg, struct vouch_dmarc_ident *id)
 	id->domain = colon + 1;
 	id->domainlen = strlen(colon + 1);
 	return 0;
+}
+
+/* "REASON:DISPOSITION" into the options' local override. */
+static int
+parse_override(const char *arg, struct vouch_dmarc_options *o)
+{
+	static const enum vouch_dmarc_override reasons[] = {
+	    VOUCH_DMARC_OVERRIDE_FORWARDED,
+	    VOUCH_DMARC_OVERRIDE_TRUSTED_FORWARDER,
+	    VOUCH_DMARC_OVERRIDE_MAILING_LIST,
+	    VOUCH_DMARC_OVERRIDE_LOCAL_POLICY, VOUCH_DMARC_OVERRIDE_OTHER};
+	static const enum vouch_dmarc_policy disps[] = {VOUCH_DMARC_POLICY_NONE,
+	    VOUCH_DMARC_POLICY_QUARANTINE, VOUCH_DMARC_POLICY_REJECT};
+	const char *colon = strchr(arg, ':');
+	size_t i, n;
+
+	if (colon == NULL)
+		return -1;
+	n = (size_t)(colon - arg);
+	o->local_override = VOUCH_DMARC_OVERRIDE_NONE;
+	for (i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++) {
+		const char *w = vouch_dmarc_override_str(reasons[i]);
+
+		if (strlen(w) == n && strncmp(arg, w, n) == 0)
+			o->local_override = reasons[i];
+	}
+	if (o->local_override == VOUCH_DMARC_OVERRIDE_NONE)
+		return -1;
+	for (i = 0; i < sizeof(disps) / sizeof(disps[0]); i++)
+		if (strcmp(colon + 1, vouch_dmarc_policy_str(disps[i])) == 0) {
+			o->local_disposition = disps[i];
+			return 0;
+		}
+	return -1;
 }
 
 static void
@@ -312,6 +351,7 @@ cmd_dmarc(int argc, char **argv)
 	    {"json", no_argument, NULL, 'j'},
 	    {"multi-permerror", no_argument, NULL, 'm'},
 	    {"no-report-check", no_argument, NULL, 'n'},
+	    {"local-policy", required_argument, NULL, 'L'},
 	    {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
 	struct vouch_dmarc_options opts;
 	struct vouch_dmarc_ident spf, dkim[DMARC_MAX_DKIM];
@@ -382,6 +422,13 @@ cmd_dmarc(int argc, char **argv)
 			break;
 		case 'n':
 			opts.skip_report_check = 1;
+			break;
+		case 'L':
+			if (parse_override(optarg, &opts) < 0) {
+				fprintf(stderr, "vouch dmarc: --local-policy "
+				                "wants REASON:DISPOSITION\n");
+				return CLI_EXIT_USAGE;
+			}
 			break;
 		case 'h':
 			dmarc_usage(stdout);

@@ -86,6 +86,16 @@ r2 = dmarc_json(["--rfc7489", "--seed", "7", pm])[1]
 ok(r1 is not None and r1 == r2 and r1["override"] == "sampled_out" and r1["disposition"] == "none",
    "pct=0 with --seed: sampled out, quarantine becomes none, repeatable", "got %r / %r" % (r1, r2))
 
+# A receiver's override of a failing policy (RFC 9989 5.4, RFC 9990
+# PolicyOverrideType), and a bad one refused.
+r = dmarc_json(["--local-policy", "mailing_list:quarantine", plain])[1]
+ok(r is not None and r["result"] == "fail" and r["policy"] == "reject" and r["disposition"] == "quarantine"
+   and r["override"] == "mailing_list", "--local-policy mailing_list:quarantine", "got %r" % r)
+r = dmarc_json(["--local-policy", "mailing_list:quarantine", "--dkim", "pass:example.com", plain])[1]
+ok(r is not None and r["result"] == "pass" and r["override"] == "", "no override when DMARC passes", "got %r" % r)
+rc, out, err = vouch(["dmarc", "--zone", zone, "--local-policy", "because:none", plain])
+ok(rc == 64, "--local-policy with an unknown reason: exit 64", "exit %d" % rc)
+
 # Several author domains: strictest failing by default, permerror if asked.
 mm = msg("multi.eml", b"From: a@example.org, b@example.com\r\n\r\n")
 r = dmarc_json(["--dkim", "pass:example.org", mm])[1]
