@@ -16,7 +16,8 @@ and in both directions the tampered copies of each signed message:
 
 Every combination is one counted check.  Mail::DKIM 1.20230212 (Debian 12)
 has no ed25519-sha256, so its rows are RSA only (RFC 8463 came later to it);
-the other peers do both.  No DNS: every verifier reads the keys from our
+the other peers do both, except that opendkim's ed25519 signatures with
+simple header canonicalization are broken (see OpenDKIM.can_sign).  No DNS: every verifier reads the keys from our
 zone file (vouch --zone, opendkim TestPublicKeys, a dnsfunc for dkimpy, a
 replaced Mail::DKIM::DNS::query).
 """
@@ -129,6 +130,9 @@ VARIANTS = [("signed", None, "pass"), ("body changed", tamper_body, "fail"),
 class Peer:
     algs = ("rsa", "ed25519")
 
+    def can_sign(self, alg, canon):
+        return alg in self.algs
+
 
 class Vouch:
     name = "vouch"
@@ -194,6 +198,14 @@ class Dkimpy(Peer):
 
 class OpenDKIM(Peer):
     name = "opendkim"
+
+    def can_sign(self, alg, canon):
+        # opendkim 2.11.0~beta2 makes ed25519-sha256 signatures with simple
+        # header canonicalization that no verifier accepts, its own
+        # included (checked by hand with opendkim -t and dkimpy): those rows
+        # are signed with rsa-sha256 instead.  Its ed25519 verifying and
+        # its relaxed-header ed25519 signing are tested.
+        return alg == "rsa" or not canon.startswith("simple/")
 
     def __init__(self, tmp, txt, keys):
         self.tmp, self.keys = tmp, keys
@@ -404,7 +416,7 @@ def run(tmp):
         for signer, verifier in ((peer, me), (me, peer)):
             todo = []  # (label, path, want)
             for kind, canon, alg, p in msgs:
-                if alg not in peer.algs:
+                if signer is peer and not peer.can_sign(alg, canon) or alg not in peer.algs:
                     # Mail::DKIM has no ed25519: use RSA for its rows
                     alg = "rsa"
                 label = "%s signs, %s verifies: %s %s %s" % (signer.name, verifier.name, kind, canon, ALG[alg])
@@ -416,7 +428,7 @@ def run(tmp):
                     vp = "%s.%s.%s" % (p, signer.name.replace(":", ""), vname.replace(" ", "-").replace(":", ""))
                     with open(vp, "wb") as f:
                         f.write(data)
-                    todo.append(("%s: %s %ss" % (label, vname, want), vp, want))
+                    todo.append(("%s: %s -> %s" % (label, vname, want), vp, want))
             results = verifier.verify([t[1] for t in todo])
             for (label, vp, want), (got, why) in zip(todo, results):
                 ok(got == want, label, "got %s, want %s (%s)" % (got, want, why))
