@@ -20,6 +20,10 @@ authres_usage(FILE *fp)
 	fprintf(fp,
 	    "usage: vouch authres parse [FILE]\n"
 	    "       vouch authres strip --authserv-id ID [FILE]\n"
+	    "       vouch authres build ID [none | METHOD=RESULT "
+	    "[reason=TEXT]\n"
+	    "                              [PTYPE.PROPERTY=VALUE]... "
+	    "[(COMMENT)]...]...\n"
 	    "\n"
 	    "parse: prints the Authentication-Results fields (RFC 8601) of the "
 	    "message\n"
@@ -35,6 +39,12 @@ authres_usage(FILE *fp)
 	    "is ID\n"
 	    "(compared without regard to case), as an MTA must before adding "
 	    "its own.\n"
+	    "build: writes one field from its arguments, in order, quoted and "
+	    "folded,\n"
+	    "with CRLF line ends, e.g. vouch authres build mx.example.org "
+	    "spf=pass\n"
+	    "smtp.mailfrom=example.com dmarc=fail 'reason=not aligned' "
+	    "header.from=example.com\n"
 	    "Exit status: 0 done, 64 usage, 65 the header is over the size "
 	    "limits,\n"
 	    "74 a file could not be read or written.\n");
@@ -305,6 +315,99 @@ out:
 	return rc;
 }
 
+/* Reports the first builder error, naming the argument that caused it. */
+static int
+build_err(enum vouch_status st, const char *arg)
+{
+	fprintf(stderr, "vouch authres build: %s: %s\n", arg,
+	    st == VOUCH_EINVAL ? "not a Keyword or out of place"
+	                       : vouch_status_str(st));
+	return st == VOUCH_ENOMEM ? CLI_EXIT_SOFTWARE : CLI_EXIT_USAGE;
+}
+
+/*
+ * vouch authres build ID ITEM...: METHOD=RESULT starts a result (its
+ * reason=TEXT must follow at once), PTYPE.PROPERTY=VALUE adds a property,
+ * (TEXT) a comment, none says no authentication was done.
+ */
+static int
+authres_build(int argc, char **argv)
+{
+	struct vouch_authres_builder *b;
+	enum vouch_status st;
+	char *method = NULL, *result = NULL, *arg, *eq, *dot, *f = NULL;
+	const char *reason;
+	size_t len;
+	int i, rc = CLI_EXIT_OK;
+
+	if (argc < 1) {
+		authres_usage(stderr);
+		return CLI_EXIT_USAGE;
+	}
+	if ((st = vouch_authres_new(argv[0], strlen(argv[0]), &b)) != VOUCH_OK)
+		return build_err(st, argv[0]);
+	for (i = 1; i <= argc; i++) {
+		arg = i < argc ? argv[i] : NULL;
+		/* a result waits for its reason, which only comes right after
+		 */
+		if (method != NULL) {
+			reason = NULL;
+			if (arg != NULL && strncmp(arg, "reason=", 7) == 0)
+				reason = arg + 7;
+			st = vouch_authres_add(b, method, result, reason);
+			result[-1] = '='; /* undo the split, for messages */
+			if (st != VOUCH_OK) {
+				rc = build_err(st, method);
+				goto out;
+			}
+			method = NULL;
+			if (reason != NULL)
+				continue;
+		}
+		if (arg == NULL)
+			break;
+		len = strlen(arg);
+		eq = strchr(arg, '=');
+		if (strcmp(arg, "none") == 0)
+			st = vouch_authres_none(b);
+		else if (len >= 2 && arg[0] == '(' && arg[len - 1] == ')')
+			st = vouch_authres_comment(b, arg + 1, len - 2);
+		else if (eq == NULL)
+			st = VOUCH_EINVAL;
+		else if ((dot = memchr(arg, '.', (size_t)(eq - arg))) != NULL) {
+			*dot = '\0';
+			*eq = '\0';
+			st = vouch_authres_prop(b, arg, dot + 1,
+			    (const uint8_t *)eq + 1, strlen(eq + 1));
+			*dot = '.';
+			*eq = '=';
+		} else {
+			*eq = '\0';
+			method = arg;
+			result = eq + 1;
+			st = VOUCH_OK;
+		}
+		if (st != VOUCH_OK) {
+			rc = build_err(st, arg);
+			goto out;
+		}
+	}
+	if ((st = vouch_authres_finish(b, &f, &len)) != VOUCH_OK) {
+		rc = build_err(st, "the field");
+		goto out;
+	}
+	fwrite(f, 1, len, stdout);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "vouch authres: standard output: %s\n",
+		    strerror(errno));
+		rc = CLI_EXIT_IO;
+	}
+out:
+	free(f);
+	vouch_authres_free(b);
+	return rc;
+}
+
 int
 cmd_authres(int argc, char **argv)
 {
@@ -326,6 +429,8 @@ cmd_authres(int argc, char **argv)
 		authres_usage(stdout);
 		return CLI_EXIT_OK;
 	}
+	if (strcmp(sub, "build") == 0)
+		return authres_build(argc - 2, argv + 2);
 	if (strcmp(sub, "parse") != 0 && strcmp(sub, "strip") != 0) {
 		fprintf(
 		    stderr, "vouch authres: unknown subcommand '%s'\n", sub);
