@@ -191,6 +191,29 @@ static const struct {
     {"UTF-8 in a quoted reason (RFC 6532)",
         "mx.example; spf=fail reason=\"caf\xc3\xa9\"", VOUCH_OK,
         "mx.example; spf=fail reason=[caf\xc3\xa9]"},
+    /* shapes written by widely deployed MTAs */
+    {"Gmail-style field",
+        "Authentication-Results: mx.google.com;\r\n"
+        "       dkim=pass header.i=@example.com header.s=20230601 "
+        "header.b=AbCd12/+;\r\n"
+        "       spf=pass (google.com: domain of a@example.com designates "
+        "2001:db8::1 as permitted sender) smtp.mailfrom=a@example.com;\r\n"
+        "       dmarc=pass (p=NONE sp=NONE dis=NONE) "
+        "header.from=example.com\r\n",
+        VOUCH_OK,
+        "mx.google.com; dkim=pass header.i=[@example.com] "
+        "header.s=[20230601] header.b=[AbCd12/+]; spf=pass "
+        "smtp.mailfrom=[a@example.com]; dmarc=pass "
+        "header.from=[example.com]"},
+    {"OpenDMARC-style field",
+        "Authentication-Results: mail.example.net; dmarc=pass (p=reject "
+        "dis=none) header.from=example.com",
+        VOUCH_OK, "mail.example.net; dmarc=pass header.from=[example.com]"},
+    {"field without an authserv-id (Exchange Online style) refused",
+        "Authentication-Results: spf=pass (sender IP is 192.0.2.1) "
+        "smtp.mailfrom=example.com; dkim=none (message not signed) "
+        "header.d=none;dmarc=none action=none header.from=example.com;",
+        VOUCH_ESYNTAX, NULL},
     /* broken input: a clear status, never a partial result */
     {"empty input", "", VOUCH_ESYNTAX, NULL},
     {"only the field name", "Authentication-Results:", VOUCH_ESYNTAX, NULL},
