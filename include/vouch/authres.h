@@ -302,8 +302,9 @@ VOUCH_API void vouch_authres_fields_free(
  * Returns VOUCH_OK; VOUCH_EINVAL for a NULL argument or an empty id;
  * VOUCH_ELIMIT when more than cap fields were found (the first cap are
  * filled and *n holds the full count, so a caller can grow and call again),
- * or for a header longer than VOUCH_MAX_HEADER_BYTES or with more than
- * VOUCH_MAX_HEADER_FIELDS fields.  Thread safe.
+ * for an id longer than VOUCH_AUTHRES_MAX_ID, or for a header longer than
+ * VOUCH_MAX_HEADER_BYTES or with more than VOUCH_MAX_HEADER_FIELDS fields.
+ * Thread safe.
  */
 VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_authres_find_ours(
     const uint8_t *header, size_t len, const char *authserv_id, size_t id_len,

@@ -722,6 +722,16 @@ test_forgery(void)
 	st = vouch_authres_find_ours(
 	    (const uint8_t *)hdr, len, "", 0, spans, 8, &n);
 	tap_check(st == VOUCH_EINVAL, "find ours with an empty id: EINVAL");
+	{
+		char longid[VOUCH_AUTHRES_MAX_ID + 2];
+
+		memset(longid, 'a', sizeof(longid));
+		st = vouch_authres_strip_ours((const uint8_t *)hdr, len, longid,
+		    sizeof(longid), out, sizeof(out), &outlen, &nremoved);
+		tap_check(st == VOUCH_ELIMIT,
+		    "strip ours with an id longer than MAX_ID: got %s, want %s",
+		    vouch_status_str(st), vouch_status_str(VOUCH_ELIMIT));
+	}
 }
 
 int

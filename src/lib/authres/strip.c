@@ -144,6 +144,9 @@ vouch_authres_find_ours(const uint8_t *header, size_t len,
 	if ((header == NULL && len > 0) || authserv_id == NULL || id_len == 0 ||
 	    (spans == NULL && cap > 0))
 		return VOUCH_EINVAL;
+	/* a longer id could never match: refuse rather than strip nothing */
+	if (id_len > VOUCH_AUTHRES_MAX_ID)
+		return VOUCH_ELIMIT;
 	fa.id = authserv_id;
 	fa.id_len = id_len;
 	fa.spans = spans;
@@ -209,6 +212,9 @@ vouch_authres_strip_ours(const uint8_t *header, size_t len,
 	if ((header == NULL && len > 0) || authserv_id == NULL || id_len == 0 ||
 	    (out == NULL && cap > 0))
 		return VOUCH_EINVAL;
+	/* a longer id could never match: refuse rather than strip nothing */
+	if (id_len > VOUCH_AUTHRES_MAX_ID)
+		return VOUCH_ELIMIT;
 	memset(&sa, 0, sizeof(sa));
 	sa.id = authserv_id;
 	sa.id_len = id_len;

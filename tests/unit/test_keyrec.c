@@ -1,0 +1,135 @@
+/*
+ * DKIM key records, RFC 6376 §3.6.1 (and RFC 8463 §4 for k=ed25519):
+ * tags, defaults, and the public key decoding.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "dkim/internal.h"
+#include "tap.h"
+
+#define RSA1024 \
+	"MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQDkHlOQoBTzWRiGs5V6NpP3idY6Wk08" \
+	"a" \
+	"5qhdR6wy5bdOKb2jLQiY/J16JYi0Qvx/byYzCNb3W91y3FutACDfzwQ/BC/e/8uBsC" \
+	"R+yz1Lxj+PL6lHvqMKrM3rG4hstT5QjvHO9PzoxZyVYLzBfO2EeC3Ip3G+2kryOTIK" \
+	"T+l/K4w3QIDAQAB"
+#define ED25519 "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo="
+
+static const struct {
+	const char *name;
+	const char *rec;
+	int want_ok;
+	enum dkim_keytype k;
+	unsigned hashes;
+	int email, testing, strict;
+	unsigned bits; /* 0: p= empty or not decodable */
+} cases[] = {
+    {"§3.6.1 defaults: k=rsa, any hash, any service", "p=" RSA1024, 1,
+        DKIM_KEY_RSA, DKIM_HASH_SHA1 | DKIM_HASH_SHA256, 1, 0, 0, 1024},
+    {"§3.6.1 v=DKIM1 first", "v=DKIM1; k=rsa; p=" RSA1024, 1, DKIM_KEY_RSA,
+        DKIM_HASH_SHA1 | DKIM_HASH_SHA256, 1, 0, 0, 1024},
+    {"§3.6.1 v= not first is an error", "k=rsa; v=DKIM1; p=" RSA1024, 0, 0, 0,
+        0, 0, 0, 0},
+    {"§3.6.1 v=DKIM2 is an error", "v=DKIM2; p=" RSA1024, 0, 0, 0, 0, 0, 0, 0},
+    {"§3.6.1 unknown k= is an error", "k=dsa; p=" RSA1024, 0, 0, 0, 0, 0, 0, 0},
+    {"§3.6.1 no p= is an error", "v=DKIM1; k=rsa", 0, 0, 0, 0, 0, 0, 0},
+    {"§3.6.1 empty p= is revoked (parses)", "v=DKIM1; p=", 1, DKIM_KEY_RSA,
+        DKIM_HASH_SHA1 | DKIM_HASH_SHA256, 1, 0, 0, 0},
+    {"§3.6.1 h=sha256 only", "h=sha256; p=" RSA1024, 1, DKIM_KEY_RSA,
+        DKIM_HASH_SHA256, 1, 0, 0, 1024},
+    {"§3.6.1 h= unknown names ignored", "h=md5 : sha1; p=" RSA1024, 1,
+        DKIM_KEY_RSA, DKIM_HASH_SHA1, 1, 0, 0, 1024},
+    {"§3.6.1 s=email", "s=email; p=" RSA1024, 1, DKIM_KEY_RSA,
+        DKIM_HASH_SHA1 | DKIM_HASH_SHA256, 1, 0, 0, 1024},
+    {"§3.6.1 s=* ", "s=*; p=" RSA1024, 1, DKIM_KEY_RSA,
+        DKIM_HASH_SHA1 | DKIM_HASH_SHA256, 1, 0, 0, 1024},
+    {"§3.6.1 s=tlsrpt is not email", "s=tlsrpt; p=" RSA1024, 1, DKIM_KEY_RSA,
+        DKIM_HASH_SHA1 | DKIM_HASH_SHA256, 0, 0, 0, 1024},
+    {"§3.6.1 t=y:s with FWS and unknown flags", "t = y : s : z; p=" RSA1024, 1,
+        DKIM_KEY_RSA, DKIM_HASH_SHA1 | DKIM_HASH_SHA256, 1, 1, 1, 1024},
+    {"§3.6.1 whitespace inside p=",
+        "p="
+        "MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQDkHlOQoBTzWRiGs5V6NpP3idY6Wk08a"
+        "5qhdR6wy5bd OKb2jLQiY/J16JYi0Qvx/byYzCNb3W91y3FutACDfzwQ/BC/e/8uBsC"
+        "R+yz1Lxj+PL6lHvqMKrM3rG4hst\tT5QjvHO9PzoxZyVYLzBfO2EeC3Ip3G+2kryOTIK"
+        "T+l/K4w3QIDAQAB ;",
+        1, DKIM_KEY_RSA, DKIM_HASH_SHA1 | DKIM_HASH_SHA256, 1, 0, 0, 1024},
+    {"RFC 8463 §4 k=ed25519, raw 32-byte key", "v=DKIM1; k=ed25519; p=" ED25519,
+        1, DKIM_KEY_ED25519, DKIM_HASH_SHA1 | DKIM_HASH_SHA256, 1, 0, 0, 256},
+    {"RFC 8463 §4 Ed25519 SPKI is not a raw key",
+        "k=ed25519; p=MCowBQYDK2VwAyEA3SUqa9UbfciWkk7tlcJ9P1VD5pXAasg0JUn/"
+        "OgjVbKE=",
+        1, DKIM_KEY_ED25519, DKIM_HASH_SHA1 | DKIM_HASH_SHA256, 1, 0, 0, 0},
+    {"RSA p= that is not a key", "p=AAAAAAAA", 1, DKIM_KEY_RSA,
+        DKIM_HASH_SHA1 | DKIM_HASH_SHA256, 1, 0, 0, 0},
+    {"tag without '=' is a syntax error", "k=rsa; t; p=" RSA1024, 0, 0, 0, 0, 0,
+        0, 0},
+    {"unknown tags ignored (g= of RFC 4871)", "g=*; n=notes here; p=" RSA1024,
+        1, DKIM_KEY_RSA, DKIM_HASH_SHA1 | DKIM_HASH_SHA256, 1, 0, 0, 1024},
+    {"empty record", "", 0, 0, 0, 0, 0, 0, 0},
+};
+
+int
+main(void)
+{
+	struct dkim_keyrec kr;
+	const char *why;
+	EVP_PKEY *pk;
+	unsigned bits;
+	size_t k;
+	int rc;
+	enum vouch_status st;
+
+	for (k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		why = NULL;
+		rc = dkim_keyrec_parse((const uint8_t *)cases[k].rec,
+		    strlen(cases[k].rec), &kr, &why);
+		if ((rc == 0) != cases[k].want_ok) {
+			tap_check(0, "%s: got %s (%s), want %s", cases[k].name,
+			    rc == 0 ? "ok" : "error", why ? why : "",
+			    cases[k].want_ok ? "ok" : "error");
+			continue;
+		}
+		if (rc != 0) {
+			tap_check(why != NULL, "%s (%s)", cases[k].name,
+			    why ? why : "no reason");
+			continue;
+		}
+		bits = 0;
+		pk = NULL;
+		if (kr.plen > 0) {
+			st = dkim_key_decode(&kr, &pk, &bits, &why);
+			if (st != VOUCH_OK)
+				bits = 0;
+			EVP_PKEY_free(pk);
+		}
+		tap_check(kr.k == cases[k].k && kr.hashes == cases[k].hashes &&
+		              kr.email == cases[k].email &&
+		              kr.testing == cases[k].testing &&
+		              kr.strict == cases[k].strict &&
+		              bits == cases[k].bits,
+		    "%s: got k=%d h=%u email=%d t=y %d t=s %d bits %u, want "
+		    "k=%d h=%u email=%d t=y %d t=s %d bits %u",
+		    cases[k].name, kr.k, kr.hashes, kr.email, kr.testing,
+		    kr.strict, bits, cases[k].k, cases[k].hashes,
+		    cases[k].email, cases[k].testing, cases[k].strict,
+		    cases[k].bits);
+	}
+	/* The cache hands out the same parsed key for the same bytes. */
+	{
+		EVP_PKEY *a = NULL, *b = NULL;
+		unsigned ba, bb;
+
+		(void)dkim_keyrec_parse((const uint8_t *)"p=" RSA1024,
+		    strlen("p=" RSA1024), &kr, &why);
+		st = dkim_key_decode(&kr, &a, &ba, &why);
+		if (st == VOUCH_OK)
+			st = dkim_key_decode(&kr, &b, &bb, &why);
+		tap_check(st == VOUCH_OK && a == b && ba == 1024,
+		    "key cache: second decode gives the cached key");
+		EVP_PKEY_free(a);
+		EVP_PKEY_free(b);
+	}
+	return tap_done();
+}
