@@ -213,6 +213,14 @@
 #define VOUCH_SPF_CACHE_MAX 65536
 
 /*
+ * check_host() results kept by an SPF handle (those that depend on the
+ * client address and domain alone, RFC 7208 §7.3), each for the shortest
+ * TTL of the answers it used.  Under 100 bytes each plus texts: 16384
+ * entries is a few MiB; when full, expired entries go, then all.
+ */
+#define VOUCH_SPF_RESULT_CACHE_MAX 16384
+
+/*
  * Clock skew allowed when judging DKIM t= and x= (RFC 6376 §3.5 leaves it
  * to the verifier): 300 s, the usual bound between MTA clocks (Kerberos
  * uses the same five minutes).  A t= more than this in the future, or an

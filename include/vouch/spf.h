@@ -161,11 +161,20 @@ VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_spf_set_default_explanation(
 VOUCH_API void vouch_spf_set_trace(
     struct vouch_spf *spf, vouch_spf_trace_fn fn, void *arg);
 
+/* Caches of a handle, for vouch_spf_set_cache (both on by default). */
+#define VOUCH_SPF_CACHE_DNS 1 /* DNS answers, each for its TTL */
+#define VOUCH_SPF_CACHE_RESULTS 2 /* results, for the shortest TTL used */
+
 /*
- * vouch_spf_set_cache - keep DNS answers for their TTL (on by default) or
- * ask the resolver every time (off, for tests of the resolver).
+ * vouch_spf_set_cache - choose the caches: VOUCH_SPF_CACHE_DNS keeps each
+ * DNS answer for its TTL; VOUCH_SPF_CACHE_RESULTS keeps a whole result
+ * keyed by (client address, domain) when the evaluation expanded none of
+ * the macros "s", "l", "o", "h", "r", "t" (RFC 7208 §7.3), for the
+ * shortest TTL of the answers it used.  0 turns both off (every check
+ * asks the resolver).  Turning the result cache off empties it.  Not to
+ * be called while another thread evaluates through the handle.
  */
-VOUCH_API void vouch_spf_set_cache(struct vouch_spf *spf, int on);
+VOUCH_API void vouch_spf_set_cache(struct vouch_spf *spf, unsigned flags);
 
 /*
  * vouch_spf_check - run check_host() for one identity (RFC 7208 §4).

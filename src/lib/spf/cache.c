@@ -142,7 +142,7 @@ sweep(struct spf_cache *c, time_t now)
 
 struct spf_cache_entry *
 spf_cache_get(struct spf_cache *c, uint16_t type, const char *name, size_t len,
-    const struct vouch_dns_answer **ans)
+    const struct vouch_dns_answer **ans, uint32_t *ttl_left)
 {
 	struct spf_cache_entry **pp, *e;
 	time_t now = now_mono();
@@ -160,6 +160,7 @@ spf_cache_get(struct spf_cache *c, uint16_t type, const char *name, size_t len,
 			}
 			e->refs++;
 			*ans = e->ans;
+			*ttl_left = (uint32_t)(e->expires - now);
 			pthread_mutex_unlock(&c->lock);
 			return e;
 		}

@@ -27,10 +27,12 @@ void spf_cache_fini(struct spf_cache *c);
 
 /*
  * spf_cache_get - a live answer for (type, name), held until
- * spf_cache_release; NULL when absent or expired.
+ * spf_cache_release, and the seconds it has left in *ttl_left; NULL when
+ * absent or expired.
  */
 struct spf_cache_entry *spf_cache_get(struct spf_cache *c, uint16_t type,
-    const char *name, size_t len, const struct vouch_dns_answer **ans);
+    const char *name, size_t len, const struct vouch_dns_answer **ans,
+    uint32_t *ttl_left);
 
 /*
  * spf_cache_put - keep `ans` (ownership passes to the cache when an entry

@@ -16,6 +16,7 @@
 
 #include "cache.h"
 #include "internal.h"
+#include "rcache.h"
 #include "vouch/limits.h"
 
 struct vouch_spf {
@@ -24,8 +25,10 @@ struct vouch_spf {
 	size_t default_exp_len;
 	vouch_spf_trace_fn trace;
 	void *trace_arg;
-	int cache_on;
+	int cache_on; /* DNS answers */
+	int rcache_on; /* results */
 	struct spf_cache cache;
+	struct spf_rcache rcache;
 	pthread_mutex_t pool_lock;
 	struct spf_eval *pool; /* idle contexts */
 };
@@ -66,7 +69,17 @@ struct spf_eval {
 	/* the domain %{p} prefers (§7.3), set around expansions */
 	const char *p_domain;
 	size_t p_domain_len;
+	/* for the result cache: macro letters expanded, the shortest TTL
+	 * left of the answers used, and whether a failure was seen */
+	uint32_t used;
+	uint32_t ttl_left;
+	int uncacheable;
 };
+
+/* Macro letters whose value is not the client address or the domain. */
+#define SENDER_LETTERS \
+	((1u << ('s' - 'a')) | (1u << ('l' - 'a')) | (1u << ('o' - 'a')) | \
+	    (1u << ('h' - 'a')) | (1u << ('r' - 'a')) | (1u << ('t' - 'a')))
 
 static const struct vouch_dns_answer time_limit_answer = {
     VOUCH_DNS_TEMPFAIL, "SPF time limit reached", 0, 0, NULL};
@@ -150,12 +163,13 @@ query(struct spf_eval *ev, const char *name, size_t len, uint16_t type,
 {
 	struct vouch_spf *spf = ev->spf;
 	struct vouch_dns_answer *ans;
+	uint32_t ttl = 0;
 	size_t nrr;
 
 	memset(a, 0, sizeof(*a));
 	ev->res->dns_queries++;
 	if (spf->cache_on && (a->ent = spf_cache_get(&spf->cache, type, name,
-	                          len, &a->ans)) != NULL) {
+	                          len, &a->ans, &ttl)) != NULL) {
 		a->hit = 1;
 		goto done;
 	}
@@ -174,7 +188,13 @@ query(struct spf_eval *ev, const char *name, size_t len, uint16_t type,
 		a->ans = ans;
 	else
 		a->ans = a->owned = ans;
+	ttl = ans->ttl;
 done:
+	if (a->ans->rcode == VOUCH_DNS_TEMPFAIL ||
+	    a->ans->rcode == VOUCH_DNS_PERMFAIL)
+		ev->uncacheable = 1;
+	if (ttl < ev->ttl_left)
+		ev->ttl_left = ttl;
 	nrr = a->ans->rcode == VOUCH_DNS_ANSWER ? a->ans->nrr : 0;
 	if (a->ans->reason != NULL)
 		trace(ev, "  dns %s %.*s: %s (%s)", type_name(type), (int)len,
@@ -275,6 +295,7 @@ macro_env(
 	env->now = ev->now;
 	env->p_name = p_name;
 	env->p_arg = ev;
+	env->used = &ev->used;
 	ev->p_domain = lv->domain;
 	ev->p_domain_len = lv->domain_len;
 }
@@ -933,6 +954,45 @@ valid_domain(const uint8_t *p, size_t len)
 	return len;
 }
 
+/*
+ * The result cache key: the client address and the domain, which is all a
+ * result depends on when no sender macro was expanded (RFC 7208 §7.3).
+ */
+static size_t
+result_key(
+    const struct spf_eval *ev, const uint8_t *dom, size_t dlen, uint8_t *key)
+{
+	key[0] = (uint8_t)ev->ip.v6;
+	memcpy(key + 1, ev->ip.a, 16);
+	memcpy(key + 17, dom, dlen);
+	return 17 + dlen;
+}
+
+static int
+result_cached(struct spf_eval *ev, const uint8_t *dom, size_t dlen)
+{
+	uint8_t key[17 + VOUCH_DNS_MAX_NAME];
+
+	if (!ev->spf->rcache_on)
+		return 0;
+	return spf_rcache_get(
+	    &ev->spf->rcache, key, result_key(ev, dom, dlen, key), ev->res);
+}
+
+static void
+result_keep(struct spf_eval *ev, const uint8_t *dom, size_t dlen)
+{
+	uint8_t key[17 + VOUCH_DNS_MAX_NAME];
+
+	if (!ev->spf->rcache_on || ev->st != VOUCH_OK || ev->uncacheable ||
+	    (ev->used & SENDER_LETTERS) != 0 ||
+	    ev->res->verdict == VOUCH_SPF_TEMPERROR ||
+	    ev->ttl_left == UINT32_MAX)
+		return;
+	spf_rcache_put(&ev->spf->rcache, key, result_key(ev, dom, dlen, key),
+	    ev->res, ev->ttl_left);
+}
+
 static struct spf_eval *
 eval_get(struct vouch_spf *spf)
 {
@@ -951,6 +1011,9 @@ eval_get(struct vouch_spf *spf)
 	}
 	ev->spf = spf;
 	ev->st = VOUCH_OK;
+	ev->used = 0;
+	ev->ttl_left = UINT32_MAX;
+	ev->uncacheable = 0;
 	vbuf_reset(&ev->sender);
 	return ev;
 }
@@ -1062,8 +1125,12 @@ vouch_spf_check(struct vouch_spf *spf, const struct vouch_spf_request *req,
 		set_text(res->reason, sizeof(res->reason),
 		    "no valid domain to check", 24);
 		trace(ev, "stop: not a valid multi-label domain: none");
-	} else
+	} else if (result_cached(ev, dom, dlen)) {
+		trace(ev, "result from the result cache");
+	} else {
 		res->verdict = check_host(ev, (const char *)dom, dlen, 0, 0);
+		result_keep(ev, dom, dlen);
+	}
 	if (res->verdict == VOUCH_SPF_NONE && res->reason[0] == '\0')
 		set_text(res->reason, sizeof(res->reason), "no SPF record", 13);
 	trace(ev,
@@ -1088,13 +1155,19 @@ vouch_spf_new(struct vouch_dns *dns, struct vouch_spf **out)
 	if ((spf = calloc(1, sizeof(*spf))) == NULL)
 		return VOUCH_ENOMEM;
 	spf->dns = dns;
-	spf->cache_on = 1;
+	spf->cache_on = spf->rcache_on = 1;
 	if (spf_cache_init(&spf->cache) != VOUCH_OK) {
+		free(spf);
+		return VOUCH_ENOMEM;
+	}
+	if (spf_rcache_init(&spf->rcache) != VOUCH_OK) {
+		spf_cache_fini(&spf->cache);
 		free(spf);
 		return VOUCH_ENOMEM;
 	}
 	if (pthread_mutex_init(&spf->pool_lock, NULL) != 0) {
 		spf_cache_fini(&spf->cache);
+		spf_rcache_fini(&spf->rcache);
 		free(spf);
 		return VOUCH_ENOMEM;
 	}
@@ -1121,6 +1194,7 @@ vouch_spf_free(struct vouch_spf *spf)
 		eval_free(ev);
 	}
 	spf_cache_fini(&spf->cache);
+	spf_rcache_fini(&spf->rcache);
 	pthread_mutex_destroy(&spf->pool_lock);
 	free(spf->default_exp);
 	free(spf);
@@ -1147,6 +1221,8 @@ vouch_spf_set_default_explanation(
 	free(spf->default_exp);
 	spf->default_exp = p;
 	spf->default_exp_len = len;
+	/* Kept results may carry the old default explanation. */
+	spf_rcache_clear(&spf->rcache);
 	return VOUCH_OK;
 }
 
@@ -1158,9 +1234,12 @@ vouch_spf_set_trace(struct vouch_spf *spf, vouch_spf_trace_fn fn, void *arg)
 }
 
 void
-vouch_spf_set_cache(struct vouch_spf *spf, int on)
+vouch_spf_set_cache(struct vouch_spf *spf, unsigned flags)
 {
-	spf->cache_on = on;
+	spf->cache_on = (flags & VOUCH_SPF_CACHE_DNS) != 0;
+	spf->rcache_on = (flags & VOUCH_SPF_CACHE_RESULTS) != 0;
+	if (!spf->rcache_on)
+		spf_rcache_clear(&spf->rcache);
 }
 
 const char *

@@ -112,6 +112,9 @@ struct spf_macro_env {
 	time_t now; /* t */
 	int (*p_name)(void *arg, char *buf, size_t cap);
 	void *p_arg;
+	/* if not NULL: bit (letter - 'a') is set for each letter expanded,
+	 * so a caller can tell whether a result depends on the sender */
+	uint32_t *used;
 };
 
 /* Where a macro-string appears: a domain-spec, or exp= text (c, r, t). */

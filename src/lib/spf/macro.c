@@ -385,6 +385,8 @@ spf_macro_expand(const struct spf_macro_env *env, const uint8_t *p, size_t len,
 		if ((n = macro_expand_token(p, end, kind, &m)) == 0)
 			return VOUCH_ESYNTAX; /* RFC 7208 §7.1 */
 		p += n;
+		if (env->used != NULL && m.letter >= 'a' && m.letter <= 'z')
+			*env->used |= 1u << (m.letter - 'a');
 		switch (m.letter) {
 		case '%':
 			(void)vbuf_addc(out, '%');
