@@ -106,6 +106,13 @@ struct vouch_dmarc_uri {
 	int kept; /* usable: mailto, and internal or authorized
 	             (RFC 9990 §4, RFC 7489 §7.1) */
 	int tempfail; /* the authorization query failed temporarily */
+	/*
+	 * The destination's replacement (RFC 9990 §4 step 9): the URIs of the
+	 * authorizing record's rua= (ruf= for a ruf URI), comma-separated,
+	 * sizes removed, all at the same host; NULL when none.  Owned by the
+	 * record.
+	 */
+	char *override;
 };
 
 /*

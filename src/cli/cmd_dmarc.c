@@ -181,6 +181,11 @@ json_uris(const char *name, const struct vouch_dmarc_uri *u, size_t n)
 		printf(",\"max_size\":%llu,\"host\":",
 		    (unsigned long long)u[i].max_size);
 		json_str(u[i].host);
+		printf(",\"override\":");
+		if (u[i].override != NULL)
+			json_str(u[i].override);
+		else
+			printf("null");
 		printf(",\"external\":%s,\"kept\":%s,\"tempfail\":%s}",
 		    u[i].external ? "true" : "false",
 		    u[i].kept ? "true" : "false",

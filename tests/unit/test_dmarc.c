@@ -425,6 +425,34 @@ main(void)
 	vouch_dmarc_free(d);
 	vouch_dns_free(dns);
 
+	/* The destination may replace the URI, at its own host only (RFC 9990
+	 * §4 step 9); a replacement elsewhere drops both. */
+	dns = zone(Z("_dmarc.example.com. TXT \"v=DMARC1; p=none; "
+	             "rua=mailto:a@rep.example.net,mailto:b@bad.example.net\"\n"
+	             "example.com._report._dmarc.rep.example.net. TXT "
+	             "\"v=DMARC1; rua=mailto:x@rep.example.net!5m\"\n"
+	             "example.com._report._dmarc.bad.example.net. TXT "
+	             "\"v=DMARC1; rua=mailto:x@elsewhere.example\"\n"));
+	d = evaluator(0, 1);
+	st = eval(d, dns, "From: x@example.com\r\n", NULL, NULL, &res);
+	if (st == VOUCH_OK && res.domain[0].has_record &&
+	    res.domain[0].record.nrua == 2) {
+		const struct vouch_dmarc_uri *u = res.domain[0].record.rua;
+
+		snprintf(got, sizeof(got), "%d %s %d %s", u[0].kept,
+		    u[0].override ? u[0].override : "-", u[1].kept,
+		    u[1].override ? u[1].override : "-");
+	} else
+		snprintf(got, sizeof(got), "no record");
+	tap_check(strcmp(got, "1 mailto:x@rep.example.net 0 -") == 0,
+	    "report URI override: got \"%s\", want \"1 "
+	    "mailto:x@rep.example.net 0 -\"",
+	    got);
+	if (st == VOUCH_OK)
+		vouch_dmarc_result_free(&res);
+	vouch_dmarc_free(d);
+	vouch_dns_free(dns);
+
 	/* The message entry point finds the From field in a header. */
 	dns = zone(Z(BASE));
 	d = evaluator(0, 1);

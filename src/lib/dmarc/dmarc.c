@@ -146,6 +146,43 @@ aligned(struct dmarc_eval *ev, const char *author, const char *author_org,
 }
 
 /*
+ * An authorizing record (RFC 9990 §4 steps 8-9; RFC 7489 §7.1): the URI is
+ * kept, and a rua= (ruf=) there replaces it, if every replacement URI has
+ * the same destination host; "if the confirming record includes a URI whose
+ * host is again different ... MUST NOT generate a report to either the
+ * original or the override URI".
+ */
+static enum vouch_status
+apply_override(
+    struct vouch_dmarc_uri *u, const struct vouch_dmarc_uri *repl, size_t n)
+{
+	size_t i, k, len = 0;
+	char *o;
+
+	for (i = 0; i < n; i++) {
+		if (strcmp(repl[i].host, u->host) != 0)
+			return VOUCH_OK; /* neither is used */
+		len += strlen(repl[i].uri) + 1;
+	}
+	u->kept = 1;
+	if (n == 0)
+		return VOUCH_OK;
+	if ((o = malloc(len)) == NULL)
+		return VOUCH_ENOMEM;
+	for (i = 0, len = 0; i < n; i++) {
+		if (i > 0)
+			o[len++] = ',';
+		k = strlen(repl[i].uri);
+		memcpy(o + len, repl[i].uri, k);
+		len += k;
+	}
+	o[len] = '\0';
+	free(u->override);
+	u->override = o;
+	return VOUCH_OK;
+}
+
+/*
  * External report destinations (RFC 9990 §4; RFC 7489 §7.1): a mailto URI
  * whose host has another Organizational Domain than the policy domain is
  * kept only when <policy domain>._report._dmarc.<host> holds a TXT record
@@ -154,7 +191,7 @@ aligned(struct dmarc_eval *ev, const char *author, const char *author_org,
  */
 static enum vouch_status
 check_uris(struct dmarc_eval *ev, struct vouch_dmarc_domain_result *dr,
-    const char *policy_org, struct vouch_dmarc_uri *list, size_t n)
+    const char *policy_org, struct vouch_dmarc_uri *list, size_t n, int is_ruf)
 {
 	char qname[2 * VOUCH_DNS_MAX_NAME + 32];
 	struct vouch_dns_answer *ans;
@@ -209,13 +246,15 @@ check_uris(struct dmarc_eval *ev, struct vouch_dmarc_domain_result *dr,
 				continue;
 			st = vouch_dmarc_record_parse(
 			    ans->rr[j].data, ans->rr[j].len, &rec);
+			if (st == VOUCH_OK && !u->kept)
+				st = apply_override(u,
+				    is_ruf ? rec.ruf : rec.rua,
+				    is_ruf ? rec.nruf : rec.nrua);
 			vouch_dmarc_record_free(&rec);
 			if (st == VOUCH_ENOMEM) {
 				vouch_dns_answer_free(ans);
 				return st;
 			}
-			if (st == VOUCH_OK)
-				u->kept = 1;
 		}
 		vouch_dns_answer_free(ans);
 	}
@@ -443,10 +482,10 @@ evaluate_domain(struct dmarc_eval *ev, const struct vouch_dmarc_facts *facts,
 	/* Reporting destinations, whatever the result. */
 	if (dmarc_org_domain(ev, dr->policy_domain, &porg) != VOUCH_OK)
 		return VOUCH_ENOMEM;
-	if ((st = check_uris(ev, dr, porg.org, rec->rua, rec->nrua)) !=
+	if ((st = check_uris(ev, dr, porg.org, rec->rua, rec->nrua, 0)) !=
 	    VOUCH_OK)
 		return st;
-	if ((st = check_uris(ev, dr, porg.org, rec->ruf, rec->nruf)) !=
+	if ((st = check_uris(ev, dr, porg.org, rec->ruf, rec->nruf, 1)) !=
 	    VOUCH_OK)
 		return st;
 

@@ -260,6 +260,7 @@ dmarc_uri(const uint8_t *p, size_t len, struct vouch_dmarc_uri *u, char **bufp)
 	u->external = 0;
 	u->kept = 0;
 	u->tempfail = 0;
+	u->override = NULL;
 	*bufp = b;
 	return 0;
 }
@@ -294,8 +295,14 @@ urilist(struct vouch_dmarc_record *rec, const uint8_t *p, size_t len,
 void
 vouch_dmarc_record_free(struct vouch_dmarc_record *rec)
 {
+	size_t i;
+
 	if (rec == NULL)
 		return;
+	for (i = 0; i < rec->nrua && i < VOUCH_DMARC_MAX_URIS; i++)
+		free(rec->rua[i].override);
+	for (i = 0; i < rec->nruf && i < VOUCH_DMARC_MAX_URIS; i++)
+		free(rec->ruf[i].override);
 	free(rec->buf);
 	memset(rec, 0, sizeof(*rec));
 }
