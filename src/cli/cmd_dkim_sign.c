@@ -144,6 +144,7 @@ cmd_dkim_sign(int argc, char **argv)
 	char *fields = NULL, err[512];
 	size_t nopt = 0, i, n, fieldslen;
 	uint64_t now = 0;
+	off_t start = -1;
 	enum vouch_status st;
 	FILE *in = NULL, *spool = NULL;
 	bool crlf = true, first_nl_seen = false, last_cr = false;
@@ -299,7 +300,8 @@ cmd_dkim_sign(int argc, char **argv)
 	 * input twice.  A pipe is spooled to a temporary file on the way,
 	 * so that memory stays the same whatever the size of the message.
 	 */
-	if (fseeko(in, 0, SEEK_CUR) == -1 && (spool = tmpfile()) == NULL) {
+	/* a redirected stdin may start anywhere in its file: remember where */
+	if ((start = ftello(in)) == -1 && (spool = tmpfile()) == NULL) {
 		fprintf(stderr, "vouch dkim sign: temporary file: %s\n",
 		    strerror(errno));
 		rc = CLI_EXIT_IO;
@@ -354,7 +356,7 @@ cmd_dkim_sign(int argc, char **argv)
 		in = spool;
 		spool = NULL;
 	}
-	if (fseeko(in, 0, SEEK_SET) == -1) {
+	if (fseeko(in, start == -1 ? 0 : start, SEEK_SET) == -1) {
 		fprintf(stderr,
 		    "vouch dkim sign: %s: cannot read it again: "
 		    "%s\n",
