@@ -33,7 +33,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 
 #include "dns.h"
 #include "limits.h"
@@ -68,8 +67,11 @@ VOUCH_API const char *vouch_dkim_verdict_str(enum vouch_dkim_verdict v);
  * Options of a verifier; vouch_dkim_options_init() sets the defaults.
  *   now             UNIX time (seconds) t= and x= are judged by; 0 = the
  *                   clock at vouch_dkim_verify_new().
- *   legacy          accept rsa-sha1 and RSA keys of 512..1023 bits, which
- *                   RFC 8301 §3.1/§3.2 forbid (for old test corpora only).
+ *   legacy          accept what RFC 8301 and RFC 6376 refuse but older
+ *                   signers produced, for old test corpora only: rsa-sha1
+ *                   and RSA keys of 512..1023 bits (RFC 8301 §3.1, §3.2),
+ *                   and the pre-RFC 4871 drafts' signatures without v= or
+ *                   with v=0.5 and q=dns.
  *   rfc_l           plain RFC 6376 l= behaviour: no "policy" verdict for
  *                   unsigned content after the l= count.
  *   max_age         seconds; a signature older (by t=) is "policy".  0 = off.

@@ -1,0 +1,60 @@
+#!/usr/bin/python3
+"""The `vouch dkim verify` command itself: options, exit statuses
+(vouch(1): 0 verdict, 64 usage, 74 I/O), standard input, and the
+Authentication-Results field (RFC 8601) for unsigned and signed mail."""
+import json
+import os
+
+import vtest
+from vtest import ok
+import _dkim_util as du
+
+case = vtest.shared("cases", "dkim", "ed25519-and-rsa-signatures")
+zone = os.path.join(case, "zone.db")
+msg = os.path.join(case, "message.eml")
+
+rc, out, err = vtest.vouch(["dkim", "verify", "--help"])
+ok(rc == 0 and b"--zone" in out and b"--legacy-crypto" in out, "--help: exit 0, lists the options")
+rc, out, err = vtest.vouch(["dkim", "verify", "--bogus"])
+ok(rc == 64, "unknown option: exit 64", "exit %d" % rc)
+rc, out, err = vtest.vouch(["dkim", "verify", "--now", "yesterday", "--zone", zone, msg])
+ok(rc == 64 and "--now" in err, "bad --now: exit 64 with a message", "exit %d %s" % (rc, err))
+rc, out, err = vtest.vouch(["dkim", "verify", "--zone", zone, msg, msg])
+ok(rc == 64, "two files: exit 64", "exit %d" % rc)
+rc, out, err = vtest.vouch(["dkim", "verify", "--zone", zone, "/nonexistent/message.eml"])
+ok(rc == 74 and "/nonexistent/message.eml" in err, "missing file: exit 74 naming it", "exit %d %s" % (rc, err))
+rc, out, err = vtest.vouch(["dkim", "verify", "--zone", "/nonexistent/zone", msg])
+ok(rc != 0 and "/nonexistent/zone" in err, "missing zone file: error naming it", "exit %d %s" % (rc, err))
+
+data = open(msg, "rb").read()
+rc, out, err = vtest.vouch(["dkim", "verify", "--authserv-id", "mx.example", "--zone", zone], stdin=data)
+text = out.decode()
+ok(rc == 0 and text.startswith("Authentication-Results: mx.example;") and text.count("dkim=pass") == 2,
+   "message on standard input: two dkim=pass", repr(text))
+ok(all(p in text for p in ("header.d=example.com", "header.s=ed1", "header.s=rsa1",
+                           "header.a=ed25519-sha256", "header.b=", "header.i=@example.com")),
+   "RFC 8601/6008 properties header.d/i/s/a/b present", repr(text))
+ok(all(len(line) <= 78 for line in text.split("\r\n")) and text.endswith("\r\n"),
+   "field folded under 78 columns, CRLF line ends", repr(text))
+
+unsigned = b"From: a@example.com\r\nSubject: x\r\n\r\nhello\r\n"
+rc, out, err = vtest.vouch(["dkim", "verify", "--authserv-id", "mx.example", "--zone", zone], stdin=unsigned)
+ok(rc == 0 and out == b"Authentication-Results: mx.example;\r\n\tdkim=none\r\n",
+   "unsigned message: dkim=none", repr(out))
+rc, out, err = vtest.vouch(["dkim", "verify", "--json", "--zone", zone], stdin=unsigned)
+doc = json.loads(out)
+ok(rc == 0 and doc == {"result": "none", "reason": "", "signatures": []}, "unsigned message, JSON", repr(out))
+
+# A failing signature carries its reason.
+bad = data.replace(b"\r\n\r\n", b"\r\n\r\nextra line\r\n", 1)
+rc, out, err = vtest.vouch(["dkim", "verify", "--authserv-id", "mx.example", "--zone", zone], stdin=bad)
+ok(rc == 0 and out.decode().count('dkim=fail reason="body hash did not verify"') == 2,
+   "changed body: dkim=fail with reason", repr(out))
+rc, out, err = vtest.vouch(["dkim", "verify", "--max-signatures", "1", "--json", "--zone", zone, msg])
+doc = json.loads(out)
+ok([s["result"] for s in doc["signatures"]] == ["pass", "none"], "--max-signatures 1: second not checked",
+   du.describe(doc))
+rc, out, err = vtest.vouch(["dkim", "verify", "--max-age", "60", "--json", "--zone", zone, msg])
+doc = json.loads(out)
+ok(doc["result"] == "policy", "--max-age 60: old signatures are policy", du.describe(doc))
+vtest.done()
