@@ -229,7 +229,7 @@ json_domain(const struct vouch_dmarc_domain_result *dr,
 	json_str(dr->policy_domain);
 	printf(",\"record\":");
 	if (dr->has_record)
-		json_str(r->text);
+		json_strn(r->text, r->textlen);
 	else
 		printf("null");
 	printf(",\"author_exists\":%s", dr->author_exists < 0 ? "null"
@@ -295,7 +295,7 @@ print_json(
 	json_str(dr ? dr->policy_domain : "");
 	printf(",\"record\":");
 	if (dr && dr->has_record)
-		json_str(dr->record.text);
+		json_strn(dr->record.text, dr->record.textlen);
 	else
 		printf("null");
 	printf(",\"spf_aligned\":%s,\"dkim_aligned\":%s",
