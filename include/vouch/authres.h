@@ -177,8 +177,8 @@ struct vouch_authres_prop {
  * One result ("resinfo").  method and result are lower-cased.
  * method_version: the digits of "method/version", NULL when absent (RFC
  * 8601 §2.2: absent means "1").  reason: the unquoted reason, NULL when
- * absent.  Unknown methods and results are kept as written (RFC 8601 §2.7
- * leaves them to the reader).
+ * absent.  Unknown methods and results are kept, lower-cased like the
+ * others (RFC 8601 §2.7 leaves their meaning to the reader).
  */
 struct vouch_authres_result {
 	const char *method;
