@@ -55,7 +55,7 @@ def check(name, records, want, ip="192.0.2.1", mail_from="s@example.com", helo="
     why = "got %s (%s), want %s" % (got["result"], got["reason"], want)
     if good and reason is not None and reason not in got["reason"]:
         good, why = False, "reason %r lacks %r" % (got["reason"], reason)
-    if good and rss > MAX_RSS_KIB and not os.environ.get("VOUCH_SANITIZED"):
+    if good and rss > MAX_RSS_KIB and not vtest.SANITIZED:
         good, why = False, "max RSS %d KiB over %d" % (rss, MAX_RSS_KIB)
     vtest.ok(good, name, why)
     return got

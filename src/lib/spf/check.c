@@ -65,6 +65,7 @@ struct spf_eval {
 	struct timespec deadline;
 	struct spf_level level[VOUCH_SPF_MAX_DEPTH + 1];
 	struct vbuf expand; /* one macro expansion at a time */
+	struct vbuf explain; /* the explanation being made */
 	struct vbuf trace;
 	/* the domain %{p} prefers (§7.3), set around expansions */
 	const char *p_domain;
@@ -709,13 +710,13 @@ explain(struct spf_eval *ev, unsigned depth)
 	struct spf_level *lv = &ev->level[depth];
 	struct spf_macro_env env;
 	struct spf_ans a;
-	struct vbuf out;
+	struct vbuf *out = &ev->explain;
 	char name[VOUCH_DNS_MAX_NAME + 1];
 	size_t len, i;
 	const struct vouch_dns_rr *txt = NULL;
 	enum vouch_status st;
 
-	vbuf_init(&out, VOUCH_SPF_MAX_EXPLANATION);
+	vbuf_reset(out);
 	if (lv->rec.exp != NULL && target_name(ev, lv, lv->rec.exp,
 	                               lv->rec.exp_len, 0, name, &len) == 0) {
 		query(ev, name, len, VOUCH_DNS_TXT, &a);
@@ -726,7 +727,7 @@ explain(struct spf_eval *ev, unsigned depth)
 		if (txt != NULL) {
 			macro_env(ev, lv, &env);
 			st = spf_macro_expand(
-			    &env, txt->data, txt->len, SPF_MACRO_EXPLAIN, &out);
+			    &env, txt->data, txt->len, SPF_MACRO_EXPLAIN, out);
 			if (st == VOUCH_ENOMEM)
 				ev->st = st;
 			if (st != VOUCH_OK) {
@@ -740,17 +741,18 @@ explain(struct spf_eval *ev, unsigned depth)
 		release(ev, &a);
 	}
 	if (txt == NULL) {
-		vbuf_reset(&out);
+		vbuf_reset(out);
 		macro_env(ev, lv, &env);
 		st = spf_macro_expand(&env, ev->spf->default_exp,
-		    ev->spf->default_exp_len, SPF_MACRO_EXPLAIN, &out);
+		    ev->spf->default_exp_len, SPF_MACRO_EXPLAIN, out);
 		if (st == VOUCH_ENOMEM)
 			ev->st = st;
 	}
-	if (out.p != NULL)
+	if (out->p != NULL)
 		set_text(ev->res->explanation, sizeof(ev->res->explanation),
-		    out.p, out.len);
-	vbuf_free(&out);
+		    out->p, out->len);
+	trace(ev, "  explanation%s: %s", txt != NULL ? "" : " (default)",
+	    ev->res->explanation);
 }
 
 static enum vouch_spf_verdict
@@ -1007,6 +1009,7 @@ eval_get(struct vouch_spf *spf)
 			return NULL;
 		vbuf_init(&ev->sender, VOUCH_SPF_MAX_EXPANSION);
 		vbuf_init(&ev->expand, VOUCH_SPF_MAX_EXPANSION);
+		vbuf_init(&ev->explain, VOUCH_SPF_MAX_EXPLANATION);
 		vbuf_init(&ev->trace, VOUCH_SPF_MAX_EXPANSION);
 	}
 	ev->spf = spf;
@@ -1027,6 +1030,7 @@ eval_free(struct spf_eval *ev)
 		spf_record_free(&ev->level[i].rec);
 	vbuf_free(&ev->sender);
 	vbuf_free(&ev->expand);
+	vbuf_free(&ev->explain);
 	vbuf_free(&ev->trace);
 	free(ev);
 }
