@@ -167,6 +167,20 @@ main(void)
 	tap_check(res.verdict == VOUCH_SPF_FAIL,
 	    "7.3 %%{l} result not reused across senders: got %s",
 	    vouch_spf_verdict_str(res.verdict));
+	/* ... with the answer cache alone, the kept parse gives the same. */
+	vouch_spf_set_cache(spf, VOUCH_SPF_CACHE_DNS);
+	r = req("203.0.113.1", "a@example.com", "h.example.net",
+	    VOUCH_SPF_MAILFROM);
+	run(spf, &r, &res);
+	n0 = vouch_dns_nqueries(dns);
+	run(spf, &r, &res);
+	tap_check(res.verdict == VOUCH_SPF_FAIL &&
+	              strcmp(res.mechanism, "-all") == 0 &&
+	              strcmp(res.explanation,
+	                  "203.0.113.1 may not send for example.com") == 0 &&
+	              vouch_dns_nqueries(dns) == n0,
+	    "answer cache: same fail and explanation, %lu new queries",
+	    vouch_dns_nqueries(dns) - n0);
 	/* ... and with the caches off every check asks again. */
 	vouch_spf_set_cache(spf, 0);
 	r = req(

@@ -24,16 +24,8 @@ struct spf_cache_entry {
 	size_t namelen;
 	char name[VOUCH_DNS_MAX_NAME + 1]; /* lower case */
 	struct vouch_dns_answer *ans;
+	void *aux; /* see spf_cache_set_aux */
 };
-
-static time_t
-now_mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
-}
 
 /* FNV-1a over the type and the lower-cased name. */
 static uint32_t
@@ -87,6 +79,7 @@ static void
 entry_free(struct spf_cache_entry *e)
 {
 	vouch_dns_answer_free(e->ans);
+	free(e->aux);
 	free(e);
 }
 
@@ -142,10 +135,9 @@ sweep(struct spf_cache *c, time_t now)
 
 struct spf_cache_entry *
 spf_cache_get(struct spf_cache *c, uint16_t type, const char *name, size_t len,
-    const struct vouch_dns_answer **ans, uint32_t *ttl_left)
+    time_t now, const struct vouch_dns_answer **ans, uint32_t *ttl_left)
 {
 	struct spf_cache_entry **pp, *e;
-	time_t now = now_mono();
 
 	if (len > VOUCH_DNS_MAX_NAME)
 		return NULL;
@@ -172,10 +164,9 @@ spf_cache_get(struct spf_cache *c, uint16_t type, const char *name, size_t len,
 
 struct spf_cache_entry *
 spf_cache_put(struct spf_cache *c, uint16_t type, const char *name, size_t len,
-    struct vouch_dns_answer *ans)
+    time_t now, struct vouch_dns_answer *ans)
 {
 	struct spf_cache_entry *e, **pp;
-	time_t now = now_mono();
 	size_t i;
 
 	if (len > VOUCH_DNS_MAX_NAME || ans->ttl == 0 ||
@@ -221,4 +212,22 @@ spf_cache_release(struct spf_cache *c, struct spf_cache_entry *e)
 	if (--e->refs == 0 && !e->linked)
 		entry_free(e);
 	pthread_mutex_unlock(&c->lock);
+}
+
+void *
+spf_cache_aux(struct spf_cache_entry *e)
+{
+	return __atomic_load_n(&e->aux, __ATOMIC_ACQUIRE);
+}
+
+void *
+spf_cache_set_aux(struct spf_cache_entry *e, void *aux)
+{
+	void *expected = NULL;
+
+	if (__atomic_compare_exchange_n(
+	        &e->aux, &expected, aux, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		return aux;
+	free(aux);
+	return expected;
 }

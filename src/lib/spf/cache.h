@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "vouch/dns.h"
 #include "vouch/status.h"
@@ -28,11 +29,11 @@ void spf_cache_fini(struct spf_cache *c);
 /*
  * spf_cache_get - a live answer for (type, name), held until
  * spf_cache_release, and the seconds it has left in *ttl_left; NULL when
- * absent or expired.
+ * absent or expired.  `now` is CLOCK_MONOTONIC seconds, for get and put.
  */
 struct spf_cache_entry *spf_cache_get(struct spf_cache *c, uint16_t type,
-    const char *name, size_t len, const struct vouch_dns_answer **ans,
-    uint32_t *ttl_left);
+    const char *name, size_t len, time_t now,
+    const struct vouch_dns_answer **ans, uint32_t *ttl_left);
 
 /*
  * spf_cache_put - keep `ans` (ownership passes to the cache when an entry
@@ -40,7 +41,17 @@ struct spf_cache_entry *spf_cache_get(struct spf_cache *c, uint16_t type,
  * (TTL 0, failure, no memory): the caller still owns `ans` then.
  */
 struct spf_cache_entry *spf_cache_put(struct spf_cache *c, uint16_t type,
-    const char *name, size_t len, struct vouch_dns_answer *ans);
+    const char *name, size_t len, time_t now, struct vouch_dns_answer *ans);
+
+/*
+ * spf_cache_aux - what the evaluation derived from an entry's answer and
+ * keeps with it (the parsed SPF record), or NULL.  spf_cache_set_aux
+ * offers one: a single malloc'd block whose pointers lead only into the
+ * block or the entry's answer; it is freed with the entry.  When another
+ * thread was first, ours is freed and theirs returned.
+ */
+void *spf_cache_aux(struct spf_cache_entry *e);
+void *spf_cache_set_aux(struct spf_cache_entry *e, void *aux);
 
 /* spf_cache_release - let go of an entry from get or put. */
 void spf_cache_release(struct spf_cache *c, struct spf_cache_entry *e);

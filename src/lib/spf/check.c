@@ -43,7 +43,8 @@ struct spf_ans {
 
 /* One include/redirect level. */
 struct spf_level {
-	struct spf_record rec;
+	const struct spf_record *rec; /* own, or the cache's copy */
+	struct spf_record own;
 	struct spf_ans txt; /* the answer the record points into */
 	char domain[VOUCH_DNS_MAX_NAME + 1];
 	size_t domain_len;
@@ -63,6 +64,7 @@ struct spf_eval {
 	size_t receiver_len;
 	time_t now;
 	struct timespec deadline;
+	time_t mono; /* the cache clock at the start */
 	struct spf_level level[VOUCH_SPF_MAX_DEPTH + 1];
 	struct vbuf expand; /* one macro expansion at a time */
 	struct vbuf explain; /* the explanation being made */
@@ -170,7 +172,7 @@ query(struct spf_eval *ev, const char *name, size_t len, uint16_t type,
 	memset(a, 0, sizeof(*a));
 	ev->res->dns_queries++;
 	if (spf->cache_on && (a->ent = spf_cache_get(&spf->cache, type, name,
-	                          len, &a->ans, &ttl)) != NULL) {
+	                          len, ev->mono, &a->ans, &ttl)) != NULL) {
 		a->hit = 1;
 		goto done;
 	}
@@ -184,8 +186,8 @@ query(struct spf_eval *ev, const char *name, size_t len, uint16_t type,
 		a->ans = &time_limit_answer;
 		return;
 	}
-	if (spf->cache_on &&
-	    (a->ent = spf_cache_put(&spf->cache, type, name, len, ans)) != NULL)
+	if (spf->cache_on && (a->ent = spf_cache_put(&spf->cache, type, name,
+	                          len, ev->mono, ans)) != NULL)
 		a->ans = ans;
 	else
 		a->ans = a->owned = ans;
@@ -717,8 +719,8 @@ explain(struct spf_eval *ev, unsigned depth)
 	enum vouch_status st;
 
 	vbuf_reset(out);
-	if (lv->rec.exp != NULL && target_name(ev, lv, lv->rec.exp,
-	                               lv->rec.exp_len, 0, name, &len) == 0) {
+	if (lv->rec->exp != NULL && target_name(ev, lv, lv->rec->exp,
+	                                lv->rec->exp_len, 0, name, &len) == 0) {
 		query(ev, name, len, VOUCH_DNS_TXT, &a);
 		if (count_type(a.ans, VOUCH_DNS_TXT) == 1)
 			for (i = 0; i < a.ans->nrr; i++)
@@ -768,6 +770,28 @@ qualifier_verdict(char q)
 	default:
 		return VOUCH_SPF_PASS;
 	}
+}
+
+/*
+ * Keep a copy of a parsed record with its cached answer (one block: the
+ * record, then its terms, which point into the answer), so the next
+ * evaluation skips the parse.  Out of memory just means no copy.
+ */
+static void
+keep_record(struct spf_level *lv)
+{
+	struct spf_record *copy;
+	size_t n = lv->own.nterms;
+
+	copy = malloc(sizeof(*copy) + n * sizeof(struct spf_term));
+	if (copy == NULL)
+		return;
+	*copy = lv->own;
+	copy->terms = (struct spf_term *)(copy + 1);
+	copy->cap = n;
+	if (n > 0)
+		memcpy(copy->terms, lv->own.terms, n * sizeof(struct spf_term));
+	lv->rec = spf_cache_set_aux(lv->txt.ent, copy);
 }
 
 /*
@@ -823,7 +847,11 @@ fetch_record(struct spf_eval *ev, unsigned depth, enum vouch_spf_verdict *v)
 		return -1;
 	}
 	trace(ev, "  record: %.*s", TXT(rec->data, rec->len));
-	st = spf_record_parse(&lv->rec, rec->data, rec->len, &why, &where);
+	if (lv->txt.ent != NULL &&
+	    (lv->rec = spf_cache_aux(lv->txt.ent)) != NULL)
+		return 0; /* parsed before, kept with the answer */
+	lv->rec = &lv->own;
+	st = spf_record_parse(&lv->own, rec->data, rec->len, &why, &where);
 	if (st == VOUCH_ENOMEM) {
 		ev->st = st;
 		*v = VOUCH_SPF_PERMERROR;
@@ -841,6 +869,8 @@ fetch_record(struct spf_eval *ev, unsigned depth, enum vouch_spf_verdict *v)
 		*v = VOUCH_SPF_PERMERROR;
 		return -1;
 	}
+	if (lv->txt.ent != NULL)
+		keep_record(lv);
 	return 0;
 }
 
@@ -872,8 +902,8 @@ check_host(struct spf_eval *ev, const char *domain, size_t dlen, unsigned depth,
 	    in_include ? ", include" : "");
 	if (fetch_record(ev, depth, &v) != 0)
 		goto out;
-	for (i = 0; i < lv->rec.nterms; i++) {
-		t = &lv->rec.terms[i];
+	for (i = 0; i < lv->rec->nterms; i++) {
+		t = &lv->rec->terms[i];
 		trace(ev, " term %.*s", TXT(t->text, t->len));
 		o = mechanism(ev, t, depth);
 		if (ev->st != VOUCH_OK) {
@@ -902,10 +932,10 @@ check_host(struct spf_eval *ev, const char *domain, size_t dlen, unsigned depth,
 		}
 		trace(ev, "  no match");
 	}
-	if (lv->rec.redirect != NULL) {
+	if (lv->rec->redirect != NULL) {
 		/* RFC 7208 §6.1: redirect= only when no mechanism matched */
 		trace(ev, " redirect=%.*s",
-		    TXT(lv->rec.redirect, lv->rec.redirect_len));
+		    TXT(lv->rec->redirect, lv->rec->redirect_len));
 		if (count_dns_term(ev) != 0) {
 			fail_with(ev, T_PERMERROR,
 			    "more than %d DNS-querying terms",
@@ -913,8 +943,8 @@ check_host(struct spf_eval *ev, const char *domain, size_t dlen, unsigned depth,
 			v = VOUCH_SPF_PERMERROR;
 			goto out;
 		}
-		if (target_name(ev, lv, lv->rec.redirect, lv->rec.redirect_len,
-		        1, name, &len) != 0) {
+		if (target_name(ev, lv, lv->rec->redirect,
+		        lv->rec->redirect_len, 1, name, &len) != 0) {
 			v = VOUCH_SPF_PERMERROR;
 			goto out;
 		}
@@ -977,8 +1007,8 @@ result_cached(struct spf_eval *ev, const uint8_t *dom, size_t dlen)
 
 	if (!ev->spf->rcache_on)
 		return 0;
-	return spf_rcache_get(
-	    &ev->spf->rcache, key, result_key(ev, dom, dlen, key), ev->res);
+	return spf_rcache_get(&ev->spf->rcache, key,
+	    result_key(ev, dom, dlen, key), ev->mono, ev->res);
 }
 
 static void
@@ -992,7 +1022,7 @@ result_keep(struct spf_eval *ev, const uint8_t *dom, size_t dlen)
 	    ev->ttl_left == UINT32_MAX)
 		return;
 	spf_rcache_put(&ev->spf->rcache, key, result_key(ev, dom, dlen, key),
-	    ev->res, ev->ttl_left);
+	    ev->mono, ev->res, ev->ttl_left);
 }
 
 static struct spf_eval *
@@ -1027,7 +1057,7 @@ eval_free(struct spf_eval *ev)
 	size_t i;
 
 	for (i = 0; i <= VOUCH_SPF_MAX_DEPTH; i++)
-		spf_record_free(&ev->level[i].rec);
+		spf_record_free(&ev->level[i].own);
 	vbuf_free(&ev->sender);
 	vbuf_free(&ev->expand);
 	vbuf_free(&ev->explain);
@@ -1070,6 +1100,7 @@ vouch_spf_check(struct vouch_spf *spf, const struct vouch_spf_request *req,
 	ev->receiver_len = req->receiver ? req->receiver_len : 0;
 	ev->now = req->now ? req->now : time(NULL);
 	clock_gettime(CLOCK_MONOTONIC, &ev->deadline);
+	ev->mono = ev->deadline.tv_sec; /* the caches' clock */
 	ev->deadline.tv_sec += VOUCH_SPF_MAX_SECONDS;
 
 	/*

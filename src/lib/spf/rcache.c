@@ -26,15 +26,6 @@ struct spf_rcache_entry {
 	uint8_t data[]; /* key, then the three texts with their NULs */
 };
 
-static time_t
-now_mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
-}
-
 static uint32_t
 hash(const uint8_t *key, size_t len)
 {
@@ -110,10 +101,9 @@ copy(char *dst, size_t cap, const char *src)
 
 int
 spf_rcache_get(struct spf_rcache *c, const uint8_t *key, size_t keylen,
-    struct vouch_spf_result *res)
+    time_t now, struct vouch_spf_result *res)
 {
 	struct spf_rcache_entry **pp, *e;
-	time_t now = now_mono();
 	int hit = 0;
 
 	pthread_mutex_lock(&c->lock);
@@ -144,13 +134,12 @@ spf_rcache_get(struct spf_rcache *c, const uint8_t *key, size_t keylen,
 
 void
 spf_rcache_put(struct spf_rcache *c, const uint8_t *key, size_t keylen,
-    const struct vouch_spf_result *res, uint32_t ttl)
+    time_t now, const struct vouch_spf_result *res, uint32_t ttl)
 {
 	struct spf_rcache_entry *e, **pp;
 	size_t lm = strlen(res->mechanism) + 1,
 	       le = strlen(res->explanation) + 1;
 	size_t lr = strlen(res->reason) + 1;
-	time_t now = now_mono();
 	uint8_t *p;
 
 	if (ttl == 0 ||

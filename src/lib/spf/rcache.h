@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "vouch/spf.h"
 
@@ -34,10 +35,13 @@ void spf_rcache_clear(struct spf_rcache *c);
  * Returns 1 on a hit, 0 otherwise.
  */
 int spf_rcache_get(struct spf_rcache *c, const uint8_t *key, size_t keylen,
-    struct vouch_spf_result *res);
+    time_t now, struct vouch_spf_result *res);
 
-/* spf_rcache_put - keep a result for ttl seconds (no-op when out of memory). */
+/*
+ * spf_rcache_put - keep a result for ttl seconds (no-op when out of
+ * memory).  `now` is CLOCK_MONOTONIC seconds, for get and put.
+ */
 void spf_rcache_put(struct spf_rcache *c, const uint8_t *key, size_t keylen,
-    const struct vouch_spf_result *res, uint32_t ttl);
+    time_t now, const struct vouch_spf_result *res, uint32_t ttl);
 
 #endif
