@@ -453,6 +453,52 @@ main(void)
 	vouch_dmarc_free(d);
 	vouch_dns_free(dns);
 
+	/*
+	 * A sender's own records full of external report URIs (lookups it
+	 * chooses) must not turn the victim's fail into a temperror: report
+	 * lookups come after every verdict.
+	 */
+	{
+		static char z[65536], from[1024];
+		size_t zl, fl, a, u;
+
+		zl = (size_t)snprintf(z, sizeof(z), "%s", Z(BASE));
+		fl = (size_t)snprintf(from, sizeof(from), "From: ");
+		for (a = 0; a < 7; a++) {
+			zl += (size_t)snprintf(z + zl, sizeof(z) - zl,
+			    "_dmarc.atk%zu.example. TXT \"v=DMARC1; p=none; "
+			    "rua=",
+			    a);
+			for (u = 0; u < VOUCH_DMARC_MAX_URIS; u++)
+				zl += (size_t)snprintf(z + zl, sizeof(z) - zl,
+				    "\" \"%smailto:r@h%zu.d%zu.x%zu.example",
+				    u ? "," : "", u, a, u);
+			zl +=
+			    (size_t)snprintf(z + zl, sizeof(z) - zl, "; ruf=");
+			for (u = 0; u < VOUCH_DMARC_MAX_URIS; u++)
+				zl += (size_t)snprintf(z + zl, sizeof(z) - zl,
+				    "\" \"%smailto:f@g%zu.e%zu.y%zu.example",
+				    u ? "," : "", u, a, u);
+			zl += (size_t)snprintf(z + zl, sizeof(z) - zl, "\"\n");
+			fl += (size_t)snprintf(from + fl, sizeof(from) - fl,
+			    "a@atk%zu.example, ", a);
+		}
+		snprintf(from + fl, sizeof(from) - fl, "v@example.com\r\n");
+		dns = zone(z);
+		d = evaluator(0, 1);
+		st = eval(d, dns, from, NULL, NULL, &res);
+		tap_check(st == VOUCH_OK && res.result == VOUCH_DMARC_FAIL &&
+		              res.policy == VOUCH_DMARC_POLICY_REJECT,
+		    "report lookups of other author domains do not starve the "
+		    "verdict: got %s (%s), %lu lookups",
+		    vouch_dmarc_verdict_str(res.result), res.reason,
+		    res.nlookups);
+		if (st == VOUCH_OK)
+			vouch_dmarc_result_free(&res);
+		vouch_dmarc_free(d);
+		vouch_dns_free(dns);
+	}
+
 	/* The message entry point finds the From field in a header. */
 	dns = zone(Z(BASE));
 	d = evaluator(0, 1);

@@ -261,6 +261,22 @@ check_uris(struct dmarc_eval *ev, struct vouch_dmarc_domain_result *dr,
 	return VOUCH_OK;
 }
 
+/* The rua= and ruf= URIs of the record a domain's verdict used. */
+static enum vouch_status
+report_destinations(struct dmarc_eval *ev, struct vouch_dmarc_domain_result *dr)
+{
+	struct vouch_dmarc_record *rec = &dr->record;
+	struct dmarc_org porg;
+	enum vouch_status st;
+
+	if ((st = dmarc_org_domain(ev, dr->policy_domain, &porg)) != VOUCH_OK)
+		return st;
+	if ((st = check_uris(ev, dr, porg.org, rec->rua, rec->nrua, 0)) !=
+	    VOUCH_OK)
+		return st;
+	return check_uris(ev, dr, porg.org, rec->ruf, rec->nruf, 1);
+}
+
 /* Does the author domain exist (RFC 9989 §3.2.13, Appendix A.4)?  Any
  * answer but NXDOMAIN says it does.  1 yes, 0 no, -1 temporary failure. */
 static int
@@ -298,7 +314,7 @@ evaluate_domain(struct dmarc_eval *ev, const struct vouch_dmarc_facts *facts,
 {
 	const struct vouch_dmarc_options *o = &ev->d->opts;
 	const struct dmarc_lookup *l, *use = NULL;
-	struct dmarc_org org, porg;
+	struct dmarc_org org;
 	const char *author = dr->author_domain, *why;
 	char ident[VOUCH_DNS_MAX_NAME + 1];
 	struct vouch_dmarc_record *rec;
@@ -479,16 +495,6 @@ evaluate_domain(struct dmarc_eval *ev, const struct vouch_dmarc_facts *facts,
 			temp = 1;
 	}
 
-	/* Reporting destinations, whatever the result. */
-	if (dmarc_org_domain(ev, dr->policy_domain, &porg) != VOUCH_OK)
-		return VOUCH_ENOMEM;
-	if ((st = check_uris(ev, dr, porg.org, rec->rua, rec->nrua, 0)) !=
-	    VOUCH_OK)
-		return st;
-	if ((st = check_uris(ev, dr, porg.org, rec->ruf, rec->nruf, 1)) !=
-	    VOUCH_OK)
-		return st;
-
 	if (dr->spf_aligned || dr->dkim_aligned) {
 		dr->result = VOUCH_DMARC_PASS;
 		dr->disposition = VOUCH_DMARC_POLICY_NONE;
@@ -643,6 +649,15 @@ vouch_dmarc_evaluate(struct vouch_dmarc *d, struct vouch_dns *dns,
 	for (i = 0; i < res->ndomains; i++)
 		if ((st = evaluate_domain(ev, facts, &res->domain[i])) !=
 		    VOUCH_OK)
+			goto out;
+	/*
+	 * Report destinations last, whatever the verdicts: their lookups
+	 * (chosen by whoever publishes the record) must not use up the
+	 * lookup budget or the cache that the verdicts need.
+	 */
+	for (i = 0; i < res->ndomains; i++)
+		if (res->domain[i].has_record &&
+		    (st = report_destinations(ev, &res->domain[i])) != VOUCH_OK)
 			goto out;
 	/* Several domains: the strictest failing policy decides (RFC 7489
 	 * §6.6.1, RFC 9989 §11.5). */
