@@ -37,8 +37,13 @@ struct dmarc_lookup {
 	struct vouch_dmarc_record rec; /* when DL_ONE */
 };
 
-/* Distinct names one evaluation looks up: 8 author domains and 16
- * identifiers walking 8 names each stay under it. */
+/*
+ * Distinct names one evaluation looks up for its verdicts: 8 author
+ * domains and 11 identifiers (SPF and VOUCH_DKIM_MAX_SIGNATURES) walking 8
+ * names each is 152, under it, so no message can fill the cache before its
+ * verdicts are made (report lookups come after them).  When full, a lookup
+ * answers DL_TEMP.
+ */
 #define DMARC_CACHE 192
 
 struct dmarc_eval {
