@@ -344,6 +344,9 @@ evaluate_domain(struct dmarc_eval *ev, const struct vouch_dmarc_facts *facts,
 	if ((st = dmarc_org_domain(ev, author, &org)) != VOUCH_OK)
 		return st;
 	memcpy(dr->org_domain, org.org, strlen(org.org) + 1);
+	/* A walk that failed part-way may have missed the Organizational
+	 * Domain: without an aligned pass, no verdict can be given. */
+	temp = org.temp || org.perm;
 	if (l->outcome == DL_ONE) {
 		use = l;
 	} else if (rfc7489 && l->nrecords > 1) {
