@@ -3,8 +3,9 @@
 
 A corpus is generated in a temporary directory (sizes from an empty body to
 200 KiB, folded headers, trailing blank lines, 8-bit content, long lines,
-MIME, whitespace runs; each of the four canonicalization pairs; rsa-sha256
-and ed25519-sha256), with keys made by `vouch keygen` and a zone file of
+MIME, whitespace runs, bare LF line ends (not for Mail::DKIM, whose parser
+wants CRLF); each of the four canonicalization pairs; rsa-sha256 and
+ed25519-sha256), with keys made by `vouch keygen` and a zone file of
 their records.  For each peer:
 
   peer signs  -> vouch verifies     the signature passes
@@ -88,6 +89,10 @@ def corpus():
                                  b"Content-Transfer-Encoding: 8bit\r\n")
                   + b"\r\nS\xc3\xa5 h\xc3\xa4r \xe2\x82\xac 100, na\xefve latin-1 \xe9\r\n"))
     kinds.append(("long-lines", header(b"Long lines") + b"\r\n" + b"x" * 3000 + b"\r\n" + b"y" * 998 + b"\r\nend\r\n"))
+    # bare LF line ends, as files on disk often are: vouch signs them with an
+    # LF field, and LF counts as CRLF (Mail::DKIM takes CRLF input only)
+    kinds.append(("lf-only", (header(b"Bare LF lines") + b"\r\nline  one\r\n\r\nline two\r\n\r\n\r\n")
+                  .replace(b"\r\n", b"\n")))
     kinds.append(("mime-wsp", header(b"Mime and whitespace",
                                      b"MIME-Version: 1.0\r\nContent-Type: multipart/alternative;\r\n"
                                      b"\tboundary=\"b1\"\r\nList-Id: <list.example.org>\r\n")
@@ -97,14 +102,24 @@ def corpus():
 
 # ---------------------------------------------------------------- tampering
 
+def lf_only(msg):
+    return b"\r\n" not in msg
+
+
+def eol(msg, text):
+    """`text` (CRLF line ends) with the line ends of `msg`."""
+    return text.replace(b"\r\n", b"\n") if lf_only(msg) else text
+
+
 def split(msg):
-    i = msg.find(b"\r\n\r\n")
-    return (msg, b"") if i < 0 else (msg[:i + 4], msg[i + 4:])
+    sep = eol(msg, b"\r\n\r\n")
+    i = msg.find(sep)
+    return (msg, b"") if i < 0 else (msg[:i + len(sep)], msg[i + len(sep):])
 
 
 def tamper_body(msg):
     h, b = split(msg)
-    return h + b + b"One more line the signer never saw.\r\n"
+    return h + b + eol(msg, b"One more line the signer never saw.\r\n")
 
 
 def tamper_header(msg):
@@ -115,7 +130,7 @@ def tamper_header(msg):
 
 
 def add_received(msg):
-    return RECEIVED + msg
+    return eol(msg, RECEIVED) + msg
 
 
 # What each verifier must say: "pass", or a real "fail" verdict (an error
@@ -129,6 +144,7 @@ VARIANTS = [("signed", None, "pass"), ("body changed", tamper_body, "fail"),
 
 class Peer:
     algs = ("rsa", "ed25519")
+    lf_input = True  # reads messages with bare LF line ends
 
     def can_sign(self, alg, canon):
         return alg in self.algs
@@ -177,7 +193,8 @@ class Dkimpy(Peer):
         try:
             sig = dkim.sign(msg, SEL[alg].encode(), DOMAIN.encode(), key,
                             canonicalize=(h.encode(), b.encode()),
-                            signature_algorithm=ALG[alg].encode())
+                            signature_algorithm=ALG[alg].encode(),
+                            linesep=eol(msg, b"\r\n"))
         except Exception as e:  # dkimpy raises DKIMException and others
             return None, "dkimpy sign: %r" % e
         return sig + msg, ""
@@ -231,8 +248,9 @@ class OpenDKIM(Peer):
         i = out.find("DKIM-Signature:")
         if p.returncode != 0 or i < 0:
             return None, "opendkim -t exit %d: %s %s" % (p.returncode, out[:200], p.stderr[:300])
+        msg = open(path, "rb").read()
         field = out[i:].rstrip("\n").replace("\r\n", "\n").replace("\n", "\r\n") + "\r\n"
-        return field.encode("latin-1") + open(path, "rb").read(), ""
+        return eol(msg, field.encode("latin-1")) + msg, ""
 
     def verify(self, paths):
         res = []
@@ -300,6 +318,7 @@ while (my $line = <$jobs>) {
 class MailDKIM(Peer):
     name = "Mail::DKIM"
     algs = ("rsa",)
+    lf_input = False  # its parser wants CRLF
 
     def __init__(self, tmp, txt, keys):
         self.tmp, self.keys = tmp, keys
@@ -416,6 +435,8 @@ def run(tmp):
         for signer, verifier in ((peer, me), (me, peer)):
             todo = []  # (label, path, want)
             for kind, canon, alg, p in msgs:
+                if kind == "lf-only" and not peer.lf_input:
+                    continue
                 if signer is peer and not peer.can_sign(alg, canon) or alg not in peer.algs:
                     # Mail::DKIM has no ed25519: use RSA for its rows
                     alg = "rsa"
