@@ -20,12 +20,14 @@
  *  - max_age: a signature whose t= is older than max_age seconds, or that
  *    has no t=, is "policy" (replay protection).
  *
- * Parsed public keys are cached process-wide by the DER bytes of the key
+ * Parsed public keys are cached process-wide by the text of the key
  * record's p= (at most VOUCH_DKIM_KEY_CACHE entries, least recently used
- * first out): the record is still looked up for every message, so the DNS
- * TTL (the resolver's cache) decides how long a key lives, and only the
- * costly parse (about 5x an RSA verify) is saved.  The cache is thread
- * safe.
+ * first out), together with an RSA verification context prepared once per
+ * key.  The record is still looked up for every message, so the DNS TTL
+ * (the resolver's cache) decides how long a key is used, and a key that
+ * changed in the DNS is never confused with the old one; what is saved is
+ * the costly part: base64, DER parse and context set-up (together several
+ * times an RSA-2048 verification).  The cache is thread safe.
  */
 #ifndef VOUCH_DKIM_H
 #define VOUCH_DKIM_H

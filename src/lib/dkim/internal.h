@@ -52,7 +52,7 @@ int dkim_keyrec_parse(
  * dkim_key_decode - the public key of a record with a non-empty p=: base64
  * (whitespace ignored), then for RSA a DER SubjectPublicKeyInfo (or a bare
  * PKCS#1 RSAPublicKey, which some old records hold), for Ed25519 the raw
- * 32-byte key (RFC 8463 §4).  Parsed keys are cached by their DER bytes.
+ * 32-byte key (RFC 8463 §4).  Parsed keys are cached by the p= text.
  * Out: *pk, a reference the caller releases with EVP_PKEY_free; *bits,
  *      the RSA modulus size or 256 for Ed25519.
  * Errors: VOUCH_ESYNTAX (*why says: bad base64, not a key, wrong type,
@@ -60,5 +60,22 @@ int dkim_keyrec_parse(
  */
 enum vouch_status dkim_key_decode(const struct dkim_keyrec *kr, EVP_PKEY **pk,
     unsigned *bits, const char **why);
+
+/*
+ * dkim_md - the digest of a DKIM hash algorithm (DKIM_HASH_SHA1 or
+ * DKIM_HASH_SHA256), fetched from the default provider once per process
+ * (an implicit fetch on every use costs more than hashing a small header).
+ * NULL if the crypto library cannot give it.
+ */
+const EVP_MD *dkim_md(unsigned hash);
+
+/*
+ * dkim_rsa_verify_ctx - a context ready for EVP_PKEY_verify with `pk`
+ * (RSASSA-PKCS1-v1_5, the digest of `hash`).  For a key of the cache it is
+ * a copy of a context prepared once per key (setting one up costs about as
+ * much as the verification itself); for any other key a new one.  The
+ * caller frees it (EVP_PKEY_CTX_free).  NULL on failure.
+ */
+EVP_PKEY_CTX *dkim_rsa_verify_ctx(EVP_PKEY *pk, unsigned hash);
 
 #endif

@@ -3,9 +3,11 @@
  * public keys.
  */
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/err.h>
+#include <openssl/rsa.h>
 #include <openssl/x509.h>
 
 #include "vouch/limits.h"
@@ -158,10 +160,11 @@ dkim_keyrec_parse(
 struct key_entry {
 	enum dkim_keytype k;
 	size_t len;
-	uint8_t der[VOUCH_DKIM_MAX_KEY_DER];
+	uint8_t *text; /* the p= value as written: the key of the entry */
 	EVP_PKEY *pk;
 	unsigned bits;
 	uint64_t used;
+	EVP_PKEY_CTX *verify[2]; /* RSA: prepared for SHA-1, SHA-256 */
 };
 
 static struct key_entry cache[VOUCH_DKIM_KEY_CACHE];
@@ -169,7 +172,7 @@ static uint64_t cache_clock;
 static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static EVP_PKEY *
-cache_get(enum dkim_keytype k, const uint8_t *der, size_t len, unsigned *bits)
+cache_get(enum dkim_keytype k, const uint8_t *text, size_t len, unsigned *bits)
 {
 	EVP_PKEY *pk = NULL;
 	size_t i;
@@ -178,7 +181,7 @@ cache_get(enum dkim_keytype k, const uint8_t *der, size_t len, unsigned *bits)
 	for (i = 0; i < VOUCH_DKIM_KEY_CACHE; i++)
 		if (cache[i].pk != NULL && cache[i].k == k &&
 		    cache[i].len == len &&
-		    memcmp(cache[i].der, der, len) == 0) {
+		    memcmp(cache[i].text, text, len) == 0) {
 			if (EVP_PKEY_up_ref(cache[i].pk) == 1) {
 				pk = cache[i].pk;
 				*bits = cache[i].bits;
@@ -191,13 +194,19 @@ cache_get(enum dkim_keytype k, const uint8_t *der, size_t len, unsigned *bits)
 }
 
 static void
-cache_put(enum dkim_keytype k, const uint8_t *der, size_t len, EVP_PKEY *pk,
+cache_put(enum dkim_keytype k, const uint8_t *text, size_t len, EVP_PKEY *pk,
     unsigned bits)
 {
 	size_t i, victim = 0;
+	uint8_t *copy;
 
-	if (EVP_PKEY_up_ref(pk) != 1)
+	if ((copy = malloc(len)) == NULL)
+		return; /* not cached: only slower */
+	memcpy(copy, text, len);
+	if (EVP_PKEY_up_ref(pk) != 1) {
+		free(copy);
 		return;
+	}
 	pthread_mutex_lock(&cache_lock);
 	for (i = 0; i < VOUCH_DKIM_KEY_CACHE; i++) {
 		if (cache[i].pk == NULL) {
@@ -208,9 +217,13 @@ cache_put(enum dkim_keytype k, const uint8_t *der, size_t len, EVP_PKEY *pk,
 			victim = i;
 	}
 	EVP_PKEY_free(cache[victim].pk);
+	EVP_PKEY_CTX_free(cache[victim].verify[0]);
+	EVP_PKEY_CTX_free(cache[victim].verify[1]);
+	free(cache[victim].text);
+	cache[victim].verify[0] = cache[victim].verify[1] = NULL;
 	cache[victim].k = k;
 	cache[victim].len = len;
-	memcpy(cache[victim].der, der, len);
+	cache[victim].text = copy;
 	cache[victim].pk = pk;
 	cache[victim].bits = bits;
 	cache[victim].used = ++cache_clock;
@@ -249,6 +262,11 @@ dkim_key_decode(const struct dkim_keyrec *kr, EVP_PKEY **out, unsigned *bits,
 
 	*out = NULL;
 	*bits = 0;
+	/* The same record text is the same key: no base64, no DER. */
+	if ((pk = cache_get(kr->k, kr->p, kr->plen, bits)) != NULL) {
+		*out = pk;
+		return VOUCH_OK;
+	}
 	st = base64_decode(kr->p, kr->plen, der, sizeof(der), &len);
 	if (st == VOUCH_ELIMIT) {
 		*why = "public key too large";
@@ -257,10 +275,6 @@ dkim_key_decode(const struct dkim_keyrec *kr, EVP_PKEY **out, unsigned *bits,
 	if (st != VOUCH_OK || len == 0) {
 		*why = "key p= is not base64";
 		return VOUCH_ESYNTAX;
-	}
-	if ((pk = cache_get(kr->k, der, len, bits)) != NULL) {
-		*out = pk;
-		return VOUCH_OK;
 	}
 	if (kr->k == DKIM_KEY_ED25519) {
 		/* RFC 8463 §4: the raw 32-byte key, not an SPKI. */
@@ -281,7 +295,65 @@ dkim_key_decode(const struct dkim_keyrec *kr, EVP_PKEY **out, unsigned *bits,
 		*why = "key p= is not a valid public key";
 		return VOUCH_ESYNTAX;
 	}
-	cache_put(kr->k, der, len, pk, *bits);
+	cache_put(kr->k, kr->p, kr->plen, pk, *bits);
 	*out = pk;
 	return VOUCH_OK;
+}
+
+static EVP_MD *md_sha1, *md_sha256;
+static pthread_once_t md_once = PTHREAD_ONCE_INIT;
+
+static void
+md_fetch(void)
+{
+	md_sha1 = EVP_MD_fetch(NULL, "SHA1", NULL);
+	md_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+const EVP_MD *
+dkim_md(unsigned hash)
+{
+	pthread_once(&md_once, md_fetch);
+	return hash == DKIM_HASH_SHA1 ? md_sha1 : md_sha256;
+}
+
+/* RFC 6376 §3.3.1: RSASSA-PKCS1-v1_5 with the signature's hash. */
+static EVP_PKEY_CTX *
+rsa_ctx_new(EVP_PKEY *pk, unsigned hash)
+{
+	EVP_PKEY_CTX *pc;
+	const EVP_MD *md = dkim_md(hash);
+
+	if (md == NULL || (pc = EVP_PKEY_CTX_new(pk, NULL)) == NULL)
+		return NULL;
+	if (EVP_PKEY_verify_init(pc) != 1 ||
+	    EVP_PKEY_CTX_set_rsa_padding(pc, RSA_PKCS1_PADDING) != 1 ||
+	    EVP_PKEY_CTX_set_signature_md(pc, md) != 1) {
+		EVP_PKEY_CTX_free(pc);
+		return NULL;
+	}
+	return pc;
+}
+
+EVP_PKEY_CTX *
+dkim_rsa_verify_ctx(EVP_PKEY *pk, unsigned hash)
+{
+	EVP_PKEY_CTX *pc = NULL;
+	size_t i;
+	int slot = hash == DKIM_HASH_SHA1 ? 0 : 1;
+
+	pthread_mutex_lock(&cache_lock);
+	for (i = 0; i < VOUCH_DKIM_KEY_CACHE; i++)
+		if (cache[i].pk == pk)
+			break;
+	if (i < VOUCH_DKIM_KEY_CACHE) {
+		if (cache[i].verify[slot] == NULL)
+			cache[i].verify[slot] = rsa_ctx_new(pk, hash);
+		if (cache[i].verify[slot] != NULL)
+			pc = EVP_PKEY_CTX_dup(cache[i].verify[slot]);
+	}
+	pthread_mutex_unlock(&cache_lock);
+	if (pc == NULL)
+		pc = rsa_ctx_new(pk, hash);
+	return pc;
 }

@@ -305,7 +305,7 @@ decode_b64(const struct tag *t, uint8_t *out, size_t cap, size_t *len)
 static const EVP_MD *
 alg_md(enum alg a)
 {
-	return a == ALG_RSA_SHA1 ? EVP_sha1() : EVP_sha256();
+	return dkim_md(a == ALG_RSA_SHA1 ? DKIM_HASH_SHA1 : DKIM_HASH_SHA256);
 }
 
 /*
@@ -740,10 +740,10 @@ check_signature(
 		ok = EVP_DigestVerify(mc, st->sig, st->siglen, hash, hlen) == 1;
 	} else {
 		/* RFC 6376 §3.3.1: RSASSA-PKCS1-v1_5 */
-		if ((pc = EVP_PKEY_CTX_new(pk, NULL)) == NULL ||
-		    EVP_PKEY_verify_init(pc) != 1 ||
-		    EVP_PKEY_CTX_set_rsa_padding(pc, RSA_PKCS1_PADDING) != 1 ||
-		    EVP_PKEY_CTX_set_signature_md(pc, alg_md(st->alg)) != 1)
+		pc = dkim_rsa_verify_ctx(pk, st->alg == ALG_RSA_SHA1
+		                                 ? DKIM_HASH_SHA1
+		                                 : DKIM_HASH_SHA256);
+		if (pc == NULL)
 			goto out;
 		ok = EVP_PKEY_verify(pc, st->sig, st->siglen, hash, hlen) == 1;
 	}
