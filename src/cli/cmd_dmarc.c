@@ -301,6 +301,24 @@ print_json(
 	printf(",\"spf_aligned\":%s,\"dkim_aligned\":%s",
 	    dr && dr->spf_aligned ? "true" : "false",
 	    dr && dr->dkim_aligned ? "true" : "false");
+	printf(",\"spf\":");
+	if (facts->spf != NULL) {
+		printf("{\"result\":\"%s\",\"domain\":",
+		    vouch_dmarc_auth_str(facts->spf->result));
+		json_strn(facts->spf->domain, facts->spf->domainlen);
+		printf(",\"aligned\":%s}",
+		    dr && dr->spf_aligned ? "true" : "false");
+	} else
+		printf("null");
+	printf(",\"dkim\":[");
+	for (i = 0; i < facts->ndkim && i < DMARC_MAX_DKIM; i++) {
+		printf("%s{\"d\":", i ? "," : "");
+		json_strn(facts->dkim[i].domain, facts->dkim[i].domainlen);
+		printf(",\"result\":\"%s\",\"aligned\":%s}",
+		    vouch_dmarc_auth_str(facts->dkim[i].result),
+		    dr && dr->dkim_aligned_each[i] ? "true" : "false");
+	}
+	printf("]");
 	printf(",\"reason\":");
 	json_str(res->reason);
 	printf(",\"dns_lookups\":%lu,\"domains\":[", res->nlookups);
