@@ -78,7 +78,7 @@ rc, j, err = dmarc_json(["--spf", "pass:mail.example.com", "--dkim", "fail:examp
                          "--dkim", "pass:example.net", plain])
 ok(j is not None and j["spf"] == {"result": "pass", "domain": "mail.example.com", "aligned": True}
    and [(k["d"], k["aligned"]) for k in j["dkim"]] == [("example.com", False), ("example.net", False)],
-   "JSON lists the alignment of each identifier", "got %r" % (j and (j.get("spf"), j.get("dkim"))))
+   "JSON lists the alignment of each identifier", "got %r" % ((j and (j.get("spf"), j.get("dkim"))),))
 
 # Standard input, and text output.
 rc, out, err = vouch(["dmarc", "--zone", zone, "--spf", "pass:mail.example.com"],
