@@ -166,11 +166,11 @@ cold_rows(const char *dir, const char *counter, const char *log, struct run *r)
 				sent = spf_bench_logged(log) - before;
 				before += sent;
 				total += sent;
-				if (sent !=
+				if (sent >
 				    (unsigned long)r->clients[i].rfc_queries)
 					fprintf(stderr,
 					    "vouch cold %s: %lu questions, "
-					    "RFC 7208 asks %d\n",
+					    "RFC 7208 asks at most %d\n",
 					    r->clients[i].ip, sent,
 					    r->clients[i].rfc_queries);
 			}
