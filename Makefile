@@ -4,14 +4,15 @@
 #                     input, interop, ASan+UBSan, fuzzing)
 #   make check-asan   only the ASan+UBSan build and its tests
 #   make install      PREFIX=/usr/local DESTDIR=
-#   make bench        the benchmarks of bench/ (not tests)
+#   make bench        the benchmarks of bench/ (not tests): DKIM, then SPF
+#   make bench-spf    the SPF benchmark alone
 
 PREFIX ?= /usr/local
 DESTDIR ?=
 FUZZ_SECONDS ?= 30
 VOUCH = build/src/cli/vouch
 
-.PHONY: all deps build build-asan build-fuzz demo check check-asan install bench clean format
+.PHONY: all deps build build-asan build-fuzz demo check check-asan install bench bench-spf clean format
 
 all: build
 
@@ -48,6 +49,10 @@ install: build
 
 bench: build
 	bench/run.sh
+	bench/spf/run.sh
+
+bench-spf: build
+	bench/spf/run.sh
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
