@@ -65,8 +65,15 @@ LOG=$DATA/queries.log
 counter=""
 stop() {
 	[ -n "$counter" ] && kill "$counter" 2>/dev/null || :
-	[ -f "$DATA/nsd/nsd.pid" ] && kill "$(cat "$DATA/nsd/nsd.pid")" \
-	    2>/dev/null || :
+	if [ -f "$DATA/nsd/nsd.pid" ]; then
+		nsd_pid=$(cat "$DATA/nsd/nsd.pid")
+		kill "$nsd_pid" 2>/dev/null || :
+		# NSD removes its pid file when it has exited.
+		for _ in 1 2 3 4 5 6 7 8 9 10; do
+			[ -f "$DATA/nsd/nsd.pid" ] || break
+			sleep 0.5
+		done
+	fi
 }
 trap stop EXIT
 trap 'exit 1' INT TERM
