@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <openssl/bio.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -143,8 +144,8 @@ key_load_seed(const uint8_t *p, size_t len, struct vouch_dkim_key **out,
 	return st;
 }
 
-enum vouch_status
-vouch_dkim_key_load_mem(const uint8_t *p, size_t len,
+static enum vouch_status
+vouch_dkim_key_load_mem_inner(const uint8_t *p, size_t len,
     struct vouch_dkim_key **out, char *err, size_t errlen)
 {
 	static const char pem_begin[] = "-----BEGIN ";
@@ -177,6 +178,23 @@ vouch_dkim_key_load_mem(const uint8_t *p, size_t len,
 		return VOUCH_ESYNTAX;
 	}
 	return key_wrap(pkey, out, err, errlen);
+}
+
+/*
+ * The public entry: whatever OpenSSL queues on its error stack during the
+ * call is dropped, so that other OpenSSL users in the process (a TLS
+ * stack in the same MTA) never see our errors.
+ */
+enum vouch_status
+vouch_dkim_key_load_mem(const uint8_t *p, size_t len,
+    struct vouch_dkim_key **out, char *err, size_t errlen)
+{
+	enum vouch_status st;
+
+	ERR_set_mark();
+	st = vouch_dkim_key_load_mem_inner(p, len, out, err, errlen);
+	ERR_pop_to_mark();
+	return st;
 }
 
 enum vouch_status
@@ -232,8 +250,8 @@ out:
 	return st;
 }
 
-enum vouch_status
-vouch_dkim_key_generate(
+static enum vouch_status
+vouch_dkim_key_generate_inner(
     enum vouch_dkim_key_type type, unsigned bits, struct vouch_dkim_key **out)
 {
 	EVP_PKEY *pkey = NULL;
@@ -256,6 +274,19 @@ vouch_dkim_key_generate(
 	return key_wrap(pkey, out, NULL, 0);
 }
 
+/* The public entry; OpenSSL's error stack is left as it was. */
+enum vouch_status
+vouch_dkim_key_generate(
+    enum vouch_dkim_key_type type, unsigned bits, struct vouch_dkim_key **out)
+{
+	enum vouch_status st;
+
+	ERR_set_mark();
+	st = vouch_dkim_key_generate_inner(type, bits, out);
+	ERR_pop_to_mark();
+	return st;
+}
+
 enum vouch_dkim_key_type
 vouch_dkim_key_type(const struct vouch_dkim_key *key)
 {
@@ -268,8 +299,9 @@ vouch_dkim_key_bits(const struct vouch_dkim_key *key)
 	return key->bits;
 }
 
-enum vouch_status
-vouch_dkim_key_write_private(const struct vouch_dkim_key *key, const char *path)
+static enum vouch_status
+vouch_dkim_key_write_private_inner(
+    const struct vouch_dkim_key *key, const char *path)
 {
 	BIO *bio;
 	char *pem = NULL;
@@ -321,6 +353,18 @@ out:
 	saved = errno;
 	BIO_free(bio);
 	errno = saved;
+	return st;
+}
+
+/* The public entry; OpenSSL's error stack is left as it was. */
+enum vouch_status
+vouch_dkim_key_write_private(const struct vouch_dkim_key *key, const char *path)
+{
+	enum vouch_status st;
+
+	ERR_set_mark();
+	st = vouch_dkim_key_write_private_inner(key, path);
+	ERR_pop_to_mark();
 	return st;
 }
 
@@ -392,9 +436,9 @@ out:
 	return st;
 }
 
-enum vouch_status
-vouch_dkim_key_record(const struct vouch_dkim_key *key, const char *domain,
-    const char *selector, char **out, size_t *len)
+static enum vouch_status
+vouch_dkim_key_record_inner(const struct vouch_dkim_key *key,
+    const char *domain, const char *selector, char **out, size_t *len)
 {
 	struct vbuf txt, rec;
 	size_t off, n, dlen;
@@ -425,6 +469,19 @@ vouch_dkim_key_record(const struct vouch_dkim_key *key, const char *domain,
 out:
 	vbuf_free(&txt);
 	vbuf_free(&rec);
+	return st;
+}
+
+/* The public entry; OpenSSL's error stack is left as it was. */
+enum vouch_status
+vouch_dkim_key_record(const struct vouch_dkim_key *key, const char *domain,
+    const char *selector, char **out, size_t *len)
+{
+	enum vouch_status st;
+
+	ERR_set_mark();
+	st = vouch_dkim_key_record_inner(key, domain, selector, out, len);
+	ERR_pop_to_mark();
 	return st;
 }
 

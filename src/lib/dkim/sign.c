@@ -11,6 +11,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
 
@@ -263,8 +264,8 @@ sign_req_copy(struct sign_one *o, const struct vouch_dkim_sign_req *r)
 	return VOUCH_EINVAL;
 }
 
-enum vouch_status
-vouch_dkim_sign_new(const struct vouch_dkim_sign_req *reqs, size_t nreqs,
+static enum vouch_status
+vouch_dkim_sign_new_inner(const struct vouch_dkim_sign_req *reqs, size_t nreqs,
     int64_t now, struct vouch_dkim_sign **out)
 {
 	struct vouch_dkim_sign *s;
@@ -307,6 +308,23 @@ vouch_dkim_sign_new(const struct vouch_dkim_sign_req *reqs, size_t nreqs,
 	return VOUCH_OK;
 fail:
 	vouch_dkim_sign_free(s);
+	return st;
+}
+
+/*
+ * The public entry: whatever OpenSSL queues on its error stack during the
+ * call is dropped, so that other OpenSSL users in the process (a TLS
+ * stack in the same MTA) never see our errors.
+ */
+enum vouch_status
+vouch_dkim_sign_new(const struct vouch_dkim_sign_req *reqs, size_t nreqs,
+    int64_t now, struct vouch_dkim_sign **out)
+{
+	enum vouch_status st;
+
+	ERR_set_mark();
+	st = vouch_dkim_sign_new_inner(reqs, nreqs, now, out);
+	ERR_pop_to_mark();
 	return st;
 }
 
@@ -637,8 +655,8 @@ out:
 	return st;
 }
 
-enum vouch_status
-vouch_dkim_sign_finish(
+static enum vouch_status
+vouch_dkim_sign_finish_inner(
     struct vouch_dkim_sign *s, bool crlf, char **fields, size_t *len)
 {
 	struct mail_header h;
@@ -717,6 +735,19 @@ out:
 		s->err = st;
 	mail_header_free(&h);
 	vbuf_free(&out);
+	return st;
+}
+
+/* The public entry; OpenSSL's error stack is left as it was. */
+enum vouch_status
+vouch_dkim_sign_finish(
+    struct vouch_dkim_sign *s, bool crlf, char **fields, size_t *len)
+{
+	enum vouch_status st;
+
+	ERR_set_mark();
+	st = vouch_dkim_sign_finish_inner(s, crlf, fields, len);
+	ERR_pop_to_mark();
 	return st;
 }
 

@@ -1,0 +1,186 @@
+/*
+ * Allocation-failure test of key loading and signing (the model: curl's
+ * torture tests).  Run n makes the n-th allocation fail, for every n until
+ * a run completes without meeting its failure; each run must end in
+ * VOUCH_OK or a clean error (VOUCH_ENOMEM, VOUCH_ECRYPTO, ...), never a
+ * crash, and a completed run must give the same field as a run without
+ * failures.  malloc/calloc/realloc are wrapped through glibc's __libc_*
+ * entry points; sanitizer builds, which own malloc, skip the test.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tap.h"
+#include "vouch/dkim_sign.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define NO_WRAP 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(memory_sanitizer)
+#define NO_WRAP 1
+#endif
+#endif
+
+/* RFC 8032 §7.1 TEST 1 secret key, dkimpy's base64 seed format. */
+static const char seed[] = "nWGxne/9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A=";
+
+static const char msg[] = "From: Joe <joe@football.example.com>\r\n"
+                          "To: Suzie <suzie@shopping.example.net>\r\n"
+                          "Subject: Is dinner ready?\r\n"
+                          "\r\n"
+                          "Hi.\r\n\r\nWe lost the game.\r\n";
+
+#ifndef NO_WRAP
+extern void *__libc_malloc(size_t);
+extern void *__libc_calloc(size_t, size_t);
+extern void *__libc_realloc(void *, size_t);
+extern void __libc_free(void *);
+
+/* -1: no failure planned; otherwise allocations left before one fails */
+static long countdown = -1;
+static int failed;
+/* blocks allocated and not yet freed: a run that returns leaks none */
+static long live;
+
+static int
+fail_now(void)
+{
+	if (countdown < 0)
+		return 0;
+	if (countdown-- == 0) {
+		failed = 1;
+		return 1;
+	}
+	return 0;
+}
+
+void *
+malloc(size_t n)
+{
+	void *p = fail_now() ? NULL : __libc_malloc(n);
+
+	live += p != NULL;
+	return p;
+}
+
+void *
+calloc(size_t n, size_t size)
+{
+	void *p = fail_now() ? NULL : __libc_calloc(n, size);
+
+	live += p != NULL;
+	return p;
+}
+
+void *
+realloc(void *p, size_t n)
+{
+	void *q;
+
+	if (fail_now())
+		return NULL;
+	q = __libc_realloc(p, n);
+	live += (p == NULL && q != NULL) - (p != NULL && n == 0);
+	return q;
+}
+
+void
+free(void *p)
+{
+	live -= p != NULL;
+	__libc_free(p);
+}
+#endif
+
+/* Load the key and sign the message once; the field or NULL. */
+static enum vouch_status
+run(char **field)
+{
+	struct vouch_dkim_key *key = NULL;
+	struct vouch_dkim_sign_req req[2];
+	struct vouch_dkim_sign *s = NULL;
+	enum vouch_status st;
+	size_t len;
+
+	*field = NULL;
+	st = vouch_dkim_key_load_mem(
+	    (const uint8_t *)seed, sizeof(seed) - 1, &key, NULL, 0);
+	if (st != VOUCH_OK)
+		return st;
+	memset(req, 0, sizeof(req));
+	req[0].key = req[1].key = key;
+	req[0].domain = req[1].domain = "football.example.com";
+	req[0].selector = req[1].selector = "brisbane";
+	req[0].header_relaxed = req[0].body_relaxed = true;
+	req[1].auid = "joe@football.example.com";
+	if ((st = vouch_dkim_sign_new(req, 2, 1528637909, &s)) == VOUCH_OK &&
+	    (st = vouch_dkim_sign_update(s, (const uint8_t *)msg, 40)) ==
+	        VOUCH_OK &&
+	    (st = vouch_dkim_sign_update(s, (const uint8_t *)msg + 40,
+	         sizeof(msg) - 1 - 40)) == VOUCH_OK)
+		st = vouch_dkim_sign_finish(s, true, field, &len);
+	vouch_dkim_sign_free(s);
+	vouch_dkim_key_free(key);
+	return st;
+}
+
+int
+main(void)
+{
+#ifdef NO_WRAP
+	tap_check(1, "allocation failures # SKIP sanitizer build owns malloc");
+	return tap_done();
+#else
+	char *want = NULL, *got = NULL;
+	enum vouch_status st;
+	long n, before, nleak = 0;
+	int bad = 0, nclean = 0;
+	void *probe;
+	/* called through a volatile pointer: the compiler may not drop it */
+	void *(*volatile probe_malloc)(size_t) = malloc;
+
+	/* under valgrind, say, malloc is not ours: nothing to test */
+	countdown = 0;
+	probe = probe_malloc(1);
+	countdown = -1;
+	if (probe != NULL) {
+		free(probe);
+		tap_check(1, "allocation failures # SKIP malloc is replaced");
+		return tap_done();
+	}
+	st = run(&want); /* also warms OpenSSL's caches up */
+	tap_check(st == VOUCH_OK && want != NULL,
+	    "sign without failures: got %s", vouch_status_str(st));
+	if (want == NULL)
+		return tap_done();
+	/* each step fails one allocation more; 100000 bounds the loop */
+	for (n = 0; n < 100000; n++) {
+		failed = 0;
+		before = live;
+		countdown = n;
+		st = run(&got);
+		countdown = -1;
+		free(got);
+		if (live != before)
+			nleak++;
+		if (!failed) {
+			/* the run passed all its allocations: done */
+			if (st != VOUCH_OK || got == NULL)
+				bad++;
+			break;
+		}
+		if (st != VOUCH_OK && got != NULL)
+			bad++;
+		nclean += st != VOUCH_OK;
+	}
+	tap_check(n > 0 && n < 100000 && bad == 0,
+	    "each of %ld allocations failed in turn: every run ended cleanly "
+	    "(%d clean errors, %d wrong results)",
+	    n, nclean, bad);
+	tap_check(nclean > 0, "some failures reached the caller as an error");
+	tap_check(nleak == 0, "no run leaked a block: %ld did", nleak);
+	free(want);
+	return tap_done();
+#endif
+}
