@@ -61,17 +61,21 @@ res_ninit(res_state statp)
 static void
 set_server(const char *text)
 {
-	char addr[64];
+	char addr[64], *end;
 	const char *at;
+	unsigned long port;
 
 	if ((at = strchr(text, '@')) == NULL ||
 	    (size_t)(at - text) >= sizeof(addr))
 		errx(2, "%s: want ADDR@PORT", text);
 	memcpy(addr, text, (size_t)(at - text));
 	addr[at - text] = '\0';
+	port = strtoul(at + 1, &end, 10);
+	if (*end != '\0' || port == 0 || port > 65535)
+		errx(2, "%s: bad port", text);
 	memset(&server, 0, sizeof(server));
 	server.sin_family = AF_INET;
-	server.sin_port = htons((unsigned short)atoi(at + 1));
+	server.sin_port = htons((unsigned short)port);
 	if (inet_pton(AF_INET, addr, &server.sin_addr) != 1)
 		errx(2, "%s: not an IPv4 address", addr);
 	/* libspf2 keeps its state for the thread's life: move it too. */
