@@ -213,6 +213,20 @@
 #define VOUCH_SPF_CACHE_MAX 65536
 
 /*
+ * Bytes of DNS answers an SPF handle's cache holds: TXT answers can be 64
+ * KiB each, so the entry count alone does not bound memory.  64 MiB holds
+ * hundreds of thousands of real answers.
+ */
+#define VOUCH_SPF_CACHE_MAX_BYTES (64 * 1024 * 1024)
+
+/*
+ * Terms of a parsed SPF record kept with its cached answer, so the next
+ * evaluation skips the parse.  Real records have a few dozen; a larger
+ * (hostile) record is parsed again each time rather than kept.
+ */
+#define VOUCH_SPF_KEEP_TERMS 128
+
+/*
  * check_host() results kept by an SPF handle (those that depend on the
  * client address and domain alone, RFC 7208 §7.3), each for the shortest
  * TTL of the answers it used.  Under 100 bytes each plus texts: 16384

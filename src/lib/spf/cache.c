@@ -20,6 +20,7 @@ struct spf_cache_entry {
 	int linked;
 	unsigned refs;
 	time_t expires; /* monotonic seconds */
+	size_t bytes; /* what the entry costs, for the byte cap */
 	uint16_t type;
 	size_t namelen;
 	char name[VOUCH_DNS_MAX_NAME + 1]; /* lower case */
@@ -111,8 +112,16 @@ unlink_entry(struct spf_cache *c, struct spf_cache_entry **pp)
 	e->next = NULL;
 	e->linked = 0;
 	c->n--;
+	c->bytes -= e->bytes;
 	if (e->refs == 0)
 		entry_free(e);
+}
+
+static int
+full(const struct spf_cache *c)
+{
+	return c->n >= VOUCH_SPF_CACHE_MAX ||
+	       c->bytes >= VOUCH_SPF_CACHE_MAX_BYTES;
 }
 
 /* Drop expired entries; if that frees nothing, drop every idle one. */
@@ -123,7 +132,7 @@ sweep(struct spf_cache *c, time_t now)
 	size_t i;
 	int pass;
 
-	for (pass = 0; pass < 2 && c->n >= VOUCH_SPF_CACHE_MAX; pass++)
+	for (pass = 0; pass < 2 && full(c); pass++)
 		for (i = 0; i < NBUCKETS; i++)
 			for (pp = &c->buckets[i]; *pp != NULL;) {
 				if ((pass == 1 || (*pp)->expires <= now))
@@ -184,9 +193,13 @@ spf_cache_put(struct spf_cache *c, uint16_t type, const char *name, size_t len,
 	}
 	e->ans = ans;
 	e->expires = now + (time_t)ans->ttl;
+	/* The answer's one allocation, and room for a kept parse. */
+	e->bytes = sizeof(*e) + sizeof(*ans) + VOUCH_SPF_KEEP_TERMS * 96;
+	for (i = 0; i < ans->nrr; i++)
+		e->bytes += sizeof(ans->rr[i]) + ans->rr[i].len + 1;
 	e->refs = 1;
 	pthread_mutex_lock(&c->lock);
-	if (c->n >= VOUCH_SPF_CACHE_MAX)
+	if (full(c))
 		sweep(c, now);
 	pp = &c->buckets[hash(type, name, len) & (NBUCKETS - 1)];
 	/* A racing thread may have put the same question: replace it. */
@@ -201,6 +214,7 @@ spf_cache_put(struct spf_cache *c, uint16_t type, const char *name, size_t len,
 	*pp = e;
 	e->linked = 1;
 	c->n++;
+	c->bytes += e->bytes;
 	pthread_mutex_unlock(&c->lock);
 	return e;
 }

@@ -19,6 +19,7 @@ struct spf_cache {
 	pthread_mutex_t lock;
 	struct spf_cache_entry **buckets;
 	size_t n; /* linked entries, at most VOUCH_SPF_CACHE_MAX */
+	size_t bytes; /* their size, about VOUCH_SPF_CACHE_MAX_BYTES */
 };
 
 /* spf_cache_init - an empty cache.  Errors: VOUCH_ENOMEM. */

@@ -869,7 +869,7 @@ fetch_record(struct spf_eval *ev, unsigned depth, enum vouch_spf_verdict *v)
 		*v = VOUCH_SPF_PERMERROR;
 		return -1;
 	}
-	if (lv->txt.ent != NULL)
+	if (lv->txt.ent != NULL && lv->own.nterms <= VOUCH_SPF_KEEP_TERMS)
 		keep_record(lv);
 	return 0;
 }
@@ -1068,6 +1068,13 @@ eval_free(struct spf_eval *ev)
 static void
 eval_put(struct vouch_spf *spf, struct spf_eval *ev)
 {
+	size_t i;
+
+	/* A pooled context keeps only the term storage real records need:
+	 * a hostile 64 KiB record does not pin megabytes. */
+	for (i = 0; i <= VOUCH_SPF_MAX_DEPTH; i++)
+		if (ev->level[i].own.cap > VOUCH_SPF_KEEP_TERMS)
+			spf_record_free(&ev->level[i].own);
 	pthread_mutex_lock(&spf->pool_lock);
 	ev->next = spf->pool;
 	spf->pool = ev;
