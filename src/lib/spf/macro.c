@@ -211,6 +211,7 @@ spf_name_fit(const uint8_t *p, size_t len, size_t *off, size_t *outlen)
 {
 	size_t o = 0, i, lab;
 
+	/* A trailing dot MUST be accepted (RFC 7208 §7.3). */
 	if (len > 0 && p[len - 1] == '.')
 		len--;
 	/* RFC 7208 §7.3: cut whole labels on the left down to 253 bytes. */
@@ -250,6 +251,7 @@ emit(struct vbuf *out, const uint8_t *p, size_t n, int esc)
 		(void)vbuf_add(out, p, n);
 		return;
 	}
+	/* RFC 7208 §7.3: every byte outside "unreserved" is escaped. */
 	for (i = 0; i < n && out->err == VOUCH_OK; i++) {
 		if (is_unreserved(p[i]))
 			(void)vbuf_addc(out, p[i]);
