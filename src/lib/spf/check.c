@@ -671,6 +671,8 @@ mechanism(struct spf_eval *ev, const struct spf_term *t, unsigned depth)
 	switch (t->mech) {
 	case SPF_M_INCLUDE:
 		r = check_host(ev, name, len, depth + 1, 1);
+		trace(ev, "  include:%s gave %s (level %u)", name,
+		    vouch_spf_verdict_str(r), depth);
 		/* RFC 7208 §5.2: the include table */
 		switch (r) {
 		case VOUCH_SPF_PASS:
@@ -920,7 +922,8 @@ check_host(struct spf_eval *ev, const char *domain, size_t dlen, unsigned depth,
 		}
 		if (o == T_MATCH) {
 			v = qualifier_verdict(t->qualifier);
-			trace(ev, "  match: %s", vouch_spf_verdict_str(v));
+			trace(ev, "  match: %s, %s stops here",
+			    vouch_spf_verdict_str(v), lv->domain);
 			if (!in_include) {
 				set_text(ev->res->mechanism,
 				    sizeof(ev->res->mechanism), t->text,
