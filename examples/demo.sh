@@ -24,7 +24,7 @@ gmail.eml - a real Gmail message (rsa-sha256, relaxed/relaxed, 2012)
 exim-ed25519.eml - an Exim-signed Ed25519 message (RFC 8463)
 rfc8463.eml - RFC 8463 Appendix A: Ed25519 and RSA signatures
 ietf.eml 1667843664 a real ietf.org mailing-list message (2022)
-facebookmail.eml 1667843664 a real facebookmail.com message (key t=s)
+facebookmail.eml 1667862900 a real facebookmail.com message (key t=s), verified just after its t=
 topicbox.eml 1667843664 a real topicbox.com message (x= expiry: verified at its time)
 github.eml 1667843664 a real github.com notification
 vouch-signed.eml - a message vouch signed itself (Ed25519 and RSA)
