@@ -5,6 +5,7 @@
  * the two caches (an answer is asked once; a result that used a sender
  * macro is not kept, RFC 7208 §7.3).
  */
+#include <pthread.h>
 #include <string.h>
 
 #include "tap.h"
@@ -78,6 +79,41 @@ static const struct {
         VOUCH_SPF_MAILFROM, VOUCH_SPF_PASS, "user.example.com",
         "bob@user.example.com", "exists:%{l}.u.example.com", ""},
 };
+
+/* One thread's share of the parallel test: checks that must agree. */
+struct worker {
+	struct vouch_spf *spf;
+	int bad;
+};
+
+static void *
+work(void *arg)
+{
+	static const char *const ips[] = {
+	    "192.0.2.7", "203.0.113.1", "198.51.100.4"};
+	static const enum vouch_spf_verdict want[] = {
+	    VOUCH_SPF_PASS, VOUCH_SPF_FAIL, VOUCH_SPF_FAIL};
+	struct worker *w = arg;
+	struct vouch_spf_request r;
+	struct vouch_spf_result res;
+	int i;
+
+	for (i = 0; i < 3000; i++) {
+		memset(&r, 0, sizeof(r));
+		r.ip = ips[i % 3];
+		r.ip_len = strlen(r.ip);
+		r.mail_from =
+		    (i & 4) ? "bob@user.example.com" : "a@example.com";
+		r.mail_from_len = strlen(r.mail_from);
+		if (vouch_spf_check(w->spf, &r, &res) != VOUCH_OK)
+			w->bad++;
+		else if ((i & 4) == 0 && res.verdict != want[i % 3])
+			w->bad++;
+		else if ((i & 4) != 0 && res.verdict != VOUCH_SPF_PASS)
+			w->bad++;
+	}
+	return NULL;
+}
 
 /* A check whose status must be VOUCH_OK. */
 static void
@@ -190,6 +226,27 @@ main(void)
 	tap_check(res.verdict == VOUCH_SPF_PASS && vouch_dns_nqueries(dns) > n0,
 	    "caches off: the resolver is asked (%lu queries)",
 	    vouch_dns_nqueries(dns) - n0);
+
+	/* Eight threads on one handle: pooled contexts, both caches. */
+	{
+		struct worker w[8];
+		pthread_t th[8];
+		int k, bad = 0;
+
+		vouch_spf_set_cache(
+		    spf, VOUCH_SPF_CACHE_DNS | VOUCH_SPF_CACHE_RESULTS);
+		for (k = 0; k < 8; k++) {
+			w[k].spf = spf;
+			w[k].bad = 0;
+			pthread_create(&th[k], NULL, work, &w[k]);
+		}
+		for (k = 0; k < 8; k++) {
+			pthread_join(th[k], NULL);
+			bad += w[k].bad;
+		}
+		tap_check(bad == 0,
+		    "8 threads x 3000 checks on one handle: %d wrong", bad);
+	}
 
 	r = req("not-an-ip", "a@example.com", "h", VOUCH_SPF_MAILFROM);
 	tap_check(vouch_spf_check(spf, &r, &res) == VOUCH_EINVAL,
