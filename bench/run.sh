@@ -17,11 +17,13 @@ PY=/usr/bin/python3	# Debian's, where python3-dkim lives
 RESULTS=$DATA/results.txt
 
 if [ ! -f "$BUILD/build.ninja" ]; then
-	meson setup "$BUILD" -Dbuildtype=release >"$BUILD.setup.log" 2>&1 || {
-		cat "$BUILD.setup.log" >&2
+	log=$(mktemp)
+	meson setup "$BUILD" -Dbuildtype=release >"$log" 2>&1 || {
+		cat "$log" >&2
+		rm -f "$log"
 		exit 1
 	}
-	rm -f "$BUILD.setup.log"
+	rm -f "$log"
 fi
 
 # Each driver is built alone, so that one that cannot be built (vouch's
