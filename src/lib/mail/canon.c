@@ -205,56 +205,78 @@ release(struct canon_body *cb)
 	}
 }
 
+/* The scalar rule: HTAB, CR, LF, or a SP before WSP, CR, LF or the end. */
+static int
+relaxed_stop(const uint8_t *p, const uint8_t *end)
+{
+	if (*p > ' ')
+		return 0;
+	if (*p == '\t' || *p == '\r' || *p == '\n')
+		return 1;
+	return *p == ' ' && (p + 1 == end || p[1] == ' ' || p[1] == '\t' ||
+	                        p[1] == '\r' || p[1] == '\n');
+}
+
 /*
- * Relaxed: the first byte at or after p that is HTAB, CR, LF, or a SP that
- * is not a lone SP between two content bytes; `end` if none.
+ * Relaxed: the first byte at or after p where the output may differ from
+ * the input; `end` if none.  The byte at p is judged by the scalar rule
+ * (which stops at every CR and LF, so that an empty line is seen when the
+ * current line has no content yet).  After it, 32 bytes at a time, the
+ * only stops are: HTAB; a SP followed by a byte <= 0x20; an LF that is
+ * bare (no CR before it) or followed by CR or LF (an empty line may
+ * follow).  A CRLF between two content bytes, a lone SP between words and
+ * other control bytes stay in the run.  The caller backs up from an LF to
+ * its CR.
  */
 static const uint8_t *
 relaxed_next(const uint8_t *p, const uint8_t *end)
 {
 #ifdef __SSE2__
 	const __m128i lim = _mm_set1_epi8(0x20), sp = _mm_set1_epi8(' ');
-	__m128i a, b;
-	uint32_t le, isp, nextle, hit;
-	unsigned i;
-	uint8_t c;
+	const __m128i tab = _mm_set1_epi8('\t'), lf = _mm_set1_epi8('\n');
+	const __m128i cr = _mm_set1_epi8('\r');
+	__m128i x, prev, next, le, hit;
+	uint32_t m;
+	int k;
+#endif
 
+	if (p >= end || relaxed_stop(p, end))
+		return p;
+	p++;
+#ifdef __SSE2__
+	/* p[-1] and p[32] are inside the chunk. */
 	while (end - p >= 33) {
-		a = _mm_loadu_si128((const __m128i *)(const void *)p);
-		b = _mm_loadu_si128((const __m128i *)(const void *)(p + 16));
-		le = (uint32_t)_mm_movemask_epi8(
-		         _mm_cmpeq_epi8(_mm_min_epu8(a, lim), a)) |
-		     (uint32_t)_mm_movemask_epi8(
-		         _mm_cmpeq_epi8(_mm_min_epu8(b, lim), b))
-		         << 16;
-		if (le == 0) {
-			p += 32;
-			continue;
+		m = 0;
+		for (k = 0; k < 32; k += 16) {
+			x = _mm_loadu_si128(
+			    (const __m128i *)(const void *)(p + k));
+			le = _mm_cmpeq_epi8(_mm_min_epu8(x, lim), x);
+			if (_mm_movemask_epi8(le) == 0)
+				continue;
+			prev = _mm_loadu_si128(
+			    (const __m128i *)(const void *)(p + k - 1));
+			next = _mm_loadu_si128(
+			    (const __m128i *)(const void *)(p + k + 1));
+			hit = _mm_or_si128(_mm_cmpeq_epi8(x, tab),
+			    _mm_and_si128(_mm_cmpeq_epi8(x, sp),
+			        _mm_cmpeq_epi8(_mm_min_epu8(next, lim), next)));
+			hit = _mm_or_si128(hit,
+			    _mm_and_si128(_mm_cmpeq_epi8(x, lf),
+			        _mm_or_si128(
+			            _mm_andnot_si128(_mm_cmpeq_epi8(prev, cr),
+			                _mm_set1_epi8(-1)),
+			            _mm_or_si128(_mm_cmpeq_epi8(next, cr),
+			                _mm_cmpeq_epi8(next, lf)))));
+			m |= (uint32_t)_mm_movemask_epi8(hit) << k;
 		}
-		isp = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(a, sp)) |
-		      (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(b, sp)) << 16;
-		nextle = le >> 1 | (uint32_t)(p[32] <= 0x20) << 31;
-		hit = (le & ~isp) | (isp & nextle);
-		while (hit != 0) {
-			i = (unsigned)__builtin_ctz(hit);
-			c = p[i];
-			/* Other control bytes are content. */
-			if (c == ' ' || c == '\t' || c == '\r' || c == '\n')
-				return p + i;
-			hit &= hit - 1;
-		}
+		if (m != 0)
+			return p + __builtin_ctz(m);
 		p += 32;
 	}
 #endif
-	for (; p < end; p++) {
-		if (*p > ' ')
-			continue;
-		if (*p == '\t' || *p == '\r' || *p == '\n')
+	for (; p < end; p++)
+		if (relaxed_stop(p, end))
 			return p;
-		if (*p == ' ' && (p + 1 == end || p[1] == ' ' || p[1] == '\t' ||
-		                     p[1] == '\r' || p[1] == '\n'))
-			return p;
-	}
 	return end;
 }
 
@@ -281,7 +303,9 @@ content(struct canon_body *cb, struct scan *s, const uint8_t *q)
 		flush(cb, s);
 		release(cb);
 	}
-	cb->inline_ = 1;
+	/* A run may span line ends: the line at q has content unless the
+	 * run ended with one. */
+	cb->inline_ = q[-1] != '\n';
 	s->p = q;
 }
 
@@ -358,6 +382,8 @@ update_relaxed(struct canon_body *cb, struct scan *s)
 	}
 	while (s->p < s->end) {
 		q = relaxed_next(s->p, s->end);
+		if (q < s->end && *q == '\n' && q > s->p && q[-1] == '\r')
+			q--; /* a CRLF: handle it from its CR */
 		if (q > s->p)
 			content(cb, s, q);
 		if (q == s->end)
