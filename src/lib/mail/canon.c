@@ -167,6 +167,33 @@ has_nonwsp(const uint8_t *p, size_t n)
 	return 0;
 }
 
+/* Hand the gathered small runs on. */
+static void
+stage_flush(struct canon_body *cb)
+{
+	if (cb->nstage > 0) {
+		cb->sink(cb->arg, cb->stage, cb->nstage);
+		cb->nstage = 0;
+	}
+}
+
+/* Pass bytes to the sink, gathering short runs. */
+static void
+deliver(struct canon_body *cb, const uint8_t *p, size_t n)
+{
+	if (n == 0)
+		return;
+	if (n >= CANON_STAGE_RUN) {
+		stage_flush(cb);
+		cb->sink(cb->arg, p, n);
+		return;
+	}
+	if (n > sizeof(cb->stage) - cb->nstage)
+		stage_flush(cb);
+	memcpy(cb->stage + cb->nstage, p, n);
+	cb->nstage += n;
+}
+
 /* Produce canonical bytes: up to `limit` go to the sink (RFC 6376 §3.5 l=). */
 static void
 emit(struct canon_body *cb, const uint8_t *p, size_t n)
@@ -181,7 +208,7 @@ emit(struct canon_body *cb, const uint8_t *p, size_t n)
 	if (cb->len < cb->limit) {
 		room = cb->limit - cb->len;
 		take = (uint64_t)n < room ? n : (size_t)room;
-		cb->sink(cb->arg, p, take);
+		deliver(cb, p, take);
 	}
 	if (take < n && !cb->beyond_nonwsp)
 		cb->beyond_nonwsp = has_nonwsp(p + take, n - take);
@@ -464,4 +491,5 @@ canon_body_final(struct canon_body *cb)
 		/* §3.4.3: an empty body is one CRLF. */
 		emit(cb, (const uint8_t *)crlfs, 2);
 	}
+	stage_flush(cb);
 }

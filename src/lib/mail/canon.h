@@ -24,6 +24,14 @@
 #include "util/buf.h"
 #include "vouch/status.h"
 
+/*
+ * Runs shorter than CANON_STAGE_RUN bytes are gathered in a buffer of
+ * CANON_STAGE bytes and handed on together: a hash update costs a fixed
+ * amount per call, and text with doubled blanks breaks into short runs.
+ */
+#define CANON_STAGE 2048
+#define CANON_STAGE_RUN 128
+
 enum canon_alg {
 	CANON_SIMPLE = 0, /* RFC 6376 §3.4.1, §3.4.3 */
 	CANON_RELAXED /* RFC 6376 §3.4.2, §3.4.4 */
@@ -81,12 +89,16 @@ struct canon_body {
 	unsigned cr : 1; /* a CR ended the last chunk */
 	unsigned inline_ : 1; /* the current line has content */
 	unsigned any : 1; /* some byte was produced */
+	size_t nstage; /* small runs gathered for one sink call */
+	uint8_t stage[CANON_STAGE];
 };
 
 /*
  * canon_body_init - start a body.  `limit` is the l= count (canonical bytes
  * handed to the sink at most) or UINT64_MAX for none; bytes beyond it are
- * counted but not passed on.  `sink` is called with each run.
+ * counted but not passed on.  `sink` receives the canonical bytes in
+ * order, in pieces (long runs as they are found, short ones gathered in
+ * `stage`); every byte has been handed on when canon_body_final returns.
  */
 void canon_body_init(struct canon_body *cb, enum canon_alg alg, uint64_t limit,
     canon_sink_fn sink, void *arg);
