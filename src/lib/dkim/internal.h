@@ -78,4 +78,15 @@ const EVP_MD *dkim_md(unsigned hash);
  */
 EVP_PKEY_CTX *dkim_rsa_verify_ctx(EVP_PKEY *pk, unsigned hash);
 
+/*
+ * dkim_verify_hash - verify `sig`/`siglen` over the digest `hash`/`hlen` of
+ * the canonical header data with the public key `pk`: Ed25519 (RFC 8463
+ * §3, PureEdDSA over the digest) when `ed25519`, else RSASSA-PKCS1-v1_5
+ * with the digest `hash_alg` (DKIM_HASH_*, RFC 6376 §3.3.1).  Shared by
+ * the DKIM verifier and ARC.  Returns true when the signature verifies;
+ * OpenSSL's errors are cleared.
+ */
+bool dkim_verify_hash(EVP_PKEY *pk, bool ed25519, unsigned hash_alg,
+    const uint8_t *hash, size_t hlen, const uint8_t *sig, size_t siglen);
+
 #endif

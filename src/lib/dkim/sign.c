@@ -514,19 +514,20 @@ alg_name(enum vouch_dkim_sign_alg alg)
 }
 
 /*
- * The signature of `hash` (SHA-256 of the header data): RSASSA-PKCS1-v1_5
- * with SHA-256 (RFC 8301 §3.1), or Ed25519 over the hash (RFC 8463 §3).
+ * dkim_sign_hash - the signature of `hash` (SHA-256 of the header data):
+ * RSASSA-PKCS1-v1_5 with SHA-256 (RFC 8301 §3.1), or Ed25519 over the hash
+ * (RFC 8463 §3).  Shared with the ARC sealer (sign_internal.h).
  */
-static enum vouch_status
-sign_hash(const struct sign_one *o, const uint8_t *hash, size_t hlen,
-    uint8_t *sig, size_t *siglen)
+enum vouch_status
+dkim_sign_hash(const struct vouch_dkim_key *key, enum vouch_dkim_sign_alg alg,
+    const uint8_t *hash, size_t hlen, uint8_t *sig, size_t *siglen)
 {
 	EVP_PKEY_CTX *pctx = NULL;
 	EVP_MD_CTX *md = NULL;
 	enum vouch_status st = VOUCH_ECRYPTO;
 
-	if (o->alg == VOUCH_DKIM_SIGN_RSA_SHA256) {
-		if ((pctx = EVP_PKEY_CTX_new(o->key->pkey, NULL)) == NULL)
+	if (alg == VOUCH_DKIM_SIGN_RSA_SHA256) {
+		if ((pctx = EVP_PKEY_CTX_new(key->pkey, NULL)) == NULL)
 			return VOUCH_ENOMEM;
 		if (EVP_PKEY_sign_init(pctx) > 0 &&
 		    EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) > 0 &&
@@ -538,7 +539,7 @@ sign_hash(const struct sign_one *o, const uint8_t *hash, size_t hlen,
 	}
 	if ((md = EVP_MD_CTX_new()) == NULL)
 		return VOUCH_ENOMEM;
-	if (EVP_DigestSignInit(md, NULL, NULL, NULL, o->key->pkey) > 0 &&
+	if (EVP_DigestSignInit(md, NULL, NULL, NULL, key->pkey) > 0 &&
 	    EVP_DigestSign(md, sig, siglen, hash, hlen) > 0)
 		st = VOUCH_OK;
 	EVP_MD_CTX_free(md);
@@ -639,7 +640,8 @@ sign_one(struct vouch_dkim_sign *s, const struct sign_one *o,
 		s->reason = "SHA-256 failed";
 		goto out;
 	}
-	if ((st = sign_hash(o, hash, hashlen, sig, &siglen)) != VOUCH_OK) {
+	if ((st = dkim_sign_hash(
+	         o->key, o->alg, hash, hashlen, sig, &siglen)) != VOUCH_OK) {
 		s->reason = "the crypto library could not sign";
 		goto out;
 	}

@@ -719,33 +719,29 @@ toolong:
 	return -1;
 }
 
-/* §6.1.3 step 4: the signature over the header hash. */
-static bool
-check_signature(
-    EVP_PKEY *pk, const struct sigtags *st, const uint8_t *data, size_t len)
+/*
+ * dkim_verify_hash - RFC 6376 §6.1.3 step 4, shared with ARC: the
+ * signature `sig` over the header hash `hash` (declared in internal.h).
+ */
+bool
+dkim_verify_hash(EVP_PKEY *pk, bool ed25519, unsigned hash_alg,
+    const uint8_t *hash, size_t hlen, const uint8_t *sig, size_t siglen)
 {
-	uint8_t hash[EVP_MAX_MD_SIZE];
-	unsigned hlen;
 	EVP_PKEY_CTX *pc = NULL;
 	EVP_MD_CTX *mc = NULL;
 	bool ok = false;
 
-	if (EVP_Digest(data, len, hash, &hlen, alg_md(st->alg), NULL) != 1)
-		goto out;
-	if (st->alg == ALG_ED25519_SHA256) {
+	if (ed25519) {
 		/* RFC 8463 §3: PureEdDSA over the SHA-256 of the data. */
 		if ((mc = EVP_MD_CTX_new()) == NULL ||
 		    EVP_DigestVerifyInit(mc, NULL, NULL, NULL, pk) != 1)
 			goto out;
-		ok = EVP_DigestVerify(mc, st->sig, st->siglen, hash, hlen) == 1;
+		ok = EVP_DigestVerify(mc, sig, siglen, hash, hlen) == 1;
 	} else {
 		/* RFC 6376 §3.3.1: RSASSA-PKCS1-v1_5 */
-		pc = dkim_rsa_verify_ctx(pk, st->alg == ALG_RSA_SHA1
-		                                 ? DKIM_HASH_SHA1
-		                                 : DKIM_HASH_SHA256);
-		if (pc == NULL)
+		if ((pc = dkim_rsa_verify_ctx(pk, hash_alg)) == NULL)
 			goto out;
-		ok = EVP_PKEY_verify(pc, st->sig, st->siglen, hash, hlen) == 1;
+		ok = EVP_PKEY_verify(pc, sig, siglen, hash, hlen) == 1;
 	}
 out:
 	EVP_MD_CTX_free(mc);
@@ -753,6 +749,23 @@ out:
 	if (!ok)
 		ERR_clear_error();
 	return ok;
+}
+
+/* §6.1.3 step 4: the signature over the header hash. */
+static bool
+check_signature(
+    EVP_PKEY *pk, const struct sigtags *st, const uint8_t *data, size_t len)
+{
+	uint8_t hash[EVP_MAX_MD_SIZE];
+	unsigned hlen;
+
+	if (EVP_Digest(data, len, hash, &hlen, alg_md(st->alg), NULL) != 1) {
+		ERR_clear_error();
+		return false;
+	}
+	return dkim_verify_hash(pk, st->alg == ALG_ED25519_SHA256,
+	    st->alg == ALG_RSA_SHA1 ? DKIM_HASH_SHA1 : DKIM_HASH_SHA256, hash,
+	    hlen, st->sig, st->siglen);
 }
 
 static void
