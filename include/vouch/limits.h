@@ -274,4 +274,10 @@
 #define VOUCH_DKIM_SIGN_MAX_REQUESTS 8
 #define VOUCH_DKIM_SIGN_MAX_HEADERS 64
 
+/*
+ * ARC (arc.h).  MAX_INSTANCES: RFC 8617 §4.2.1 fixes the instance range
+ * 1..50, and §5.2 step 1 makes a chain of more sets a fail.
+ */
+#define VOUCH_ARC_MAX_INSTANCES 50
+
 #endif
