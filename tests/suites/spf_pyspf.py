@@ -6,15 +6,22 @@ and must give the same result.  Each evaluation is one counted check.
 The policies are random (fixed seeds, so a failure can be replayed):
 records of 1-5 terms from every mechanism, with qualifiers and CIDR
 lengths, include/redirect trees three levels deep, exp=, macros in
-exists:, MX and PTR data, names that do not exist.  pyspf resolves through
+exists: and a: (%{i} %{ir} %{v} %{l} %{l1r-} %{o} %{d2}), senders with and
+without dashes and the null sender (postmaster@HELO), MX and PTR data,
+names that do not exist.  pyspf resolves through
 its DNSLookup hook from the same data the zone file holds.
 
-Two pyspf behaviours differ from RFC 7208 and the generator keeps clear of
-them rather than excusing them afterwards: pyspf counts every empty answer
-as a void lookup (also the address lookups of MX hosts and PTR names),
-where RFC 7208 4.6.4 counts terms, so every host has A and AAAA records;
-and pyspf rejects a record that includes itself before evaluating it,
-where RFC 7208 evaluates terms in order, so no record includes itself.
+Three pyspf behaviours differ from RFC 7208 and the generator keeps clear
+of them rather than excusing them afterwards:
+- pyspf counts every empty answer as a void lookup (also the address
+  lookups of MX hosts and PTR names), where RFC 7208 4.6.4 counts terms:
+  so every host has A and AAAA records;
+- pyspf rejects a record that includes itself before evaluating it, where
+  RFC 7208 evaluates terms in order: so no record includes itself;
+- pyspf counts redirect= toward the 10 DNS terms when it parses the
+  record, also when a mechanism matches and the redirect is never used
+  (RFC 7208 6.1, 4.6.4 count it only when it is followed): so a record
+  with redirect= has only terms that cannot match.
 """
 import json
 import os
@@ -57,7 +64,9 @@ class Gen:
             target = r.choice([n for n in ("inc%d.example.com" % i for i in range(4)) if n != own])
             return q + "include:" + target
         if k == 5:
-            return q + "exists:%{i}.ex.example.com"
+            return q + r.choice(["exists:%{i}.ex.example.com", "exists:%{ir}.%{v}.rbl.example.com",
+                                 "exists:%{l}.u.example.com", "a:%{l1r-}.u.%{d2}",
+                                 "exists:%{o}.%{i}.ex.example.com"])
         if k == 6:
             return q + "ptr" + r.choice(["", ":example.com", ":h1.example.com"])
         if k == 7:
@@ -68,10 +77,16 @@ class Gen:
 
     def record(self, depth, own):
         r = self.r
-        terms = [self.term(depth, own) for _ in range(r.randrange(1, 6))]
         if r.random() < 0.2 and depth < 3:
+            # Terms that never match, so the redirect is always followed
+            # (pyspf counts redirect= even when a mechanism matched).
+            terms = [r.choice(["ip4:198.51.100.%d" % r.randrange(256),
+                               "ip6:2001:db8:ffff::%x" % r.randrange(16)])
+                     for _ in range(r.randrange(0, 3))]
             terms.append("redirect=" + r.choice(
                 [n for n in ("inc%d.example.com" % i for i in range(4)) if n != own]))
+        else:
+            terms = [self.term(depth, own) for _ in range(r.randrange(1, 6))]
         if r.random() < 0.2:
             terms.append("exp=why.example.com")
         return "v=spf1 " + " ".join(terms)
@@ -89,9 +104,22 @@ class Gen:
             z[h] += [("MX", (r.randrange(50), r.choice(HOSTS))) for _ in range(r.randrange(0, 3))]
         z["example.com"] += [("MX", (r.randrange(50), r.choice(HOSTS))) for _ in range(r.randrange(0, 3))]
         z["why.example.com"] = [("TXT", "%{i} denied by %{d}")]
-        for ip in IPS4:
+        for local in ("user", "bob", "postmaster", "x"):
+            if r.random() < 0.5:
+                z["%s.u.example.com" % local] = [("A", r.choice(IPS4)), ("AAAA", r.choice(IPS6))]
+        for ip in IPS4 + IPS6:
             if r.random() < 0.3:
                 z["%s.ex.example.com" % ip] = [("A", "127.0.0.2")]
+            if r.random() < 0.3:
+                z["example.com.%s.ex.example.com" % ip] = [("A", "127.0.0.2")]
+            if r.random() < 0.3:
+                rev = socket.inet_pton(socket.AF_INET6 if ":" in ip else socket.AF_INET, ip)
+                if ":" in ip:
+                    name = ".".join(reversed("".join("%02x" % b for b in rev))) + ".ip6"
+                else:
+                    name = ".".join(str(b) for b in reversed(rev)) + ".in-addr"
+                z[name + ".rbl.example.com"] = [("A", "127.0.0.2")]
+        for ip in IPS4:
             if r.random() < 0.3:
                 rev = ".".join(reversed(ip.split("."))) + ".in-addr.arpa"
                 z[rev] = [("PTR", r.choice(HOSTS + ["example.com"]))]
@@ -140,13 +168,15 @@ def main():
                 write_zone(z, zpath)
                 spf.DNSLookup = pyspf_dns(z)
                 for ip in g.r.sample(IPS4 + IPS6, 3):
-                    q = spf.query(ip, "user@example.com", "mta.example.net",
+                    sender = g.r.choice(["user@example.com", "bob-x@example.com",
+                                         "x@example.com", ""])
+                    helo = "example.com" if sender == "" else "mta.example.net"
+                    q = spf.query(ip, sender or "postmaster@example.com", helo,
                                   receiver="mx.receiver.example")
                     want, _, why = q.check()
                     rc, out, err = vtest.vouch(["spf", "--json", "--zone", zpath, "--ip", ip,
-                                                "--mail-from", "user@example.com",
-                                                "--helo", "mta.example.net"])
-                    name = "seed %d scenario %d ip %s" % (seed, n, ip)
+                                                "--mail-from", sender, "--helo", helo])
+                    name = "seed %d scenario %d ip %s sender <%s>" % (seed, n, ip, sender)
                     if rc != 0:
                         vtest.ok(False, name, "exit %d: %s" % (rc, err.strip()[-300:]))
                         continue
