@@ -13,5 +13,6 @@
 #include "dkim.h"
 #include "dkim_sign.h"
 #include "dmarc.h"
+#include "verify.h"
 
 #endif

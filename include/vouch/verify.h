@@ -1,0 +1,244 @@
+/*
+ * vouch: the receiver's verdict on one message (SPF, DKIM, DMARC) and its
+ * Authentication-Results field.
+ *
+ * One code path for `vouch verify` and the milter: a long-lived handle
+ * (struct vouch_verify: resolver, SPF cache, DMARC evaluator, options) and,
+ * per message, a session fed as the message arrives:
+ *
+ *   vouch_verify_msg_new()      SMTP facts: client address, HELO, MAIL FROM
+ *   vouch_verify_msg_header()   the header section, whole or field by field
+ *   vouch_verify_msg_body()     the body, in chunks of any size
+ *   vouch_verify_msg_finish()   SPF, DKIM, DMARC verdicts and the field
+ *
+ * The header section is held (at most VOUCH_MAX_HEADER_BYTES); the body is
+ * only hashed, never held, so memory does not grow with the body.  SPF is
+ * evaluated for the MAIL FROM identity (postmaster@HELO when MAIL FROM is
+ * null, RFC 7208 §2.4); every DKIM signature is verified (RFC 6376 §6);
+ * DMARC (RFC 9989, or RFC 7489 as an option) is given both as facts.
+ *
+ * Verdicts are data in struct vouch_verify_result; a call's status only
+ * says whether the work could be done (memory, arguments, reading).
+ */
+#ifndef VOUCH_VERIFY_H
+#define VOUCH_VERIFY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "authres.h"
+#include "dkim.h"
+#include "dmarc.h"
+#include "dns.h"
+#include "limits.h"
+#include "spf.h"
+#include "status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * Options of a handle; vouch_verify_options_init() sets the defaults.
+ *   authserv_id  the authserv-id written in Authentication-Results and
+ *                whose incoming fields are forgeries (RFC 8601 §2.5, §5);
+ *                NUL-terminated, copied; NULL = the host name
+ *                (gethostname(2)).
+ *   dkim         options of the DKIM verifier (dkim.h); dkim.now = 0 is
+ *                the clock at each message.
+ *   dmarc        options of the DMARC evaluator (dmarc.h): RFC 7489 mode,
+ *                PSL file (read at vouch_verify_new), sampling seed, ...
+ *   check_helo   also check the HELO identity when MAIL FROM is not null,
+ *                and report it as a second spf result with smtp.helo
+ *                (RFC 7208 §2.3 recommends it).  DMARC never uses it.
+ *   receiver     the checking host's name for SPF's %{r} (RFC 7208 §7.3);
+ *                NULL = the authserv-id.
+ */
+struct vouch_verify_options {
+	const char *authserv_id;
+	struct vouch_dkim_options dkim;
+	struct vouch_dmarc_options dmarc;
+	bool check_helo;
+	const char *receiver;
+};
+
+/* vouch_verify_options_init - fill `o` with the defaults. */
+VOUCH_API void vouch_verify_options_init(struct vouch_verify_options *o);
+
+struct vouch_verify; /* opaque handle */
+
+/*
+ * vouch_verify_new - a handle verifying messages through the resolver dns.
+ * In:  dns, kept (not owned): it must outlive the handle.  opts, copied
+ *      (NULL = defaults).  err/errlen: a buffer for a message saying what
+ *      went wrong (may be NULL/0).
+ * Out: *out, owned by the caller (vouch_verify_free).
+ * Errors: VOUCH_EINVAL (dns NULL, an authserv-id that is empty, longer
+ *         than VOUCH_AUTHRES_MAX_ID or holds a control character),
+ *         VOUCH_EIO (the PSL file cannot be read, or the host name cannot
+ *         be found), VOUCH_ENOMEM.
+ * Thread safety: a handle serves one message at a time (the DMARC
+ * evaluator's sampling state); a milter makes one handle per thread, and
+ * the handles may share a resolver.
+ */
+VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_verify_new(
+    struct vouch_dns *dns, const struct vouch_verify_options *opts,
+    struct vouch_verify **out, char *err, size_t errlen);
+
+/* vouch_verify_free - release a handle; NULL is a no-op. */
+VOUCH_API void vouch_verify_free(struct vouch_verify *v);
+
+/* vouch_verify_authserv_id - the handle's authserv-id (NUL-terminated). */
+VOUCH_API const char *vouch_verify_authserv_id(const struct vouch_verify *v);
+
+/*
+ * What the SMTP session said.  Texts are (pointer, length), need not be
+ * NUL-terminated, and are copied by vouch_verify_msg_new.
+ *   ip         the client address as text ("192.0.2.1", "2001:db8::1");
+ *              length 0 = unknown: SPF is not checked (no spf result).
+ *   helo       the HELO/EHLO name (may be empty).
+ *   mail_from  the MAIL FROM address without angle brackets; length 0 is
+ *              the null reverse-path (RFC 5321 §4.5.5).
+ *   now        UNIX time for SPF's %{t}; 0 = time(NULL).
+ */
+struct vouch_verify_smtp {
+	const char *ip;
+	size_t ip_len;
+	const char *helo;
+	size_t helo_len;
+	const char *mail_from;
+	size_t mail_from_len;
+	time_t now;
+};
+
+/*
+ * The verdict on one message.  Owned by the caller, released with
+ * vouch_verify_result_free().
+ *   authserv_id   the id written in the field.
+ *   spf_checked   SPF was evaluated (the client address was known);
+ *                 spf holds the result for MAIL FROM, or for
+ *                 postmaster@HELO when MAIL FROM was null (spf.identity
+ *                 then says VOUCH_SPF_MAILFROM and spf.domain is the HELO
+ *                 name; DMARC aligns on it, RFC 9989 §3.2.4).
+ *   helo_checked  the separate HELO check was made (options.check_helo
+ *                 and a MAIL FROM that is not null); result in helo.
+ *   dkim          every DKIM-Signature, top to bottom (dkim.h).
+ *   dmarc         the DMARC verdict (dmarc.h): the record used, the policy
+ *                 that applied, the alignment of SPF and of each
+ *                 signature (dmarc.domain[dmarc.decisive]), disposition.
+ *   dmarc_spf     the SPF fact given to DMARC (result, domain), and
+ *                 dmarc_dkim[i] the fact of dkim->sig[i] (i < ndkim_facts).
+ *   nforged       Authentication-Results fields of the incoming header
+ *                 that claim our authserv-id (RFC 8601 §5); forged[] holds
+ *                 their byte ranges in the header section as given.  They
+ *                 are to be removed from the message before it goes on
+ *                 (vouch_authres_strip_ours() does it on a whole header).
+ *   header_too_large  the header section went over VOUCH_MAX_HEADER_BYTES:
+ *                 DKIM and DMARC are permerror, forged fields not looked
+ *                 for.
+ *   field/field_len  the Authentication-Results field, "Authentication-
+ *                 Results: id;\r\n\t...\r\n", folded, every line ending in
+ *                 CRLF, NUL-terminated (not counted); ready to prepend.
+ */
+struct vouch_verify_result {
+	char authserv_id[VOUCH_AUTHRES_MAX_ID + 1];
+	bool spf_checked;
+	struct vouch_spf_result spf;
+	bool helo_checked;
+	struct vouch_spf_result helo;
+	struct vouch_dkim_result *dkim;
+	struct vouch_dmarc_result dmarc;
+	struct vouch_dmarc_ident dmarc_spf;
+	size_t ndkim_facts;
+	struct vouch_dmarc_ident dmarc_dkim[VOUCH_DKIM_MAX_SIGNATURES];
+	size_t nforged;
+	struct vouch_authres_span *forged;
+	bool header_too_large;
+	char *field;
+	size_t field_len;
+};
+
+/* vouch_verify_result_free - release a result; NULL is a no-op. */
+VOUCH_API void vouch_verify_result_free(struct vouch_verify_result *res);
+
+struct vouch_verify_msg; /* opaque: one message in progress */
+
+/*
+ * vouch_verify_msg_new - start a message.
+ * In:  v, the handle (it must outlive the session); smtp, the session
+ *      facts (copied).
+ * Out: *out, owned by the caller (vouch_verify_msg_free).
+ * SPF is evaluated here (it needs only the SMTP facts), so a milter may
+ * call this at the end of the header or earlier.
+ * Errors: VOUCH_EINVAL (NULL arguments, or ip that is not an IP address),
+ *         VOUCH_ENOMEM.
+ */
+VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_verify_msg_new(
+    struct vouch_verify *v, const struct vouch_verify_smtp *smtp,
+    struct vouch_verify_msg **out);
+
+/*
+ * vouch_verify_msg_header - give (more of) the header section.
+ * In:  p/len, raw bytes of the header section, CRLF or LF line ends, not
+ *      NUL-terminated, not kept: the whole section at once (as
+ *      vouch_message_read_header gives it, with or without the empty
+ *      line), or one field at a time ("Name: value\r\n", folded as
+ *      received) as a milter sees them.  Pieces are joined as given.
+ * Bytes beyond VOUCH_MAX_HEADER_BYTES + 2 are dropped and the header
+ * marked too large (a permerror verdict, not an error).
+ * Errors: VOUCH_EINVAL (after the body began or after finish),
+ *         VOUCH_ENOMEM.
+ */
+VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_verify_msg_header(
+    struct vouch_verify_msg *m, const uint8_t *p, size_t len);
+
+/*
+ * vouch_verify_msg_body - give the next `len` bytes of the body (what
+ * follows the empty line), chunks of any size, CRLF or LF line ends.  The
+ * first call ends the header section: DKIM keys are fetched then.
+ * Errors: VOUCH_EINVAL (after finish), VOUCH_ENOMEM.
+ */
+VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_verify_msg_body(
+    struct vouch_verify_msg *m, const uint8_t *p, size_t len);
+
+/*
+ * vouch_verify_msg_finish - end of message: the DKIM body hashes, DMARC,
+ * the forged fields and the Authentication-Results field (RFC 8601 §2:
+ * spf=, dkim= per signature with header.d/i/s/a/b, dmarc= with header.from
+ * and policy.dmarc, the policy applied after t= and pct=, RFC 9989 §9.1).
+ * Out: *res, owned by the caller (vouch_verify_result_free).
+ * Errors: VOUCH_EINVAL (called twice), VOUCH_ENOMEM, VOUCH_ELIMIT (the
+ *         field would exceed VOUCH_AUTHRES_MAX_FIELD; not reached with
+ *         VOUCH_DKIM_MAX_SIGNATURES).
+ */
+VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_verify_msg_finish(
+    struct vouch_verify_msg *m, struct vouch_verify_result **res);
+
+/* vouch_verify_msg_free - release a session; NULL is a no-op. */
+VOUCH_API void vouch_verify_msg_free(struct vouch_verify_msg *m);
+
+/*
+ * vouch_verify_message - the whole of the above for a message in memory
+ * (msg/len, the raw message, not NUL-terminated, not kept).
+ * Out and errors: as vouch_verify_msg_new and vouch_verify_msg_finish.
+ */
+VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_verify_message(
+    struct vouch_verify *v, const struct vouch_verify_smtp *smtp,
+    const uint8_t *msg, size_t len, struct vouch_verify_result **res);
+
+/*
+ * vouch_verify_fd - the same for the message read from fd (from its
+ * current position to its end; not closed), the body streamed in
+ * VOUCH_MESSAGE_CHUNK pieces.
+ * Errors: VOUCH_EIO (read failed), and those of vouch_verify_message.
+ */
+VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_verify_fd(
+    struct vouch_verify *v, const struct vouch_verify_smtp *smtp, int fd,
+    struct vouch_verify_result **res);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

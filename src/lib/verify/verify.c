@@ -1,0 +1,675 @@
+/*
+ * The receiver's verdict on one message: SPF (RFC 7208) for the SMTP
+ * identities, every DKIM signature (RFC 6376 §6), DMARC (RFC 9989) with
+ * those as facts, the forged Authentication-Results fields (RFC 8601 §5)
+ * and the field to prepend (RFC 8601 §2).  This file only assembles the
+ * protocol modules through their public headers.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util/buf.h"
+#include "vouch/message.h"
+#include "vouch/verify.h"
+
+/*
+ * Bytes of header section held: the limit plus the empty line, and one
+ * byte more so that a section over the limit reaches the DKIM verifier
+ * as one, which then reports "header section too large" (dkim.h).
+ */
+#define VERIFY_HEADER_MAX (VOUCH_MAX_HEADER_BYTES + 4)
+
+struct vouch_verify {
+	struct vouch_dns *dns;
+	struct vouch_spf *spf;
+	struct vouch_dmarc *dmarc;
+	struct vouch_verify_options opts;
+	char authserv_id[VOUCH_AUTHRES_MAX_ID + 1];
+	char receiver[VOUCH_AUTHRES_MAX_ID + 1];
+};
+
+struct vouch_verify_msg {
+	struct vouch_verify *v;
+	struct vouch_verify_result *res;
+	struct vbuf hdr;
+	struct vouch_dkim_verifier *dkim;
+	size_t hdr_given; /* header bytes offered, dropped ones included */
+	int state; /* 0 header, 1 body, 2 finished */
+	/* the SMTP facts, kept for the field (copied) */
+	char mail_from[VOUCH_SPF_MAX_TEXT + 1];
+	size_t mail_from_len;
+	char helo[VOUCH_DNS_MAX_NAME + 1];
+	size_t helo_len;
+};
+
+void
+vouch_verify_options_init(struct vouch_verify_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	vouch_dkim_options_init(&o->dkim);
+}
+
+static void
+set_err(char *err, size_t errlen, const char *msg)
+{
+	if (err != NULL && errlen > 0)
+		snprintf(err, errlen, "%s", msg);
+}
+
+/* An authserv-id must be 1..MAX_ID bytes without control characters. */
+static int
+valid_id(const char *id, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || len > VOUCH_AUTHRES_MAX_ID)
+		return 0;
+	for (i = 0; i < len; i++)
+		if ((unsigned char)id[i] < 0x20 || id[i] == 0x7f)
+			return 0;
+	return 1;
+}
+
+enum vouch_status
+vouch_verify_new(struct vouch_dns *dns, const struct vouch_verify_options *opts,
+    struct vouch_verify **out, char *err, size_t errlen)
+{
+	struct vouch_verify *v;
+	enum vouch_status st;
+	const char *id;
+	char host[VOUCH_AUTHRES_MAX_ID + 1];
+	size_t len;
+
+	if (out == NULL)
+		return VOUCH_EINVAL;
+	*out = NULL;
+	if (dns == NULL) {
+		set_err(err, errlen, "no resolver");
+		return VOUCH_EINVAL;
+	}
+	if ((v = calloc(1, sizeof(*v))) == NULL)
+		return VOUCH_ENOMEM;
+	v->dns = dns;
+	if (opts != NULL)
+		v->opts = *opts;
+	else
+		vouch_verify_options_init(&v->opts);
+	id = v->opts.authserv_id;
+	if (id == NULL) {
+		memset(host, 0, sizeof(host));
+		if (gethostname(host, sizeof(host) - 1) != 0 || host[0] == 0) {
+			set_err(err, errlen,
+			    "cannot find the host name for "
+			    "the authserv-id");
+			st = VOUCH_EIO;
+			goto fail;
+		}
+		id = host;
+	}
+	len = strlen(id);
+	if (!valid_id(id, len)) {
+		set_err(err, errlen,
+		    "authserv-id must be 1 to 255 bytes, "
+		    "no control characters");
+		st = VOUCH_EINVAL;
+		goto fail;
+	}
+	memcpy(v->authserv_id, id, len + 1);
+	v->opts.authserv_id = v->authserv_id;
+	if (v->opts.receiver != NULL) {
+		len = strlen(v->opts.receiver);
+		if (!valid_id(v->opts.receiver, len)) {
+			set_err(err, errlen,
+			    "receiver name must be 1 to 255 "
+			    "bytes, no control characters");
+			st = VOUCH_EINVAL;
+			goto fail;
+		}
+		memcpy(v->receiver, v->opts.receiver, len + 1);
+	} else
+		memcpy(v->receiver, v->authserv_id, sizeof(v->receiver));
+	v->opts.receiver = v->receiver;
+	if ((st = vouch_spf_new(dns, &v->spf)) != VOUCH_OK)
+		goto fail;
+	if ((st = vouch_dmarc_new(&v->opts.dmarc, &v->dmarc, err, errlen)) !=
+	    VOUCH_OK)
+		goto fail;
+	*out = v;
+	return VOUCH_OK;
+fail:
+	vouch_verify_free(v);
+	return st;
+}
+
+void
+vouch_verify_free(struct vouch_verify *v)
+{
+	if (v == NULL)
+		return;
+	vouch_spf_free(v->spf);
+	vouch_dmarc_free(v->dmarc);
+	free(v);
+}
+
+const char *
+vouch_verify_authserv_id(const struct vouch_verify *v)
+{
+	return v->authserv_id;
+}
+
+void
+vouch_verify_result_free(struct vouch_verify_result *res)
+{
+	if (res == NULL)
+		return;
+	vouch_dkim_result_free(res->dkim);
+	vouch_dmarc_result_free(&res->dmarc);
+	free(res->forged);
+	free(res->field);
+	free(res);
+}
+
+void
+vouch_verify_msg_free(struct vouch_verify_msg *m)
+{
+	if (m == NULL)
+		return;
+	vouch_dkim_verify_free(m->dkim);
+	vouch_verify_result_free(m->res);
+	vbuf_free(&m->hdr);
+	free(m);
+}
+
+/* Copies (p, len) into a fixed array, cut at cap - 1; NUL-terminated. */
+static size_t
+copy_text(char *dst, size_t cap, const char *p, size_t len)
+{
+	if (len > cap - 1)
+		len = cap - 1;
+	if (len > 0)
+		memcpy(dst, p, len);
+	dst[len] = '\0';
+	return len;
+}
+
+static enum vouch_status
+run_spf(struct vouch_verify *v, const struct vouch_verify_smtp *smtp,
+    enum vouch_spf_identity identity, struct vouch_spf_result *out)
+{
+	struct vouch_spf_request req;
+
+	memset(&req, 0, sizeof(req));
+	req.ip = smtp->ip;
+	req.ip_len = smtp->ip_len;
+	req.mail_from = smtp->mail_from;
+	req.mail_from_len = smtp->mail_from_len;
+	req.helo = smtp->helo;
+	req.helo_len = smtp->helo_len;
+	req.receiver = v->receiver;
+	req.receiver_len = strlen(v->receiver);
+	req.identity = identity;
+	req.now = smtp->now;
+	return vouch_spf_check(v->spf, &req, out);
+}
+
+enum vouch_status
+vouch_verify_msg_new(struct vouch_verify *v,
+    const struct vouch_verify_smtp *smtp, struct vouch_verify_msg **out)
+{
+	struct vouch_verify_msg *m;
+	struct vouch_verify_result *res;
+	enum vouch_status st;
+
+	if (out == NULL)
+		return VOUCH_EINVAL;
+	*out = NULL;
+	if (v == NULL || smtp == NULL || (smtp->ip == NULL && smtp->ip_len) ||
+	    (smtp->helo == NULL && smtp->helo_len) ||
+	    (smtp->mail_from == NULL && smtp->mail_from_len))
+		return VOUCH_EINVAL;
+	if ((m = calloc(1, sizeof(*m))) == NULL)
+		return VOUCH_ENOMEM;
+	if ((m->res = res = calloc(1, sizeof(*res))) == NULL) {
+		free(m);
+		return VOUCH_ENOMEM;
+	}
+	m->v = v;
+	vbuf_init(&m->hdr, VERIFY_HEADER_MAX + 1);
+	memcpy(res->authserv_id, v->authserv_id, sizeof(res->authserv_id));
+	m->mail_from_len = copy_text(m->mail_from, sizeof(m->mail_from),
+	    smtp->mail_from, smtp->mail_from_len);
+	m->helo_len =
+	    copy_text(m->helo, sizeof(m->helo), smtp->helo, smtp->helo_len);
+	if (smtp->ip_len > 0) {
+		/* RFC 7208 §2.4: with a null MAIL FROM the MAIL FROM check
+		 * is of postmaster@HELO; the SPF module does it. */
+		st = run_spf(v, smtp, VOUCH_SPF_MAILFROM, &res->spf);
+		if (st != VOUCH_OK)
+			goto fail;
+		res->spf_checked = true;
+		if (v->opts.check_helo && smtp->mail_from_len > 0 &&
+		    smtp->helo_len > 0) {
+			st = run_spf(v, smtp, VOUCH_SPF_HELO, &res->helo);
+			if (st != VOUCH_OK)
+				goto fail;
+			res->helo_checked = true;
+		}
+	}
+	*out = m;
+	return VOUCH_OK;
+fail:
+	vouch_verify_msg_free(m);
+	return st;
+}
+
+enum vouch_status
+vouch_verify_msg_header(
+    struct vouch_verify_msg *m, const uint8_t *p, size_t len)
+{
+	size_t room;
+
+	if (m == NULL || (p == NULL && len > 0) || m->state != 0)
+		return VOUCH_EINVAL;
+	m->hdr_given += len;
+	room = VERIFY_HEADER_MAX + 1 - m->hdr.len;
+	if (len > room)
+		len = room;
+	if (len > 0 && vbuf_add(&m->hdr, p, len) != VOUCH_OK)
+		return m->hdr.err == VOUCH_ELIMIT ? VOUCH_OK : m->hdr.err;
+	return VOUCH_OK;
+}
+
+/* The forged fields: Authentication-Results claiming our id (§5). */
+static enum vouch_status
+find_forged(struct vouch_verify_msg *m)
+{
+	struct vouch_verify_result *res = m->res;
+	const char *id = m->v->authserv_id;
+	size_t n = 0, n2 = 0;
+	enum vouch_status st;
+
+	st = vouch_authres_find_ours(
+	    m->hdr.p, m->hdr.len, id, strlen(id), NULL, 0, &n);
+	if (st == VOUCH_OK || n == 0)
+		/* no field, or a header over the limits (DKIM and DMARC
+		 * report it as permerror) */
+		return VOUCH_OK;
+	if (st != VOUCH_ELIMIT)
+		return st;
+	if ((res->forged = calloc(n, sizeof(*res->forged))) == NULL)
+		return VOUCH_ENOMEM;
+	st = vouch_authres_find_ours(
+	    m->hdr.p, m->hdr.len, id, strlen(id), res->forged, n, &n2);
+	if (st != VOUCH_OK)
+		return st == VOUCH_ENOMEM ? st : VOUCH_OK;
+	res->nforged = n2;
+	return VOUCH_OK;
+}
+
+/* End of the header section: DKIM keys and header hashes, forgeries. */
+static enum vouch_status
+end_header(struct vouch_verify_msg *m)
+{
+	enum vouch_status st;
+
+	m->state = 1;
+	if (m->hdr.err == VOUCH_ENOMEM)
+		return VOUCH_ENOMEM;
+	m->res->header_too_large = m->hdr_given > VERIFY_HEADER_MAX;
+	st = vouch_dkim_verify_new(m->v->dns, &m->v->opts.dkim, &m->dkim);
+	if (st != VOUCH_OK)
+		return st;
+	st = vouch_dkim_verify_header(
+	    m->dkim, m->hdr.p ? m->hdr.p : (const uint8_t *)"", m->hdr.len);
+	if (st != VOUCH_OK)
+		return st;
+	if (!m->res->header_too_large)
+		return find_forged(m);
+	return VOUCH_OK;
+}
+
+enum vouch_status
+vouch_verify_msg_body(struct vouch_verify_msg *m, const uint8_t *p, size_t len)
+{
+	enum vouch_status st;
+
+	if (m == NULL || (p == NULL && len > 0) || m->state == 2)
+		return VOUCH_EINVAL;
+	if (m->state == 0 && (st = end_header(m)) != VOUCH_OK) {
+		m->state = 2;
+		return st;
+	}
+	if (len == 0)
+		return VOUCH_OK;
+	return vouch_dkim_verify_body(m->dkim, p, len);
+}
+
+static enum vouch_dmarc_auth
+spf_auth(enum vouch_spf_verdict v)
+{
+	switch (v) {
+	case VOUCH_SPF_PASS:
+		return VOUCH_DMARC_AUTH_PASS;
+	case VOUCH_SPF_FAIL:
+		return VOUCH_DMARC_AUTH_FAIL;
+	case VOUCH_SPF_SOFTFAIL:
+		return VOUCH_DMARC_AUTH_SOFTFAIL;
+	case VOUCH_SPF_NEUTRAL:
+		return VOUCH_DMARC_AUTH_NEUTRAL;
+	case VOUCH_SPF_TEMPERROR:
+		return VOUCH_DMARC_AUTH_TEMPERROR;
+	case VOUCH_SPF_PERMERROR:
+		return VOUCH_DMARC_AUTH_PERMERROR;
+	default:
+		return VOUCH_DMARC_AUTH_NONE;
+	}
+}
+
+static enum vouch_dmarc_auth
+dkim_auth(enum vouch_dkim_verdict v)
+{
+	switch (v) {
+	case VOUCH_DKIM_PASS:
+		return VOUCH_DMARC_AUTH_PASS;
+	case VOUCH_DKIM_FAIL:
+		return VOUCH_DMARC_AUTH_FAIL;
+	case VOUCH_DKIM_NEUTRAL:
+		return VOUCH_DMARC_AUTH_NEUTRAL;
+	case VOUCH_DKIM_POLICY:
+		return VOUCH_DMARC_AUTH_POLICY;
+	case VOUCH_DKIM_TEMPERROR:
+		return VOUCH_DMARC_AUTH_TEMPERROR;
+	case VOUCH_DKIM_PERMERROR:
+		return VOUCH_DMARC_AUTH_PERMERROR;
+	default:
+		return VOUCH_DMARC_AUTH_NONE;
+	}
+}
+
+/* DMARC with the SPF and DKIM results as facts (RFC 9989 §5.3). */
+static enum vouch_status
+run_dmarc(struct vouch_verify_msg *m)
+{
+	struct vouch_verify_result *res = m->res;
+	struct vouch_dmarc_facts facts;
+	size_t i;
+
+	memset(&facts, 0, sizeof(facts));
+	if (res->spf_checked) {
+		/* RFC 9989 §3.2.4: the MAIL FROM domain, or the HELO
+		 * identity when MAIL FROM was null; res->spf.domain is the
+		 * domain check_host() was given in either case. */
+		res->dmarc_spf.result = spf_auth(res->spf.verdict);
+		res->dmarc_spf.domain = res->spf.domain;
+		res->dmarc_spf.domainlen = strlen(res->spf.domain);
+		facts.spf = &res->dmarc_spf;
+	}
+	for (i = 0; i < res->dkim->nsig && i < VOUCH_DKIM_MAX_SIGNATURES; i++) {
+		res->dmarc_dkim[i].result = dkim_auth(res->dkim->sig[i].result);
+		res->dmarc_dkim[i].domain = res->dkim->sig[i].d;
+		res->dmarc_dkim[i].domainlen = strlen(res->dkim->sig[i].d);
+	}
+	res->ndkim_facts = i;
+	facts.dkim = res->dmarc_dkim;
+	facts.ndkim = i;
+	if (res->header_too_large) {
+		memset(&res->dmarc, 0, sizeof(res->dmarc));
+		res->dmarc.result = VOUCH_DMARC_PERMERROR;
+		snprintf(res->dmarc.reason, sizeof(res->dmarc.reason),
+		    "header section too large");
+		return VOUCH_OK;
+	}
+	return vouch_dmarc_evaluate_message(
+	    m->v->dmarc, m->v->dns, m->hdr.p, m->hdr.len, &facts, &res->dmarc);
+}
+
+static const char *
+tag_word(enum vouch_dmarc_policy_tag t)
+{
+	return t == VOUCH_DMARC_TAG_SP   ? "sp"
+	       : t == VOUCH_DMARC_TAG_NP ? "np"
+	                                 : "p";
+}
+
+static void
+prop_str(struct vouch_authres_builder *b, const char *ptype, const char *prop,
+    const char *s)
+{
+	if (s[0] != '\0')
+		(void)vouch_authres_prop(
+		    b, ptype, prop, (const uint8_t *)s, strlen(s));
+}
+
+static void
+add_spf(struct vouch_authres_builder *b, const struct vouch_spf_result *r,
+    const char *ptype_prop, const char *value, size_t len)
+{
+	const char *reason = NULL;
+
+	/* the problem of §9.1 for the errors; a reason for the others
+	 * would repeat the result */
+	if ((r->verdict == VOUCH_SPF_TEMPERROR ||
+	        r->verdict == VOUCH_SPF_PERMERROR) &&
+	    r->reason[0] != '\0')
+		reason = r->reason;
+	(void)vouch_authres_add(
+	    b, "spf", vouch_spf_verdict_str(r->verdict), reason);
+	(void)vouch_authres_prop(
+	    b, "smtp", ptype_prop, (const uint8_t *)value, len);
+}
+
+static void
+add_dkim(struct vouch_authres_builder *b, const struct vouch_dkim_result *d)
+{
+	const struct vouch_dkim_signature *s;
+	char text[96];
+	size_t i, n;
+
+	if (d->nsig == 0) {
+		(void)vouch_authres_add(b, "dkim",
+		    vouch_dkim_verdict_str(d->result),
+		    d->reason[0] ? d->reason : NULL);
+		return;
+	}
+	n = d->nsig < VOUCH_DKIM_MAX_SIGNATURES ? d->nsig
+	                                        : VOUCH_DKIM_MAX_SIGNATURES;
+	for (i = 0; i < n; i++) {
+		s = &d->sig[i];
+		(void)vouch_authres_add(b, "dkim",
+		    vouch_dkim_verdict_str(s->result),
+		    s->result != VOUCH_DKIM_PASS && s->reason[0] ? s->reason
+		                                                 : NULL);
+		if (s->result == VOUCH_DKIM_PASS && s->key_bits > 0) {
+			snprintf(text, sizeof(text), "%u-bit key%s",
+			    s->key_bits, s->testing ? "; test mode" : "");
+			(void)vouch_authres_comment(b, text, strlen(text));
+		}
+		prop_str(b, "header", "d", s->d);
+		prop_str(b, "header", "i", s->i);
+		prop_str(b, "header", "s", s->s);
+		prop_str(b, "header", "a", s->a);
+		prop_str(b, "header", "b", s->b);
+	}
+	if (d->nsig > n) {
+		snprintf(text, sizeof(text), "%zu more signatures not checked",
+		    d->nsig - n);
+		(void)vouch_authres_comment(b, text, strlen(text));
+	}
+}
+
+static void
+add_dmarc(struct vouch_authres_builder *b, const struct vouch_dmarc_result *r)
+{
+	const struct vouch_dmarc_domain_result *dr =
+	    r->ndomains > 0 ? &r->domain[r->decisive] : NULL;
+	const char *disp;
+	char text[128];
+	int n;
+
+	(void)vouch_authres_add(b, "dmarc", vouch_dmarc_verdict_str(r->result),
+	    r->reason[0] ? r->reason : NULL);
+	if (dr != NULL && dr->has_record &&
+	    r->policy != VOUCH_DMARC_POLICY_UNSET) {
+		n = snprintf(text, sizeof(text), "%s=%s%s",
+		    tag_word(r->policy_tag), vouch_dmarc_policy_str(r->policy),
+		    dr->record.testing ? " t=y" : "");
+		if (r->override != VOUCH_DMARC_OVERRIDE_NONE && n > 0 &&
+		    (size_t)n < sizeof(text))
+			snprintf(text + n, sizeof(text) - (size_t)n,
+			    " override=%s",
+			    vouch_dmarc_override_str(r->override));
+		(void)vouch_authres_comment(b, text, strlen(text));
+	}
+	if (dr != NULL)
+		prop_str(b, "header", "from", dr->author_domain);
+	/* RFC 9989 §9.1: policy.dmarc is the policy applied after the
+	 * policy options (t=, pct=) were processed: the disposition. */
+	if (r->result == VOUCH_DMARC_PASS || r->result == VOUCH_DMARC_FAIL) {
+		disp = vouch_dmarc_policy_str(r->result == VOUCH_DMARC_FAIL
+		                                  ? r->disposition
+		                                  : VOUCH_DMARC_POLICY_NONE);
+		(void)vouch_authres_prop(
+		    b, "policy", "dmarc", (const uint8_t *)disp, strlen(disp));
+	}
+}
+
+/* The Authentication-Results field (RFC 8601 §2.2). */
+static enum vouch_status
+build_field(struct vouch_verify_msg *m)
+{
+	struct vouch_verify_result *res = m->res;
+	struct vouch_authres_builder *b = NULL;
+	enum vouch_status st;
+
+	st = vouch_authres_new(res->authserv_id, strlen(res->authserv_id), &b);
+	if (st != VOUCH_OK)
+		return st;
+	if (res->spf_checked) {
+		if (m->mail_from_len > 0)
+			add_spf(b, &res->spf, "mailfrom", m->mail_from,
+			    m->mail_from_len);
+		else {
+			/* RFC 8601 §2.7.2: the HELO identity was checked */
+			add_spf(b, &res->spf, "helo", m->helo, m->helo_len);
+			(void)vouch_authres_comment(
+			    b, "null MAIL FROM: postmaster@HELO checked", 39);
+		}
+	}
+	if (res->helo_checked)
+		add_spf(b, &res->helo, "helo", m->helo, m->helo_len);
+	add_dkim(b, res->dkim);
+	add_dmarc(b, &res->dmarc);
+	st = vouch_authres_finish(b, &res->field, &res->field_len);
+	vouch_authres_free(b);
+	return st;
+}
+
+enum vouch_status
+vouch_verify_msg_finish(
+    struct vouch_verify_msg *m, struct vouch_verify_result **res)
+{
+	enum vouch_status st;
+
+	if (res == NULL)
+		return VOUCH_EINVAL;
+	*res = NULL;
+	if (m == NULL || m->state == 2)
+		return VOUCH_EINVAL;
+	if (m->state == 0 && (st = end_header(m)) != VOUCH_OK)
+		goto out;
+	m->state = 2;
+	if ((st = vouch_dkim_verify_finish(m->dkim, &m->res->dkim)) != VOUCH_OK)
+		goto out;
+	if ((st = run_dmarc(m)) != VOUCH_OK)
+		goto out;
+	if ((st = build_field(m)) != VOUCH_OK)
+		goto out;
+	*res = m->res;
+	m->res = NULL;
+out:
+	m->state = 2;
+	return st;
+}
+
+enum vouch_status
+vouch_verify_message(struct vouch_verify *v,
+    const struct vouch_verify_smtp *smtp, const uint8_t *msg, size_t len,
+    struct vouch_verify_result **res)
+{
+	struct vouch_verify_msg *m = NULL;
+	enum vouch_status st;
+	size_t i, hlen = len;
+
+	if (res == NULL || (msg == NULL && len > 0))
+		return VOUCH_EINVAL;
+	*res = NULL;
+	/* the header section ends at the first empty line (RFC 5322 §2.1);
+	 * the empty line itself goes with it */
+	for (i = 0; i < len; i++) {
+		if (msg[i] != '\n')
+			continue;
+		if (i + 1 < len && msg[i + 1] == '\n') {
+			hlen = i + 2;
+			break;
+		}
+		if (i + 2 < len && msg[i + 1] == '\r' && msg[i + 2] == '\n') {
+			hlen = i + 3;
+			break;
+		}
+	}
+	if (len > 0 &&
+	    (msg[0] == '\n' || (len > 1 && msg[0] == '\r' && msg[1] == '\n')))
+		hlen = msg[0] == '\n' ? 1 : 2; /* no header at all */
+	if ((st = vouch_verify_msg_new(v, smtp, &m)) != VOUCH_OK)
+		return st;
+	if ((st = vouch_verify_msg_header(m, msg, hlen)) != VOUCH_OK)
+		goto out;
+	if ((st = vouch_verify_msg_body(m, msg + hlen, len - hlen)) != VOUCH_OK)
+		goto out;
+	st = vouch_verify_msg_finish(m, res);
+out:
+	vouch_verify_msg_free(m);
+	return st;
+}
+
+enum vouch_status
+vouch_verify_fd(struct vouch_verify *v, const struct vouch_verify_smtp *smtp,
+    int fd, struct vouch_verify_result **res)
+{
+	struct vouch_message_reader *r = NULL;
+	struct vouch_verify_msg *m = NULL;
+	const uint8_t *p;
+	size_t len;
+	enum vouch_status st;
+	int more = 1;
+
+	if (res == NULL)
+		return VOUCH_EINVAL;
+	*res = NULL;
+	if ((st = vouch_verify_msg_new(v, smtp, &m)) != VOUCH_OK)
+		return st;
+	if ((st = vouch_message_reader_new(fd, &r)) != VOUCH_OK)
+		goto out;
+	st = vouch_message_read_header(r, &p, &len);
+	if (st == VOUCH_ELIMIT)
+		more = 0; /* over the limit: a permerror verdict */
+	else if (st != VOUCH_OK)
+		goto out;
+	if ((st = vouch_verify_msg_header(m, p, len)) != VOUCH_OK)
+		goto out;
+	/* the body, streamed: never more than one chunk in memory */
+	while (more) {
+		if ((st = vouch_message_read_body(r, &p, &len)) != VOUCH_OK)
+			goto out;
+		if ((st = vouch_verify_msg_body(m, p, len)) != VOUCH_OK)
+			goto out;
+		more = len > 0;
+	}
+	st = vouch_verify_msg_finish(m, res);
+out:
+	vouch_message_reader_free(r);
+	vouch_verify_msg_free(m);
+	return st;
+}
