@@ -12,6 +12,9 @@
 #include <openssl/evp.h>
 
 #include "vouch/status.h"
+#include "mail/canon.h"
+#include "mail/header.h"
+#include "util/buf.h"
 
 /* Key types of k= (RFC 6376 §3.6.1, RFC 8463 §4). */
 enum dkim_keytype { DKIM_KEY_UNKNOWN = 0, DKIM_KEY_RSA, DKIM_KEY_ED25519 };
@@ -88,5 +91,29 @@ EVP_PKEY_CTX *dkim_rsa_verify_ctx(EVP_PKEY *pk, unsigned hash);
  */
 bool dkim_verify_hash(EVP_PKEY *pk, bool ed25519, unsigned hash_alg,
     const uint8_t *hash, size_t hlen, const uint8_t *sig, size_t siglen);
+
+/*
+ * dkim_header_data - append to `out` the canonical header data a signature
+ * covers (RFC 6376 §3.7, §5.4.2): for each name of the h= list
+ * `hlist`/`hlistlen` (names separated by ':', FWS around them), the next
+ * field of that name from the bottom of `h` not yet taken, canonicalized
+ * with `hcanon`; then the signature field `self` itself with the value of
+ * b= (`b`/`blen`, pointing into self->value; blen may be 0) and the FWS
+ * around it removed, without its final CRLF.  Shared by the DKIM verifier
+ * and ARC (AMS, ARC-Seal, sealer).  An empty h= list gives only `self`.
+ * Returns 0; -1 with *why set (empty name in h=, too many names, data over
+ * out's cap); -2 when memory ran out.
+ */
+int dkim_header_data(enum canon_alg hcanon, const struct mail_header *h,
+    const uint8_t *hlist, size_t hlistlen, const struct mail_field *self,
+    const uint8_t *b, size_t blen, struct vbuf *out, const char **why);
+
+/*
+ * dkim_self_data - only the last step of dkim_header_data: `self` with b=
+ * emptied, canonicalized, without its final CRLF.  Returns 0, -1 (over
+ * out's cap), -2 (no memory).
+ */
+int dkim_self_data(enum canon_alg hcanon, const struct mail_field *self,
+    const uint8_t *b, size_t blen, struct vbuf *out);
 
 #endif

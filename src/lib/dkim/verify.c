@@ -608,115 +608,23 @@ out:
  * RFC 6376 §3.7, §5.4.2: the canonical header data - the fields named by
  * h=, each name taking the next instance from the bottom up, then the
  * DKIM-Signature field itself with the value of b= empty and without its
- * final CRLF.  Returns 0, or -1 with the verdict set.
+ * final CRLF (dkim_header_data, shared with ARC).  Returns 0, or -1 with
+ * the verdict set, or -2 when memory ran out.
  */
 static int
 header_data(struct vouch_dkim_verifier *v, const struct mail_header *h,
     const struct mail_field *self, const struct sigtags *st,
     struct vouch_dkim_signature *sig)
 {
-	struct name_cursor {
-		const uint8_t *name;
-		size_t len;
-		size_t next; /* fields below this index are still free */
-	} cur[64];
-	size_t ncur = 0, nentries = 0, i, j;
-	const uint8_t *p, *end, *s, *e, *bs, *be, *fend;
-	struct vbuf *out = &v->canon;
-	size_t mark;
+	const char *why = "signed header data too large";
+	int rc;
 
-	vbuf_reset(out);
-	p = st->h->value;
-	end = p + st->h->valuelen;
-	while (p < end) {
-		s = p;
-		while (p < end && *p != ':')
-			p++;
-		e = p;
-		if (p < end)
-			p++;
-		while (s < e && is_fws(*s))
-			s++;
-		while (e > s && is_fws(e[-1]))
-			e--;
-		if (s == e) {
-			verdict(sig, VOUCH_DKIM_PERMERROR, "empty name in h=");
-			return -1;
-		}
-		if (++nentries > VOUCH_DKIM_MAX_SIGNED_FIELDS) {
-			verdict(
-			    sig, VOUCH_DKIM_PERMERROR, "too many names in h=");
-			return -1;
-		}
-		for (j = 0; j < ncur; j++)
-			if (cur[j].len == (size_t)(e - s) &&
-			    mem_ieq(cur[j].name, s, cur[j].len))
-				break;
-		if (j == ncur) {
-			if (ncur == sizeof(cur) / sizeof(cur[0])) {
-				verdict(sig, VOUCH_DKIM_PERMERROR,
-				    "too many distinct names in h=");
-				return -1;
-			}
-			cur[j].name = s;
-			cur[j].len = (size_t)(e - s);
-			cur[j].next = h->nfield;
-			ncur++;
-		}
-		/* The next instance from the bottom (§5.4.2). */
-		for (i = cur[j].next; i > 0; i--) {
-			const struct mail_field *f = &h->field[i - 1];
-
-			if (f->namelen == cur[j].len &&
-			    mem_ieq(f->name, cur[j].name, f->namelen))
-				break;
-		}
-		if (i == 0) {
-			cur[j].next = 0; /* none left: nothing is hashed */
-			continue;
-		}
-		cur[j].next = i - 1;
-		if (canon_header(st->hcanon, h->field[i - 1].raw,
-		        h->field[i - 1].len, out) != VOUCH_OK)
-			goto toolong;
-	}
-	/*
-	 * The signature field with b='s value (and the FWS around it, up to
-	 * the next ';') removed: RFC 6376 §3.7.
-	 */
-	bs = st->b->value;
-	while (bs > self->value && bs[-1] != '=')
-		bs--;
-	be = st->b->value + st->b->valuelen;
-	fend = self->value + self->valuelen;
-	while (be < fend && *be != ';')
-		be++;
-	{
-		uint8_t *tmp;
-		size_t n1 = (size_t)(bs - self->raw);
-		size_t n2 = (size_t)(self->raw + self->len - be);
-
-		if ((tmp = malloc(n1 + n2)) == NULL)
-			return -2;
-		memcpy(tmp, self->raw, n1);
-		memcpy(tmp + n1, be, n2);
-		mark = out->len;
-		if (canon_header(st->hcanon, tmp, n1 + n2, out) != VOUCH_OK) {
-			free(tmp);
-			goto toolong;
-		}
-		free(tmp);
-	}
-	/* Without the final CRLF (§3.7). */
-	if (out->len >= mark + 2 && out->p[out->len - 2] == '\r' &&
-	    out->p[out->len - 1] == '\n')
-		out->len -= 2;
-	return 0;
-toolong:
-	if (out->err == VOUCH_ENOMEM)
-		return -2;
-	verdict(sig, VOUCH_DKIM_PERMERROR, "signed header data too large");
-	return -1;
+	vbuf_reset(&v->canon);
+	rc = dkim_header_data(st->hcanon, h, st->h->value, st->h->valuelen,
+	    self, st->b->value, st->b->valuelen, &v->canon, &why);
+	if (rc == -1)
+		verdict(sig, VOUCH_DKIM_PERMERROR, "%s", why);
+	return rc;
 }
 
 /*

@@ -1,0 +1,153 @@
+/*
+ * The canonical header data a DKIM-style signature covers, RFC 6376 §3.7
+ * and §5.4.2: shared by the DKIM verifier, the ARC validator (AMS and
+ * ARC-Seal) and the ARC sealer, so that every signature of vouch is hashed
+ * by one path.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "vouch/limits.h"
+#include "dkim/internal.h"
+
+/* The distinct names of one h= list that are followed at once. */
+#define HDATA_MAX_NAMES 64
+
+static int
+is_fws(uint8_t c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+static int
+mem_ieq(const uint8_t *a, const uint8_t *b, size_t len)
+{
+	size_t i;
+	uint8_t x, y;
+
+	for (i = 0; i < len; i++) {
+		x = a[i];
+		y = b[i];
+		if (x >= 'A' && x <= 'Z')
+			x = (uint8_t)(x + 32);
+		if (y >= 'A' && y <= 'Z')
+			y = (uint8_t)(y + 32);
+		if (x != y)
+			return 0;
+	}
+	return 1;
+}
+
+int
+dkim_self_data(enum canon_alg hcanon, const struct mail_field *self,
+    const uint8_t *b, size_t blen, struct vbuf *out)
+{
+	const uint8_t *bs, *be, *fend;
+	uint8_t *tmp;
+	size_t n1, n2, mark;
+	int rc = 0;
+
+	/*
+	 * RFC 6376 §3.7: the value of b= (and the FWS around it, up to the
+	 * next ';') removed; `b` points into self->value.
+	 */
+	bs = b;
+	while (bs > self->value && bs[-1] != '=')
+		bs--;
+	be = b + blen;
+	fend = self->value + self->valuelen;
+	while (be < fend && *be != ';')
+		be++;
+	n1 = (size_t)(bs - self->raw);
+	n2 = (size_t)(self->raw + self->len - be);
+	if ((tmp = malloc(n1 + n2 + 1)) == NULL)
+		return -2;
+	memcpy(tmp, self->raw, n1);
+	memcpy(tmp + n1, be, n2);
+	mark = out->len;
+	if (canon_header(hcanon, tmp, n1 + n2, out) != VOUCH_OK)
+		rc = out->err == VOUCH_ENOMEM ? -2 : -1;
+	free(tmp);
+	/* Without the final CRLF (§3.7). */
+	if (rc == 0 && out->len >= mark + 2 && out->p[out->len - 2] == '\r' &&
+	    out->p[out->len - 1] == '\n')
+		out->len -= 2;
+	return rc;
+}
+
+int
+dkim_header_data(enum canon_alg hcanon, const struct mail_header *h,
+    const uint8_t *hlist, size_t hlistlen, const struct mail_field *self,
+    const uint8_t *b, size_t blen, struct vbuf *out, const char **why)
+{
+	struct name_cursor {
+		const uint8_t *name;
+		size_t len;
+		size_t next; /* fields below this index are still free */
+	} cur[HDATA_MAX_NAMES];
+	size_t ncur = 0, nentries = 0, i, j;
+	const uint8_t *p, *end, *s, *e;
+	int rc;
+
+	p = hlist;
+	end = p + hlistlen;
+	while (p < end) {
+		s = p;
+		while (p < end && *p != ':')
+			p++;
+		e = p;
+		if (p < end)
+			p++;
+		while (s < e && is_fws(*s))
+			s++;
+		while (e > s && is_fws(e[-1]))
+			e--;
+		if (s == e) {
+			*why = "empty name in h=";
+			return -1;
+		}
+		if (++nentries > VOUCH_DKIM_MAX_SIGNED_FIELDS) {
+			*why = "too many names in h=";
+			return -1;
+		}
+		for (j = 0; j < ncur; j++)
+			if (cur[j].len == (size_t)(e - s) &&
+			    mem_ieq(cur[j].name, s, cur[j].len))
+				break;
+		if (j == ncur) {
+			if (ncur == HDATA_MAX_NAMES) {
+				*why = "too many distinct names in h=";
+				return -1;
+			}
+			cur[j].name = s;
+			cur[j].len = (size_t)(e - s);
+			cur[j].next = h->nfield;
+			ncur++;
+		}
+		/* The next instance from the bottom (§5.4.2). */
+		for (i = cur[j].next; i > 0; i--) {
+			const struct mail_field *f = &h->field[i - 1];
+
+			if (f->namelen == cur[j].len &&
+			    mem_ieq(f->name, cur[j].name, f->namelen))
+				break;
+		}
+		if (i == 0) {
+			cur[j].next = 0; /* none left: nothing is hashed */
+			continue;
+		}
+		cur[j].next = i - 1;
+		if (canon_header(hcanon, h->field[i - 1].raw,
+		        h->field[i - 1].len, out) != VOUCH_OK)
+			goto toolong;
+	}
+	if ((rc = dkim_self_data(hcanon, self, b, blen, out)) == 0)
+		return 0;
+	if (rc == -2)
+		return -2;
+toolong:
+	if (out->err == VOUCH_ENOMEM)
+		return -2;
+	*why = "signed header data too large";
+	return -1;
+}
