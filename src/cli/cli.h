@@ -24,6 +24,8 @@ int cmd_keygen(int argc, char **argv);
 int cmd_spf(int argc, char **argv);
 int cmd_authres(int argc, char **argv);
 int cmd_dmarc(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+int cmd_check(int argc, char **argv);
 
 /*
  * cli_open_dns - the resolver chosen by --zone FILE or --dns-server ADDR

@@ -1,0 +1,707 @@
+/*
+ * vouch verify: the receiver's verdict on one message (SPF, DKIM, DMARC),
+ * written as one Authentication-Results field prepended to the message.
+ * Option parsing and printing only; the verdict is vouch_verify_*().
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+static void
+verify_usage(FILE *fp)
+{
+	fprintf(fp,
+	    "usage: vouch verify --ip ADDR --helo NAME --mail-from ADDR\n"
+	    "                    [--authserv-id ID] [--zone FILE | "
+	    "--dns-server ADDR]\n"
+	    "                    [--now T] [--rfc7489] [--psl FILE] "
+	    "[--seed N]\n"
+	    "                    [--check-helo] [--header-only | --json | "
+	    "--explain] [FILE]\n"
+	    "\n"
+	    "Checks the message in FILE (or standard input) as a receiving "
+	    "MTA does:\n"
+	    "SPF for the MAIL FROM identity (postmaster@HELO when --mail-from "
+	    "is ''),\n"
+	    "every DKIM signature, and DMARC with those results.  Writes the\n"
+	    "message to standard output with one Authentication-Results "
+	    "field\n"
+	    "(RFC 8601) prepended, byte for byte otherwise, except that\n"
+	    "Authentication-Results fields claiming our authserv-id are "
+	    "removed\n"
+	    "(RFC 8601 5: they are forged).\n"
+	    "  --authserv-id ID  the id written and trusted (default: the host "
+	    "name)\n"
+	    "  --now T           UNIX time for DKIM t=/x= and SPF %%{t}\n"
+	    "  --rfc7489         DMARC by RFC 7489 (Public Suffix List, pct=)\n"
+	    "  --psl FILE        the Public Suffix List for --rfc7489\n"
+	    "  --seed N          repeatable pct= sampling (--rfc7489)\n"
+	    "  --check-helo      also check the HELO name, as its own spf "
+	    "result\n"
+	    "  --header-only     print only the Authentication-Results field\n"
+	    "  --json            print the full result as JSON\n"
+	    "  --explain         print the field and, for a person, why the\n"
+	    "                    DMARC verdict is what it is\n"
+	    "Exit status: 0 a verdict was produced (whatever it is), 64 "
+	    "usage,\n"
+	    "74 a file could not be read or written, 70 out of memory.\n");
+}
+
+/* ---- JSON -------------------------------------------------------------- */
+
+static void
+json_strn(const char *s, size_t n)
+{
+	size_t i;
+
+	putchar('"');
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '"' || c == '\\')
+			printf("\\%c", c);
+		else if (c < 0x20 || c >= 0x7f)
+			/* 8-bit bytes shown as the Latin-1 characters of the
+			 * same value: the output stays valid JSON */
+			printf("\\u%04x", c);
+		else
+			putchar(c);
+	}
+	putchar('"');
+}
+
+static void
+json_str(const char *s)
+{
+	json_strn(s, strlen(s));
+}
+
+static const char *
+jbool(int b)
+{
+	return b ? "true" : "false";
+}
+
+static const char *
+tag_str(enum vouch_dmarc_policy_tag t)
+{
+	return t == VOUCH_DMARC_TAG_P    ? "p"
+	       : t == VOUCH_DMARC_TAG_SP ? "sp"
+	       : t == VOUCH_DMARC_TAG_NP ? "np"
+	                                 : "";
+}
+
+static void
+json_policy(const char *key, enum vouch_dmarc_policy p)
+{
+	printf(",\"%s\":", key);
+	if (p == VOUCH_DMARC_POLICY_UNSET)
+		printf("null");
+	else
+		json_str(vouch_dmarc_policy_str(p));
+}
+
+static void
+json_spf(const struct vouch_spf_result *r, int aligned)
+{
+	printf("{\"result\":");
+	json_str(vouch_spf_verdict_str(r->verdict));
+	printf(",\"identity\":");
+	json_str(r->identity == VOUCH_SPF_HELO ? "helo" : "mailfrom");
+	printf(",\"sender\":");
+	json_str(r->sender);
+	printf(",\"domain\":");
+	json_str(r->domain);
+	printf(",\"mechanism\":");
+	json_str(r->mechanism);
+	printf(",\"reason\":");
+	json_str(r->reason);
+	printf(",\"explanation\":");
+	if (r->verdict == VOUCH_SPF_FAIL)
+		json_str(r->explanation);
+	else
+		printf("null");
+	printf(",\"dns_lookups\":%u,\"void_lookups\":%u,\"dns_queries\":%u",
+	    r->dns_lookups, r->void_lookups, r->dns_queries);
+	if (aligned >= 0)
+		printf(",\"aligned\":%s", jbool(aligned));
+	printf("}");
+}
+
+static void
+json_sig(const struct vouch_dkim_signature *s, int aligned)
+{
+	printf("{\"result\":");
+	json_str(vouch_dkim_verdict_str(s->result));
+	printf(",\"reason\":");
+	json_str(s->reason);
+	printf(",\"d\":");
+	json_str(s->d);
+	printf(",\"s\":");
+	json_str(s->s);
+	printf(",\"i\":");
+	json_str(s->i);
+	printf(",\"a\":");
+	json_str(s->a);
+	printf(",\"c\":");
+	json_str(s->c);
+	printf(",\"b\":");
+	json_str(s->b);
+	printf(",\"t\":%lld,\"x\":%lld,\"l\":%lld,\"key_bits\":%u,"
+	       "\"testing\":%s,\"aligned\":%s}",
+	    (long long)s->t, (long long)s->x, (long long)s->l, s->key_bits,
+	    jbool(s->testing), jbool(aligned));
+}
+
+static void
+json_dmarc(const struct vouch_dmarc_result *r)
+{
+	const struct vouch_dmarc_domain_result *dr =
+	    r->ndomains ? &r->domain[r->decisive] : NULL;
+	size_t i;
+
+	printf("{\"result\":");
+	json_str(vouch_dmarc_verdict_str(r->result));
+	json_policy("policy", r->policy);
+	printf(",\"policy_tag\":");
+	json_str(tag_str(r->policy_tag));
+	json_policy("disposition", r->result == VOUCH_DMARC_FAIL
+	                               ? r->disposition
+	                               : VOUCH_DMARC_POLICY_NONE);
+	printf(",\"override\":");
+	json_str(vouch_dmarc_override_str(r->override));
+	printf(",\"author_domain\":");
+	json_str(dr ? dr->author_domain : "");
+	printf(",\"org_domain\":");
+	json_str(dr ? dr->org_domain : "");
+	printf(",\"policy_domain\":");
+	json_str(dr ? dr->policy_domain : "");
+	printf(",\"record\":");
+	if (dr && dr->has_record)
+		json_strn(dr->record.text, dr->record.textlen);
+	else
+		printf("null");
+	if (dr && dr->has_record)
+		printf(",\"adkim\":\"%s\",\"aspf\":\"%s\",\"testing\":%s,"
+		       "\"pct\":%u",
+		    dr->record.adkim == VOUCH_DMARC_STRICT ? "s" : "r",
+		    dr->record.aspf == VOUCH_DMARC_STRICT ? "s" : "r",
+		    jbool(dr->record.testing), dr->record.pct);
+	printf(",\"spf_aligned\":%s,\"dkim_aligned\":%s",
+	    jbool(dr && dr->spf_aligned), jbool(dr && dr->dkim_aligned));
+	printf(",\"reason\":");
+	json_str(r->reason);
+	printf(",\"dns_lookups\":%lu,\"author_domains\":[", r->nlookups);
+	for (i = 0; i < r->ndomains; i++) {
+		printf("%s{\"domain\":", i ? "," : "");
+		json_str(r->domain[i].author_domain);
+		printf(",\"result\":");
+		json_str(vouch_dmarc_verdict_str(r->domain[i].result));
+		printf(",\"reason\":");
+		json_str(r->domain[i].reason);
+		printf("}");
+	}
+	printf("]}");
+}
+
+static void
+print_json(const struct vouch_verify_result *res)
+{
+	const struct vouch_dmarc_domain_result *dr =
+	    res->dmarc.ndomains ? &res->dmarc.domain[res->dmarc.decisive]
+	                        : NULL;
+	size_t i;
+
+	printf("{\"authserv_id\":");
+	json_str(res->authserv_id);
+	printf(",\"authentication_results\":");
+	json_strn(res->field, res->field_len);
+	printf(",\"forged_removed\":%zu,\"header_too_large\":%s", res->nforged,
+	    jbool(res->header_too_large));
+	printf(",\"spf\":");
+	if (res->spf_checked)
+		json_spf(&res->spf, dr ? dr->spf_aligned : 0);
+	else
+		printf("null");
+	printf(",\"helo\":");
+	if (res->helo_checked)
+		json_spf(&res->helo, -1);
+	else
+		printf("null");
+	printf(",\"dkim\":{\"result\":");
+	json_str(vouch_dkim_verdict_str(res->dkim->result));
+	printf(",\"reason\":");
+	json_str(res->dkim->reason);
+	printf(",\"signatures\":[");
+	for (i = 0; i < res->dkim->nsig; i++) {
+		if (i)
+			putchar(',');
+		json_sig(
+		    &res->dkim->sig[i], dr && i < VOUCH_DKIM_MAX_SIGNATURES &&
+		                            dr->dkim_aligned_each[i]);
+	}
+	printf("]},\"dmarc\":");
+	json_dmarc(&res->dmarc);
+	printf("}\n");
+}
+
+/* ---- --explain ----------------------------------------------------------- */
+
+static const char *
+mode_word(enum vouch_dmarc_alignment a)
+{
+	return a == VOUCH_DMARC_STRICT ? "s" : "r";
+}
+
+static void
+explain_spf(const struct vouch_verify_result *res,
+    const struct vouch_dmarc_domain_result *dr)
+{
+	const struct vouch_spf_result *s = &res->spf;
+
+	if (!res->spf_checked) {
+		printf("- SPF was not checked (no client address).\n");
+		return;
+	}
+	if (s->verdict != VOUCH_SPF_PASS) {
+		printf("- SPF %s for %s%s%s%s: only an SPF pass can align.\n",
+		    vouch_spf_verdict_str(s->verdict),
+		    s->domain[0] ? s->domain : "(no domain)",
+		    s->reason[0] ? " (" : "", s->reason,
+		    s->reason[0] ? ")" : "");
+		return;
+	}
+	if (dr == NULL || !dr->has_record) {
+		printf("- SPF passed for %s.\n", s->domain);
+		return;
+	}
+	if (dr->spf_aligned)
+		printf("- SPF passed for %s, aligned with %s under aspf=%s.\n",
+		    s->domain, dr->author_domain, mode_word(dr->record.aspf));
+	else if (dr->record.aspf == VOUCH_DMARC_STRICT)
+		printf("- SPF passed for %s, not aligned with %s under "
+		       "aspf=s (strict: the names must be equal).\n",
+		    s->domain, dr->author_domain);
+	else
+		printf("- SPF passed for %s, not aligned with %s under "
+		       "aspf=r (its organizational domain is not %s).\n",
+		    s->domain, dr->author_domain,
+		    dr->org_domain[0] ? dr->org_domain : dr->author_domain);
+}
+
+static void
+explain_dkim(const struct vouch_verify_result *res,
+    const struct vouch_dmarc_domain_result *dr)
+{
+	const struct vouch_dkim_result *k = res->dkim;
+	const struct vouch_dkim_signature *s;
+	size_t i;
+
+	if (k->nsig == 0) {
+		printf("- The message has no DKIM signature%s%s.\n",
+		    k->reason[0] ? ": " : "", k->reason);
+		return;
+	}
+	for (i = 0; i < k->nsig; i++) {
+		s = &k->sig[i];
+		if (s->result != VOUCH_DKIM_PASS) {
+			printf("- The signature by d=%s (s=%s) is %s: %s; it "
+			       "cannot align.\n",
+			    s->d[0] ? s->d : "?", s->s[0] ? s->s : "?",
+			    vouch_dkim_verdict_str(s->result),
+			    s->reason[0] ? s->reason : "no reason given");
+			continue;
+		}
+		if (dr == NULL || !dr->has_record) {
+			printf("- Signed by d=%s (s=%s): the signature "
+			       "verified.\n",
+			    s->d, s->s);
+			continue;
+		}
+		if (i < VOUCH_DKIM_MAX_SIGNATURES && dr->dkim_aligned_each[i])
+			printf("- Signed by d=%s, aligned with the From "
+			       "domain %s under adkim=%s.\n",
+			    s->d, dr->author_domain,
+			    mode_word(dr->record.adkim));
+		else
+			printf("- Signed by d=%s, which is not the From domain "
+			       "%s%s: the receiver would show 'via %s'.\n",
+			    s->d, dr->author_domain,
+			    dr->record.adkim == VOUCH_DMARC_STRICT
+			        ? " (adkim=s: the names must be equal)"
+			        : "",
+			    s->d);
+	}
+}
+
+static void
+print_explain(const struct vouch_verify_result *res)
+{
+	const struct vouch_dmarc_result *r = &res->dmarc;
+	const struct vouch_dmarc_domain_result *dr =
+	    r->ndomains ? &r->domain[r->decisive] : NULL;
+
+	if (dr == NULL) {
+		printf("DMARC %s: %s.\n", vouch_dmarc_verdict_str(r->result),
+		    r->reason);
+	} else if (!dr->has_record) {
+		printf("DMARC %s for the From domain %s: %s.\n",
+		    vouch_dmarc_verdict_str(r->result), dr->author_domain,
+		    r->reason);
+	} else {
+		printf("DMARC %s for the From domain %s (record at _dmarc.%s: "
+		       "\"%s\").\n",
+		    vouch_dmarc_verdict_str(r->result), dr->author_domain,
+		    dr->policy_domain, dr->record.text);
+	}
+	explain_spf(res, dr);
+	explain_dkim(res, dr);
+	if (r->result == VOUCH_DMARC_PASS)
+		printf("Verdict: pass, because %s.\n", r->reason);
+	else if (r->result == VOUCH_DMARC_FAIL)
+		printf("Verdict: fail, no identifier aligned with %s; the "
+		       "policy %s=%s applies and the disposition is %s%s%s.\n",
+		    dr ? dr->author_domain : "?", tag_str(r->policy_tag),
+		    vouch_dmarc_policy_str(r->policy),
+		    vouch_dmarc_policy_str(r->disposition),
+		    r->override != VOUCH_DMARC_OVERRIDE_NONE ? " override "
+		                                             : "",
+		    r->override != VOUCH_DMARC_OVERRIDE_NONE
+		        ? vouch_dmarc_override_str(r->override)
+		        : "");
+	else
+		printf("Verdict: %s: %s.\n", vouch_dmarc_verdict_str(r->result),
+		    r->reason);
+	if (res->nforged > 0)
+		printf("Removed %zu Authentication-Results field%s claiming "
+		       "our authserv-id %s (RFC 8601 5: forged).\n",
+		    res->nforged, res->nforged == 1 ? "" : "s",
+		    res->authserv_id);
+}
+
+/* ---- I/O ------------------------------------------------------------- */
+
+static int
+write_all(int fd, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	ssize_t k;
+
+	while (n > 0) {
+		k = write(fd, b, n);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return -1;
+		b += k;
+		n -= (size_t)k;
+	}
+	return 0;
+}
+
+/* Copies what is left of `in` to `out`; -1 on a read or write error. */
+static int
+copy_rest(int in, int out)
+{
+	static uint8_t buf[VOUCH_MESSAGE_CHUNK];
+	ssize_t k;
+
+	for (;;) {
+		k = read(in, buf, sizeof(buf));
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return -1;
+		if (k == 0)
+			return 0;
+		if (write_all(out, buf, (size_t)k) < 0)
+			return -1;
+	}
+}
+
+/* The header section without the fields claiming our id (RFC 8601 §5). */
+static int
+write_header(
+    const struct vouch_verify_result *res, const uint8_t *hdr, size_t len)
+{
+	uint8_t *out;
+	size_t outlen = 0;
+	int rc;
+
+	if (res->header_too_large || len == 0)
+		return write_all(STDOUT_FILENO, hdr, len);
+	if ((out = malloc(len)) == NULL)
+		return -1;
+	if (vouch_authres_strip_ours(hdr, len, res->authserv_id,
+	        strlen(res->authserv_id), out, len, &outlen,
+	        NULL) != VOUCH_OK) {
+		/* over the field-count limit: nothing was found, and the
+		 * header goes out as it came */
+		free(out);
+		return write_all(STDOUT_FILENO, hdr, len);
+	}
+	rc = write_all(STDOUT_FILENO, out, outlen);
+	free(out);
+	return rc;
+}
+
+struct verify_args {
+	struct vouch_verify_smtp smtp;
+	const char *zone, *server, *file;
+	int header_only, json, explain;
+};
+
+/* Reads, verifies and writes one message; returns a CLI exit status. */
+static int
+run(struct vouch_verify *v, const struct verify_args *a)
+{
+	struct vouch_message_reader *r = NULL;
+	struct vouch_verify_msg *m = NULL;
+	struct vouch_verify_result *res = NULL;
+	const uint8_t *hdr = NULL, *p;
+	size_t hlen = 0, len;
+	off_t start = -1;
+	FILE *spool = NULL;
+	int fd = STDIN_FILENO, rc = CLI_EXIT_SOFTWARE, more = 1;
+	int passthru = !a->header_only && !a->json && !a->explain;
+	enum vouch_status st;
+	struct stat sb;
+
+	if (a->file != NULL && (fd = open(a->file, O_RDONLY | O_CLOEXEC)) < 0) {
+		fprintf(
+		    stderr, "vouch verify: %s: %s\n", a->file, strerror(errno));
+		return CLI_EXIT_IO;
+	}
+	/* A regular file is read again for the output; anything else is
+	 * spooled to a temporary file: the body is never held in memory. */
+	if (passthru && fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode))
+		start = lseek(fd, 0, SEEK_CUR);
+	if (passthru && start < 0 && (spool = tmpfile()) == NULL) {
+		fprintf(stderr, "vouch verify: temporary file: %s\n",
+		    strerror(errno));
+		rc = CLI_EXIT_IO;
+		goto out;
+	}
+	st = vouch_verify_msg_new(v, &a->smtp, &m);
+	if (st == VOUCH_EINVAL) {
+		fprintf(stderr,
+		    "vouch verify: --ip %.*s is not an IP address\n",
+		    (int)a->smtp.ip_len, a->smtp.ip);
+		rc = CLI_EXIT_USAGE;
+		goto out;
+	}
+	if (st != VOUCH_OK ||
+	    (st = vouch_message_reader_new(fd, &r)) != VOUCH_OK)
+		goto fail;
+	st = vouch_message_read_header(r, &hdr, &hlen);
+	if (st == VOUCH_ELIMIT)
+		more = 0; /* over the limit: verdict permerror, rest copied */
+	else if (st != VOUCH_OK)
+		goto fail;
+	if ((st = vouch_verify_msg_header(m, hdr, hlen)) != VOUCH_OK)
+		goto fail;
+	while (more) {
+		if ((st = vouch_message_read_body(r, &p, &len)) != VOUCH_OK)
+			goto fail;
+		if ((st = vouch_verify_msg_body(m, p, len)) != VOUCH_OK)
+			goto fail;
+		if (spool != NULL && len > 0 &&
+		    fwrite(p, 1, len, spool) != len) {
+			fprintf(stderr, "vouch verify: temporary file: %s\n",
+			    strerror(errno));
+			rc = CLI_EXIT_IO;
+			goto out;
+		}
+		more = len > 0;
+	}
+	if ((st = vouch_verify_msg_finish(m, &res)) != VOUCH_OK)
+		goto fail;
+	if (a->json) {
+		print_json(res);
+	} else if (a->explain) {
+		fwrite(res->field, 1, res->field_len, stdout);
+		print_explain(res);
+	} else if (a->header_only) {
+		fwrite(res->field, 1, res->field_len, stdout);
+	} else {
+		if (write_all(STDOUT_FILENO, res->field, res->field_len) < 0 ||
+		    write_header(res, hdr, hlen) < 0)
+			goto wfail;
+		if (!more && st == VOUCH_OK && res->header_too_large) {
+			/* the reader stopped inside the header: what it did
+			 * not read is still on fd */
+			if (copy_rest(fd, STDOUT_FILENO) < 0)
+				goto wfail;
+		} else if (spool != NULL) {
+			if (fflush(spool) != 0 ||
+			    lseek(fileno(spool), 0, SEEK_SET) < 0 ||
+			    copy_rest(fileno(spool), STDOUT_FILENO) < 0)
+				goto wfail;
+		} else if (lseek(fd, start + (off_t)hlen, SEEK_SET) < 0 ||
+		           copy_rest(fd, STDOUT_FILENO) < 0)
+			goto wfail;
+	}
+	rc = CLI_EXIT_OK;
+	goto out;
+wfail:
+	fprintf(stderr, "vouch verify: writing: %s\n", strerror(errno));
+	rc = CLI_EXIT_IO;
+	goto out;
+fail:
+	fprintf(stderr, "vouch verify: %s%s\n", vouch_status_str(st),
+	    st == VOUCH_EIO ? " (reading the message)" : "");
+	rc = st == VOUCH_EIO ? CLI_EXIT_IO : CLI_EXIT_SOFTWARE;
+out:
+	vouch_verify_result_free(res);
+	vouch_verify_msg_free(m);
+	vouch_message_reader_free(r);
+	if (spool != NULL)
+		fclose(spool);
+	if (fd != STDIN_FILENO)
+		close(fd);
+	return rc;
+}
+
+int
+cmd_verify(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	    {"ip", required_argument, NULL, 'i'},
+	    {"helo", required_argument, NULL, 'H'},
+	    {"mail-from", required_argument, NULL, 'm'},
+	    {"authserv-id", required_argument, NULL, 'A'},
+	    {"zone", required_argument, NULL, 'z'},
+	    {"dns-server", required_argument, NULL, 'S'},
+	    {"now", required_argument, NULL, 'n'},
+	    {"rfc7489", no_argument, NULL, '7'},
+	    {"psl", required_argument, NULL, 'P'},
+	    {"seed", required_argument, NULL, 's'},
+	    {"check-helo", no_argument, NULL, 'c'},
+	    {"header-only", no_argument, NULL, 'o'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"explain", no_argument, NULL, 'e'},
+	    {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+	struct vouch_verify_options opts;
+	struct verify_args a;
+	struct vouch_verify *v = NULL;
+	struct vouch_dns *dns = NULL;
+	const char *ip = NULL, *helo = NULL, *mail_from = NULL;
+	char err[512] = "", *end;
+	long long now;
+	int ch, rc;
+	enum vouch_status st;
+
+	vouch_verify_options_init(&opts);
+	memset(&a, 0, sizeof(a));
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'i':
+			ip = optarg;
+			break;
+		case 'H':
+			helo = optarg;
+			break;
+		case 'm':
+			mail_from = optarg;
+			break;
+		case 'A':
+			opts.authserv_id = optarg;
+			break;
+		case 'z':
+			a.zone = optarg;
+			break;
+		case 'S':
+			a.server = optarg;
+			break;
+		case 'n':
+			errno = 0;
+			now = strtoll(optarg, &end, 10);
+			if (errno || *end || end == optarg || now <= 0) {
+				fprintf(stderr, "vouch verify: bad --now\n");
+				return CLI_EXIT_USAGE;
+			}
+			opts.dkim.now = now;
+			a.smtp.now = (time_t)now;
+			break;
+		case '7':
+			opts.dmarc.mode = VOUCH_DMARC_MODE_RFC7489;
+			break;
+		case 'P':
+			opts.dmarc.psl_file = optarg;
+			break;
+		case 's':
+			errno = 0;
+			opts.dmarc.seed = strtoull(optarg, &end, 10);
+			if (errno || *end || end == optarg) {
+				fprintf(stderr, "vouch verify: bad --seed\n");
+				return CLI_EXIT_USAGE;
+			}
+			break;
+		case 'c':
+			opts.check_helo = true;
+			break;
+		case 'o':
+			a.header_only = 1;
+			break;
+		case 'j':
+			a.json = 1;
+			break;
+		case 'e':
+			a.explain = 1;
+			break;
+		case 'h':
+			verify_usage(stdout);
+			return CLI_EXIT_OK;
+		default:
+			verify_usage(stderr);
+			return CLI_EXIT_USAGE;
+		}
+	}
+	if (optind + 1 < argc || ip == NULL || helo == NULL ||
+	    mail_from == NULL) {
+		fprintf(stderr,
+		    "vouch verify: --ip, --helo and --mail-from are "
+		    "required (--mail-from '' is the null sender)\n");
+		verify_usage(stderr);
+		return CLI_EXIT_USAGE;
+	}
+	if (a.header_only + a.json + a.explain > 1) {
+		fprintf(stderr, "vouch verify: --header-only, --json and "
+		                "--explain exclude each other\n");
+		return CLI_EXIT_USAGE;
+	}
+	if (optind < argc && strcmp(argv[optind], "-") != 0)
+		a.file = argv[optind];
+	a.smtp.ip = ip;
+	a.smtp.ip_len = strlen(ip);
+	a.smtp.helo = helo;
+	a.smtp.helo_len = strlen(helo);
+	a.smtp.mail_from = mail_from;
+	a.smtp.mail_from_len = strlen(mail_from);
+
+	if ((rc = cli_open_dns(a.zone, a.server, &dns)) != 0)
+		return rc;
+	st = vouch_verify_new(dns, &opts, &v, err, sizeof(err));
+	if (st != VOUCH_OK) {
+		fprintf(stderr, "vouch verify: %s\n",
+		    err[0] ? err : vouch_status_str(st));
+		rc = st == VOUCH_EIO      ? CLI_EXIT_IO
+		     : st == VOUCH_EINVAL ? CLI_EXIT_USAGE
+		                          : CLI_EXIT_SOFTWARE;
+		goto done;
+	}
+	rc = run(v, &a);
+done:
+	vouch_verify_free(v);
+	vouch_dns_free(dns);
+	if (fflush(stdout) != 0 && rc == CLI_EXIT_OK)
+		rc = CLI_EXIT_IO;
+	return rc;
+}
