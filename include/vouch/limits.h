@@ -280,4 +280,20 @@
  */
 #define VOUCH_ARC_MAX_INSTANCES 50
 
+/*
+ * vouch check (check.h).  MAX_FINDINGS: findings kept in one report; a
+ * domain has a few dozen at worst (one per SPF term, tag, URI and
+ * selector), more are counted and dropped.  MAX_TEXT: bytes of a
+ * finding's message or fix, which quote at most a 255-byte name and a
+ * suggested record.  MAX_SELECTORS: DKIM selectors checked at once
+ * (real domains use one to four).  MAX_SPF_RECORDS: SPF records fetched
+ * when walking the include/redirect tree; a valid tree has at most 10
+ * DNS-querying terms (RFC 7208 §4.6.4), so 64 reaches far enough to
+ * count an over-limit tree while bounding a hostile one.
+ */
+#define VOUCH_CHECK_MAX_FINDINGS 128
+#define VOUCH_CHECK_MAX_TEXT 1024
+#define VOUCH_CHECK_MAX_SELECTORS 16
+#define VOUCH_CHECK_MAX_SPF_RECORDS 64
+
 #endif
