@@ -10,9 +10,6 @@
 #include "vouch/limits.h"
 #include "dkim/internal.h"
 
-/* The distinct names of one h= list that are followed at once. */
-#define HDATA_MAX_NAMES 64
-
 static int
 is_fws(uint8_t c)
 {
@@ -84,11 +81,21 @@ dkim_header_data(enum canon_alg hcanon, const struct mail_header *h,
 		const uint8_t *name;
 		size_t len;
 		size_t next; /* fields below this index are still free */
-	} cur[HDATA_MAX_NAMES];
-	size_t ncur = 0, nentries = 0, i, j;
+	} * cur;
+	size_t ncur = 0, i, j, ncolon = 0;
 	const uint8_t *p, *end, *s, *e;
-	int rc;
+	int rc = -1;
 
+	/* One cursor per distinct name: at most one per entry of h=. */
+	for (i = 0; i < hlistlen; i++)
+		if (hlist[i] == ':')
+			ncolon++;
+	if (ncolon >= VOUCH_DKIM_MAX_SIGNED_FIELDS) {
+		*why = "too many names in h=";
+		return -1;
+	}
+	if ((cur = calloc(ncolon + 1, sizeof(*cur))) == NULL)
+		return -2;
 	p = hlist;
 	end = p + hlistlen;
 	while (p < end) {
@@ -104,21 +111,13 @@ dkim_header_data(enum canon_alg hcanon, const struct mail_header *h,
 			e--;
 		if (s == e) {
 			*why = "empty name in h=";
-			return -1;
-		}
-		if (++nentries > VOUCH_DKIM_MAX_SIGNED_FIELDS) {
-			*why = "too many names in h=";
-			return -1;
+			goto out;
 		}
 		for (j = 0; j < ncur; j++)
 			if (cur[j].len == (size_t)(e - s) &&
 			    mem_ieq(cur[j].name, s, cur[j].len))
 				break;
 		if (j == ncur) {
-			if (ncur == HDATA_MAX_NAMES) {
-				*why = "too many distinct names in h=";
-				return -1;
-			}
 			cur[j].name = s;
 			cur[j].len = (size_t)(e - s);
 			cur[j].next = h->nfield;
@@ -141,13 +140,16 @@ dkim_header_data(enum canon_alg hcanon, const struct mail_header *h,
 		        h->field[i - 1].len, out) != VOUCH_OK)
 			goto toolong;
 	}
-	if ((rc = dkim_self_data(hcanon, self, b, blen, out)) == 0)
-		return 0;
-	if (rc == -2)
-		return -2;
+	if ((rc = dkim_self_data(hcanon, self, b, blen, out)) == 0 || rc == -2)
+		goto out;
 toolong:
-	if (out->err == VOUCH_ENOMEM)
-		return -2;
+	if (out->err == VOUCH_ENOMEM) {
+		rc = -2;
+		goto out;
+	}
 	*why = "signed header data too large";
-	return -1;
+	rc = -1;
+out:
+	free(cur);
+	return rc;
 }
