@@ -379,8 +379,9 @@ print_explain(const struct vouch_verify_result *res)
 		printf("Verdict: %s: %s.\n", vouch_dmarc_verdict_str(r->result),
 		    r->reason);
 	if (res->nforged > 0)
-		printf("Removed %zu Authentication-Results field%s claiming "
-		       "our authserv-id %s (RFC 8601 5: forged).\n",
+		printf("Found %zu Authentication-Results field%s claiming "
+		       "our authserv-id %s: forged (RFC 8601 5), removed from "
+		       "the message.\n",
 		    res->nforged, res->nforged == 1 ? "" : "s",
 		    res->authserv_id);
 }
@@ -423,6 +424,35 @@ copy_rest(int in, int out)
 		if (write_all(out, buf, (size_t)k) < 0)
 			return -1;
 	}
+}
+
+/*
+ * A message whose first line ends in a bare LF gets the field with LF line
+ * ends too, so that the output keeps one convention.
+ */
+static int
+uses_lf(const uint8_t *hdr, size_t len)
+{
+	const uint8_t *nl = memchr(hdr, '\n', len);
+
+	return nl != NULL && (nl == hdr || nl[-1] != '\r');
+}
+
+/* Writes the field, its CRLFs turned into LFs when lf is set. */
+static int
+write_field(int fd, const char *field, size_t len, int lf)
+{
+	size_t i, from = 0;
+
+	if (!lf)
+		return write_all(fd, field, len);
+	for (i = 0; i + 1 < len; i++)
+		if (field[i] == '\r' && field[i + 1] == '\n') {
+			if (write_all(fd, field + from, i - from) < 0)
+				return -1;
+			from = i + 1;
+		}
+	return write_all(fd, field + from, len - from);
 }
 
 /* The header section without the fields claiming our id (RFC 8601 §5). */
@@ -468,7 +498,7 @@ run(struct vouch_verify *v, const struct verify_args *a)
 	size_t hlen = 0, len;
 	off_t start = -1;
 	FILE *spool = NULL;
-	int fd = STDIN_FILENO, rc = CLI_EXIT_SOFTWARE, more = 1;
+	int fd = STDIN_FILENO, rc = CLI_EXIT_SOFTWARE, more = 1, lf;
 	int passthru = !a->header_only && !a->json && !a->explain;
 	enum vouch_status st;
 	struct stat sb;
@@ -522,15 +552,22 @@ run(struct vouch_verify *v, const struct verify_args *a)
 	}
 	if ((st = vouch_verify_msg_finish(m, &res)) != VOUCH_OK)
 		goto fail;
+	lf = hdr != NULL && uses_lf(hdr, hlen);
 	if (a->json) {
 		print_json(res);
 	} else if (a->explain) {
-		fwrite(res->field, 1, res->field_len, stdout);
+		fflush(stdout);
+		if (write_field(STDOUT_FILENO, res->field, res->field_len, lf) <
+		    0)
+			goto wfail;
 		print_explain(res);
 	} else if (a->header_only) {
-		fwrite(res->field, 1, res->field_len, stdout);
+		if (write_field(STDOUT_FILENO, res->field, res->field_len, lf) <
+		    0)
+			goto wfail;
 	} else {
-		if (write_all(STDOUT_FILENO, res->field, res->field_len) < 0 ||
+		if (write_field(STDOUT_FILENO, res->field, res->field_len, lf) <
+		        0 ||
 		    write_header(res, hdr, hlen) < 0)
 			goto wfail;
 		if (!more && st == VOUCH_OK && res->header_too_large) {
