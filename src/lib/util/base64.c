@@ -11,23 +11,37 @@ static const char alphabet[] =
 /* 0..63 for alphabet bytes, 64 for whitespace, 65 for '=', 255 otherwise. */
 enum { B64_WSP = 64, B64_PAD = 65, B64_BAD = 255 };
 
-static uint8_t decode_table[256];
-static int decode_ready;
-
-static void
-decode_table_init(void)
-{
-	int i;
-
-	/* Idempotent: racing threads all write the same values. */
-	memset(decode_table, B64_BAD, sizeof(decode_table));
-	for (i = 0; i < 64; i++)
-		decode_table[(uint8_t)alphabet[i]] = (uint8_t)i;
-	decode_table[' '] = decode_table['\t'] = B64_WSP;
-	decode_table['\r'] = decode_table['\n'] = B64_WSP;
-	decode_table['='] = B64_PAD;
-	__atomic_store_n(&decode_ready, 1, __ATOMIC_RELEASE);
-}
+/*
+ * Byte -> value: 0..63 for the alphabet, B64_WSP for SP, HTAB, CR, LF,
+ * B64_PAD for '=', B64_BAD for everything else.  Written out so that it
+ * needs no run-time set-up (and no race between threads).
+ */
+/* clang-format off */
+static const uint8_t decode_table[256] = {
+	255, 255, 255, 255, 255, 255, 255, 255, 255,  64,  64, 255,
+	255,  64, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+	255, 255, 255, 255, 255, 255, 255, 255,  64, 255, 255, 255,
+	255, 255, 255, 255, 255, 255, 255,  62, 255, 255, 255,  63,
+	 52,  53,  54,  55,  56,  57,  58,  59,  60,  61, 255, 255,
+	255,  65, 255, 255, 255,   0,   1,   2,   3,   4,   5,   6,
+	  7,   8,   9,  10,  11,  12,  13,  14,  15,  16,  17,  18,
+	 19,  20,  21,  22,  23,  24,  25, 255, 255, 255, 255, 255,
+	255,  26,  27,  28,  29,  30,  31,  32,  33,  34,  35,  36,
+	 37,  38,  39,  40,  41,  42,  43,  44,  45,  46,  47,  48,
+	 49,  50,  51, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+	255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+	255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+	255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+	255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+	255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+	255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+	255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+	255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+	255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+	255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+	255, 255, 255, 255,
+};
+/* clang-format on */
 
 enum vouch_status
 base64_decode(
@@ -38,8 +52,6 @@ base64_decode(
 	unsigned nq = 0, npad = 0;
 	uint8_t v;
 
-	if (!__atomic_load_n(&decode_ready, __ATOMIC_ACQUIRE))
-		decode_table_init();
 	*outlen = 0;
 	for (i = 0; i < len; i++) {
 		v = decode_table[in[i]];
