@@ -149,7 +149,7 @@ print_human(const struct vouch_check_report *r)
 	static const char *const titles[] = {
 	    "SPF", "DMARC", "DKIM", "Sending (--ip / --via)"};
 	const struct vouch_check_finding *f;
-	size_t a, i, n;
+	size_t a, i, n, nsev[3];
 
 	printf("%s\n", r->domain);
 	for (a = 0; a < sizeof(areas) / sizeof(areas[0]); a++) {
@@ -197,11 +197,15 @@ print_human(const struct vouch_check_report *r)
 	if (r->nfindings_dropped > 0)
 		printf(
 		    "\n(%zu more findings not shown)\n", r->nfindings_dropped);
-	n = 0;
+	memset(nsev, 0, sizeof(nsev));
 	for (i = 0; i < r->nfindings; i++)
-		n += r->finding[i].severity != VOUCH_CHECK_INFO;
-	printf("\n%s: %zu finding%s, %zu warning or error%s\n", r->domain,
-	    r->nfindings, r->nfindings == 1 ? "" : "s", n, n == 1 ? "" : "s");
+		if ((size_t)r->finding[i].severity < 3)
+			nsev[r->finding[i].severity]++;
+	printf("\n%s: %zu finding%s: %zu error%s, %zu warning%s, %zu info\n",
+	    r->domain, r->nfindings, r->nfindings == 1 ? "" : "s",
+	    nsev[VOUCH_CHECK_ERROR], nsev[VOUCH_CHECK_ERROR] == 1 ? "" : "s",
+	    nsev[VOUCH_CHECK_WARNING],
+	    nsev[VOUCH_CHECK_WARNING] == 1 ? "" : "s", nsev[VOUCH_CHECK_INFO]);
 }
 
 int

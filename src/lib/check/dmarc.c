@@ -261,8 +261,8 @@ lint_record(struct check_ctx *c, struct vouch_dmarc *d,
 	if (rec->nrua == 0) {
 		f = check_add(c, VOUCH_CHECK_DMARC, VOUCH_CHECK_WARNING,
 		    "dmarc-no-rua",
-		    "no rua=: you receive no aggregate reports, so you cannot "
-		    "see who sends mail as %s",
+		    "no usable rua=: you receive no aggregate reports, so you "
+		    "cannot see who sends mail as %s",
 		    c->r->domain);
 		check_fix(f, "add rua=mailto:dmarc-reports@%s", org);
 	}

@@ -83,7 +83,17 @@ send_ip(struct check_ctx *c, const char *term)
 	f = check_add(c, VOUCH_CHECK_SEND, VOUCH_CHECK_ERROR, "send-spf-fail",
 	    "mail from %s with a MAIL FROM in %s gets SPF %s (%s): SPF does "
 	    "not authenticate it, so DMARC rests on DKIM alone",
-	    ip, r->domain, vouch_spf_verdict_str(res.verdict), res.reason);
+	    ip, r->domain, vouch_spf_verdict_str(res.verdict),
+	    res.reason[0] != '\0'      ? res.reason
+	    : res.mechanism[0] != '\0' ? res.mechanism
+	                               : "no record");
+	if (res.verdict == VOUCH_SPF_PERMERROR ||
+	    res.verdict == VOUCH_SPF_TEMPERROR) {
+		/* No added term helps a record that cannot be evaluated. */
+		check_fix(f, "repair the SPF errors listed above first: a "
+		             "record in error authenticates no sender");
+		goto out;
+	}
 	if (term == NULL) {
 		(void)snprintf(own, sizeof(own), "%s:%s",
 		    strchr(ip, ':') != NULL ? "ip6" : "ip4", ip);
