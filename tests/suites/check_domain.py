@@ -164,6 +164,9 @@ check("+all", spf=txt("example.com.", "v=spf1 ip4:192.0.2.0/24 +all"), want=("sp
 check("bare all is +all", spf=txt("example.com.", "v=spf1 mx all"), want=("spf-pass-all",), rc=2)
 check("?all", spf=txt("example.com.", "v=spf1 mx ?all"), want=("spf-neutral-all",), rc=1)
 check("~all is fine", spf=txt("example.com.", "v=spf1 mx ~all"), want=(), only=True, rc=0)
+rep = check("terms after all", spf=txt("example.com.", "v=spf1 ip4:192.0.2.0/24 -all include:_spf.example.com mx"),
+            want=("spf-after-all",), only=True, rc=1)
+ok(rep and rep["spf"]["lookups"] == 0, "terms after all cost no lookup", "got %s" % (rep and rep["spf"]))
 check("no all", spf=txt("example.com.", "v=spf1 mx"), want=("spf-no-all",), rc=1)
 check("redirect instead of all", spf=txt("example.com.", "v=spf1 redirect=_spf.example.com"),
       want=(), only=True, rc=0)

@@ -180,6 +180,17 @@ walk_terms(struct walk *w, const char *name, const struct spf_record *rec)
 	w->path[w->depth++] = name;
 	for (i = 0; i < rec->nterms && w->c->err == VOUCH_OK; i++) {
 		t = &rec->terms[i];
+		if (saw_all) {
+			/* "all" always matches: check_host() never reaches
+			 * what follows, so it costs nothing (RFC 7208 §5.1). */
+			f = wadd(w, VOUCH_CHECK_WARNING, "spf-after-all",
+			    "%s: '%.*s' and what follows come after 'all' "
+			    "and are never evaluated (RFC 7208 §5.1)",
+			    name, (int)t->len, (const char *)t->text);
+			check_fix(f, "move the terms before 'all', or remove "
+			             "them");
+			break;
+		}
 		if (t->mech != SPF_M_ALL && t->mech != SPF_M_INCLUDE)
 			nother++;
 		if (t->mech != SPF_M_ALL && t->mech != SPF_M_IP4 &&
