@@ -11,9 +11,10 @@
  * could be made at all (memory, arguments).
  *
  * A handle (struct vouch_spf) holds the configuration, the reusable
- * evaluation buffers and a cache of DNS answers shared by every evaluation
- * made through the handle, each answer kept for its DNS TTL.  One handle
- * may serve several threads: the cache is locked, and each call takes its
+ * evaluation contexts, a cache of DNS answers (each kept for its DNS TTL,
+ * with its parsed SPF record) and a cache of results (RFC 7208 §7.3),
+ * both shared by every evaluation made through the handle.  One handle may
+ * serve several threads: the caches are locked, and each call takes its
  * own evaluation context from the handle's pool.
  */
 #ifndef VOUCH_SPF_H
@@ -132,8 +133,8 @@ typedef void (*vouch_spf_trace_fn)(void *arg, const char *line);
  * In:  dns, a resolver kept (not owned) by the handle; it must outlive
  *      the handle.
  * Out: *out, a new handle owned by the caller (vouch_spf_free), with the
- *      default explanation VOUCH_SPF_DEFAULT_EXPLANATION and the DNS
- *      answer cache on.
+ *      default explanation VOUCH_SPF_DEFAULT_EXPLANATION and both caches
+ *      on (see vouch_spf_set_cache).
  * Errors: VOUCH_EINVAL (dns NULL), VOUCH_ENOMEM.
  */
 VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_spf_new(
@@ -156,7 +157,9 @@ VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_spf_set_default_explanation(
 
 /*
  * vouch_spf_set_trace - send trace lines of every later evaluation to fn
- * (NULL turns tracing off).  Not to be called during an evaluation.
+ * (NULL turns tracing off).  With several threads, fn is called from each
+ * and their lines interleave.  A result taken from the result cache traces
+ * one line saying so.  Not to be called during an evaluation.
  */
 VOUCH_API void vouch_spf_set_trace(
     struct vouch_spf *spf, vouch_spf_trace_fn fn, void *arg);
