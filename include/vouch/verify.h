@@ -136,8 +136,10 @@ struct vouch_verify_smtp {
  *                 are to be removed from the message before it goes on
  *                 (vouch_authres_strip_ours() does it on a whole header).
  *   header_too_large  the header section went over VOUCH_MAX_HEADER_BYTES:
- *                 DKIM and DMARC are permerror, forged fields not looked
- *                 for.
+ *                 DKIM and DMARC are permerror; forged fields are looked
+ *                 for only in the part held (the first
+ *                 VOUCH_MAX_HEADER_BYTES bytes, the field cut there
+ *                 excluded).
  *   field/field_len  the Authentication-Results field, "Authentication-
  *                 Results: id;\r\n\t...\r\n", folded, every line ending in
  *                 CRLF, NUL-terminated (not counted); ready to prepend.

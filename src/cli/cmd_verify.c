@@ -455,30 +455,26 @@ write_field(int fd, const char *field, size_t len, int lf)
 	return write_all(fd, field + from, len - from);
 }
 
-/* The header section without the fields claiming our id (RFC 8601 §5). */
+/*
+ * The header section without the fields claiming our authserv-id (RFC
+ * 8601 §5), as the library found them: res->forged, in header order.
+ */
 static int
 write_header(
     const struct vouch_verify_result *res, const uint8_t *hdr, size_t len)
 {
-	uint8_t *out;
-	size_t outlen = 0;
-	int rc;
+	size_t i, at = 0;
 
-	if (res->header_too_large || len == 0)
-		return write_all(STDOUT_FILENO, hdr, len);
-	if ((out = malloc(len)) == NULL)
-		return -1;
-	if (vouch_authres_strip_ours(hdr, len, res->authserv_id,
-	        strlen(res->authserv_id), out, len, &outlen,
-	        NULL) != VOUCH_OK) {
-		/* over the field-count limit: nothing was found, and the
-		 * header goes out as it came */
-		free(out);
-		return write_all(STDOUT_FILENO, hdr, len);
+	for (i = 0; i < res->nforged; i++) {
+		const struct vouch_authres_span *sp = &res->forged[i];
+
+		if (sp->off < at || sp->off > len || sp->len > len - sp->off)
+			continue;
+		if (write_all(STDOUT_FILENO, hdr + at, sp->off - at) < 0)
+			return -1;
+		at = sp->off + sp->len;
 	}
-	rc = write_all(STDOUT_FILENO, out, outlen);
-	free(out);
-	return rc;
+	return write_all(STDOUT_FILENO, hdr + at, len - at);
 }
 
 struct verify_args {
@@ -498,7 +494,7 @@ run(struct vouch_verify *v, const struct verify_args *a)
 	size_t hlen = 0, len;
 	off_t start = -1;
 	FILE *spool = NULL;
-	int fd = STDIN_FILENO, rc = CLI_EXIT_SOFTWARE, more = 1, lf;
+	int fd = STDIN_FILENO, rc = CLI_EXIT_SOFTWARE, more = 1, cut = 0, lf;
 	int passthru = !a->header_only && !a->json && !a->explain;
 	enum vouch_status st;
 	struct stat sb;
@@ -530,9 +526,11 @@ run(struct vouch_verify *v, const struct verify_args *a)
 	    (st = vouch_message_reader_new(fd, &r)) != VOUCH_OK)
 		goto fail;
 	st = vouch_message_read_header(r, &hdr, &hlen);
-	if (st == VOUCH_ELIMIT)
-		more = 0; /* over the limit: verdict permerror, rest copied */
-	else if (st != VOUCH_OK)
+	if (st == VOUCH_ELIMIT) {
+		/* over the limit: a permerror verdict, the rest copied */
+		more = 0;
+		cut = 1;
+	} else if (st != VOUCH_OK)
 		goto fail;
 	if ((st = vouch_verify_msg_header(m, hdr, hlen)) != VOUCH_OK)
 		goto fail;
@@ -570,7 +568,7 @@ run(struct vouch_verify *v, const struct verify_args *a)
 		        0 ||
 		    write_header(res, hdr, hlen) < 0)
 			goto wfail;
-		if (!more && st == VOUCH_OK && res->header_too_large) {
+		if (cut) {
 			/* the reader stopped inside the header: what it did
 			 * not read is still on fd */
 			if (copy_rest(fd, STDOUT_FILENO) < 0)

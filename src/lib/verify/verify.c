@@ -281,31 +281,86 @@ vouch_verify_msg_header(
 	return VOUCH_OK;
 }
 
-/* The forged fields: Authentication-Results claiming our id (§5). */
+/*
+ * Header fields handed to vouch_authres_find_ours() at a time: under
+ * VOUCH_MAX_HEADER_FIELDS, so that a header padded with more fields than
+ * that cannot hide a forged field from the search.
+ */
+#define VERIFY_FORGED_WINDOW 512
+
+/* Appends the forged fields of hdr[from..to) to the result. */
+static enum vouch_status
+find_forged_in(struct vouch_verify_msg *m, size_t from, size_t to)
+{
+	struct vouch_authres_span spans[VERIFY_FORGED_WINDOW], *grown;
+	struct vouch_verify_result *res = m->res;
+	const char *id = m->v->authserv_id;
+	size_t n = 0, i;
+	enum vouch_status st;
+
+	if (to <= from)
+		return VOUCH_OK;
+	st = vouch_authres_find_ours(m->hdr.p + from, to - from, id, strlen(id),
+	    spans, VERIFY_FORGED_WINDOW, &n);
+	if (st == VOUCH_ENOMEM)
+		return st;
+	if (st != VOUCH_OK && st != VOUCH_ELIMIT)
+		return VOUCH_OK;
+	if (n > VERIFY_FORGED_WINDOW)
+		n = VERIFY_FORGED_WINDOW;
+	if (n == 0)
+		return VOUCH_OK;
+	grown = realloc(res->forged, (res->nforged + n) * sizeof(*grown));
+	if (grown == NULL)
+		return VOUCH_ENOMEM;
+	res->forged = grown;
+	for (i = 0; i < n; i++) {
+		grown[res->nforged].off = spans[i].off + from;
+		grown[res->nforged].len = spans[i].len;
+		res->nforged++;
+	}
+	return VOUCH_OK;
+}
+
+/*
+ * The forged fields: Authentication-Results claiming our authserv-id
+ * (RFC 8601 §5: an MTA MUST remove or render unreadable such fields that
+ * arrive from outside).  The header is searched in windows of whole
+ * fields, each under the parser's field-count limit.
+ */
 static enum vouch_status
 find_forged(struct vouch_verify_msg *m)
 {
-	struct vouch_verify_result *res = m->res;
-	const char *id = m->v->authserv_id;
-	size_t n = 0, n2 = 0;
+	const uint8_t *h = m->hdr.p, *nl;
+	size_t len = m->hdr.len, off = 0, start = 0, nfields = 0, next;
+	size_t last = 0;
 	enum vouch_status st;
 
-	st = vouch_authres_find_ours(
-	    m->hdr.p, m->hdr.len, id, strlen(id), NULL, 0, &n);
-	if (st == VOUCH_OK || n == 0)
-		/* no field, or a header over the limits (DKIM and DMARC
-		 * report it as permerror) */
-		return VOUCH_OK;
-	if (st != VOUCH_ELIMIT)
-		return st;
-	if ((res->forged = calloc(n, sizeof(*res->forged))) == NULL)
-		return VOUCH_ENOMEM;
-	st = vouch_authres_find_ours(
-	    m->hdr.p, m->hdr.len, id, strlen(id), res->forged, n, &n2);
-	if (st != VOUCH_OK)
-		return st == VOUCH_ENOMEM ? st : VOUCH_OK;
-	res->nforged = n2;
-	return VOUCH_OK;
+	while (off < len) {
+		nl = memchr(h + off, '\n', len - off);
+		next = nl != NULL ? (size_t)(nl - h) + 1 : len;
+		/* the empty line ends the header section (RFC 5322 §2.1) */
+		if (h[off] == '\n' ||
+		    (h[off] == '\r' && next - off == 2 && h[off + 1] == '\n'))
+			break;
+		if (h[off] != ' ' && h[off] != '\t') {
+			last = off;
+			if (nfields == VERIFY_FORGED_WINDOW) {
+				if ((st = find_forged_in(m, start, off)) !=
+				    VOUCH_OK)
+					return st;
+				start = off;
+				nfields = 0;
+			}
+			nfields++;
+		}
+		off = next;
+	}
+	/* A header over the limit was cut inside its last field: that
+	 * field is left alone (the rest of it was not seen). */
+	if (m->res->header_too_large && off == len)
+		off = last;
+	return find_forged_in(m, start, off);
 }
 
 /* End of the header section: DKIM keys and header hashes, forgeries. */
@@ -325,9 +380,7 @@ end_header(struct vouch_verify_msg *m)
 	    m->dkim, m->hdr.p ? m->hdr.p : (const uint8_t *)"", m->hdr.len);
 	if (st != VOUCH_OK)
 		return st;
-	if (!m->res->header_too_large)
-		return find_forged(m);
-	return VOUCH_OK;
+	return find_forged(m);
 }
 
 enum vouch_status
