@@ -290,10 +290,15 @@
  * when walking the include/redirect tree; a valid tree has at most 10
  * DNS-querying terms (RFC 7208 §4.6.4), so 64 reaches far enough to
  * count an over-limit tree while bounding a hostile one.
+ * MAX_VOID_TESTS: a, mx and exists terms of that tree whose target is
+ * looked up to find void lookups; a valid tree has at most 10 such terms,
+ * 64 keeps a hostile record of thousands of terms from costing thousands
+ * of queries.
  */
 #define VOUCH_CHECK_MAX_FINDINGS 128
 #define VOUCH_CHECK_MAX_TEXT 1024
 #define VOUCH_CHECK_MAX_SELECTORS 16
 #define VOUCH_CHECK_MAX_SPF_RECORDS 64
+#define VOUCH_CHECK_MAX_VOID_TESTS 64
 
 #endif

@@ -215,6 +215,14 @@ rep = check("huge include tree", spf="\n".join(tree), want=("spf-tree-cut", "spf
 ok(rep and rep["spf"]["records_walked"] == 64, "huge tree: walk stops at 64 records",
    "got %s" % (rep and rep["spf"]["records_walked"]))
 
+# A record of 2000 a: terms: the void lookups are looked for in the first
+# 64 only (VOUCH_CHECK_MAX_VOID_TESTS), and every term is still counted.
+rep = check("record of 2000 a: terms", spf=txt("example.com.", "v=spf1 " + " ".join(
+    "a:h%d.example.com" % i for i in range(2000)) + " -all"),
+    want=("spf-tree-cut", "spf-too-many-lookups", "spf-too-many-void-lookups"), rc=2)
+ok(rep and rep["spf"]["lookups"] == 2000 and rep["spf"]["void_lookups"] == 64,
+   "2000 a: terms: 2000 lookups counted, 64 looked up", "got %s" % (rep and rep["spf"]))
+
 # --- DMARC ----------------------------------------------------------------
 def dm(text):
     return txt("_dmarc.example.com.", text)

@@ -18,6 +18,7 @@ struct walk {
 	unsigned voids; /* of them, those that found nothing */
 	unsigned nrecords; /* records fetched */
 	int cut; /* stopped at VOUCH_CHECK_MAX_SPF_RECORDS */
+	unsigned nvoid_tests; /* terms looked up for void lookups */
 	size_t depth;
 	const char *path[VOUCH_SPF_MAX_DEPTH + 1]; /* names being walked */
 	/* quiet walk: what a customer of this domain should include */
@@ -241,6 +242,11 @@ walk_terms(struct walk *w, const char *name, const struct spf_record *rec)
 			    "RFC 7208 §7): counted as one lookup, not "
 			    "followed",
 			    name, (int)t->len, (const char *)t->text);
+			continue;
+		}
+		if (t->mech != SPF_M_INCLUDE &&
+		    w->nvoid_tests++ >= VOUCH_CHECK_MAX_VOID_TESTS) {
+			w->cut = 1;
 			continue;
 		}
 		switch (t->mech) {
@@ -557,9 +563,9 @@ check_lint_spf(struct check_ctx *c)
 	}
 	if (w.cut)
 		check_add(c, VOUCH_CHECK_SPF, VOUCH_CHECK_INFO, "spf-tree-cut",
-		    "the include tree has more than %d records: the counts "
-		    "stop there",
-		    VOUCH_CHECK_MAX_SPF_RECORDS);
+		    "the include tree is larger than %d records or %d terms "
+		    "naming hosts: the counts stop there",
+		    VOUCH_CHECK_MAX_SPF_RECORDS, VOUCH_CHECK_MAX_VOID_TESTS);
 out:
 	vouch_dns_answer_free(a);
 }
