@@ -207,12 +207,14 @@ VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_arc_verify_fd(
  * Authentication-Results builder (authres.h): arc=pass|fail|none
  * (RFC 8617 §6, §10.1), with the reason when it failed,
  * smtp.remote-ip=`remote_ip` when not NULL, and header.oldest-pass when
- * the chain passed with an oldest-pass other than 0 (§10.2).
+ * the chain passed (0 when every AMS verified; §6, §10.2).
  * In:  b, a builder; res, a validation result; remote_ip, NUL-terminated
  *      IP address text or NULL.
- * Errors: those of vouch_authres_add/_prop (the builder keeps the first).
+ * Errors: VOUCH_EINVAL (NULL b or res), those of vouch_authres_add/_prop
+ *         (the builder keeps the first, so checking vouch_authres_finish
+ *         is enough).
  */
-VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_arc_authres_add(
+VOUCH_API enum vouch_status vouch_arc_authres_add(
     struct vouch_authres_builder *b, const struct vouch_arc_result *res,
     const char *remote_ip);
 
@@ -316,6 +318,16 @@ VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_arc_seal_update(
     struct vouch_arc_sealer *s, const uint8_t *p, size_t len);
 
 /*
+ * vouch_arc_seal_set_auth_results - set (or replace) the results the AAR
+ * records, as req->auth_results of vouch_arc_seal_new; for a caller that
+ * computes them while the message streams past (NUL-terminated, copied).
+ * Call before vouch_arc_seal_finish.
+ * Errors: VOUCH_EINVAL (NULL, or after finish), VOUCH_ENOMEM.
+ */
+VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_arc_seal_set_auth_results(
+    struct vouch_arc_sealer *s, const char *auth_results);
+
+/*
  * vouch_arc_seal_finish - make the next ARC Set.
  * In:  chain, the validation result of this same message
  *      (vouch_arc_verify_*), which gives the cv= of the new ARC-Seal and the
@@ -335,8 +347,8 @@ VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_arc_seal_update(
  *         (chain NULL, finish called twice), or a sticky error of _update.
  */
 VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_arc_seal_finish(
-    struct vouch_arc_sealer *s, const struct vouch_arc_result *chain,
-    bool crlf, char **fields, size_t *len);
+    struct vouch_arc_sealer *s, const struct vouch_arc_result *chain, bool crlf,
+    char **fields, size_t *len);
 
 /* vouch_arc_seal_error - a one-line reason for the last error; "" if none. */
 VOUCH_API const char *vouch_arc_seal_error(const struct vouch_arc_sealer *s);

@@ -13,6 +13,7 @@
 #include "dkim.h"
 #include "dkim_sign.h"
 #include "dmarc.h"
+#include "arc.h"
 #include "check.h"
 #include "verify.h"
 

@@ -24,6 +24,7 @@ int cmd_keygen(int argc, char **argv);
 int cmd_spf(int argc, char **argv);
 int cmd_authres(int argc, char **argv);
 int cmd_dmarc(int argc, char **argv);
+int cmd_arc(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 

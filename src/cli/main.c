@@ -15,6 +15,7 @@ static const struct {
     {"spf", cmd_spf, "evaluate SPF for a client and sender (RFC 7208)"},
     {"authres", cmd_authres, "parse Authentication-Results fields (RFC 8601)"},
     {"dmarc", cmd_dmarc, "evaluate DMARC from SPF and DKIM facts (RFC 9989)"},
+    {"arc", cmd_arc, "verify or seal an ARC chain (RFC 8617)"},
     {"verify", cmd_verify, "SPF, DKIM and DMARC of a received message"},
     {"check", cmd_check, "lint a domain's SPF, DMARC and DKIM records"},
 };

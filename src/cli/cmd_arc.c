@@ -1,0 +1,650 @@
+/*
+ * vouch arc verify | seal: validate a message's Authenticated Received
+ * Chain, or add the next ARC Set to it (RFC 8617).  Option parsing and
+ * printing only; the protocol is in libvouch (arc.h, verify.h).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "vouch/arc.h"
+#include "vouch/authres.h"
+#include "vouch/message.h"
+#include "vouch/verify.h"
+
+static void
+arc_usage(FILE *fp)
+{
+	fprintf(fp,
+	    "usage: vouch arc verify [--zone FILE | --dns-server ADDR] "
+	    "[--now T] [--json]\n"
+	    "                        [--authserv-id ID] [--ip ADDR] [FILE]\n"
+	    "       vouch arc seal -d DOMAIN -s SELECTOR -k KEYFILE "
+	    "--authserv-id ID\n"
+	    "                      [--auth-results TEXT] [--ip ADDR] [--helo "
+	    "NAME]\n"
+	    "                      [--mail-from ADDR] [-H h1:h2:...] "
+	    "[--time T]\n"
+	    "                      [--zone FILE | --dns-server ADDR] [FILE]\n"
+	    "\n"
+	    "verify: validates the ARC chain of the message in FILE (or "
+	    "standard input)\n"
+	    "and prints an Authentication-Results field with arc=pass, fail "
+	    "or none\n"
+	    "(RFC 8617 §5.2, §6), or with --json the chain: cv, reason, "
+	    "oldest-pass and\n"
+	    "each ARC Set's domains, selectors and which signatures "
+	    "verified.\n"
+	    "\n"
+	    "seal: validates the chain, then writes the message to standard "
+	    "output with\n"
+	    "the next ARC Set on top (ARC-Seal, ARC-Message-Signature, "
+	    "ARC-Authentication-\n"
+	    "Results; RFC 8617 §5.1).  The AAR records --auth-results (the "
+	    "results after\n"
+	    "the authserv-id, e.g. \"spf=pass smtp.mailfrom=a@b; dkim=pass "
+	    "header.d=b\");\n"
+	    "without it, vouch computes them itself: arc= from the chain, "
+	    "and SPF (with\n"
+	    "--ip, --helo, --mail-from), DKIM and DMARC as `vouch verify` "
+	    "does.  A chain\n"
+	    "whose last ARC-Seal says cv=fail is not sealed again (the "
+	    "message is\n"
+	    "written unchanged).\n"
+	    "\n"
+	    "  -d, --domain DOMAIN   sealing domain (d=)\n"
+	    "  -s, --selector SEL    selector (s=)\n"
+	    "  -k, --key KEYFILE     private key (RSA or Ed25519, as for "
+	    "vouch dkim sign)\n"
+	    "  -H, --headers LIST    header fields the AMS signs (h=), "
+	    "colon-separated\n"
+	    "  -t, --time T          t= of the new set (default: now)\n"
+	    "  --now T               verify: the time signatures are judged "
+	    "at\n"
+	    "\n"
+	    "Exit status: 0 a verdict was printed or the message sealed, 64 "
+	    "usage, 65\n"
+	    "the message cannot be sealed, 74 a file could not be read, 70 "
+	    "internal error.\n");
+}
+
+/* A positive integer option (seconds since 1970); -1 when not one. */
+static long long
+parse_time(const char *s)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v <= 0 ||
+	    v > INT64_MAX / 2)
+		return -1;
+	return v;
+}
+
+/* A JSON string: '"', '\' and control bytes escaped, others as is. */
+static void
+json_str(FILE *fp, const char *s)
+{
+	const unsigned char *p;
+
+	fputc('"', fp);
+	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(fp, "\\%c", *p);
+		else if (*p < 0x20 || *p == 0x7f)
+			fprintf(fp, "\\u%04x", *p);
+		else
+			fputc(*p, fp);
+	}
+	fputc('"', fp);
+}
+
+static void
+print_json(FILE *fp, const struct vouch_arc_result *res)
+{
+	const struct vouch_arc_instance *in;
+	size_t k;
+
+	fprintf(fp, "{\"cv\": ");
+	json_str(fp, vouch_arc_cv_str(res->cv));
+	fprintf(fp, ", \"reason\": ");
+	json_str(fp, res->reason);
+	fprintf(
+	    fp, ", \"oldest_pass\": %u, \"instances\": [", res->oldest_pass);
+	for (k = 0; k < res->ninst; k++) {
+		in = &res->inst[k];
+		fprintf(fp, "%s\n  {\"i\": %u, \"cv\": ", k ? "," : "", in->i);
+		json_str(fp, vouch_arc_cv_str(in->cv));
+		fprintf(fp, ", \"seal\": {\"d\": ");
+		json_str(fp, in->seal_d);
+		fprintf(fp, ", \"s\": ");
+		json_str(fp, in->seal_s);
+		fprintf(fp, ", \"a\": ");
+		json_str(fp, in->seal_a);
+		fprintf(fp, ", \"checked\": %s, \"valid\": %s}",
+		    in->seal_checked ? "true" : "false",
+		    in->seal_ok ? "true" : "false");
+		fprintf(fp, ", \"ams\": {\"d\": ");
+		json_str(fp, in->ams_d);
+		fprintf(fp, ", \"s\": ");
+		json_str(fp, in->ams_s);
+		fprintf(fp, ", \"checked\": %s, \"valid\": %s}",
+		    in->ams_checked ? "true" : "false",
+		    in->ams_ok ? "true" : "false");
+		fprintf(fp, ", \"reason\": ");
+		json_str(fp, in->reason);
+		fprintf(fp, ", \"aar\": ");
+		json_str(fp, in->aar != NULL ? in->aar : "");
+		fprintf(fp, "}");
+	}
+	fprintf(fp, "%s]}\n", res->ninst ? "\n" : "");
+}
+
+static int
+print_authres(FILE *fp, const char *id, const struct vouch_arc_result *res,
+    const char *ip)
+{
+	struct vouch_authres_builder *b = NULL;
+	enum vouch_status st;
+	char *field = NULL;
+	size_t len;
+
+	if ((st = vouch_authres_new(id, strlen(id), &b)) != VOUCH_OK) {
+		fprintf(stderr, "%s: bad authserv-id: %s\n", cli_progname,
+		    vouch_status_str(st));
+		return CLI_EXIT_USAGE;
+	}
+	(void)vouch_arc_authres_add(b, res, ip);
+	st = vouch_authres_finish(b, &field, &len);
+	vouch_authres_free(b);
+	if (st != VOUCH_OK) {
+		fprintf(stderr, "%s: cannot write the result: %s\n",
+		    cli_progname, vouch_status_str(st));
+		return CLI_EXIT_SOFTWARE;
+	}
+	fwrite(field, 1, len, fp);
+	free(field);
+	return CLI_EXIT_OK;
+}
+
+enum {
+	OPT_ZONE = 256,
+	OPT_SERVER,
+	OPT_NOW,
+	OPT_JSON,
+	OPT_AUTHSERV,
+	OPT_AUTHRES,
+	OPT_IP,
+	OPT_HELO,
+	OPT_MAILFROM,
+	OPT_LEGACY,
+	OPT_HELP
+};
+
+static const struct option longopts[] = {
+    {"zone", required_argument, NULL, OPT_ZONE},
+    {"dns-server", required_argument, NULL, OPT_SERVER},
+    {"now", required_argument, NULL, OPT_NOW},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"authserv-id", required_argument, NULL, OPT_AUTHSERV},
+    {"auth-results", required_argument, NULL, OPT_AUTHRES},
+    {"ip", required_argument, NULL, OPT_IP},
+    {"helo", required_argument, NULL, OPT_HELO},
+    {"mail-from", required_argument, NULL, OPT_MAILFROM},
+    {"legacy-crypto", no_argument, NULL, OPT_LEGACY},
+    {"domain", required_argument, NULL, 'd'},
+    {"selector", required_argument, NULL, 's'},
+    {"key", required_argument, NULL, 'k'},
+    {"headers", required_argument, NULL, 'H'},
+    {"time", required_argument, NULL, 't'},
+    {"help", no_argument, NULL, OPT_HELP},
+    {NULL, 0, NULL, 0},
+};
+
+struct arc_opts {
+	const char *zone, *server, *authserv, *authres, *ip, *helo, *mailfrom;
+	const char *domain, *selector, *keyfile, *headers, *path;
+	long long now, time;
+	bool json, legacy, seal;
+};
+
+static int
+parse_opts(int argc, char **argv, struct arc_opts *o)
+{
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "d:s:k:H:t:h", longopts, NULL)) !=
+	       -1) {
+		switch (c) {
+		case OPT_ZONE:
+			o->zone = optarg;
+			break;
+		case OPT_SERVER:
+			o->server = optarg;
+			break;
+		case OPT_NOW:
+		case 't':
+			if (parse_time(optarg) < 0) {
+				fprintf(stderr,
+				    "%s: want seconds since 1970, not '%s'\n",
+				    cli_progname, optarg);
+				return CLI_EXIT_USAGE;
+			}
+			if (c == 't')
+				o->time = parse_time(optarg);
+			else
+				o->now = parse_time(optarg);
+			break;
+		case OPT_JSON:
+			o->json = true;
+			break;
+		case OPT_AUTHSERV:
+			o->authserv = optarg;
+			break;
+		case OPT_AUTHRES:
+			o->authres = optarg;
+			break;
+		case OPT_IP:
+			o->ip = optarg;
+			break;
+		case OPT_HELO:
+			o->helo = optarg;
+			break;
+		case OPT_MAILFROM:
+			o->mailfrom = optarg;
+			break;
+		case OPT_LEGACY:
+			o->legacy = true;
+			break;
+		case 'd':
+			o->domain = optarg;
+			break;
+		case 's':
+			o->selector = optarg;
+			break;
+		case 'k':
+			o->keyfile = optarg;
+			break;
+		case 'H':
+			o->headers = optarg;
+			break;
+		case 'h':
+		case OPT_HELP:
+			arc_usage(stdout);
+			return -1;
+		default:
+			arc_usage(stderr);
+			return CLI_EXIT_USAGE;
+		}
+	}
+	if (argc - optind > 1) {
+		fprintf(stderr, "%s: one message at a time\n", cli_progname);
+		return CLI_EXIT_USAGE;
+	}
+	if (argc - optind == 1 && strcmp(argv[optind], "-") != 0)
+		o->path = argv[optind];
+	return 0;
+}
+
+static int
+open_input(const struct arc_opts *o, int *fd)
+{
+	*fd = 0;
+	if (o->path != NULL && (*fd = open(o->path, O_RDONLY)) == -1) {
+		fprintf(stderr, "%s: %s: %s\n", cli_progname, o->path,
+		    strerror(errno));
+		return CLI_EXIT_IO;
+	}
+	return 0;
+}
+
+static int
+arc_verify(const struct arc_opts *o)
+{
+	struct vouch_arc_options opt;
+	struct vouch_arc_result *res = NULL;
+	struct vouch_dns *dns = NULL;
+	enum vouch_status st;
+	char host[256];
+	int fd = 0, rc;
+
+	vouch_arc_options_init(&opt);
+	opt.now = o->now;
+	opt.legacy = o->legacy;
+	if ((rc = cli_open_dns(o->zone, o->server, &dns)) != 0)
+		return rc;
+	if ((rc = open_input(o, &fd)) != 0)
+		goto out;
+	st = vouch_arc_verify_fd(dns, &opt, fd, &res);
+	if (st != VOUCH_OK) {
+		fprintf(stderr, "%s: %s: %s\n", cli_progname,
+		    o->path ? o->path : "-", vouch_status_str(st));
+		rc = st == VOUCH_EIO ? CLI_EXIT_IO : CLI_EXIT_SOFTWARE;
+		goto out;
+	}
+	if (o->json) {
+		print_json(stdout, res);
+	} else {
+		const char *id = o->authserv;
+
+		if (id == NULL) {
+			if (gethostname(host, sizeof(host)) != 0)
+				host[0] = '\0';
+			host[sizeof(host) - 1] = '\0';
+			id = host[0] != '\0' ? host : "localhost";
+		}
+		rc = print_authres(stdout, id, res, o->ip);
+	}
+out:
+	if (fd > 0)
+		close(fd);
+	vouch_arc_result_free(res);
+	vouch_dns_free(dns);
+	return rc;
+}
+
+/* The text of an A-R field after "Authentication-Results: id;". */
+static const char *
+results_of(const char *field)
+{
+	const char *p = strchr(field, ';');
+
+	return p != NULL ? p + 1 : "";
+}
+
+/*
+ * The results the AAR records when --auth-results is not given: arc= of
+ * the chain (RFC 8617 §6) and what `vouch verify` finds (SPF, DKIM,
+ * DMARC).  *out is malloc()ed.
+ */
+static int
+compute_authres(const struct arc_opts *o, struct vouch_verify_result *vr,
+    const struct vouch_arc_result *chain, char **out)
+{
+	struct vouch_authres_builder *b = NULL;
+	char *field = NULL;
+	size_t len, need;
+	enum vouch_status st;
+
+	if ((st = vouch_authres_new(o->authserv, strlen(o->authserv), &b)) !=
+	    VOUCH_OK)
+		return -1;
+	(void)vouch_arc_authres_add(b, chain, o->ip);
+	st = vouch_authres_finish(b, &field, &len);
+	vouch_authres_free(b);
+	if (st != VOUCH_OK)
+		return -1;
+	need = len + (vr != NULL ? vr->field_len : 0) + 4;
+	if ((*out = malloc(need)) == NULL) {
+		free(field);
+		return -1;
+	}
+	snprintf(*out, need, "%s;%s", results_of(field),
+	    vr != NULL ? results_of(vr->field) : "");
+	free(field);
+	return 0;
+}
+
+/* Copy fd (from `start`) or the spool to standard output. */
+static int
+copy_out(int fd, off_t start, FILE *spool, uint8_t *buf, size_t cap)
+{
+	size_t n;
+	ssize_t r;
+
+	if (spool != NULL) {
+		rewind(spool);
+		while ((n = fread(buf, 1, cap, spool)) > 0)
+			if (fwrite(buf, 1, n, stdout) != n)
+				return -1;
+		return ferror(spool) ? -1 : 0;
+	}
+	if (lseek(fd, start, SEEK_SET) == -1)
+		return -1;
+	while ((r = read(fd, buf, cap)) > 0)
+		if (fwrite(buf, 1, (size_t)r, stdout) != (size_t)r)
+			return -1;
+	return r < 0 ? -1 : 0;
+}
+
+/* Split "a:b:c" into names (the strings point into `copy`). */
+static size_t
+split_headers(char *copy, const char **names, size_t cap)
+{
+	size_t n = 0;
+	char *p = copy, *c;
+
+	while (p != NULL && *p != '\0' && n < cap) {
+		c = strchr(p, ':');
+		if (c != NULL)
+			*c = '\0';
+		if (*p != '\0')
+			names[n++] = p;
+		p = c != NULL ? c + 1 : NULL;
+	}
+	return n;
+}
+
+static int
+arc_seal(const struct arc_opts *o)
+{
+	struct vouch_arc_options opt;
+	struct vouch_arc_verifier *av = NULL;
+	struct vouch_arc_result *chain = NULL;
+	struct vouch_arc_sealer *s = NULL;
+	struct vouch_arc_seal_req req;
+	struct vouch_dkim_key *key = NULL;
+	struct vouch_dns *dns = NULL;
+	struct vouch_message_reader *r = NULL;
+	struct vouch_verify *vh = NULL;
+	struct vouch_verify_msg *vm = NULL;
+	struct vouch_verify_result *vr = NULL;
+	struct vouch_verify_options vo;
+	struct vouch_verify_smtp smtp;
+	const char *names[VOUCH_DKIM_SIGN_MAX_HEADERS];
+	char err[256], *hcopy = NULL, *authres = NULL, *fields = NULL;
+	const uint8_t *p;
+	uint8_t *buf = NULL;
+	size_t n, flen;
+	off_t start;
+	FILE *spool = NULL;
+	bool crlf = true;
+	int fd = 0, rc = CLI_EXIT_SOFTWARE;
+	enum vouch_status st;
+
+	if (o->domain == NULL || o->selector == NULL || o->keyfile == NULL ||
+	    o->authserv == NULL) {
+		fprintf(stderr,
+		    "%s: arc seal needs -d DOMAIN, -s SELECTOR, -k "
+		    "KEYFILE and --authserv-id ID\n",
+		    cli_progname);
+		return CLI_EXIT_USAGE;
+	}
+	err[0] = '\0';
+	if ((st = vouch_dkim_key_load_file(
+	         o->keyfile, &key, err, sizeof(err))) != VOUCH_OK) {
+		fprintf(stderr, "%s: %s\n", cli_progname,
+		    err[0] ? err : vouch_status_str(st));
+		return st == VOUCH_EIO ? CLI_EXIT_IO : CLI_EXIT_USAGE;
+	}
+	memset(&req, 0, sizeof(req));
+	req.key = key;
+	req.domain = o->domain;
+	req.selector = o->selector;
+	req.authserv_id = o->authserv;
+	req.auth_results = o->authres;
+	req.now = o->time;
+	if (o->headers != NULL) {
+		if ((hcopy = strdup(o->headers)) == NULL)
+			goto out;
+		req.headers = names;
+		req.nheaders =
+		    split_headers(hcopy, names, VOUCH_DKIM_SIGN_MAX_HEADERS);
+	}
+	if ((rc = cli_open_dns(o->zone, o->server, &dns)) != 0)
+		goto out;
+	rc = CLI_EXIT_SOFTWARE;
+	vouch_arc_options_init(&opt);
+	opt.now = o->time;
+	opt.legacy = o->legacy;
+	if (vouch_arc_verify_new(dns, &opt, &av) != VOUCH_OK)
+		goto out;
+	if (o->authres == NULL) {
+		vouch_verify_options_init(&vo);
+		vo.authserv_id = o->authserv;
+		memset(&smtp, 0, sizeof(smtp));
+		smtp.ip = o->ip;
+		smtp.ip_len = o->ip ? strlen(o->ip) : 0;
+		smtp.helo = o->helo;
+		smtp.helo_len = o->helo ? strlen(o->helo) : 0;
+		smtp.mail_from = o->mailfrom;
+		smtp.mail_from_len = o->mailfrom ? strlen(o->mailfrom) : 0;
+		if (vouch_verify_new(dns, &vo, &vh, err, sizeof(err)) !=
+		        VOUCH_OK ||
+		    vouch_verify_msg_new(vh, &smtp, &vm) != VOUCH_OK) {
+			fprintf(stderr, "%s: cannot verify: %s\n", cli_progname,
+			    err);
+			rc = CLI_EXIT_USAGE;
+			goto out;
+		}
+	}
+	if ((st = vouch_arc_seal_new(&req, &s)) != VOUCH_OK) {
+		fprintf(stderr,
+		    "%s: %s: bad domain, selector, authserv-id, header "
+		    "name, or an algorithm the key cannot make\n",
+		    cli_progname, vouch_status_str(st));
+		rc = CLI_EXIT_USAGE;
+		goto out;
+	}
+	if ((rc = open_input(o, &fd)) != 0)
+		goto out;
+	rc = CLI_EXIT_SOFTWARE;
+	/* The set goes on top but is known at the end: read twice. */
+	if ((start = lseek(fd, 0, SEEK_CUR)) == -1 &&
+	    (spool = tmpfile()) == NULL) {
+		fprintf(stderr, "%s: temporary file: %s\n", cli_progname,
+		    strerror(errno));
+		rc = CLI_EXIT_IO;
+		goto out;
+	}
+	if ((buf = malloc(VOUCH_MESSAGE_CHUNK)) == NULL ||
+	    vouch_message_reader_new(fd, &r) != VOUCH_OK)
+		goto out;
+	st = vouch_message_read_header(r, &p, &n);
+	if (st != VOUCH_OK) {
+		fprintf(stderr, "%s: %s\n", cli_progname, vouch_status_str(st));
+		rc = st == VOUCH_EIO ? CLI_EXIT_IO : CLI_EXIT_DATAERR;
+		goto out;
+	}
+	{
+		const uint8_t *nl = memchr(p, '\n', n);
+
+		crlf = nl == NULL || (nl > p && nl[-1] == '\r');
+	}
+	if ((spool != NULL && fwrite(p, 1, n, spool) != n) ||
+	    vouch_arc_seal_update(s, p, n) != VOUCH_OK ||
+	    vouch_arc_verify_header(av, p, n) != VOUCH_OK ||
+	    (vm != NULL && vouch_verify_msg_header(vm, p, n) != VOUCH_OK))
+		goto fail;
+	for (;;) {
+		if ((st = vouch_message_read_body(r, &p, &n)) != VOUCH_OK) {
+			rc = CLI_EXIT_IO;
+			goto out;
+		}
+		if (n == 0)
+			break;
+		if ((spool != NULL && fwrite(p, 1, n, spool) != n) ||
+		    vouch_arc_seal_update(s, p, n) != VOUCH_OK ||
+		    vouch_arc_verify_body(av, p, n) != VOUCH_OK ||
+		    (vm != NULL && vouch_verify_msg_body(vm, p, n) != VOUCH_OK))
+			goto fail;
+	}
+	if (vouch_arc_verify_finish(av, &chain) != VOUCH_OK)
+		goto fail;
+	if (vm != NULL) {
+		if (vouch_verify_msg_finish(vm, &vr) != VOUCH_OK ||
+		    compute_authres(o, vr, chain, &authres) != 0 ||
+		    vouch_arc_seal_set_auth_results(s, authres) != VOUCH_OK)
+			goto fail;
+	}
+	st = vouch_arc_seal_finish(s, chain, crlf, &fields, &flen);
+	if (st != VOUCH_OK) {
+		fprintf(stderr, "%s: cannot seal: %s (%s)\n", cli_progname,
+		    vouch_arc_seal_error(s), vouch_status_str(st));
+		rc = st == VOUCH_ESYNTAX || st == VOUCH_ELIMIT
+		         ? CLI_EXIT_DATAERR
+		         : CLI_EXIT_SOFTWARE;
+		goto out;
+	}
+	if (fields != NULL && fwrite(fields, 1, flen, stdout) != flen)
+		goto out;
+	if (copy_out(fd, start, spool, buf, VOUCH_MESSAGE_CHUNK) != 0) {
+		fprintf(stderr, "%s: writing the message: %s\n", cli_progname,
+		    strerror(errno));
+		rc = CLI_EXIT_IO;
+		goto out;
+	}
+	rc = fflush(stdout) == 0 ? CLI_EXIT_OK : CLI_EXIT_IO;
+	goto out;
+fail:
+	fprintf(stderr, "%s: cannot seal: %s\n", cli_progname,
+	    s != NULL && vouch_arc_seal_error(s)[0] != '\0'
+	        ? vouch_arc_seal_error(s)
+	        : "out of memory or a write error");
+	rc = CLI_EXIT_SOFTWARE;
+out:
+	if (fd > 0)
+		close(fd);
+	if (spool != NULL)
+		fclose(spool);
+	free(buf);
+	free(fields);
+	free(authres);
+	free(hcopy);
+	vouch_message_reader_free(r);
+	vouch_verify_result_free(vr);
+	vouch_verify_msg_free(vm);
+	vouch_verify_free(vh);
+	vouch_arc_result_free(chain);
+	vouch_arc_seal_free(s);
+	vouch_arc_verify_free(av);
+	vouch_dkim_key_free(key);
+	vouch_dns_free(dns);
+	return rc;
+}
+
+int
+cmd_arc(int argc, char **argv)
+{
+	struct arc_opts o;
+	int rc;
+
+	if (argc < 2) {
+		arc_usage(stderr);
+		return CLI_EXIT_USAGE;
+	}
+	memset(&o, 0, sizeof(o));
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		arc_usage(stdout);
+		return CLI_EXIT_OK;
+	}
+	if (strcmp(argv[1], "verify") != 0 && strcmp(argv[1], "seal") != 0) {
+		fprintf(stderr, "%s arc: unknown subcommand '%s'\n",
+		    cli_progname, argv[1]);
+		arc_usage(stderr);
+		return CLI_EXIT_USAGE;
+	}
+	o.seal = strcmp(argv[1], "seal") == 0;
+	if ((rc = parse_opts(argc - 1, argv + 1, &o)) != 0)
+		return rc < 0 ? CLI_EXIT_OK : rc;
+	return o.seal ? arc_seal(&o) : arc_verify(&o);
+}

@@ -1,0 +1,66 @@
+/*
+ * ARC internals (RFC 8617): collecting the ARC Sets of a header section,
+ * shared by the validator (verify.c), the sealer (seal.c) and the fuzz
+ * target.  Private to src/lib/arc.
+ */
+#ifndef VOUCH_ARC_INTERNAL_H
+#define VOUCH_ARC_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vouch/arc.h"
+#include "vouch/limits.h"
+#include "mail/header.h"
+#include "mail/tagvalue.h"
+
+/* The three fields of an ARC Set, in the order an ARC-Seal hashes them. */
+enum arc_kind { ARC_AAR = 0, ARC_AMS = 1, ARC_AS = 2 };
+
+/*
+ * One ARC Set as collected: its fields (NULL when missing), pointing into
+ * the struct mail_header given to arc_collect, and the tag lists of its AMS
+ * and ARC-Seal.  aar_rest/aar_restlen: the AAR value after "i=N;".
+ */
+struct arc_set {
+	const struct mail_field *f[3];
+	struct tag_list tl[2]; /* [ARC_AMS - 1], [ARC_AS - 1] */
+	const uint8_t *aar_rest;
+	size_t aar_restlen;
+};
+
+/*
+ * The ARC Sets of a header section, indexed by instance (set[0] unused).
+ *   nfields   ARC fields found (0: the chain status is "none");
+ *   max       the highest instance of any ARC field that gave one
+ *             (at most VOUCH_ARC_MAX_INSTANCES + 1);
+ *   why       NULL, or the first structural fault (RFC 8617 §5.2 steps 1
+ *             and 3.1-3.2): a field without a valid instance, a
+ *             duplicate, an instance over 50, a missing field, a gap.
+ *             The cv= rules (step 3.3) are the caller's.
+ */
+struct arc_chain {
+	struct arc_set set[VOUCH_ARC_MAX_INSTANCES + 1];
+	size_t nfields;
+	unsigned max;
+	const char *why;
+	char whybuf[96];
+};
+
+/*
+ * arc_collect - collect the ARC Sets of `h` into `c` (overwritten).  Every
+ * ARC field is looked at, even after a fault, so that `max` and the sets
+ * found are known for reporting and for the sealer's next instance.
+ * RFC 8617 §4.2.1 (instances 1..50), §5.2 steps 1 and 3.
+ */
+void arc_collect(const struct mail_header *h, struct arc_chain *c);
+
+/*
+ * arc_cv_parse - the cv= value of an ARC-Seal's tag list: 0 with *cv set,
+ * or -1 when cv= is absent or not "none", "pass" or "fail" (RFC 8617
+ * §4.1.3, seal-cv-tag).
+ */
+int arc_cv_parse(const struct tag_list *tl, enum vouch_arc_cv *cv);
+
+#endif
