@@ -285,6 +285,14 @@ rep = check("subdomain inherits the organizational record", domain="sub.example.
 ok(rep and rep["dmarc"]["policy_domain"] == "example.com", "inherited record: policy domain example.com",
    "got %s" % (rep and rep["dmarc"]))
 
+# A U-label domain is checked under its A-label (RFC 5890 §2.3).
+rep = check("IDN domain", domain="b\u00fccher.example", selectors=(),
+            spf=txt("xn--bcher-kva.example.", "v=spf1 -all"),
+            dmarc=txt("_dmarc.xn--bcher-kva.example.", "v=DMARC1; p=reject; rua=mailto:d@xn--bcher-kva.example"),
+            want=("dkim-no-selector",), only=True, rc=0)
+ok(rep and rep["domain"] == "xn--bcher-kva.example", "IDN domain: reported as its A-label",
+   "got %s" % (rep and rep["domain"]))
+
 # --- DKIM -----------------------------------------------------------------
 def dk(text, sel="s1"):
     return txt("%s._domainkey.example.com." % sel, text)

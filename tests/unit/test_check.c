@@ -58,6 +58,14 @@ static const struct {
     {"via not a name", "example.com", NULL, "provider..example", NULL,
         VOUCH_EINVAL},
     {"selector with a slash", "example.com", NULL, NULL, "s/1", VOUCH_EINVAL},
+    {"U-label domain",
+        "b\xc3\xbc"
+        "cher.example",
+        NULL, NULL, NULL, VOUCH_OK},
+    {"invalid UTF-8 domain",
+        "b\xc3"
+        "cher.example",
+        NULL, NULL, NULL, VOUCH_EINVAL},
     {"selector with a dot", "example.com", NULL, NULL, "2026.s1", VOUCH_OK},
 };
 

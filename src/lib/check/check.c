@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <idn2.h>
+
 #include "internal.h"
 #include "spf/internal.h"
 
@@ -125,14 +127,33 @@ check_name_eq(const char *a, size_t alen, const char *b, size_t blen)
 /*
  * A domain name as the check takes it: labels of letters, digits, '-'
  * and '_' (selectors and _spf names use it), 1..63 bytes each, at most
- * 253 in all (RFC 1035 §2.3.4).  Copied lower case without a final dot
- * into out (VOUCH_DNS_MAX_NAME + 1 bytes).  0 or -1.
+ * 253 in all (RFC 1035 §2.3.4); U-labels are converted to A-labels (RFC
+ * 5890 §2.3) first.  Copied lower case without a final dot into out
+ * (VOUCH_DNS_MAX_NAME + 1 bytes).  0 or -1.
  */
 static int
 take_name(const char *p, size_t len, char *out)
 {
+	char in[VOUCH_ADDR_MAX_DOMAIN + 1], *ascii = NULL;
 	size_t i, label = 0;
+	int rv;
 
+	for (i = 0; i < len && (unsigned char)p[i] < 0x80; i++)
+		;
+	if (i < len) {
+		if (len > VOUCH_ADDR_MAX_DOMAIN || memchr(p, '\0', len))
+			return -1;
+		memcpy(in, p, len);
+		in[len] = '\0';
+		if (idn2_to_ascii_8z(in, &ascii,
+		        IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL) != IDN2_OK)
+			return -1;
+		rv = strlen(ascii) < sizeof(in)
+		         ? take_name(ascii, strlen(ascii), out)
+		         : -1;
+		idn2_free(ascii);
+		return rv;
+	}
 	if (len > 0 && p[len - 1] == '.')
 		len--;
 	if (len == 0 || len > VOUCH_DNS_MAX_NAME)
