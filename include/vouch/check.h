@@ -128,8 +128,9 @@ struct vouch_check_options {
  * vouch_check_domain - look up and lint a domain's SPF, DMARC and DKIM
  * records, and answer the --ip / --via question.
  * In:  dns, the resolver (only used during the call); domain/len, the
- *      domain in text, a final dot accepted, not NUL-terminated; opts,
- *      NULL for no selectors, no ip, no via.
+ *      domain in text, a final dot accepted, U-labels converted to
+ *      A-labels (RFC 5890 §2.3), not NUL-terminated; opts, NULL for no
+ *      selectors, no ip, no via.
  * Out: *out, a new report owned by the caller (vouch_check_report_free),
  *      its findings in the order SPF, DMARC, DKIM, send.
  * Every DNS outcome is a finding ("spf-dns-error" for a timeout, ...).
