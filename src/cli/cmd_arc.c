@@ -29,7 +29,8 @@ arc_usage(FILE *fp)
 	    "--authserv-id ID\n"
 	    "                      [--auth-results TEXT] [--ip ADDR] [--helo "
 	    "NAME]\n"
-	    "                      [--mail-from ADDR] [-H h1:h2:...] "
+	    "                      [--mail-from ADDR] [--copy-auth-results] "
+	    "[-H h1:h2:...] "
 	    "[--time T]\n"
 	    "                      [--zone FILE | --dns-server ADDR] [FILE]\n"
 	    "\n"
@@ -64,6 +65,10 @@ arc_usage(FILE *fp)
 	    "vouch dkim sign)\n"
 	    "  -H, --headers LIST    header fields the AMS signs (h=), "
 	    "colon-separated\n"
+	    "  --copy-auth-results   the AAR copies the message's own "
+	    "Authentication-Results\n"
+	    "                        fields of --authserv-id (an MTA that "
+	    "added them already)\n"
 	    "  -t, --time T          t= of the new set (default: now)\n"
 	    "  --now T               verify: the time signatures are judged "
 	    "at\n"
@@ -186,6 +191,7 @@ enum {
 	OPT_HELO,
 	OPT_MAILFROM,
 	OPT_LEGACY,
+	OPT_COPY,
 	OPT_HELP
 };
 
@@ -200,6 +206,7 @@ static const struct option longopts[] = {
     {"helo", required_argument, NULL, OPT_HELO},
     {"mail-from", required_argument, NULL, OPT_MAILFROM},
     {"legacy-crypto", no_argument, NULL, OPT_LEGACY},
+    {"copy-auth-results", no_argument, NULL, OPT_COPY},
     {"domain", required_argument, NULL, 'd'},
     {"selector", required_argument, NULL, 's'},
     {"key", required_argument, NULL, 'k'},
@@ -213,7 +220,7 @@ struct arc_opts {
 	const char *zone, *server, *authserv, *authres, *ip, *helo, *mailfrom;
 	const char *domain, *selector, *keyfile, *headers, *path;
 	long long now, time;
-	bool json, legacy, seal;
+	bool json, legacy, seal, copy;
 };
 
 static int
@@ -264,6 +271,9 @@ parse_opts(int argc, char **argv, struct arc_opts *o)
 			break;
 		case OPT_LEGACY:
 			o->legacy = true;
+			break;
+		case OPT_COPY:
+			o->copy = true;
 			break;
 		case 'd':
 			o->domain = optarg;
@@ -498,7 +508,7 @@ arc_seal(const struct arc_opts *o)
 	opt.legacy = o->legacy;
 	if (vouch_arc_verify_new(dns, &opt, &av) != VOUCH_OK)
 		goto out;
-	if (o->authres == NULL) {
+	if (o->authres == NULL && !o->copy) {
 		vouch_verify_options_init(&vo);
 		vo.authserv_id = o->authserv;
 		memset(&smtp, 0, sizeof(smtp));
