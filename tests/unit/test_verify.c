@@ -1,0 +1,390 @@
+/*
+ * vouch_verify_*: the verdict of each row through the one-call form, and
+ * the same field from the streaming form fed as a milter feeds it (header
+ * field by field, body one byte at a time) and from a file descriptor;
+ * then the calls' argument and order errors.  Messages are signed here
+ * with a fresh Ed25519 key published in an in-memory zone.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tap.h"
+#include "vouch/vouch.h"
+
+#define ID "mx.receiver.example"
+#define NOW 1796000000
+
+static const char zone_head[] =
+    "$ORIGIN .\n$TTL 300\n"
+    "example.com. TXT \"v=spf1 ip4:192.0.2.0/24 -all\"\n"
+    "_dmarc.example.com. TXT \"v=DMARC1; p=reject\"\n"
+    "bounces.example.com. TXT \"v=spf1 ip4:192.0.2.0/24 -all\"\n"
+    "mx.example.com. TXT \"v=spf1 ip4:192.0.2.0/24 -all\"\n"
+    "_dmarc.quar.example. TXT \"v=DMARC1; p=quarantine\"\n"
+    "$TIMEOUT slow.example.\n";
+
+struct row {
+	const char *name;
+	const char *header; /* header section, CRLF, with the empty line */
+	const char *body;
+	int sign; /* sign with d=example.com s=ed */
+	const char *tamper; /* replace the first byte of this in the body */
+	const char *ip, *helo, *mail_from;
+	const char *want_spf, *want_dkim, *want_dmarc;
+	enum vouch_spf_verdict spf;
+	enum vouch_dkim_verdict dkim;
+	enum vouch_dmarc_verdict dmarc;
+	size_t nforged;
+};
+
+#define HDR(from) \
+	"From: " from "\r\nTo: b@example.org\r\nSubject: row\r\n" \
+	"Date: Mon, 30 Nov 2026 09:00:00 +0000\r\n" \
+	"Message-ID: <row@example.com>\r\n"
+
+static const struct row rows[] = {
+    {"SPF pass aligned, unsigned", HDR("a@example.com") "\r\n", "hi\r\n", 0,
+        NULL, "192.0.2.1", "mx.example.com", "a@bounces.example.com",
+        "spf=pass", "dkim=none", "dmarc=pass", VOUCH_SPF_PASS, VOUCH_DKIM_NONE,
+        VOUCH_DMARC_PASS, 0},
+    {"DKIM pass aligned, SPF fail", HDR("a@example.com") "\r\n",
+        "body line one\r\nbody line two\r\n", 1, NULL, "203.0.113.1",
+        "x.example.net", "a@example.com", "spf=fail", "dkim=pass", "dmarc=pass",
+        VOUCH_SPF_FAIL, VOUCH_DKIM_PASS, VOUCH_DMARC_PASS, 0},
+    {"DKIM body changed, SPF fail: DMARC fail", HDR("a@example.com") "\r\n",
+        "body line one\r\nbody line two\r\n", 1, "two", "203.0.113.1",
+        "x.example.net", "a@example.com", "spf=fail", "dkim=fail", "dmarc=fail",
+        VOUCH_SPF_FAIL, VOUCH_DKIM_FAIL, VOUCH_DMARC_FAIL, 0},
+    {"p=quarantine, nothing aligned", HDR("q@quar.example") "\r\n", "x\r\n", 0,
+        NULL, "192.0.2.1", "mx.example.com", "a@example.com", "spf=pass",
+        "dkim=none", "policy.dmarc=quarantine", VOUCH_SPF_PASS, VOUCH_DKIM_NONE,
+        VOUCH_DMARC_FAIL, 0},
+    {"null MAIL FROM: HELO checked", HDR("a@example.com") "\r\n", "x\r\n", 0,
+        NULL, "192.0.2.1", "mx.example.com", "", "smtp.helo=mx.example.com",
+        "dkim=none", "dmarc=pass", VOUCH_SPF_PASS, VOUCH_DKIM_NONE,
+        VOUCH_DMARC_PASS, 0},
+    {"SPF temperror", HDR("a@example.com") "\r\n", "x\r\n", 0, NULL,
+        "192.0.2.1", "mx.example.com", "a@slow.example", "spf=temperror",
+        "dkim=none", "dmarc=fail", VOUCH_SPF_TEMPERROR, VOUCH_DKIM_NONE,
+        VOUCH_DMARC_FAIL, 0},
+    {"unknown client: no spf result", HDR("a@example.com") "\r\n", "x\r\n", 0,
+        NULL, "", "mx.example.com", "a@example.com", "dkim=none", "dkim=none",
+        "dmarc=fail", VOUCH_SPF_NONE, VOUCH_DKIM_NONE, VOUCH_DMARC_FAIL, 0},
+    {"two forged fields of ours",
+        "Authentication-Results: " ID "; dmarc=pass\r\n" HDR(
+            "a@example.com") "Authentication-Results: MX.RECEIVER.EXAMPLE;\r\n"
+                             "\tspf=pass\r\n"
+                             "Authentication-Results: other.example; "
+                             "spf=pass\r\n\r\n",
+        "x\r\n", 0, NULL, "192.0.2.1", "mx.example.com", "a@example.com",
+        "spf=pass", "dkim=none", "dmarc=pass", VOUCH_SPF_PASS, VOUCH_DKIM_NONE,
+        VOUCH_DMARC_PASS, 2},
+    {"no From field", "Subject: none\r\n\r\n", "x\r\n", 0, NULL, "192.0.2.1",
+        "mx.example.com", "a@example.com", "spf=pass", "dkim=none",
+        "dmarc=permerror", VOUCH_SPF_PASS, VOUCH_DKIM_NONE,
+        VOUCH_DMARC_PERMERROR, 0},
+};
+
+static struct vouch_dkim_key *key;
+
+/* A field on one line, for TAP output (a static buffer per slot). */
+static const char *
+flat(const char *field, int slot)
+{
+	static char buf[2][2048];
+	size_t i;
+
+	if (field == NULL)
+		return "(error)";
+	for (i = 0; field[i] != '\0' && i < sizeof(buf[0]) - 1; i++)
+		buf[slot][i] =
+		    field[i] == '\r' || field[i] == '\n' || field[i] == '\t'
+		        ? ' '
+		        : field[i];
+	buf[slot][i] = '\0';
+	return buf[slot];
+}
+
+/* The message of a row: signed when asked, then tampered with. */
+static char *
+make_message(const struct row *r, size_t *len)
+{
+	struct vouch_dkim_sign_req req;
+	struct vouch_dkim_sign *s = NULL;
+	char *sig = NULL, *msg, *t;
+	size_t siglen = 0, hl = strlen(r->header), bl = strlen(r->body);
+
+	if (r->sign) {
+		memset(&req, 0, sizeof(req));
+		req.key = key;
+		req.domain = "example.com";
+		req.selector = "ed";
+		req.header_relaxed = req.body_relaxed = true;
+		if (vouch_dkim_sign_new(&req, 1, NOW - 60, &s) != VOUCH_OK ||
+		    vouch_dkim_sign_update(s, (const uint8_t *)r->header, hl) !=
+		        VOUCH_OK ||
+		    vouch_dkim_sign_update(s, (const uint8_t *)r->body, bl) !=
+		        VOUCH_OK ||
+		    vouch_dkim_sign_finish(s, true, &sig, &siglen) != VOUCH_OK)
+			siglen = 0;
+		vouch_dkim_sign_free(s);
+	}
+	if ((msg = malloc(siglen + hl + bl + 1)) == NULL)
+		abort();
+	if (siglen)
+		memcpy(msg, sig, siglen);
+	memcpy(msg + siglen, r->header, hl);
+	memcpy(msg + siglen + hl, r->body, bl + 1);
+	free(sig);
+	if (r->tamper != NULL && (t = strstr(msg + siglen + hl, r->tamper)))
+		*t ^= 0x20;
+	*len = siglen + hl + bl;
+	return msg;
+}
+
+static struct vouch_verify_smtp
+smtp_of(const struct row *r)
+{
+	struct vouch_verify_smtp s;
+
+	memset(&s, 0, sizeof(s));
+	s.ip = r->ip;
+	s.ip_len = strlen(r->ip);
+	s.helo = r->helo;
+	s.helo_len = strlen(r->helo);
+	s.mail_from = r->mail_from;
+	s.mail_from_len = strlen(r->mail_from);
+	s.now = NOW;
+	return s;
+}
+
+/* As a milter: each header field alone, then the body a byte at a time. */
+static char *
+streamed(
+    struct vouch_verify *v, const struct row *r, const char *msg, size_t len)
+{
+	struct vouch_verify_smtp smtp = smtp_of(r);
+	struct vouch_verify_msg *m = NULL;
+	struct vouch_verify_result *res = NULL;
+	const char *end = strstr(msg, "\r\n\r\n"), *p, *q;
+	size_t hlen, i;
+	char *field = NULL;
+
+	if (end == NULL)
+		return NULL;
+	hlen = (size_t)(end - msg) + 2;
+	if (vouch_verify_msg_new(v, &smtp, &m) != VOUCH_OK)
+		return NULL;
+	for (p = msg; p < msg + hlen; p = q) {
+		q = p;
+		do
+			q = strstr(q, "\r\n") + 2;
+		while (q < msg + hlen && (*q == ' ' || *q == '\t'));
+		if (vouch_verify_msg_header(
+		        m, (const uint8_t *)p, (size_t)(q - p)) != VOUCH_OK)
+			goto out;
+	}
+	for (i = hlen + 2; i < len; i++)
+		if (vouch_verify_msg_body(m, (const uint8_t *)msg + i, 1) !=
+		    VOUCH_OK)
+			goto out;
+	if (vouch_verify_msg_finish(m, &res) == VOUCH_OK)
+		field = strdup(res->field);
+out:
+	vouch_verify_result_free(res);
+	vouch_verify_msg_free(m);
+	return field;
+}
+
+static char *
+from_fd(
+    struct vouch_verify *v, const struct row *r, const char *msg, size_t len)
+{
+	struct vouch_verify_smtp smtp = smtp_of(r);
+	struct vouch_verify_result *res = NULL;
+	char path[] = "/tmp/vouch-test-verify-XXXXXX", *field = NULL;
+	int fd = mkstemp(path);
+
+	if (fd < 0)
+		return NULL;
+	unlink(path);
+	if (write(fd, msg, len) == (ssize_t)len &&
+	    lseek(fd, 0, SEEK_SET) == 0 &&
+	    vouch_verify_fd(v, &smtp, fd, &res) == VOUCH_OK)
+		field = strdup(res->field);
+	close(fd);
+	vouch_verify_result_free(res);
+	return field;
+}
+
+static void
+check_row(struct vouch_verify *v, const struct row *r)
+{
+	struct vouch_verify_smtp smtp = smtp_of(r);
+	struct vouch_verify_result *res = NULL;
+	enum vouch_status st;
+	char *msg, *f2, *f3;
+	size_t len;
+
+	msg = make_message(r, &len);
+	st = vouch_verify_message(v, &smtp, (const uint8_t *)msg, len, &res);
+	tap_check(st == VOUCH_OK && res != NULL, "%s: verify_message: got %s",
+	    r->name, vouch_status_str(st));
+	if (res == NULL) {
+		free(msg);
+		return;
+	}
+	tap_check(strstr(res->field, r->want_spf) &&
+	              strstr(res->field, r->want_dkim) &&
+	              strstr(res->field, r->want_dmarc),
+	    "%s: field holds %s, %s, %s: got %s", r->name, r->want_spf,
+	    r->want_dkim, r->want_dmarc, flat(res->field, 0));
+	tap_check(res->spf_checked == (r->ip[0] != '\0') &&
+	              (!res->spf_checked || res->spf.verdict == r->spf),
+	    "%s: spf verdict: got %s, want %s", r->name,
+	    vouch_spf_verdict_str(res->spf.verdict),
+	    vouch_spf_verdict_str(r->spf));
+	tap_check(res->dkim->result == r->dkim, "%s: dkim: got %s, want %s",
+	    r->name, vouch_dkim_verdict_str(res->dkim->result),
+	    vouch_dkim_verdict_str(r->dkim));
+	tap_check(res->dmarc.result == r->dmarc, "%s: dmarc: got %s, want %s",
+	    r->name, vouch_dmarc_verdict_str(res->dmarc.result),
+	    vouch_dmarc_verdict_str(r->dmarc));
+	tap_check(res->nforged == r->nforged, "%s: forged: got %zu, want %zu",
+	    r->name, res->nforged, r->nforged);
+	tap_check(res->field_len == strlen(res->field) &&
+	              strncmp(res->field, "Authentication-Results: " ID ";",
+	                  strlen("Authentication-Results: " ID ";")) == 0 &&
+	              res->field_len >= 2 &&
+	              memcmp(res->field + res->field_len - 2, "\r\n", 2) == 0,
+	    "%s: field starts with our id and ends in CRLF", r->name);
+	f2 = streamed(v, r, msg, len);
+	tap_check(f2 != NULL && strcmp(f2, res->field) == 0,
+	    "%s: streamed field by field and byte by byte: same field: "
+	    "got %s",
+	    r->name, flat(f2, 0));
+	f3 = from_fd(v, r, msg, len);
+	tap_check(f3 != NULL && strcmp(f3, res->field) == 0,
+	    "%s: from a file descriptor: same field: got %s", r->name,
+	    flat(f3, 1));
+	free(f2);
+	free(f3);
+	free(msg);
+	vouch_verify_result_free(res);
+}
+
+static void
+check_calls(struct vouch_dns *dns, struct vouch_verify *v)
+{
+	struct vouch_verify_options o;
+	struct vouch_verify *bad = NULL;
+	struct vouch_verify_msg *m = NULL;
+	struct vouch_verify_result *res = NULL;
+	struct vouch_verify_smtp smtp = smtp_of(&rows[0]);
+	enum vouch_status st;
+
+	vouch_verify_options_init(&o);
+	st = vouch_verify_new(NULL, &o, &bad, NULL, 0);
+	tap_check(st == VOUCH_EINVAL && bad == NULL,
+	    "new without a resolver: got %s, want EINVAL",
+	    vouch_status_str(st));
+	o.authserv_id = "mx\r\nX-Evil: 1";
+	st = vouch_verify_new(dns, &o, &bad, NULL, 0);
+	tap_check(st == VOUCH_EINVAL && bad == NULL,
+	    "authserv-id with CRLF (RFC 8601 2.5): got %s, want EINVAL",
+	    vouch_status_str(st));
+	o.authserv_id = "";
+	st = vouch_verify_new(dns, &o, &bad, NULL, 0);
+	tap_check(st == VOUCH_EINVAL, "empty authserv-id: got %s, want EINVAL",
+	    vouch_status_str(st));
+	o.authserv_id = NULL;
+	st = vouch_verify_new(dns, &o, &bad, NULL, 0);
+	tap_check(st == VOUCH_OK && bad != NULL &&
+	              vouch_verify_authserv_id(bad)[0] != '\0',
+	    "default authserv-id is the host name: got %s",
+	    bad ? vouch_verify_authserv_id(bad) : vouch_status_str(st));
+	vouch_verify_free(bad);
+
+	smtp.ip = "not an address";
+	smtp.ip_len = strlen(smtp.ip);
+	st = vouch_verify_msg_new(v, &smtp, &m);
+	tap_check(st == VOUCH_EINVAL && m == NULL,
+	    "client address that is not one: got %s, want EINVAL",
+	    vouch_status_str(st));
+
+	smtp = smtp_of(&rows[0]);
+	st = vouch_verify_msg_new(v, &smtp, &m);
+	tap_check(st == VOUCH_OK, "msg_new: got %s", vouch_status_str(st));
+	if (st != VOUCH_OK)
+		return;
+	st = vouch_verify_msg_header(
+	    m, (const uint8_t *)"From: a@example.com\r\n", 21);
+	tap_check(st == VOUCH_OK, "header: got %s", vouch_status_str(st));
+	st = vouch_verify_msg_body(m, (const uint8_t *)"x\r\n", 3);
+	tap_check(st == VOUCH_OK, "body: got %s", vouch_status_str(st));
+	st = vouch_verify_msg_header(m, (const uint8_t *)"To: b\r\n", 7);
+	tap_check(st == VOUCH_EINVAL,
+	    "header after the body: got %s, want "
+	    "EINVAL",
+	    vouch_status_str(st));
+	st = vouch_verify_msg_finish(m, &res);
+	tap_check(st == VOUCH_OK && res != NULL, "finish: got %s",
+	    vouch_status_str(st));
+	vouch_verify_result_free(res);
+	res = NULL;
+	st = vouch_verify_msg_finish(m, &res);
+	tap_check(st == VOUCH_EINVAL && res == NULL,
+	    "finish twice: got %s, want EINVAL", vouch_status_str(st));
+	st = vouch_verify_msg_body(m, (const uint8_t *)"x", 1);
+	tap_check(st == VOUCH_EINVAL, "body after finish: got %s, want EINVAL",
+	    vouch_status_str(st));
+	vouch_verify_msg_free(m);
+	vouch_verify_msg_free(NULL);
+	vouch_verify_result_free(NULL);
+	vouch_verify_free(NULL);
+	tap_check(1, "the _free functions take NULL");
+}
+
+int
+main(void)
+{
+	struct vouch_verify_options o;
+	struct vouch_verify *v = NULL;
+	struct vouch_dns *dns = NULL;
+	char *rec = NULL, *zone;
+	size_t i, reclen = 0, zl;
+	char err[256] = "";
+
+	if (vouch_dkim_key_generate(VOUCH_DKIM_KEY_ED25519, 0, &key) !=
+	        VOUCH_OK ||
+	    vouch_dkim_key_record(key, "example.com", "ed", &rec, &reclen) !=
+	        VOUCH_OK) {
+		tap_check(0, "Ed25519 key for the tests");
+		return tap_done();
+	}
+	zl = strlen(zone_head) + reclen;
+	if ((zone = malloc(zl + 1)) == NULL)
+		abort();
+	memcpy(zone, zone_head, strlen(zone_head));
+	memcpy(zone + strlen(zone_head), rec, reclen + 1);
+	tap_check(vouch_dns_zone_new_mem("test", (const uint8_t *)zone, zl,
+	              &dns, err, sizeof(err)) == VOUCH_OK,
+	    "zone loads: %s", err);
+	vouch_verify_options_init(&o);
+	o.authserv_id = ID;
+	o.dkim.now = NOW;
+	if (dns != NULL &&
+	    vouch_verify_new(dns, &o, &v, err, sizeof(err)) == VOUCH_OK) {
+		for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+			check_row(v, &rows[i]);
+		check_calls(dns, v);
+	} else
+		tap_check(0, "vouch_verify_new: %s", err);
+	vouch_verify_free(v);
+	vouch_dns_free(dns);
+	vouch_dkim_key_free(key);
+	free(rec);
+	free(zone);
+	return tap_done();
+}
