@@ -45,7 +45,11 @@ usage(FILE *fp)
 	    "74 a file could not be read, 70 internal error.\n");
 }
 
-/* A JSON string (RFC 8259 §7) of NUL-terminated, printable text. */
+/*
+ * A JSON string (RFC 8259 §7).  The report's texts are printable ASCII
+ * (the library replaces other bytes of records with '?') and the
+ * library's own UTF-8 ("§"), which is passed through as it is.
+ */
 static void
 json_str(const char *s)
 {
@@ -55,7 +59,7 @@ json_str(const char *s)
 	for (; p != NULL && *p != '\0'; p++) {
 		if (*p == '"' || *p == '\\')
 			printf("\\%c", *p);
-		else if (*p < 0x20 || *p >= 0x7f)
+		else if (*p < 0x20 || *p == 0x7f)
 			printf("\\u%04x", *p);
 		else
 			putchar(*p);

@@ -159,7 +159,8 @@ ok(rep and rep["spf"]["void_lookups"] == 3, "three void lookups counted through 
    "got %s" % (rep and rep["spf"]))
 
 rep = check("ptr", spf=txt("example.com.", "v=spf1 ptr ip4:192.0.2.0/24 -all"), want=("spf-ptr",), rc=1)
-ok("5.5" in finding(rep, "spf-ptr")["message"], "ptr: names RFC 7208 §5.5", finding(rep, "spf-ptr")["message"])
+ok("RFC 7208 \u00a75.5" in finding(rep, "spf-ptr")["message"], "ptr: names RFC 7208 \u00a75.5 (UTF-8 in JSON)",
+   finding(rep, "spf-ptr")["message"])
 check("+all", spf=txt("example.com.", "v=spf1 ip4:192.0.2.0/24 +all"), want=("spf-pass-all",), rc=2)
 check("bare all is +all", spf=txt("example.com.", "v=spf1 mx all"), want=("spf-pass-all",), rc=2)
 check("?all", spf=txt("example.com.", "v=spf1 mx ?all"), want=("spf-neutral-all",), rc=1)
@@ -260,6 +261,11 @@ check("rua with an empty URI", dmarc=dm("v=DMARC1; p=reject; rua=mailto:dmarc@ex
       want=("dmarc-bad-uri",), only=True, rc=1)
 check("rua that is not a URI", dmarc=dm("v=DMARC1; p=reject; rua=notauri"),
       want=("dmarc-bad-uri", "dmarc-invalid-tag", "dmarc-no-rua"), rc=1)
+rep = check("rua with bytes that are not text",
+            dmarc=r'_dmarc.example.com. TXT "v=DMARC1; p=reject; rua=mailto:a@ex\001\200ample.com"',
+            want=("dmarc-bad-uri",), rc=1)
+ok(rep and "a@ex??ample.com" in rep["dmarc"]["record"],
+   "bytes of a record that are not text are shown as '?'", "got %r" % (rep and rep["dmarc"]["record"]))
 check("pct=50", dmarc=dm("v=DMARC1; p=reject; pct=50; rua=mailto:dmarc@example.com"),
       want=("dmarc-pct",), only=True, rc=1)
 check("pct=100", dmarc=dm("v=DMARC1; p=reject; pct=100; rua=mailto:dmarc@example.com"),

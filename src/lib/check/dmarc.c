@@ -101,19 +101,27 @@ lint_uris(struct check_ctx *c, struct vouch_dmarc *d, const char *policy_domain,
     const char *org, const char *tag, const struct vouch_dmarc_uri *u, size_t n)
 {
 	char horg[VOUCH_DNS_MAX_NAME + 1], q[2 * VOUCH_DNS_MAX_NAME + 32];
+	char uri[256], host[VOUCH_DNS_MAX_NAME + 1];
 	struct vouch_check_finding *f;
 	struct vouch_dns_answer *a = NULL;
 	size_t i, k;
 	int authorized;
 
 	for (i = 0; i < n && c->err == VOUCH_OK; i++) {
+		/* The URI is the publisher's text: shown as printable. */
+		check_text(uri, sizeof(uri), (const uint8_t *)u[i].uri,
+		    strlen(u[i].uri));
+		if (u[i].host != NULL)
+			check_text(host, sizeof(host),
+			    (const uint8_t *)u[i].host, strlen(u[i].host));
 		if (strncasecmp(u[i].uri, "mailto:", 7) != 0 ||
-		    u[i].host == NULL || u[i].host[0] == '\0') {
+		    u[i].host == NULL || u[i].host[0] == '\0' ||
+		    strcmp(host, u[i].host) != 0) {
 			f = check_add(c, VOUCH_CHECK_DMARC, VOUCH_CHECK_WARNING,
 			    "dmarc-uri-not-mailto",
-			    "%s=%s is not a mailto: URI: receivers send "
+			    "%s=%s is not a valid mailto: URI: receivers send "
 			    "reports only by mail",
-			    tag, u[i].uri);
+			    tag, uri);
 			check_fix(f, "use %s=mailto:ADDRESS", tag);
 			continue;
 		}
@@ -142,12 +150,12 @@ lint_uris(struct check_ctx *c, struct vouch_dmarc *d, const char *policy_domain,
 			    "dmarc-dns-error",
 			    "%s could not be looked up (%s): the reports to "
 			    "%s may not be sent",
-			    q, a->reason ? a->reason : "DNS failure", u[i].uri);
+			    q, a->reason ? a->reason : "DNS failure", uri);
 		else if (authorized)
 			check_add(c, VOUCH_CHECK_DMARC, VOUCH_CHECK_INFO,
 			    "dmarc-report-authorized",
 			    "%s=%s is outside %s and authorized by %s", tag,
-			    u[i].uri, org, q);
+			    uri, org, q);
 		else {
 			if (strcmp(tag, "rua") == 0)
 				c->r->dmarc.nrua_usable--;
@@ -157,7 +165,7 @@ lint_uris(struct check_ctx *c, struct vouch_dmarc *d, const char *policy_domain,
 			    "%s=%s is outside %s and %s does not authorize "
 			    "it: receivers will not send these reports (RFC "
 			    "9990 §4)",
-			    tag, u[i].uri, org, u[i].host);
+			    tag, uri, org, u[i].host);
 			check_fix(f,
 			    "ask %s to publish %s. TXT \"v=DMARC1\", or "
 			    "send the reports to an address in %s",
