@@ -268,6 +268,8 @@ ok(rep and "a@ex??ample.com" in rep["dmarc"]["record"],
    "bytes of a record that are not text are shown as '?'", "got %r" % (rep and rep["dmarc"]["record"]))
 check("pct=50", dmarc=dm("v=DMARC1; p=reject; pct=50; rua=mailto:dmarc@example.com"),
       want=("dmarc-pct",), only=True, rc=1)
+check("pct=50 with p=none samples nothing", dmarc=dm("v=DMARC1; p=none; pct=50; rua=mailto:dmarc@example.com"),
+      want=("dmarc-policy-none",), only=True, rc=1)
 check("pct=100", dmarc=dm("v=DMARC1; p=reject; pct=100; rua=mailto:dmarc@example.com"),
       want=(), only=True, rc=0)
 check("t=y", dmarc=dm("v=DMARC1; p=reject; t=y; rua=mailto:dmarc@example.com"),

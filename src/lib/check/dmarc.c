@@ -250,7 +250,9 @@ lint_record(struct check_ctx *c, struct vouch_dmarc *d,
 		    pol(rec->np));
 		check_fix(f, "remove np= or set np=reject");
 	}
-	if (rec->pct < 100) {
+	/* pct= samples the policy; with p=none there is nothing to sample. */
+	if (rec->pct < 100 && applies != VOUCH_DMARC_POLICY_NONE &&
+	    applies != VOUCH_DMARC_POLICY_UNSET) {
 		f = check_add(c, VOUCH_CHECK_DMARC, VOUCH_CHECK_WARNING,
 		    "dmarc-pct",
 		    "pct=%u: receivers following RFC 7489 apply the policy to "
