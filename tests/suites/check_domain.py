@@ -380,6 +380,24 @@ rep = check("--via without a DKIM key", selectors=(), args=["--via", "provider.e
             want=("send-via-no-dkim", "send-via-included"), rc=1)
 ok("CNAME" in finding(rep, "send-via-no-dkim")["fix"], "--via no DKIM: the fix offers a CNAME",
    finding(rep, "send-via-no-dkim")["fix"])
+rep = check("--via, the provider's key under its own domain", selectors=("pk1",),
+            args=["--via", "provider.example"],
+            spf=txt("example.com.", "v=spf1 include:_spf.provider.example -all"),
+            extra=txt("pk1._domainkey.provider.example.", K2048),
+            want=("send-via-no-dkim", "dkim-missing"), rc=2)
+ok("pk1._domainkey.example.com. CNAME pk1._domainkey.provider.example." in finding(rep, "send-via-no-dkim")["fix"],
+   "--via: the CNAME to the provider's key is spelled out", finding(rep, "send-via-no-dkim")["fix"])
+rep = check("--via, selector CNAMEd to the provider's key", selectors=("pk1",),
+            args=["--via", "provider.example"],
+            spf=txt("example.com.", "v=spf1 include:_spf.provider.example -all"),
+            dkim="pk1._domainkey.example.com. CNAME pk1._domainkey.provider.example.",
+            extra=txt("pk1._domainkey.provider.example.", K2048),
+            want=("send-via-dkim", "send-via-included"), only=True, rc=0)
+rep = check("--via --ip, address not the provider's", args=["--via", "provider.example", "--ip", "192.0.2.200"],
+            spf=txt("example.com.", "v=spf1 mx -all"),
+            want=("send-ip-not-via", "send-spf-fail", "send-via-not-included"), rc=2)
+ok("ip4:192.0.2.200" in finding(rep, "send-spf-fail")["fix"],
+   "--via --ip elsewhere: the fix adds the address itself", finding(rep, "send-spf-fail")["fix"])
 check("--via provider without SPF", args=["--via", "nospf.example"], extra="nospf.example. A 192.0.2.1",
       want=("send-via-no-spf",), rc=1)
 check("--via over the lookup limit", spf=TEN, args=["--via", "provider.example"],

@@ -39,35 +39,53 @@ fix_record(
 	    c->r->domain, rec);
 }
 
-/* --ip: check_host() for postmaster@domain from that address. */
-static void
-send_ip(struct check_ctx *c, const char *term)
+/*
+ * check_host() for the sender postmaster@domain from `ip` (RFC 7208 §4),
+ * into *res.  0, or -1 with the context's sticky error set.
+ */
+static int
+spf_from(struct check_ctx *c, const char *domain, const char *ip,
+    struct vouch_spf_result *res)
 {
-	struct vouch_check_report *r = c->r;
 	struct vouch_spf_request req;
-	struct vouch_spf_result res;
-	struct vouch_check_finding *f;
 	struct vouch_spf *spf = NULL;
-	char sender[VOUCH_DNS_MAX_NAME + 16], own[80];
-	const char *ip = c->opts->ip;
+	char sender[VOUCH_DNS_MAX_NAME + 16];
 	enum vouch_status st;
 
 	if ((st = vouch_spf_new(c->dns, &spf)) != VOUCH_OK) {
 		c->err = st;
-		return;
+		return -1;
 	}
-	(void)snprintf(sender, sizeof(sender), "postmaster@%s", r->domain);
+	(void)snprintf(sender, sizeof(sender), "postmaster@%s", domain);
 	memset(&req, 0, sizeof(req));
 	req.ip = ip;
 	req.ip_len = strlen(ip);
 	req.mail_from = sender;
 	req.mail_from_len = strlen(sender);
-	req.helo = r->domain;
-	req.helo_len = strlen(r->domain);
-	if ((st = vouch_spf_check(spf, &req, &res)) != VOUCH_OK) {
+	req.helo = domain;
+	req.helo_len = strlen(domain);
+	st = vouch_spf_check(spf, &req, res);
+	vouch_spf_free(spf);
+	if (st != VOUCH_OK) {
+		/* the address was checked before: only memory can fail */
 		c->err = st == VOUCH_ENOMEM ? st : VOUCH_EINVAL;
-		goto out;
+		return -1;
 	}
+	return 0;
+}
+
+/* --ip: check_host() for postmaster@domain from that address. */
+static void
+send_ip(struct check_ctx *c, const char *term)
+{
+	struct vouch_check_report *r = c->r;
+	struct vouch_spf_result res;
+	struct vouch_check_finding *f;
+	char own[80];
+	const char *ip = c->opts->ip;
+
+	if (spf_from(c, r->domain, ip, &res) != 0)
+		return;
 	r->spf.ip_checked = 1;
 	r->spf.ip_verdict = res.verdict;
 	(void)snprintf(r->spf.ip_mechanism, sizeof(r->spf.ip_mechanism), "%s",
@@ -78,7 +96,7 @@ send_ip(struct check_ctx *c, const char *term)
 		    "mail from %s with a MAIL FROM in %s passes SPF (%s) and "
 		    "is aligned for DMARC",
 		    ip, r->domain, res.mechanism);
-		goto out;
+		return;
 	}
 	f = check_add(c, VOUCH_CHECK_SEND, VOUCH_CHECK_ERROR, "send-spf-fail",
 	    "mail from %s with a MAIL FROM in %s gets SPF %s (%s): SPF does "
@@ -92,7 +110,7 @@ send_ip(struct check_ctx *c, const char *term)
 		/* No added term helps a record that cannot be evaluated. */
 		check_fix(f, "repair the SPF errors listed above first: a "
 		             "record in error authenticates no sender");
-		goto out;
+		return;
 	}
 	if (term == NULL) {
 		(void)snprintf(own, sizeof(own), "%s:%s",
@@ -100,8 +118,39 @@ send_ip(struct check_ctx *c, const char *term)
 		term = own;
 	}
 	fix_record(c, f, term);
-out:
-	vouch_spf_free(spf);
+}
+
+/*
+ * Of the selectors given, the first whose key the provider publishes
+ * under its own domain (SEL._domainkey.VIA, RFC 6376 §3.6.2.1): the one a
+ * CNAME can point at.  1 and its name in sel/cap, or 0.
+ */
+static int
+provider_key(struct check_ctx *c, char *sel, size_t cap)
+{
+	char q[2 * VOUCH_DNS_MAX_NAME + 16];
+	struct vouch_dns_answer *a = NULL;
+	size_t i, k;
+	int found = 0;
+
+	for (i = 0; i < c->r->ndkim && !found && c->err == VOUCH_OK; i++) {
+		(void)snprintf(q, sizeof(q), "%s._domainkey.%s",
+		    c->r->dkim[i].selector, c->opts->via);
+		if (vouch_dns_query(c->dns, q, strlen(q), VOUCH_DNS_TXT, &a) !=
+		    VOUCH_OK) {
+			c->err = VOUCH_ENOMEM;
+			return 0;
+		}
+		for (k = 0; a->rcode == VOUCH_DNS_ANSWER && k < a->nrr; k++)
+			if (a->rr[k].type == VOUCH_DNS_TXT &&
+			    memmem(a->rr[k].data, a->rr[k].len, "p=", 2))
+				found = 1;
+		if (found)
+			(void)snprintf(sel, cap, "%s", c->r->dkim[i].selector);
+		vouch_dns_answer_free(a);
+		a = NULL;
+	}
+	return found;
 }
 
 /* --via: does the domain's SPF include the provider's, and DKIM? */
@@ -111,7 +160,7 @@ send_via(struct check_ctx *c, const char *target, unsigned vlookups)
 	struct vouch_check_report *r = c->r;
 	const char *via = c->opts->via;
 	struct vouch_check_finding *f;
-	char term[VOUCH_DNS_MAX_NAME + 16];
+	char term[VOUCH_DNS_MAX_NAME + 16], sel[VOUCH_DNS_MAX_NAME + 1];
 	size_t i, good = 0;
 
 	if (target == NULL) {
@@ -160,6 +209,19 @@ send_via(struct check_ctx *c, const char *target, unsigned vlookups)
 		    r->dkim[i].selector, r->domain, via, r->domain);
 		return;
 	}
+	if (provider_key(c, sel, sizeof(sel))) {
+		f = check_add(c, VOUCH_CHECK_SEND, VOUCH_CHECK_WARNING,
+		    "send-via-no-dkim",
+		    "%s publishes a DKIM key at %s._domainkey.%s, but %s has "
+		    "none at that selector: mail %s signs with d=%s does not "
+		    "verify",
+		    via, sel, via, r->domain, via, r->domain);
+		check_fix(f,
+		    "point the selector at the provider's key: "
+		    "%s._domainkey.%s. CNAME %s._domainkey.%s.",
+		    sel, r->domain, sel, via);
+		return;
+	}
 	f = check_add(c, VOUCH_CHECK_SEND, VOUCH_CHECK_WARNING,
 	    "send-via-no-dkim",
 	    "mail sent through %s aligns by SPF only when %s uses a MAIL "
@@ -193,6 +255,27 @@ check_send(struct check_ctx *c)
 			(void)snprintf(
 			    term, sizeof(term), "include:%s", target);
 			inc = term;
+		}
+	}
+	if (c->opts->ip != NULL && inc != NULL) {
+		struct vouch_spf_result res;
+		struct vouch_check_finding *f;
+
+		/* Including the provider helps only if it sends from there. */
+		if (spf_from(c, c->opts->via, c->opts->ip, &res) != 0)
+			return;
+		if (res.verdict != VOUCH_SPF_PASS) {
+			f = check_add(c, VOUCH_CHECK_SEND, VOUCH_CHECK_WARNING,
+			    "send-ip-not-via",
+			    "%s is not one of %s's addresses (its SPF record "
+			    "gives %s): including %s would not cover it",
+			    c->opts->ip, c->opts->via,
+			    vouch_spf_verdict_str(res.verdict), target);
+			check_fix(f,
+			    "check the address, or ask %s which "
+			    "addresses it sends from",
+			    c->opts->via);
+			inc = NULL;
 		}
 	}
 	if (c->opts->ip != NULL)
