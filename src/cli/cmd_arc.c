@@ -30,6 +30,7 @@ arc_usage(FILE *fp)
 	    "                      [--auth-results TEXT] [--ip ADDR] [--helo "
 	    "NAME]\n"
 	    "                      [--mail-from ADDR] [--copy-auth-results] "
+	    "[--cv CV]\n                      "
 	    "[-H h1:h2:...] "
 	    "[--time T]\n"
 	    "                      [--zone FILE | --dns-server ADDR] [FILE]\n"
@@ -63,6 +64,10 @@ arc_usage(FILE *fp)
 	    "  -s, --selector SEL    selector (s=)\n"
 	    "  -k, --key KEYFILE     private key (RSA or Ed25519, as for "
 	    "vouch dkim sign)\n"
+	    "  --cv none|pass|fail   the chain status validated when the "
+	    "message arrived,\n"
+	    "                        before this hop changed it (default: "
+	    "validate FILE)\n"
 	    "  -H, --headers LIST    header fields the AMS signs (h=), "
 	    "colon-separated\n"
 	    "  --copy-auth-results   the AAR copies the message's own "
@@ -192,6 +197,7 @@ enum {
 	OPT_MAILFROM,
 	OPT_LEGACY,
 	OPT_COPY,
+	OPT_CV,
 	OPT_HELP
 };
 
@@ -207,6 +213,7 @@ static const struct option longopts[] = {
     {"mail-from", required_argument, NULL, OPT_MAILFROM},
     {"legacy-crypto", no_argument, NULL, OPT_LEGACY},
     {"copy-auth-results", no_argument, NULL, OPT_COPY},
+    {"cv", required_argument, NULL, OPT_CV},
     {"domain", required_argument, NULL, 'd'},
     {"selector", required_argument, NULL, 's'},
     {"key", required_argument, NULL, 'k'},
@@ -220,6 +227,7 @@ struct arc_opts {
 	const char *zone, *server, *authserv, *authres, *ip, *helo, *mailfrom;
 	const char *domain, *selector, *keyfile, *headers, *path;
 	long long now, time;
+	int cv; /* -1: validate the message given */
 	bool json, legacy, seal, copy;
 };
 
@@ -274,6 +282,20 @@ parse_opts(int argc, char **argv, struct arc_opts *o)
 			break;
 		case OPT_COPY:
 			o->copy = true;
+			break;
+		case OPT_CV:
+			if (strcmp(optarg, "none") == 0)
+				o->cv = VOUCH_ARC_NONE;
+			else if (strcmp(optarg, "pass") == 0)
+				o->cv = VOUCH_ARC_PASS;
+			else if (strcmp(optarg, "fail") == 0)
+				o->cv = VOUCH_ARC_FAIL;
+			else {
+				fprintf(stderr,
+				    "%s: --cv wants none, pass or fail\n",
+				    cli_progname);
+				return CLI_EXIT_USAGE;
+			}
 			break;
 		case 'd':
 			o->domain = optarg;
@@ -580,6 +602,13 @@ arc_seal(const struct arc_opts *o)
 	}
 	if (vouch_arc_verify_finish(av, &chain) != VOUCH_OK)
 		goto fail;
+	/*
+	 * --cv: the chain as validated on receipt, before this hop changed
+	 * the message (RFC 8617 §5.1 step 1: modifications come first, the
+	 * cv= is the validation's); the instance is still this message's.
+	 */
+	if (o->cv >= 0)
+		chain->cv = (enum vouch_arc_cv)o->cv;
 	if (vm != NULL) {
 		if (vouch_verify_msg_finish(vm, &vr) != VOUCH_OK ||
 		    compute_authres(o, vr, chain, &authres) != 0 ||
@@ -643,6 +672,7 @@ cmd_arc(int argc, char **argv)
 		return CLI_EXIT_USAGE;
 	}
 	memset(&o, 0, sizeof(o));
+	o.cv = -1;
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
 		arc_usage(stdout);
 		return CLI_EXIT_OK;
