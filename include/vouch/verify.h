@@ -55,6 +55,9 @@ extern "C" {
  *                (RFC 7208 §2.3 recommends it).  DMARC never uses it.
  *   receiver     the checking host's name for SPF's %{r} (RFC 7208 §7.3);
  *                NULL = the authserv-id.
+ *   spf_cache    the caches of the SPF handle, VOUCH_SPF_CACHE_* flags of
+ *                spf.h (vouch_spf_set_cache); the default is both DNS
+ *                answers and results.
  */
 struct vouch_verify_options {
 	const char *authserv_id;
@@ -62,6 +65,7 @@ struct vouch_verify_options {
 	struct vouch_dmarc_options dmarc;
 	bool check_helo;
 	const char *receiver;
+	unsigned spf_cache;
 };
 
 /* vouch_verify_options_init - fill `o` with the defaults. */

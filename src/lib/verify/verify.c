@@ -49,6 +49,7 @@ vouch_verify_options_init(struct vouch_verify_options *o)
 {
 	memset(o, 0, sizeof(*o));
 	vouch_dkim_options_init(&o->dkim);
+	o->spf_cache = VOUCH_SPF_CACHE_DNS | VOUCH_SPF_CACHE_RESULTS;
 }
 
 static void
@@ -133,6 +134,7 @@ vouch_verify_new(struct vouch_dns *dns, const struct vouch_verify_options *opts,
 	v->opts.receiver = v->receiver;
 	if ((st = vouch_spf_new(dns, &v->spf)) != VOUCH_OK)
 		goto fail;
+	vouch_spf_set_cache(v->spf, v->opts.spf_cache);
 	if ((st = vouch_dmarc_new(&v->opts.dmarc, &v->dmarc, err, errlen)) !=
 	    VOUCH_OK)
 		goto fail;
