@@ -299,10 +299,11 @@ struct vouch_arc_sealer; /* opaque, one message */
 /*
  * vouch_arc_seal_new - start sealing one message.
  * Out: *out, owned by the caller (vouch_arc_seal_free).
- * Errors: VOUCH_EINVAL (no key, a bad domain, selector or header name,
- *         an authserv-id empty or holding a control character or ';', an
- *         algorithm the key cannot make, more than
- *         VOUCH_DKIM_SIGN_MAX_HEADERS names), VOUCH_ENOMEM.
+ * Errors: VOUCH_EINVAL (no key, a bad domain, selector or header name
+ *         (an ARC field or Authentication-Results, §4.1.2), an authserv-id
+ *         that is not a MIME token (empty, space, control character,
+ *         tspecial such as ';'), an algorithm the key cannot make, more
+ *         than VOUCH_DKIM_SIGN_MAX_HEADERS names), VOUCH_ENOMEM.
  */
 VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_arc_seal_new(
     const struct vouch_arc_seal_req *req, struct vouch_arc_sealer **out);
@@ -342,9 +343,11 @@ VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_arc_seal_set_auth_results(
  *      (chain->last_cv_fail), no set is made (RFC 8617 §5.1 step 2):
  *      *fields is NULL, *len 0, and the call returns VOUCH_OK.
  * Errors: VOUCH_ELIMIT (the chain already has VOUCH_ARC_MAX_INSTANCES
- *         sets, §4.2.1; or a field too long), VOUCH_ESYNTAX (no From field,
- *         RFC 6376 §5.4), VOUCH_ECRYPTO, VOUCH_ENOMEM, VOUCH_EINVAL
- *         (chain NULL, finish called twice), or a sticky error of _update.
+ *         sets, §4.2.1; or a field too long), VOUCH_ESYNTAX (the header
+ *         section does not scan: a line that is not a field), VOUCH_ECRYPTO,
+ *         VOUCH_ENOMEM, VOUCH_EINVAL (chain NULL, finish called twice, or
+ *         a passing chain whose sets this message does not have), or a
+ *         sticky error of _update.
  */
 VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_arc_seal_finish(
     struct vouch_arc_sealer *s, const struct vouch_arc_result *chain, bool crlf,

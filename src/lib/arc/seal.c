@@ -88,15 +88,19 @@ body_sink(void *arg, const uint8_t *p, size_t n)
 		s->md_failed = true;
 }
 
-/* An authserv-id we can write as is: visible ASCII/UTF-8, no ';'. */
+/*
+ * An authserv-id we can write as a token (RFC 8601 §2.2 value, RFC 2045
+ * §5.1): visible ASCII or UTF-8, no tspecial.
+ */
 static bool
 authserv_id_ok(const char *id)
 {
 	size_t i;
 
 	for (i = 0; id[i] != '\0'; i++)
-		if ((unsigned char)id[i] <= ' ' || id[i] == ';' ||
-		    id[i] == 0x7f || i >= VOUCH_AUTHRES_MAX_ID)
+		if ((unsigned char)id[i] <= ' ' || id[i] == 0x7f ||
+		    strchr("()<>@,;:\\\"/[]?=", id[i]) != NULL ||
+		    i >= VOUCH_AUTHRES_MAX_ID)
 			return false;
 	return i > 0;
 }
@@ -681,8 +685,9 @@ seal_finish_inner(struct vouch_arc_sealer *s,
 			if (canon_header(CANON_RELAXED, c->set[j].f[k]->raw,
 			        c->set[j].f[k]->len, &data) != VOUCH_OK)
 				break;
-	if (canon_header(CANON_RELAXED, aar.p, aar.len, &data) == VOUCH_OK)
-		(void)!canon_header(CANON_RELAXED, ams.p, ams.len, &data);
+	if (canon_header(CANON_RELAXED, aar.p, aar.len, &data) == VOUCH_OK &&
+	    canon_header(CANON_RELAXED, ams.p, ams.len, &data) != VOUCH_OK)
+		data.err = data.err != VOUCH_OK ? data.err : VOUCH_ELIMIT;
 	field_of(&self, as.p, as.len);
 	rc = dkim_self_data(
 	    CANON_RELAXED, &self, self.value + 3 + head.len, 0, &data);
