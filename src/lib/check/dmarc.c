@@ -91,6 +91,17 @@ pol(enum vouch_dmarc_policy p)
 	return p == VOUCH_DMARC_POLICY_UNSET ? "" : vouch_dmarc_policy_str(p);
 }
 
+/* Is `host` the domain `org` or a name under it?  (Both lower case.) */
+static int
+within(const char *host, const char *org)
+{
+	size_t hl = strlen(host), ol = strlen(org);
+
+	if (hl < ol || strcasecmp(host + hl - ol, org) != 0)
+		return 0;
+	return hl == ol || host[hl - ol - 1] == '.';
+}
+
 /*
  * The report URIs of one tag: mailto only, and a destination outside the
  * policy's Organizational Domain must authorize the domain with a record
@@ -127,6 +138,8 @@ lint_uris(struct check_ctx *c, struct vouch_dmarc *d, const char *policy_domain,
 		}
 		if (strcmp(tag, "rua") == 0)
 			c->r->dmarc.nrua_usable++;
+		if (within(u[i].host, org))
+			continue; /* no DNS needed: the same organization */
 		if (vouch_dmarc_org_domain(d, c->dns, u[i].host,
 		        strlen(u[i].host), horg, sizeof(horg)) != VOUCH_OK)
 			horg[0] = '\0';
