@@ -281,6 +281,14 @@
 #define VOUCH_ARC_MAX_INSTANCES 50
 
 /*
+ * ARC validation: distinct (body canonicalization, l=) pairs hashed for
+ * the AMS of one message.  Sealers use one (relaxed/relaxed, no l=); an
+ * AMS needing a ninth fails with "too many body hashes" rather than the
+ * body being hashed up to 50 times.
+ */
+#define VOUCH_ARC_MAX_BODY_HASHES 8
+
+/*
  * vouch check (check.h).  MAX_FINDINGS: findings kept in one report; a
  * domain has a few dozen at worst (one per SPF term, tag, URI and
  * selector), more are counted and dropped.  MAX_TEXT: bytes of a

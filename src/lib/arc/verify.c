@@ -35,12 +35,6 @@
 /* A b= of RSA-4096 is 512 bytes; anything larger is not a signature. */
 #define SIG_MAX 1024
 
-/*
- * Distinct (body canonicalization, l=) pairs hashed at once: one per AMS
- * at most, and real chains use one.
- */
-#define MAX_HASHERS 8
-
 /* Canonical header data: a whole header section plus one field. */
 #define CANON_MAX (VOUCH_MAX_HEADER_BYTES + 64 * 1024)
 
@@ -71,7 +65,7 @@ struct vouch_arc_verifier {
 	unsigned seal_fail; /* instance of the newest ARC-Seal that failed */
 	char seal_why[128];
 	struct ams_state ams[VOUCH_ARC_MAX_INSTANCES + 1];
-	struct hasher hash[MAX_HASHERS];
+	struct hasher hash[VOUCH_ARC_MAX_BODY_HASHES];
 	size_t nhash;
 	struct vbuf canon;
 };
@@ -462,7 +456,7 @@ get_hasher(struct vouch_arc_verifier *v, enum canon_alg canon, uint64_t limit,
 			*idx = k;
 			return 0;
 		}
-	if (v->nhash == MAX_HASHERS)
+	if (v->nhash == VOUCH_ARC_MAX_BODY_HASHES)
 		return -1;
 	hs = &v->hash[v->nhash];
 	memset(hs, 0, sizeof(*hs));
