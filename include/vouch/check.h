@@ -67,6 +67,13 @@ struct vouch_check_spf {
 	unsigned lookups;
 	unsigned void_lookups;
 	unsigned nrecords_walked; /* SPF records fetched for the tree */
+	/*
+	 * The names whose records the tree reached through include: and
+	 * redirect=, the domain first, in the order walked (a name reached
+	 * twice is listed twice); lower case, no final dot.
+	 */
+	size_t ntree;
+	char tree[VOUCH_CHECK_MAX_SPF_RECORDS][VOUCH_DNS_MAX_NAME + 1];
 	/* --ip: the verdict of check_host() for postmaster@domain */
 	int ip_checked;
 	enum vouch_spf_verdict ip_verdict;

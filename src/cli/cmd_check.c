@@ -107,8 +107,13 @@ print_json(const struct vouch_check_report *r)
 	    "],\n \"spf\": {\"records\": %zu, \"record\": ", r->spf.nrecords);
 	json_opt_str(r->spf.record);
 	printf(", \"lookups\": %u, \"void_lookups\": %u, "
-	       "\"records_walked\": %u",
+	       "\"records_walked\": %u, \"tree\": [",
 	    r->spf.lookups, r->spf.void_lookups, r->spf.nrecords_walked);
+	for (i = 0; i < r->spf.ntree; i++) {
+		printf("%s", i ? ", " : "");
+		json_str(r->spf.tree[i]);
+	}
+	printf("]");
 	if (r->spf.ip_checked) {
 		printf(", \"ip_result\": ");
 		json_str(vouch_spf_verdict_str(r->spf.ip_verdict));
@@ -159,11 +164,16 @@ print_human(const struct vouch_check_report *r)
 	for (a = 0; a < sizeof(areas) / sizeof(areas[0]); a++) {
 		if (areas[a] == VOUCH_CHECK_SPF) {
 			printf("\nSPF: ");
-			if (r->spf.record != NULL)
-				printf("\"%s\"\n  %u DNS lookups, %u void\n",
+			if (r->spf.record != NULL) {
+				printf("\"%s\"\n  %u DNS lookups, %u void",
 				    r->spf.record, r->spf.lookups,
 				    r->spf.void_lookups);
-			else
+				for (i = 1; i < r->spf.ntree; i++)
+					printf("%s%s",
+					    i == 1 ? "; through " : ", ",
+					    r->spf.tree[i]);
+				printf("\n");
+			} else
 				printf("no record\n");
 		} else if (areas[a] == VOUCH_CHECK_DMARC) {
 			printf("\nDMARC: ");

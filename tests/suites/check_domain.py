@@ -122,6 +122,7 @@ text = out.decode()
 ok(code == 0 and "SPF:" in text and "DMARC:" in text and "DKIM:" in text and "0 findings: 0 errors, 0 warnings, 0 info" in text,
    "good domain, human output: SPF, DMARC, DKIM sections, 0 findings", "exit %d: %s" % (code, text))
 ok("s=s1: rsa, 2048 bits" in text, "human output names the key", text)
+ok("2 DNS lookups, 0 void; through _spf.example.com" in text, "human output: the lookups and the tree", text)
 
 # --- SPF ------------------------------------------------------------------
 # 11 DNS-querying terms across three levels of includes (RFC 7208 §4.6.4).
@@ -139,6 +140,9 @@ ok(rep and rep["spf"]["lookups"] == 11, "nested includes: 11 lookups counted acr
    "got %s" % (rep and rep["spf"]["lookups"]))
 ok(rep and rep["spf"]["records_walked"] == 6, "nested includes: 6 records walked",
    "got %s" % (rep and rep["spf"]["records_walked"]))
+ok(rep and rep["spf"]["tree"] == ["example.com", "i1.example.com", "i3.example.com", "i4.example.com",
+                                  "i5.example.com", "i2.example.com"],
+   "nested includes: the tree in the order walked", "got %s" % (rep and rep["spf"]["tree"]))
 f = finding(rep, "spf-too-many-lookups")
 ok(f["severity"] == "error" and "11" in f["message"] and f["fix"], "too many lookups: error naming 11, with a fix",
    "got %s" % f)

@@ -13,21 +13,11 @@
 #include "vouch/check.h"
 #include "vouch/dns.h"
 
-/*
- * The names reached while walking the domain's SPF include/redirect
- * tree (lower case, no final dot), for the --via question.
- */
-struct check_spf_names {
-	size_t n;
-	char name[VOUCH_CHECK_MAX_SPF_RECORDS][VOUCH_DNS_MAX_NAME + 1];
-};
-
 /* One check in progress. */
 struct check_ctx {
 	struct vouch_dns *dns;
 	struct vouch_check_report *r;
 	const struct vouch_check_options *opts;
-	struct check_spf_names spf_names;
 	enum vouch_status err; /* sticky: VOUCH_ENOMEM */
 };
 
@@ -68,7 +58,7 @@ int check_name_eq(const char *a, size_t alen, const char *b, size_t blen);
 /*
  * check_lint_spf - the SPF record of c->r->domain: syntax, the lookup
  * and void-lookup counts over the include tree, ptr, all, several records,
- * size.  Fills c->r->spf and c->spf_names.
+ * size.  Fills c->r->spf.
  */
 void check_lint_spf(struct check_ctx *c);
 

@@ -17,9 +17,9 @@ in_tree(const struct check_ctx *c, const char *name)
 {
 	size_t i;
 
-	for (i = 0; i < c->spf_names.n; i++)
-		if (check_name_eq(c->spf_names.name[i],
-		        strlen(c->spf_names.name[i]), name, strlen(name)))
+	for (i = 0; i < c->r->spf.ntree; i++)
+		if (check_name_eq(c->r->spf.tree[i], strlen(c->r->spf.tree[i]),
+		        name, strlen(name)))
 			return 1;
 	return 0;
 }

@@ -363,7 +363,7 @@ static void
 walk_name(struct walk *w, const char *name, const char *how)
 {
 	struct vouch_dns_answer *a = NULL;
-	struct check_spf_names *names = &w->c->spf_names;
+	struct vouch_check_spf *spf = &w->c->r->spf;
 	struct vouch_check_finding *f;
 	size_t first, n;
 
@@ -372,8 +372,8 @@ walk_name(struct walk *w, const char *name, const char *how)
 		return;
 	}
 	w->nrecords++;
-	if (!w->quiet && names->n < VOUCH_CHECK_MAX_SPF_RECORDS)
-		memcpy(names->name[names->n++], name, strlen(name) + 1);
+	if (!w->quiet && spf->ntree < VOUCH_CHECK_MAX_SPF_RECORDS)
+		memcpy(spf->tree[spf->ntree++], name, strlen(name) + 1);
 	if (vouch_dns_query(w->c->dns, name, strlen(name), VOUCH_DNS_TXT, &a) !=
 	    VOUCH_OK) {
 		w->c->err = VOUCH_ENOMEM;
@@ -531,9 +531,8 @@ check_lint_spf(struct check_ctx *c)
 	}
 	if (r->spf.nrecords == 1) {
 		w.nrecords = 1;
-		if (c->spf_names.n < VOUCH_CHECK_MAX_SPF_RECORDS)
-			memcpy(c->spf_names.name[c->spf_names.n++], r->domain,
-			    strlen(r->domain) + 1);
+		memcpy(r->spf.tree[r->spf.ntree++], r->domain,
+		    strlen(r->domain) + 1);
 		walk_record(&w, r->domain, "", rr);
 	}
 	r->spf.lookups = w.lookups;
