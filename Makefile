@@ -4,15 +4,17 @@
 #                     input, interop, ASan+UBSan, fuzzing)
 #   make check-asan   only the ASan+UBSan build and its tests
 #   make install      PREFIX=/usr/local DESTDIR=
-#   make bench        the benchmarks of bench/ (not tests): DKIM, then SPF
+#   make bench        the benchmarks of bench/ (not tests): DKIM, SPF, then
+#                     the full verdict (SPF + DKIM + DMARC)
 #   make bench-spf    the SPF benchmark alone
+#   make bench-verify the full-verdict benchmark alone
 
 PREFIX ?= /usr/local
 DESTDIR ?=
 FUZZ_SECONDS ?= 30
 VOUCH = build/src/cli/vouch
 
-.PHONY: all deps build build-asan build-fuzz demo check check-asan install bench bench-spf clean format
+.PHONY: all deps build build-asan build-fuzz demo check check-asan install bench bench-spf bench-verify clean format
 
 all: build
 
@@ -50,9 +52,13 @@ install: build
 bench: build
 	bench/run.sh
 	bench/spf/run.sh
+	bench/verify/run.sh
 
 bench-spf: build
 	bench/spf/run.sh
+
+bench-verify: build
+	bench/verify/run.sh
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
