@@ -146,6 +146,8 @@ ok(rep and rep["spf"]["tree"] == ["example.com", "i1.example.com", "i3.example.c
 f = finding(rep, "spf-too-many-lookups")
 ok(f["severity"] == "error" and "11" in f["message"] and f["fix"], "too many lookups: error naming 11, with a fix",
    "got %s" % f)
+ok("include:i1.example.com 7, include:i2.example.com 4" in f["message"],
+   "too many lookups: the cost of each include (with the include itself)", f["message"])
 # Exactly 10 is allowed.
 TEN = NESTED.replace("include:i5.example.com ", "")
 rep = check("nested includes, 10 lookups", spf=TEN, absent=("spf-too-many-lookups",), rc=0)

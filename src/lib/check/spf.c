@@ -21,6 +21,9 @@ struct walk {
 	unsigned nvoid_tests; /* terms looked up for void lookups */
 	size_t depth;
 	const char *path[VOUCH_SPF_MAX_DEPTH + 1]; /* names being walked */
+	/* top level: what each include: and redirect= costs, for a person */
+	char costs[VOUCH_CHECK_MAX_TEXT / 2];
+	size_t costs_len;
 	/* quiet walk: what a customer of this domain should include */
 	char target[VOUCH_DNS_MAX_NAME + 1];
 };
@@ -122,6 +125,22 @@ lookup_void(struct check_ctx *c, const char *name, uint16_t type, size_t *nrr)
 
 static void walk_name(struct walk *w, const char *name, const char *how);
 
+/* Note at the top level what one include:/redirect= term cost. */
+static void
+note_cost(struct walk *w, const char *how, const char *target, unsigned n)
+{
+	int k;
+
+	if (w->depth != 1 || w->costs_len >= sizeof(w->costs))
+		return;
+	k = snprintf(w->costs + w->costs_len, sizeof(w->costs) - w->costs_len,
+	    "%s%s%s %u", w->costs_len ? ", " : "", how, target, n);
+	if (k > 0)
+		w->costs_len += (size_t)k;
+	if (w->costs_len >= sizeof(w->costs))
+		w->costs[sizeof(w->costs) - 1] = '\0';
+}
+
 /* Follow include: or redirect= to `target`, unless that would loop. */
 static void
 follow(struct walk *w, const char *from, const char *how, const char *target)
@@ -175,6 +194,7 @@ walk_terms(struct walk *w, const char *name, const struct spf_record *rec)
 	struct vouch_check_finding *f;
 	const struct spf_term *t;
 	size_t i, nrr = 0, nincludes = 0, nother = 0;
+	unsigned before;
 	int saw_all = 0, v;
 
 	first[0] = '\0';
@@ -253,7 +273,10 @@ walk_terms(struct walk *w, const char *name, const struct spf_record *rec)
 		case SPF_M_INCLUDE:
 			if (nincludes++ == 0)
 				memcpy(first, target, strlen(target) + 1);
+			before = w->lookups;
 			follow(w, name, "include:", target);
+			note_cost(
+			    w, "include:", target, w->lookups - before + 1);
 			break;
 		case SPF_M_A:
 			v = lookup_void(w->c, target, VOUCH_DNS_A, NULL);
@@ -298,7 +321,10 @@ walk_terms(struct walk *w, const char *name, const struct spf_record *rec)
 				memcpy(first, target, strlen(target) + 1);
 				nincludes = 1;
 			}
+			before = w->lookups;
 			follow(w, name, "redirect=", target);
+			note_cost(
+			    w, "redirect=", target, w->lookups - before + 1);
 		}
 	}
 	/*
@@ -545,8 +571,9 @@ check_lint_spf(struct check_ctx *c)
 		    "spf-too-many-lookups",
 		    "the record and its includes have %u terms that cost a "
 		    "DNS lookup; more than 10 is a permerror (RFC 7208 "
-		    "§4.6.4)",
-		    w.lookups);
+		    "§4.6.4)%s%s",
+		    w.lookups, w.costs_len ? "; counting each include: " : "",
+		    w.costs);
 		check_fix(f, "drop includes no longer used, replace a and mx "
 		             "with ip4:/ip6: ranges, or ask providers for a "
 		             "flatter include");
