@@ -46,6 +46,13 @@ subprocess.run(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keyg
 der = subprocess.run(["openssl", "pkey", "-in", pem, "-pubout", "-outform", "DER"], check=True,
                      capture_output=True).stdout
 P512 = base64.b64encode(der).decode()
+# A 4608-bit key: over the 4096 verifiers must handle (RFC 8301 §3.2).
+pem = os.path.join(tmp, "k4608.pem")
+subprocess.run(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:4608",
+                "-out", pem], check=True, capture_output=True)
+der = subprocess.run(["openssl", "pkey", "-in", pem, "-pubout", "-outform", "DER"], check=True,
+                     capture_output=True).stdout
+P4608 = base64.b64encode(der).decode()
 
 GOOD_SPF = txt("example.com.", "v=spf1 ip4:192.0.2.0/24 include:_spf.example.com mx -all")
 GOOD_DMARC = txt("_dmarc.example.com.", "v=DMARC1; p=reject; rua=mailto:dmarc@example.com")
@@ -316,6 +323,8 @@ rep = check("DKIM 1024 bits", dkim=dk(K1024), want=("dkim-key-weak",), only=True
 ok(rep and rep["dkim"][0]["bits"] == 1024, "1024-bit key measured", "got %s" % (rep and rep["dkim"]))
 rep = check("DKIM 512 bits", dkim=dk("v=DKIM1; k=rsa; p=" + P512), want=("dkim-key-too-short",), rc=2)
 ok(rep and rep["dkim"][0]["bits"] == 512, "512-bit key measured", "got %s" % (rep and rep["dkim"]))
+rep = check("DKIM 4608 bits", dkim=dk("v=DKIM1; k=rsa; p=" + P4608), want=("dkim-key-too-long",), only=True, rc=1)
+ok(rep and rep["dkim"][0]["bits"] == 4608, "4608-bit key measured", "got %s" % (rep and rep["dkim"]))
 rep = check("DKIM Ed25519", dkim=dk(KED), want=("dkim-ed25519",), only=True, rc=0)
 ok(rep and rep["dkim"][0]["key_type"] == "ed25519", "Ed25519 key type", "got %s" % (rep and rep["dkim"]))
 rep = check("DKIM revoked", dkim=dk("v=DKIM1; k=rsa; p="), want=("dkim-revoked",), rc=1)

@@ -114,6 +114,16 @@ check_lint_dkim(struct check_ctx *c, const char *selector)
 		    "make a 2048-bit key: 'vouch keygen -b 2048 -d %s -s "
 		    "NEWSELECTOR'",
 		    r->domain);
+	} else if (kr.k == DKIM_KEY_RSA && bits > VOUCH_DKIM_RSA_MAX_BITS) {
+		f = check_add(c, VOUCH_CHECK_DKIM, VOUCH_CHECK_WARNING,
+		    "dkim-key-too-long",
+		    "%s: the RSA key has %u bits: verifiers need only handle "
+		    "4096 (RFC 8301 §3.2), so some will fail its signatures",
+		    q, bits);
+		check_fix(f,
+		    "use a 2048-bit key: 'vouch keygen -b 2048 -d %s -s "
+		    "NEWSELECTOR'",
+		    r->domain);
 	} else if (kr.k == DKIM_KEY_RSA && bits < 2048) {
 		f = check_add(c, VOUCH_CHECK_DKIM, VOUCH_CHECK_WARNING,
 		    "dkim-key-weak",
