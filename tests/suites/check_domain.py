@@ -331,6 +331,9 @@ rep = check("DKIM revoked", dkim=dk("v=DKIM1; k=rsa; p="), want=("dkim-revoked",
 ok(rep and rep["dkim"][0]["revoked"] is True, "revoked flag", "got %s" % (rep and rep["dkim"]))
 check("DKIM t=y", dkim=dk("v=DKIM1; k=rsa; t=y; p=" + P2048), want=("dkim-testing",), only=True, rc=1)
 check("DKIM h=sha1", dkim=dk("v=DKIM1; k=rsa; h=sha1; p=" + P2048), want=("dkim-sha1-only",), rc=2)
+check("DKIM s= without email", dkim=dk("v=DKIM1; k=rsa; s=other; p=" + P2048), want=("dkim-not-email",),
+      only=True, rc=2)
+check("DKIM s=email", dkim=dk("v=DKIM1; k=rsa; s=email; p=" + P2048), want=(), only=True, rc=0)
 check("DKIM h=sha1:sha256", dkim=dk("v=DKIM1; k=rsa; h=sha1:sha256; p=" + P2048), want=(), only=True, rc=0)
 rep = check("DKIM selector missing", selectors=("nosuch",), want=("dkim-missing",), rc=2)
 ok("keygen" in finding(rep, "dkim-missing")["fix"], "missing selector: fix names keygen",

@@ -140,6 +140,14 @@ check_lint_dkim(struct check_ctx *c, const char *selector)
 		    "know it yet, so sign with an RSA key as well",
 		    q);
 flags:
+	if (!kr.email) {
+		f = check_add(c, VOUCH_CHECK_DKIM, VOUCH_CHECK_ERROR,
+		    "dkim-not-email",
+		    "%s: s= does not list \"email\" or \"*\": the key may "
+		    "not verify mail (RFC 6376 §3.6.1)",
+		    q);
+		check_fix(f, "remove s= from the key record");
+	}
 	if (k->testing) {
 		f = check_add(c, VOUCH_CHECK_DKIM, VOUCH_CHECK_WARNING,
 		    "dkim-testing",
