@@ -320,7 +320,8 @@ add_tagf(struct vbuf *b, size_t *col, bool first, const char *fmt, ...)
 
 /*
  * Append the results of one Authentication-Results value (after the
- * authserv-id and its ';'), each result whitespace-normalised, to `out`,
+ * authserv-id and its ';'), each result whitespace-normalised (control
+ * characters other than white space become '?'), to `out`,
  * separated by ";\r\n\t".  `none` (RFC 8601 no-result) adds nothing.
  * Splits at ';' outside quoted-strings and comments (RFC 8601 §2.2).
  */
@@ -363,7 +364,8 @@ add_results(struct vbuf *out, const uint8_t *p, size_t len, size_t *nres)
 			if (sp)
 				vbuf_addc(&one, ' ');
 			sp = false;
-			vbuf_addc(&one, ch);
+			/* no control character can reach the field */
+			vbuf_addc(&one, ch < 0x20 || ch == 0x7f ? '?' : ch);
 		}
 		if (p < end)
 			p++; /* the ';' */
