@@ -57,4 +57,19 @@ ok([s["result"] for s in doc["signatures"]] == ["pass", "none"], "--max-signatur
 rc, out, err = vtest.vouch(["dkim", "verify", "--max-age", "60", "--json", "--zone", zone, msg])
 doc = json.loads(out)
 ok(doc["result"] == "policy", "--max-age 60: old signatures are policy", du.describe(doc))
+
+# JSON text: i= is dkim-quoted-printable (RFC 6376 2.11); decoded UTF-8
+# stays UTF-8 in the JSON, a byte that is not UTF-8 becomes \u00XX.
+qp = (b"DKIM-Signature: v=1; a=rsa-sha256; d=example.com; s=nokey; h=from; bh=AAAA; b=AAAA;\r\n"
+      b" i=J=C3=A9r=C3=B4me@example.com\r\n"
+      b"DKIM-Signature: v=1; a=rsa-sha256; d=example.com; s=nokey; h=from; bh=AAAA; b=BBBB;\r\n"
+      b" i=x=FFy@example.com\r\nFrom: a@example.com\r\n\r\n")
+rc, out, err = vtest.vouch(["dkim", "verify", "--json", "--zone", zone], stdin=qp)
+try:
+    doc = json.loads(out.decode("utf-8"))
+except ValueError:
+    doc = None
+ok(doc is not None and doc["signatures"][0]["i"] == "J\u00e9r\u00f4me@example.com"
+   and doc["signatures"][1]["i"] == "x\u00ffy@example.com" and b"\\u00ff" in out,
+   "JSON: i= decoded from quoted-printable, UTF-8 kept, other bytes escaped", repr(out[:300]))
 vtest.done()
