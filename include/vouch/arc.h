@@ -54,10 +54,10 @@ VOUCH_API const char *vouch_arc_cv_str(enum vouch_arc_cv cv);
 
 /*
  * Options of a validator; vouch_arc_options_init() sets the defaults.
- *   now     UNIX time (seconds); 0 = the clock.  ARC signatures carry no
- *           expiry that RFC 8617 makes a validator check; `now` is kept for
- *           a t= in the future, which is only reported (the reason of the
- *           instance), never a failure.
+ *   now     UNIX time (seconds); 0 = the clock.  RFC 8617 makes a
+ *           validator check no time (t= is only parsed: digits or a
+ *           fail), so no verdict depends on it today; it is kept so that a
+ *           future expiry policy needs no new API.
  *   legacy  accept RSA keys of 512..1023 bits (RFC 8301 §3.2 says no);
  *           rsa-sha1 is always refused (RFC 8617 §4.1.3 via RFC 8301).
  */
