@@ -141,13 +141,15 @@ read_header(FILE *fp, uint8_t **out, size_t *outlen)
 static void
 json_str(FILE *fp, const char *s, size_t len)
 {
-	const uint8_t *p = (const uint8_t *)s, *end = p + len;
+	const uint8_t *p, *end;
 	size_t n;
 
 	if (s == NULL) {
 		fputs("null", fp);
 		return;
 	}
+	p = (const uint8_t *)s;
+	end = p + len;
 	fputc('"', fp);
 	while (p < end) {
 		if (*p == '"' || *p == '\\') {

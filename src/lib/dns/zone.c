@@ -262,6 +262,9 @@ ztok_at(struct zparse *ps, size_t i)
 static const uint8_t *
 ztok_text(struct zparse *ps, const struct ztok *t)
 {
+	/* An empty token buffer has no storage: NULL + 0 is undefined. */
+	if (ps->tokbuf.p == NULL)
+		return (const uint8_t *)"";
 	return ps->tokbuf.p + t->off;
 }
 
@@ -863,6 +866,9 @@ zone_parse(struct zone *z, const char *fname, const uint8_t *buf, size_t len,
 
 	memset(&ps, 0, sizeof(ps));
 	ps.fname = fname;
+	/* An empty zone may come as (NULL, 0); NULL + 0 is undefined. */
+	if (buf == NULL)
+		buf = (const uint8_t *)"";
 	ps.p = buf;
 	ps.end = buf + len;
 	ps.line = 1;
