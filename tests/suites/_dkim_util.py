@@ -80,3 +80,24 @@ def describe(doc):
         return "no JSON"
     sigs = ", ".join("%s(%s)" % (s["result"], s["reason"]) for s in doc["signatures"])
     return "overall %s%s [%s]" % (doc["result"], " (%s)" % doc["reason"] if doc["reason"] else "", sigs)
+
+
+def canon_body(body, relaxed):
+    """RFC 6376 3.4.3 (simple) and 3.4.4 (relaxed), line by line, written
+    plainly for the tests (bare LF counts as a line end, as in vouch)."""
+    import re
+    lines = body.split(b"\n")
+    if lines and lines[-1] == b"":
+        lines.pop()
+    out = []
+    for ln in lines:
+        if ln.endswith(b"\r"):
+            ln = ln[:-1]
+        if relaxed:
+            ln = re.sub(rb"[ \t]+", b" ", ln).rstrip(b" ")
+        out.append(ln)
+    while out and out[-1] == b"":
+        out.pop()
+    if not out:
+        return b"" if relaxed else b"\r\n"
+    return b"".join(ln + b"\r\n" for ln in out)
