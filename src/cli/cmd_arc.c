@@ -24,7 +24,8 @@ arc_usage(FILE *fp)
 	fprintf(fp,
 	    "usage: vouch arc verify [--zone FILE | --dns-server ADDR] "
 	    "[--now T] [--json]\n"
-	    "                        [--authserv-id ID] [--ip ADDR] [FILE]\n"
+	    "                        [--authserv-id ID] [--ip ADDR] "
+	    "[--trusted-sealer D] [FILE]\n"
 	    "       vouch arc seal -d DOMAIN -s SELECTOR -k KEYFILE "
 	    "--authserv-id ID\n"
 	    "                      [--auth-results TEXT] [--ip ADDR] [--helo "
@@ -77,6 +78,12 @@ arc_usage(FILE *fp)
 	    "  -t, --time T          t= of the new set (default: now)\n"
 	    "  --now T               verify: the time signatures are judged "
 	    "at\n"
+	    "  --trusted-sealer D    verify --json: say whether the sealer D "
+	    "(repeatable)\n"
+	    "                        recorded a DMARC, DKIM or SPF pass, "
+	    "i.e. whether a\n"
+	    "                        DMARC fail may be overridden (reason "
+	    "arc)\n"
 	    "\n"
 	    "Exit status: 0 a verdict was printed or the message sealed, 64 "
 	    "usage, 65\n"
@@ -118,9 +125,11 @@ json_str(FILE *fp, const char *s)
 }
 
 static void
-print_json(FILE *fp, const struct vouch_arc_result *res)
+print_json(FILE *fp, const struct vouch_arc_result *res,
+    const char *const *trusted, size_t ntrusted)
 {
 	const struct vouch_arc_instance *in;
+	struct vouch_arc_override ov;
 	size_t k;
 
 	fprintf(fp, "{\"cv\": ");
@@ -155,7 +164,22 @@ print_json(FILE *fp, const struct vouch_arc_result *res)
 		json_str(fp, in->aar != NULL ? in->aar : "");
 		fprintf(fp, "}");
 	}
-	fprintf(fp, "%s]}\n", res->ninst ? "\n" : "");
+	fprintf(fp, "%s]", res->ninst ? "\n" : "");
+	/* The trusted-sealer hook, only when sealers are named. */
+	if (ntrusted > 0 && vouch_arc_trusted_override(
+	                        res, trusted, ntrusted, &ov) == VOUCH_OK) {
+		fprintf(fp,
+		    ",\n \"trusted_sealer\": {\"trusted\": %s, \"instance\": "
+		    "%u, \"sealer\": ",
+		    ov.trusted ? "true" : "false", ov.instance);
+		json_str(fp, ov.sealer);
+		fprintf(fp,
+		    ", \"dmarc\": %s, \"dkim\": %s, \"spf\": %s, "
+		    "\"override\": %s}",
+		    ov.dmarc ? "true" : "false", ov.dkim ? "true" : "false",
+		    ov.spf ? "true" : "false", ov.override ? "true" : "false");
+	}
+	fprintf(fp, "}\n");
 }
 
 static int
@@ -198,6 +222,7 @@ enum {
 	OPT_LEGACY,
 	OPT_COPY,
 	OPT_CV,
+	OPT_TRUSTED,
 	OPT_HELP
 };
 
@@ -214,6 +239,7 @@ static const struct option longopts[] = {
     {"legacy-crypto", no_argument, NULL, OPT_LEGACY},
     {"copy-auth-results", no_argument, NULL, OPT_COPY},
     {"cv", required_argument, NULL, OPT_CV},
+    {"trusted-sealer", required_argument, NULL, OPT_TRUSTED},
     {"domain", required_argument, NULL, 'd'},
     {"selector", required_argument, NULL, 's'},
     {"key", required_argument, NULL, 'k'},
@@ -225,6 +251,8 @@ static const struct option longopts[] = {
 
 struct arc_opts {
 	const char *zone, *server, *authserv, *authres, *ip, *helo, *mailfrom;
+	const char *trusted[16]; /* --trusted-sealer, for the DMARC hook */
+	size_t ntrusted;
 	const char *domain, *selector, *keyfile, *headers, *path;
 	long long now, time;
 	int cv; /* -1: validate the message given */
@@ -282,6 +310,16 @@ parse_opts(int argc, char **argv, struct arc_opts *o)
 			break;
 		case OPT_COPY:
 			o->copy = true;
+			break;
+		case OPT_TRUSTED:
+			if (o->ntrusted ==
+			    sizeof(o->trusted) / sizeof(o->trusted[0])) {
+				fprintf(stderr,
+				    "%s: at most 16 --trusted-sealer\n",
+				    cli_progname);
+				return CLI_EXIT_USAGE;
+			}
+			o->trusted[o->ntrusted++] = optarg;
 			break;
 		case OPT_CV:
 			if (strcmp(optarg, "none") == 0)
@@ -364,7 +402,7 @@ arc_verify(const struct arc_opts *o)
 		goto out;
 	}
 	if (o->json) {
-		print_json(stdout, res);
+		print_json(stdout, res, o->trusted, o->ntrusted);
 	} else {
 		const char *id = o->authserv;
 

@@ -200,6 +200,20 @@ def run(tmp):
             ok(peer.cv(bad) == "fail", "%s, %s: authheaders says fail" % (name, tname),
                "got %s" % peer.cv(bad))
 
+    # The trusted-sealer hook (DMARC override) through the command: hop1
+    # (authheaders) recorded spf=pass in its AAR.
+    msg = peer.seal(BASE, HOPS[0], keys)
+    for trusted, want in ((HOPS[0], True), ("other.example", False)):
+        rc, out, err = vouch(["arc", "verify", "--json", "--zone", zone, "--trusted-sealer", trusted],
+                             stdin=msg)
+        try:
+            ts = json.loads(out.decode())["trusted_sealer"]
+        except (ValueError, KeyError):
+            ts = None
+        ok(ts is not None and ts["override"] == want and ts["spf"] == want and ts["trusted"] == want,
+           "trusted sealer %s: DMARC override %s (authheaders' AAR says spf=pass)" % (trusted, want),
+           "got %r" % ts)
+
     # A hop that changes the Subject: hop 2 (a list) tags it and seals.
     for who in ("authheaders", "vouch"):
         msg = peer.seal(BASE, HOPS[0], keys)

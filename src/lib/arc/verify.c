@@ -589,7 +589,7 @@ out:
 	return rc == -2 ? -2 : 0;
 }
 
-/* The AAR text of a set, unfolded, NUL-terminated, into in->aar. */
+/* The AAR text of a set, unfolded (TAB as SP), NUL-terminated, into in->aar. */
 static enum vouch_status
 copy_aar(struct vouch_arc_instance *in, const struct arc_set *s)
 {
@@ -600,7 +600,9 @@ copy_aar(struct vouch_arc_instance *in, const struct arc_set *s)
 	if ((in->aar = malloc(s->aar_restlen + 1)) == NULL)
 		return VOUCH_ENOMEM;
 	for (k = 0; k < s->aar_restlen; k++)
-		if (s->aar_rest[k] != '\r' && s->aar_rest[k] != '\n')
+		if (s->aar_rest[k] == '\t')
+			in->aar[n++] = ' ';
+		else if (s->aar_rest[k] != '\r' && s->aar_rest[k] != '\n')
 			in->aar[n++] = (char)s->aar_rest[k];
 	in->aar[n] = '\0';
 	in->aar_len = n;
