@@ -106,7 +106,9 @@ struct vouch_check_dkim {
 struct vouch_check_report {
 	char domain[VOUCH_DNS_MAX_NAME + 1]; /* lower case, no final dot */
 	size_t nfindings;
-	size_t nfindings_dropped; /* over VOUCH_CHECK_MAX_FINDINGS */
+	/* over VOUCH_CHECK_MAX_FINDINGS, or VOUCH_CHECK_MAX_SAME_CODE of a
+	 * code */
+	size_t nfindings_dropped;
 	struct vouch_check_finding finding[VOUCH_CHECK_MAX_FINDINGS];
 	struct vouch_check_spf spf;
 	struct vouch_check_dmarc dmarc;

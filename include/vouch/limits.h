@@ -301,12 +301,15 @@
  * MAX_VOID_TESTS: a, mx and exists terms of that tree whose target is
  * looked up to find void lookups; a valid tree has at most 10 such terms,
  * 64 keeps a hostile record of thousands of terms from costing thousands
- * of queries.
+ * of queries.  MAX_SAME_CODE: findings of one code kept in a report (a
+ * hostile tree can repeat one problem hundreds of times); 8 show the
+ * pattern and leave room for the findings about the whole domain.
  */
 #define VOUCH_CHECK_MAX_FINDINGS 128
 #define VOUCH_CHECK_MAX_TEXT 1024
 #define VOUCH_CHECK_MAX_SELECTORS 16
 #define VOUCH_CHECK_MAX_SPF_RECORDS 64
 #define VOUCH_CHECK_MAX_VOID_TESTS 64
+#define VOUCH_CHECK_MAX_SAME_CODE 8
 
 #endif

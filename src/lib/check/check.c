@@ -38,8 +38,12 @@ check_vadd(struct check_ctx *c, enum vouch_check_area area,
     va_list ap)
 {
 	struct vouch_check_finding *f;
+	size_t i, same = 0;
 
-	if (c->r->nfindings >= VOUCH_CHECK_MAX_FINDINGS) {
+	for (i = 0; i < c->r->nfindings; i++)
+		same += strcmp(c->r->finding[i].code, code) == 0;
+	if (c->r->nfindings >= VOUCH_CHECK_MAX_FINDINGS ||
+	    same >= VOUCH_CHECK_MAX_SAME_CODE) {
 		c->r->nfindings_dropped++;
 		return NULL;
 	}
