@@ -422,6 +422,7 @@ make_aar(struct vouch_arc_sealer *s, const struct mail_header *h, unsigned inst,
     struct vbuf *out)
 {
 	struct vbuf res;
+	enum vouch_status st;
 	size_t k, nres = 0, off;
 
 	vbuf_init(&res, FIELD_MAX);
@@ -437,8 +438,12 @@ make_aar(struct vouch_arc_sealer *s, const struct mail_header *h, unsigned inst,
 			if (!mail_name_eq(
 			        f->name, f->namelen, "Authentication-Results"))
 				continue;
-			if (vouch_authres_parse(f->value, f->valuelen, &ar) !=
-			    VOUCH_OK)
+			st = vouch_authres_parse(f->value, f->valuelen, &ar);
+			if (st == VOUCH_ENOMEM) {
+				vbuf_free(&res);
+				return st;
+			}
+			if (st != VOUCH_OK)
 				continue; /* unreadable: not copied */
 			ours = ar->authserv_id_len == strlen(s->authserv_id) &&
 			       strncasecmp(ar->authserv_id, s->authserv_id,
@@ -541,6 +546,20 @@ sig_field(struct vbuf *f, const char *name, const char *head, const char *sig,
 	vbuf_addf(f, "%s\r\n", tail);
 }
 
+/* The first sticky error of up to four buffers (NULL ones skipped). */
+static enum vouch_status
+first_err(const struct vbuf *a, const struct vbuf *b, const struct vbuf *c,
+    const struct vbuf *d)
+{
+	const struct vbuf *v[4] = {a, b, c, d};
+	size_t k;
+
+	for (k = 0; k < 4; k++)
+		if (v[k] != NULL && v[k]->err != VOUCH_OK)
+			return v[k]->err;
+	return VOUCH_OK;
+}
+
 static const char *
 alg_name(enum vouch_dkim_sign_alg alg)
 {
@@ -621,7 +640,9 @@ seal_finish_inner(struct vouch_arc_sealer *s,
 
 	/* 1. ARC-Authentication-Results (§4.1.1) */
 	if ((st = make_aar(s, &h, inst, &aar)) != VOUCH_OK) {
-		s->reason = "ARC-Authentication-Results too long";
+		s->reason = st == VOUCH_ENOMEM
+		                ? "out of memory"
+		                : "ARC-Authentication-Results too long";
 		goto out;
 	}
 
@@ -643,18 +664,16 @@ seal_finish_inner(struct vouch_arc_sealer *s,
 	add_tagf(&tail, &col, false, "i=%u", inst);
 	add_tagf(&tail, &col, false, "s=%s", s->selector);
 	add_tagf(&tail, &col, false, "t=%lld", (long long)s->now);
-	if (head.err != VOUCH_OK || tail.err != VOUCH_OK ||
-	    hl.err != VOUCH_OK) {
-		st = VOUCH_ELIMIT;
+	sig_field(
+	    &ams, "ARC-Message-Signature", (char *)head.p, "", (char *)tail.p);
+	if ((st = first_err(&head, &tail, &hl, &ams)) != VOUCH_OK) {
 		s->reason = "ARC-Message-Signature too long";
 		goto out;
 	}
-	sig_field(
-	    &ams, "ARC-Message-Signature", (char *)head.p, "", (char *)tail.p);
 	field_of(&self, ams.p, ams.len);
 	rc = dkim_header_data(CANON_RELAXED, &h, hl.p, hl.len, &self,
 	    self.value + 3 + head.len, 0, &data, &why);
-	if (rc != 0 || ams.err != VOUCH_OK) {
+	if (rc != 0) {
 		st = rc == -2 ? VOUCH_ENOMEM : VOUCH_ELIMIT;
 		s->reason =
 		    why != NULL ? why : "ARC-Message-Signature too long";
@@ -666,6 +685,10 @@ seal_finish_inner(struct vouch_arc_sealer *s,
 	}
 	sig_field(
 	    &ams, "ARC-Message-Signature", (char *)head.p, sig, (char *)tail.p);
+	if ((st = ams.err) != VOUCH_OK) {
+		s->reason = "ARC-Message-Signature too long";
+		goto out;
+	}
 
 	/* 3. ARC-Seal (§4.1.3, §5.1.1): a=; b=; cv=; d=; i=; s=; t= */
 	vbuf_reset(&tail);
@@ -677,6 +700,10 @@ seal_finish_inner(struct vouch_arc_sealer *s,
 	add_tagf(&tail, &col, false, "s=%s", s->selector);
 	add_tagf(&tail, &col, false, "t=%lld", (long long)s->now);
 	sig_field(&as, "ARC-Seal", (char *)head.p, "", (char *)tail.p);
+	if ((st = first_err(&tail, &as, NULL, NULL)) != VOUCH_OK) {
+		s->reason = "ARC-Seal too long";
+		goto out;
+	}
 	vbuf_reset(&data);
 	/*
 	 * §5.1.2: a failed chain is sealed as if ours were the only set.
@@ -693,7 +720,7 @@ seal_finish_inner(struct vouch_arc_sealer *s,
 	field_of(&self, as.p, as.len);
 	rc = dkim_self_data(
 	    CANON_RELAXED, &self, self.value + 3 + head.len, 0, &data);
-	if (rc != 0 || data.err != VOUCH_OK || as.err != VOUCH_OK) {
+	if (rc != 0 || data.err != VOUCH_OK) {
 		st = rc == -2 || data.err == VOUCH_ENOMEM ? VOUCH_ENOMEM
 		                                          : VOUCH_ELIMIT;
 		s->reason = "ARC-Seal data too long";
@@ -704,6 +731,10 @@ seal_finish_inner(struct vouch_arc_sealer *s,
 		goto out;
 	}
 	sig_field(&as, "ARC-Seal", (char *)head.p, sig, (char *)tail.p);
+	if ((st = as.err) != VOUCH_OK) {
+		s->reason = "ARC-Seal too long";
+		goto out;
+	}
 
 	vbuf_add(&out, as.p, as.len);
 	vbuf_add(&out, ams.p, ams.len);
