@@ -94,6 +94,21 @@ VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_verify_new(
 /* vouch_verify_free - release a handle; NULL is a no-op. */
 VOUCH_API void vouch_verify_free(struct vouch_verify *v);
 
+/*
+ * vouch_verify_forged_field - is this one header field an
+ * Authentication-Results field claiming the handle's authserv-id (RFC 8601
+ * §5: an MTA MUST remove such fields arriving from outside)?
+ * In:  field/len, one raw header field, name included ("Authentication-
+ *      Results: id; ..."), folded as received, CRLF or LF, not
+ *      NUL-terminated; or a prefix of one that holds at least its name and
+ *      authserv-id.  A milter calls it for each field as it arrives, so
+ *      that fields past the header limits are judged too.
+ * Returns 1 when it is such a field (the id compared without regard to
+ * case, quoted or not, comments allowed), 0 otherwise.  Thread safe.
+ */
+VOUCH_API int vouch_verify_forged_field(
+    const struct vouch_verify *v, const uint8_t *field, size_t len);
+
 /* vouch_verify_authserv_id - the handle's authserv-id (NUL-terminated). */
 VOUCH_API const char *vouch_verify_authserv_id(const struct vouch_verify *v);
 

@@ -477,6 +477,162 @@ write_header(
 	return write_all(STDOUT_FILENO, hdr + at, len - at);
 }
 
+/*
+ * A header section over the library's limit is copied through a filter
+ * that judges each field as it passes (vouch_verify_forged_field), so that
+ * a forged Authentication-Results field cannot hide behind a megabyte of
+ * padding (RFC 8601 §5).  A field is held until it ends or FILTER_HOLD
+ * bytes, enough for any name and authserv-id; an Authentication-Results
+ * field still undecided then (its id pushed past FILTER_HOLD by comments)
+ * is dropped too: nothing trustworthy can be in it.
+ */
+#define FILTER_HOLD 4096
+
+struct filter {
+	const struct vouch_verify *v;
+	uint8_t held[FILTER_HOLD];
+	size_t nheld;
+	int bol; /* at the beginning of a line */
+	int cr; /* a CR seen at the beginning of a line, held back */
+	int decided, drop; /* the current field */
+	int body; /* past the empty line: copy */
+	int err;
+};
+
+static void
+filter_out(struct filter *f, const void *p, size_t n)
+{
+	if (n > 0 && fwrite(p, 1, n, stdout) != n)
+		f->err = 1;
+}
+
+/* Decides the current field from what is held; `whole`: it has ended. */
+static void
+filter_decide(struct filter *f, int whole)
+{
+	static const char ar[] = "authentication-results";
+	size_t n = sizeof(ar) - 1;
+
+	f->drop = vouch_verify_forged_field(f->v, f->held, f->nheld) ||
+	          (!whole && f->nheld >= n &&
+	              strncasecmp((const char *)f->held, ar, n) == 0);
+	f->decided = 1;
+	if (!f->drop)
+		filter_out(f, f->held, f->nheld);
+	f->nheld = 0;
+}
+
+/* The first byte of a line: a field begins unless it is a WSP. */
+static void
+filter_line(struct filter *f, uint8_t c)
+{
+	if (c == ' ' || c == '\t')
+		return; /* a continuation line of the current field */
+	if (!f->decided && f->nheld > 0)
+		filter_decide(f, 1); /* the previous field ended */
+	f->decided = 0;
+	f->drop = 0;
+}
+
+/* One byte of the current field: held until decided, then copied or not. */
+static void
+filter_put(struct filter *f, uint8_t c)
+{
+	f->bol = c == '\n';
+	if (f->decided) {
+		if (!f->drop)
+			filter_out(f, &c, 1);
+		return;
+	}
+	f->held[f->nheld++] = c;
+	if (f->nheld == sizeof(f->held))
+		filter_decide(f, 0);
+}
+
+/* The empty line: the header ends, the rest is copied as it comes. */
+static void
+filter_end(struct filter *f, const char *eol)
+{
+	if (!f->decided)
+		filter_decide(f, 1);
+	f->body = 1;
+	filter_out(f, eol, strlen(eol));
+}
+
+static void
+filter_byte(struct filter *f, uint8_t c)
+{
+	if (f->body) {
+		filter_out(f, &c, 1);
+		return;
+	}
+	if (f->bol && f->cr) {
+		f->cr = 0;
+		if (c == '\n') {
+			filter_end(f, "\r\n");
+			return;
+		}
+		/* not an empty line: the CR begins a line of its own */
+		filter_line(f, '\r');
+		filter_put(f, '\r');
+	}
+	if (f->bol) {
+		if (c == '\r') {
+			f->cr = 1;
+			return;
+		}
+		if (c == '\n') {
+			filter_end(f, "\n");
+			return;
+		}
+		filter_line(f, c);
+	}
+	filter_put(f, c);
+}
+
+/* Copies p/n, then what is left on fd, through the header filter. */
+static int
+copy_filtered(const struct vouch_verify *v, const uint8_t *p, size_t n, int fd)
+{
+	static uint8_t buf[VOUCH_MESSAGE_CHUNK];
+	struct filter *f;
+	ssize_t k;
+	size_t i;
+	int rc = -1;
+
+	if ((f = calloc(1, sizeof(*f))) == NULL)
+		return -1;
+	f->v = v;
+	f->bol = 1;
+	f->decided = 1; /* nothing held before the first field */
+	for (i = 0; i < n; i++)
+		filter_byte(f, p[i]);
+	for (;;) {
+		k = read(fd, buf, sizeof(buf));
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			goto out;
+		if (k == 0)
+			break;
+		if (f->body) {
+			filter_out(f, buf, (size_t)k);
+			continue;
+		}
+		for (i = 0; i < (size_t)k; i++)
+			filter_byte(f, buf[i]);
+	}
+	/* a message that ends inside its header */
+	if (f->cr)
+		filter_out(f, "\r", 1);
+	if (!f->decided)
+		filter_decide(f, 1);
+	rc = f->err || fflush(stdout) != 0 ? -1 : 0;
+out:
+	free(f);
+	return rc;
+}
+
 struct verify_args {
 	struct vouch_verify_smtp smtp;
 	const char *zone, *server, *file;
@@ -565,15 +721,16 @@ run(struct vouch_verify *v, const struct verify_args *a)
 			goto wfail;
 	} else {
 		if (write_field(STDOUT_FILENO, res->field, res->field_len, lf) <
-		        0 ||
-		    write_header(res, hdr, hlen) < 0)
+		    0)
 			goto wfail;
 		if (cut) {
-			/* the reader stopped inside the header: what it did
-			 * not read is still on fd */
-			if (copy_rest(fd, STDOUT_FILENO) < 0)
+			/* the reader stopped inside the header: what it read
+			 * and what is still on fd go through the filter */
+			if (copy_filtered(v, hdr, hlen, fd) < 0)
 				goto wfail;
-		} else if (spool != NULL) {
+		} else if (write_header(res, hdr, hlen) < 0)
+			goto wfail;
+		else if (spool != NULL) {
 			if (fflush(spool) != 0 ||
 			    lseek(fileno(spool), 0, SEEK_SET) < 0 ||
 			    copy_rest(fileno(spool), STDOUT_FILENO) < 0)

@@ -274,6 +274,40 @@ check_row(struct vouch_verify *v, const struct row *r)
 	vouch_verify_result_free(res);
 }
 
+/* vouch_verify_forged_field: one field at a time, as a milter sees it. */
+static void
+check_forged_field(struct vouch_verify *v)
+{
+	static const struct {
+		const char *field;
+		int want;
+	} t[] = {
+	    {"Authentication-Results: " ID "; dkim=pass\r\n", 1},
+	    {"authentication-results: MX.Receiver.EXAMPLE; spf=pass", 1},
+	    {"Authentication-Results : " ID "; none\r\n", 1},
+	    {"Authentication-Results:\r\n (c) \"" ID
+	     "\" (d);\r\n\tdmarc=pass\r\n",
+	        1},
+	    {"Authentication-Results: " ID "; (((", 1},
+	    {"Authentication-Results: other.example; dkim=pass\r\n", 0},
+	    {"Authentication-Results: " ID ".evil.example; dkim=pass\r\n", 0},
+	    {"X-Authentication-Results: " ID "; dkim=pass\r\n", 0},
+	    {"Authentication-Results-X: " ID "; dkim=pass\r\n", 0},
+	    {"Subject: Authentication-Results: " ID ";\r\n", 0},
+	    {"", 0},
+	};
+	size_t i;
+	int got;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		got = vouch_verify_forged_field(
+		    v, (const uint8_t *)t[i].field, strlen(t[i].field));
+		tap_check(got == t[i].want,
+		    "forged_field %s: got %d, want %d (RFC 8601 5)",
+		    flat(t[i].field, 0), got, t[i].want);
+	}
+}
+
 static void
 check_calls(struct vouch_dns *dns, struct vouch_verify *v)
 {
@@ -378,6 +412,7 @@ main(void)
 	    vouch_verify_new(dns, &o, &v, err, sizeof(err)) == VOUCH_OK) {
 		for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
 			check_row(v, &rows[i]);
+		check_forged_field(v);
 		check_calls(dns, v);
 	} else
 		tap_check(0, "vouch_verify_new: %s", err);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "util/buf.h"
@@ -159,6 +160,30 @@ const char *
 vouch_verify_authserv_id(const struct vouch_verify *v)
 {
 	return v->authserv_id;
+}
+
+int
+vouch_verify_forged_field(
+    const struct vouch_verify *v, const uint8_t *field, size_t len)
+{
+	static const char name[] = "Authentication-Results";
+	size_t i, n = 0, nl = sizeof(name) - 1;
+	enum vouch_status st;
+
+	if (v == NULL || field == NULL || len < nl ||
+	    strncasecmp((const char *)field, name, nl) != 0)
+		return 0;
+	/* RFC 5322 §3.6.8 field name, then optional WSP (obsolete) and ':' */
+	for (i = nl; i < len && (field[i] == ' ' || field[i] == '\t'); i++)
+		;
+	if (i == len || field[i] != ':')
+		return 0;
+	/* the field alone is a header section of one field; only its
+	 * authserv-id is read, so a field whose results do not parse, or a
+	 * prefix of one, is judged too */
+	st = vouch_authres_find_ours(
+	    field, len, v->authserv_id, strlen(v->authserv_id), NULL, 0, &n);
+	return (st == VOUCH_OK || st == VOUCH_ELIMIT) && n > 0;
 }
 
 void
