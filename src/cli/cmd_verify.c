@@ -860,7 +860,7 @@ cmd_verify(int argc, char **argv)
 	    mail_from == NULL) {
 		fprintf(stderr,
 		    "vouch verify: --ip, --helo and --mail-from are "
-		    "required (--mail-from '' is the null sender)\n");
+		    "required (--mail-from '' or '<>' is the null sender)\n");
 		verify_usage(stderr);
 		return CLI_EXIT_USAGE;
 	}
@@ -877,6 +877,12 @@ cmd_verify(int argc, char **argv)
 	a.smtp.helo_len = strlen(helo);
 	a.smtp.mail_from = mail_from;
 	a.smtp.mail_from_len = strlen(mail_from);
+	/* "<>" and "<a@b>" as written in the MAIL command (RFC 5321 §4.1.2) */
+	if (a.smtp.mail_from_len >= 2 && mail_from[0] == '<' &&
+	    mail_from[a.smtp.mail_from_len - 1] == '>') {
+		a.smtp.mail_from++;
+		a.smtp.mail_from_len -= 2;
+	}
 
 	if ((rc = cli_open_dns(a.zone, a.server, &dns)) != 0)
 		return rc;
