@@ -106,11 +106,45 @@ parse_time(const char *s)
 	return v;
 }
 
-/* A JSON string: '"', '\' and control bytes escaped, others as is. */
+/*
+ * The length of the well-formed UTF-8 sequence at p (RFC 3629 §4: no
+ * overlong form, no surrogate, at most U+10FFFF), 0 when there is none.
+ * p is NUL-terminated, so a sequence cut short stops at the NUL.
+ */
+static size_t
+utf8_seq(const unsigned char *p)
+{
+	size_t n, k;
+	unsigned long cp;
+
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		n = 2, cp = p[0] & 0x1f;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		n = 3, cp = p[0] & 0x0f;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		n = 4, cp = p[0] & 0x07;
+	else
+		return 0;
+	for (k = 1; k < n; k++) {
+		if ((p[k] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[k] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return n;
+}
+
+/*
+ * A JSON string (RFC 8259 §7): '"', '\' and control bytes escaped,
+ * well-formed UTF-8 as is, any other byte as \u00XX.
+ */
 static void
 json_str(FILE *fp, const char *s)
 {
 	const unsigned char *p;
+	size_t n;
 
 	fputc('"', fp);
 	for (p = (const unsigned char *)s; *p != '\0'; p++) {
@@ -118,8 +152,13 @@ json_str(FILE *fp, const char *s)
 			fprintf(fp, "\\%c", *p);
 		else if (*p < 0x20 || *p == 0x7f)
 			fprintf(fp, "\\u%04x", *p);
-		else
+		else if (*p < 0x80)
 			fputc(*p, fp);
+		else if ((n = utf8_seq(p)) > 0) {
+			fwrite(p, 1, n, fp);
+			p += n - 1;
+		} else
+			fprintf(fp, "\\u%04x", *p);
 	}
 	fputc('"', fp);
 }

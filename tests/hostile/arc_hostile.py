@@ -95,6 +95,13 @@ def run(tmp):
     rc, doc, err, dt = verify(zone, big)
     ok(rc == 0 and doc["cv"] == "fail" and dt < 5, "an h= of 5000 names is a fail, quickly (%.2fs)" % dt,
        "got %s" % (doc and doc["reason"]))
+    # Bytes that are not UTF-8 (and a UTF-8 surrogate) in an AAR: the JSON
+    # stays valid (RFC 8259 §8.1).
+    bad = (b"ARC-Authentication-Results: i=1; mx.example.org; spf=pass \xff\xc3\xa9 \xed\xa0\x80\r\n"
+           + MSG)
+    rc, doc, err, dt = verify(zone, bad)
+    ok(rc == 0 and doc is not None and doc["cv"] == "fail" and "\u00e9" in doc["instances"][0]["aar"],
+       "an AAR that is not UTF-8 gives valid JSON", "exit %d %r" % (rc, doc))
     # Text meant to end the AAR and start a field of its own.
     rc, out, err = vtest.vouch(["arc", "seal", "-d", "example.org", "-s", "s1", "-k", key,
                                 "--authserv-id", "mx.example.org", "--auth-results",
