@@ -115,6 +115,7 @@ lint_uris(struct check_ctx *c, struct vouch_dmarc *d, const char *policy_domain,
 	char uri[256], host[VOUCH_DNS_MAX_NAME + 1];
 	struct vouch_check_finding *f;
 	struct vouch_dns_answer *a = NULL;
+	enum vouch_status st;
 	size_t i, k;
 	int authorized;
 
@@ -140,8 +141,13 @@ lint_uris(struct check_ctx *c, struct vouch_dmarc *d, const char *policy_domain,
 			c->r->dmarc.nrua_usable++;
 		if (within(u[i].host, org))
 			continue; /* no DNS needed: the same organization */
-		if (vouch_dmarc_org_domain(d, c->dns, u[i].host,
-		        strlen(u[i].host), horg, sizeof(horg)) != VOUCH_OK)
+		st = vouch_dmarc_org_domain(d, c->dns, u[i].host,
+		    strlen(u[i].host), horg, sizeof(horg));
+		if (st == VOUCH_ENOMEM) {
+			c->err = st;
+			return;
+		}
+		if (st != VOUCH_OK)
 			horg[0] = '\0';
 		if (horg[0] != '\0' && strcmp(horg, org) == 0)
 			continue;
@@ -309,16 +315,22 @@ check_lint_dmarc(struct check_ctx *c)
 	char org[VOUCH_DNS_MAX_NAME + 1];
 	const char *where = r->domain;
 	size_t ntxt = 0, ntxt_org = 0;
+	enum vouch_status st;
 	int got, inherited = 0;
 
 	memset(&rec, 0, sizeof(rec));
-	if (vouch_dmarc_new(NULL, &d, NULL, 0) != VOUCH_OK) {
-		c->err = VOUCH_ENOMEM;
+	if ((st = vouch_dmarc_new(NULL, &d, NULL, 0)) != VOUCH_OK) {
+		c->err = st; /* no PSL is read: only memory can fail */
 		return;
 	}
-	if (vouch_dmarc_org_domain(d, c->dns, r->domain, strlen(r->domain), org,
-	        sizeof(org)) != VOUCH_OK ||
-	    org[0] == '\0')
+	/* Without an answer, the domain stands for its organization. */
+	st = vouch_dmarc_org_domain(
+	    d, c->dns, r->domain, strlen(r->domain), org, sizeof(org));
+	if (st == VOUCH_ENOMEM) {
+		c->err = st;
+		goto out;
+	}
+	if (st != VOUCH_OK || org[0] == '\0')
 		(void)snprintf(org, sizeof(org), "%s", r->domain);
 	got = fetch(c, r->domain, &rec, &ntxt);
 	if (got == 0 && strcmp(org, r->domain) != 0) {

@@ -915,6 +915,7 @@ zone_query(struct vouch_dns *dns, const char *qname, size_t qlen, uint16_t type,
 	const uint8_t *src = (const uint8_t *)qname;
 	size_t i, len = qlen, depth;
 	uint32_t ri;
+	enum vouch_status st;
 
 	for (depth = 0; depth <= VOUCH_DNS_MAX_CNAME; depth++) {
 		for (i = 0; i < len; i++)
@@ -938,11 +939,15 @@ zone_query(struct vouch_dns *dns, const char *qname, size_t qlen, uint16_t type,
 			r = &z->recs[ri];
 			if (r->type != type)
 				continue;
-			if (dns_builder_add(&b, r->type, r->pref, r->ttl,
-			        z->pool.p + r->off, r->len,
-			        r->nstrings) != VOUCH_OK)
-				break; /* past VOUCH_DNS_MAX_RRS, or no memory
-				        */
+			st = dns_builder_add(&b, r->type, r->pref, r->ttl,
+			    z->pool.p + r->off, r->len, r->nstrings);
+			if (st == VOUCH_ENOMEM) {
+				/* not an empty answer: the caller must know */
+				dns_builder_free(&b);
+				return st;
+			}
+			if (st != VOUCH_OK)
+				break; /* past VOUCH_DNS_MAX_RRS */
 		}
 		if (b.nrr > 0)
 			return dns_builder_finish(
