@@ -318,6 +318,36 @@ main(void)
 		snprintf(tags + n, sizeof(tags) - n, "; bh=%%BH%%");
 		run_row(&r, 0);
 	}
+	/* Two signatures with the same s= and d=: one key query. */
+	{
+		char msg[16384], two[32768];
+		struct vouch_dns *dns = make_zone(&rows[0]);
+		struct vouch_dkim_result *res = NULL;
+		unsigned long before;
+		enum vouch_status st;
+
+		if (dns == NULL ||
+		    make_message(&rows[0], msg, sizeof(msg)) != 0)
+			tap_check(0, "one query per key name: set-up failed");
+		else {
+			/* The signature field twice, then the rest. */
+			snprintf(two, sizeof(two), "%.*s%s",
+			    (int)(strstr(msg, "\r\nFrom:") + 2 - msg), msg,
+			    msg);
+			before = vouch_dns_nqueries(dns);
+			st = vouch_dkim_verify_mem(
+			    dns, NULL, (const uint8_t *)two, strlen(two), &res);
+			tap_check(st == VOUCH_OK && res->nsig == 2 &&
+			              res->sig[0].result == VOUCH_DKIM_PASS &&
+			              res->sig[1].result == VOUCH_DKIM_PASS &&
+			              vouch_dns_nqueries(dns) - before == 1,
+			    "two signatures, same key name: both pass, one DNS "
+			    "query (got %lu)",
+			    vouch_dns_nqueries(dns) - before);
+			vouch_dkim_result_free(res);
+		}
+		vouch_dns_free(dns);
+	}
 	/* Chunking must not matter: the first rows again, byte by byte. */
 	for (k = 0; k < 5; k++)
 		run_row(&rows[k], 1);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -70,6 +71,13 @@ struct vouch_dkim_verifier {
 	struct hasher *hash;
 	size_t nhash;
 	struct vbuf canon; /* scratch: canonical header data */
+	/* Key answers of this message by name: several signatures with the
+	 * same s= and d= cost one query (and one timeout, not several). */
+	struct key_answer {
+		char name[VOUCH_DNS_MAX_NAME + 1];
+		struct vouch_dns_answer *ans;
+	} * answers;
+	size_t nanswers;
 };
 
 /* The parsed tags of one DKIM-Signature that verification needs. */
@@ -526,10 +534,16 @@ fetch_key(struct vouch_dkim_verifier *v, struct vouch_dkim_signature *sig,
 		verdict(sig, VOUCH_DKIM_PERMERROR, "key name too long");
 		return -1;
 	}
-	if (vouch_dns_query(v->dns, name, nlen, VOUCH_DNS_TXT, &ans) !=
-	    VOUCH_OK) {
-		verdict(sig, VOUCH_DKIM_TEMPERROR, "out of memory in DNS");
-		return -1;
+	for (k = 0; k < v->nanswers; k++)
+		if (strcasecmp(v->answers[k].name, name) == 0)
+			ans = v->answers[k].ans;
+	if (ans == NULL) {
+		if (vouch_dns_query(v->dns, name, nlen, VOUCH_DNS_TXT, &ans) !=
+		    VOUCH_OK)
+			return -2;
+		/* There is room: one entry per signature checked. */
+		memcpy(v->answers[v->nanswers].name, name, nlen + 1);
+		v->answers[v->nanswers++].ans = ans;
 	}
 	switch (ans->rcode) {
 	case VOUCH_DNS_ANSWER:
@@ -572,7 +586,7 @@ fetch_key(struct vouch_dkim_verifier *v, struct vouch_dkim_signature *sig,
 			why = "key t=s: i= domain must equal d="; /* §3.6.1 */
 		} else if ((s = dkim_key_decode(&kr, pk, &bits, &why)) ==
 		           VOUCH_ENOMEM) {
-			verdict(sig, VOUCH_DKIM_TEMPERROR, "out of memory");
+			rc = -2;
 			goto out;
 		} else if (s != VOUCH_OK) {
 			/* why is set: key syntax error */
@@ -600,8 +614,7 @@ fetch_key(struct vouch_dkim_verifier *v, struct vouch_dkim_signature *sig,
 		verdict(sig, fv, "%s", first);
 	}
 out:
-	vouch_dns_answer_free(ans);
-	return rc;
+	return rc; /* the answer stays in v->answers */
 }
 
 /*
@@ -760,8 +773,8 @@ check_one(struct vouch_dkim_verifier *v, const struct mail_header *h,
 	}
 	if (check_tags(v, &tl, sig, &st) != 0)
 		return 0;
-	if (fetch_key(v, sig, &st, &pk) != 0)
-		return 0;
+	if ((rc = fetch_key(v, sig, &st, &pk)) != 0)
+		return rc == -2 ? -1 : 0;
 	rc = header_data(v, h, f, &st, sig);
 	if (rc != 0) {
 		EVP_PKEY_free(pk);
@@ -823,7 +836,9 @@ alloc_result(struct vouch_dkim_verifier *v, size_t nsig)
 	    (v->pend = calloc(nsig < nmax ? nsig : nmax, sizeof(*v->pend))) ==
 	        NULL ||
 	    (v->hash = calloc(nsig < nmax ? nsig : nmax, sizeof(*v->hash))) ==
-	        NULL)
+	        NULL ||
+	    (v->answers = calloc(
+	         nsig < nmax ? nsig : nmax, sizeof(*v->answers))) == NULL)
 		return VOUCH_ENOMEM;
 	v->res->nsig = nsig;
 	v->nbfull = nsig;
@@ -1009,6 +1024,9 @@ vouch_dkim_verify_free(struct vouch_dkim_verifier *v)
 	for (k = 0; k < v->nbfull; k++)
 		free(v->bfull[k]);
 	free(v->bfull);
+	for (k = 0; k < v->nanswers; k++)
+		vouch_dns_answer_free(v->answers[k].ans);
+	free(v->answers);
 	free(v->hash);
 	free(v->pend);
 	vouch_dkim_result_free(v->res);
