@@ -671,7 +671,8 @@ seal_finish_inner(struct vouch_arc_sealer *s,
 		goto out;
 	}
 	field_of(&self, ams.p, ams.len);
-	rc = dkim_header_data(CANON_RELAXED, &h, hl.p, hl.len, &self,
+	rc = dkim_header_data(CANON_RELAXED, &h,
+	    hl.p != NULL ? hl.p : (const uint8_t *)"", hl.len, &self,
 	    self.value + 3 + head.len, 0, &data, &why);
 	if (rc != 0) {
 		st = rc == -2 ? VOUCH_ENOMEM : VOUCH_ELIMIT;

@@ -96,7 +96,8 @@ dkim_header_data(enum canon_alg hcanon, const struct mail_header *h,
 	}
 	if ((cur = calloc(ncolon + 1, sizeof(*cur))) == NULL)
 		return -2;
-	p = hlist;
+	/* an empty list may come as (NULL, 0): no arithmetic on it */
+	p = hlistlen > 0 ? hlist : (const uint8_t *)"";
 	end = p + hlistlen;
 	while (p < end) {
 		s = p;
