@@ -101,3 +101,35 @@ def canon_body(body, relaxed):
     if not out:
         return b"" if relaxed else b"\r\n"
     return b"".join(ln + b"\r\n" for ln in out)
+
+
+def rsa_key(tmpdir, bits=2048, name="key"):
+    """A fresh RSA key made with openssl: (PEM path, base64 of the DER
+    SubjectPublicKeyInfo for p=)."""
+    import base64
+    import subprocess
+    path = os.path.join(tmpdir, "%s%d.pem" % (name, bits))
+    subprocess.run(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:%d" % bits,
+                    "-out", path], check=True, capture_output=True)
+    der = subprocess.run(["openssl", "pkey", "-in", path, "-pubout", "-outform", "DER"],
+                         check=True, capture_output=True).stdout
+    return path, base64.b64encode(der).decode()
+
+
+def sign_simple(key, selector, header, body, domain="example.com", hashname="sha256", h="from"):
+    """A message signed rsa-<hash>, c=simple/simple, with openssl: the
+    DKIM-Signature field on top of `header` (CRLF fields), then the body,
+    which must already be in canonical simple form (CRLF, one final CRLF)."""
+    import base64
+    import hashlib
+    import subprocess
+    bh = base64.b64encode(hashlib.new(hashname, body).digest())
+    field = (b"DKIM-Signature: v=1; a=rsa-%s; c=simple/simple; d=%s; s=%s;\r\n"
+             b"\th=%s; bh=%s;\r\n\tb=" % (hashname.encode(), domain.encode(), selector.encode(),
+                                         h.encode(), bh))
+    names = [n.strip().lower() for n in h.split(":")]
+    fields = [f for f in header.split(b"\r\n") if f]
+    signed = b"".join(f + b"\r\n" for f in fields if f.split(b":")[0].strip().lower().decode() in names)
+    sig = subprocess.run(["openssl", "dgst", "-" + hashname, "-sign", key], input=signed + field,
+                         check=True, capture_output=True).stdout
+    return field + base64.b64encode(sig) + b"\r\n" + header + b"\r\n" + body

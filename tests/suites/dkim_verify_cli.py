@@ -72,4 +72,35 @@ except ValueError:
 ok(doc is not None and doc["signatures"][0]["i"] == "J\u00e9r\u00f4me@example.com"
    and doc["signatures"][1]["i"] == "x\u00ffy@example.com" and b"\\u00ff" in out,
    "JSON: i= decoded from quoted-printable, UTF-8 kept, other bytes escaped", repr(out[:300]))
+
+# The message reader: the empty line that ends the header section may
+# straddle a 64 KiB read.  A padding field (not signed) puts it at every
+# offset around the boundary, CRLF and LF; the body (200 KiB) has empty
+# lines of its own, so a missed end would split the message in the wrong
+# place and the signature would not pass.
+import tempfile
+tmpd = tempfile.mkdtemp(prefix="vouch-reader-")
+key, pub = du.rsa_key(tmpd)
+body = b"line of text\r\n\r\n" * 13000 + b"end\r\n"
+signed = du.sign_simple(key, "rd", b"From: a@example.com\r\nSubject: reader\r\n", body)
+with du.Zone([("rd._domainkey.example.com", "TXT", "v=DKIM1; p=" + pub)]) as rz:
+    for lf in (False, True):
+        base = signed.replace(b"\r\n", b"\n") if lf else signed
+        start = base.index(b"\n\n") + 1 if lf else base.index(b"\r\n\r\n") + 2
+        bad = []
+        for d in range(-4, 5):
+            pad = 65536 + d - start - len(b"X-Pad: \r\n") + (1 if lf else 0)
+            field = b"X-Pad: " + b"x" * pad + (b"\n" if lf else b"\r\n")
+            path = os.path.join(tmpd, "m.eml")
+            with open(path, "wb") as f:
+                f.write(field + base)
+            rc, out, err = vtest.vouch(["dkim", "verify", "--json", "--zone", rz, path])
+            try:
+                doc = json.loads(out)
+            except ValueError:
+                doc = None
+            if rc != 0 or doc is None or doc["result"] != "pass":
+                bad.append("%+d: %s" % (d, du.describe(doc)))
+        ok(not bad, "reader: header end at 64 KiB %+d..%+d (%s line ends), body with empty lines"
+           % (-4, 4, "LF" if lf else "CRLF"), "; ".join(bad))
 vtest.done()

@@ -60,11 +60,30 @@ read_some(int fd, uint8_t *p, size_t n)
 	return k;
 }
 
+/*
+ * The end of the header section (LF LF, LF CR LF) whose first LF is at or
+ * after `from` (> 0): the offset just past it, or 0.
+ */
+static size_t
+header_end_from(const uint8_t *p, size_t len, size_t from)
+{
+	const uint8_t *q = p + from, *end = p + len;
+
+	while (q < end && (q = memchr(q, '\n', (size_t)(end - q))) != NULL) {
+		q++;
+		if (q < end && *q == '\n')
+			return (size_t)(q - p) + 1;
+		if (end - q >= 2 && q[0] == '\r' && q[1] == '\n')
+			return (size_t)(q - p) + 2;
+	}
+	return 0;
+}
+
 enum vouch_status
 vouch_message_read_header(
     struct vouch_message_reader *r, const uint8_t **hdr, size_t *len)
 {
-	size_t cap = 0, want, end;
+	size_t cap = 0, want, end, from;
 	uint8_t *nb;
 	ssize_t k;
 
@@ -97,9 +116,14 @@ vouch_message_read_header(
 			r->hlen = end ? end : r->len;
 			break;
 		}
+		/* Search only the new bytes (and the 2 before them that an
+		 * end-of-header LF CR LF may start in), so that a header
+		 * arriving in small reads is not rescanned again and again. */
+		from = r->len > 2 ? r->len - 2 : 0;
 		r->len += (size_t)k;
-		/* Search from the start: at most 1 MiB, a few times over. */
-		if ((end = mail_header_end(r->buf, r->len)) > 0) {
+		if ((end = from == 0
+		               ? mail_header_end(r->buf, r->len)
+		               : header_end_from(r->buf, r->len, from)) > 0) {
 			r->hlen = end;
 			break;
 		}
