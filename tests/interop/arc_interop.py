@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """ARC interoperability with python3-authheaders (Debian 12; its ARC code is
-dkimpy's, which authheaders calls).
+dkimpy's, which authheaders calls), and with Mail::DKIM's ARC signer and
+verifier (libmail-dkim-perl 1.20230212, RSA only) as a second peer.
 
 Chains of 1 to 3 hops are built in a temporary directory, each hop by one
 of the two sealers, with keys made by `vouch keygen` (RSA 2048 and Ed25519,
@@ -73,6 +74,9 @@ def make_keys(tmp):
             if alg == "rsa":
                 k["pkcs1"] = subprocess.run(["openssl", "pkey", "-in", pem, "-traditional"],
                                             stdout=subprocess.PIPE, check=True).stdout
+                k["pkcs1path"] = pem + ".pkcs1"
+                with open(k["pkcs1path"], "wb") as f:
+                    f.write(k["pkcs1"])
             keys[(dom, alg)] = k
     zpath = os.path.join(tmp, "arc.zone")
     with open(zpath, "w") as f:
@@ -111,6 +115,96 @@ class Peer:
                                           keys[(dom, "rsa")]["pkcs1"], SIGNED, sig="ARC",
                                           srv_id=dom.encode())
         return b"".join(f if f.endswith(b"\r\n") else f + b"\r\n" for f in fields) + msg
+
+
+MAILDKIM_PL = r'''
+use strict;
+use warnings;
+use Mail::DKIM::ARC::Signer;
+use Mail::DKIM::ARC::Verifier;
+use Mail::DKIM::DNS;
+use Net::DNS::RR;
+
+# Keys come from our records, never from the network.
+my %txt;
+open my $z, '<', $ARGV[0] or die "$ARGV[0]: $!";
+while (<$z>) { chomp; my ($n, $v) = split / /, $_, 2; $txt{lc $n} = $v; }
+close $z;
+{
+    no warnings 'redefine';
+    *Mail::DKIM::DNS::query = sub {
+        my ($name, $type) = @_;
+        $name = lc $name; $name =~ s/\.$//;
+        if (!exists $txt{$name}) { $@ = 'NXDOMAIN'; return; }
+        my @chunks = unpack('(a255)*', $txt{$name});
+        return (Net::DNS::RR->new(name => $name, type => 'TXT', txtdata => [@chunks]));
+    };
+}
+sub slurp { my ($p) = @_; open my $f, '<:raw', $p or die "$p: $!"; local $/; my $d = <$f>; close $f; return $d; }
+
+my ($job, @a) = @ARGV[1 .. $#ARGV];
+if ($job eq 'seal') {
+    my ($dom, $sel, $key, $in, $out) = @a;
+    # Chain => 'ar': cv= from the arc= of our own Authentication-Results
+    my $s = Mail::DKIM::ARC::Signer->new(Algorithm => 'rsa-sha256', Chain => 'ar', Domain => $dom,
+                                         SrvId => $dom, Selector => $sel, KeyFile => $key);
+    my $msg = slurp($in);
+    $s->PRINT($msg);
+    $s->CLOSE;
+    print "seal\t", $s->result, "\t", ($s->result_detail // ''), "\n";
+    open my $o, '>:raw', $out or die "$out: $!";
+    print $o join('', map { "$_\015\012" } $s->as_strings), $msg;
+    close $o;
+} else {
+    my $v = Mail::DKIM::ARC::Verifier->new();
+    $v->PRINT(slurp($a[0]));
+    $v->CLOSE;
+    print "verify\t", $v->result, "\t", ($v->result_detail // ''), "\n";
+}
+'''
+
+
+class MailDKIM:
+    """Mail::DKIM 1.20230212's ARC signer and verifier (RSA only)."""
+
+    def __init__(self, tmp, txt):
+        self.tmp = tmp
+        self.script = os.path.join(tmp, "maildkim-arc.pl")
+        with open(self.script, "w") as f:
+            f.write(MAILDKIM_PL)
+        self.dns = os.path.join(tmp, "maildkim-dns.txt")
+        with open(self.dns, "w") as f:
+            for n, v in txt.items():
+                f.write("%s %s\n" % (n, v))
+        self.n = 0
+
+    def _run(self, args):
+        p = subprocess.run(["perl", self.script, self.dns] + args, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=120)
+        return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
+
+    def _path(self, data):
+        self.n += 1
+        path = os.path.join(self.tmp, "md-%d.eml" % self.n)
+        with open(path, "wb") as f:
+            f.write(data)
+        return path
+
+    def cv(self, msg):
+        rc, out, err = self._run(["verify", self._path(msg)])
+        f = out.strip().split("\t")
+        return f[1] if rc == 0 and len(f) >= 2 else "error %s" % err.strip()[-200:]
+
+    def seal(self, msg, dom, keys, arc):
+        """One Mail::DKIM hop: our A-R with arc= as given, then its ARC Set."""
+        ar = (b"Authentication-Results: " + dom.encode() + b"; arc=" + arc.encode()
+              + b"; spf=pass smtp.mailfrom=alice@origin.example\r\n")
+        src = self._path(ar + msg)
+        out = src + ".sealed"
+        rc, res, err = self._run(["seal", dom, SEL["rsa"], keys[(dom, "rsa")]["pkcs1path"], src, out])
+        if rc != 0 or not res.startswith("seal\tsealed"):
+            raise RuntimeError("Mail::DKIM seal: %s %s" % (res.strip(), err.strip()[-200:]))
+        return open(out, "rb").read()
 
 
 def vouch_seal(msg, dom, keys, zone, alg="rsa", subject_tag=False):
@@ -199,6 +293,39 @@ def run(tmp):
             ok(got == "fail", "%s, %s: vouch says cv=fail" % (name, tname), "got %s" % got)
             ok(peer.cv(bad) == "fail", "%s, %s: authheaders says fail" % (name, tname),
                "got %s" % peer.cv(bad))
+
+    # Mail::DKIM, both ways: it validates vouch's chains and seals hops of
+    # mixed chains (its cv= taken from the arc= vouch found, Chain => ar).
+    md = MailDKIM(tmp, txt)
+    for name, plan in (("Mail::DKIM x2", ["m", "m"]), ("vouch x3 for Mail::DKIM", ["v", "v", "v"]),
+                       ("vouch, Mail::DKIM, vouch", ["v", "m", "v"]),
+                       ("Mail::DKIM, authheaders, vouch", ["m", "a", "v"])):
+        msg = BASE
+        fail = None
+        for k, who in enumerate(plan):
+            try:
+                if who == "m":
+                    msg = md.seal(msg, HOPS[k], keys, vouch_cv(msg, zone)[0])
+                elif who == "a":
+                    msg = peer.seal(msg, HOPS[k], keys)
+                else:
+                    out, err = vouch_seal(msg, HOPS[k], keys, zone)
+                    if out is None:
+                        raise RuntimeError("vouch arc seal: " + err.strip())
+                    msg = out
+            except Exception as e:
+                fail = "hop %d: %s" % (k + 1, e)
+                break
+        if not ok(fail is None, "%s: chain built" % name, fail or ""):
+            continue
+        got, doc = vouch_cv(msg, zone)
+        ok(got == "pass" and len(doc["instances"]) == len(plan),
+           "%s: vouch validates the chain (cv=pass, i=%d)" % (name, len(plan)), "got %s" % got)
+        ok(md.cv(msg) == "pass", "%s: Mail::DKIM validates the chain" % name, "got %s" % md.cv(msg))
+        bad = tamper_body(msg)
+        got, doc = vouch_cv(bad, zone)
+        ok(got == "fail", "%s, body changed: vouch says cv=fail" % name, "got %s" % got)
+        ok(md.cv(bad) == "fail", "%s, body changed: Mail::DKIM says fail" % name, "got %s" % md.cv(bad))
 
     # The trusted-sealer hook (DMARC override) through the command: hop1
     # (authheaders) recorded spf=pass in its AAR.
