@@ -159,7 +159,8 @@ VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_arc_verify_new(
  * 1-3), the keys fetched, and every ARC-Seal and the header part of every
  * AMS verified; only the AMS body hashes wait for the body.  A header
  * section over a limit of limits.h gives cv=fail with a reason.
- * Errors: VOUCH_EINVAL (called twice), VOUCH_ENOMEM.
+ * Errors: VOUCH_EINVAL (called twice; hdr NULL with len > 0),
+ *         VOUCH_ENOMEM.
  */
 VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_arc_verify_header(
     struct vouch_arc_verifier *v, const uint8_t *hdr, size_t len);
@@ -167,7 +168,8 @@ VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_arc_verify_header(
 /*
  * vouch_arc_verify_body - the next `n` bytes of the body (after the empty
  * line), in chunks of any size.
- * Errors: VOUCH_EINVAL (header not given yet, or after finish).
+ * Errors: VOUCH_EINVAL (header not given yet, or after finish; p NULL
+ *         with n > 0).
  */
 VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_arc_verify_body(
     struct vouch_arc_verifier *v, const uint8_t *p, size_t n);
@@ -312,8 +314,8 @@ VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_arc_seal_new(
  * vouch_arc_seal_update - feed the next `len` bytes of the message (header
  * section, empty line, body; cut anywhere; CRLF or LF).  The header is kept
  * (at most VOUCH_MAX_HEADER_BYTES); the body is hashed, not kept.
- * Errors: VOUCH_ELIMIT (header too large), VOUCH_EINVAL (after finish),
- *         VOUCH_ENOMEM.  Sticky.
+ * Errors: VOUCH_ELIMIT (header too large), VOUCH_EINVAL (after finish;
+ *         p NULL with len > 0), VOUCH_ENOMEM.  Sticky.
  */
 VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_arc_seal_update(
     struct vouch_arc_sealer *s, const uint8_t *p, size_t len);

@@ -241,10 +241,12 @@ vouch_arc_seal_update(struct vouch_arc_sealer *s, const uint8_t *p, size_t len)
 
 	if (s->err != VOUCH_OK)
 		return s->err;
-	if (s->finished) {
-		s->reason = "update after finish";
+	if (s->finished || (p == NULL && len > 0)) {
+		s->reason = s->finished ? "update after finish" : "no data";
 		return s->err = VOUCH_EINVAL;
 	}
+	if (len == 0)
+		return VOUCH_OK;
 	/*
 	 * The empty line that ends the header section: a line end followed
 	 * by LF or CR LF.  Each step consumes at least one byte.

@@ -745,7 +745,7 @@ vouch_arc_verify_header(
 	enum vouch_status st = VOUCH_OK;
 	unsigned i;
 
-	if (v->state != 0)
+	if (v->state != 0 || (hdr == NULL && len > 0))
 		return VOUCH_EINVAL;
 	v->state = 1;
 	memset(&h, 0, sizeof(h));
@@ -798,9 +798,9 @@ vouch_arc_verify_body(struct vouch_arc_verifier *v, const uint8_t *p, size_t n)
 {
 	size_t k;
 
-	if (v->state != 1)
+	if (v->state != 1 || (p == NULL && n > 0))
 		return VOUCH_EINVAL;
-	for (k = 0; k < v->nhash; k++)
+	for (k = 0; k < v->nhash && n > 0; k++)
 		canon_body_update(&v->hash[k].cb, p, n);
 	return VOUCH_OK;
 }
