@@ -70,6 +70,15 @@ static const struct row rows[] = {
         "bh=%BH%",
         "Hello\r\n", NULL, NULL, 0, 0, 0, VOUCH_DKIM_PERMERROR,
         "From field not signed", 0},
+    {"§3.5 h= name with a space inside: permerror",
+        "v=1; a=ed25519-sha256; d=example.com; s=sel; h=from:sub ject; "
+        "bh=%BH%",
+        "Hello\r\n", NULL, NULL, 0, 0, 0, VOUCH_DKIM_PERMERROR,
+        "bad field name", 0},
+    {"§3.5 h= with FWS around the colons passes",
+        "v=1; a=ed25519-sha256; d=example.com; s=sel; h=from :\r\n to : "
+        "subject; bh=%BH%",
+        "Hello\r\n", NULL, NULL, 0, 0, 0, VOUCH_DKIM_PASS, NULL, 0},
     {"§6.1.1 i= outside d=: permerror", BASE "; i=a@example.net; bh=%BH%",
         "Hello\r\n", NULL, NULL, 0, 0, 0, VOUCH_DKIM_PERMERROR,
         "domain mismatch", 0},

@@ -114,6 +114,12 @@ dkim_header_data(enum canon_alg hcanon, const struct mail_header *h,
 			*why = "empty name in h=";
 			goto out;
 		}
+		/* RFC 6376 §3.5 hdr-name = field-name: 1*ftext (RFC 5322) */
+		for (const uint8_t *c = s; c < e; c++)
+			if (*c < 33 || *c > 126) {
+				*why = "bad field name in h=";
+				goto out;
+			}
 		for (j = 0; j < ncur; j++)
 			if (cur[j].len == (size_t)(e - s) &&
 			    mem_ieq(cur[j].name, s, cur[j].len))
