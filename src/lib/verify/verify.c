@@ -308,60 +308,37 @@ vouch_verify_msg_header(
 	return VOUCH_OK;
 }
 
-/*
- * Header fields handed to vouch_authres_find_ours() at a time: under
- * VOUCH_MAX_HEADER_FIELDS, so that a header padded with more fields than
- * that cannot hide a forged field from the search.
- */
-#define VERIFY_FORGED_WINDOW 512
-
-/* Appends the forged fields of hdr[from..to) to the result. */
+/* Appends one forged field, hdr[off..off+len), to the result. */
 static enum vouch_status
-find_forged_in(struct vouch_verify_msg *m, size_t from, size_t to)
+add_forged(struct vouch_verify_result *res, size_t off, size_t len)
 {
-	struct vouch_authres_span spans[VERIFY_FORGED_WINDOW], *grown;
-	struct vouch_verify_result *res = m->res;
-	const char *id = m->v->authserv_id;
-	size_t n = 0, i;
-	enum vouch_status st;
+	struct vouch_authres_span *grown;
 
-	if (to <= from)
-		return VOUCH_OK;
-	st = vouch_authres_find_ours(m->hdr.p + from, to - from, id, strlen(id),
-	    spans, VERIFY_FORGED_WINDOW, &n);
-	if (st == VOUCH_ENOMEM)
-		return st;
-	if (st != VOUCH_OK && st != VOUCH_ELIMIT)
-		return VOUCH_OK;
-	if (n > VERIFY_FORGED_WINDOW)
-		n = VERIFY_FORGED_WINDOW;
-	if (n == 0)
-		return VOUCH_OK;
-	grown = realloc(res->forged, (res->nforged + n) * sizeof(*grown));
+	grown = realloc(res->forged, (res->nforged + 1) * sizeof(*grown));
 	if (grown == NULL)
 		return VOUCH_ENOMEM;
 	res->forged = grown;
-	for (i = 0; i < n; i++) {
-		grown[res->nforged].off = spans[i].off + from;
-		grown[res->nforged].len = spans[i].len;
-		res->nforged++;
-	}
+	grown[res->nforged].off = off;
+	grown[res->nforged].len = len;
+	res->nforged++;
 	return VOUCH_OK;
 }
 
 /*
  * The forged fields: Authentication-Results claiming our authserv-id
  * (RFC 8601 §5: an MTA MUST remove or render unreadable such fields that
- * arrive from outside).  The header is searched in windows of whole
- * fields, each under the parser's field-count limit.
+ * arrive from outside).  Each field is judged alone, so no count of
+ * fields or bytes around it can hide one.  A header over the limit was
+ * cut inside its last field: that field is left alone (the rest of it
+ * was not seen).
  */
 static enum vouch_status
 find_forged(struct vouch_verify_msg *m)
 {
 	const uint8_t *h = m->hdr.p, *nl;
-	size_t len = m->hdr.len, off = 0, start = 0, nfields = 0, next;
-	size_t last = 0;
+	size_t len = m->hdr.len, off = 0, field = 0, next;
 	enum vouch_status st;
+	int in_field = 0;
 
 	while (off < len) {
 		nl = memchr(h + off, '\n', len - off);
@@ -371,23 +348,22 @@ find_forged(struct vouch_verify_msg *m)
 		    (h[off] == '\r' && next - off == 2 && h[off + 1] == '\n'))
 			break;
 		if (h[off] != ' ' && h[off] != '\t') {
-			last = off;
-			if (nfields == VERIFY_FORGED_WINDOW) {
-				if ((st = find_forged_in(m, start, off)) !=
-				    VOUCH_OK)
-					return st;
-				start = off;
-				nfields = 0;
-			}
-			nfields++;
+			/* a new field: the previous one is whole */
+			if (in_field &&
+			    vouch_verify_forged_field(
+			        m->v, h + field, off - field) &&
+			    (st = add_forged(m->res, field, off - field)) !=
+			        VOUCH_OK)
+				return st;
+			field = off;
+			in_field = 1;
 		}
 		off = next;
 	}
-	/* A header over the limit was cut inside its last field: that
-	 * field is left alone (the rest of it was not seen). */
-	if (m->res->header_too_large && off == len)
-		off = last;
-	return find_forged_in(m, start, off);
+	if (in_field && !(m->res->header_too_large && off == len) &&
+	    vouch_verify_forged_field(m->v, h + field, off - field))
+		return add_forged(m->res, field, off - field);
+	return VOUCH_OK;
 }
 
 /* End of the header section: DKIM keys and header hashes, forgeries. */
