@@ -54,6 +54,7 @@ struct ams_state {
 	size_t hasher;
 	uint8_t bh[EVP_MAX_MD_SIZE + 3];
 	size_t bhlen;
+	char why[128]; /* why this AMS failed, "" if it did not */
 };
 
 struct vouch_arc_verifier {
@@ -494,11 +495,11 @@ check_ams(struct vouch_arc_verifier *v, const struct mail_header *h,
 
 	in->ams_checked = true;
 	if (parse_sig(&c->set[i].tl[ARC_AMS - 1], false, &as, &why) != 0) {
-		set_reason(in->reason, sizeof(in->reason), "AMS: %s", why);
+		set_reason(am->why, sizeof(am->why), "AMS: %s", why);
 		return 0;
 	}
 	if (fetch_key(v, &as, &pk, kwhy, sizeof(kwhy)) != 0) {
-		set_reason(in->reason, sizeof(in->reason), "AMS: %s", kwhy);
+		set_reason(am->why, sizeof(am->why), "AMS: %s", kwhy);
 		return 0;
 	}
 	/*
@@ -520,13 +521,13 @@ check_ams(struct vouch_arc_verifier *v, const struct mail_header *h,
 		return -2;
 	}
 	if (rc != 0) {
-		set_reason(in->reason, sizeof(in->reason), "AMS: %s", why);
+		set_reason(am->why, sizeof(am->why), "AMS: %s", why);
 	} else if (!check_sig(pk, &as, &v->canon)) {
-		set_reason(in->reason, sizeof(in->reason),
-		    "AMS signature did not verify");
+		set_reason(
+		    am->why, sizeof(am->why), "AMS signature did not verify");
 	} else if (get_hasher(v, as.bcanon, as.limit, &am->hasher) != 0) {
-		set_reason(in->reason, sizeof(in->reason),
-		    "AMS: too many body hashes");
+		set_reason(
+		    am->why, sizeof(am->why), "AMS: too many body hashes");
 	} else {
 		am->header_ok = true;
 		memcpy(am->bh, as.bh, as.bhlen);
@@ -542,24 +543,25 @@ check_ams(struct vouch_arc_verifier *v, const struct mail_header *h,
  * of i itself with b= empty and no final CRLF.  Returns -2 on ENOMEM.
  */
 static int
-check_seal(struct vouch_arc_verifier *v, const struct arc_chain *c, unsigned i)
+check_seal(struct vouch_arc_verifier *v, const struct arc_chain *c, unsigned i,
+    char *why, size_t whycap)
 {
 	struct vouch_arc_instance *in = &v->res->inst[i - 1];
 	struct arcsig as;
 	EVP_PKEY *pk = NULL;
-	const char *why = NULL;
+	const char *w = NULL;
 	char kwhy[96];
 	unsigned j;
 	int k, rc = 0;
 
 	in->seal_checked = true;
-	if (parse_sig(&c->set[i].tl[ARC_AS - 1], true, &as, &why) != 0) {
-		set_reason(in->reason, sizeof(in->reason), "ARC-Seal: %s", why);
+	why[0] = '\0';
+	if (parse_sig(&c->set[i].tl[ARC_AS - 1], true, &as, &w) != 0) {
+		set_reason(why, whycap, "ARC-Seal: %s", w);
 		return 0;
 	}
 	if (fetch_key(v, &as, &pk, kwhy, sizeof(kwhy)) != 0) {
-		set_reason(
-		    in->reason, sizeof(in->reason), "ARC-Seal: %s", kwhy);
+		set_reason(why, whycap, "ARC-Seal: %s", kwhy);
 		return 0;
 	}
 	vbuf_reset(&v->canon);
@@ -579,12 +581,10 @@ check_seal(struct vouch_arc_verifier *v, const struct arc_chain *c, unsigned i)
 	if (check_sig(pk, &as, &v->canon))
 		in->seal_ok = true;
 	else
-		set_reason(in->reason, sizeof(in->reason),
-		    "ARC-Seal signature did not verify");
+		set_reason(why, whycap, "ARC-Seal signature did not verify");
 out:
 	if (rc == -1)
-		set_reason(in->reason, sizeof(in->reason),
-		    "ARC-Seal: signed data too large");
+		set_reason(why, whycap, "ARC-Seal: signed data too large");
 	EVP_PKEY_free(pk);
 	return rc == -2 ? -2 : 0;
 }
@@ -743,6 +743,7 @@ vouch_arc_verify_header(
 	struct mail_header h;
 	struct arc_chain *c = NULL;
 	enum vouch_status st = VOUCH_OK;
+	char swhy[128];
 	unsigned i;
 
 	if (v->state != 0 || (hdr == NULL && len > 0))
@@ -768,21 +769,30 @@ vouch_arc_verify_header(
 	if ((st = structure(v, c)) != VOUCH_OK || v->decided)
 		goto out;
 	/* Every AMS now (step 4 and 5 wait for the body hashes). */
-	for (i = c->max; i >= 1; i--)
+	for (i = c->max; i >= 1; i--) {
 		if (check_ams(v, &h, c, i) == -2) {
 			st = VOUCH_ENOMEM;
 			goto out;
 		}
+		/* an instance's reason is its first problem */
+		set_reason(v->res->inst[i - 1].reason,
+		    sizeof(v->res->inst[i - 1].reason), "%s", v->ams[i].why);
+	}
 	/* Step 6: each ARC-Seal, newest first; the first failure counts. */
 	for (i = c->max; i >= 1; i--) {
-		if (check_seal(v, c, i) == -2) {
+		struct vouch_arc_instance *in = &v->res->inst[i - 1];
+
+		if (check_seal(v, c, i, swhy, sizeof(swhy)) == -2) {
 			st = VOUCH_ENOMEM;
 			goto out;
 		}
-		if (!v->res->inst[i - 1].seal_ok) {
+		if (!in->seal_ok) {
 			v->seal_fail = i;
 			set_reason(v->seal_why, sizeof(v->seal_why),
-			    "ARC-Seal i=%u: %s", i, v->res->inst[i - 1].reason);
+			    "ARC-Seal i=%u: %s", i, swhy);
+			if (in->reason[0] == '\0')
+				set_reason(
+				    in->reason, sizeof(in->reason), "%s", swhy);
 			break;
 		}
 	}
@@ -838,17 +848,21 @@ vouch_arc_verify_finish(
 				continue;
 			hs = &v->hash[am->hasher];
 			if (hs->failed || hs->dlen != am->bhlen ||
-			    memcmp(hs->digest, am->bh, am->bhlen) != 0)
-				set_reason(in->reason, sizeof(in->reason),
+			    memcmp(hs->digest, am->bh, am->bhlen) != 0) {
+				set_reason(am->why, sizeof(am->why),
 				    "AMS body hash did not verify");
-			else
+				if (in->reason[0] == '\0')
+					set_reason(in->reason,
+					    sizeof(in->reason), "%s", am->why);
+			} else {
 				in->ams_ok = true;
+			}
 		}
 		/* Step 4: the newest AMS. */
 		in = &r->inst[n - 1];
 		if (!in->ams_ok) {
 			set_reason(
-			    why, sizeof(why), "AMS i=%u: %s", n, in->reason);
+			    why, sizeof(why), "AMS i=%u: %s", n, v->ams[n].why);
 			chain_fail(v, why);
 		} else if (v->seal_fail != 0) {
 			/* Step 6 (computed with the header). */
