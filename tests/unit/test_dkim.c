@@ -357,6 +357,23 @@ main(void)
 		}
 		vouch_dns_free(dns);
 	}
+	/* An empty message may be given as NULL, 0; NULL with a length not. */
+	{
+		struct vouch_dns *dns = make_zone(&rows[0]);
+		struct vouch_dkim_result *res = NULL;
+		enum vouch_status st;
+
+		st = vouch_dkim_verify_mem(dns, NULL, NULL, 0, &res);
+		tap_check(st == VOUCH_OK && res != NULL && res->nsig == 0 &&
+		              res->result == VOUCH_DKIM_NONE,
+		    "NULL, 0 is an empty message: none (got status %d)", st);
+		vouch_dkim_result_free(res);
+		res = NULL;
+		st = vouch_dkim_verify_mem(dns, NULL, NULL, 5, &res);
+		tap_check(st == VOUCH_EINVAL && res == NULL,
+		    "NULL with length 5: VOUCH_EINVAL (got %d)", st);
+		vouch_dns_free(dns);
+	}
 	/* Chunking must not matter: the first rows again, byte by byte. */
 	for (k = 0; k < 5; k++)
 		run_row(&rows[k], 1);

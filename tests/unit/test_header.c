@@ -179,5 +179,15 @@ main(void)
 	check_names();
 	check_limits();
 	check_end();
+	{
+		struct mail_header h;
+		enum vouch_status st = mail_header_parse(&h, NULL, 0);
+
+		tap_check(st == VOUCH_OK && h.nfield == 0 && h.consumed == 0,
+		    "NULL, 0 is an empty header (got %d)", st);
+		mail_header_free(&h);
+		tap_check(mail_header_end(NULL, 0) == 0,
+		    "mail_header_end of NULL, 0 is 0");
+	}
 	return tap_done();
 }

@@ -77,5 +77,7 @@ main(void)
 	              tag_value_eq(tag_find(&tl, "a"), "b") &&
 	              tag_find(&tl, "x") == NULL && tag_find(&tl, "V") == NULL,
 	    "tag_find and tag_value_eq");
+	st = tag_list_parse(NULL, 0, &tl, &why);
+	tap_check(st == VOUCH_OK && tl.ntags == 0, "NULL, 0 is an empty list");
 	return tap_done();
 }

@@ -857,7 +857,7 @@ vouch_dkim_verify_header(
 	enum vouch_status st;
 	size_t k, nsig = 0, idx = 0;
 
-	if (v->state != 0)
+	if (v->state != 0 || (hdr == NULL && len > 0))
 		return VOUCH_EINVAL;
 	v->state = 1;
 	st = mail_header_parse(&h, hdr, len);
@@ -900,8 +900,10 @@ vouch_dkim_verify_body(
 {
 	size_t k;
 
-	if (v->state != 1)
+	if (v->state != 1 || (p == NULL && n > 0))
 		return VOUCH_EINVAL;
+	if (n == 0)
+		return VOUCH_OK;
 	for (k = 0; k < v->nhash; k++)
 		canon_body_update(&v->hash[k].cb, p, n);
 	return VOUCH_OK;
@@ -1044,6 +1046,10 @@ vouch_dkim_verify_mem(struct vouch_dns *dns,
 	size_t hlen;
 
 	*res = NULL;
+	if (p == NULL && len > 0)
+		return VOUCH_EINVAL;
+	if (p == NULL)
+		p = (const uint8_t *)""; /* no arithmetic on NULL */
 	if ((st = vouch_dkim_verify_new(dns, opts, &v)) != VOUCH_OK)
 		return st;
 	hlen = mail_header_end(p, len);

@@ -14,9 +14,12 @@
 size_t
 mail_header_end(const uint8_t *p, size_t len)
 {
-	const uint8_t *q, *end = p + len;
+	const uint8_t *q, *end;
 
-	if (len >= 1 && p[0] == '\n')
+	if (len == 0)
+		return 0; /* p may be NULL: no arithmetic on it */
+	end = p + len;
+	if (p[0] == '\n')
 		return 1;
 	if (len >= 2 && p[0] == '\r' && p[1] == '\n')
 		return 2;
@@ -178,6 +181,8 @@ mail_header_parse(struct mail_header *h, const uint8_t *p, size_t len)
 	enum vouch_status st;
 
 	memset(h, 0, sizeof(*h));
+	if (len == 0)
+		p = (const uint8_t *)""; /* NULL with length 0 is allowed */
 	end = mail_header_end(p, len);
 	if (end > 0) {
 		h->complete = 1;

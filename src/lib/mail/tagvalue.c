@@ -82,7 +82,7 @@ enum vouch_status
 tag_list_parse(
     const uint8_t *p, size_t len, struct tag_list *tl, const char **why)
 {
-	struct cursor c = {p, p + len};
+	struct cursor c;
 	struct tag t;
 	size_t i;
 	const char *dummy;
@@ -91,6 +91,10 @@ tag_list_parse(
 		why = &dummy;
 	*why = NULL;
 	tl->ntags = 0;
+	if (len == 0)
+		return VOUCH_OK; /* p may be NULL */
+	c.p = p;
+	c.end = p + len;
 	for (;;) {
 		fws(&c);
 		if (c.p >= c.end)
