@@ -174,7 +174,8 @@ VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_dkim_verify_new(
  * verified (§6.1.3 step 4); only the body hash is left for the end.  A
  * header over a limit of limits.h makes the message permerror with a
  * reason (still VOUCH_OK).
- * Errors: VOUCH_EINVAL (called twice), VOUCH_ENOMEM.
+ * Errors: VOUCH_EINVAL (called twice; hdr NULL with len > 0; NULL with
+ *         len 0 is an empty header), VOUCH_ENOMEM.
  */
 VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_dkim_verify_header(
     struct vouch_dkim_verifier *v, const uint8_t *hdr, size_t len);
@@ -182,7 +183,8 @@ VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_dkim_verify_header(
 /*
  * vouch_dkim_verify_body - give the next `n` bytes of the body (after the
  * empty line), in chunks of any size, CRLF or LF line ends.
- * Errors: VOUCH_EINVAL (header not given yet, or after finish).
+ * Errors: VOUCH_EINVAL (header not given yet, or after finish; p NULL with
+ *         n > 0).
  */
 VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_dkim_verify_body(
     struct vouch_dkim_verifier *v, const uint8_t *p, size_t n);
@@ -214,8 +216,9 @@ VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_dkim_verify_fd(
 
 /*
  * vouch_dkim_verify_mem - the same for a message in memory (`p`/`len`, the
- * whole message, not NUL-terminated, not kept).
- * Errors: VOUCH_EINVAL, VOUCH_ENOMEM.
+ * whole message, not NUL-terminated, not kept; NULL with len 0 is an
+ * empty message).
+ * Errors: VOUCH_EINVAL (p NULL with len > 0), VOUCH_ENOMEM.
  */
 VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_dkim_verify_mem(
     struct vouch_dns *dns, const struct vouch_dkim_options *opts,
