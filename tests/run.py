@@ -192,6 +192,13 @@ def main():
             phase_scripts(ab, "hostile", "asan/")
         elif ph == "fuzz" and a.fuzz_build and a.fuzz_seconds > 0:
             phase_fuzz(os.path.abspath(a.fuzz_build), a.fuzz_seconds)
+        elif ph in ("asan", "fuzz"):
+            # A phase asked for but not run is a visible skip, not silence.
+            why = "no --%s-build given" % ph if ph == "asan" or not a.fuzz_build else "FUZZ_SECONDS=0"
+            totals["skipped"] += 1
+            print("%-44s # SKIP %s" % (ph, why))
+        else:
+            ap.error("unknown phase %s" % ph)
     if failures:
         print("\nFailures:")
         for f in failures:
