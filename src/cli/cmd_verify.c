@@ -682,6 +682,8 @@ run(struct vouch_verify *v, const struct verify_args *a)
 	    (st = vouch_message_reader_new(fd, &r)) != VOUCH_OK)
 		goto fail;
 	st = vouch_message_read_header(r, &hdr, &hlen);
+	if (hdr == NULL) /* no header bytes, whatever the length says */
+		hlen = 0;
 	if (st == VOUCH_ELIMIT) {
 		/* over the limit: a permerror verdict, the rest copied */
 		more = 0;

@@ -21,7 +21,7 @@ ar_is_atext(uint8_t c)
 	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 	    (c >= '0' && c <= '9'))
 		return 1;
-	return c != '\0' && memchr("!#$%&'*+-/=?^_`{|}~", c, 19) != NULL;
+	return c != '\0' && strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL;
 }
 
 int

@@ -244,6 +244,7 @@ sign_req_copy(struct sign_one *o, const struct vouch_dkim_sign_req *r)
 		return VOUCH_EINVAL;
 	if ((o->headers = calloc(r->nheaders, sizeof(char *))) == NULL)
 		return VOUCH_ENOMEM;
+	o->nheaders = 0;
 	for (i = 0; i < r->nheaders; i++) {
 		if (r->headers[i] == NULL || !hname_ok(r->headers[i]))
 			return VOUCH_EINVAL;
@@ -587,7 +588,7 @@ sign_one(struct vouch_dkim_sign *s, const struct sign_one *o,
 	fold_addf(&f, 1, "t=%lld;", (long long)s->now);
 	if (o->expire != 0)
 		fold_addf(&f, 1, "x=%llu;",
-		    (unsigned long long)((uint64_t)s->now + o->expire));
+		    (unsigned long long)s->now + (unsigned long long)o->expire);
 	if (o->auid != NULL)
 		fold_addf(&f, 1, "i=%s;", o->auid);
 	if (o->body_length)

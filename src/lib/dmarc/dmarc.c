@@ -586,7 +586,8 @@ vouch_dmarc_evaluate(struct vouch_dmarc *d, struct vouch_dns *dns,
 	enum vouch_status st = VOUCH_OK;
 	size_t i, j, best;
 
-	if (d == NULL || res == NULL || (nfrom > 0 && from == NULL))
+	if (d == NULL || res == NULL ||
+	    (nfrom > 0 && (from == NULL || fromlen == NULL)))
 		return VOUCH_EINVAL;
 	memset(res, 0, sizeof(*res));
 	if (facts == NULL)
@@ -693,8 +694,8 @@ vouch_dmarc_evaluate_message(struct vouch_dmarc *d, struct vouch_dns *dns,
     struct vouch_dmarc_result *res)
 {
 	struct mail_field_span span[2];
-	const uint8_t *p[2];
-	size_t l[2], n, nfound, i;
+	const uint8_t *p[2] = {NULL, NULL};
+	size_t l[2] = {0, 0}, n, nfound, i;
 	enum vouch_status st;
 
 	if (res == NULL || (msg == NULL && len > 0))

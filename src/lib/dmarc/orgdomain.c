@@ -178,7 +178,8 @@ dmarc_lookup(struct dmarc_eval *ev, const char *name)
 	 * reasons the same way for report names). */
 	if (n + 7 > VOUCH_DNS_MAX_NAME)
 		return l;
-	memcpy(qname, "_dmarc.", 7);
+	/* the prefix, then the name with its NUL */
+	memcpy(qname, "_dmarc.", 7); /* NOLINT */
 	memcpy(qname + 7, name, n + 1);
 	st = dmarc_dns_query(ev, qname, n + 7, VOUCH_DNS_TXT, &ans);
 	if (st == VOUCH_ELIMIT) {

@@ -146,7 +146,7 @@ ub_answer(
 		return dns_answer_empty(VOUCH_DNS_NODATA, NULL, ttl, out);
 	dns_builder_init(&b);
 	/* libunbound ends the list with NULL; VOUCH_DNS_MAX_RRS bounds it. */
-	for (i = 0; res->data[i] != NULL && i < VOUCH_DNS_MAX_RRS; i++) {
+	for (i = 0; i < VOUCH_DNS_MAX_RRS && res->data[i] != NULL; i++) {
 		if (res->len[i] < 0 ||
 		    !dns_rdata_add(&b, type, ttl, (const uint8_t *)res->data[i],
 		        (size_t)res->len[i], res->answer_packet,

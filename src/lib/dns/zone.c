@@ -219,6 +219,7 @@ zone_node_name(struct zone *z, const char *name, size_t len, struct znode **out)
 	uint8_t low[VOUCH_DNS_MAX_NAME];
 	size_t i, off;
 	struct znode *nd;
+	enum vouch_status st;
 
 	for (i = 0; i < len; i++)
 		low[i] = zlower((uint8_t)name[i]);
@@ -227,8 +228,8 @@ zone_node_name(struct zone *z, const char *name, size_t len, struct znode **out)
 		return VOUCH_OK;
 	}
 	off = z->pool.len;
-	if (vbuf_add(&z->pool, low, len) != VOUCH_OK)
-		return z->pool.err;
+	if ((st = vbuf_add(&z->pool, low, len)) != VOUCH_OK)
+		return st;
 	return zone_node(z, (uint32_t)off, len, out);
 }
 
@@ -675,10 +676,14 @@ zrdata(struct zparse *ps, size_t i, unsigned long line, struct znode *nd,
 		want = 1;
 		break;
 	}
-	if (ps->ntok - i != want)
+	if (i > ps->ntok || ps->ntok - i != want)
 		return zerr(ps, line,
-		    ps->ntok - i < want ? "missing rdata" : "extra rdata");
+		    i > ps->ntok || ps->ntok - i < want ? "missing rdata"
+		                                        : "extra rdata");
 	t = i < ps->ntok ? ztok_at(ps, i) : NULL;
+	/* only TXT and SPF may have no token: zero character-strings */
+	if (t == NULL && type != VOUCH_DNS_TXT && type != VOUCH_DNS_SPF)
+		return zerr(ps, line, "missing rdata");
 	switch (type) {
 	case VOUCH_DNS_A:
 	case VOUCH_DNS_AAAA:

@@ -65,7 +65,8 @@ enum vouch_status
 spf_cache_init(struct spf_cache *c)
 {
 	memset(c, 0, sizeof(*c));
-	c->buckets = calloc(NBUCKETS, sizeof(*c->buckets));
+	/* an array of pointers to entries */
+	c->buckets = calloc(NBUCKETS, sizeof(*c->buckets)); /* NOLINT */
 	if (c->buckets == NULL)
 		return VOUCH_ENOMEM;
 	if (pthread_mutex_init(&c->lock, NULL) != 0) {

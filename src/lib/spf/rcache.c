@@ -41,7 +41,9 @@ enum vouch_status
 spf_rcache_init(struct spf_rcache *c)
 {
 	memset(c, 0, sizeof(*c));
-	if ((c->buckets = calloc(NBUCKETS, sizeof(*c->buckets))) == NULL)
+	/* an array of pointers to entries */
+	c->buckets = calloc(NBUCKETS, sizeof(*c->buckets)); /* NOLINT */
+	if (c->buckets == NULL)
 		return VOUCH_ENOMEM;
 	if (pthread_mutex_init(&c->lock, NULL) != 0) {
 		free(c->buckets);

@@ -340,6 +340,8 @@ find_forged(struct vouch_verify_msg *m)
 	enum vouch_status st;
 	int in_field = 0;
 
+	if (h == NULL) /* nothing read: no field, forged or not */
+		return VOUCH_OK;
 	while (off < len) {
 		nl = memchr(h + off, '\n', len - off);
 		next = nl != NULL ? (size_t)(nl - h) + 1 : len;
