@@ -7,16 +7,9 @@ same counts), and a server that does not answer must give the dns-error
 findings and exit 2.  NSD is always stopped.
 """
 import json
-import os
-import shutil
-import socket
-import subprocess
-import tempfile
-import time
 
+import nsd
 import vtest
-
-NSD = "/usr/sbin/nsd"
 
 ZONE = """$ORIGIN example.com.
 $TTL 300
@@ -31,25 +24,6 @@ _inner   IN TXT "v=spf1 ip4:203.0.113.0/24 -all"
 _dmarc   IN TXT "v=DMARC1; p=quarantine; pct=25; rua=mailto:d@example.com"
 s1._domainkey IN TXT "v=DKIM1; k=rsa; t=y; p="
 """
-
-
-def free_port():
-    """A UDP and TCP port that is free now on 127.0.0.1."""
-    for _ in range(50):
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-        t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        try:
-            t.bind(("127.0.0.1", port))
-        except OSError:
-            s.close()
-            t.close()
-            continue
-        s.close()
-        t.close()
-        return port
-    raise RuntimeError("no free port")
 
 
 def check(where, *extra):
@@ -69,50 +43,13 @@ def summary(rep):
 
 
 def main():
-    if not vtest.ok(os.access(NSD, os.X_OK), "nsd installed", "missing %s (Debian package nsd)" % NSD):
+    if not vtest.ok(nsd.installed(), "nsd installed", "missing %s (Debian package nsd)" % nsd.NSD):
         vtest.done()
-    tmp = tempfile.mkdtemp(prefix="vouch-check-nsd-")
-    port = free_port()
-    zonefile = os.path.join(tmp, "example.com.zone")
-    with open(zonefile, "w") as f:
-        f.write(ZONE)
-    conf = os.path.join(tmp, "nsd.conf")
-    with open(conf, "w") as f:
-        f.write("""server:
-  ip-address: 127.0.0.1
-  port: %d
-  username: ""
-  chroot: ""
-  zonesdir: "%s"
-  pidfile: "%s/nsd.pid"
-  database: ""
-  xfrdfile: "%s/xfrd.state"
-  zonelistfile: "%s/zone.list"
-  logfile: "%s/nsd.log"
-  server-count: 1
-  verbosity: 1
-remote-control:
-  control-enable: no
-zone:
-  name: example.com
-  zonefile: example.com.zone
-""" % (port, tmp, tmp, tmp, tmp, tmp))
-    log = open(os.path.join(tmp, "nsd.out"), "w")
-    nsd = subprocess.Popen([NSD, "-d", "-c", conf], stdout=log, stderr=log, start_new_session=True)
-    server = "127.0.0.1@%d" % port
-    try:
-        deadline = time.time() + 15
-        net = None
-        while time.time() < deadline:
-            rc, net, err = check(["--dns-server", server], "--ip", "203.0.113.7")
-            if net is not None and net["spf"]["record"]:
-                break
-            time.sleep(0.3)
-        log.flush()
+    with nsd.serve("example.com", ZONE, prefix="vouch-check-nsd-") as ns:
+        rc, net, err = check(["--dns-server", ns.server], "--ip", "203.0.113.7")
         if vtest.ok(net is not None and net["spf"]["record"] is not None,
-                    "nsd serves the zone on port %d" % port,
-                    open(os.path.join(tmp, "nsd.out")).read()[-500:]):
-            zrc, local, zerr = check(["--zone", zonefile], "--ip", "203.0.113.7")
+                    "nsd serves the zone on port %d" % ns.port, ns.log_tail()):
+            zrc, local, zerr = check(["--zone", ns.zonefile], "--ip", "203.0.113.7")
             vtest.ok(local is not None and summary(net) == summary(local),
                      "over NSD: the same report as from the zone file",
                      "network %s\nzone %s" % (net and summary(net), local and summary(local)))
@@ -124,20 +61,8 @@ zone:
             vtest.ok(net["spf"]["lookups"] == 5 and net["spf"]["void_lookups"] == 2,
                      "over NSD: 5 lookups (include, ptr, a, include, mx), 2 void (a:gone, mx at _spf)",
                      "got %s" % net["spf"])
-    finally:
-        try:
-            os.killpg(nsd.pid, 15)
-        except ProcessLookupError:
-            pass
-        try:
-            nsd.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(nsd.pid, 9)
-            nsd.wait()
-        log.close()
-        shutil.rmtree(tmp, ignore_errors=True)
-    vtest.ok(nsd.poll() is not None, "nsd stopped")
-    rc, rep, err = check(["--dns-server", "127.0.0.1@%d" % free_port()])
+    vtest.ok(ns.stopped(), "nsd stopped")
+    rc, rep, err = check(["--dns-server", "127.0.0.1@%d" % nsd.free_port()])
     codes = [f["code"] for f in rep["findings"]] if rep else []
     vtest.ok(rc == 2 and "spf-dns-error" in codes and "dmarc-dns-error" in codes and
              "dkim-dns-error" in codes,

@@ -8,15 +8,12 @@ TXT (several strings joined), MX, CNAME (followed); NODATA; NXDOMAIN; and
 TEMPFAIL "timeout" from a port where nothing listens.  NSD is always stopped.
 """
 import os
-import shutil
-import socket
 import subprocess
-import tempfile
 import time
 
+import nsd
 from vtest import BUILD, ok, done
 
-NSD = "/usr/sbin/nsd"
 DNSQ = os.path.join(BUILD, "tests", "dnsq")
 
 ZONE = """$ORIGIN example.com.
@@ -38,25 +35,6 @@ a.b.ent IN A 192.0.2.99
 """.replace("{long1}", "x" * 255).replace("{long2}", "y" * 200)
 
 
-def free_port():
-    """A UDP and TCP port that is free now on 127.0.0.1."""
-    for _ in range(50):
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-        t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        try:
-            t.bind(("127.0.0.1", port))
-        except OSError:
-            s.close()
-            t.close()
-            continue
-        s.close()
-        t.close()
-        return port
-    raise RuntimeError("no free port")
-
-
 def dnsq(server, name, qtype, timeout=2):
     p = subprocess.run([DNSQ, "-t", str(timeout), server, name, qtype],
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
@@ -64,73 +42,17 @@ def dnsq(server, name, qtype, timeout=2):
     return p.returncode, lines, p.stderr.decode("utf-8", "replace")
 
 
-def wait_ready(server):
-    """NSD answers SOA once it has loaded the zone."""
-    deadline = time.time() + 15
-    while time.time() < deadline:
-        rc, lines, _ = dnsq(server, "example.com", "A", 1)
-        if rc == 0 and lines and lines[0] == "answer":
-            return True
-        time.sleep(0.2)
-    return False
-
-
 def main():
     ok(os.access(DNSQ, os.X_OK), "dnsq built", "missing %s" % DNSQ)
-    ok(os.access(NSD, os.X_OK), "nsd installed", "missing %s (Debian package nsd)" % NSD)
-    if not os.access(DNSQ, os.X_OK) or not os.access(NSD, os.X_OK):
+    ok(nsd.installed(), "nsd installed", "missing %s (Debian package nsd)" % nsd.NSD)
+    if not os.access(DNSQ, os.X_OK) or not nsd.installed():
         done()
-    tmp = tempfile.mkdtemp(prefix="vouch-nsd-")
-    port = free_port()
-    with open(os.path.join(tmp, "example.com.zone"), "w") as f:
-        f.write(ZONE)
-    conf = os.path.join(tmp, "nsd.conf")
-    with open(conf, "w") as f:
-        f.write("""server:
-  ip-address: 127.0.0.1
-  port: %d
-  username: ""
-  chroot: ""
-  zonesdir: "%s"
-  pidfile: "%s/nsd.pid"
-  database: ""
-  xfrdfile: "%s/xfrd.state"
-  zonelistfile: "%s/zone.list"
-  logfile: "%s/nsd.log"
-  server-count: 1
-  verbosity: 1
-remote-control:
-  control-enable: no
-zone:
-  name: example.com
-  zonefile: example.com.zone
-""" % (port, tmp, tmp, tmp, tmp, tmp))
-    log = open(os.path.join(tmp, "nsd.out"), "w")
-    nsd = subprocess.Popen([NSD, "-d", "-c", conf], stdout=log, stderr=log,
-                           start_new_session=True)
-    server = "127.0.0.1@%d" % port
-    try:
-        ready = wait_ready(server)
-        log.flush()
-        if not ok(ready, "nsd serves the test zone on port %d" % port,
-                  open(os.path.join(tmp, "nsd.out")).read()[-500:]):
+    with nsd.serve("example.com", ZONE, prefix="vouch-nsd-") as ns:
+        if not ok(ns.ready, "nsd serves the test zone on port %d" % ns.port, ns.log_tail()):
             done()
-        checks(server)
-    finally:
-        # NSD forks its server processes into our session: end them all.
-        try:
-            os.killpg(nsd.pid, 15)
-        except ProcessLookupError:
-            pass
-        try:
-            nsd.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(nsd.pid, 9)
-            nsd.wait()
-        log.close()
-        shutil.rmtree(tmp, ignore_errors=True)
-    ok(nsd.poll() is not None, "nsd stopped")
-    dead_port = free_port()
+        checks(ns.server)
+    ok(ns.stopped(), "nsd stopped")
+    dead_port = nsd.free_port()
     t0 = time.time()
     rc, lines, err = dnsq("127.0.0.1@%d" % dead_port, "example.com", "A", 1)
     took = time.time() - t0

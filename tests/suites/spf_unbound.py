@@ -6,16 +6,9 @@ Each case is one check of the result (and explanation); a server that does
 not answer must give temperror (RFC 7208 4.4).  NSD is always stopped.
 """
 import json
-import os
-import shutil
-import socket
-import subprocess
-import tempfile
-import time
 
+import nsd
 import vtest
-
-NSD = "/usr/sbin/nsd"
 
 ZONE = """$ORIGIN example.com.
 $TTL 300
@@ -55,25 +48,6 @@ CASES = [
 ]
 
 
-def free_port():
-    """A UDP and TCP port that is free now on 127.0.0.1."""
-    for _ in range(50):
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-        t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        try:
-            t.bind(("127.0.0.1", port))
-        except OSError:
-            s.close()
-            t.close()
-            continue
-        s.close()
-        t.close()
-        return port
-    raise RuntimeError("no free port")
-
-
 def spf(server, ip, mail_from):
     rc, out, err = vtest.vouch(["spf", "--json", "--dns-server", server, "--ip", ip,
                                 "--mail-from", mail_from, "--helo", "mta.example.net"],
@@ -83,74 +57,21 @@ def spf(server, ip, mail_from):
     return json.loads(out.decode("utf-8", "replace")), ""
 
 
-def wait_ready(server):
-    deadline = time.time() + 15
-    while time.time() < deadline:
-        got, _ = spf(server, "192.0.2.5", "a@example.com")
-        if got is not None and got["result"] == "pass":
-            return True
-        time.sleep(0.3)
-    return False
-
-
 def main():
-    if not vtest.ok(os.access(NSD, os.X_OK), "nsd installed", "missing %s (Debian package nsd)" % NSD):
+    if not vtest.ok(nsd.installed(), "nsd installed", "missing %s (Debian package nsd)" % nsd.NSD):
         vtest.done()
-    tmp = tempfile.mkdtemp(prefix="vouch-spf-nsd-")
-    port = free_port()
-    with open(os.path.join(tmp, "example.com.zone"), "w") as f:
-        f.write(ZONE)
-    conf = os.path.join(tmp, "nsd.conf")
-    with open(conf, "w") as f:
-        f.write("""server:
-  ip-address: 127.0.0.1
-  port: %d
-  username: ""
-  chroot: ""
-  zonesdir: "%s"
-  pidfile: "%s/nsd.pid"
-  database: ""
-  xfrdfile: "%s/xfrd.state"
-  zonelistfile: "%s/zone.list"
-  logfile: "%s/nsd.log"
-  server-count: 1
-  verbosity: 1
-remote-control:
-  control-enable: no
-zone:
-  name: example.com
-  zonefile: example.com.zone
-""" % (port, tmp, tmp, tmp, tmp, tmp))
-    log = open(os.path.join(tmp, "nsd.out"), "w")
-    nsd = subprocess.Popen([NSD, "-d", "-c", conf], stdout=log, stderr=log, start_new_session=True)
-    server = "127.0.0.1@%d" % port
-    try:
-        ready = wait_ready(server)
-        log.flush()
-        if vtest.ok(ready, "nsd serves the SPF zone on port %d" % port,
-                    open(os.path.join(tmp, "nsd.out")).read()[-500:]):
+    with nsd.serve("example.com", ZONE, prefix="vouch-spf-nsd-") as ns:
+        if vtest.ok(ns.ready, "nsd serves the SPF zone on port %d" % ns.port, ns.log_tail()):
             for label, ip, mail_from, want, wexp in CASES:
-                got, why = spf(server, ip, mail_from)
+                got, why = spf(ns.server, ip, mail_from)
                 good = got is not None and got["result"] == want and \
                     (wexp is None or got["explanation"] == wexp)
                 if got is not None and not good:
                     why = "got %s %r (%s), want %s %r" % (got["result"], got["explanation"],
                                                          got["reason"], want, wexp)
                 vtest.ok(good, "over NSD: " + label, why)
-    finally:
-        try:
-            os.killpg(nsd.pid, 15)
-        except ProcessLookupError:
-            pass
-        try:
-            nsd.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(nsd.pid, 9)
-            nsd.wait()
-        log.close()
-        shutil.rmtree(tmp, ignore_errors=True)
-    vtest.ok(nsd.poll() is not None, "nsd stopped")
-    got, why = spf("127.0.0.1@%d" % free_port(), "192.0.2.5", "a@example.com")
+    vtest.ok(ns.stopped(), "nsd stopped")
+    got, why = spf("127.0.0.1@%d" % nsd.free_port(), "192.0.2.5", "a@example.com")
     vtest.ok(got is not None and got["result"] == "temperror",
              "no server answering: temperror (RFC 7208 4.4)",
              why or "got %s (%s)" % (got["result"], got["reason"]))
