@@ -35,6 +35,15 @@ int cmd_check(int argc, char **argv);
  */
 int cli_open_dns(const char *zone, const char *server, struct vouch_dns **out);
 
+/*
+ * cli_open_input - the message file named on the command line, opened for
+ * reading; stdin for NULL or "-".  On failure prints "vouch CMD: PATH:
+ * reason" and returns NULL (the caller exits with CLI_EXIT_IO).
+ * cli_close_input() closes what it opened (not stdin; NULL is a no-op).
+ */
+FILE *cli_open_input(const char *cmd, const char *path);
+void cli_close_input(FILE *fp);
+
 extern const char *cli_progname;
 
 #endif

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "json.h"
 
 #define AUTHRES_CHUNK (64 * 1024)
 
@@ -48,33 +49,6 @@ authres_usage(FILE *fp)
 	    "Exit status: 0 done, 64 usage, 65 the header is over the size "
 	    "limits,\n"
 	    "74 a file could not be read or written.\n");
-}
-
-/* The length of the valid UTF-8 sequence at p (RFC 3629 §4), or 0. */
-static size_t
-utf8_len(const uint8_t *p, const uint8_t *end)
-{
-	size_t n, i;
-	uint8_t lo = 0x80, hi = 0xbf;
-
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		n = 2;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-		n = 3;
-		lo = p[0] == 0xe0 ? 0xa0 : 0x80;
-		hi = p[0] == 0xed ? 0x9f : 0xbf;
-	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		n = 4;
-		lo = p[0] == 0xf0 ? 0x90 : 0x80;
-		hi = p[0] == 0xf4 ? 0x8f : 0xbf;
-	} else
-		return 0;
-	if ((size_t)(end - p) < n || p[1] < lo || p[1] > hi)
-		return 0;
-	for (i = 2; i < n; i++)
-		if (p[i] < 0x80 || p[i] > 0xbf)
-			return 0;
-	return n;
 }
 
 /* Is there an empty line (the end of the header) in p[0..n)? */
@@ -136,38 +110,14 @@ read_header(FILE *fp, uint8_t **out, size_t *outlen)
 	return 0;
 }
 
-/* A JSON string: quote and backslash escaped, controls as \u00XX, bad UTF-8 as
- * U+FFFD. */
+/* A JSON string (NULL as null): bad UTF-8 as U+FFFD. */
 static void
 json_str(FILE *fp, const char *s, size_t len)
 {
-	const uint8_t *p, *end;
-	size_t n;
-
-	if (s == NULL) {
+	if (s == NULL)
 		fputs("null", fp);
-		return;
-	}
-	p = (const uint8_t *)s;
-	end = p + len;
-	fputc('"', fp);
-	while (p < end) {
-		if (*p == '"' || *p == '\\') {
-			fputc('\\', fp);
-			fputc(*p++, fp);
-		} else if (*p < 0x20 || *p == 0x7f) {
-			fprintf(fp, "\\u%04x", *p++);
-		} else if (*p < 0x80) {
-			fputc(*p++, fp);
-		} else if ((n = utf8_len(p, end)) > 0) {
-			fwrite(p, 1, n, fp);
-			p += n;
-		} else {
-			fputs("\\ufffd", fp);
-			p++;
-		}
-	}
-	fputc('"', fp);
+	else
+		cli_json_strn(fp, s, len, CLI_JSON_8BIT_UTF8_FFFD);
 }
 
 static void
@@ -419,7 +369,7 @@ cmd_authres(int argc, char **argv)
 	    {NULL, 0, NULL, 0},
 	};
 	const char *sub, *id = NULL, *path = "-";
-	FILE *fp = stdin;
+	FILE *fp;
 	int ch, rc;
 
 	if (argc < 2) {
@@ -464,19 +414,14 @@ cmd_authres(int argc, char **argv)
 		    VOUCH_AUTHRES_MAX_ID);
 		return CLI_EXIT_USAGE;
 	}
-	if (optind < argc && strcmp(argv[optind], "-") != 0) {
+	if (optind < argc && strcmp(argv[optind], "-") != 0)
 		path = argv[optind];
-		if ((fp = fopen(path, "rb")) == NULL) {
-			fprintf(stderr, "vouch authres: %s: %s\n", path,
-			    strerror(errno));
-			return CLI_EXIT_IO;
-		}
-	}
+	if ((fp = cli_open_input("authres", path)) == NULL)
+		return CLI_EXIT_IO;
 	if (id != NULL)
 		rc = authres_strip(path, fp, id);
 	else
 		rc = authres_parse(path, fp);
-	if (fp != stdin)
-		fclose(fp);
+	cli_close_input(fp);
 	return rc;
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "json.h"
 
 /* Exit statuses of `check`: the worst finding, unlike the verdict
  * commands (documented in vouch(1)). */
@@ -46,25 +47,14 @@ usage(FILE *fp)
 }
 
 /*
- * A JSON string (RFC 8259 §7).  The report's texts are printable ASCII
- * (the library replaces other bytes of records with '?') and the
+ * A JSON string on stdout (NULL as "").  The report's texts are printable
+ * ASCII (the library replaces other bytes of records with '?') and the
  * library's own UTF-8 ("§"), which is passed through as it is.
  */
 static void
 json_str(const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
-
-	putchar('"');
-	for (; p != NULL && *p != '\0'; p++) {
-		if (*p == '"' || *p == '\\')
-			printf("\\%c", *p);
-		else if (*p < 0x20 || *p == 0x7f)
-			printf("\\u%04x", *p);
-		else
-			putchar(*p);
-	}
-	putchar('"');
+	cli_json_str(stdout, s != NULL ? s : "", CLI_JSON_8BIT_RAW);
 }
 
 static void

@@ -289,10 +289,7 @@ cmd_dkim_sign(int argc, char **argv)
 		goto out;
 	}
 
-	in = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-	if (in == NULL) {
-		fprintf(
-		    stderr, "vouch dkim sign: %s: %s\n", name, strerror(errno));
+	if ((in = cli_open_input("dkim sign", path)) == NULL) {
 		rc = CLI_EXIT_IO;
 		goto out;
 	}
@@ -353,8 +350,7 @@ cmd_dkim_sign(int argc, char **argv)
 		goto out;
 	}
 	if (spool != NULL) {
-		if (in != stdin)
-			fclose(in);
+		cli_close_input(in);
 		in = spool;
 		spool = NULL;
 	}
@@ -384,8 +380,7 @@ wfail:
 	    stderr, "vouch dkim sign: standard output: %s\n", strerror(errno));
 	rc = CLI_EXIT_IO;
 out:
-	if (in != NULL && in != stdin)
-		fclose(in);
+	cli_close_input(in);
 	if (spool != NULL)
 		fclose(spool);
 	free(buf);

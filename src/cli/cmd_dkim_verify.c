@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "json.h"
 #include "vouch/authres.h"
 #include "vouch/dkim.h"
 
@@ -77,54 +78,12 @@ parse_num(const char *s, long long max)
 	return v;
 }
 
-/* Length of the valid UTF-8 sequence at p (RFC 3629), or 0. */
-static size_t
-utf8_len(const unsigned char *p)
-{
-	size_t n, k;
-
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		n = 2;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef)
-		n = 3;
-	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-		n = 4;
-	else
-		return 0;
-	for (k = 1; k < n; k++)
-		if ((p[k] & 0xc0) != 0x80)
-			return 0; /* also stops at the NUL */
-	if ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] > 0x9f) ||
-	    (p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] > 0x8f))
-		return 0; /* overlong, surrogate, beyond U+10FFFF */
-	return n;
-}
-
-/*
- * A JSON string (RFC 8259 §7): '"', '\' and control bytes escaped, valid
- * UTF-8 as is, any other byte as the code point of the same value.
- */
+/* A JSON string: valid UTF-8 as is, any other byte as the code point of
+ * the same value. */
 static void
 json_str(FILE *fp, const char *s)
 {
-	const unsigned char *p;
-	size_t n;
-
-	fputc('"', fp);
-	for (p = (const unsigned char *)s; *p != '\0'; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(fp, "\\%c", *p);
-		else if (*p < 0x20 || *p == 0x7f)
-			fprintf(fp, "\\u%04x", *p);
-		else if (*p < 0x80)
-			fputc(*p, fp);
-		else if ((n = utf8_len(p)) > 0) {
-			fwrite(p, 1, n, fp);
-			p += n - 1;
-		} else
-			fprintf(fp, "\\u%04x", *p);
-	}
-	fputc('"', fp);
+	cli_json_str(fp, s, CLI_JSON_8BIT_UTF8);
 }
 
 static void

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "json.h"
 
 #define DMARC_CHUNK (64 * 1024)
 #define DMARC_MAX_DKIM VOUCH_DKIM_MAX_SIGNATURES
@@ -135,29 +136,17 @@ parse_override(const char *arg, struct vouch_dmarc_options *o)
 	return -1;
 }
 
+/* JSON strings on stdout; 8-bit bytes are copied as they are. */
 static void
 json_strn(const char *s, size_t n)
 {
-	size_t i;
-
-	putchar('"');
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c == '"' || c == '\\')
-			printf("\\%c", c);
-		else if (c < 0x20 || c == 0x7f)
-			printf("\\u%04x", c);
-		else
-			putchar(c);
-	}
-	putchar('"');
+	cli_json_strn(stdout, s, n, CLI_JSON_8BIT_RAW);
 }
 
 static void
 json_str(const char *s)
 {
-	json_strn(s, strlen(s));
+	cli_json_str(stdout, s, CLI_JSON_8BIT_RAW);
 }
 
 static const char *
@@ -467,17 +456,10 @@ cmd_dmarc(int argc, char **argv)
 	}
 	if (optind < argc && strcmp(argv[optind], "-") != 0)
 		file = argv[optind];
-	if (file != NULL) {
-		if ((fp = fopen(file, "rb")) == NULL) {
-			fprintf(stderr, "vouch dmarc: %s: %s\n", file,
-			    strerror(errno));
-			return CLI_EXIT_IO;
-		}
-	} else
-		fp = stdin;
+	if ((fp = cli_open_input("dmarc", file)) == NULL)
+		return CLI_EXIT_IO;
 	rc = read_header(fp, &msg, &len);
-	if (fp != stdin)
-		fclose(fp);
+	cli_close_input(fp);
 	if (rc < 0) {
 		fprintf(stderr, "vouch dmarc: %s: %s\n", file ? file : "stdin",
 		    strerror(errno));

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "json.h"
 
 static void
 usage(FILE *fp)
@@ -36,24 +37,12 @@ print_trace(void *arg, const char *line)
 	fprintf((FILE *)arg, "%s\n", line);
 }
 
-/* A JSON string (RFC 8259 §7); the text is NUL-terminated. */
+/* A JSON string on stdout; 8-bit bytes of records are not UTF-8: shown as
+ * the Latin-1 characters of the same value. */
 static void
 json_str(const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
-
-	putchar('"');
-	for (; *p != '\0'; p++) {
-		if (*p == '"' || *p == '\\')
-			printf("\\%c", *p);
-		else if (*p < 0x20 || *p >= 0x7f)
-			/* 8-bit bytes of records are not UTF-8: shown as
-			 * the Latin-1 characters of the same value. */
-			printf("\\u%04x", *p);
-		else
-			putchar(*p);
-	}
-	putchar('"');
+	cli_json_str(stdout, s, CLI_JSON_8BIT_LATIN1);
 }
 
 int

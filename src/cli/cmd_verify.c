@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "json.h"
 
 static void
 verify_usage(FILE *fp)
@@ -55,31 +56,18 @@ verify_usage(FILE *fp)
 
 /* ---- JSON -------------------------------------------------------------- */
 
+/* JSON strings on stdout; 8-bit bytes shown as the Latin-1 characters of
+ * the same value: the output stays valid JSON. */
 static void
 json_strn(const char *s, size_t n)
 {
-	size_t i;
-
-	putchar('"');
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c == '"' || c == '\\')
-			printf("\\%c", c);
-		else if (c < 0x20 || c >= 0x7f)
-			/* 8-bit bytes shown as the Latin-1 characters of the
-			 * same value: the output stays valid JSON */
-			printf("\\u%04x", c);
-		else
-			putchar(c);
-	}
-	putchar('"');
+	cli_json_strn(stdout, s, n, CLI_JSON_8BIT_LATIN1);
 }
 
 static void
 json_str(const char *s)
 {
-	json_strn(s, strlen(s));
+	cli_json_str(stdout, s, CLI_JSON_8BIT_LATIN1);
 }
 
 static const char *

@@ -1,0 +1,38 @@
+/*
+ * JSON output of the `vouch` subcommands: strings (RFC 8259 §7).
+ */
+#ifndef VOUCH_CLI_JSON_H
+#define VOUCH_CLI_JSON_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+/*
+ * How a JSON string shows the bytes of 0x80 and above.  Every mode
+ * escapes '"' and '\' with a backslash and the control bytes (below 0x20,
+ * and 0x7f) as \u00XX.
+ */
+enum cli_json_8bit {
+	/* copied as they are (texts known to be ASCII or UTF-8) */
+	CLI_JSON_8BIT_RAW,
+	/* each byte as \u00XX, the Latin-1 character of the same value:
+	 * the output is valid JSON whatever the input */
+	CLI_JSON_8BIT_LATIN1,
+	/* valid UTF-8 (RFC 3629 §4) copied, any other byte as \u00XX */
+	CLI_JSON_8BIT_UTF8,
+	/* valid UTF-8 copied, any other byte as U+FFFD (\ufffd) */
+	CLI_JSON_8BIT_UTF8_FFFD,
+};
+
+/*
+ * cli_json_strn - writes s[0..len) to fp as a quoted JSON string, bytes of
+ * 0x80 and above shown as `mode` says.  s need not be NUL-terminated and
+ * may hold NULs (written as \u0000); s may be NULL if len is 0.
+ */
+void cli_json_strn(
+    FILE *fp, const char *s, size_t len, enum cli_json_8bit mode);
+
+/* cli_json_str - cli_json_strn() of the NUL-terminated string s. */
+void cli_json_str(FILE *fp, const char *s, enum cli_json_8bit mode);
+
+#endif
