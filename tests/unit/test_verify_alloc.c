@@ -5,8 +5,8 @@
  * for every n until a run completes without meeting its failure; each run
  * must end in VOUCH_OK or a clean error, never a crash or a leak, and the
  * completed run must give the field of a run without failures.  The
- * wrappers are test_sign_alloc.c's (glibc's __libc_* entry points), and
- * count only the blocks vouch allocates: OpenSSL keeps caches across
+ * failing allocator is alloc_fail.h's, counting only the blocks vouch
+ * allocates: OpenSSL keeps caches across
  * calls, also after a failure inside it.  Sanitizer builds, which own
  * malloc, skip the test.
  */
@@ -15,149 +15,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* count only the blocks vouch allocates (OpenSSL keeps caches) */
+#define ALLOC_FAIL_OWN_BLOCKS
+#include "alloc_fail.h"
 #include "tap.h"
 #include "vouch/vouch.h"
-
-#if defined(__SANITIZE_ADDRESS__)
-#define NO_WRAP 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(memory_sanitizer)
-#define NO_WRAP 1
-#endif
-#endif
-
-#ifndef NO_WRAP
-extern void *__libc_malloc(size_t);
-extern void *__libc_calloc(size_t, size_t);
-extern void *__libc_realloc(void *, size_t);
-extern void __libc_free(void *);
-/* the bounds of this executable's code (GNU ld), vouch's included */
-extern const char __executable_start[], etext[];
-
-/* -1: no failure planned; otherwise allocations left before one fails */
-static long countdown = -1;
-static int failed;
-/*
- * Blocks vouch allocated (called from this executable) and not yet freed:
- * a run that returns leaks none.  OpenSSL keeps caches of its own across
- * calls, also after a failure inside it, so its blocks are not counted.
- * volatile: the compiler takes free() for the builtin, which touches no
- * variable of ours, and would use a stale count after it.
- */
-static volatile long live;
-#define OWN_SLOTS 65536
-static void *own[OWN_SLOTS];
-
-static int
-is_own_caller(const void *ret)
-{
-	return (const char *)ret >= __executable_start &&
-	       (const char *)ret < etext;
-}
-
-static size_t
-slot(const void *p)
-{
-	return ((uintptr_t)p >> 4) * 2654435761u % OWN_SLOTS;
-}
-
-static void
-own_add(void *p)
-{
-	size_t i, k = slot(p);
-
-	for (i = 0; i < OWN_SLOTS; i++, k = (k + 1) % OWN_SLOTS)
-		if (own[k] == NULL) {
-			own[k] = p;
-			live++;
-			return;
-		}
-	abort(); /* more live blocks than the table: the test is wrong */
-}
-
-/* Removes p if vouch allocated it (deletion with backward shift). */
-static void
-own_del(void *p)
-{
-	size_t i, k = slot(p), j, h;
-
-	for (i = 0; i < OWN_SLOTS && own[k] != NULL;
-	     i++, k = (k + 1) % OWN_SLOTS)
-		if (own[k] == p)
-			break;
-	if (i == OWN_SLOTS || own[k] != p)
-		return;
-	own[k] = NULL;
-	live--;
-	for (j = (k + 1) % OWN_SLOTS; own[j] != NULL; j = (j + 1) % OWN_SLOTS) {
-		h = slot(own[j]);
-		/* move own[j] back to k when k lies on its probe path */
-		if ((j > k && (h <= k || h > j)) ||
-		    (j < k && h <= k && h > j)) {
-			own[k] = own[j];
-			own[j] = NULL;
-			k = j;
-		}
-	}
-}
-
-static int
-fail_now(void)
-{
-	if (countdown < 0)
-		return 0;
-	if (countdown-- == 0) {
-		failed = 1;
-		return 1;
-	}
-	return 0;
-}
-
-void *
-malloc(size_t n)
-{
-	void *p = fail_now() ? NULL : __libc_malloc(n);
-
-	if (p != NULL && is_own_caller(__builtin_return_address(0)))
-		own_add(p);
-	return p;
-}
-
-void *
-calloc(size_t n, size_t size)
-{
-	void *p = fail_now() ? NULL : __libc_calloc(n, size);
-
-	if (p != NULL && is_own_caller(__builtin_return_address(0)))
-		own_add(p);
-	return p;
-}
-
-void *
-realloc(void *p, size_t n)
-{
-	void *q;
-	long was = live;
-
-	if (fail_now())
-		return NULL;
-	if (p != NULL)
-		own_del(p);
-	q = __libc_realloc(p, n);
-	if (q != NULL &&
-	    (live < was || is_own_caller(__builtin_return_address(0))))
-		own_add(q);
-	return q;
-}
-
-void
-free(void *p)
-{
-	if (p != NULL)
-		own_del(p);
-	__libc_free(p);
-}
-#endif
 
 /* RFC 8032 §7.1 TEST 1 secret key, dkimpy's base64 seed format. */
 static const char seed[] = "nWGxne/9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A=";
@@ -280,11 +142,7 @@ main(void)
 	void *(*volatile probe_malloc)(size_t) = malloc;
 
 	/* under valgrind, say, malloc is not ours: nothing to test */
-	countdown = 0;
-	probe = probe_malloc(1);
-	countdown = -1;
-	if (probe != NULL) {
-		free(probe);
+	if (!alloc_fail_is_ours()) {
 		tap_check(1, "allocation failures # SKIP malloc is replaced");
 		return tap_done();
 	}
