@@ -88,7 +88,8 @@ VOUCH_API enum vouch_status vouch_authres_add(struct vouch_authres_builder *b,
  * In:  ptype, property: NUL-terminated Keywords ("smtp", "header", "body",
  *      "policy"; "d", "s", "b", "i", "from", "mailfrom", "helo", ...).
  *      value, len: the value, UTF-8, not NUL-terminated, at most
- *      VOUCH_AUTHRES_MAX_VALUE bytes, may be empty.
+ *      VOUCH_AUTHRES_MAX_VALUE bytes, may be empty.  All are copied into
+ *      the builder; none is kept.
  * The value is written
  *  - as is when it is a MIME token (RFC 2045 §5.1: no space, control
  *    character or tspecial), e.g. example.com;
@@ -114,7 +115,8 @@ VOUCH_API enum vouch_status vouch_authres_prop(struct vouch_authres_builder *b,
  * after the current result or its last property.  E.g. "2048-bit key".
  * In:  text, len: UTF-8, not NUL-terminated, at most VOUCH_AUTHRES_MAX_VALUE
  *      bytes.  '(', ')' and '\' are escaped as quoted-pairs; control
- *      characters and non-UTF-8 bytes are replaced as for the reason.
+ *      characters and non-UTF-8 bytes are replaced as for the reason.  The
+ *      text is copied into the builder, not kept.
  * Returns VOUCH_OK; VOUCH_EINVAL for a NULL argument (text may be NULL when
  * len is 0) or after vouch_authres_none(); VOUCH_ELIMIT as for
  * vouch_authres_prop(); VOUCH_ENOMEM.
@@ -125,7 +127,8 @@ VOUCH_API enum vouch_status vouch_authres_comment(
 /*
  * vouch_authres_none - say that no authentication was done: the field
  * becomes "authserv-id; none" (RFC 8601 §2.2 no-result, Appendix B.2).
- * A builder finished without any result gives the same field.
+ * A builder finished without any result gives the same field.  b stays
+ * the caller's.
  * Returns VOUCH_OK; VOUCH_EINVAL for NULL or when a result was added.
  */
 VOUCH_API enum vouch_status vouch_authres_none(struct vouch_authres_builder *b);
@@ -151,7 +154,11 @@ VOUCH_API enum vouch_status vouch_authres_none(struct vouch_authres_builder *b);
 VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_authres_finish(
     struct vouch_authres_builder *b, char **field, size_t *len);
 
-/* vouch_authres_free - release a builder; NULL is a no-op. */
+/*
+ * vouch_authres_free - release a builder and what it holds (a field
+ * returned by vouch_authres_finish stays the caller's); NULL is a no-op.
+ * No error.  RFC 8601 §2.2 (what the builder wrote).
+ */
 VOUCH_API void vouch_authres_free(struct vouch_authres_builder *b);
 
 /* ------------------------------------------------------------------ */
@@ -232,7 +239,11 @@ struct vouch_authres {
 VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_authres_parse(
     const uint8_t *field, size_t len, struct vouch_authres **out);
 
-/* vouch_authres_result_free - release a parsed field; NULL is a no-op. */
+/*
+ * vouch_authres_result_free - release a field of vouch_authres_parse, all
+ * its strings and results with it (the struct owns them); NULL is a
+ * no-op.  No error.  RFC 8601 §2.2 (what was parsed).
+ */
 VOUCH_API void vouch_authres_result_free(struct vouch_authres *ar);
 
 /*
@@ -273,8 +284,11 @@ VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_authres_parse_header(
     const uint8_t *header, size_t len, struct vouch_authres_field **fields,
     size_t *nfields);
 
-/* vouch_authres_fields_free - release what vouch_authres_parse_header()
- * returned; NULL is a no-op. */
+/*
+ * vouch_authres_fields_free - release what vouch_authres_parse_header()
+ * returned: the nfields entries, each parsed field, and the array; NULL is
+ * a no-op.  No error.  RFC 8601 §2.1 (several fields per message).
+ */
 VOUCH_API void vouch_authres_fields_free(
     struct vouch_authres_field *fields, size_t nfields);
 

@@ -153,17 +153,27 @@ VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_check_domain(
     struct vouch_dns *dns, const char *domain, size_t len,
     const struct vouch_check_options *opts, struct vouch_check_report **out);
 
-/* vouch_check_report_free - release a report; NULL is a no-op. */
+/*
+ * vouch_check_report_free - release a report of vouch_check_domain and the
+ * record texts it owns; NULL is a no-op.  No error.
+ */
 VOUCH_API void vouch_check_report_free(struct vouch_check_report *r);
 
 /*
  * vouch_check_worst - the gravest severity among the report's findings;
- * VOUCH_CHECK_INFO when there is none.
+ * VOUCH_CHECK_INFO when there is none or r is NULL.  r stays the caller's.
+ * No error; thread safe.  (Severities are vouch's own, not an RFC's; each
+ * finding's message names the RFC section it rests on.)
  */
 VOUCH_API enum vouch_check_severity vouch_check_worst(
     const struct vouch_check_report *r);
 
-/* Words: "info", "warning", "error"; "spf", "dmarc", "dkim", "send". */
+/*
+ * Words for the JSON report and the text output: "info", "warning",
+ * "error"; "spf" (RFC 7208), "dmarc" (RFC 9989), "dkim" (RFC 6376),
+ * "send".  A static NUL-terminated string, never NULL ("unknown" for a
+ * value out of range).  No error; thread safe.
+ */
 VOUCH_API const char *vouch_check_severity_str(enum vouch_check_severity s);
 VOUCH_API const char *vouch_check_area_str(enum vouch_check_area a);
 

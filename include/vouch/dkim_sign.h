@@ -57,9 +57,14 @@ VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_dkim_key_load_mem(
 
 /*
  * vouch_dkim_key_load_file - the same, from the file `path` (NUL-
- * terminated).  The reason in err names the file.
- * Errors: those of _load_mem, and VOUCH_EIO (cannot open or read the file,
- *         or it is larger than 64 KiB, no key is).
+ * terminated, read during the call and not kept).  The reason in err names
+ * the file.
+ * Out: *out, a new key owned by the caller (vouch_dkim_key_free); NULL on
+ *      error.  The bytes read are wiped before they are freed.
+ * Errors: those of _load_mem, VOUCH_EINVAL (path NULL), and VOUCH_EIO
+ *         (cannot open or read the file, or it is larger than 64 KiB, no
+ *         key is).
+ * RFC 8301 §3.2 (RSA sizes), RFC 8463 §3 (Ed25519), as _load_mem.
  */
 VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_dkim_key_load_file(
     const char *path, struct vouch_dkim_key **out, char *err, size_t errlen);
@@ -75,19 +80,29 @@ VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_dkim_key_load_file(
 VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_dkim_key_generate(
     enum vouch_dkim_key_type type, unsigned bits, struct vouch_dkim_key **out);
 
-/* vouch_dkim_key_type - the kind of the key. */
+/*
+ * vouch_dkim_key_type - the kind of the key (RFC 8301 RSA or RFC 8463
+ * Ed25519).  key, not NULL, stays the caller's.  No error; thread safe.
+ */
 VOUCH_API enum vouch_dkim_key_type vouch_dkim_key_type(
     const struct vouch_dkim_key *key);
 
-/* vouch_dkim_key_bits - the RSA modulus size in bits; 256 for Ed25519. */
+/*
+ * vouch_dkim_key_bits - the RSA modulus size in bits (RFC 8301 §3.2); 256
+ * for Ed25519 (RFC 8463 §3).  key, not NULL, stays the caller's.  No
+ * error; thread safe.
+ */
 VOUCH_API unsigned vouch_dkim_key_bits(const struct vouch_dkim_key *key);
 
 /*
  * vouch_dkim_key_write_private - write the private key as PEM PKCS#8 to a
  * new file `path`, created with mode 0600.  An existing file (or a symbolic
- * link) is never overwritten.
- * Errors: VOUCH_EIO (the file exists: errno EEXIST; or cannot be written;
- *         a partly written file is removed), VOUCH_ECRYPTO, VOUCH_ENOMEM.
+ * link) is never overwritten.  path is NUL-terminated and not kept; the
+ * key stays the caller's; the PEM text is wiped after writing.
+ * Errors: VOUCH_EINVAL (key or path NULL), VOUCH_EIO (the file exists:
+ *         errno EEXIST; or cannot be written; a partly written file is
+ *         removed), VOUCH_ECRYPTO, VOUCH_ENOMEM.
+ * RFC 5958 (PKCS#8), RFC 7468 §10 (the PEM label "PRIVATE KEY").
  */
 VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_dkim_key_write_private(
     const struct vouch_dkim_key *key, const char *path);
@@ -112,7 +127,8 @@ VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_dkim_key_record(
 
 /*
  * vouch_dkim_key_free - release a key; the private material is wiped.
- * NULL is a no-op.
+ * NULL is a no-op.  Not while a signing context still borrows the key.
+ * No error.
  */
 VOUCH_API void vouch_dkim_key_free(struct vouch_dkim_key *key);
 
@@ -164,7 +180,7 @@ struct vouch_dkim_sign; /* opaque signing context, one message */
  * List-*, Content-ID, Content-Description and Keywords are signed as
  * often as they occur.
  * Out: *out, owned by the caller (vouch_dkim_sign_free).
- * Errors: VOUCH_EINVAL (no request, more than the maximum, no key, bad
+ * Errors: VOUCH_EINVAL (no request, more than the maximum, now < 0, no key, bad
  *         domain/selector/auid, an i= not within d=, an algorithm the key
  *         cannot make, too many header names), VOUCH_ENOMEM.
  */
@@ -177,9 +193,13 @@ VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_dkim_sign_new(
  * header section, the empty line, then the body, cut anywhere.  CRLF or
  * bare LF line ends (a bare LF is taken as CRLF, as MTAs do).  The header
  * section is kept (at most VOUCH_MAX_HEADER_BYTES); the body is hashed as
- * it comes and not kept.
- * Errors: VOUCH_ELIMIT (header section too large), VOUCH_EINVAL (called
- *         after _finish), VOUCH_ENOMEM.  An error is sticky.
+ * it comes and not kept.  p/len: len bytes, not NUL-terminated, not kept;
+ * NULL with len 0 is no input.
+ * Errors: VOUCH_ELIMIT (header section too large), VOUCH_EINVAL (s NULL,
+ *         p NULL with len > 0, or called after _finish), VOUCH_ENOMEM.
+ *         An error is sticky (and reported again by _finish).
+ * RFC 6376 §3.4 (canonicalization), §3.7 (the body hash), §5.3 (line
+ * ends as the signer normalizes them).
  */
 VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_dkim_sign_update(
     struct vouch_dkim_sign *s, const uint8_t *p, size_t len);
@@ -202,11 +222,17 @@ VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_dkim_sign_finish(
 
 /*
  * vouch_dkim_sign_error - a one-line reason for the last error of the
- * context (static or owned by the context); "" if none.
+ * context (static or owned by the context: valid until vouch_dkim_sign_free;
+ * NUL-terminated); "" if none.  s must not be NULL.  No error.  The reason
+ * names the RFC 6376 rule broken where there is one (§5.4: From signed).
  */
 VOUCH_API const char *vouch_dkim_sign_error(const struct vouch_dkim_sign *s);
 
-/* vouch_dkim_sign_free - release a context; NULL is a no-op. */
+/*
+ * vouch_dkim_sign_free - release a context, its copies of the requests and
+ * the header section it held (the keys stay the caller's; fields returned
+ * by _finish stay the caller's).  NULL is a no-op.  No error.
+ */
 VOUCH_API void vouch_dkim_sign_free(struct vouch_dkim_sign *s);
 
 #ifdef __cplusplus

@@ -141,9 +141,11 @@ struct vouch_dmarc_record {
 /*
  * vouch_dmarc_record_parse - parse one TXT record as a DMARC Policy Record.
  * In:  p/len, the TXT rdata with its character-strings joined (RFC 9989
- *      §4.5), not NUL-terminated, any bytes.
- * Out: *rec, filled; free it with vouch_dmarc_record_free (also after an
- *      error: it is then empty).
+ *      §4.5), len bytes, not NUL-terminated, any bytes, not kept (NULL
+ *      with len 0 is the empty record).  rec, the caller's, not NULL.
+ * Out: *rec, filled; the record owns copies of its texts (buf, the URIs'
+ *      overrides); free them with vouch_dmarc_record_free (also after an
+ *      error: it then holds the defaults).
  * Unknown tags are ignored; an invalid value leaves the tag at its default
  * and sets its VOUCH_DMARC_BAD_* bit (RFC 9989 §4.8: syntax errors "MUST be
  * discarded in favor of default values"); a term that is not tag=value sets
@@ -151,15 +153,20 @@ struct vouch_dmarc_record {
  * repeated tag counts.  Size suffixes of URIs ("!10m", powers of two, RFC
  * 7489 §6.4) are read into max_size; a size that does not fit 64 bits makes
  * the URI invalid.
- * Errors: VOUCH_ESYNTAX (the record does not start with "v=DMARC1", RFC
- *         9989 §4.7: "the entire record MUST be ignored"), VOUCH_ELIMIT
- *         (over VOUCH_DNS_MAX_TXT bytes), VOUCH_ENOMEM.
+ * Errors: VOUCH_EINVAL (rec NULL, or p NULL with len > 0), VOUCH_ESYNTAX
+ *         (the record does not start with "v=DMARC1", RFC 9989 §4.7: "the
+ *         entire record MUST be ignored"), VOUCH_ELIMIT (over
+ *         VOUCH_DNS_MAX_TXT bytes), VOUCH_ENOMEM.
  * Thread safe.
  */
 VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_dmarc_record_parse(
     const uint8_t *p, size_t len, struct vouch_dmarc_record *rec);
 
-/* vouch_dmarc_record_free - release a record's storage; safe twice. */
+/*
+ * vouch_dmarc_record_free - release the storage a record owns (not the
+ * struct itself, which is the caller's) and zero it; safe twice, NULL is a
+ * no-op.  No error.  RFC 9989 §4.7 (the record).
+ */
 VOUCH_API void vouch_dmarc_record_free(struct vouch_dmarc_record *rec);
 
 /* An SPF or DKIM result handed to DMARC as a fact. */
@@ -260,29 +267,42 @@ struct vouch_dmarc; /* opaque: options, the loaded PSL, sampling state */
 
 /*
  * vouch_dmarc_new - a DMARC evaluator.
- * In:  opts, copied (NULL = defaults); opts->psl_file is read now.
- * Out: *out, owned by the caller (vouch_dmarc_free).
+ * In:  opts, copied (NULL = defaults, RFC 9989 mode); opts->psl_file, a
+ *      NUL-terminated path, is read now and not kept (RFC 7489 mode only;
+ *      NULL: the system's list, else libpsl's built-in one).  err/errlen:
+ *      the caller's buffer of errlen bytes for a NUL-terminated message
+ *      (may be NULL/0).  out must not be NULL.
+ * Out: *out, owned by the caller (vouch_dmarc_free); NULL on error.
  * Errors: VOUCH_EIO (the PSL file cannot be read or holds no rule),
- *         VOUCH_ENOMEM.  err/errlen receive a message (may be NULL/0).
+ *         VOUCH_ENOMEM.
+ * RFC 9989 §4.10 (the tree walk), RFC 7489 §3.2 (the PSL).
  * A handle is used by one thread at a time (pct sampling state).
  */
 VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_dmarc_new(
     const struct vouch_dmarc_options *opts, struct vouch_dmarc **out, char *err,
     size_t errlen);
 
-/* vouch_dmarc_free - release an evaluator; NULL is a no-op. */
+/*
+ * vouch_dmarc_free - release an evaluator and the PSL it loaded; results
+ * already returned stay the caller's.  NULL is a no-op.  No error.
+ */
 VOUCH_API void vouch_dmarc_free(struct vouch_dmarc *d);
 
 /*
  * vouch_dmarc_evaluate - the DMARC verdict for one message.
- * In:  dns, the resolver; from/fromlen/nfrom, the message's From header
- *      fields, each raw ("From: ..." with its folding, CRLF or LF, not
- *      NUL-terminated); facts, the SPF and DKIM results.
- * Out: *res, overwritten; release with vouch_dmarc_result_free.
+ * In:  d, the evaluator; dns, the resolver (used only during the call);
+ *      from/fromlen/nfrom, the message's nfrom From header fields, field
+ *      i being from[i], fromlen[i] bytes, raw ("From: ..." with its
+ *      folding, CRLF or LF, not NUL-terminated), not kept; facts, the SPF
+ *      and DKIM results (NULL: none), read during the call.
+ * Out: *res, the caller's, overwritten; it then owns the records it holds:
+ *      release them with vouch_dmarc_result_free.
  * Verdicts (data in *res): no From field, several From fields, a From that
  * does not parse, no address, a domain literal or invalid IDN: permerror
  * (RFC 9989 §5.3.1).  No record: none.  DNS timeouts: temperror.
- * Errors: VOUCH_ENOMEM; VOUCH_EINVAL (NULL arguments).
+ * Errors: VOUCH_ENOMEM; VOUCH_EINVAL (d or res NULL, or from or fromlen
+ *         NULL with nfrom > 0).
+ * One thread at a time per evaluator (see vouch_dmarc_new).
  * RFC 9989 §4.10, §5.3; RFC 7489 §6.6.
  */
 VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_dmarc_evaluate(
@@ -292,14 +312,24 @@ VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_dmarc_evaluate(
 
 /*
  * vouch_dmarc_evaluate_message - the same, finding the From fields in the
- * header section of msg/len (the raw message or its header section).
+ * header section of msg/len (the raw message or its header section, len
+ * bytes, not NUL-terminated, not kept; NULL with len 0 is empty).  A header
+ * section over VOUCH_MAX_HEADER_BYTES or VOUCH_MAX_HEADER_FIELDS is a
+ * permerror verdict ("header section over the limits") with VOUCH_OK.
+ * Out: *res as for vouch_dmarc_evaluate.
+ * Errors: VOUCH_EINVAL (res NULL, or msg NULL with len > 0), then those of
+ *         vouch_dmarc_evaluate.
+ * RFC 9989 §5.3.1 (one author domain), RFC 5322 §3.6 (one From field).
  */
 VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_dmarc_evaluate_message(
     struct vouch_dmarc *d, struct vouch_dns *dns, const uint8_t *msg,
     size_t len, const struct vouch_dmarc_facts *facts,
     struct vouch_dmarc_result *res);
 
-/* vouch_dmarc_result_free - release the records in *res; safe twice. */
+/*
+ * vouch_dmarc_result_free - release the records *res owns (not the struct,
+ * which is the caller's); safe twice, NULL is a no-op.  No error.
+ */
 VOUCH_API void vouch_dmarc_result_free(struct vouch_dmarc_result *res);
 
 /*
@@ -310,21 +340,33 @@ VOUCH_API void vouch_dmarc_result_free(struct vouch_dmarc_result *res);
  * Out: out/outlen (>= VOUCH_DNS_MAX_NAME + 1), NUL-terminated, lower case,
  *      A-labels; "" when the name has none (it is a public suffix, in RFC
  *      7489 mode).
- * Errors: VOUCH_EINVAL (not a domain name), VOUCH_ETEMP (a DNS query
- *         failed temporarily), VOUCH_ENOMEM.
+ *      name is read during the call only.
+ * Errors: VOUCH_EINVAL (d or out NULL, outlen too small, not a domain
+ *         name, or dns NULL in RFC 9989 mode), VOUCH_ETEMP (a DNS query
+ *         of the walk failed, temporarily or not), VOUCH_ENOMEM.
  * RFC 9989 §4.10.2, RFC 7489 §3.2.
  */
 VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_dmarc_org_domain(
     struct vouch_dmarc *d, struct vouch_dns *dns, const char *name, size_t len,
     char *out, size_t outlen);
 
-/* Words for results and enums, as Authentication-Results and the aggregate
- * report spell them ("pass", "quarantine", "sampled_out", ...). */
+/*
+ * Words for results and enums, as Authentication-Results (RFC 8601 §2.7.1,
+ * RFC 9989 §9.1) and the aggregate report (RFC 9990) spell them: "pass",
+ * "quarantine", "sampled_out", ...  Each returns a static NUL-terminated
+ * string, never NULL: "none" (verdict, auth) or "" (policy, override) for a
+ * value out of range.  No error; thread safe.
+ */
 VOUCH_API const char *vouch_dmarc_verdict_str(enum vouch_dmarc_verdict v);
 VOUCH_API const char *vouch_dmarc_policy_str(enum vouch_dmarc_policy p);
 VOUCH_API const char *vouch_dmarc_override_str(enum vouch_dmarc_override o);
 VOUCH_API const char *vouch_dmarc_auth_str(enum vouch_dmarc_auth a);
-/* vouch_dmarc_auth_parse - "pass" etc. (any case) to *out; -1 if unknown */
+/*
+ * vouch_dmarc_auth_parse - an SPF or DKIM result word of RFC 8601 §2.7.1
+ * and §2.7.2 ("pass", "softfail", ..., any case; "error" is temperror) as
+ * s/len (len bytes, not NUL-terminated) to *out (not NULL).  Returns 0, or
+ * -1 for an unknown word (*out untouched).  Thread safe.
+ */
 VOUCH_API int vouch_dmarc_auth_parse(
     const char *s, size_t len, enum vouch_dmarc_auth *out);
 

@@ -77,10 +77,15 @@ struct vouch_dns_answer {
 struct vouch_dns; /* opaque resolver handle */
 
 /*
- * vouch_dns_zone_new - a resolver that answers from an RFC 1035 master file.
- * In:  path, NUL-terminated file name.  err/errlen: a buffer for a message
- *      naming the file and line of a syntax error (may be NULL/0).
- * Out: *out, a new handle owned by the caller (vouch_dns_free).
+ * vouch_dns_zone_new - a resolver that answers from an RFC 1035 master file
+ * (RFC 1035 §5.1 syntax, RFC 3596 §2.4 for AAAA).
+ * In:  path, NUL-terminated file name, read whole during the call (at most
+ *      VOUCH_ZONE_MAX_BYTES bytes) and not kept.  err/errlen: the caller's
+ *      buffer of errlen bytes for a NUL-terminated message naming the file
+ *      (and line, for a syntax error); may be NULL/0.  out must not be
+ *      NULL.
+ * Out: *out, a new handle owned by the caller (vouch_dns_free); NULL on
+ *      error.
  * Supports $ORIGIN, $TTL, @, relative and absolute owners, blank owner
  * (previous), optional TTL and class, parentheses, comments, A AAAA MX TXT
  * SPF PTR CNAME NS; TXT with several quoted strings, \" \\ \DDD escapes.
@@ -101,17 +106,26 @@ struct vouch_dns; /* opaque resolver handle */
  * written.  SOA is read for that only; $INCLUDE and other types are errors.
  * The handle is read-only after loading: queries from several threads are
  * safe.
- * Errors: VOUCH_EIO (cannot read), VOUCH_ESYNTAX (bad line, see err:
- *         "FILE:LINE: what"), VOUCH_ELIMIT (over VOUCH_ZONE_MAX_*),
- *         VOUCH_ENOMEM.
+ * Errors: VOUCH_EINVAL (path NULL), VOUCH_EIO (cannot open or read, or
+ *         the file changed while read), VOUCH_ESYNTAX (bad line, see err:
+ *         "FILE:LINE: what"), VOUCH_ELIMIT (file over VOUCH_ZONE_MAX_BYTES,
+ *         or over another VOUCH_ZONE_MAX_* count), VOUCH_ENOMEM.
  */
 VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_dns_zone_new(
     const char *path, struct vouch_dns **out, char *err, size_t errlen);
 
 /*
- * vouch_dns_zone_new_mem - the same, from a buffer of `len` bytes (need not
- * be NUL-terminated); `name` is used in error messages.  The buffer is not
- * kept.
+ * vouch_dns_zone_new_mem - the same, from memory (RFC 1035 §5.1 syntax).
+ * In:  name, NUL-terminated text used in error messages ("zone" if NULL);
+ *      buf/len, the master-file text, `len` bytes, need not be
+ *      NUL-terminated, read during the call and not kept (NULL with len 0
+ *      is an empty zone); err/errlen and out as for vouch_dns_zone_new.
+ * Out: *out, a new handle owned by the caller (vouch_dns_free); NULL on
+ *      error.  Thread safety as for vouch_dns_zone_new.
+ * Errors: VOUCH_EINVAL (buf NULL with len > 0), VOUCH_ELIMIT (len over
+ *         VOUCH_ZONE_MAX_BYTES, or another VOUCH_ZONE_MAX_* count
+ *         exceeded), VOUCH_ESYNTAX (bad line, see err: "NAME:LINE: what"),
+ *         VOUCH_ENOMEM.
  */
 VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_dns_zone_new_mem(
     const char *name, const uint8_t *buf, size_t len, struct vouch_dns **out,
@@ -119,19 +133,25 @@ VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_dns_zone_new_mem(
 
 /*
  * vouch_dns_unbound_new - a resolver on the network, through libunbound.
- * In:  server, NULL to use /etc/resolv.conf, or "ADDR" or "ADDR@PORT"
- *      (IPv4 or IPv6 literal) to forward every query to that server.
- *      timeout, seconds per query (0 = 5 s default).
- * Out: *out, owned by the caller.  Answers are cached by libunbound for
- *      their TTL.  Queries from several threads on one handle are safe.
+ * In:  server, NULL to use /etc/resolv.conf, or a NUL-terminated "ADDR" or
+ *      "ADDR@PORT" (IPv4 or IPv6 literal) to forward every query to that
+ *      server; not kept.  timeout, seconds per query (0 = 5 s default).
+ *      err/errlen: the caller's buffer of errlen bytes for a
+ *      NUL-terminated message saying what failed; may be NULL/0.  out must
+ *      not be NULL.
+ * Out: *out, owned by the caller (vouch_dns_free); NULL on error.  Answers
+ *      are cached by libunbound for their TTL.  Queries from several
+ *      threads on one handle are safe.
  * A question unanswered after `timeout` seconds is cancelled and gives
  * TEMPFAIL "timeout"; SERVFAIL gives TEMPFAIL "SERVFAIL"; FORMERR, NOTIMP,
  * REFUSED and other rcodes give PERMFAIL with the rcode's name; rdata that
  * does not fit its type is dropped (PERMFAIL "malformed answer" when
  * nothing is left).  libunbound answers from a thread it starts at the
  * first question.
- * Errors: VOUCH_EINVAL (bad server text), VOUCH_EUNSUPPORTED (built without
- *         libunbound), VOUCH_ENOMEM, VOUCH_EIO (resolv.conf unreadable).
+ * Errors: VOUCH_EINVAL (bad server text, or libunbound refused the
+ *         configuration), VOUCH_EUNSUPPORTED (built without libunbound),
+ *         VOUCH_ENOMEM, VOUCH_EIO (resolv.conf unreadable).
+ * RFC 1035 §4.1.1 (the rcodes), RFC 2308 (NODATA, NXDOMAIN, negative TTL).
  */
 VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_dns_unbound_new(
     const char *server, unsigned timeout, struct vouch_dns **out, char *err,
@@ -139,31 +159,48 @@ VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_dns_unbound_new(
 
 /*
  * vouch_dns_query - ask one question.
- * In:  name/namelen, a domain name in text, with or without the final dot,
- *      not NUL-terminated; type, an enum vouch_dns_type value.
+ * In:  dns, a resolver (not NULL); name/namelen, a domain name in text,
+ *      namelen bytes, with or without the final dot, not NUL-terminated,
+ *      not kept; type, an enum vouch_dns_type value; out, not NULL.
  * Out: *out, a new answer owned by the caller (vouch_dns_answer_free);
  *      its rcode is the outcome.  A name that is not a valid domain name
  *      (empty label, label over 63, over 253 bytes) gives rcode PERMFAIL.
  * Errors: VOUCH_ENOMEM only; every DNS outcome is data in *out.
+ * Thread safe: both back ends take questions from several threads.
  * RFC 1035 §4, RFC 2308 (NODATA/NXDOMAIN).
  */
 VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_dns_query(
     struct vouch_dns *dns, const char *name, size_t namelen, uint16_t type,
     struct vouch_dns_answer **out);
 
-/* vouch_dns_answer_free - release an answer; NULL is a no-op. */
+/*
+ * vouch_dns_answer_free - release an answer of vouch_dns_query, its records
+ * and their data with it (one block); NULL is a no-op.  No error.
+ */
 VOUCH_API void vouch_dns_answer_free(struct vouch_dns_answer *ans);
 
 /*
  * vouch_dns_nqueries - questions asked through this handle since it was
- * made (cache hits included); for --trace and benchmarks.
+ * made (cache hits and invalid names included); for --trace and
+ * benchmarks.  In: dns, not NULL, still owned by the caller.  Out: a count.
+ * No error; thread safe (an atomic counter).
  */
 VOUCH_API unsigned long vouch_dns_nqueries(const struct vouch_dns *dns);
 
-/* vouch_dns_free - release a resolver; NULL is a no-op. */
+/*
+ * vouch_dns_free - release a resolver made by vouch_dns_zone_new,
+ * vouch_dns_zone_new_mem or vouch_dns_unbound_new; NULL is a no-op.  Answers
+ * already returned stay valid (each is the caller's).  Not to be called
+ * while another thread queries through the handle.  No error.
+ */
 VOUCH_API void vouch_dns_free(struct vouch_dns *dns);
 
-/* vouch_dns_rcode_str - "answer", "nodata", "nxdomain", "tempfail", ... */
+/*
+ * vouch_dns_rcode_str - "answer", "nodata", "nxdomain", "tempfail",
+ * "permfail" for an outcome (RFC 2308 §1 words), "unknown" for any other
+ * value; a static NUL-terminated string, never NULL.  No error; thread
+ * safe.
+ */
 VOUCH_API const char *vouch_dns_rcode_str(enum vouch_dns_rcode rc);
 
 #ifdef __cplusplus

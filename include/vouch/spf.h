@@ -140,15 +140,22 @@ typedef void (*vouch_spf_trace_fn)(void *arg, const char *line);
 VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_spf_new(
     struct vouch_dns *dns, struct vouch_spf **out);
 
-/* vouch_spf_free - release a handle and its cache; NULL is a no-op. */
+/*
+ * vouch_spf_free - release a handle, its caches and its copy of the default
+ * explanation; the resolver given to vouch_spf_new stays the caller's.
+ * NULL is a no-op.  Not to be called during an evaluation.  No error.
+ */
 VOUCH_API void vouch_spf_free(struct vouch_spf *spf);
 
 /*
  * vouch_spf_set_default_explanation - the explanation given for fail when
  * the record has no usable exp= (RFC 7208 §6.2).
- * In:  text/len, an explain-string: macros are expanded (c, r, t allowed),
- *      bytes are copied.  Must be 7-bit text of valid macro syntax.
- * Errors: VOUCH_ESYNTAX (bad macro or byte), VOUCH_ELIMIT (longer than
+ * In:  spf, the handle; text/len, an explain-string of len bytes, not
+ *      NUL-terminated: macros are expanded at each fail (c, r, t allowed).
+ *      Must be 7-bit text of valid macro syntax.  The handle keeps its own
+ *      copy; NULL with len 0 is the empty explanation.
+ * Errors: VOUCH_EINVAL (spf NULL, or text NULL with len > 0),
+ *         VOUCH_ESYNTAX (bad macro or byte), VOUCH_ELIMIT (longer than
  *         VOUCH_SPF_MAX_EXPLANATION), VOUCH_ENOMEM.
  * Not to be called while another thread evaluates through the handle.
  */
@@ -156,10 +163,13 @@ VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_spf_set_default_explanation(
     struct vouch_spf *spf, const char *text, size_t len);
 
 /*
- * vouch_spf_set_trace - send trace lines of every later evaluation to fn
- * (NULL turns tracing off).  With several threads, fn is called from each
- * and their lines interleave.  A result taken from the result cache traces
- * one line saying so.  Not to be called during an evaluation.
+ * vouch_spf_set_trace - send trace lines of every later evaluation through
+ * spf (not NULL) to fn (NULL turns tracing off).  With several threads, fn is
+ * called from each and their lines interleave.  A result taken from the result
+ * cache traces one line saying so.  `arg` is passed to fn untouched and stays
+ * the caller's; each line is valid only during the call to fn.  Not to be
+ * called during an evaluation.  No error.  The lines follow the steps of
+ * check_host() (RFC 7208 §4.6, §5, §6).
  */
 VOUCH_API void vouch_spf_set_trace(
     struct vouch_spf *spf, vouch_spf_trace_fn fn, void *arg);
@@ -169,20 +179,25 @@ VOUCH_API void vouch_spf_set_trace(
 #define VOUCH_SPF_CACHE_RESULTS 2 /* results, for the shortest TTL used */
 
 /*
- * vouch_spf_set_cache - choose the caches: VOUCH_SPF_CACHE_DNS keeps each
+ * vouch_spf_set_cache - choose the caches of spf (not NULL), flags being
+ * VOUCH_SPF_CACHE_* bits: VOUCH_SPF_CACHE_DNS keeps each
  * DNS answer for its TTL; VOUCH_SPF_CACHE_RESULTS keeps a whole result
  * keyed by (client address, domain) when the evaluation expanded none of
  * the macros "s", "l", "o", "h", "r", "t" (RFC 7208 §7.3), for the
  * shortest TTL of the answers it used.  0 turns both off (every check
  * asks the resolver).  Turning the result cache off empties it.  Not to
- * be called while another thread evaluates through the handle.
+ * be called while another thread evaluates through the handle.  Other
+ * bits of flags are ignored.  No error.
  */
 VOUCH_API void vouch_spf_set_cache(struct vouch_spf *spf, unsigned flags);
 
 /*
  * vouch_spf_check - run check_host() for one identity (RFC 7208 §4).
  * In:  req, the session facts (see struct vouch_spf_request).
- * Out: *res, filled completely (verdict, domain, mechanism, counts ...).
+ *      spf, req and res must not be NULL; req's strings are read only
+ *      during the call.
+ * Out: *res, the caller's, filled completely (verdict, domain, mechanism,
+ *      counts ...); it holds no pointer to free.
  * Every DNS and record outcome is a verdict: an invalid or single-label
  * domain is "none" (§4.3), a DNS timeout or SERVFAIL "temperror" (§4.4,
  * §5), a syntax error anywhere in a record "permerror" (§4.6), more than
@@ -195,7 +210,12 @@ VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_spf_check(
     struct vouch_spf *spf, const struct vouch_spf_request *req,
     struct vouch_spf_result *res);
 
-/* vouch_spf_verdict_str - "pass", "fail", ... (§9.1 words); never NULL. */
+/*
+ * vouch_spf_verdict_str - "none", "neutral", "pass", "fail", "softfail",
+ * "temperror", "permerror" (RFC 7208 §2.6, §9.1 words), "unknown" for
+ * any other value; a static NUL-terminated string, never NULL.  No error;
+ * thread safe.
+ */
 VOUCH_API const char *vouch_spf_verdict_str(enum vouch_spf_verdict v);
 
 /*
@@ -205,9 +225,15 @@ VOUCH_API const char *vouch_spf_verdict_str(enum vouch_spf_verdict v);
  * on one line (no folding, no line end).  Untrusted bytes (sender, HELO)
  * are quoted, and control or 8-bit bytes replaced by '?' (§9.1: no invalid
  * characters, no malicious data).
- * Out: out/cap, the caller's buffer; the text is NUL-terminated and its
- *      length stored in *len (may be NULL).
- * Errors: VOUCH_ELIMIT (cap too small; out then holds "").
+ * In:  req and res, the request and its result from vouch_spf_check,
+ *      read only during the call.
+ * Out: out/cap, the caller's buffer of cap bytes; the text is
+ *      NUL-terminated and its length in bytes (without the NUL) stored in
+ *      *len (len may be NULL).
+ * Errors: VOUCH_EINVAL (req, res or out NULL), VOUCH_ELIMIT (cap too
+ *         small, 0 too; out then holds "" when cap > 0), VOUCH_ENOMEM (out
+ *         then holds "").
+ * Thread safe.
  */
 VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_spf_received(
     const struct vouch_spf_request *req, const struct vouch_spf_result *res,
@@ -217,8 +243,13 @@ VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_spf_received(
  * vouch_spf_resinfo - the resinfo of an Authentication-Results field for
  * this result (RFC 8601 §2.7.2, RFC 7208 §9.2): "spf=pass
  * smtp.mailfrom=example.net" or "spf=none smtp.helo=mail.example.org",
- * with a comment carrying the reason for temperror and permerror.
- * Out and errors as vouch_spf_received.
+ * with reason= carrying the reason for temperror and permerror.
+ * In:  res, a result of vouch_spf_check, read only during the call.
+ * Out: out/cap/len as for vouch_spf_received.
+ * Errors: VOUCH_EINVAL (res or out NULL), VOUCH_ELIMIT (cap too small, 0
+ *         too; out then holds "" when cap > 0), VOUCH_ENOMEM (out then
+ *         holds "").
+ * Thread safe.
  */
 VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_spf_resinfo(
     const struct vouch_spf_result *res, char *out, size_t cap, size_t *len);

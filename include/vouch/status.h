@@ -36,7 +36,8 @@ enum vouch_status {
 /*
  * vouch_status_str - a short English text for a status.
  * In:  st, any value (unknown values give "unknown status").
- * Out: a static NUL-terminated string; never NULL.  Thread safe.
+ * Out: a static NUL-terminated string; never NULL.  No error; thread safe.
+ * (Statuses are vouch's own; no RFC defines them.)
  */
 VOUCH_API const char *vouch_status_str(enum vouch_status st);
 

@@ -68,17 +68,23 @@ struct vouch_verify_options {
 	unsigned spf_cache;
 };
 
-/* vouch_verify_options_init - fill `o` with the defaults. */
+/*
+ * vouch_verify_options_init - fill the caller's `o` (not NULL) with the
+ * defaults: host name as authserv-id (RFC 8601 §2.5), RFC 9989 DMARC,
+ * DKIM defaults of dkim.h, no HELO check, both SPF caches.  Nothing to
+ * free afterwards.  No error; thread safe.
+ */
 VOUCH_API void vouch_verify_options_init(struct vouch_verify_options *o);
 
 struct vouch_verify; /* opaque handle */
 
 /*
  * vouch_verify_new - a handle verifying messages through the resolver dns.
- * In:  dns, kept (not owned): it must outlive the handle.  opts, copied
- *      (NULL = defaults).  err/errlen: a buffer for a message saying what
- *      went wrong (may be NULL/0).
- * Out: *out, owned by the caller (vouch_verify_free).
+ * In:  dns, kept (not owned): it must outlive the handle.  opts, copied,
+ *      its strings too (NULL = defaults).  err/errlen: the caller's buffer
+ *      of errlen bytes for a NUL-terminated message saying what went wrong
+ *      (may be NULL/0).
+ * Out: *out, owned by the caller (vouch_verify_free); NULL on error.
  * Errors: VOUCH_EINVAL (dns NULL, an authserv-id that is empty, longer
  *         than VOUCH_AUTHRES_MAX_ID or holds a control character),
  *         VOUCH_EIO (the PSL file cannot be read, or the host name cannot
@@ -86,12 +92,19 @@ struct vouch_verify; /* opaque handle */
  * Thread safety: a handle serves one message at a time (the DMARC
  * evaluator's sampling state); a milter makes one handle per thread, and
  * the handles may share a resolver.
+ * RFC 8601 §2.5 (authserv-id), RFC 7208, RFC 6376, RFC 9989 (what the
+ * handle evaluates).
  */
 VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_verify_new(
     struct vouch_dns *dns, const struct vouch_verify_options *opts,
     struct vouch_verify **out, char *err, size_t errlen);
 
-/* vouch_verify_free - release a handle; NULL is a no-op. */
+/*
+ * vouch_verify_free - release a handle, its SPF handle, DMARC evaluator and
+ * copied options; the resolver stays the caller's, and results already
+ * returned stay valid.  Every session of the handle must be freed first.
+ * NULL is a no-op.  No error.
+ */
 VOUCH_API void vouch_verify_free(struct vouch_verify *v);
 
 /*
@@ -104,12 +117,17 @@ VOUCH_API void vouch_verify_free(struct vouch_verify *v);
  *      authserv-id.  A milter calls it for each field as it arrives, so
  *      that fields past the header limits are judged too.
  * Returns 1 when it is such a field (the id compared without regard to
- * case, quoted or not, comments allowed), 0 otherwise.  Thread safe.
+ * case, quoted or not, comments allowed), 0 otherwise, also when v or
+ * field is NULL.  Nothing is kept.  No error.  Thread safe.
  */
 VOUCH_API int vouch_verify_forged_field(
     const struct vouch_verify *v, const uint8_t *field, size_t len);
 
-/* vouch_verify_authserv_id - the handle's authserv-id (NUL-terminated). */
+/*
+ * vouch_verify_authserv_id - the handle's authserv-id (RFC 8601 §2.5),
+ * NUL-terminated, owned by the handle and valid until vouch_verify_free.
+ * v must not be NULL.  No error; thread safe.
+ */
 VOUCH_API const char *vouch_verify_authserv_id(const struct vouch_verify *v);
 
 /*
@@ -181,7 +199,11 @@ struct vouch_verify_result {
 	size_t field_len;
 };
 
-/* vouch_verify_result_free - release a result; NULL is a no-op. */
+/*
+ * vouch_verify_result_free - release a result with everything it owns (the
+ * DKIM result, the DMARC records, forged[], field); NULL is a no-op.  No
+ * error.
+ */
 VOUCH_API void vouch_verify_result_free(struct vouch_verify_result *res);
 
 struct vouch_verify_msg; /* opaque: one message in progress */
@@ -189,12 +211,13 @@ struct vouch_verify_msg; /* opaque: one message in progress */
 /*
  * vouch_verify_msg_new - start a message.
  * In:  v, the handle (it must outlive the session); smtp, the session
- *      facts (copied).
- * Out: *out, owned by the caller (vouch_verify_msg_free).
+ *      facts (copied, texts too).
+ * Out: *out, owned by the caller (vouch_verify_msg_free); NULL on error.
  * SPF is evaluated here (it needs only the SMTP facts), so a milter may
  * call this at the end of the header or earlier.
- * Errors: VOUCH_EINVAL (NULL arguments, or ip that is not an IP address),
- *         VOUCH_ENOMEM.
+ * Errors: VOUCH_EINVAL (NULL arguments, a text NULL with a length, or ip
+ *         that is not an IP address), VOUCH_ENOMEM.
+ * RFC 7208 §2.3, §2.4 (the identities checked).
  */
 VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_verify_msg_new(
     struct vouch_verify *v, const struct vouch_verify_smtp *smtp,
@@ -209,8 +232,9 @@ VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_verify_msg_new(
  *      received) as a milter sees them.  Pieces are joined as given.
  * Bytes beyond VOUCH_MAX_HEADER_BYTES + 2 are dropped and the header
  * marked too large (a permerror verdict, not an error).
- * Errors: VOUCH_EINVAL (after the body began or after finish),
- *         VOUCH_ENOMEM.
+ * Errors: VOUCH_EINVAL (m NULL, p NULL with len > 0, after the body began
+ *         or after finish), VOUCH_ENOMEM.
+ * RFC 5322 §2.2 (header fields), RFC 6376 §5.4 (what DKIM reads of them).
  */
 VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_verify_msg_header(
     struct vouch_verify_msg *m, const uint8_t *p, size_t len);
@@ -219,7 +243,10 @@ VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_verify_msg_header(
  * vouch_verify_msg_body - give the next `len` bytes of the body (what
  * follows the empty line), chunks of any size, CRLF or LF line ends.  The
  * first call ends the header section: DKIM keys are fetched then.
- * Errors: VOUCH_EINVAL (after finish), VOUCH_ENOMEM.
+ * p/len: len bytes, not NUL-terminated, hashed and not kept.
+ * Errors: VOUCH_EINVAL (m NULL, p NULL with len > 0, or after finish),
+ *         VOUCH_ENOMEM.
+ * RFC 6376 §3.4.3, §3.4.4 (body canonicalization), §3.7 (body hash).
  */
 VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_verify_msg_body(
     struct vouch_verify_msg *m, const uint8_t *p, size_t len);
@@ -237,13 +264,21 @@ VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_verify_msg_body(
 VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_verify_msg_finish(
     struct vouch_verify_msg *m, struct vouch_verify_result **res);
 
-/* vouch_verify_msg_free - release a session; NULL is a no-op. */
+/*
+ * vouch_verify_msg_free - release a session (finished or not; a result
+ * returned by vouch_verify_msg_finish stays the caller's); NULL is a
+ * no-op.  No error.
+ */
 VOUCH_API void vouch_verify_msg_free(struct vouch_verify_msg *m);
 
 /*
  * vouch_verify_message - the whole of the above for a message in memory
- * (msg/len, the raw message, not NUL-terminated, not kept).
- * Out and errors: as vouch_verify_msg_new and vouch_verify_msg_finish.
+ * (msg/len, the raw message, len bytes, CRLF or LF, not NUL-terminated,
+ * not kept; NULL with len 0 is the empty message).
+ * Out: *res, owned by the caller (vouch_verify_result_free).
+ * Errors: VOUCH_EINVAL (res NULL, or msg NULL with len > 0), and those of
+ *         vouch_verify_msg_new, _header, _body and _finish.
+ * RFC 8601 (the field), RFC 7208, RFC 6376, RFC 9989 (the verdicts).
  */
 VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_verify_message(
     struct vouch_verify *v, const struct vouch_verify_smtp *smtp,
@@ -252,8 +287,11 @@ VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_verify_message(
 /*
  * vouch_verify_fd - the same for the message read from fd (from its
  * current position to its end; not closed), the body streamed in
- * VOUCH_MESSAGE_CHUNK pieces.
- * Errors: VOUCH_EIO (read failed), and those of vouch_verify_message.
+ * VOUCH_MESSAGE_CHUNK pieces; fd stays the caller's.
+ * Out: *res, owned by the caller (vouch_verify_result_free).
+ * Errors: VOUCH_EINVAL (res NULL), VOUCH_EIO (read failed), and those of
+ *         vouch_verify_message.
+ * RFC 8601, RFC 7208, RFC 6376, RFC 9989, as vouch_verify_message.
  */
 VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_verify_fd(
     struct vouch_verify *v, const struct vouch_verify_smtp *smtp, int fd,

@@ -163,6 +163,18 @@ main(void)
 		    rows[i].fields);
 		vouch_dmarc_record_free(&r);
 	}
+	/* the argument checks of dmarc.h: NULL with 0 is the empty record */
+	st = vouch_dmarc_record_parse(NULL, 0, &r);
+	tap_check(st == VOUCH_ESYNTAX, "NULL, 0: got %s, want ESYNTAX (empty)",
+	    vouch_status_str(st));
+	vouch_dmarc_record_free(&r);
+	st = vouch_dmarc_record_parse(NULL, 8, &r);
+	tap_check(st == VOUCH_EINVAL, "NULL with a length: got %s, want EINVAL",
+	    vouch_status_str(st));
+	vouch_dmarc_record_free(&r);
+	st = vouch_dmarc_record_parse((const uint8_t *)"v=DMARC1", 8, NULL);
+	tap_check(st == VOUCH_EINVAL, "no record to fill: got %s, want EINVAL",
+	    vouch_status_str(st));
 	for (i = 0; i < sizeof(uris) / sizeof(uris[0]); i++) {
 		int valid;
 

@@ -357,6 +357,27 @@ main(void)
 	tap_check(vouch_dkim_sign_new(req, 0, 0, &s) == VOUCH_EINVAL,
 	    "no request refused");
 
+	/* update: NULL with length 0 is no input; NULL with a length is not */
+	req[0] = ed_req(true, true);
+	if (vouch_dkim_sign_new(req, 1, 0, &s) != VOUCH_OK)
+		s = NULL;
+	st = s != NULL ? vouch_dkim_sign_update(s, NULL, 0) : VOUCH_ENOMEM;
+	tap_check(st == VOUCH_OK, "update with NULL, 0: got %s, want OK",
+	    vouch_status_str(st));
+	st = s != NULL ? vouch_dkim_sign_update(s, NULL, 5) : VOUCH_ENOMEM;
+	tap_check(st == VOUCH_EINVAL && strcmp(vouch_dkim_sign_error(s),
+	                                    "no data with a length") == 0,
+	    "update with NULL, 5: got %s, want EINVAL", vouch_status_str(st));
+	st = s != NULL
+	         ? vouch_dkim_sign_update(s, (const uint8_t *)"From: a\r\n", 9)
+	         : VOUCH_ENOMEM;
+	tap_check(st == VOUCH_EINVAL,
+	    "the error is sticky: got %s, want EINVAL", vouch_status_str(st));
+	vouch_dkim_sign_free(s);
+	st = vouch_dkim_sign_update(NULL, (const uint8_t *)"x", 1);
+	tap_check(st == VOUCH_EINVAL,
+	    "update of no context: got %s, want EINVAL", vouch_status_str(st));
+
 	/* a given list: each name as often as present, +1 with oversign */
 	req[0] = ed_req(true, true);
 	names[0] = "from";

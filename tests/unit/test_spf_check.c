@@ -254,6 +254,21 @@ main(void)
 	tap_check(
 	    vouch_spf_set_default_explanation(spf, "bad %", 5) == VOUCH_ESYNTAX,
 	    "6.2 a default explanation with bad macro syntax is refused");
+	tap_check(
+	    vouch_spf_set_default_explanation(spf, NULL, 5) == VOUCH_EINVAL,
+	    "a default explanation NULL with a length is EINVAL");
+	{
+		char line[16];
+
+		tap_check(vouch_spf_received(NULL, &res, line, sizeof(line),
+		              NULL) == VOUCH_EINVAL &&
+		              vouch_spf_resinfo(NULL, line, sizeof(line),
+		                  NULL) == VOUCH_EINVAL,
+		    "9.1/9.2 Received-SPF and resinfo of no result are EINVAL");
+		tap_check(
+		    vouch_spf_resinfo(&res, line, 0, NULL) == VOUCH_ELIMIT,
+		    "9.2 resinfo into 0 bytes is ELIMIT");
+	}
 	vouch_spf_free(spf);
 	vouch_spf_free(NULL);
 	vouch_dns_free(dns);

@@ -209,6 +209,8 @@ vouch_dkim_key_load_file(
 	int fd;
 
 	*out = NULL;
+	if (path == NULL)
+		return VOUCH_EINVAL;
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
 		key_err(err, errlen, "%s: %s", path, strerror(errno));
 		return VOUCH_EIO;
@@ -362,6 +364,8 @@ vouch_dkim_key_write_private(const struct vouch_dkim_key *key, const char *path)
 {
 	enum vouch_status st;
 
+	if (key == NULL || path == NULL)
+		return VOUCH_EINVAL;
 	ERR_set_mark();
 	st = vouch_dkim_key_write_private_inner(key, path);
 	ERR_pop_to_mark();

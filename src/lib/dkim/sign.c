@@ -344,15 +344,25 @@ sign_body_bytes(struct vouch_dkim_sign *s, const uint8_t *p, size_t len)
 enum vouch_status
 vouch_dkim_sign_update(struct vouch_dkim_sign *s, const uint8_t *p, size_t len)
 {
-	const uint8_t *end = p + len, *nl;
+	const uint8_t *end, *nl;
 	size_t n;
 
+	if (s == NULL)
+		return VOUCH_EINVAL;
 	if (s->err != VOUCH_OK)
 		return s->err;
 	if (s->finished) {
 		s->reason = "update after finish";
 		return s->err = VOUCH_EINVAL;
 	}
+	if (p == NULL && len > 0) {
+		s->reason = "no data with a length";
+		return s->err = VOUCH_EINVAL;
+	}
+	/* NULL with length 0 is no input: no arithmetic on a null pointer */
+	if (len == 0)
+		return VOUCH_OK;
+	end = p + len;
 	/*
 	 * Find the empty line that ends the header section: a line end
 	 * followed by LF or CR LF (a bare LF counts as CRLF).  Each step

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 #include <time.h>
 
@@ -823,7 +824,7 @@ vouch_dmarc_auth_parse(const char *s, size_t len, enum vouch_dmarc_auth *out)
 		}
 	}
 	/* RFC 8601 §2.7.1 spells the old SPF words too */
-	if (len == 5 && strncmp(s, "error", 5) == 0) {
+	if (len == 5 && strncasecmp(s, "error", 5) == 0) {
 		*out = VOUCH_DMARC_AUTH_TEMPERROR;
 		return 0;
 	}

@@ -432,7 +432,11 @@ vouch_dmarc_record_parse(
 	unsigned seen = 0;
 	char *b;
 
+	if (rec == NULL)
+		return VOUCH_EINVAL;
 	record_defaults(rec);
+	if (p == NULL && len > 0)
+		return VOUCH_EINVAL;
 	if (len > VOUCH_DNS_MAX_TXT)
 		return VOUCH_ELIMIT;
 	/*

@@ -110,8 +110,11 @@ vouch_spf_received(const struct vouch_spf_request *req,
 	char ipt[INET6_ADDRSTRLEN] = "unknown";
 	const char *recv = "unknown";
 	size_t recvlen = 7;
-	const char *r = vouch_spf_verdict_str(res->verdict);
+	const char *r;
 
+	if (req == NULL || res == NULL || out == NULL)
+		return VOUCH_EINVAL;
+	r = vouch_spf_verdict_str(res->verdict);
 	if (req->receiver != NULL && req->receiver_len > 0) {
 		recv = req->receiver;
 		recvlen = req->receiver_len > VOUCH_DNS_MAX_NAME
@@ -199,6 +202,8 @@ vouch_spf_resinfo(
 {
 	struct vbuf b;
 
+	if (res == NULL || out == NULL)
+		return VOUCH_EINVAL;
 	vbuf_init(&b, cap);
 	(void)vbuf_addf(&b, "spf=%s", vouch_spf_verdict_str(res->verdict));
 	if ((res->verdict == VOUCH_SPF_TEMPERROR ||
