@@ -8,13 +8,15 @@
 #                     the full verdict (SPF + DKIM + DMARC)
 #   make bench-spf    the SPF benchmark alone
 #   make bench-verify the full-verdict benchmark alone
+#   make lint         cppcheck and clang-tidy (.clang-tidy) on src/lib and
+#                     src/cli, in build-lint/; fails on any finding
 
 PREFIX ?= /usr/local
 DESTDIR ?=
 FUZZ_SECONDS ?= 30
 VOUCH = build/src/cli/vouch
 
-.PHONY: all deps build build-asan build-fuzz demo check check-asan install bench bench-spf bench-verify clean format
+.PHONY: all deps build build-asan build-fuzz demo check check-asan install bench bench-spf bench-verify clean format lint
 
 all: build
 
@@ -63,5 +65,15 @@ bench-verify: build
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
+# build-lint has its own compile_commands.json; run-clang-tidy reads
+# .clang-tidy and exits non-zero on any finding.
+lint: deps
+	@test -f build-lint/build.ninja || meson setup build-lint
+	ninja -C build-lint
+	cppcheck --enable=warning,performance,portability --inline-suppr \
+	    --std=c11 --error-exitcode=1 -q -I include -I src/lib src/lib src/cli
+	run-clang-tidy -quiet -p build-lint 'src/(lib|cli)/' 2>&1 | \
+	    awk '{ print } / (warning|error): / { bad = 1 } END { exit bad }'
+
 clean:
-	rm -rf build build-asan build-fuzz
+	rm -rf build build-asan build-fuzz build-lint
