@@ -73,7 +73,7 @@ lint: deps
 	cppcheck --enable=warning,performance,portability --inline-suppr \
 	    --std=c11 --error-exitcode=1 -q -I include -I src/lib src/lib src/cli
 	run-clang-tidy -quiet -p build-lint 'src/(lib|cli)/' 2>&1 | \
-	    awk '{ print } / (warning|error): / { bad = 1 } END { exit bad }'
+	    awk '{ print } /(warning|error): / { bad = 1 } END { exit bad }'
 
 clean:
 	rm -rf build build-asan build-fuzz build-lint
