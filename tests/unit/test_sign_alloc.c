@@ -85,18 +85,19 @@ main(void)
 		countdown = n;
 		st = run(&got);
 		countdown = -1;
+		if (!failed) {
+			/* the run passed all its allocations: the same field */
+			if (st != VOUCH_OK || got == NULL ||
+			    strcmp(got, want) != 0)
+				bad++;
+		} else if (st != VOUCH_OK && got != NULL)
+			bad++;
+		nclean += failed && st != VOUCH_OK;
 		free(got);
 		if (live != before)
 			nleak++;
-		if (!failed) {
-			/* the run passed all its allocations: done */
-			if (st != VOUCH_OK || got == NULL)
-				bad++;
+		if (!failed)
 			break;
-		}
-		if (st != VOUCH_OK && got != NULL)
-			bad++;
-		nclean += st != VOUCH_OK;
 	}
 	tap_check(n > 0 && n < 100000 && bad == 0,
 	    "each of %ld allocations failed in turn: every run ended cleanly "
