@@ -10,31 +10,6 @@
 #include "vouch/limits.h"
 #include "dkim/internal.h"
 
-static int
-is_fws(uint8_t c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
-static int
-mem_ieq(const uint8_t *a, const uint8_t *b, size_t len)
-{
-	size_t i;
-	uint8_t x, y;
-
-	for (i = 0; i < len; i++) {
-		x = a[i];
-		y = b[i];
-		if (x >= 'A' && x <= 'Z')
-			x = (uint8_t)(x + 32);
-		if (y >= 'A' && y <= 'Z')
-			y = (uint8_t)(y + 32);
-		if (x != y)
-			return 0;
-	}
-	return 1;
-}
-
 int
 dkim_self_data(enum canon_alg hcanon, const struct mail_field *self,
     const uint8_t *b, size_t blen, struct vbuf *out)
@@ -82,7 +57,7 @@ dkim_header_data(enum canon_alg hcanon, const struct mail_header *h,
 		size_t len;
 		size_t next; /* fields below this index are still free */
 	} * cur;
-	size_t ncur = 0, i, j, ncolon = 0;
+	size_t ncur = 0, i, j, ncolon = 0, n;
 	const uint8_t *p, *end, *s, *e;
 	int rc = -1;
 
@@ -99,17 +74,8 @@ dkim_header_data(enum canon_alg hcanon, const struct mail_header *h,
 	/* an empty list may come as (NULL, 0): no arithmetic on it */
 	p = hlistlen > 0 ? hlist : (const uint8_t *)"";
 	end = p + hlistlen;
-	while (p < end) {
-		s = p;
-		while (p < end && *p != ':')
-			p++;
-		e = p;
-		if (p < end)
-			p++;
-		while (s < e && is_fws(*s))
-			s++;
-		while (e > s && is_fws(e[-1]))
-			e--;
+	while (dkim_list_next(&p, end, &s, &n)) {
+		e = s + n;
 		if (s == e) {
 			*why = "empty name in h=";
 			goto out;
@@ -122,7 +88,7 @@ dkim_header_data(enum canon_alg hcanon, const struct mail_header *h,
 			}
 		for (j = 0; j < ncur; j++)
 			if (cur[j].len == (size_t)(e - s) &&
-			    mem_ieq(cur[j].name, s, cur[j].len))
+			    dkim_mem_ieq(cur[j].name, s, cur[j].len))
 				break;
 		if (j == ncur) {
 			cur[j].name = s;
@@ -135,7 +101,7 @@ dkim_header_data(enum canon_alg hcanon, const struct mail_header *h,
 			const struct mail_field *f = &h->field[i - 1];
 
 			if (f->namelen == cur[j].len &&
-			    mem_ieq(f->name, cur[j].name, f->namelen))
+			    dkim_mem_ieq(f->name, cur[j].name, f->namelen))
 				break;
 		}
 		if (i == 0) {

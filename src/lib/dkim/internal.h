@@ -116,4 +116,74 @@ int dkim_header_data(enum canon_alg hcanon, const struct mail_header *h,
 int dkim_self_data(enum canon_alg hcanon, const struct mail_field *self,
     const uint8_t *b, size_t blen, struct vbuf *out);
 
+/*
+ * Text of tag values, shared by the key record parser, the verifier and
+ * the header data.  dkim_ieq: p[0..len) equals the NUL-terminated s, ASCII
+ * letters compared without case.  dkim_mem_ieq: a[0..len) equals
+ * b[0..len), the same way.  dkim_is_fws: c is a byte of FWS (RFC 5322
+ * §3.2.2: WSP, or the CR and LF of a fold).
+ */
+static inline uint8_t
+dkim_lower(uint8_t c)
+{
+	return c >= 'A' && c <= 'Z' ? (uint8_t)(c + ('a' - 'A')) : c;
+}
+
+static inline int
+dkim_ieq(const uint8_t *p, size_t len, const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (s[i] == '\0' ||
+		    dkim_lower(p[i]) != dkim_lower((uint8_t)s[i]))
+			return 0;
+	return s[len] == '\0';
+}
+
+static inline int
+dkim_mem_ieq(const uint8_t *a, const uint8_t *b, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (dkim_lower(a[i]) != dkim_lower(b[i]))
+			return 0;
+	return 1;
+}
+
+static inline int
+dkim_is_fws(uint8_t c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/*
+ * dkim_list_next - the next item of a colon-separated list with FWS
+ * around the colons (the h= tag, RFC 6376 §3.5; the h=, s= and t= key
+ * tags, §3.6.1).  *p walks the list up to end; the item, FWS trimmed, is
+ * (*item, *n).  Returns 0 when the list is done.
+ */
+static inline int
+dkim_list_next(
+    const uint8_t **p, const uint8_t *end, const uint8_t **item, size_t *n)
+{
+	const uint8_t *q = *p, *s, *e;
+
+	if (q >= end)
+		return 0;
+	s = q;
+	while (q < end && *q != ':')
+		q++;
+	e = q;
+	while (s < e && dkim_is_fws(*s))
+		s++;
+	while (e > s && dkim_is_fws(e[-1]))
+		e--;
+	*item = s;
+	*n = (size_t)(e - s);
+	*p = q < end ? q + 1 : q;
+	return 1;
+}
+
 #endif

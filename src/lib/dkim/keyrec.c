@@ -15,33 +15,6 @@
 #include "mail/tagvalue.h"
 #include "util/base64.h"
 
-static int
-ieq(const uint8_t *p, size_t len, const char *s)
-{
-	size_t i;
-	uint8_t a, b;
-
-	for (i = 0; i < len; i++) {
-		if (s[i] == '\0')
-			return 0;
-		a = p[i];
-		b = (uint8_t)s[i];
-		if (a >= 'A' && a <= 'Z')
-			a += 'a' - 'A';
-		if (b >= 'A' && b <= 'Z')
-			b += 'a' - 'A';
-		if (a != b)
-			return 0;
-	}
-	return s[len] == '\0';
-}
-
-static int
-is_fws(uint8_t c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
 /*
  * Call `fn` for each item of a colon-separated list with FWS around the
  * colons (the h=, s= and t= key tags, §3.6.1).
@@ -50,21 +23,11 @@ static void
 each_item(
     const struct tag *t, void (*fn)(void *, const uint8_t *, size_t), void *arg)
 {
-	const uint8_t *p = t->value, *end = t->value + t->valuelen, *s, *e;
+	const uint8_t *p = t->value, *end = t->value + t->valuelen, *s;
+	size_t n;
 
-	while (p < end) {
-		s = p;
-		while (p < end && *p != ':')
-			p++;
-		e = p;
-		while (s < e && is_fws(*s))
-			s++;
-		while (e > s && is_fws(e[-1]))
-			e--;
-		fn(arg, s, (size_t)(e - s));
-		if (p < end)
-			p++;
-	}
+	while (dkim_list_next(&p, end, &s, &n))
+		fn(arg, s, n);
 }
 
 static void
@@ -72,9 +35,9 @@ hash_item(void *arg, const uint8_t *p, size_t n)
 {
 	unsigned *h = arg;
 
-	if (ieq(p, n, "sha1"))
+	if (dkim_ieq(p, n, "sha1"))
 		*h |= DKIM_HASH_SHA1;
-	else if (ieq(p, n, "sha256"))
+	else if (dkim_ieq(p, n, "sha256"))
 		*h |= DKIM_HASH_SHA256;
 }
 
@@ -83,7 +46,7 @@ service_item(void *arg, const uint8_t *p, size_t n)
 {
 	bool *email = arg;
 
-	if (ieq(p, n, "email") || (n == 1 && p[0] == '*'))
+	if (dkim_ieq(p, n, "email") || (n == 1 && p[0] == '*'))
 		*email = true;
 }
 
@@ -121,9 +84,9 @@ dkim_keyrec_parse(
 	}
 	kr->k = DKIM_KEY_RSA; /* §3.6.1 k= default */
 	if ((t = tag_find(&tl, "k")) != NULL) {
-		if (ieq(t->value, t->valuelen, "rsa"))
+		if (dkim_ieq(t->value, t->valuelen, "rsa"))
 			kr->k = DKIM_KEY_RSA;
-		else if (ieq(t->value, t->valuelen, "ed25519"))
+		else if (dkim_ieq(t->value, t->valuelen, "ed25519"))
 			kr->k = DKIM_KEY_ED25519;
 		else {
 			*why = "unknown key type (k=)";

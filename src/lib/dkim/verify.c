@@ -139,52 +139,6 @@ copy_text(char *dst, size_t cap, const uint8_t *p, size_t len)
 	dst[len] = '\0';
 }
 
-static int
-ieq(const uint8_t *p, size_t len, const char *s)
-{
-	size_t i;
-	uint8_t a, b;
-
-	for (i = 0; i < len; i++) {
-		if (s[i] == '\0')
-			return 0;
-		a = p[i];
-		b = (uint8_t)s[i];
-		if (a >= 'A' && a <= 'Z')
-			a += 'a' - 'A';
-		if (b >= 'A' && b <= 'Z')
-			b += 'a' - 'A';
-		if (a != b)
-			return 0;
-	}
-	return s[len] == '\0';
-}
-
-static int
-mem_ieq(const uint8_t *a, const uint8_t *b, size_t len)
-{
-	size_t i;
-	uint8_t x, y;
-
-	for (i = 0; i < len; i++) {
-		x = a[i];
-		y = b[i];
-		if (x >= 'A' && x <= 'Z')
-			x += 'a' - 'A';
-		if (y >= 'A' && y <= 'Z')
-			y += 'a' - 'A';
-		if (x != y)
-			return 0;
-	}
-	return 1;
-}
-
-static int
-is_fws(uint8_t c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
 /*
  * A domain name or selector as DKIM uses them (RFC 6376 §3.5 d= and s=,
  * RFC 5321 Domain): labels of letters, digits, '-' and '_' (underscore is
@@ -257,7 +211,7 @@ qp_decode(const uint8_t *p, size_t len, char *out, size_t cap)
 	int hi, lo;
 
 	for (i = 0; i < len; i++) {
-		if (is_fws(p[i]))
+		if (dkim_is_fws(p[i]))
 			continue;
 		if (o + 1 >= cap)
 			return -1;
@@ -282,22 +236,12 @@ qp_decode(const uint8_t *p, size_t len, char *out, size_t cap)
 static int
 list_has(const struct tag *t, const char *want)
 {
-	const uint8_t *p = t->value, *end = t->value + t->valuelen, *s, *e;
+	const uint8_t *p = t->value, *end = t->value + t->valuelen, *s;
+	size_t n;
 
-	while (p < end) {
-		s = p;
-		while (p < end && *p != ':')
-			p++;
-		e = p;
-		while (s < e && is_fws(*s))
-			s++;
-		while (e > s && is_fws(e[-1]))
-			e--;
-		if (ieq(s, (size_t)(e - s), want))
+	while (dkim_list_next(&p, end, &s, &n))
+		if (dkim_ieq(s, n, want))
 			return 1;
-		if (p < end)
-			p++;
-	}
 	return 0;
 }
 
@@ -377,11 +321,11 @@ check_tags(struct vouch_dkim_verifier *v, const struct tag_list *tl,
 
 	/* a=: RFC 8301 §3.1, RFC 8463 §3 */
 	t = tag_find(tl, "a");
-	if (ieq(t->value, t->valuelen, "rsa-sha256"))
+	if (dkim_ieq(t->value, t->valuelen, "rsa-sha256"))
 		st->alg = ALG_RSA_SHA256;
-	else if (ieq(t->value, t->valuelen, "ed25519-sha256"))
+	else if (dkim_ieq(t->value, t->valuelen, "ed25519-sha256"))
 		st->alg = ALG_ED25519_SHA256;
-	else if (ieq(t->value, t->valuelen, "rsa-sha1")) {
+	else if (dkim_ieq(t->value, t->valuelen, "rsa-sha1")) {
 		if (!v->opt.legacy) {
 			verdict(sig, VOUCH_DKIM_PERMERROR,
 			    "rsa-sha1 is not accepted (RFC 8301 section 3.1)");
@@ -442,9 +386,9 @@ check_tags(struct vouch_dkim_verifier *v, const struct tag_list *tl,
 		at++;
 		k = strlen(at);
 		if (!(k == st->dlen &&
-		        mem_ieq((const uint8_t *)at, st->d, k)) &&
+		        dkim_mem_ieq((const uint8_t *)at, st->d, k)) &&
 		    !(k > st->dlen && at[k - st->dlen - 1] == '.' &&
-		        mem_ieq((const uint8_t *)at + k - st->dlen, st->d,
+		        dkim_mem_ieq((const uint8_t *)at + k - st->dlen, st->d,
 		            st->dlen))) {
 			verdict(sig, VOUCH_DKIM_PERMERROR,
 			    "i= domain is not within d= (domain mismatch)");
@@ -580,9 +524,10 @@ fetch_key(struct vouch_dkim_verifier *v, struct vouch_dkim_signature *sig,
 			why = "inappropriate key algorithm"; /* step 8 */
 		} else if (!kr.email) {
 			why = "key is not for email (key s=)"; /* §3.6.1 */
-		} else if (kr.strict && !(strlen(st->idom) == st->dlen &&
-		                            mem_ieq((const uint8_t *)st->idom,
-		                                st->d, st->dlen))) {
+		} else if (kr.strict &&
+		           !(strlen(st->idom) == st->dlen &&
+		               dkim_mem_ieq((const uint8_t *)st->idom, st->d,
+		                   st->dlen))) {
 			why = "key t=s: i= domain must equal d="; /* §3.6.1 */
 		} else if ((s = dkim_key_decode(&kr, pk, &bits, &why)) ==
 		           VOUCH_ENOMEM) {
@@ -754,7 +699,7 @@ check_one(struct vouch_dkim_verifier *v, const struct mail_header *h,
 			return -1;
 		hi = 0;
 		for (size_t k = 0; k < t->valuelen; k++)
-			if (!is_fws(t->value[k]))
+			if (!dkim_is_fws(t->value[k]))
 				bf[hi++] = (char)t->value[k];
 		bf[hi] = '\0';
 		v->bfull[idx] = bf;
