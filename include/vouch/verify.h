@@ -1,6 +1,6 @@
 /*
- * vouch: the receiver's verdict on one message (SPF, DKIM, DMARC) and its
- * Authentication-Results field.
+ * vouch: the receiver's verdict on one message (SPF, DKIM, ARC, DMARC) and
+ * its Authentication-Results field.
  *
  * One code path for `vouch verify` and the milter: a long-lived handle
  * (struct vouch_verify: resolver, SPF cache, DMARC evaluator, options) and,
@@ -9,13 +9,25 @@
  *   vouch_verify_msg_new()      SMTP facts: client address, HELO, MAIL FROM
  *   vouch_verify_msg_header()   the header section, whole or field by field
  *   vouch_verify_msg_body()     the body, in chunks of any size
- *   vouch_verify_msg_finish()   SPF, DKIM, DMARC verdicts and the field
+ *   vouch_verify_msg_finish()   SPF, DKIM, ARC, DMARC verdicts and the field
  *
  * The header section is held (at most VOUCH_MAX_HEADER_BYTES); the body is
  * only hashed, never held, so memory does not grow with the body.  SPF is
  * evaluated for the MAIL FROM identity (postmaster@HELO when MAIL FROM is
  * null, RFC 7208 §2.4); every DKIM signature is verified (RFC 6376 §6);
- * DMARC (RFC 9989, or RFC 7489 as an option) is given both as facts.
+ * the ARC chain is validated on the same pass over the message (RFC 8617
+ * §5.2); DMARC (RFC 9989, or RFC 7489 as an option) is given SPF and DKIM
+ * as facts.
+ *
+ * ARC and DMARC (RFC 8617 §7.2.1): the chain never changes the DMARC
+ * result.  An operator may name trusted sealers (options.trusted_sealers,
+ * off by default); when DMARC fails and the newest ARC Set sealed by one
+ * of them, in a chain that passed, records an spf, dkim or dmarc pass in
+ * its ARC-Authentication-Results (vouch_arc_trusted_override, arc.h), the
+ * disposition becomes none with the policy override reason local_policy
+ * (RFC 9990 §3.1.6; RFC 9989 §5.4 leaves final handling to local policy).
+ * The Authentication-Results field still says dmarc=fail: the override
+ * changes the disposition (policy.dmarc=none), not the result.
  *
  * Verdicts are data in struct vouch_verify_result; a call's status only
  * says whether the work could be done (memory, arguments, reading).
@@ -28,6 +40,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "arc.h"
 #include "authres.h"
 #include "dkim.h"
 #include "dmarc.h"
@@ -58,6 +71,17 @@ extern "C" {
  *   spf_cache    the caches of the SPF handle, VOUCH_SPF_CACHE_* flags of
  *                spf.h (vouch_spf_set_cache); the default is both DNS
  *                answers and results.
+ *   skip_arc     do not validate the ARC chain: no arc result, no arc= in
+ *                the field, no override; for a caller that validates it
+ *                itself (`vouch arc seal` records the chain as it was
+ *                before its own changes).  Default false: ARC is checked,
+ *                with dkim.now and dkim.legacy as its options (arc.h).
+ *   trusted_sealers, ntrusted_sealers  the ARC sealers (ARC-Seal d=
+ *                domains, NUL-terminated, compared without case, no
+ *                subdomains) whose recorded pass overrides a DMARC fail
+ *                (RFC 8617 §7.2.1 local policy, see above); the names
+ *                are copied by vouch_verify_new.  NULL/0, the default:
+ *                no override ever.
  */
 struct vouch_verify_options {
 	const char *authserv_id;
@@ -66,13 +90,17 @@ struct vouch_verify_options {
 	bool check_helo;
 	const char *receiver;
 	unsigned spf_cache;
+	bool skip_arc;
+	const char *const *trusted_sealers;
+	size_t ntrusted_sealers;
 };
 
 /*
  * vouch_verify_options_init - fill the caller's `o` (not NULL) with the
  * defaults: host name as authserv-id (RFC 8601 §2.5), RFC 9989 DMARC,
- * DKIM defaults of dkim.h, no HELO check, both SPF caches.  Nothing to
- * free afterwards.  No error; thread safe.
+ * DKIM defaults of dkim.h, no HELO check, both SPF caches, ARC validated,
+ * no trusted ARC sealer (no DMARC override).  Nothing to free
+ * afterwards.  No error; thread safe.
  */
 VOUCH_API void vouch_verify_options_init(struct vouch_verify_options *o);
 
@@ -86,14 +114,15 @@ struct vouch_verify; /* opaque handle */
  *      (may be NULL/0).
  * Out: *out, owned by the caller (vouch_verify_free); NULL on error.
  * Errors: VOUCH_EINVAL (dns NULL, an authserv-id that is empty, longer
- *         than VOUCH_AUTHRES_MAX_ID or holds a control character),
+ *         than VOUCH_AUTHRES_MAX_ID or holds a control character, a
+ *         trusted sealer that is not a domain name),
  *         VOUCH_EIO (the PSL file cannot be read, or the host name cannot
  *         be found), VOUCH_ENOMEM.
  * Thread safety: a handle serves one message at a time (the DMARC
  * evaluator's sampling state); a milter makes one handle per thread, and
  * the handles may share a resolver.
- * RFC 8601 §2.5 (authserv-id), RFC 7208, RFC 6376, RFC 9989 (what the
- * handle evaluates).
+ * RFC 8601 §2.5 (authserv-id), RFC 7208, RFC 6376, RFC 8617, RFC 9989
+ * (what the handle evaluates).
  */
 VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_verify_new(
     struct vouch_dns *dns, const struct vouch_verify_options *opts,
@@ -167,6 +196,25 @@ struct vouch_verify_smtp {
  *                 signature (dmarc.domain[dmarc.decisive]), disposition.
  *   dmarc_spf     the SPF fact given to DMARC (result, domain), and
  *                 dmarc_dkim[i] the fact of dkim->sig[i] (i < ndkim_facts).
+ *   arc           the ARC chain (arc.h): cv= none, pass or fail with the
+ *                 reason, oldest-pass, and each ARC Set's instance, seal
+ *                 and AMS domains and selectors, which signatures
+ *                 verified, cv= as written and AAR; NULL with
+ *                 options.skip_arc.
+ *   arc_trust     the trusted-sealer hook's answer
+ *                 (vouch_arc_trusted_override): which trusted sealer, if
+ *                 any, sealed a set of the passing chain and what its AAR
+ *                 recorded; all zero when no trusted sealer is configured
+ *                 or DMARC did not fail.
+ *   arc_override  the DMARC fail was overridden by it: dmarc.disposition
+ *                 is none and dmarc.override local_policy, while
+ *                 dmarc.result stays fail.  Made only when the
+ *                 disposition was not none already (p=none, t=y of a
+ *                 p=quarantine), where there is nothing to override.
+ *   override_comment  with arc_override, the comment of the aggregate
+ *                 report's policy override reason (RFC 8617 §7.2.2: "arc=
+ *                 pass as[2].d=... as[2].s=... ... remote-ip[1]=...");
+ *                 NUL-terminated, owned by the result; NULL otherwise.
  *   nforged       Authentication-Results fields of the incoming header
  *                 that claim our authserv-id (RFC 8601 §5); forged[] holds
  *                 their byte ranges in the header section as given.  They
@@ -192,6 +240,10 @@ struct vouch_verify_result {
 	struct vouch_dmarc_ident dmarc_spf;
 	size_t ndkim_facts;
 	struct vouch_dmarc_ident dmarc_dkim[VOUCH_DKIM_MAX_SIGNATURES];
+	struct vouch_arc_result *arc;
+	struct vouch_arc_override arc_trust;
+	bool arc_override;
+	char *override_comment;
 	size_t nforged;
 	struct vouch_authres_span *forged;
 	bool header_too_large;
@@ -201,8 +253,8 @@ struct vouch_verify_result {
 
 /*
  * vouch_verify_result_free - release a result with everything it owns (the
- * DKIM result, the DMARC records, forged[], field); NULL is a no-op.  No
- * error.
+ * DKIM result, the ARC result, the DMARC records, override_comment,
+ * forged[], field); NULL is a no-op.  No error.
  */
 VOUCH_API void vouch_verify_result_free(struct vouch_verify_result *res);
 
@@ -242,20 +294,25 @@ VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_verify_msg_header(
 /*
  * vouch_verify_msg_body - give the next `len` bytes of the body (what
  * follows the empty line), chunks of any size, CRLF or LF line ends.  The
- * first call ends the header section: DKIM keys are fetched then.
+ * first call ends the header section: DKIM and ARC keys are fetched then,
+ * and the body goes to the DKIM and ARC body hashes alike.
  * p/len: len bytes, not NUL-terminated, hashed and not kept.
  * Errors: VOUCH_EINVAL (m NULL, p NULL with len > 0, or after finish),
  *         VOUCH_ENOMEM.
- * RFC 6376 §3.4.3, §3.4.4 (body canonicalization), §3.7 (body hash).
+ * RFC 6376 §3.4.3, §3.4.4 (body canonicalization), §3.7 (body hash);
+ * RFC 8617 §5.2 (the AMS body hashes).
  */
 VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_verify_msg_body(
     struct vouch_verify_msg *m, const uint8_t *p, size_t len);
 
 /*
- * vouch_verify_msg_finish - end of message: the DKIM body hashes, DMARC,
- * the forged fields and the Authentication-Results field (RFC 8601 §2:
- * spf=, dkim= per signature with header.d/i/s/a/b, dmarc= with header.from
- * and policy.dmarc, the policy applied after t= and pct=, RFC 9989 §9.1).
+ * vouch_verify_msg_finish - end of message: the DKIM and ARC body hashes,
+ * the ARC chain, DMARC, the trusted-sealer override, the forged fields and
+ * the Authentication-Results field (RFC 8601 §2: spf=, dkim= per signature
+ * with header.d/i/s/a/b, arc= with smtp.remote-ip and, when it passed,
+ * header.oldest-pass (RFC 8617 §6, §10), dmarc= with header.from and
+ * policy.dmarc, the policy applied after t=, pct= and an override, RFC
+ * 9989 §9.1; an override is named in a comment after dmarc=fail).
  * Out: *res, owned by the caller (vouch_verify_result_free).
  * Errors: VOUCH_EINVAL (called twice), VOUCH_ENOMEM, VOUCH_ELIMIT (the
  *         field would exceed VOUCH_AUTHRES_MAX_FIELD; not reached with
@@ -278,7 +335,8 @@ VOUCH_API void vouch_verify_msg_free(struct vouch_verify_msg *m);
  * Out: *res, owned by the caller (vouch_verify_result_free).
  * Errors: VOUCH_EINVAL (res NULL, or msg NULL with len > 0), and those of
  *         vouch_verify_msg_new, _header, _body and _finish.
- * RFC 8601 (the field), RFC 7208, RFC 6376, RFC 9989 (the verdicts).
+ * RFC 8601 (the field), RFC 7208, RFC 6376, RFC 8617, RFC 9989 (the
+ * verdicts).
  */
 VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_verify_message(
     struct vouch_verify *v, const struct vouch_verify_smtp *smtp,
@@ -291,7 +349,8 @@ VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_verify_message(
  * Out: *res, owned by the caller (vouch_verify_result_free).
  * Errors: VOUCH_EINVAL (res NULL), VOUCH_EIO (read failed), and those of
  *         vouch_verify_message.
- * RFC 8601, RFC 7208, RFC 6376, RFC 9989, as vouch_verify_message.
+ * RFC 8601, RFC 7208, RFC 6376, RFC 8617, RFC 9989, as
+ * vouch_verify_message.
  */
 VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_verify_fd(
     struct vouch_verify *v, const struct vouch_verify_smtp *smtp, int fd,

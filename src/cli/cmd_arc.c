@@ -610,6 +610,8 @@ arc_seal(const struct arc_opts *o)
 	if (o->authres == NULL && !o->copy) {
 		vouch_verify_options_init(&vo);
 		vo.authserv_id = o->authserv;
+		/* arc= is the chain validated here, as on arrival (--cv) */
+		vo.skip_arc = true;
 		memset(&smtp, 0, sizeof(smtp));
 		smtp.ip = o->ip;
 		smtp.ip_len = o->ip ? strlen(o->ip) : 0;

@@ -1,9 +1,10 @@
 /*
  * The receiver's verdict on one message: SPF (RFC 7208) for the SMTP
- * identities, every DKIM signature (RFC 6376 §6), DMARC (RFC 9989) with
- * those as facts, the forged Authentication-Results fields (RFC 8601 §5)
- * and the field to prepend (RFC 8601 §2).  This file only assembles the
- * protocol modules through their public headers.
+ * identities, every DKIM signature (RFC 6376 §6), the ARC chain (RFC 8617
+ * §5.2), DMARC (RFC 9989) with SPF and DKIM as facts, the trusted-sealer
+ * override (RFC 8617 §7.2.1), the forged Authentication-Results fields
+ * (RFC 8601 §5) and the field to prepend (RFC 8601 §2).  This file only
+ * assembles the protocol modules through their public headers.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +30,8 @@ struct vouch_verify {
 	struct vouch_verify_options opts;
 	char authserv_id[VOUCH_AUTHRES_MAX_ID + 1];
 	char receiver[VOUCH_AUTHRES_MAX_ID + 1];
+	char **trusted; /* the trusted ARC sealers, copied */
+	size_t ntrusted;
 };
 
 struct vouch_verify_msg {
@@ -36,6 +39,7 @@ struct vouch_verify_msg {
 	struct vouch_verify_result *res;
 	struct vbuf hdr;
 	struct vouch_dkim_verifier *dkim;
+	struct vouch_arc_verifier *arc; /* NULL with skip_arc */
 	size_t hdr_given; /* header bytes offered, dropped ones included */
 	int state; /* 0 header, 1 body, 2 finished */
 	/* the SMTP facts, kept for the field (copied) */
@@ -43,6 +47,7 @@ struct vouch_verify_msg {
 	size_t mail_from_len;
 	char helo[VOUCH_DNS_MAX_NAME + 1];
 	size_t helo_len;
+	char ip[64]; /* "" when unknown; an address is at most 45 bytes */
 };
 
 void
@@ -58,6 +63,68 @@ set_err(char *err, size_t errlen, const char *msg)
 {
 	if (err != NULL && errlen > 0)
 		snprintf(err, errlen, "%s", msg);
+}
+
+/*
+ * A trusted sealer is compared with ARC-Seal d= values, which are domain
+ * names (RFC 8617 §4.1.3, RFC 6376 §3.5): letters, digits, '-', '_' and
+ * non-empty labels; a trailing dot is accepted and dropped.  Returns the
+ * length to keep, 0 when the name is not one.
+ */
+static size_t
+sealer_len(const char *name)
+{
+	size_t i, len = strlen(name);
+
+	if (len > 0 && name[len - 1] == '.')
+		len--;
+	if (len == 0 || len > VOUCH_DNS_MAX_NAME || name[0] == '.')
+		return 0;
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)name[i];
+
+		if (c == '.' && name[i + 1] == '.')
+			return 0; /* an empty label */
+		if (c != '.' && c != '-' && c != '_' &&
+		    !(c >= '0' && c <= '9') && !(c >= 'a' && c <= 'z') &&
+		    !(c >= 'A' && c <= 'Z'))
+			return 0;
+	}
+	return len;
+}
+
+/* Copies the trusted sealers of the options into the handle. */
+static enum vouch_status
+copy_sealers(struct vouch_verify *v, char *err, size_t errlen)
+{
+	const char *const *names = v->opts.trusted_sealers;
+	size_t i, n = v->opts.ntrusted_sealers, len;
+
+	v->opts.trusted_sealers = NULL;
+	v->opts.ntrusted_sealers = 0;
+	if (n == 0)
+		return VOUCH_OK;
+	if (names == NULL) {
+		set_err(err, errlen, "no trusted sealer names");
+		return VOUCH_EINVAL;
+	}
+	if ((v->trusted = calloc(n, sizeof(*v->trusted))) == NULL)
+		return VOUCH_ENOMEM;
+	for (i = 0; i < n; i++) {
+		if (names[i] == NULL || (len = sealer_len(names[i])) == 0) {
+			set_err(err, errlen,
+			    "a trusted ARC sealer must be a domain name");
+			return VOUCH_EINVAL;
+		}
+		if ((v->trusted[i] = malloc(len + 1)) == NULL)
+			return VOUCH_ENOMEM;
+		memcpy(v->trusted[i], names[i], len);
+		v->trusted[i][len] = '\0';
+		v->ntrusted = i + 1;
+	}
+	v->opts.trusted_sealers = (const char *const *)v->trusted;
+	v->opts.ntrusted_sealers = v->ntrusted;
+	return VOUCH_OK;
 }
 
 /* An authserv-id must be 1..MAX_ID bytes without control characters. */
@@ -133,6 +200,8 @@ vouch_verify_new(struct vouch_dns *dns, const struct vouch_verify_options *opts,
 	} else
 		memcpy(v->receiver, v->authserv_id, sizeof(v->receiver));
 	v->opts.receiver = v->receiver;
+	if ((st = copy_sealers(v, err, errlen)) != VOUCH_OK)
+		goto fail;
 	if ((st = vouch_spf_new(dns, &v->spf)) != VOUCH_OK)
 		goto fail;
 	vouch_spf_set_cache(v->spf, v->opts.spf_cache);
@@ -149,8 +218,13 @@ fail:
 void
 vouch_verify_free(struct vouch_verify *v)
 {
+	size_t i;
+
 	if (v == NULL)
 		return;
+	for (i = 0; i < v->ntrusted; i++)
+		free(v->trusted[i]);
+	free(v->trusted);
 	vouch_spf_free(v->spf);
 	vouch_dmarc_free(v->dmarc);
 	free(v);
@@ -192,6 +266,8 @@ vouch_verify_result_free(struct vouch_verify_result *res)
 	if (res == NULL)
 		return;
 	vouch_dkim_result_free(res->dkim);
+	vouch_arc_result_free(res->arc);
+	free(res->override_comment);
 	vouch_dmarc_result_free(&res->dmarc);
 	free(res->forged);
 	free(res->field);
@@ -204,6 +280,7 @@ vouch_verify_msg_free(struct vouch_verify_msg *m)
 	if (m == NULL)
 		return;
 	vouch_dkim_verify_free(m->dkim);
+	vouch_arc_verify_free(m->arc);
 	vouch_verify_result_free(m->res);
 	vbuf_free(&m->hdr);
 	free(m);
@@ -269,6 +346,8 @@ vouch_verify_msg_new(struct vouch_verify *v,
 	    smtp->mail_from, smtp->mail_from_len);
 	m->helo_len =
 	    copy_text(m->helo, sizeof(m->helo), smtp->helo, smtp->helo_len);
+	/* an address longer than ip[] is refused by SPF below */
+	(void)copy_text(m->ip, sizeof(m->ip), smtp->ip, smtp->ip_len);
 	if (smtp->ip_len > 0) {
 		/* RFC 7208 §2.4: with a null MAIL FROM the MAIL FROM check
 		 * is of postmaster@HELO; the SPF module does it. */
@@ -368,7 +447,28 @@ find_forged(struct vouch_verify_msg *m)
 	return VOUCH_OK;
 }
 
-/* End of the header section: DKIM keys and header hashes, forgeries. */
+/*
+ * The ARC validator, given the header section held (RFC 8617 §5.2 steps
+ * 1-3 and the seals now, the AMS body hashes with the body): the same
+ * single pass over the message as DKIM.  A section over the limit is a
+ * chain fail (RFC 8617 §5.2.1: every error is a fail).
+ */
+static enum vouch_status
+start_arc(struct vouch_verify_msg *m)
+{
+	struct vouch_arc_options ao;
+	enum vouch_status st;
+
+	vouch_arc_options_init(&ao);
+	ao.now = m->v->opts.dkim.now;
+	ao.legacy = m->v->opts.dkim.legacy;
+	if ((st = vouch_arc_verify_new(m->v->dns, &ao, &m->arc)) != VOUCH_OK)
+		return st;
+	return vouch_arc_verify_header(m->arc, m->hdr.p, m->hdr.len);
+}
+
+/* End of the header section: DKIM and ARC keys and header hashes,
+ * forgeries. */
 static enum vouch_status
 end_header(struct vouch_verify_msg *m)
 {
@@ -384,6 +484,8 @@ end_header(struct vouch_verify_msg *m)
 	st = vouch_dkim_verify_header(
 	    m->dkim, m->hdr.p ? m->hdr.p : (const uint8_t *)"", m->hdr.len);
 	if (st != VOUCH_OK)
+		return st;
+	if (!m->v->opts.skip_arc && (st = start_arc(m)) != VOUCH_OK)
 		return st;
 	return find_forged(m);
 }
@@ -401,7 +503,10 @@ vouch_verify_msg_body(struct vouch_verify_msg *m, const uint8_t *p, size_t len)
 	}
 	if (len == 0)
 		return VOUCH_OK;
-	return vouch_dkim_verify_body(m->dkim, p, len);
+	if ((st = vouch_dkim_verify_body(m->dkim, p, len)) != VOUCH_OK)
+		return st;
+	return m->arc != NULL ? vouch_arc_verify_body(m->arc, p, len)
+	                      : VOUCH_OK;
 }
 
 static enum vouch_dmarc_auth
@@ -483,6 +588,110 @@ run_dmarc(struct vouch_verify_msg *m)
 	    m->v->dmarc, m->v->dns, m->hdr.p, m->hdr.len, &facts, &res->dmarc);
 }
 
+/* The first smtp.remote-ip of a parsed AAR, or NULL. */
+static const struct vouch_authres_prop *
+remote_ip(const struct vouch_authres *ar)
+{
+	const struct vouch_authres_prop *pr;
+	size_t k, j;
+
+	for (k = 0; k < ar->nresults; k++)
+		for (j = 0; j < ar->results[k].nprops; j++) {
+			pr = &ar->results[k].props[j];
+			if (strcmp(pr->ptype, "smtp") == 0 &&
+			    strcmp(pr->property, "remote-ip") == 0)
+				return pr;
+		}
+	return NULL;
+}
+
+/*
+ * The comment of the aggregate report's override reason, RFC 8617 §7.2.2:
+ * the chain status, each ARC-Seal's domain and selector, newest first,
+ * and the originating address that the first set's AAR recorded.  At
+ * most 50 sets of two names: well under the cap.
+ */
+static enum vouch_status
+override_comment(struct vouch_verify_result *res)
+{
+	const struct vouch_arc_result *arc = res->arc;
+	const struct vouch_arc_instance *in;
+	const struct vouch_authres_prop *ip;
+	struct vouch_authres *ar = NULL;
+	struct vbuf b;
+	enum vouch_status st;
+	size_t k;
+
+	vbuf_init(&b, VOUCH_AUTHRES_MAX_FIELD);
+	(void)vbuf_addf(&b, "arc=%s", vouch_arc_cv_str(arc->cv));
+	for (k = arc->ninst; k > 0; k--) {
+		in = &arc->inst[k - 1];
+		(void)vbuf_addf(&b, " as[%u].d=%s as[%u].s=%s", in->i,
+		    in->seal_d, in->i, in->seal_s);
+	}
+	in = arc->ninst > 0 ? &arc->inst[0] : NULL;
+	if (in != NULL && in->i == 1 && in->aar != NULL) {
+		st = vouch_authres_parse(
+		    (const uint8_t *)in->aar, in->aar_len, &ar);
+		if (st == VOUCH_ENOMEM) {
+			vbuf_free(&b);
+			return st;
+		}
+		/* an AAR that does not parse names no address */
+		if (ar != NULL && (ip = remote_ip(ar)) != NULL)
+			(void)vbuf_addf(&b, " remote-ip[1]=%.*s",
+			    (int)ip->value_len, ip->value);
+		vouch_authres_result_free(ar);
+	}
+	if (b.err != VOUCH_OK) {
+		st = b.err;
+		vbuf_free(&b);
+		return st;
+	}
+	res->override_comment = vbuf_take(&b, NULL);
+	return VOUCH_OK;
+}
+
+/*
+ * The trusted-sealer override: RFC 8617 §7.2.1 lets a DMARC processor,
+ * as a matter of local policy, accept the assessments an ARC chain
+ * carries.  A DMARC fail of a message whose passing chain holds a set
+ * sealed by a trusted domain, whose AAR recorded a pass, is delivered:
+ * disposition none, override reason local_policy (RFC 9990 §3.1.6).  The
+ * result stays fail.  Off with no trusted sealer.
+ */
+static enum vouch_status
+arc_override(struct vouch_verify_msg *m)
+{
+	struct vouch_verify_result *res = m->res;
+	struct vouch_dmarc_result *d = &res->dmarc;
+	enum vouch_status st;
+	size_t k;
+
+	if (res->arc == NULL || m->v->ntrusted == 0 ||
+	    d->result != VOUCH_DMARC_FAIL)
+		return VOUCH_OK;
+	st = vouch_arc_trusted_override(res->arc,
+	    (const char *const *)m->v->trusted, m->v->ntrusted,
+	    &res->arc_trust);
+	if (st != VOUCH_OK || !res->arc_trust.override ||
+	    d->disposition == VOUCH_DMARC_POLICY_NONE)
+		return st;
+	if ((st = override_comment(res)) != VOUCH_OK)
+		return st;
+	res->arc_override = true;
+	d->disposition = VOUCH_DMARC_POLICY_NONE;
+	d->override = VOUCH_DMARC_OVERRIDE_LOCAL_POLICY;
+	/* every failing author domain: the overall disposition is theirs */
+	for (k = 0; k < d->ndomains; k++)
+		if (d->domain[k].result == VOUCH_DMARC_FAIL) {
+			d->domain[k].disposition = VOUCH_DMARC_POLICY_NONE;
+			d->domain[k].override =
+			    VOUCH_DMARC_OVERRIDE_LOCAL_POLICY;
+		}
+	return VOUCH_OK;
+}
+
 static const char *
 tag_word(enum vouch_dmarc_policy_tag t)
 {
@@ -558,12 +767,15 @@ add_dkim(struct vouch_authres_builder *b, const struct vouch_dkim_result *d)
 }
 
 static void
-add_dmarc(struct vouch_authres_builder *b, const struct vouch_dmarc_result *r)
+add_dmarc(
+    struct vouch_authres_builder *b, const struct vouch_verify_result *res)
 {
+	const struct vouch_dmarc_result *r = &res->dmarc;
 	const struct vouch_dmarc_domain_result *dr =
 	    r->ndomains > 0 ? &r->domain[r->decisive] : NULL;
+	const struct vouch_arc_override *t = &res->arc_trust;
 	const char *disp;
-	char text[128];
+	char text[VOUCH_DNS_MAX_NAME + 160];
 	int n;
 
 	(void)vouch_authres_add(b, "dmarc", vouch_dmarc_verdict_str(r->result),
@@ -575,9 +787,17 @@ add_dmarc(struct vouch_authres_builder *b, const struct vouch_dmarc_result *r)
 		    dr->record.testing ? " t=y" : "");
 		if (r->override != VOUCH_DMARC_OVERRIDE_NONE && n > 0 &&
 		    (size_t)n < sizeof(text))
-			snprintf(text + n, sizeof(text) - (size_t)n,
+			n += snprintf(text + n, sizeof(text) - (size_t)n,
 			    " override=%s",
 			    vouch_dmarc_override_str(r->override));
+		/* the override names ARC and the trusted sealer */
+		if (res->arc_override && n > 0 && (size_t)n < sizeof(text))
+			snprintf(text + n, sizeof(text) - (size_t)n,
+			    ": ARC set i=%u sealed by %s, which saw%s%s%s",
+			    t->instance, t->sealer,
+			    t->dmarc ? " dmarc=pass" : "",
+			    t->dkim ? " dkim=pass" : "",
+			    t->spf ? " spf=pass" : "");
 		(void)vouch_authres_comment(b, text, strlen(text));
 	}
 	if (dr != NULL)
@@ -618,7 +838,11 @@ build_field(struct vouch_verify_msg *m)
 	if (res->helo_checked)
 		add_spf(b, &res->helo, "helo", m->helo, m->helo_len);
 	add_dkim(b, res->dkim);
-	add_dmarc(b, &res->dmarc);
+	/* RFC 8617 §6, §10: arc= with the client address and oldest-pass */
+	if (res->arc != NULL)
+		(void)vouch_arc_authres_add(
+		    b, res->arc, m->ip[0] != '\0' ? m->ip : NULL);
+	add_dmarc(b, res);
 	st = vouch_authres_finish(b, &res->field, &res->field_len);
 	vouch_authres_free(b);
 	return st;
@@ -640,7 +864,12 @@ vouch_verify_msg_finish(
 	m->state = 2;
 	if ((st = vouch_dkim_verify_finish(m->dkim, &m->res->dkim)) != VOUCH_OK)
 		goto out;
+	if (m->arc != NULL &&
+	    (st = vouch_arc_verify_finish(m->arc, &m->res->arc)) != VOUCH_OK)
+		goto out;
 	if ((st = run_dmarc(m)) != VOUCH_OK)
+		goto out;
+	if ((st = arc_override(m)) != VOUCH_OK)
 		goto out;
 	if ((st = build_field(m)) != VOUCH_OK)
 		goto out;
