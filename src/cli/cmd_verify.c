@@ -1,5 +1,5 @@
 /*
- * vouch verify: the receiver's verdict on one message (SPF, DKIM, DMARC),
+ * vouch verify: the receiver's verdict on one message (SPF, DKIM, ARC, DMARC),
  * written as one Authentication-Results field prepended to the message.
  * Option parsing and printing only; the verdict is vouch_verify_*().
  */
@@ -23,14 +23,16 @@ verify_usage(FILE *fp)
 	    "--dns-server ADDR]\n"
 	    "                    [--now T] [--rfc7489] [--psl FILE] "
 	    "[--seed N]\n"
-	    "                    [--check-helo] [--header-only | --json | "
-	    "--explain] [FILE]\n"
+	    "                    [--check-helo] [--trusted-sealer DOMAIN]...\n"
+	    "                    [--header-only | --json | --explain] [FILE]\n"
 	    "\n"
 	    "Checks the message in FILE (or standard input) as a receiving "
 	    "MTA does:\n"
 	    "SPF for the MAIL FROM identity (postmaster@HELO when --mail-from "
 	    "is ''),\n"
-	    "every DKIM signature, and DMARC with those results.  Writes the\n"
+	    "every DKIM signature, the ARC chain (arc=, RFC 8617), and DMARC "
+	    "with the\n"
+	    "SPF and DKIM results.  Writes the\n"
 	    "message to standard output with one Authentication-Results "
 	    "field\n"
 	    "(RFC 8601) prepended, byte for byte otherwise, except that\n"
@@ -45,6 +47,16 @@ verify_usage(FILE *fp)
 	    "  --seed N          repeatable pct= sampling (--rfc7489)\n"
 	    "  --check-helo      also check the HELO name, as its own spf "
 	    "result\n"
+	    "  --trusted-sealer DOMAIN  (repeatable; none by default) local "
+	    "policy: when\n"
+	    "                    DMARC fails and the passing ARC chain has a "
+	    "set sealed by\n"
+	    "                    DOMAIN whose ARC-Authentication-Results "
+	    "recorded an spf,\n"
+	    "                    dkim or dmarc pass, the disposition becomes "
+	    "none, override\n"
+	    "                    local_policy (RFC 8617 7.2.1); dmarc= stays "
+	    "fail\n"
 	    "  --header-only     print only the Authentication-Results field\n"
 	    "  --json            print the full result as JSON\n"
 	    "  --explain         print the field and, for a person, why the\n"
@@ -198,6 +210,62 @@ json_dmarc(const struct vouch_dmarc_result *r)
 	printf("]}");
 }
 
+/* The ARC chain (RFC 8617 §5.2) and the trusted-sealer override. */
+static void
+json_arc(const struct vouch_verify_result *res)
+{
+	const struct vouch_arc_result *a = res->arc;
+	const struct vouch_arc_override *t = &res->arc_trust;
+	const struct vouch_arc_instance *in;
+	size_t k;
+
+	printf(",\"arc\":");
+	if (a == NULL) {
+		printf("null");
+		return;
+	}
+	printf("{\"result\":");
+	json_str(vouch_arc_cv_str(a->cv));
+	printf(",\"reason\":");
+	json_str(a->reason);
+	printf(",\"oldest_pass\":%u,\"chain\":[", a->oldest_pass);
+	for (k = 0; k < a->ninst; k++) {
+		in = &a->inst[k];
+		printf("%s{\"i\":%u,\"cv\":", k ? "," : "", in->i);
+		json_str(vouch_arc_cv_str(in->cv));
+		printf(",\"seal\":{\"d\":");
+		json_str(in->seal_d);
+		printf(",\"s\":");
+		json_str(in->seal_s);
+		printf(",\"checked\":%s,\"valid\":%s},\"ams\":{\"d\":",
+		    jbool(in->seal_checked), jbool(in->seal_ok));
+		json_str(in->ams_d);
+		printf(",\"s\":");
+		json_str(in->ams_s);
+		printf(",\"checked\":%s,\"valid\":%s},\"reason\":",
+		    jbool(in->ams_checked), jbool(in->ams_ok));
+		json_str(in->reason);
+		printf("}");
+	}
+	printf("],\"trusted_sealer\":");
+	if (t->trusted) {
+		printf("{\"sealer\":");
+		json_str(t->sealer);
+		printf(",\"instance\":%u,\"dmarc\":%s,\"dkim\":%s,"
+		       "\"spf\":%s}",
+		    t->instance, jbool(t->dmarc), jbool(t->dkim),
+		    jbool(t->spf));
+	} else
+		printf("null");
+	printf(",\"dmarc_override\":%s,\"override_comment\":",
+	    jbool(res->arc_override));
+	if (res->override_comment != NULL)
+		json_str(res->override_comment);
+	else
+		printf("null");
+	printf("}");
+}
+
 static void
 print_json(const struct vouch_verify_result *res)
 {
@@ -234,7 +302,9 @@ print_json(const struct vouch_verify_result *res)
 		    &res->dkim->sig[i], dr && i < VOUCH_DKIM_MAX_SIGNATURES &&
 		                            dr->dkim_aligned_each[i]);
 	}
-	printf("]},\"dmarc\":");
+	printf("]}");
+	json_arc(res);
+	printf(",\"dmarc\":");
 	json_dmarc(&res->dmarc);
 	printf("}\n");
 }
@@ -328,6 +398,60 @@ explain_dkim(const struct vouch_verify_result *res,
 	}
 }
 
+/*
+ * ARC, when it matters: DMARC did not pass and the message carries a
+ * chain.  Says which sealer vouches and what it saw, and whether local
+ * policy (--trusted-sealer) let that override the DMARC fail.
+ */
+static void
+explain_arc(const struct vouch_verify_result *res)
+{
+	const struct vouch_arc_result *a = res->arc;
+	const struct vouch_dmarc_result *r = &res->dmarc;
+	const struct vouch_arc_instance *newest;
+	struct vouch_arc_override seen;
+	const char *sealer;
+
+	if (a == NULL || a->cv == VOUCH_ARC_NONE ||
+	    r->result == VOUCH_DMARC_PASS)
+		return;
+	if (a->cv == VOUCH_ARC_FAIL) {
+		printf("- The message carries an ARC chain that did not "
+		       "validate (%s): it vouches for nothing.\n",
+		    a->reason[0] ? a->reason : "no reason given");
+		return;
+	}
+	/* the trusted sealer's set, else the newest set's */
+	newest = &a->inst[a->ninst - 1];
+	sealer =
+	    res->arc_trust.trusted ? res->arc_trust.sealer : newest->seal_d;
+	if (vouch_arc_trusted_override(a, &sealer, 1, &seen) != VOUCH_OK)
+		memset(&seen, 0, sizeof(seen));
+	printf("- DMARC %s, but the message carries a valid ARC chain sealed "
+	       "by %s, which saw",
+	    r->result == VOUCH_DMARC_FAIL ? "failed"
+	                                  : vouch_dmarc_verdict_str(r->result),
+	    sealer);
+	if (seen.override)
+		printf("%s%s%s", seen.dmarc ? " dmarc=pass" : "",
+		    seen.dkim ? " dkim=pass" : "", seen.spf ? " spf=pass" : "");
+	else
+		printf(" no spf, dkim or dmarc pass");
+	printf(" (its ARC Set i=%u).\n",
+	    seen.instance ? seen.instance : newest->i);
+	if (res->arc_override)
+		printf(
+		    "- %s is a trusted ARC sealer: by local policy (RFC 8617 "
+		    "7.2.1) the disposition is none, override local_policy; "
+		    "the DMARC result stays fail.\n",
+		    sealer);
+	else if (r->result == VOUCH_DMARC_FAIL && seen.override &&
+	         !res->arc_trust.trusted)
+		printf("- %s is not a trusted ARC sealer (--trusted-sealer): "
+		       "the DMARC policy stands.\n",
+		    sealer);
+}
+
 static void
 print_explain(const struct vouch_verify_result *res)
 {
@@ -350,6 +474,7 @@ print_explain(const struct vouch_verify_result *res)
 	}
 	explain_spf(res, dr);
 	explain_dkim(res, dr);
+	explain_arc(res);
 	if (r->result == VOUCH_DMARC_PASS)
 		printf("Verdict: pass, because %s.\n", r->reason);
 	else if (r->result == VOUCH_DMARC_FAIL)
@@ -750,8 +875,9 @@ out:
 	return rc;
 }
 
-int
-cmd_verify(int argc, char **argv)
+/* sealers: room for the --trusted-sealer names, one per argument */
+static int
+verify_main(int argc, char **argv, const char **sealers)
 {
 	static const struct option longopts[] = {
 	    {"ip", required_argument, NULL, 'i'},
@@ -765,6 +891,7 @@ cmd_verify(int argc, char **argv)
 	    {"psl", required_argument, NULL, 'P'},
 	    {"seed", required_argument, NULL, 's'},
 	    {"check-helo", no_argument, NULL, 'c'},
+	    {"trusted-sealer", required_argument, NULL, 'T'},
 	    {"header-only", no_argument, NULL, 'o'},
 	    {"json", no_argument, NULL, 'j'},
 	    {"explain", no_argument, NULL, 'e'},
@@ -781,6 +908,7 @@ cmd_verify(int argc, char **argv)
 
 	vouch_verify_options_init(&opts);
 	memset(&a, 0, sizeof(a));
+	opts.trusted_sealers = sealers;
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -828,6 +956,9 @@ cmd_verify(int argc, char **argv)
 			break;
 		case 'c':
 			opts.check_helo = true;
+			break;
+		case 'T':
+			sealers[opts.ntrusted_sealers++] = optarg;
 			break;
 		case 'o':
 			a.header_only = 1;
@@ -891,5 +1022,18 @@ done:
 	vouch_dns_free(dns);
 	if (fflush(stdout) != 0 && rc == CLI_EXIT_OK)
 		rc = CLI_EXIT_IO;
+	return rc;
+}
+
+int
+cmd_verify(int argc, char **argv)
+{
+	const char **sealers;
+	int rc;
+
+	if ((sealers = calloc((size_t)argc, sizeof(*sealers))) == NULL)
+		return CLI_EXIT_SOFTWARE;
+	rc = verify_main(argc, argv, sealers);
+	free(sealers);
 	return rc;
 }
