@@ -584,8 +584,10 @@ run_dmarc(struct vouch_verify_msg *m)
 		    "header section too large");
 		return VOUCH_OK;
 	}
-	return vouch_dmarc_evaluate_message(
-	    m->v->dmarc, m->v->dns, m->hdr.p, m->hdr.len, &facts, &res->dmarc);
+	/* an empty message held no byte: "" rather than a null pointer */
+	return vouch_dmarc_evaluate_message(m->v->dmarc, m->v->dns,
+	    m->hdr.p ? m->hdr.p : (const uint8_t *)"", m->hdr.len, &facts,
+	    &res->dmarc);
 }
 
 /* The first smtp.remote-ip of a parsed AAR, or NULL. */
