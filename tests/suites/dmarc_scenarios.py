@@ -9,23 +9,9 @@ import tempfile
 
 import yaml
 
-from vtest import ok, done, shared, vouch, ROOT
-
-DATA = os.path.join(ROOT, "tests", "suites", "dmarc_scenarios.yaml")
+from _dmarc_util import DATA, message
+from vtest import ok, done, shared, vouch
 PSL = shared("testsuites", "psl", "public_suffix_list.dat")
-
-
-def message(sc):
-    """The message bytes: the From field(s) as given, then a body."""
-    if "from_raw" in sc:
-        raw = sc["from_raw"]
-        fields = raw if isinstance(raw, list) else [raw]
-        fields = [f.encode("utf-8").decode("unicode_escape").encode("latin-1")
-                  if "\\x" in f else f.encode("utf-8") for f in fields]
-    else:
-        fields = [("From: Sender <%s>" % sc["from"]).encode("utf-8")]
-    head = b"".join(f + b"\r\n" for f in fields)
-    return head + b"Subject: scenario\r\nMessage-ID: <s@example.net>\r\n\r\nbody\r\n"
 
 
 def run(sc, zonefile, tmp):

@@ -26,26 +26,12 @@ import tempfile
 import yaml
 
 import vtest
-from vtest import ok, skip, vouch, ROOT
-
-DATA = os.path.join(ROOT, "tests", "suites", "dmarc_scenarios.yaml")
+from _dmarc_util import DATA, message
+from vtest import ok, skip, vouch
 CLIENT = "192.0.2.77"
 SPF_TERM = {"pass": "ip4:%s -all" % CLIENT, "fail": "-all", "softfail": "~all",
             "neutral": "?all", "none": None}
 COMPARED = ("result", "policy", "disposition", "org_domain", "author_domain", "override")
-
-
-def message(sc):
-    """The message of a scenario, built as dmarc_scenarios.py builds it."""
-    if "from_raw" in sc:
-        raw = sc["from_raw"]
-        fields = raw if isinstance(raw, list) else [raw]
-        fields = [f.encode("utf-8").decode("unicode_escape").encode("latin-1")
-                  if "\\x" in f else f.encode("utf-8") for f in fields]
-    else:
-        fields = [("From: Sender <%s>" % sc["from"]).encode("utf-8")]
-    head = b"".join(f + b"\r\n" for f in fields)
-    return head + b"Subject: scenario\r\nMessage-ID: <s@example.net>\r\n\r\nbody\r\n"
 
 
 def alabel(d):
