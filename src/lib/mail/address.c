@@ -463,11 +463,16 @@ mail_find_fields(const uint8_t *hdr, size_t len, const char *name,
     size_t namelen, struct mail_field_span *spans, size_t max, size_t *nspans,
     size_t *nfound)
 {
-	const uint8_t *p = hdr, *end = hdr + len, *start, *nl, *colon;
+	const uint8_t *p, *end, *start, *nl, *colon;
 	size_t nfields = 0;
 
 	*nspans = 0;
 	*nfound = 0;
+	/* An empty header may come as (NULL, 0); NULL + 0 is undefined. */
+	if (len == 0)
+		return VOUCH_OK;
+	p = hdr;
+	end = hdr + len;
 	if (len > VOUCH_MAX_HEADER_BYTES)
 		end = hdr + VOUCH_MAX_HEADER_BYTES;
 	while (p < end) {
