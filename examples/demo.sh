@@ -29,3 +29,10 @@ topicbox.eml 1667843664 a real topicbox.com message (x= expiry: verified at its 
 github.eml 1667843664 a real github.com notification
 vouch-signed.eml - a message vouch signed itself (Ed25519 and RSA)
 LIST
+
+# The receiver's whole verdict: SPF for the SMTP session, every DKIM
+# signature, DMARC with both, explained for a person.
+printf '\n== vouch verify --explain: vouch-signed.eml received from 192.0.2.25\n'
+"$vouch" verify --authserv-id demo.vouch.example --zone "$zone" \
+    --ip 192.0.2.25 --helo mail.vouch.example --mail-from demo@vouch.example \
+    --explain "$dir/vouch-signed.eml"
