@@ -226,8 +226,7 @@ VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_dkim_verify_mem(
 
 /* ---- Signing ----------------------------------------------------------- */
 /*
- * Signing and key management are declared in dkim_sign.h (engineer
- * "dkims"); declarations that belong with verification may be added here.
+ * Signing and key management are declared in dkim_sign.h.
  */
 
 #ifdef __cplusplus
