@@ -2,6 +2,7 @@
 
 Every check prints one TAP line through ok(); tests/run.py counts them.
 """
+import json
 import os
 import subprocess
 import sys
@@ -56,3 +57,14 @@ def vouch(args, stdin=None, timeout=60):
     p = subprocess.run([VOUCH] + list(args), input=stdin, stdout=subprocess.PIPE,
                        stderr=subprocess.PIPE, timeout=timeout)
     return p.returncode, p.stdout, p.stderr.decode("utf-8", "replace")
+
+
+def vouch_json(args, stdin=None, timeout=60):
+    """Runs a vouch command that prints JSON; returns (exit status, the
+    parsed document or None when stdout is not JSON, stderr text)."""
+    rc, out, err = vouch(args, stdin=stdin, timeout=timeout)
+    try:
+        doc = json.loads(out.decode("utf-8"))
+    except ValueError:
+        doc = None
+    return rc, doc, err

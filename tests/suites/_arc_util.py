@@ -1,7 +1,6 @@
 """Helpers for the ARC suites: the ValiMail YAML read with duplicate keys
 kept, and `vouch arc verify --json` / `vouch arc seal` as functions.  Not a
 test (leading '_')."""
-import json
 
 import yaml
 
@@ -52,13 +51,8 @@ def zone(records):
 
 def verify(zone_path, message, args=()):
     """Runs vouch arc verify --json; returns (exit, parsed JSON or None, stderr)."""
-    rc, out, err = vtest.vouch(["arc", "verify", "--json", "--zone", zone_path] + list(args),
-                               stdin=message)
-    try:
-        doc = json.loads(out.decode("utf-8"))
-    except ValueError:
-        doc = None
-    return rc, doc, err
+    return vtest.vouch_json(["arc", "verify", "--json", "--zone", zone_path] + list(args),
+                            stdin=message)
 
 
 def describe(doc):

@@ -1,6 +1,5 @@
 """Helpers for the DKIM suites: zone files from other people's DNS data,
 and `vouch dkim verify --json` as a function.  Not a test (leading '_')."""
-import json
 import os
 import tempfile
 
@@ -66,12 +65,7 @@ def verify(zone_path, message_path=None, message=None, args=()):
     argv = ["dkim", "verify", "--json", "--zone", zone_path] + list(args)
     if message_path is not None:
         argv.append(message_path)
-    rc, out, err = vtest.vouch(argv, stdin=message)
-    try:
-        doc = json.loads(out.decode("utf-8"))
-    except ValueError:
-        doc = None
-    return rc, doc, err
+    return vtest.vouch_json(argv, stdin=message)
 
 
 def describe(doc):

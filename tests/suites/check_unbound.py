@@ -6,8 +6,6 @@ same as the report from the same file read with --zone (same findings,
 same counts), and a server that does not answer must give the dns-error
 findings and exit 2.  NSD is always stopped.
 """
-import json
-
 import nsd
 import vtest
 
@@ -28,13 +26,9 @@ s1._domainkey IN TXT "v=DKIM1; k=rsa; t=y; p="
 
 def check(where, *extra):
     """Run vouch check; returns (exit, report or None, stderr)."""
-    rc, out, err = vtest.vouch(["check", "--json"] + list(where) +
-                               ["-s", "s1", "-s", "none"] + list(extra) + ["example.com"],
-                               timeout=120)
-    try:
-        return rc, json.loads(out.decode("utf-8")), err
-    except ValueError:
-        return rc, None, err
+    return vtest.vouch_json(["check", "--json"] + list(where) +
+                            ["-s", "s1", "-s", "none"] + list(extra) + ["example.com"],
+                            timeout=120)
 
 
 def summary(rep):
