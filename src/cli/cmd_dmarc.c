@@ -149,15 +149,6 @@ json_str(const char *s)
 	cli_json_str(stdout, s, CLI_JSON_8BIT_RAW);
 }
 
-static const char *
-tag_str(enum vouch_dmarc_policy_tag t)
-{
-	return t == VOUCH_DMARC_TAG_P    ? "p"
-	       : t == VOUCH_DMARC_TAG_SP ? "sp"
-	       : t == VOUCH_DMARC_TAG_NP ? "np"
-	                                 : "";
-}
-
 static void
 json_uris(const char *name, const struct vouch_dmarc_uri *u, size_t n)
 {
@@ -186,11 +177,7 @@ json_uris(const char *name, const struct vouch_dmarc_uri *u, size_t n)
 static void
 json_policy(const char *key, enum vouch_dmarc_policy p)
 {
-	printf(",\"%s\":", key);
-	if (p == VOUCH_DMARC_POLICY_UNSET)
-		printf("null");
-	else
-		json_str(vouch_dmarc_policy_str(p));
+	cli_json_dmarc_policy(stdout, key, p, CLI_JSON_8BIT_RAW);
 }
 
 static void
@@ -206,7 +193,7 @@ json_domain(const struct vouch_dmarc_domain_result *dr,
 	json_str(vouch_dmarc_verdict_str(dr->result));
 	json_policy("policy", dr->policy);
 	printf(",\"policy_tag\":");
-	json_str(tag_str(dr->policy_tag));
+	json_str(cli_dmarc_tag_str(dr->policy_tag));
 	json_policy("disposition", dr->result == VOUCH_DMARC_FAIL
 	                               ? dr->disposition
 	                               : VOUCH_DMARC_POLICY_NONE);
@@ -266,27 +253,8 @@ print_json(
 	    res->ndomains ? &res->domain[res->decisive] : NULL;
 	size_t i;
 
-	printf("{\"result\":");
-	json_str(vouch_dmarc_verdict_str(res->result));
-	json_policy("policy", res->policy);
-	printf(",\"policy_tag\":");
-	json_str(tag_str(res->policy_tag));
-	json_policy("disposition", res->result == VOUCH_DMARC_FAIL
-	                               ? res->disposition
-	                               : VOUCH_DMARC_POLICY_NONE);
-	printf(",\"override\":");
-	json_str(vouch_dmarc_override_str(res->override));
-	printf(",\"author_domain\":");
-	json_str(dr ? dr->author_domain : "");
-	printf(",\"org_domain\":");
-	json_str(dr ? dr->org_domain : "");
-	printf(",\"policy_domain\":");
-	json_str(dr ? dr->policy_domain : "");
-	printf(",\"record\":");
-	if (dr && dr->has_record)
-		json_strn(dr->record.text, dr->record.textlen);
-	else
-		printf("null");
+	printf("{");
+	cli_json_dmarc_verdict(stdout, res, CLI_JSON_8BIT_RAW);
 	printf(",\"spf_aligned\":%s,\"dkim_aligned\":%s",
 	    dr && dr->spf_aligned ? "true" : "false",
 	    dr && dr->dkim_aligned ? "true" : "false");
@@ -330,7 +298,7 @@ print_text(const struct vouch_dmarc_result *res)
 	if (dr != NULL)
 		printf(" header.from=%s", dr->author_domain);
 	if (res->policy != VOUCH_DMARC_POLICY_UNSET)
-		printf(" policy.%s=%s", tag_str(res->policy_tag),
+		printf(" policy.%s=%s", cli_dmarc_tag_str(res->policy_tag),
 		    vouch_dmarc_policy_str(res->policy));
 	if (res->result == VOUCH_DMARC_FAIL)
 		printf(" disposition=%s",

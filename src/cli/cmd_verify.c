@@ -88,25 +88,6 @@ jbool(int b)
 	return b ? "true" : "false";
 }
 
-static const char *
-tag_str(enum vouch_dmarc_policy_tag t)
-{
-	return t == VOUCH_DMARC_TAG_P    ? "p"
-	       : t == VOUCH_DMARC_TAG_SP ? "sp"
-	       : t == VOUCH_DMARC_TAG_NP ? "np"
-	                                 : "";
-}
-
-static void
-json_policy(const char *key, enum vouch_dmarc_policy p)
-{
-	printf(",\"%s\":", key);
-	if (p == VOUCH_DMARC_POLICY_UNSET)
-		printf("null");
-	else
-		json_str(vouch_dmarc_policy_str(p));
-}
-
 static void
 json_spf(const struct vouch_spf_result *r, int aligned)
 {
@@ -166,27 +147,8 @@ json_dmarc(const struct vouch_dmarc_result *r)
 	    r->ndomains ? &r->domain[r->decisive] : NULL;
 	size_t i;
 
-	printf("{\"result\":");
-	json_str(vouch_dmarc_verdict_str(r->result));
-	json_policy("policy", r->policy);
-	printf(",\"policy_tag\":");
-	json_str(tag_str(r->policy_tag));
-	json_policy("disposition", r->result == VOUCH_DMARC_FAIL
-	                               ? r->disposition
-	                               : VOUCH_DMARC_POLICY_NONE);
-	printf(",\"override\":");
-	json_str(vouch_dmarc_override_str(r->override));
-	printf(",\"author_domain\":");
-	json_str(dr ? dr->author_domain : "");
-	printf(",\"org_domain\":");
-	json_str(dr ? dr->org_domain : "");
-	printf(",\"policy_domain\":");
-	json_str(dr ? dr->policy_domain : "");
-	printf(",\"record\":");
-	if (dr && dr->has_record)
-		json_strn(dr->record.text, dr->record.textlen);
-	else
-		printf("null");
+	printf("{");
+	cli_json_dmarc_verdict(stdout, r, CLI_JSON_8BIT_LATIN1);
 	if (dr && dr->has_record)
 		printf(",\"adkim\":\"%s\",\"aspf\":\"%s\",\"testing\":%s,"
 		       "\"pct\":%u",
@@ -480,7 +442,8 @@ print_explain(const struct vouch_verify_result *res)
 	else if (r->result == VOUCH_DMARC_FAIL)
 		printf("Verdict: fail, no identifier aligned with %s; the "
 		       "policy %s=%s applies and the disposition is %s%s%s.\n",
-		    dr ? dr->author_domain : "?", tag_str(r->policy_tag),
+		    dr ? dr->author_domain : "?",
+		    cli_dmarc_tag_str(r->policy_tag),
 		    vouch_dmarc_policy_str(r->policy),
 		    vouch_dmarc_policy_str(r->disposition),
 		    r->override != VOUCH_DMARC_OVERRIDE_NONE ? " override "

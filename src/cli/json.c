@@ -1,6 +1,7 @@
 /*
- * JSON strings for the `vouch` subcommands (RFC 8259 §7): one escaper,
- * the treatment of 8-bit bytes chosen by each caller.
+ * JSON output of the `vouch` subcommands: strings (RFC 8259 §7), one
+ * escaper, the treatment of 8-bit bytes chosen by each caller; and the
+ * DMARC verdict that `vouch dmarc` and `vouch verify` both print.
  */
 #include <stdint.h>
 #include <string.h>
@@ -69,4 +70,55 @@ void
 cli_json_str(FILE *fp, const char *s, enum cli_json_8bit mode)
 {
 	cli_json_strn(fp, s, strlen(s), mode);
+}
+
+const char *
+cli_dmarc_tag_str(enum vouch_dmarc_policy_tag t)
+{
+	return t == VOUCH_DMARC_TAG_P    ? "p"
+	       : t == VOUCH_DMARC_TAG_SP ? "sp"
+	       : t == VOUCH_DMARC_TAG_NP ? "np"
+	                                 : "";
+}
+
+void
+cli_json_dmarc_policy(FILE *fp, const char *key, enum vouch_dmarc_policy p,
+    enum cli_json_8bit mode)
+{
+	fprintf(fp, ",\"%s\":", key);
+	if (p == VOUCH_DMARC_POLICY_UNSET)
+		fputs("null", fp);
+	else
+		cli_json_str(fp, vouch_dmarc_policy_str(p), mode);
+}
+
+void
+cli_json_dmarc_verdict(
+    FILE *fp, const struct vouch_dmarc_result *r, enum cli_json_8bit mode)
+{
+	const struct vouch_dmarc_domain_result *dr =
+	    r->ndomains ? &r->domain[r->decisive] : NULL;
+
+	fputs("\"result\":", fp);
+	cli_json_str(fp, vouch_dmarc_verdict_str(r->result), mode);
+	cli_json_dmarc_policy(fp, "policy", r->policy, mode);
+	fputs(",\"policy_tag\":", fp);
+	cli_json_str(fp, cli_dmarc_tag_str(r->policy_tag), mode);
+	cli_json_dmarc_policy(fp, "disposition",
+	    r->result == VOUCH_DMARC_FAIL ? r->disposition
+	                                  : VOUCH_DMARC_POLICY_NONE,
+	    mode);
+	fputs(",\"override\":", fp);
+	cli_json_str(fp, vouch_dmarc_override_str(r->override), mode);
+	fputs(",\"author_domain\":", fp);
+	cli_json_str(fp, dr ? dr->author_domain : "", mode);
+	fputs(",\"org_domain\":", fp);
+	cli_json_str(fp, dr ? dr->org_domain : "", mode);
+	fputs(",\"policy_domain\":", fp);
+	cli_json_str(fp, dr ? dr->policy_domain : "", mode);
+	fputs(",\"record\":", fp);
+	if (dr && dr->has_record)
+		cli_json_strn(fp, dr->record.text, dr->record.textlen, mode);
+	else
+		fputs("null", fp);
 }

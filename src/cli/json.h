@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "vouch/dmarc.h"
+
 /*
  * How a JSON string shows the bytes of 0x80 and above.  Every mode
  * escapes '"' and '\' with a backslash and the control bytes (below 0x20,
@@ -34,5 +36,20 @@ void cli_json_strn(
 
 /* cli_json_str - cli_json_strn() of the NUL-terminated string s. */
 void cli_json_str(FILE *fp, const char *s, enum cli_json_8bit mode);
+
+/* cli_dmarc_tag_str - "p", "sp" or "np", the tag a policy came from; "". */
+const char *cli_dmarc_tag_str(enum vouch_dmarc_policy_tag t);
+
+/* cli_json_dmarc_policy - the member ,"KEY":POLICY (null when unset). */
+void cli_json_dmarc_policy(FILE *fp, const char *key, enum vouch_dmarc_policy p,
+    enum cli_json_8bit mode);
+
+/*
+ * cli_json_dmarc_verdict - the members of a DMARC verdict that `vouch
+ * dmarc --json` and `vouch verify --json` share: "result" to "record" (the
+ * decisive author domain's), without the braces around the object.
+ */
+void cli_json_dmarc_verdict(
+    FILE *fp, const struct vouch_dmarc_result *r, enum cli_json_8bit mode);
 
 #endif
