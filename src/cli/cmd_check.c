@@ -54,7 +54,7 @@ usage(FILE *fp)
 static void
 json_str(const char *s)
 {
-	cli_json_str(stdout, s != NULL ? s : "", CLI_JSON_8BIT_RAW);
+	cli_json_str(stdout, s != NULL ? s : "", CLI_JSON_8BIT_UTF8);
 }
 
 static void

@@ -140,13 +140,13 @@ parse_override(const char *arg, struct vouch_dmarc_options *o)
 static void
 json_strn(const char *s, size_t n)
 {
-	cli_json_strn(stdout, s, n, CLI_JSON_8BIT_RAW);
+	cli_json_strn(stdout, s, n, CLI_JSON_8BIT_UTF8);
 }
 
 static void
 json_str(const char *s)
 {
-	cli_json_str(stdout, s, CLI_JSON_8BIT_RAW);
+	cli_json_str(stdout, s, CLI_JSON_8BIT_UTF8);
 }
 
 static void
@@ -177,7 +177,7 @@ json_uris(const char *name, const struct vouch_dmarc_uri *u, size_t n)
 static void
 json_policy(const char *key, enum vouch_dmarc_policy p)
 {
-	cli_json_dmarc_policy(stdout, key, p, CLI_JSON_8BIT_RAW);
+	cli_json_dmarc_policy(stdout, key, p, CLI_JSON_8BIT_UTF8);
 }
 
 static void
@@ -254,7 +254,7 @@ print_json(
 	size_t i;
 
 	printf("{");
-	cli_json_dmarc_verdict(stdout, res, CLI_JSON_8BIT_RAW);
+	cli_json_dmarc_verdict(stdout, res, CLI_JSON_8BIT_UTF8);
 	printf(",\"spf_aligned\":%s,\"dkim_aligned\":%s",
 	    dr && dr->spf_aligned ? "true" : "false",
 	    dr && dr->dkim_aligned ? "true" : "false");

@@ -51,7 +51,7 @@ cli_json_strn(FILE *fp, const char *s, size_t len, enum cli_json_8bit mode)
 			fputc(*p++, fp);
 		} else if (*p < 0x20 || *p == 0x7f)
 			fprintf(fp, "\\u%04x", *p++);
-		else if (*p < 0x80 || mode == CLI_JSON_8BIT_RAW)
+		else if (*p < 0x80)
 			fputc(*p++, fp);
 		else if (mode != CLI_JSON_8BIT_LATIN1 &&
 		         (n = utf8_len(p, end)) > 0) {

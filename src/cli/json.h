@@ -15,8 +15,6 @@
  * and 0x7f) as \u00XX.
  */
 enum cli_json_8bit {
-	/* copied as they are (texts known to be ASCII or UTF-8) */
-	CLI_JSON_8BIT_RAW,
 	/* each byte as \u00XX, the Latin-1 character of the same value:
 	 * the output is valid JSON whatever the input */
 	CLI_JSON_8BIT_LATIN1,
