@@ -82,6 +82,13 @@ const EVP_MD *dkim_md(unsigned hash);
 EVP_PKEY_CTX *dkim_rsa_verify_ctx(EVP_PKEY *pk, unsigned hash);
 
 /*
+ * dkim_ed25519_verify_ctx - the same for Ed25519 (RFC 8463): a context
+ * after EVP_DigestVerifyInit with `pk`, copied from one prepared once per
+ * cached key.  The caller frees it (EVP_MD_CTX_free).  NULL on failure.
+ */
+EVP_MD_CTX *dkim_ed25519_verify_ctx(EVP_PKEY *pk);
+
+/*
  * dkim_verify_hash - verify `sig`/`siglen` over the digest `hash`/`hlen` of
  * the canonical header data with the public key `pk`: Ed25519 (RFC 8463
  * §3, PureEdDSA over the digest) when `ed25519`, else RSASSA-PKCS1-v1_5

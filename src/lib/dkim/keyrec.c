@@ -128,6 +128,7 @@ struct key_entry {
 	unsigned bits;
 	uint64_t used;
 	EVP_PKEY_CTX *verify[2]; /* RSA: prepared for SHA-1, SHA-256 */
+	EVP_MD_CTX *ed_verify; /* Ed25519: prepared DigestVerify */
 };
 
 static struct key_entry cache[VOUCH_DKIM_KEY_CACHE];
@@ -182,8 +183,10 @@ cache_put(enum dkim_keytype k, const uint8_t *text, size_t len, EVP_PKEY *pk,
 	EVP_PKEY_free(cache[victim].pk);
 	EVP_PKEY_CTX_free(cache[victim].verify[0]);
 	EVP_PKEY_CTX_free(cache[victim].verify[1]);
+	EVP_MD_CTX_free(cache[victim].ed_verify);
 	free(cache[victim].text);
 	cache[victim].verify[0] = cache[victim].verify[1] = NULL;
+	cache[victim].ed_verify = NULL;
 	cache[victim].k = k;
 	cache[victim].len = len;
 	cache[victim].text = copy;
@@ -319,4 +322,45 @@ dkim_rsa_verify_ctx(EVP_PKEY *pk, unsigned hash)
 	if (pc == NULL)
 		pc = rsa_ctx_new(pk, hash);
 	return pc;
+}
+
+/* RFC 8463 §3: PureEdDSA, so no digest is named. */
+static EVP_MD_CTX *
+ed25519_ctx_new(EVP_PKEY *pk)
+{
+	EVP_MD_CTX *mc;
+
+	if ((mc = EVP_MD_CTX_new()) == NULL)
+		return NULL;
+	if (EVP_DigestVerifyInit(mc, NULL, NULL, NULL, pk) != 1) {
+		EVP_MD_CTX_free(mc);
+		return NULL;
+	}
+	return mc;
+}
+
+EVP_MD_CTX *
+dkim_ed25519_verify_ctx(EVP_PKEY *pk)
+{
+	EVP_MD_CTX *mc = NULL;
+	size_t i;
+
+	pthread_mutex_lock(&cache_lock);
+	for (i = 0; i < VOUCH_DKIM_KEY_CACHE; i++)
+		if (cache[i].pk == pk)
+			break;
+	if (i < VOUCH_DKIM_KEY_CACHE) {
+		if (cache[i].ed_verify == NULL)
+			cache[i].ed_verify = ed25519_ctx_new(pk);
+		if (cache[i].ed_verify != NULL &&
+		    (mc = EVP_MD_CTX_new()) != NULL &&
+		    EVP_MD_CTX_copy_ex(mc, cache[i].ed_verify) != 1) {
+			EVP_MD_CTX_free(mc);
+			mc = NULL;
+		}
+	}
+	pthread_mutex_unlock(&cache_lock);
+	if (mc == NULL)
+		mc = ed25519_ctx_new(pk);
+	return mc;
 }

@@ -599,8 +599,7 @@ dkim_verify_hash(EVP_PKEY *pk, bool ed25519, unsigned hash_alg,
 
 	if (ed25519) {
 		/* RFC 8463 §3: PureEdDSA over the SHA-256 of the data. */
-		if ((mc = EVP_MD_CTX_new()) == NULL ||
-		    EVP_DigestVerifyInit(mc, NULL, NULL, NULL, pk) != 1)
+		if ((mc = dkim_ed25519_verify_ctx(pk)) == NULL)
 			goto out;
 		ok = EVP_DigestVerify(mc, sig, siglen, hash, hlen) == 1;
 	} else {
