@@ -129,8 +129,14 @@ split_fields(struct mail_header *h)
 		/* The field runs to the first CRLF not followed by WSP. */
 		q = p;
 		for (;;) {
-			/* normalise() ended every line with CRLF */
-			q = memchr(q, '\n', (size_t)(end - q)) + 1;
+			/*
+			 * normalise() ended every line with CRLF; should a
+			 * newline be missing all the same, the field runs to
+			 * the end rather than to NULL + 1.
+			 */
+			const uint8_t *nl = memchr(q, '\n', (size_t)(end - q));
+
+			q = nl != NULL ? nl + 1 : end;
 			if (q >= end || (*q != ' ' && *q != '\t'))
 				break;
 		}
