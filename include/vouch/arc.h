@@ -160,7 +160,8 @@ VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_arc_verify_new(
  * AMS verified; only the AMS body hashes wait for the body.  A header
  * section over a limit of limits.h gives cv=fail with a reason.
  * Errors: VOUCH_EINVAL (called twice; hdr NULL with len > 0),
- *         VOUCH_ENOMEM.
+ *         VOUCH_ENOMEM (also inside OpenSSL: a signature that could not
+ *         be checked is not a cv=fail).
  */
 VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_arc_verify_header(
     struct vouch_arc_verifier *v, const uint8_t *hdr, size_t len);
@@ -178,7 +179,8 @@ VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_arc_verify_body(
  * vouch_arc_verify_finish - end of message: compare the AMS body hashes,
  * run §5.2 steps 4-7 and hand out the result.
  * Out: *res, owned by the caller (vouch_arc_result_free).
- * Errors: VOUCH_EINVAL (header not given, or called twice), VOUCH_ENOMEM.
+ * Errors: VOUCH_EINVAL (header not given, or called twice), VOUCH_ENOMEM
+ *         (also a body hash OpenSSL could not compute).
  */
 VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_arc_verify_finish(
     struct vouch_arc_verifier *v, struct vouch_arc_result **res);

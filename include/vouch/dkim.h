@@ -173,9 +173,10 @@ VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_dkim_verify_new(
  * key fetched and checked (§6.1.2, RFC 8301, RFC 8463) and its header hash
  * verified (§6.1.3 step 4); only the body hash is left for the end.  A
  * header over a limit of limits.h makes the message permerror with a
- * reason (still VOUCH_OK).
+ * reason (still VOUCH_OK).  A signature OpenSSL could not check is an
+ * error of the call, never a fail verdict.
  * Errors: VOUCH_EINVAL (called twice; hdr NULL with len > 0; NULL with
- *         len 0 is an empty header), VOUCH_ENOMEM.
+ *         len 0 is an empty header), VOUCH_ENOMEM (also inside OpenSSL).
  */
 VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_dkim_verify_header(
     struct vouch_dkim_verifier *v, const uint8_t *hdr, size_t len);
@@ -191,9 +192,11 @@ VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_dkim_verify_body(
 
 /*
  * vouch_dkim_verify_finish - end of message: compare the body hashes,
- * apply the l= and max_age policies, and hand out the result.
+ * apply the l= and max_age policies, and hand out the result.  A body
+ * hash OpenSSL could not compute is VOUCH_ENOMEM, never a fail verdict.
  * Out: *res, owned by the caller (vouch_dkim_result_free).
- * Errors: VOUCH_EINVAL (header not given, or called twice), VOUCH_ENOMEM.
+ * Errors: VOUCH_EINVAL (header not given, or called twice), VOUCH_ENOMEM
+ *         (also inside OpenSSL).
  */
 VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_dkim_verify_finish(
     struct vouch_dkim_verifier *v, struct vouch_dkim_result **res);

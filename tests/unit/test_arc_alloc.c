@@ -3,16 +3,22 @@
  * torture tests).  Run n makes the n-th allocation fail, for every n until
  * a run completes without meeting its failure: an ARC Set is made for a
  * message (Ed25519, deterministic) and the sealed message validated.  Each
- * run must end in VOUCH_OK or a clean error, never a crash or a leak; a
- * run that met a failure may validate as "fail" (RFC 8617 §5.2.1: every
- * error is a fail), never as "pass" with other fields; a completed run
- * must give the fields of a run without failures and cv=pass.  The
- * wrappers are those of test_sign_alloc.c; sanitizer builds skip.
+ * run must end in a clean error or in VOUCH_OK with the fields of a run
+ * without failures and cv=pass, never a crash, a leak or cv=fail: RFC 8617
+ * §5.2.1 makes an error of the chain a fail, but an allocation that failed
+ * (inside OpenSSL too) is "could not check", which the library reports as
+ * VOUCH_ENOMEM (STYLE.md: the call's status is not the verdict).  The
+ * failing allocator is alloc_fail.h's, counting only the blocks vouch
+ * allocates: OpenSSL keeps caches across calls, also after a failure
+ * inside it.  Sanitizer builds, which own malloc, skip the test.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* count only the blocks vouch allocates (OpenSSL keeps caches) */
+#define ALLOC_FAIL_OWN_BLOCKS
+#include "alloc_fail.h"
 #include "tap.h"
 #include "vouch/arc.h"
 #include "vouch/dkim_sign.h"
@@ -33,76 +39,8 @@ static const char msg[] = "From: Joe <joe@football.example.com>\r\n"
                           "Hi.\r\n\r\nWe lost the game.\r\n";
 
 static struct vouch_dns *dns;
-
-#if defined(__SANITIZE_ADDRESS__)
-#define NO_WRAP 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(memory_sanitizer)
-#define NO_WRAP 1
-#endif
-#endif
-
-#ifndef NO_WRAP
-extern void *__libc_malloc(size_t);
-extern void *__libc_calloc(size_t, size_t);
-extern void *__libc_realloc(void *, size_t);
-extern void __libc_free(void *);
-
-/* -1: no failure planned; otherwise allocations left before one fails */
-static long countdown = -1;
-static int failed;
-/* blocks allocated and not yet freed: a run that returns leaks none */
-static long live;
-
-static int
-fail_now(void)
-{
-	if (countdown < 0)
-		return 0;
-	if (countdown-- == 0) {
-		failed = 1;
-		return 1;
-	}
-	return 0;
-}
-
-void *
-malloc(size_t n)
-{
-	void *p = fail_now() ? NULL : __libc_malloc(n);
-
-	live += p != NULL;
-	return p;
-}
-
-void *
-calloc(size_t n, size_t size)
-{
-	void *p = fail_now() ? NULL : __libc_calloc(n, size);
-
-	live += p != NULL;
-	return p;
-}
-
-void *
-realloc(void *p, size_t n)
-{
-	void *q;
-
-	if (fail_now())
-		return NULL;
-	q = __libc_realloc(p, n);
-	live += (p == NULL && q != NULL) - (p != NULL && n == 0);
-	return q;
-}
-
-void
-free(void *p)
-{
-	live -= p != NULL;
-	__libc_free(p);
-}
-#endif
+/* the reason of the last validation, for the diagnostics */
+static char reason[160];
 
 /*
  * Seal the message once, then validate what was sealed; the fields (or
@@ -151,8 +89,10 @@ run(char **fields, enum vouch_arc_cv *cv)
 	opt.now = 1700000000;
 	st = vouch_arc_verify_mem(
 	    dns, &opt, sealed, len + sizeof(msg) - 1, &res);
-	if (st == VOUCH_OK)
+	if (st == VOUCH_OK) {
 		*cv = res->cv;
+		snprintf(reason, sizeof(reason), "%s", res->reason);
+	}
 	vouch_arc_result_free(res);
 	free(sealed);
 	return st;
@@ -169,7 +109,7 @@ main(void)
 	enum vouch_arc_cv cv;
 	enum vouch_status st;
 	long n, before, nleak = 0;
-	int bad = 0, nclean = 0;
+	int bad = 0, nclean = 0, nwrong = 0;
 	void *probe;
 	void *(*volatile probe_malloc)(size_t) = malloc;
 
@@ -207,17 +147,22 @@ main(void)
 			free(got);
 			break;
 		}
-		/* a pass must be the real one */
-		if (st == VOUCH_OK && cv == VOUCH_ARC_PASS &&
-		    (got == NULL || strcmp(got, want) != 0))
+		/* not an error: then the verdict of a run without failures */
+		if (st == VOUCH_OK && (got == NULL || strcmp(got, want) != 0 ||
+		                          cv != VOUCH_ARC_PASS)) {
+			if (nwrong++ == 0)
+				printf("# run %ld: got cv=%s (%s)\n", n,
+				    vouch_arc_cv_str(cv), reason);
 			bad++;
-		nclean += st != VOUCH_OK || cv == VOUCH_ARC_FAIL;
+		}
+		nclean += st != VOUCH_OK;
 		free(got);
 	}
 	tap_check(n > 0 && n < 100000 && bad == 0,
 	    "each of %ld allocations failed in turn: every run ended cleanly "
-	    "(%d clean errors or fails, %d wrong results)",
-	    n, nclean, bad);
+	    "(%d clean errors, %d wrong results, %d of them a verdict other "
+	    "than the plain run's)",
+	    n, nclean, bad, nwrong);
 	tap_check(nclean > 0, "some failures reached the caller");
 	tap_check(nleak == 0, "no run leaked a block: %ld did", nleak);
 	free(want);

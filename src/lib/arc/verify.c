@@ -45,7 +45,8 @@ struct hasher {
 	struct canon_body cb;
 	uint8_t digest[EVP_MAX_MD_SIZE];
 	unsigned dlen;
-	bool failed;
+	/* an update or the final failed: memory ran out (dkim_crypto_nomem) */
+	bool nomem;
 };
 
 /* The AMS of one instance, waiting for its body hash. */
@@ -340,8 +341,9 @@ parse_sig(
 
 /*
  * Fetch and check the key of d=/s= (RFC 6376 §6.1.2, with the DKIM key
- * record parser and key decoder).  Returns 0 with *pk set, or -1 with
- * `why` filled in.  RFC 8617 §5.2.1: every failure, DNS too, is a fail.
+ * record parser and key decoder).  Returns 0 with *pk set, -1 with `why`
+ * filled in, or -2 when memory ran out: RFC 8617 §5.2.1 makes every
+ * failure of the chain, DNS too, a fail, but not one of this validator.
  */
 static int
 fetch_key(struct vouch_arc_verifier *v, const struct arcsig *as, EVP_PKEY **pk,
@@ -352,6 +354,7 @@ fetch_key(struct vouch_arc_verifier *v, const struct arcsig *as, EVP_PKEY **pk,
 	struct dkim_keyrec kr;
 	const char *w = NULL, *first = NULL;
 	unsigned bits;
+	enum vouch_status st;
 	size_t k, nlen;
 	int rc = -1;
 
@@ -363,9 +366,11 @@ fetch_key(struct vouch_arc_verifier *v, const struct arcsig *as, EVP_PKEY **pk,
 		set_reason(why, whycap, "key name too long");
 		return -1;
 	}
-	if (vouch_dns_query(v->dns, name, nlen, VOUCH_DNS_TXT, &ans) !=
-	    VOUCH_OK) {
-		set_reason(why, whycap, "out of memory in DNS");
+	st = vouch_dns_query(v->dns, name, nlen, VOUCH_DNS_TXT, &ans);
+	if (st == VOUCH_ENOMEM)
+		return -2;
+	if (st != VOUCH_OK) {
+		set_reason(why, whycap, "key lookup failed");
 		return -1;
 	}
 	if (ans->rcode != VOUCH_DNS_ANSWER) {
@@ -393,7 +398,11 @@ fetch_key(struct vouch_arc_verifier *v, const struct arcsig *as, EVP_PKEY **pk,
 			w = "inappropriate key algorithm";
 		} else if (!kr.email) {
 			w = "key is not for email (key s=)";
-		} else if (dkim_key_decode(&kr, pk, &bits, &w) != VOUCH_OK) {
+		} else if ((st = dkim_key_decode(&kr, pk, &bits, &w)) ==
+		           VOUCH_ENOMEM) {
+			rc = -2;
+			goto out;
+		} else if (st != VOUCH_OK) {
 			/* w is set */
 		} else if (kr.k == DKIM_KEY_RSA &&
 		           (bits > RSA_MAX_BITS ||
@@ -418,19 +427,21 @@ out:
 	return rc;
 }
 
-/* SHA-256 of the canonical data, then the signature (dkim_verify_hash). */
-static bool
+/*
+ * SHA-256 of the canonical data, then the signature (dkim_verify_hash):
+ * verified, did not verify, or could not be checked.
+ */
+static enum dkim_sigcheck
 check_sig(EVP_PKEY *pk, const struct arcsig *as, const struct vbuf *data)
 {
 	uint8_t hash[EVP_MAX_MD_SIZE];
 	unsigned hlen;
 	const EVP_MD *md = dkim_md(DKIM_HASH_SHA256);
 
+	ERR_clear_error();
 	if (md == NULL || EVP_Digest(data->p != NULL ? data->p : (uint8_t *)"",
-	                      data->len, hash, &hlen, md, NULL) != 1) {
-		ERR_clear_error();
-		return false;
-	}
+	                      data->len, hash, &hlen, md, NULL) != 1)
+		return dkim_crypto_nomem();
 	return dkim_verify_hash(
 	    pk, as->ed25519, DKIM_HASH_SHA256, hash, hlen, as->sig, as->siglen);
 }
@@ -440,11 +451,14 @@ hash_sink(void *arg, const uint8_t *p, size_t n)
 {
 	struct hasher *hs = arg;
 
-	if (EVP_DigestUpdate(hs->ctx, p, n) != 1)
-		hs->failed = true;
+	if (!hs->nomem && EVP_DigestUpdate(hs->ctx, p, n) != 1)
+		hs->nomem = dkim_crypto_nomem() == DKIM_SIG_NOMEM;
 }
 
-/* The hasher for (canon, limit), made on first use; -1 when none left. */
+/*
+ * The hasher for (canon, limit), made on first use; -1 when none left, -2
+ * when memory ran out.
+ */
 static int
 get_hasher(struct vouch_arc_verifier *v, enum canon_alg canon, uint64_t limit,
     size_t *idx)
@@ -468,7 +482,7 @@ get_hasher(struct vouch_arc_verifier *v, enum canon_alg canon, uint64_t limit,
 		EVP_MD_CTX_free(hs->ctx);
 		hs->ctx = NULL;
 		ERR_clear_error();
-		return -1;
+		return -2; /* a context and SHA-256's init: only memory fails */
 	}
 	canon_body_init(&hs->cb, canon, limit, hash_sink, hs);
 	*idx = v->nhash++;
@@ -477,7 +491,8 @@ get_hasher(struct vouch_arc_verifier *v, enum canon_alg canon, uint64_t limit,
 
 /*
  * The AMS of instance i: tags, key, header signature (RFC 8617 §4.1.2:
- * a DKIM signature under another name).  Returns -2 when memory ran out.
+ * a DKIM signature under another name).  Returns -2 when memory ran out
+ * (in OpenSSL too).
  */
 static int
 check_ams(struct vouch_arc_verifier *v, const struct mail_header *h,
@@ -488,6 +503,7 @@ check_ams(struct vouch_arc_verifier *v, const struct mail_header *h,
 	struct arcsig as;
 	EVP_PKEY *pk = NULL;
 	const char *why = NULL;
+	enum dkim_sigcheck sc;
 	char kwhy[96];
 	uint8_t *hl;
 	size_t hlen;
@@ -498,7 +514,9 @@ check_ams(struct vouch_arc_verifier *v, const struct mail_header *h,
 		set_reason(am->why, sizeof(am->why), "AMS: %s", why);
 		return 0;
 	}
-	if (fetch_key(v, &as, &pk, kwhy, sizeof(kwhy)) != 0) {
+	if ((rc = fetch_key(v, &as, &pk, kwhy, sizeof(kwhy))) != 0) {
+		if (rc == -2)
+			return -2;
 		set_reason(am->why, sizeof(am->why), "AMS: %s", kwhy);
 		return 0;
 	}
@@ -522,25 +540,30 @@ check_ams(struct vouch_arc_verifier *v, const struct mail_header *h,
 	}
 	if (rc != 0) {
 		set_reason(am->why, sizeof(am->why), "AMS: %s", why);
-	} else if (!check_sig(pk, &as, &v->canon)) {
+	} else if ((sc = check_sig(pk, &as, &v->canon)) == DKIM_SIG_NOMEM) {
+		rc = -2; /* not checked, so not a fail (STYLE.md) */
+	} else if (sc != DKIM_SIG_VERIFIED) {
 		set_reason(
 		    am->why, sizeof(am->why), "AMS signature did not verify");
-	} else if (get_hasher(v, as.bcanon, as.limit, &am->hasher) != 0) {
+	} else if ((rc = get_hasher(v, as.bcanon, as.limit, &am->hasher)) ==
+	           -1) {
 		set_reason(
 		    am->why, sizeof(am->why), "AMS: too many body hashes");
-	} else {
+		rc = 0;
+	} else if (rc == 0) {
 		am->header_ok = true;
 		memcpy(am->bh, as.bh, as.bhlen);
 		am->bhlen = as.bhlen;
 	}
 	EVP_PKEY_free(pk);
-	return 0;
+	return rc < -1 ? rc : 0;
 }
 
 /*
  * The ARC-Seal of instance i, RFC 8617 §5.1.1: the AAR, AMS and ARC-Seal
  * of every set 1..i in increasing instance order, relaxed, the ARC-Seal
- * of i itself with b= empty and no final CRLF.  Returns -2 on ENOMEM.
+ * of i itself with b= empty and no final CRLF.  Returns -2 on ENOMEM (in
+ * OpenSSL too: the seal was not checked).
  */
 static int
 check_seal(struct vouch_arc_verifier *v, const struct arc_chain *c, unsigned i,
@@ -550,6 +573,7 @@ check_seal(struct vouch_arc_verifier *v, const struct arc_chain *c, unsigned i,
 	struct arcsig as;
 	EVP_PKEY *pk = NULL;
 	const char *w = NULL;
+	enum dkim_sigcheck sc;
 	char kwhy[96];
 	unsigned j;
 	int k, rc = 0;
@@ -560,7 +584,9 @@ check_seal(struct vouch_arc_verifier *v, const struct arc_chain *c, unsigned i,
 		set_reason(why, whycap, "ARC-Seal: %s", w);
 		return 0;
 	}
-	if (fetch_key(v, &as, &pk, kwhy, sizeof(kwhy)) != 0) {
+	if ((rc = fetch_key(v, &as, &pk, kwhy, sizeof(kwhy))) != 0) {
+		if (rc == -2)
+			return -2;
 		set_reason(why, whycap, "ARC-Seal: %s", kwhy);
 		return 0;
 	}
@@ -578,15 +604,18 @@ check_seal(struct vouch_arc_verifier *v, const struct arc_chain *c, unsigned i,
 			if (rc != 0)
 				goto out;
 		}
-	if (check_sig(pk, &as, &v->canon))
+	sc = check_sig(pk, &as, &v->canon);
+	if (sc == DKIM_SIG_VERIFIED)
 		in->seal_ok = true;
-	else
+	else if (sc == DKIM_SIG_BAD)
 		set_reason(why, whycap, "ARC-Seal signature did not verify");
+	else
+		rc = -2; /* not checked, so not a fail (STYLE.md) */
 out:
 	if (rc == -1)
 		set_reason(why, whycap, "ARC-Seal: signed data too large");
 	EVP_PKEY_free(pk);
-	return rc == -2 ? -2 : 0;
+	return rc < -1 ? rc : 0;
 }
 
 /* The AAR text of a set, unfolded (TAB as SP), NUL-terminated, into in->aar. */
@@ -745,6 +774,7 @@ vouch_arc_verify_header(
 	enum vouch_status st = VOUCH_OK;
 	char swhy[128];
 	unsigned i;
+	int rc;
 
 	if (v->state != 0 || (hdr == NULL && len > 0))
 		return VOUCH_EINVAL;
@@ -770,7 +800,7 @@ vouch_arc_verify_header(
 		goto out;
 	/* Every AMS now (step 4 and 5 wait for the body hashes). */
 	for (i = c->max; i >= 1; i--) {
-		if (check_ams(v, &h, c, i) == -2) {
+		if ((rc = check_ams(v, &h, c, i)) != 0) {
 			st = VOUCH_ENOMEM;
 			goto out;
 		}
@@ -782,7 +812,7 @@ vouch_arc_verify_header(
 	for (i = c->max; i >= 1; i--) {
 		struct vouch_arc_instance *in = &v->res->inst[i - 1];
 
-		if (check_seal(v, c, i, swhy, sizeof(swhy)) == -2) {
+		if ((rc = check_seal(v, c, i, swhy, sizeof(swhy))) != 0) {
 			st = VOUCH_ENOMEM;
 			goto out;
 		}
@@ -833,10 +863,12 @@ vouch_arc_verify_finish(
 	for (k = 0; k < v->nhash; k++) {
 		hs = &v->hash[k];
 		canon_body_final(&hs->cb);
-		if (EVP_DigestFinal_ex(hs->ctx, hs->digest, &hs->dlen) != 1) {
-			hs->failed = true;
-			ERR_clear_error();
-		}
+		if (!hs->nomem &&
+		    EVP_DigestFinal_ex(hs->ctx, hs->digest, &hs->dlen) != 1)
+			hs->nomem = dkim_crypto_nomem() == DKIM_SIG_NOMEM;
+		/* a body hash not computed is not one that differs */
+		if (hs->nomem)
+			return VOUCH_ENOMEM; /* r stays v's */
 	}
 	if (!v->decided) {
 		n = (unsigned)r->ninst;
@@ -847,7 +879,7 @@ vouch_arc_verify_finish(
 			if (!am->header_ok)
 				continue;
 			hs = &v->hash[am->hasher];
-			if (hs->failed || hs->dlen != am->bhlen ||
+			if (hs->dlen != am->bhlen ||
 			    memcmp(hs->digest, am->bh, am->bhlen) != 0) {
 				set_reason(am->why, sizeof(am->why),
 				    "AMS body hash did not verify");

@@ -89,15 +89,37 @@ EVP_PKEY_CTX *dkim_rsa_verify_ctx(EVP_PKEY *pk, unsigned hash);
 EVP_MD_CTX *dkim_ed25519_verify_ctx(EVP_PKEY *pk);
 
 /*
+ * The outcome of a signature check: the library never confuses "could
+ * not check" with "failed" (STYLE.md), so an allocation that failed
+ * inside OpenSSL is not a signature that did not verify.
+ */
+enum dkim_sigcheck {
+	DKIM_SIG_VERIFIED, /* the signature verifies */
+	DKIM_SIG_BAD, /* it does not: a fail verdict */
+	DKIM_SIG_NOMEM, /* not checked: memory ran out (VOUCH_ENOMEM) */
+};
+
+/*
+ * dkim_crypto_nomem - DKIM_SIG_NOMEM, after an OpenSSL call that makes a
+ * context or a digest failed; the error queue is cleared.  With a key
+ * already decoded and a digest of the default provider only resources can
+ * fail there, and OpenSSL 3.0 does not always say so: an allocation that
+ * failed left an empty queue or "initialization error" in the tests.
+ */
+enum dkim_sigcheck dkim_crypto_nomem(void);
+
+/*
  * dkim_verify_hash - verify `sig`/`siglen` over the digest `hash`/`hlen` of
  * the canonical header data with the public key `pk`: Ed25519 (RFC 8463
  * §3, PureEdDSA over the digest) when `ed25519`, else RSASSA-PKCS1-v1_5
  * with the digest `hash_alg` (DKIM_HASH_*, RFC 6376 §3.3.1).  Shared by
- * the DKIM verifier and ARC.  Returns true when the signature verifies;
- * OpenSSL's errors are cleared.
+ * the DKIM verifier and ARC.  Returns DKIM_SIG_VERIFIED, DKIM_SIG_BAD when
+ * the signature does not verify, or DKIM_SIG_NOMEM when it could not be
+ * checked; OpenSSL's errors are cleared.
  */
-bool dkim_verify_hash(EVP_PKEY *pk, bool ed25519, unsigned hash_alg,
-    const uint8_t *hash, size_t hlen, const uint8_t *sig, size_t siglen);
+enum dkim_sigcheck dkim_verify_hash(EVP_PKEY *pk, bool ed25519,
+    unsigned hash_alg, const uint8_t *hash, size_t hlen, const uint8_t *sig,
+    size_t siglen);
 
 /*
  * dkim_header_data - append to `out` the canonical header data a signature

@@ -48,6 +48,8 @@ struct hasher {
 	struct canon_body cb;
 	uint8_t digest[EVP_MAX_MD_SIZE];
 	unsigned dlen;
+	/* an update or the final failed: memory ran out (dkim_crypto_nomem) */
+	bool nomem;
 };
 
 /* A signature whose verdict waits for the body hash. */
@@ -585,49 +587,95 @@ header_data(struct vouch_dkim_verifier *v, const struct mail_header *h,
 	return rc;
 }
 
+/* dkim_crypto_nomem - declared in internal.h, which says why. */
+enum dkim_sigcheck
+dkim_crypto_nomem(void)
+{
+	ERR_clear_error();
+	return DKIM_SIG_NOMEM;
+}
+
+/* Did an allocation fail, says OpenSSL's error queue?  It is cleared. */
+static bool
+openssl_nomem(void)
+{
+	unsigned long e;
+	bool nomem = false;
+
+	while ((e = ERR_get_error()) != 0)
+		if (ERR_GET_REASON(e) == ERR_R_MALLOC_FAILURE)
+			nomem = true;
+	return nomem;
+}
+
+/*
+ * RFC 8463 §3: PureEdDSA over the SHA-256 of the data.  OpenSSL 3.0's
+ * Ed25519 verify returns 0 with nothing in the error queue both for a
+ * signature that does not verify and for an allocation that failed inside
+ * it (it makes a SHA-512 context each time).  A bad signature fails every
+ * time, so a second check keeps a failed allocation from being taken for
+ * a signature that did not verify.
+ */
+static enum dkim_sigcheck
+ed25519_verify(EVP_PKEY *pk, const uint8_t *hash, size_t hlen,
+    const uint8_t *sig, size_t siglen)
+{
+	EVP_MD_CTX *mc;
+	int k, ok;
+
+	for (k = 0; k < 2; k++) {
+		if ((mc = dkim_ed25519_verify_ctx(pk)) == NULL)
+			return dkim_crypto_nomem();
+		ok = EVP_DigestVerify(mc, sig, siglen, hash, hlen);
+		EVP_MD_CTX_free(mc);
+		if (ok == 1)
+			return DKIM_SIG_VERIFIED;
+		if (openssl_nomem())
+			return DKIM_SIG_NOMEM;
+	}
+	return DKIM_SIG_BAD;
+}
+
 /*
  * dkim_verify_hash - RFC 6376 §6.1.3 step 4, shared with ARC: the
  * signature `sig` over the header hash `hash` (declared in internal.h).
  */
-bool
+enum dkim_sigcheck
 dkim_verify_hash(EVP_PKEY *pk, bool ed25519, unsigned hash_alg,
     const uint8_t *hash, size_t hlen, const uint8_t *sig, size_t siglen)
 {
-	EVP_PKEY_CTX *pc = NULL;
-	EVP_MD_CTX *mc = NULL;
-	bool ok = false;
+	EVP_PKEY_CTX *pc;
+	int ok;
 
-	if (ed25519) {
-		/* RFC 8463 §3: PureEdDSA over the SHA-256 of the data. */
-		if ((mc = dkim_ed25519_verify_ctx(pk)) == NULL)
-			goto out;
-		ok = EVP_DigestVerify(mc, sig, siglen, hash, hlen) == 1;
-	} else {
-		/* RFC 6376 §3.3.1: RSASSA-PKCS1-v1_5 */
-		if ((pc = dkim_rsa_verify_ctx(pk, hash_alg)) == NULL)
-			goto out;
-		ok = EVP_PKEY_verify(pc, sig, siglen, hash, hlen) == 1;
-	}
-out:
-	EVP_MD_CTX_free(mc);
+	ERR_clear_error(); /* what is left afterwards is this check's */
+	if (ed25519)
+		return ed25519_verify(pk, hash, hlen, sig, siglen);
+	/* RFC 6376 §3.3.1: RSASSA-PKCS1-v1_5 */
+	if ((pc = dkim_rsa_verify_ctx(pk, hash_alg)) == NULL)
+		return dkim_crypto_nomem();
+	ok = EVP_PKEY_verify(pc, sig, siglen, hash, hlen);
 	EVP_PKEY_CTX_free(pc);
-	if (!ok)
-		ERR_clear_error();
-	return ok;
+	if (ok == 1)
+		return DKIM_SIG_VERIFIED;
+	/*
+	 * Not 1: a signature that does not verify (of the wrong length, say),
+	 * unless an allocation failed on the way, which OpenSSL 3.0's RSA
+	 * code reports as ERR_R_MALLOC_FAILURE.
+	 */
+	return openssl_nomem() ? DKIM_SIG_NOMEM : DKIM_SIG_BAD;
 }
 
 /* §6.1.3 step 4: the signature over the header hash. */
-static bool
+static enum dkim_sigcheck
 check_signature(
     EVP_PKEY *pk, const struct sigtags *st, const uint8_t *data, size_t len)
 {
 	uint8_t hash[EVP_MAX_MD_SIZE];
 	unsigned hlen;
 
-	if (EVP_Digest(data, len, hash, &hlen, alg_md(st->alg), NULL) != 1) {
-		ERR_clear_error();
-		return false;
-	}
+	ERR_clear_error();
+	if (EVP_Digest(data, len, hash, &hlen, alg_md(st->alg), NULL) != 1)
+		return dkim_crypto_nomem();
 	return dkim_verify_hash(pk, st->alg == ALG_ED25519_SHA256,
 	    st->alg == ALG_RSA_SHA1 ? DKIM_HASH_SHA1 : DKIM_HASH_SHA256, hash,
 	    hlen, st->sig, st->siglen);
@@ -638,7 +686,8 @@ hash_sink(void *arg, const uint8_t *p, size_t n)
 {
 	struct hasher *hs = arg;
 
-	(void)EVP_DigestUpdate(hs->ctx, p, n);
+	if (!hs->nomem && EVP_DigestUpdate(hs->ctx, p, n) != 1)
+		hs->nomem = dkim_crypto_nomem() == DKIM_SIG_NOMEM;
 }
 
 /* The hasher for these parameters, shared or new; SIZE_MAX on ENOMEM. */
@@ -657,10 +706,12 @@ get_hasher(struct vouch_dkim_verifier *v, enum canon_alg canon, uint64_t limit,
 	hs->canon = canon;
 	hs->limit = limit;
 	hs->md = md;
+	hs->nomem = false;
 	if ((hs->ctx = EVP_MD_CTX_new()) == NULL ||
 	    EVP_DigestInit_ex(hs->ctx, md, NULL) != 1) {
 		EVP_MD_CTX_free(hs->ctx);
 		hs->ctx = NULL;
+		ERR_clear_error();
 		return SIZE_MAX;
 	}
 	canon_body_init(&hs->cb, canon, limit, hash_sink, hs);
@@ -682,6 +733,7 @@ check_one(struct vouch_dkim_verifier *v, const struct mail_header *h,
 	const char *why = NULL;
 	EVP_PKEY *pk = NULL;
 	struct pending *pd;
+	enum dkim_sigcheck sc;
 	size_t hi;
 	int rc;
 	char *bf;
@@ -724,10 +776,13 @@ check_one(struct vouch_dkim_verifier *v, const struct mail_header *h,
 		EVP_PKEY_free(pk);
 		return rc == -2 ? -1 : 0;
 	}
+	sc = check_signature(pk, &st, v->canon.p, v->canon.len);
+	EVP_PKEY_free(pk);
+	if (sc == DKIM_SIG_NOMEM)
+		return -1; /* not checked, so not a fail (STYLE.md) */
 	pd = &v->pend[v->npend];
 	pd->idx = idx;
-	pd->header_ok = check_signature(pk, &st, v->canon.p, v->canon.len);
-	EVP_PKEY_free(pk);
+	pd->header_ok = sc == DKIM_SIG_VERIFIED;
 	memcpy(pd->bh, st.bh, st.bhlen);
 	pd->bhlen = st.bhlen;
 	hi = get_hasher(v, st.bcanon,
@@ -900,8 +955,12 @@ vouch_dkim_verify_finish(
 	for (k = 0; k < v->nhash; k++) {
 		hs = &v->hash[k];
 		canon_body_final(&hs->cb);
-		if (EVP_DigestFinal_ex(hs->ctx, hs->digest, &hs->dlen) != 1)
-			hs->dlen = 0;
+		if (!hs->nomem &&
+		    EVP_DigestFinal_ex(hs->ctx, hs->digest, &hs->dlen) != 1)
+			hs->nomem = dkim_crypto_nomem() == DKIM_SIG_NOMEM;
+		/* a body hash not computed is not one that differs */
+		if (hs->nomem)
+			return VOUCH_ENOMEM; /* res stays v's */
 	}
 	for (k = 0; k < v->npend; k++) {
 		pd = &v->pend[k];
