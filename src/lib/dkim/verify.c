@@ -409,15 +409,15 @@ check_tags(struct vouch_dkim_verifier *v, const struct tag_list *tl,
 		return -1;
 	}
 
-	if ((t = tag_find(tl, "l")) != NULL && sig->l < 0) {
+	if (tag_find(tl, "l") != NULL && sig->l < 0) {
 		verdict(sig, VOUCH_DKIM_PERMERROR, "bad l= value");
 		return -1;
 	}
-	if ((t = tag_find(tl, "t")) != NULL && sig->t < 0) {
+	if (tag_find(tl, "t") != NULL && sig->t < 0) {
 		verdict(sig, VOUCH_DKIM_PERMERROR, "bad t= value");
 		return -1;
 	}
-	if ((t = tag_find(tl, "x")) != NULL && sig->x < 0) {
+	if (tag_find(tl, "x") != NULL && sig->x < 0) {
 		verdict(sig, VOUCH_DKIM_PERMERROR, "bad x= value");
 		return -1;
 	}
@@ -878,7 +878,12 @@ vouch_dkim_verify_header(
 			nsig++;
 	if ((st = alloc_result(v, nsig)) != VOUCH_OK)
 		goto out;
-	for (k = 0; k < h.nfield; k++) {
+	/*
+	 * The same fields as counted above; idx < nsig says so to the
+	 * analyzer, which otherwise follows a path where nsig is 0 and
+	 * res->sig NULL into check_one.
+	 */
+	for (k = 0; k < h.nfield && idx < nsig; k++) {
 		if (!mail_name_eq(
 		        h.field[k].name, h.field[k].namelen, "DKIM-Signature"))
 			continue;
