@@ -484,8 +484,7 @@ compute_authres(const struct arc_opts *o, struct vouch_verify_result *vr,
 	size_t len, need;
 	enum vouch_status st;
 
-	if ((st = vouch_authres_new(o->authserv, strlen(o->authserv), &b)) !=
-	    VOUCH_OK)
+	if (vouch_authres_new(o->authserv, strlen(o->authserv), &b) != VOUCH_OK)
 		return -1;
 	(void)vouch_arc_authres_add(b, chain, o->ip);
 	st = vouch_authres_finish(b, &field, &len);
@@ -668,6 +667,8 @@ arc_seal(const struct arc_opts *o)
 		goto fail;
 	for (;;) {
 		if ((st = vouch_message_read_body(r, &p, &n)) != VOUCH_OK) {
+			fprintf(stderr, "%s: reading the body: %s\n",
+			    cli_progname, vouch_status_str(st));
 			rc = CLI_EXIT_IO;
 			goto out;
 		}
