@@ -774,7 +774,6 @@ vouch_arc_verify_header(
 	enum vouch_status st = VOUCH_OK;
 	char swhy[128];
 	unsigned i;
-	int rc;
 
 	if (v->state != 0 || (hdr == NULL && len > 0))
 		return VOUCH_EINVAL;
@@ -800,7 +799,7 @@ vouch_arc_verify_header(
 		goto out;
 	/* Every AMS now (step 4 and 5 wait for the body hashes). */
 	for (i = c->max; i >= 1; i--) {
-		if ((rc = check_ams(v, &h, c, i)) != 0) {
+		if (check_ams(v, &h, c, i) != 0) {
 			st = VOUCH_ENOMEM;
 			goto out;
 		}
@@ -812,7 +811,7 @@ vouch_arc_verify_header(
 	for (i = c->max; i >= 1; i--) {
 		struct vouch_arc_instance *in = &v->res->inst[i - 1];
 
-		if ((rc = check_seal(v, c, i, swhy, sizeof(swhy))) != 0) {
+		if (check_seal(v, c, i, swhy, sizeof(swhy)) != 0) {
 			st = VOUCH_ENOMEM;
 			goto out;
 		}
