@@ -30,6 +30,11 @@ github.eml 1667843664 a real github.com notification
 vouch-signed.eml - a message vouch signed itself (Ed25519 and RSA)
 LIST
 
+# A message forwarded through Gmail, which sealed it with ARC (RFC 8617).
+printf '\n== arc-gmail.eml: a real message with Gmail's ARC seal\n'
+"$vouch" arc verify --authserv-id demo.vouch.example --zone "$zone" \
+    "$dir/arc-gmail.eml"
+
 # The receiver's whole verdict: SPF for the SMTP session, every DKIM
 # signature, DMARC with both, explained for a person.
 printf '\n== vouch verify --explain: vouch-signed.eml received from 192.0.2.25\n'
