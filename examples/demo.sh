@@ -31,7 +31,7 @@ vouch-signed.eml - a message vouch signed itself (Ed25519 and RSA)
 LIST
 
 # A message forwarded through Gmail, which sealed it with ARC (RFC 8617).
-printf '\n== arc-gmail.eml: a real message with Gmail's ARC seal\n'
+printf '\n== arc-gmail.eml: a real message sealed by Gmail with ARC\n'
 "$vouch" arc verify --authserv-id demo.vouch.example --zone "$zone" \
     "$dir/arc-gmail.eml"
 
