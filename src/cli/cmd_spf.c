@@ -6,6 +6,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "json.h"
@@ -25,7 +26,9 @@ usage(FILE *fp)
 	    "null sender: postmaster@HELO is checked.  --identity helo checks\n"
 	    "the HELO name instead.  --trace prints each record, term, DNS\n"
 	    "query and limit count; --json prints result, explanation,\n"
-	    "domain, identity, mechanism and the lookup counts.\n"
+	    "domain, identity, mechanism and the lookup counts.  --receiver\n"
+	    "names this host in Received-SPF and %{r} (default: the host "
+	    "name).\n"
 	    "Exit status: 0 a verdict was produced (whatever it is), 64 "
 	    "usage,\n"
 	    "74 a file could not be read.\n");
@@ -69,6 +72,7 @@ cmd_spf(int argc, char **argv)
 	const char *zone = NULL, *server = NULL, *defexp = NULL;
 	const char *ip = NULL, *mail_from = NULL, *helo = "";
 	const char *receiver = NULL;
+	char host[256];
 	char field[16384], resinfo[2048];
 	int c, json = 0, tracing = 0, rc = CLI_EXIT_OK;
 	enum vouch_status st;
@@ -138,6 +142,11 @@ cmd_spf(int argc, char **argv)
 	req.mail_from_len = mail_from ? strlen(mail_from) : 0;
 	req.helo = helo;
 	req.helo_len = strlen(helo);
+	/* RFC 7208 §9.1: receiver= names the host that did the check. */
+	if (receiver == NULL && gethostname(host, sizeof(host)) == 0) {
+		host[sizeof(host) - 1] = '\0';
+		receiver = host;
+	}
 	req.receiver = receiver;
 	req.receiver_len = receiver ? strlen(receiver) : 0;
 
