@@ -27,7 +27,7 @@ usage(FILE *fp)
 	    "the HELO name instead.  --trace prints each record, term, DNS\n"
 	    "query and limit count; --json prints result, explanation,\n"
 	    "domain, identity, mechanism and the lookup counts.  --receiver\n"
-	    "names this host in Received-SPF and %{r} (default: the host "
+	    "names this host in Received-SPF and %%{r} (default: the host "
 	    "name).\n"
 	    "Exit status: 0 a verdict was produced (whatever it is), 64 "
 	    "usage,\n"
