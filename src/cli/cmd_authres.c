@@ -381,8 +381,14 @@ cmd_authres(int argc, char **argv)
 		authres_usage(stdout);
 		return CLI_EXIT_OK;
 	}
-	if (strcmp(sub, "build") == 0)
+	if (strcmp(sub, "build") == 0) {
+		if (argc > 2 && (strcmp(argv[2], "--help") == 0 ||
+		                    strcmp(argv[2], "-h") == 0)) {
+			authres_usage(stdout);
+			return CLI_EXIT_OK;
+		}
 		return authres_build(argc - 2, argv + 2);
+	}
 	if (strcmp(sub, "parse") != 0 && strcmp(sub, "strip") != 0) {
 		fprintf(
 		    stderr, "vouch authres: unknown subcommand '%s'\n", sub);

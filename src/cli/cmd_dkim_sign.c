@@ -64,7 +64,8 @@ sign_usage(FILE *fp)
 	    "RFC 6376 §5.4.1 present.\n"
 	    "Exit status: 0 signed, 64 usage, 65 the message cannot be signed "
 	    "(e.g. no\n"
-	    "From), 74 a file could not be read or written.\n");
+	    "From) or the key file does not parse, 74 a file could not be "
+	    "read or\nwritten.\n");
 }
 
 struct sign_opt {
@@ -265,7 +266,8 @@ cmd_dkim_sign(int argc, char **argv)
 		if (st != VOUCH_OK) {
 			fprintf(stderr, "vouch dkim sign: %s\n",
 			    err[0] ? err : vouch_status_str(st));
-			rc = st == VOUCH_EIO ? CLI_EXIT_IO : CLI_EXIT_USAGE;
+			/* A key that does not parse is bad data. */
+			rc = st == VOUCH_EIO ? CLI_EXIT_IO : CLI_EXIT_DATAERR;
 			goto out;
 		}
 		req[i].key = key[i];

@@ -22,7 +22,15 @@ cli_open_dns(const char *zone, const char *server, struct vouch_dns **out)
 	if (st != VOUCH_OK) {
 		fprintf(stderr, "%s: %s\n", cli_progname,
 		    err[0] ? err : vouch_status_str(st));
-		return st == VOUCH_EIO ? CLI_EXIT_IO : CLI_EXIT_USAGE;
+		/*
+		 * A zone file that does not parse is bad data, not a bad
+		 * option; a bad server address is a usage error.
+		 */
+		if (st == VOUCH_EIO)
+			return CLI_EXIT_IO;
+		if (zone != NULL && (st == VOUCH_ESYNTAX || st == VOUCH_ELIMIT))
+			return CLI_EXIT_DATAERR;
+		return CLI_EXIT_USAGE;
 	}
 	return 0;
 }
