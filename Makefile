@@ -24,16 +24,16 @@ deps:
 	@scripts/install-deps
 
 build: deps
-	@test -f build/build.ninja || meson setup build --prefix=$(PREFIX)
+	@test -f build/build.ninja || meson setup build --werror --prefix=$(PREFIX)
 	ninja -C build
 
 build-asan: deps
-	@test -f build-asan/build.ninja || CC=clang meson setup build-asan \
+	@test -f build-asan/build.ninja || CC=clang meson setup build-asan --werror \
 	    -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
 	ninja -C build-asan
 
 build-fuzz: deps
-	@test -f build-fuzz/build.ninja || CC=clang meson setup build-fuzz \
+	@test -f build-fuzz/build.ninja || CC=clang meson setup build-fuzz --werror \
 	    -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false
 	ninja -C build-fuzz
 
