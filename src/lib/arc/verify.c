@@ -18,11 +18,11 @@
 #include <openssl/evp.h>
 
 #include "vouch/arc.h"
-#include "vouch/message.h"
 #include "arc/internal.h"
 #include "dkim/internal.h"
 #include "mail/canon.h"
 #include "mail/header.h"
+#include "mail/message.h"
 #include "mail/tagvalue.h"
 #include "util/base64.h"
 #include "util/buf.h"
@@ -967,41 +967,31 @@ out:
 	return st;
 }
 
+static enum vouch_status
+feed_header(void *v, const uint8_t *p, size_t len)
+{
+	return vouch_arc_verify_header(v, p, len);
+}
+
+static enum vouch_status
+feed_body(void *v, const uint8_t *p, size_t len)
+{
+	return vouch_arc_verify_body(v, p, len);
+}
+
 enum vouch_status
 vouch_arc_verify_fd(struct vouch_dns *dns, const struct vouch_arc_options *opts,
     int fd, struct vouch_arc_result **res)
 {
-	struct vouch_message_reader *r = NULL;
 	struct vouch_arc_verifier *v = NULL;
-	const uint8_t *p;
-	size_t n;
 	enum vouch_status st;
 
 	*res = NULL;
 	if ((st = vouch_arc_verify_new(dns, opts, &v)) != VOUCH_OK ||
-	    (st = vouch_message_reader_new(fd, &r)) != VOUCH_OK)
+	    (st = mail_message_feed(fd, v, feed_header, feed_body)) != VOUCH_OK)
 		goto out;
-	st = vouch_message_read_header(r, &p, &n);
-	if (st == VOUCH_ELIMIT) {
-		/* The validator turns the oversized header into a fail. */
-		if ((st = vouch_arc_verify_header(v, p, n)) == VOUCH_OK)
-			st = vouch_arc_verify_finish(v, res);
-		goto out;
-	}
-	if (st != VOUCH_OK ||
-	    (st = vouch_arc_verify_header(v, p, n)) != VOUCH_OK)
-		goto out;
-	for (;;) {
-		if ((st = vouch_message_read_body(r, &p, &n)) != VOUCH_OK)
-			goto out;
-		if (n == 0)
-			break;
-		if ((st = vouch_arc_verify_body(v, p, n)) != VOUCH_OK)
-			goto out;
-	}
 	st = vouch_arc_verify_finish(v, res);
 out:
-	vouch_message_reader_free(r);
 	vouch_arc_verify_free(v);
 	return st;
 }

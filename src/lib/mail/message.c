@@ -11,6 +11,7 @@
 #include "vouch/message.h"
 
 #include "header.h"
+#include "message.h"
 
 /* The header may end with CRLF CRLF: room for the limit plus the ending. */
 #define HEADER_READ_MAX (VOUCH_MAX_HEADER_BYTES + 4)
@@ -177,4 +178,36 @@ vouch_message_read_body(
 	*p = r->chunk;
 	*len = (size_t)k;
 	return VOUCH_OK;
+}
+
+enum vouch_status
+mail_message_feed(int fd, void *ctx, mail_feed_fn header, mail_feed_fn body)
+{
+	struct vouch_message_reader *r = NULL;
+	const uint8_t *p;
+	size_t n;
+	enum vouch_status st;
+
+	if ((st = vouch_message_reader_new(fd, &r)) != VOUCH_OK)
+		return st;
+	st = vouch_message_read_header(r, &p, &n);
+	if (st == VOUCH_ELIMIT) {
+		/* The checker turns the oversized header into a verdict. */
+		st = header(ctx, p, n);
+		goto out;
+	}
+	if (st != VOUCH_OK || (st = header(ctx, p, n)) != VOUCH_OK)
+		goto out;
+	/* the body, streamed: never more than one chunk in memory */
+	for (;;) {
+		if ((st = vouch_message_read_body(r, &p, &n)) != VOUCH_OK)
+			goto out;
+		if (n == 0)
+			break;
+		if ((st = body(ctx, p, n)) != VOUCH_OK)
+			goto out;
+	}
+out:
+	vouch_message_reader_free(r);
+	return st;
 }

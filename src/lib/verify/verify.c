@@ -12,8 +12,8 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "mail/message.h"
 #include "util/buf.h"
-#include "vouch/message.h"
 #include "vouch/verify.h"
 
 /*
@@ -923,42 +923,34 @@ out:
 	return st;
 }
 
+static enum vouch_status
+feed_header(void *m, const uint8_t *p, size_t len)
+{
+	return vouch_verify_msg_header(m, p, len);
+}
+
+static enum vouch_status
+feed_body(void *m, const uint8_t *p, size_t len)
+{
+	return vouch_verify_msg_body(m, p, len);
+}
+
 enum vouch_status
 vouch_verify_fd(struct vouch_verify *v, const struct vouch_verify_smtp *smtp,
     int fd, struct vouch_verify_result **res)
 {
-	struct vouch_message_reader *r = NULL;
 	struct vouch_verify_msg *m = NULL;
-	const uint8_t *p;
-	size_t len;
 	enum vouch_status st;
-	int more = 1;
 
 	if (res == NULL)
 		return VOUCH_EINVAL;
 	*res = NULL;
 	if ((st = vouch_verify_msg_new(v, smtp, &m)) != VOUCH_OK)
 		return st;
-	if ((st = vouch_message_reader_new(fd, &r)) != VOUCH_OK)
+	if ((st = mail_message_feed(fd, m, feed_header, feed_body)) != VOUCH_OK)
 		goto out;
-	st = vouch_message_read_header(r, &p, &len);
-	if (st == VOUCH_ELIMIT)
-		more = 0; /* over the limit: a permerror verdict */
-	else if (st != VOUCH_OK)
-		goto out;
-	if ((st = vouch_verify_msg_header(m, p, len)) != VOUCH_OK)
-		goto out;
-	/* the body, streamed: never more than one chunk in memory */
-	while (more) {
-		if ((st = vouch_message_read_body(r, &p, &len)) != VOUCH_OK)
-			goto out;
-		if ((st = vouch_verify_msg_body(m, p, len)) != VOUCH_OK)
-			goto out;
-		more = len > 0;
-	}
 	st = vouch_verify_msg_finish(m, res);
 out:
-	vouch_message_reader_free(r);
 	vouch_verify_msg_free(m);
 	return st;
 }

@@ -1,0 +1,32 @@
+/*
+ * Feeding a message read from a file descriptor to a streaming checker:
+ * the one read loop the DKIM verifier, the ARC validator and `vouch verify`
+ * share (include/vouch/message.h has the reader it drives).
+ *
+ * Thread safety: none needed; the call owns its reader.
+ */
+#ifndef VOUCH_MAIL_MESSAGE_H
+#define VOUCH_MAIL_MESSAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vouch/status.h"
+
+/* A checker's header or body entry point; ctx is the checker. */
+typedef enum vouch_status (*mail_feed_fn)(
+    void *ctx, const uint8_t *p, size_t len);
+
+/*
+ * mail_message_feed - read the message on `fd` and hand it to a checker:
+ * the header section once to `header`, then each body chunk (never empty)
+ * to `body`.  A header section over VOUCH_MAX_HEADER_BYTES is handed to
+ * `header` as read and no body follows: the checker turns it into a
+ * verdict.
+ * Returns VOUCH_OK when the checker has seen the whole message and its
+ * finish call is due; otherwise the reader's or the checker's error.
+ */
+VOUCH_WARN_UNUSED enum vouch_status mail_message_feed(
+    int fd, void *ctx, mail_feed_fn header, mail_feed_fn body);
+
+#endif
