@@ -74,7 +74,8 @@ struct vouch_arc_sealer {
 	EVP_MD_CTX *md;
 	bool md_failed;
 	struct vbuf hdr;
-	bool in_body, bol, bolcr, finished;
+	struct dkim_header_split hs;
+	bool finished;
 	enum vouch_status err;
 	const char *reason;
 };
@@ -188,7 +189,7 @@ seal_new_inner(
 	}
 	s->now = req->now != 0 ? req->now : (int64_t)time(NULL);
 	vbuf_init(&s->hdr, VOUCH_MAX_HEADER_BYTES);
-	s->bol = true;
+	dkim_header_split_init(&s->hs);
 	if ((s->domain = lower_dup(req->domain)) == NULL ||
 	    (s->selector = strdup(req->selector)) == NULL ||
 	    (s->authserv_id = strdup(req->authserv_id)) == NULL ||
@@ -236,8 +237,7 @@ vouch_arc_seal_new(
 enum vouch_status
 vouch_arc_seal_update(struct vouch_arc_sealer *s, const uint8_t *p, size_t len)
 {
-	const uint8_t *end = p + len, *nl;
-	size_t n;
+	const uint8_t *end = p + len;
 
 	if (s->err != VOUCH_OK)
 		return s->err;
@@ -247,31 +247,9 @@ vouch_arc_seal_update(struct vouch_arc_sealer *s, const uint8_t *p, size_t len)
 	}
 	if (len == 0)
 		return VOUCH_OK;
-	/*
-	 * The empty line that ends the header section: a line end followed
-	 * by LF or CR LF.  Each step consumes at least one byte.
-	 */
-	while (!s->in_body && p < end) {
-		if (s->bol || s->bolcr) {
-			if (*p == '\n') {
-				s->in_body = true;
-			} else if (*p == '\r' && !s->bolcr) {
-				s->bolcr = true;
-			} else {
-				s->bol = s->bolcr = false;
-				continue;
-			}
-			if (vbuf_addc(&s->hdr, *p++) != VOUCH_OK)
-				goto toolarge;
-			continue;
-		}
-		nl = memchr(p, '\n', (size_t)(end - p));
-		n = nl != NULL ? (size_t)(nl - p) + 1 : (size_t)(end - p);
-		if (vbuf_add(&s->hdr, p, n) != VOUCH_OK)
-			goto toolarge;
-		p += n;
-		s->bol = nl != NULL;
-	}
+	/* the header section kept whole, the body canonicalized as it comes */
+	if (dkim_header_split_add(&s->hs, &s->hdr, p, end, &p) != VOUCH_OK)
+		goto toolarge;
 	if (p < end)
 		canon_body_update(&s->cb, p, (size_t)(end - p));
 	return VOUCH_OK;

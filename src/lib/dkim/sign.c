@@ -109,8 +109,7 @@ struct vouch_dkim_sign {
 	int64_t now;
 	struct sign_body body[2]; /* by enum canon_alg */
 	struct vbuf hdr; /* the header section, raw */
-	int in_body;
-	int bol, bolcr; /* header scan: at a line start; after its CR */
+	struct dkim_header_split hs;
 	int finished;
 	enum vouch_status err;
 	const char *reason;
@@ -281,7 +280,7 @@ vouch_dkim_sign_new_inner(const struct vouch_dkim_sign_req *reqs, size_t nreqs,
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return VOUCH_ENOMEM;
 	vbuf_init(&s->hdr, VOUCH_MAX_HEADER_BYTES);
-	s->bol = 1;
+	dkim_header_split_init(&s->hs);
 	s->now = now != 0 ? now : (int64_t)time(NULL);
 	for (i = 0; i < nreqs; i++) {
 		s->nreq++;
@@ -341,11 +340,52 @@ sign_body_bytes(struct vouch_dkim_sign *s, const uint8_t *p, size_t len)
 			canon_body_update(&s->body[c].cb, p, len);
 }
 
+void
+dkim_header_split_init(struct dkim_header_split *hs)
+{
+	hs->in_body = 0;
+	hs->bol = 1;
+	hs->bolcr = 0;
+}
+
+enum vouch_status
+dkim_header_split_add(struct dkim_header_split *hs, struct vbuf *hdr,
+    const uint8_t *p, const uint8_t *end, const uint8_t **body)
+{
+	const uint8_t *nl;
+	size_t n;
+
+	/* Each step consumes at least one byte, so the loop ends. */
+	while (!hs->in_body && p < end) {
+		if (hs->bol || hs->bolcr) {
+			if (*p == '\n') {
+				hs->in_body = 1;
+			} else if (*p == '\r' && !hs->bolcr) {
+				hs->bolcr = 1;
+			} else {
+				/* a CR not before LF is an ordinary byte */
+				hs->bol = hs->bolcr = 0;
+				continue;
+			}
+			if (vbuf_addc(hdr, *p++) != VOUCH_OK)
+				return hdr->err;
+			continue;
+		}
+		nl = memchr(p, '\n', (size_t)(end - p));
+		n = nl != NULL ? (size_t)(nl - p) + 1 : (size_t)(end - p);
+		if (vbuf_add(hdr, p, n) != VOUCH_OK)
+			return hdr->err;
+		p += n;
+		hs->bol = nl != NULL;
+	}
+	*body = p;
+	return VOUCH_OK;
+}
+
 enum vouch_status
 vouch_dkim_sign_update(struct vouch_dkim_sign *s, const uint8_t *p, size_t len)
 {
-	const uint8_t *end, *nl;
-	size_t n;
+	const uint8_t *end;
 
 	if (s == NULL)
 		return VOUCH_EINVAL;
@@ -363,33 +403,9 @@ vouch_dkim_sign_update(struct vouch_dkim_sign *s, const uint8_t *p, size_t len)
 	if (len == 0)
 		return VOUCH_OK;
 	end = p + len;
-	/*
-	 * Find the empty line that ends the header section: a line end
-	 * followed by LF or CR LF (a bare LF counts as CRLF).  Each step
-	 * consumes at least one byte, so the loop ends.
-	 */
-	while (!s->in_body && p < end) {
-		if (s->bol || s->bolcr) {
-			if (*p == '\n') {
-				s->in_body = 1;
-			} else if (*p == '\r' && !s->bolcr) {
-				s->bolcr = 1;
-			} else {
-				/* a CR not before LF is an ordinary byte */
-				s->bol = s->bolcr = 0;
-				continue;
-			}
-			if (vbuf_addc(&s->hdr, *p++) != VOUCH_OK)
-				goto toolarge;
-			continue;
-		}
-		nl = memchr(p, '\n', (size_t)(end - p));
-		n = nl != NULL ? (size_t)(nl - p) + 1 : (size_t)(end - p);
-		if (vbuf_add(&s->hdr, p, n) != VOUCH_OK)
-			goto toolarge;
-		p += n;
-		s->bol = nl != NULL;
-	}
+	/* the header section kept whole, the body canonicalized as it comes */
+	if (dkim_header_split_add(&s->hs, &s->hdr, p, end, &p) != VOUCH_OK)
+		goto toolarge;
 	sign_body_bytes(s, p, (size_t)(end - p));
 	return VOUCH_OK;
 toolarge:

@@ -36,4 +36,29 @@ enum vouch_status dkim_sign_hash(const struct vouch_dkim_key *key,
     enum vouch_dkim_sign_alg alg, const uint8_t *hash, size_t hlen,
     uint8_t *sig, size_t *siglen);
 
+/*
+ * The split between header section and body in a message that arrives in
+ * chunks: the header bytes are kept whole (they are hashed only once the
+ * signed fields are known), the body is canonicalized as it streams.
+ * Shared by the DKIM signer and the ARC sealer.
+ */
+struct dkim_header_split {
+	int in_body; /* the empty line has been seen */
+	int bol, bolcr; /* at a line start; after its CR */
+};
+
+/* dkim_header_split_init - the state before the first byte. */
+void dkim_header_split_init(struct dkim_header_split *hs);
+
+/*
+ * dkim_header_split_add - append to `hdr` the header bytes at the start of
+ * `p`..`end`, up to and including the empty line that ends the header
+ * section (a line end followed by LF or CR LF; a bare LF counts as CRLF).
+ * Out: *body, where the body bytes in `p`..`end` begin (`end` if none).
+ * Errors: those of vbuf_add (VOUCH_ELIMIT, VOUCH_ENOMEM).
+ */
+enum vouch_status dkim_header_split_add(struct dkim_header_split *hs,
+    struct vbuf *hdr, const uint8_t *p, const uint8_t *end,
+    const uint8_t **body);
+
 #endif
