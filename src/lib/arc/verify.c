@@ -943,30 +943,6 @@ vouch_arc_verify_free(struct vouch_arc_verifier *v)
 	free(v);
 }
 
-enum vouch_status
-vouch_arc_verify_mem(struct vouch_dns *dns,
-    const struct vouch_arc_options *opts, const uint8_t *p, size_t len,
-    struct vouch_arc_result **res)
-{
-	struct vouch_arc_verifier *v = NULL;
-	enum vouch_status st;
-	size_t hlen;
-
-	*res = NULL;
-	if ((st = vouch_arc_verify_new(dns, opts, &v)) != VOUCH_OK)
-		return st;
-	hlen = mail_header_end(p, len);
-	if (hlen == 0)
-		hlen = len; /* all header, no body */
-	if ((st = vouch_arc_verify_header(v, p, hlen)) != VOUCH_OK ||
-	    (st = vouch_arc_verify_body(v, p + hlen, len - hlen)) != VOUCH_OK)
-		goto out;
-	st = vouch_arc_verify_finish(v, res);
-out:
-	vouch_arc_verify_free(v);
-	return st;
-}
-
 static enum vouch_status
 feed_header(void *v, const uint8_t *p, size_t len)
 {
@@ -977,6 +953,26 @@ static enum vouch_status
 feed_body(void *v, const uint8_t *p, size_t len)
 {
 	return vouch_arc_verify_body(v, p, len);
+}
+
+enum vouch_status
+vouch_arc_verify_mem(struct vouch_dns *dns,
+    const struct vouch_arc_options *opts, const uint8_t *p, size_t len,
+    struct vouch_arc_result **res)
+{
+	struct vouch_arc_verifier *v = NULL;
+	enum vouch_status st;
+
+	*res = NULL;
+	if ((st = vouch_arc_verify_new(dns, opts, &v)) != VOUCH_OK)
+		return st;
+	if ((st = mail_message_feed_mem(p, len, v, feed_header, feed_body)) !=
+	    VOUCH_OK)
+		goto out;
+	st = vouch_arc_verify_finish(v, res);
+out:
+	vouch_arc_verify_free(v);
+	return st;
 }
 
 enum vouch_status

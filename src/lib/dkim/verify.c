@@ -1044,34 +1044,6 @@ vouch_dkim_verify_free(struct vouch_dkim_verifier *v)
 	free(v);
 }
 
-enum vouch_status
-vouch_dkim_verify_mem(struct vouch_dns *dns,
-    const struct vouch_dkim_options *opts, const uint8_t *p, size_t len,
-    struct vouch_dkim_result **res)
-{
-	struct vouch_dkim_verifier *v = NULL;
-	enum vouch_status st;
-	size_t hlen;
-
-	*res = NULL;
-	if (p == NULL && len > 0)
-		return VOUCH_EINVAL;
-	if (p == NULL)
-		p = (const uint8_t *)""; /* no arithmetic on NULL */
-	if ((st = vouch_dkim_verify_new(dns, opts, &v)) != VOUCH_OK)
-		return st;
-	hlen = mail_header_end(p, len);
-	if (hlen == 0)
-		hlen = len; /* all header, no body */
-	if ((st = vouch_dkim_verify_header(v, p, hlen)) != VOUCH_OK ||
-	    (st = vouch_dkim_verify_body(v, p + hlen, len - hlen)) != VOUCH_OK)
-		goto out;
-	st = vouch_dkim_verify_finish(v, res);
-out:
-	vouch_dkim_verify_free(v);
-	return st;
-}
-
 static enum vouch_status
 feed_header(void *v, const uint8_t *p, size_t len)
 {
@@ -1082,6 +1054,30 @@ static enum vouch_status
 feed_body(void *v, const uint8_t *p, size_t len)
 {
 	return vouch_dkim_verify_body(v, p, len);
+}
+
+enum vouch_status
+vouch_dkim_verify_mem(struct vouch_dns *dns,
+    const struct vouch_dkim_options *opts, const uint8_t *p, size_t len,
+    struct vouch_dkim_result **res)
+{
+	struct vouch_dkim_verifier *v = NULL;
+	enum vouch_status st;
+
+	*res = NULL;
+	if (p == NULL && len > 0)
+		return VOUCH_EINVAL;
+	if (p == NULL)
+		p = (const uint8_t *)""; /* no arithmetic on NULL */
+	if ((st = vouch_dkim_verify_new(dns, opts, &v)) != VOUCH_OK)
+		return st;
+	if ((st = mail_message_feed_mem(p, len, v, feed_header, feed_body)) !=
+	    VOUCH_OK)
+		goto out;
+	st = vouch_dkim_verify_finish(v, res);
+out:
+	vouch_dkim_verify_free(v);
+	return st;
 }
 
 enum vouch_status

@@ -211,3 +211,18 @@ out:
 	vouch_message_reader_free(r);
 	return st;
 }
+
+enum vouch_status
+mail_message_feed_mem(const uint8_t *p, size_t len, void *ctx,
+    mail_feed_fn header, mail_feed_fn body)
+{
+	enum vouch_status st;
+	size_t hlen;
+
+	hlen = mail_header_end(p, len);
+	if (hlen == 0)
+		hlen = len; /* all header, no body */
+	if ((st = header(ctx, p, hlen)) != VOUCH_OK)
+		return st;
+	return body(ctx, p + hlen, len - hlen);
+}

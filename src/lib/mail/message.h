@@ -29,4 +29,15 @@ typedef enum vouch_status (*mail_feed_fn)(
 VOUCH_WARN_UNUSED enum vouch_status mail_message_feed(
     int fd, void *ctx, mail_feed_fn header, mail_feed_fn body);
 
+/*
+ * mail_message_feed_mem - the same for a message held whole in memory,
+ * `p`/`len` (not NUL-terminated): the header section up to and including
+ * the empty line (all of it when there is none) to `header`, the rest in
+ * one call to `body`.
+ * Returns VOUCH_OK when the checker's finish call is due; otherwise the
+ * checker's error.
+ */
+VOUCH_WARN_UNUSED enum vouch_status mail_message_feed_mem(const uint8_t *p,
+    size_t len, void *ctx, mail_feed_fn header, mail_feed_fn body);
+
 #endif
