@@ -724,16 +724,8 @@ seal_finish_inner(struct vouch_arc_sealer *s,
 		s->reason = "ARC Set too long";
 		goto out;
 	}
-	if (!crlf) {
-		size_t r, w = 0;
-
-		for (r = 0; r < out.len; r++)
-			if (!(out.p[r] == '\r' && r + 1 < out.len &&
-			        out.p[r + 1] == '\n'))
-				out.p[w++] = out.p[r];
-		out.len = w;
-		out.p[w] = '\0';
-	}
+	if (!crlf)
+		dkim_crlf_to_lf(&out);
 	if ((*fields = vbuf_take(&out, len)) == NULL)
 		st = VOUCH_ENOMEM;
 out:

@@ -341,6 +341,18 @@ sign_body_bytes(struct vouch_dkim_sign *s, const uint8_t *p, size_t len)
 }
 
 void
+dkim_crlf_to_lf(struct vbuf *b)
+{
+	size_t r, w = 0;
+
+	for (r = 0; r < b->len; r++)
+		if (!(b->p[r] == '\r' && r + 1 < b->len && b->p[r + 1] == '\n'))
+			b->p[w++] = b->p[r];
+	b->len = w;
+	b->p[w] = '\0';
+}
+
+void
 dkim_header_split_init(struct dkim_header_split *hs)
 {
 	hs->in_body = 0;
@@ -742,17 +754,8 @@ vouch_dkim_sign_finish_inner(
 		if (st != VOUCH_OK)
 			goto out;
 	}
-	if (!crlf) {
-		/* the caller's message has bare LF line ends: match them */
-		size_t r, w = 0;
-
-		for (r = 0; r < out.len; r++)
-			if (!(out.p[r] == '\r' && r + 1 < out.len &&
-			        out.p[r + 1] == '\n'))
-				out.p[w++] = out.p[r];
-		out.len = w;
-		out.p[w] = '\0';
-	}
+	if (!crlf) /* the caller's message has bare LF line ends */
+		dkim_crlf_to_lf(&out);
 	txt = vbuf_take(&out, len);
 	if (txt == NULL) {
 		st = VOUCH_ENOMEM;

@@ -61,4 +61,10 @@ enum vouch_status dkim_header_split_add(struct dkim_header_split *hs,
     struct vbuf *hdr, const uint8_t *p, const uint8_t *end,
     const uint8_t **body);
 
+/*
+ * dkim_crlf_to_lf - turn each CRLF in `b` into LF, for a caller whose
+ * message has bare LF line ends; `b` holds at least one byte.
+ */
+void dkim_crlf_to_lf(struct vbuf *b);
+
 #endif
