@@ -38,17 +38,6 @@
 /* Canonical header data: a whole header section plus one field. */
 #define CANON_MAX (VOUCH_MAX_HEADER_BYTES + 64 * 1024)
 
-struct hasher {
-	enum canon_alg canon;
-	uint64_t limit;
-	EVP_MD_CTX *ctx;
-	struct canon_body cb;
-	uint8_t digest[EVP_MAX_MD_SIZE];
-	unsigned dlen;
-	/* an update or the final failed: memory ran out (dkim_crypto_nomem) */
-	bool nomem;
-};
-
 /* The AMS of one instance, waiting for its body hash. */
 struct ams_state {
 	bool header_ok; /* tags, key and header signature all good */
@@ -67,7 +56,7 @@ struct vouch_arc_verifier {
 	unsigned seal_fail; /* instance of the newest ARC-Seal that failed */
 	char seal_why[128];
 	struct ams_state ams[VOUCH_ARC_MAX_INSTANCES + 1];
-	struct hasher hash[VOUCH_ARC_MAX_BODY_HASHES];
+	struct dkim_hasher hash[VOUCH_ARC_MAX_BODY_HASHES];
 	size_t nhash;
 	struct vbuf canon;
 };
@@ -446,15 +435,6 @@ check_sig(EVP_PKEY *pk, const struct arcsig *as, const struct vbuf *data)
 	    pk, as->ed25519, DKIM_HASH_SHA256, hash, hlen, as->sig, as->siglen);
 }
 
-static void
-hash_sink(void *arg, const uint8_t *p, size_t n)
-{
-	struct hasher *hs = arg;
-
-	if (!hs->nomem && EVP_DigestUpdate(hs->ctx, p, n) != 1)
-		hs->nomem = dkim_crypto_nomem() == DKIM_SIG_NOMEM;
-}
-
 /*
  * The hasher for (canon, limit), made on first use; -1 when none left, -2
  * when memory ran out.
@@ -463,7 +443,6 @@ static int
 get_hasher(struct vouch_arc_verifier *v, enum canon_alg canon, uint64_t limit,
     size_t *idx)
 {
-	struct hasher *hs;
 	size_t k;
 
 	for (k = 0; k < v->nhash; k++)
@@ -473,18 +452,9 @@ get_hasher(struct vouch_arc_verifier *v, enum canon_alg canon, uint64_t limit,
 		}
 	if (v->nhash == VOUCH_ARC_MAX_BODY_HASHES)
 		return -1;
-	hs = &v->hash[v->nhash];
-	memset(hs, 0, sizeof(*hs));
-	hs->canon = canon;
-	hs->limit = limit;
-	if ((hs->ctx = EVP_MD_CTX_new()) == NULL ||
-	    EVP_DigestInit_ex(hs->ctx, dkim_md(DKIM_HASH_SHA256), NULL) != 1) {
-		EVP_MD_CTX_free(hs->ctx);
-		hs->ctx = NULL;
-		ERR_clear_error();
-		return -2; /* a context and SHA-256's init: only memory fails */
-	}
-	canon_body_init(&hs->cb, canon, limit, hash_sink, hs);
+	if (dkim_hasher_init(&v->hash[v->nhash], canon, limit,
+	        dkim_md(DKIM_HASH_SHA256)) != 0)
+		return -2;
 	*idx = v->nhash++;
 	return 0;
 }
@@ -850,7 +820,7 @@ vouch_arc_verify_finish(
 {
 	struct vouch_arc_result *r = v->res;
 	struct vouch_arc_instance *in;
-	struct hasher *hs;
+	struct dkim_hasher *hs;
 	unsigned n, m;
 	size_t k;
 	char why[160];
@@ -861,10 +831,7 @@ vouch_arc_verify_finish(
 	v->state = 2;
 	for (k = 0; k < v->nhash; k++) {
 		hs = &v->hash[k];
-		canon_body_final(&hs->cb);
-		if (!hs->nomem &&
-		    EVP_DigestFinal_ex(hs->ctx, hs->digest, &hs->dlen) != 1)
-			hs->nomem = dkim_crypto_nomem() == DKIM_SIG_NOMEM;
+		dkim_hasher_final(hs);
 		/* a body hash not computed is not one that differs */
 		if (hs->nomem)
 			return VOUCH_ENOMEM; /* r stays v's */

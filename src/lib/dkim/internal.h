@@ -109,6 +109,37 @@ enum dkim_sigcheck {
 enum dkim_sigcheck dkim_crypto_nomem(void);
 
 /*
+ * A body hash (RFC 6376 §3.7) for one (canonicalization, l=, digest),
+ * shared by every signature that asks for the same: the DKIM verifier's
+ * and the ARC validator's AMS body hashes are computed the same way.
+ */
+struct dkim_hasher {
+	enum canon_alg canon;
+	uint64_t limit;
+	const EVP_MD *md;
+	EVP_MD_CTX *ctx; /* owned; EVP_MD_CTX_free */
+	struct canon_body cb;
+	uint8_t digest[EVP_MAX_MD_SIZE];
+	unsigned dlen;
+	/* an update or the final failed: memory ran out (dkim_crypto_nomem) */
+	bool nomem;
+};
+
+/*
+ * dkim_hasher_init - start `hs` for body canonicalization `canon`, length
+ * limit `limit` and digest `md`.  Returns 0, or -1 when memory ran out
+ * (hs->ctx is then NULL and the OpenSSL error queue cleared).
+ */
+int dkim_hasher_init(struct dkim_hasher *hs, enum canon_alg canon,
+    uint64_t limit, const EVP_MD *md);
+
+/*
+ * dkim_hasher_final - end the body and compute hs->digest; hs->nomem says
+ * whether memory ran out on the way.
+ */
+void dkim_hasher_final(struct dkim_hasher *hs);
+
+/*
  * dkim_verify_hash - verify `sig`/`siglen` over the digest `hash`/`hlen` of
  * the canonical header data with the public key `pk`: Ed25519 (RFC 8463
  * §3, PureEdDSA over the digest) when `ed25519`, else RSASSA-PKCS1-v1_5

@@ -39,19 +39,6 @@
 
 enum alg { ALG_RSA_SHA1, ALG_RSA_SHA256, ALG_ED25519_SHA256 };
 
-/* One body hash shared by every signature with the same parameters. */
-struct hasher {
-	enum canon_alg canon;
-	uint64_t limit;
-	const EVP_MD *md;
-	EVP_MD_CTX *ctx;
-	struct canon_body cb;
-	uint8_t digest[EVP_MAX_MD_SIZE];
-	unsigned dlen;
-	/* an update or the final failed: memory ran out (dkim_crypto_nomem) */
-	bool nomem;
-};
-
 /* A signature whose verdict waits for the body hash. */
 struct pending {
 	size_t idx; /* in res->sig */
@@ -70,7 +57,7 @@ struct vouch_dkim_verifier {
 	size_t nbfull;
 	struct pending *pend;
 	size_t npend;
-	struct hasher *hash;
+	struct dkim_hasher *hash;
 	size_t nhash;
 	struct vbuf canon; /* scratch: canonical header data */
 	/* Key answers of this message by name: several signatures with the
@@ -684,9 +671,38 @@ check_signature(
 static void
 hash_sink(void *arg, const uint8_t *p, size_t n)
 {
-	struct hasher *hs = arg;
+	struct dkim_hasher *hs = arg;
 
 	if (!hs->nomem && EVP_DigestUpdate(hs->ctx, p, n) != 1)
+		hs->nomem = dkim_crypto_nomem() == DKIM_SIG_NOMEM;
+}
+
+int
+dkim_hasher_init(struct dkim_hasher *hs, enum canon_alg canon, uint64_t limit,
+    const EVP_MD *md)
+{
+	memset(hs, 0, sizeof(*hs));
+	hs->canon = canon;
+	hs->limit = limit;
+	hs->md = md;
+	if ((hs->ctx = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestInit_ex(hs->ctx, md, NULL) != 1) {
+		EVP_MD_CTX_free(hs->ctx);
+		hs->ctx = NULL;
+		ERR_clear_error();
+		return -1; /* a context and a digest's init: only memory fails
+		            */
+	}
+	canon_body_init(&hs->cb, canon, limit, hash_sink, hs);
+	return 0;
+}
+
+void
+dkim_hasher_final(struct dkim_hasher *hs)
+{
+	canon_body_final(&hs->cb);
+	if (!hs->nomem &&
+	    EVP_DigestFinal_ex(hs->ctx, hs->digest, &hs->dlen) != 1)
 		hs->nomem = dkim_crypto_nomem() == DKIM_SIG_NOMEM;
 }
 
@@ -695,26 +711,14 @@ static size_t
 get_hasher(struct vouch_dkim_verifier *v, enum canon_alg canon, uint64_t limit,
     const EVP_MD *md)
 {
-	struct hasher *hs;
 	size_t i;
 
 	for (i = 0; i < v->nhash; i++)
 		if (v->hash[i].canon == canon && v->hash[i].limit == limit &&
 		    v->hash[i].md == md)
 			return i;
-	hs = &v->hash[v->nhash];
-	hs->canon = canon;
-	hs->limit = limit;
-	hs->md = md;
-	hs->nomem = false;
-	if ((hs->ctx = EVP_MD_CTX_new()) == NULL ||
-	    EVP_DigestInit_ex(hs->ctx, md, NULL) != 1) {
-		EVP_MD_CTX_free(hs->ctx);
-		hs->ctx = NULL;
-		ERR_clear_error();
+	if (dkim_hasher_init(&v->hash[v->nhash], canon, limit, md) != 0)
 		return SIZE_MAX;
-	}
-	canon_body_init(&hs->cb, canon, limit, hash_sink, hs);
 	return v->nhash++;
 }
 
@@ -948,7 +952,7 @@ vouch_dkim_verify_finish(
 	    VOUCH_DKIM_PERMERROR, VOUCH_DKIM_NEUTRAL};
 	struct vouch_dkim_result *res;
 	struct vouch_dkim_signature *sig;
-	struct hasher *hs;
+	struct dkim_hasher *hs;
 	struct pending *pd;
 	size_t k, j;
 
@@ -959,10 +963,7 @@ vouch_dkim_verify_finish(
 	res = v->res;
 	for (k = 0; k < v->nhash; k++) {
 		hs = &v->hash[k];
-		canon_body_final(&hs->cb);
-		if (!hs->nomem &&
-		    EVP_DigestFinal_ex(hs->ctx, hs->digest, &hs->dlen) != 1)
-			hs->nomem = dkim_crypto_nomem() == DKIM_SIG_NOMEM;
+		dkim_hasher_final(hs);
 		/* a body hash not computed is not one that differs */
 		if (hs->nomem)
 			return VOUCH_ENOMEM; /* res stays v's */
