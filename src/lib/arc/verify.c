@@ -609,36 +609,34 @@ copy_aar(struct vouch_arc_instance *in, const struct arc_set *s)
 }
 
 /* What the fields of a set say, for the result. */
-static enum vouch_status
-describe_set(struct vouch_arc_instance *in, const struct arc_set *s, unsigned i)
+/* Copies the value of tag `name` of `tl`, when present, into dst. */
+static void
+copy_tag(const struct tag_list *tl, const char *name, char *dst, size_t cap)
 {
 	const struct tag *t;
 
+	if ((t = tag_find(tl, name)) != NULL)
+		copy_text(dst, cap, t->value, t->valuelen);
+}
+
+static enum vouch_status
+describe_set(struct vouch_arc_instance *in, const struct arc_set *s, unsigned i)
+{
 	in->i = i;
 	if (s->f[ARC_AS] != NULL) {
 		const struct tag_list *tl = &s->tl[ARC_AS - 1];
 
-		if ((t = tag_find(tl, "d")) != NULL)
-			copy_text(in->seal_d, sizeof(in->seal_d), t->value,
-			    t->valuelen);
-		if ((t = tag_find(tl, "s")) != NULL)
-			copy_text(in->seal_s, sizeof(in->seal_s), t->value,
-			    t->valuelen);
-		if ((t = tag_find(tl, "a")) != NULL)
-			copy_text(in->seal_a, sizeof(in->seal_a), t->value,
-			    t->valuelen);
+		copy_tag(tl, "d", in->seal_d, sizeof(in->seal_d));
+		copy_tag(tl, "s", in->seal_s, sizeof(in->seal_s));
+		copy_tag(tl, "a", in->seal_a, sizeof(in->seal_a));
 		if (arc_cv_parse(tl, &in->cv) != 0)
 			in->cv = VOUCH_ARC_NONE;
 	}
 	if (s->f[ARC_AMS] != NULL) {
 		const struct tag_list *tl = &s->tl[ARC_AMS - 1];
 
-		if ((t = tag_find(tl, "d")) != NULL)
-			copy_text(in->ams_d, sizeof(in->ams_d), t->value,
-			    t->valuelen);
-		if ((t = tag_find(tl, "s")) != NULL)
-			copy_text(in->ams_s, sizeof(in->ams_s), t->value,
-			    t->valuelen);
+		copy_tag(tl, "d", in->ams_d, sizeof(in->ams_d));
+		copy_tag(tl, "s", in->ams_s, sizeof(in->ams_s));
 	}
 	return copy_aar(in, s);
 }
