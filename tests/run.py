@@ -12,6 +12,8 @@ Phases (all by default):
   suites   tests/suites/*.py                  other people's test data, ../shared
   hostile  tests/hostile/*.py                 hostile input through the command
   interop  tests/interop/*.py                 opendkim, dkimpy, Mail::DKIM both ways
+  milter   tests/milter/*.py                  vouchd through real milter clients and Postfix
+  reports  tests/reports/*.py                 the store, DMARC reports out and in
   asan     unit + replay + suites + hostile again with --asan-build binaries
   fuzz     each --fuzz-build fuzz_* for FUZZ_SECONDS (default 30)
 """
@@ -172,7 +174,7 @@ def main():
     ap.add_argument("--asan-build")
     ap.add_argument("--fuzz-build")
     ap.add_argument("--fuzz-seconds", type=int, default=int(os.environ.get("FUZZ_SECONDS", "30")))
-    ap.add_argument("phases", nargs="*", default=["style", "unit", "replay", "suites", "hostile", "interop", "asan", "fuzz"])
+    ap.add_argument("phases", nargs="*", default=["style", "unit", "replay", "suites", "hostile", "interop", "milter", "reports", "asan", "fuzz"])
     a = ap.parse_args()
     build = os.path.abspath(a.build)
     for ph in a.phases:
@@ -182,7 +184,7 @@ def main():
             phase_unit(build, "")
         elif ph == "replay":
             phase_replay(build, "")
-        elif ph in ("suites", "hostile", "interop"):
+        elif ph in ("suites", "hostile", "interop", "milter", "reports"):
             phase_scripts(build, ph, "")
         elif ph == "asan" and a.asan_build:
             ab = os.path.abspath(a.asan_build)
