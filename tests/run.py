@@ -81,6 +81,7 @@ def scripts(sub):
 def env_for(build, extra=None):
     env = dict(os.environ)
     env["VOUCH"] = os.path.join(build, "src", "cli", "vouch")
+    env["VOUCHD"] = os.path.join(build, "src", "milter", "vouchd")
     env["VOUCH_BUILD"] = build
     env["VOUCH_ROOT"] = ROOT
     env.setdefault("VOUCH_SHARED", os.path.join(os.path.dirname(ROOT), "shared"))
