@@ -27,6 +27,7 @@ int cmd_dmarc(int argc, char **argv);
 int cmd_arc(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 
 /*
  * cli_open_dns - the resolver chosen by --zone FILE or --dns-server ADDR
