@@ -664,12 +664,11 @@ close_leaf(struct reader *rd, enum el el, enum kind kind)
 		return;
 	if (el >= E_P_DOMAIN && el <= E_DISCOVERY)
 		set_policy(rd, el, v);
+	else if (el == E_R_TYPE || el == E_R_COMMENT ||
+	         (el >= E_D_DOMAIN && el <= E_S_HUMAN))
+		set_auth(rd, el, v);
 	else if (el >= E_SOURCE_IP && el <= E_ENV_TO)
 		set_record(rd, el, v);
-	else if (el >= E_D_DOMAIN && el <= E_S_HUMAN)
-		set_auth(rd, el, v);
-	else if (el == E_R_TYPE || el == E_R_COMMENT)
-		set_auth(rd, el, v);
 	else
 		set_meta(rd, el, v);
 }
