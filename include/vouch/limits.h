@@ -312,4 +312,33 @@
 #define VOUCH_CHECK_MAX_VOID_TESTS 64
 #define VOUCH_CHECK_MAX_SAME_CODE 8
 
+/*
+ * The store of DMARC reporting data (store.h).
+ * STORE_MAX_URL: bytes of a database URL or SQLite path; PATH_MAX on Linux
+ * is 4096, and a libpq URI with host, options and a password fits well.
+ * STORE_MAX_IP: characters of an address as text; the longest IPv6 form
+ * ("ffff:...:255.255.255.255") is 45 (INET6_ADDRSTRLEN less its NUL).
+ * STORE_MAX_DEST: bytes of the rua= (or ruf=) destinations of one policy,
+ * comma-separated; a mailto URI is at most 7 + 64 + 1 + 253 bytes (RFC
+ * 5321 §4.5.3.1), so three full-length URIs or a dozen real ones fit; a
+ * URI that does not fit is not recorded (RFC 9990 §3.5 lets a receiver
+ * limit the URIs it supports).
+ * STORE_MAX_COMMENT: bytes of an override reason's comment; vouch's
+ * longest, the ARC override of RFC 8617 §7.2.2 with three sealers, is
+ * under 200.  STORE_MAX_HUMAN: bytes of a DKIM human_result (the
+ * verifier's reason, at most 127).  STORE_MAX_REASONS: override reasons of
+ * one evaluation; vouch gives at most two (policy_test_mode and one
+ * local override).
+ * STORE_MAX_EVAL_TEXT: bytes of one evaluation as the recorder queues it
+ * (its columns escaped); every field at its maximum, escaped three times
+ * over, stays below 64 KiB.
+ */
+#define VOUCH_STORE_MAX_URL 4096
+#define VOUCH_STORE_MAX_IP 45
+#define VOUCH_STORE_MAX_DEST 1024
+#define VOUCH_STORE_MAX_COMMENT 256
+#define VOUCH_STORE_MAX_HUMAN 127
+#define VOUCH_STORE_MAX_REASONS 4
+#define VOUCH_STORE_MAX_EVAL_TEXT (64 * 1024)
+
 #endif
