@@ -323,8 +323,8 @@
  * messages over 50 MB (Gmail 25 MB, Exchange Online 150 MB with MIME
  * overhead), so 64 MiB refuses no report that could have been delivered.
  * REPORT_MAX_XML: bytes of one report's XML after decompression.  The 900
- * KB large-example sample holds 3,700 records; 64 MiB is some 250,000
- * records, beyond what reporters send in one file (they split).
+ * KB large-example sample holds 2,286 records; 64 MiB is some 170,000
+ * such records, beyond what reporters send in one file (they split).
  * REPORT_MAX_RATIO: output/input ratio of a decompression, checked once
  * the output passes REPORT_RATIO_FLOOR bytes.  Deflate cannot exceed
  * about 1032:1; report XML compresses 5:1 to 40:1, and the repetitive
@@ -392,5 +392,34 @@
  * a large domain and 4 MiB of memory; the rest wait for the next run.
  */
 #define VOUCH_IMAP_MAX_UIDS 1000000
+
+/*
+ * The store of DMARC reporting data (store.h).
+ * STORE_MAX_URL: bytes of a database URL or SQLite path; PATH_MAX on Linux
+ * is 4096, and a libpq URI with host, options and a password fits well.
+ * STORE_MAX_IP: characters of an address as text; the longest IPv6 form
+ * ("ffff:...:255.255.255.255") is 45 (INET6_ADDRSTRLEN less its NUL).
+ * STORE_MAX_DEST: bytes of the rua= (or ruf=) destinations of one policy,
+ * comma-separated; a mailto URI is at most 7 + 64 + 1 + 253 bytes (RFC
+ * 5321 §4.5.3.1), so three full-length URIs or a dozen real ones fit; a
+ * URI that does not fit is not recorded (RFC 9990 §3.5 lets a receiver
+ * limit the URIs it supports).
+ * STORE_MAX_COMMENT: bytes of an override reason's comment; vouch's
+ * longest, the ARC override of RFC 8617 §7.2.2 with three sealers, is
+ * under 200.  STORE_MAX_HUMAN: bytes of a DKIM human_result (the
+ * verifier's reason, at most 127).  STORE_MAX_REASONS: override reasons of
+ * one evaluation; vouch gives at most two (policy_test_mode and one
+ * local override).
+ * STORE_MAX_EVAL_TEXT: bytes of one evaluation as the recorder queues it
+ * (its columns escaped); every field at its maximum, escaped three times
+ * over, stays below 64 KiB.
+ */
+#define VOUCH_STORE_MAX_URL 4096
+#define VOUCH_STORE_MAX_IP 45
+#define VOUCH_STORE_MAX_DEST 1024
+#define VOUCH_STORE_MAX_COMMENT 256
+#define VOUCH_STORE_MAX_HUMAN 127
+#define VOUCH_STORE_MAX_REASONS 4
+#define VOUCH_STORE_MAX_EVAL_TEXT (64 * 1024)
 
 #endif

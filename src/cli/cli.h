@@ -13,6 +13,7 @@
 #define CLI_EXIT_OK 0 /* a verdict was produced, whatever it is */
 #define CLI_EXIT_USAGE 64 /* bad options (EX_USAGE) */
 #define CLI_EXIT_DATAERR 65 /* the input cannot be processed (EX_DATAERR) */
+#define CLI_EXIT_UNAVAILABLE 69 /* a service (the store) is unavailable */
 #define CLI_EXIT_IO 74 /* a file could not be read or written (EX_IOERR) */
 #define CLI_EXIT_SOFTWARE 70 /* out of memory or an internal error */
 
@@ -28,6 +29,10 @@ int cmd_arc(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_store(int argc, char **argv);
+
+/* cli_store_exit - the exit status for a store that could not be opened. */
+int cli_store_exit(enum vouch_status st);
 
 /*
  * cli_open_dns - the resolver chosen by --zone FILE or --dns-server ADDR

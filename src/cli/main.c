@@ -19,6 +19,7 @@ static const struct {
     {"verify", cmd_verify, "SPF, DKIM and DMARC of a received message"},
     {"check", cmd_check, "lint a domain's SPF, DMARC and DKIM records"},
     {"report", cmd_report, "DMARC aggregate reports in: ingest, summary"},
+    {"store", cmd_store, "create or migrate the DMARC reporting store"},
 };
 
 static void
