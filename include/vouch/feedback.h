@@ -147,6 +147,8 @@ struct vouch_feedback {
  *         <feedback> element, a DTD or entity reference, no
  *         policy_published/domain, no date_range begin and end, or end
  *         before begin: err says which, with the line for XML errors);
+ *         VOUCH_ELIMIT also for a date_range over VOUCH_REPORT_MAX_DAYS
+ *         UTC days (see vouch_feedback_days);
  *         VOUCH_ELIMIT (len over VOUCH_REPORT_MAX_XML, nesting over
  *         VOUCH_REPORT_MAX_DEPTH, a text over VOUCH_REPORT_MAX_TEXT,
  *         records over VOUCH_REPORT_MAX_RECORDS);

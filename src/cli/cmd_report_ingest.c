@@ -16,6 +16,8 @@
 #include "json.h"
 #include "report.h"
 #include "vouch/ingest.h"
+#include "vouch/owner.h"
+#include "vouch/store.h"
 
 static void
 usage(FILE *fp)
@@ -53,8 +55,9 @@ usage(FILE *fp)
 	    "Inputs that are broken, hostile or too large are refused with\n"
 	    "the reason on standard error, and nothing of them is stored.\n"
 	    "Exit status: 0 every input was read, 65 some input was refused,\n"
-	    "74 an input or the store could not be read or written, 64\n"
-	    "usage, 70 internal error.\n");
+	    "74 an input could not be read or the store failed, 69 the store\n"
+	    "cannot be opened (vouch store init), 64 usage, 70 internal\n"
+	    "error.\n");
 }
 
 enum {
@@ -75,6 +78,9 @@ struct ingest_cli {
 	int dry_run, json, progress;
 	const char *db;
 	struct vouch_ingest *ing;
+	struct vouch_store *store;
+	struct vouch_owner_writer *writer;
+	uint64_t stored, duplicates;
 	/* progress bar */
 	struct timespec last;
 	int bar_shown;
@@ -219,6 +225,9 @@ on_report(void *arg, const struct vouch_feedback *fb,
     const struct vouch_ingest_where *where)
 {
 	struct ingest_cli *c = arg;
+	enum vouch_owner_stored how;
+	enum vouch_status st;
+	char source[1024];
 
 	if (c->dry_run) {
 		if (c->json) {
@@ -228,7 +237,31 @@ on_report(void *arg, const struct vouch_feedback *fb,
 		}
 		return VOUCH_OK;
 	}
-	return VOUCH_EUNSUPPORTED;
+	snprintf(source, sizeof(source), "%s%s%s", where->source,
+	    where->item != NULL ? " " : "",
+	    where->item != NULL ? where->item : "");
+	st = vouch_owner_store(c->writer, fb, source, &how);
+	if (st == VOUCH_ELIMIT) {
+		/* a text too long for the store: this report only */
+		bar_clear(c);
+		fprintf(stderr,
+		    "vouch report ingest: %s: refused: report %s too large "
+		    "for the store\n",
+		    source, fb->report_id);
+		c->refused = 1;
+		return VOUCH_OK;
+	}
+	if (st != VOUCH_OK) {
+		bar_clear(c);
+		fprintf(stderr, "vouch report ingest: store: %s\n",
+		    vouch_store_errmsg(c->store));
+		return st;
+	}
+	if (how == VOUCH_OWNER_NEW)
+		c->stored++;
+	else
+		c->duplicates++;
+	return VOUCH_OK;
 }
 
 static const char *
@@ -303,6 +336,32 @@ on_progress(void *arg, const struct vouch_ingest_progress *p)
 	c->bar_shown = 1;
 }
 
+/* The store and its writer; an exit status. */
+static int
+open_store(struct ingest_cli *c)
+{
+	enum vouch_status st;
+	char err[512];
+
+	st = vouch_store_open(c->db, 0, &c->store, err, sizeof(err));
+	if (st != VOUCH_OK) {
+		fprintf(stderr, "vouch report ingest: %s%s\n",
+		    err[0] ? err : vouch_status_str(st),
+		    st == VOUCH_ENOTFOUND ? " (vouch store init makes it)"
+		                          : "");
+		return cli_store_exit(st);
+	}
+	if ((st = vouch_owner_writer_new(c->store, &c->writer)) != VOUCH_OK) {
+		fprintf(stderr, "vouch report ingest: %s\n",
+		    vouch_store_errmsg(c->store));
+		vouch_store_close(c->store);
+		c->store = NULL;
+		return st == VOUCH_ENOTFOUND ? CLI_EXIT_UNAVAILABLE
+		                             : cli_store_exit(st);
+	}
+	return CLI_EXIT_OK;
+}
+
 /* The first line of a file, for --imap-password-file. */
 static char *
 read_secret(const char *path)
@@ -338,16 +397,22 @@ print_counts(const struct ingest_cli *c)
 	if (c->json && c->dry_run)
 		return;
 	if (c->json)
-		printf("{\"inputs\":%llu,\"reports\":%llu,\"refused\":%llu,"
+		printf("{\"inputs\":%llu,\"reports\":%llu,\"stored\":%llu,"
+		       "\"duplicates\":%llu,\"refused\":%llu,"
 		       "\"no_report\":%llu,\"failure_reports\":%llu}\n",
 		    (unsigned long long)s.inputs, (unsigned long long)s.reports,
+		    (unsigned long long)c->stored,
+		    (unsigned long long)c->duplicates,
 		    (unsigned long long)s.refused,
 		    (unsigned long long)s.no_report,
 		    (unsigned long long)s.failure_reports);
 	else
-		printf("%llu inputs: %llu reports, %llu refused, %llu without "
-		       "a report, %llu failure reports skipped\n",
+		printf("%llu inputs: %llu reports (%llu new, %llu duplicates), "
+		       "%llu refused, %llu without a report, %llu failure "
+		       "reports skipped\n",
 		    (unsigned long long)s.inputs, (unsigned long long)s.reports,
+		    (unsigned long long)c->stored,
+		    (unsigned long long)c->duplicates,
 		    (unsigned long long)s.refused,
 		    (unsigned long long)s.no_report,
 		    (unsigned long long)s.failure_reports);
@@ -439,13 +504,13 @@ cmd_report_ingest(int argc, char **argv)
 		usage(stderr);
 		return CLI_EXIT_USAGE;
 	}
-	if (!c.dry_run) {
-		fprintf(stderr, "vouch report ingest: no store in this build "
-		                "yet; use --dry-run\n");
-		return CLI_EXIT_SOFTWARE;
-	}
-	if (pwfile != NULL && (password = read_secret(pwfile)) == NULL)
+	if (!c.dry_run && (rc = open_store(&c)) != CLI_EXIT_OK)
+		return rc;
+	if (pwfile != NULL && (password = read_secret(pwfile)) == NULL) {
+		vouch_owner_writer_free(c.writer);
+		vouch_store_close(c.store);
 		return CLI_EXIT_IO;
+	}
 	io.password = password;
 	memset(&cb, 0, sizeof(cb));
 	cb.report = on_report;
@@ -453,6 +518,8 @@ cmd_report_ingest(int argc, char **argv)
 	cb.progress = on_progress;
 	cb.arg = &c;
 	if (vouch_ingest_new(&cb, &c.ing) != VOUCH_OK) {
+		vouch_owner_writer_free(c.writer);
+		vouch_store_close(c.store);
 		free(password);
 		return CLI_EXIT_SOFTWARE;
 	}
@@ -485,6 +552,8 @@ cmd_report_ingest(int argc, char **argv)
 		fprintf(stderr, "vouch report ingest: stopped: %s\n",
 		    vouch_status_str(st));
 	vouch_ingest_free(c.ing);
+	vouch_owner_writer_free(c.writer);
+	vouch_store_close(c.store);
 	free(password);
 	return rc;
 }

@@ -5,11 +5,32 @@
 #ifndef VOUCH_CLI_REPORT_H
 #define VOUCH_CLI_REPORT_H
 
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "vouch/feedback.h"
 
 int cmd_report_ingest(int argc, char **argv);
+int cmd_report_summary(int argc, char **argv);
+int cmd_report_export(int argc, char **argv);
+
+/*
+ * report_parse_time - a time given on the command line: YYYY-MM-DD
+ * (00:00 UTC), YYYY-MM-DDTHH:MM[:SS][Z] (UTC), UNIX seconds, or Nd / Nh
+ * (that many days or hours before now).  0 and *out, or -1.
+ */
+int report_parse_time(const char *s, int64_t *out);
+
+/* report_day_str - a UTC day as YYYY-MM-DD into buf (at least 11). */
+void report_day_str(int64_t t, char *buf, size_t len);
+
+/*
+ * report_open_store - the store named by --db (NULL: the default), for
+ * reading; prints why on failure and returns the exit status, else 0.
+ */
+struct vouch_store;
+int report_open_store(const char *cmd, const char *db, struct vouch_store **s);
 
 /*
  * report_json_feedback - one report as one line of JSON (the fields of

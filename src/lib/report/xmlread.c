@@ -966,6 +966,7 @@ finish(struct reader *rd)
 	struct fb_private *fb = rd->fb;
 	struct vouch_feedback *pub = &fb->pub;
 	enum vouch_status st = VOUCH_OK;
+	struct vouch_feedback_days days;
 	uint64_t b, e;
 	char id[48];
 
@@ -991,6 +992,13 @@ finish(struct reader *rd)
 	}
 	pub->begin = (int64_t)b;
 	pub->end = (int64_t)e;
+	if (vouch_feedback_days(pub->begin, pub->end, &days) != VOUCH_OK) {
+		seterr(rd, VOUCH_ELIMIT,
+		    "date_range spans more than %d days: when its messages "
+		    "were seen cannot be told",
+		    VOUCH_REPORT_MAX_DAYS);
+		return;
+	}
 	if (pub->org_name == NULL)
 		pub->org_name = "";
 	if (pub->email == NULL)
