@@ -7,6 +7,7 @@ way the tests need (namespaces, case, BOM, invalid UTF-8) but makes no
 attempt to be a product: what it cannot read, it says so.
 """
 import email
+import os
 import email.policy
 import gzip
 import io
@@ -176,3 +177,106 @@ def canon_ip(s):
         return str(ipaddress.ip_address(s))
     except ValueError:
         return s
+
+
+# ---- Building reports for the tests ---------------------------------------
+
+def make_xml(org="reporter.example", email="dmarc@reporter.example", rid="r1",
+             domain="example.com", begin=1700006400, end=1700092799, records=(),
+             p="none", ns=None, extra_meta="", adkim="r", aspf="r"):
+    """An aggregate report.  records: dicts with ip, count, disposition,
+    dkim, spf (policy_evaluated), header_from, envelope_from, and lists
+    auth_dkim [(domain, selector, result)], auth_spf [(domain, result)],
+    reasons [(type, comment)]."""
+    out = ['<?xml version="1.0" encoding="UTF-8"?>',
+           '<feedback%s>' % (' xmlns="%s"' % ns if ns else ""),
+           "<report_metadata><org_name>%s</org_name><email>%s</email>"
+           "<report_id>%s</report_id>%s<date_range><begin>%d</begin><end>%d</end>"
+           "</date_range></report_metadata>" % (org, email, rid, extra_meta, begin, end),
+           "<policy_published><domain>%s</domain><adkim>%s</adkim><aspf>%s</aspf>"
+           "<p>%s</p><sp>%s</sp><pct>100</pct></policy_published>" % (domain, adkim, aspf, p, p)]
+    for r in records:
+        reasons = "".join("<reason><type>%s</type><comment>%s</comment></reason>" % rc
+                          for rc in r.get("reasons", ()))
+        dk = "".join("<dkim><domain>%s</domain><selector>%s</selector><result>%s</result></dkim>" % d
+                     for d in r.get("auth_dkim", ()))
+        sp = "".join("<spf><domain>%s</domain><scope>mfrom</scope><result>%s</result></spf>" % s
+                     for s in r.get("auth_spf", ()))
+        out.append(
+            "<record><row><source_ip>%s</source_ip><count>%d</count><policy_evaluated>"
+            "<disposition>%s</disposition><dkim>%s</dkim><spf>%s</spf>%s</policy_evaluated></row>"
+            "<identifiers><header_from>%s</header_from>%s</identifiers>"
+            "<auth_results>%s%s</auth_results></record>"
+            % (r["ip"], r["count"], r.get("disposition", "none"), r.get("dkim", "fail"),
+               r.get("spf", "fail"), reasons, r.get("header_from", domain),
+               "<envelope_from>%s</envelope_from>" % r["envelope_from"]
+               if r.get("envelope_from") else "", dk, sp))
+    out.append("</feedback>\n")
+    return "\n".join(out).encode()
+
+
+def make_email(xml, org="reporter.example", domain="example.com", rid="r1", begin=1700006400,
+               end=1700092799, kind="gzip", msgid=None):
+    """A report e-mail as reporters send it (RFC 9990 §3.5.2)."""
+    import base64
+    name = "%s!%s!%d!%d" % (org, domain, begin, end)
+    if kind == "gzip":
+        data, ctype, name = gzip.compress(xml, mtime=0), "application/gzip", name + ".xml.gz"
+    elif kind == "zip":
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+            z.writestr(name + ".xml", xml)
+        data, ctype, name = buf.getvalue(), "application/zip", name + ".zip"
+    else:
+        data, ctype, name = xml, "text/xml", name + ".xml"
+    b64 = base64.encodebytes(data).decode().replace("\n", "\r\n")
+    return ("From: DMARC <noreply-dmarc@%s>\r\n"
+            "To: rua@%s\r\n"
+            "Subject: Report Domain: %s Submitter: %s Report-ID: %s\r\n"
+            "Date: Tue, 14 Nov 2023 00:00:00 +0000\r\n"
+            "Message-ID: <%s@%s>\r\n"
+            "MIME-Version: 1.0\r\n"
+            "Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n"
+            "--b1\r\nContent-Type: text/plain\r\n\r\nA DMARC aggregate report.\r\n"
+            "--b1\r\nContent-Type: %s; name=\"%s\"\r\n"
+            "Content-Disposition: attachment; filename=\"%s\"\r\n"
+            "Content-Transfer-Encoding: base64\r\n\r\n%s"
+            "--b1--\r\n" % (org, domain, domain, org, rid, msgid or rid, org, ctype, name,
+                            name, b64)).encode()
+
+
+def write_maildir(root, messages):
+    """A Maildir with the messages in new/ (half) and cur/ (the rest)."""
+    for sub in ("cur", "new", "tmp"):
+        os.makedirs(os.path.join(root, sub), exist_ok=True)
+    for i, m in enumerate(messages):
+        sub = "new" if i % 2 == 0 else "cur"
+        name = "%d.M%dP1.test%s" % (1700000000 + i, i, "" if sub == "new" else ":2,S")
+        with open(os.path.join(root, sub, name), "wb") as fp:
+            fp.write(m)
+
+
+def ingest(args, db, stdin=None, timeout=600):
+    """vouch report ingest --db DB --json --no-progress ARGS: (exit, counts, stderr)."""
+    rc, out, err = vtest.vouch(["report", "ingest", "--db", db, "--json", "--no-progress"] + list(args),
+                               stdin=stdin, timeout=timeout)
+    try:
+        counts = json.loads(out.decode().strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        counts = None
+    return rc, counts, err
+
+
+def export_json(db, *args):
+    rc, out, err = vtest.vouch(["report", "export", "--db", db, "--format", "json"] + list(args))
+    try:
+        return json.loads(out.decode())
+    except ValueError:
+        return None
+
+
+def new_store(path):
+    rc, out, err = vtest.vouch(["store", "init", "--db", path])
+    if rc != 0:
+        raise RuntimeError("vouch store init: %s" % err)
+    return path
