@@ -182,6 +182,71 @@ read_entry(struct archive *a, struct archive_entry *e, size_t in_len,
 	return VOUCH_OK;
 }
 
+/*
+ * The first pass over a zip: every entry's header, none of its data.  A
+ * hostile name, an encrypted entry or too many entries refuse the whole
+ * archive before any report in it is handed on.
+ */
+static enum vouch_status
+check_zip(const uint8_t *p, size_t len, char *err, size_t errlen)
+{
+	struct archive *a;
+	struct archive_entry *e;
+	enum vouch_status st = VOUCH_OK;
+	unsigned nentries = 0;
+	const char *name;
+	int r;
+
+	if ((a = archive_read_new()) == NULL)
+		return fail(
+		    VOUCH_ENOMEM, err, errlen, "cannot start libarchive");
+	archive_read_support_format_zip(a);
+	if (archive_read_open_memory(a, p, len) != ARCHIVE_OK) {
+		st = fail(VOUCH_ESYNTAX, err, errlen, "not a zip archive: %s",
+		    archive_error_string(a) ? archive_error_string(a) : "?");
+		goto out;
+	}
+	while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK ||
+	       r == ARCHIVE_WARN) {
+		name = archive_entry_pathname(e);
+		if (name == NULL)
+			name = "";
+		if (++nentries > VOUCH_REPORT_MAX_ZIP_ENTRIES) {
+			st = fail(VOUCH_ELIMIT, err, errlen,
+			    "zip has more than %d entries",
+			    VOUCH_REPORT_MAX_ZIP_ENTRIES);
+			goto out;
+		}
+		if (name_escapes(name)) {
+			st = fail(VOUCH_ESYNTAX, err, errlen,
+			    "zip entry name '%.100s' escapes its folder (path "
+			    "traversal)",
+			    name);
+			goto out;
+		}
+		if (archive_entry_is_encrypted(e)) {
+			st = fail(VOUCH_ESYNTAX, err, errlen,
+			    "zip entry %.100s is encrypted", name);
+			goto out;
+		}
+		/* a declared size over the cap is a bomb announced */
+		if (archive_entry_size_is_set(e) &&
+		    archive_entry_size(e) > VOUCH_REPORT_MAX_XML) {
+			st = fail(VOUCH_ELIMIT, err, errlen,
+			    "zip entry %.100s is over %d bytes (zip bomb?)",
+			    name, VOUCH_REPORT_MAX_XML);
+			goto out;
+		}
+		if (archive_read_data_skip(a) != ARCHIVE_OK)
+			break;
+	}
+	if (st == VOUCH_OK && nentries == 0)
+		st = fail(VOUCH_ESYNTAX, err, errlen, "zip archive is empty");
+out:
+	archive_read_free(a);
+	return st;
+}
+
 enum vouch_status
 ingest_unzip(const uint8_t *p, size_t len, ingest_zip_entry_fn fn, void *arg,
     char *err, size_t errlen)
@@ -195,6 +260,8 @@ ingest_unzip(const uint8_t *p, size_t len, ingest_zip_entry_fn fn, void *arg,
 	const char *name;
 	int r;
 
+	if ((st = check_zip(p, len, err, errlen)) != VOUCH_OK)
+		return st;
 	if ((a = archive_read_new()) == NULL)
 		return fail(
 		    VOUCH_ENOMEM, err, errlen, "cannot start libarchive");

@@ -960,6 +960,33 @@ repair_utf8(const uint8_t *p, size_t len, size_t *outlen, size_t *nbad,
 	return out;
 }
 
+/*
+ * Whether the prolog (XML 1.0 §2.8: declaration, comments, processing
+ * instructions, before the root element) holds a document type
+ * declaration.  Looked at before libxml2 parses anything, so that an
+ * entity bomb's declarations are never even read.
+ */
+static int
+has_doctype(const uint8_t *p, size_t len)
+{
+	const uint8_t *end = p + len, *q;
+
+	while ((q = memchr(p, '<', (size_t)(end - p))) != NULL) {
+		if (end - q >= 9 && memcmp(q, "<!DOCTYPE", 9) == 0)
+			return 1;
+		if (end - q >= 2 && q[1] == '?')
+			q = memmem(q, (size_t)(end - q), "?>", 2);
+		else if (end - q >= 4 && memcmp(q, "<!--", 4) == 0)
+			q = memmem(q, (size_t)(end - q), "-->", 3);
+		else
+			return 0; /* the root element */
+		if (q == NULL)
+			return 0;
+		p = q + 2;
+	}
+	return 0;
+}
+
 static void
 finish(struct reader *rd)
 {
@@ -1081,6 +1108,13 @@ parse(const uint8_t *p, size_t len, struct fb_private *fb,
 			p = fixed;
 			len = fixedlen;
 		}
+	}
+	if (has_doctype(p, len)) {
+		/* RFC 7489 and 9990 reports have no DTD; one here can only
+		 * declare entities, the stuff of billion-laughs and XXE */
+		seterr(&rd, VOUCH_ESYNTAX,
+		    "document type declaration (<!DOCTYPE>) refused");
+		goto out;
 	}
 	read_all(&rd, p, len);
 	if (rd.st == VOUCH_OK) {
