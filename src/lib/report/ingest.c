@@ -531,26 +531,23 @@ mbox_read(struct vouch_ingest *ing, int fd, const uint8_t *head, size_t nhead,
 	return m.st;
 }
 
-enum vouch_status
-vouch_ingest_fd(struct vouch_ingest *ing, int fd, const char *name)
+/* fd as an mbox (named mbox_name) or one input (where w). */
+static enum vouch_status
+fd_input(struct vouch_ingest *ing, int fd, const char *mbox_name,
+    const struct vouch_ingest_where *w)
 {
-	struct vouch_ingest_where w;
 	uint8_t head[5];
 	size_t nhead = 0;
 	ssize_t n;
 	char why[200];
 
-	if (ing == NULL || name == NULL || fd < 0)
-		return VOUCH_EINVAL;
-	w.source = name;
-	w.item = NULL;
 	while (nhead < sizeof(head)) {
 		n = read(fd, head + nhead, sizeof(head) - nhead);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
 			snprintf(why, sizeof(why), "read: %s", strerror(errno));
-			problem(ing, VOUCH_INGEST_IO, VOUCH_EIO, why, &w);
+			problem(ing, VOUCH_INGEST_IO, VOUCH_EIO, why, w);
 			return VOUCH_OK;
 		}
 		if (n == 0)
@@ -558,8 +555,20 @@ vouch_ingest_fd(struct vouch_ingest *ing, int fd, const char *name)
 		nhead += (size_t)n;
 	}
 	if (nhead == 5 && memcmp(head, "From ", 5) == 0)
-		return mbox_read(ing, fd, head, nhead, name);
-	return whole(ing, fd, head, nhead, &w);
+		return mbox_read(ing, fd, head, nhead, mbox_name);
+	return whole(ing, fd, head, nhead, w);
+}
+
+enum vouch_status
+vouch_ingest_fd(struct vouch_ingest *ing, int fd, const char *name)
+{
+	struct vouch_ingest_where w;
+
+	if (ing == NULL || name == NULL || fd < 0)
+		return VOUCH_EINVAL;
+	w.source = name;
+	w.item = NULL;
+	return fd_input(ing, fd, name, &w);
 }
 
 /*
@@ -588,7 +597,7 @@ one_file(struct vouch_ingest *ing, const char *path, const char *source,
 	if (flat)
 		st = whole(ing, fd, NULL, 0, &w);
 	else
-		st = vouch_ingest_fd(ing, fd, item != NULL ? path : source);
+		st = fd_input(ing, fd, item != NULL ? path : source, &w);
 	/* the bytes an mbox reported as it went, and the rest */
 	if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) &&
 	    (uint64_t)sb.st_size > ing->prog.bytes - before)
