@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <libxml/parser.h>
 #include <libxml/xmlreader.h>
@@ -987,6 +988,41 @@ has_doctype(const uint8_t *p, size_t len)
 	return 0;
 }
 
+static int
+is_name_char(uint8_t c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.';
+}
+
+/*
+ * The length of the document up to the last </feedback> end tag (any
+ * prefix, any case), or len when there is none.  Reporters append junk
+ * after the report; libxml2 would report it as an error before handing
+ * over the end tag, so it is cut off unread.
+ */
+static size_t
+cut_after_feedback(const uint8_t *p, size_t len)
+{
+	static const char tag[] = "feedback>";
+	size_t i, j, n = sizeof(tag) - 1;
+
+	for (i = len; i >= n + 2; i--) {
+		if (strncasecmp((const char *)p + i - n, tag, n) != 0)
+			continue;
+		j = i - n;
+		while (j > 0 && is_name_char(p[j - 1]))
+			j--;
+		if (j > 0 && p[j - 1] == ':') /* a prefix */
+			for (j--; j > 0 && is_name_char(p[j - 1]); j--)
+				;
+		if (j >= 2 && p[j - 1] == '/' && p[j - 2] == '<' &&
+		    (j == i - n || p[i - n - 1] == ':'))
+			return i;
+	}
+	return len;
+}
+
 static void
 finish(struct reader *rd)
 {
@@ -1109,6 +1145,7 @@ parse(const uint8_t *p, size_t len, struct fb_private *fb,
 			len = fixedlen;
 		}
 	}
+	len = cut_after_feedback(p, len);
 	if (has_doctype(p, len)) {
 		/* RFC 7489 and 9990 reports have no DTD; one here can only
 		 * declare entities, the stuff of billion-laughs and XXE */
