@@ -191,8 +191,7 @@ print_json(const struct vouch_owner_summary *sum)
 
 static const char *const bucket_note[] = {
     "looks like yours but fails: fix these first",
-    "nothing passed: strangers, or hosts of yours that neither sign nor "
-    "are in SPF",
+    "nothing passed: strangers, or hosts of yours unsigned and not in SPF",
     "relayed by others; DKIM or ARC carries them",
     "pass DMARC",
 };
