@@ -19,6 +19,8 @@ static const struct {
     {"verify", cmd_verify, "SPF, DKIM and DMARC of a received message"},
     {"check", cmd_check, "lint a domain's SPF, DMARC and DKIM records"},
     {"store", cmd_store, "create or migrate the DMARC reporting store"},
+    {"report", cmd_report,
+        "DMARC aggregate reports: generate, send (RFC 9990)"},
 };
 
 static void

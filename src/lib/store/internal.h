@@ -248,6 +248,7 @@ enum store_col {
 	COL_P_FO,
 	COL_P_TESTING,
 	COL_P_PSD,
+	COL_P_PCT,
 	COL_P_RUA,
 	COL_P_RUF,
 	/* evaluation */

@@ -114,11 +114,9 @@ connect_store(struct vouch_recorder *r, char *err, size_t errlen)
 		st = store_prepare(r->s,
 		    "INSERT INTO evaluation_policy (key_hash, domain, "
 		    "discovery_method, p, sp, np, adkim, aspf, fo, testing, "
-		    "psd, "
-		    "rua, ruf, first_seen) VALUES ($1, $2, $3, $4, $5, $6, $7, "
-		    "$8, $9, $10, $11, $12, $13, $14) ON CONFLICT (key_hash) "
-		    "DO "
-		    "NOTHING",
+		    "psd, pct, rua, ruf, first_seen) VALUES ($1, $2, $3, $4, "
+		    "$5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) ON "
+		    "CONFLICT (key_hash) DO NOTHING",
 		    &r->ins_policy);
 	if (st == VOUCH_OK)
 		st = store_prepare(r->s,
@@ -216,8 +214,8 @@ policy_id(struct vouch_recorder *r, const struct store_row *row, int64_t *id)
 			if ((st = store_bind_str(r->ins_policy, c + 1,
 			         row->col[c])) != VOUCH_OK)
 				return st;
-		if ((st = store_bind_int64(r->ins_policy, 14, row->time)) !=
-		        VOUCH_OK ||
+		if ((st = store_bind_int64(r->ins_policy, COL_P_RUF + 2,
+		         row->time)) != VOUCH_OK ||
 		    (st = store_run(r->ins_policy)) != VOUCH_OK ||
 		    (st = select_policy(r, hash, id)) != VOUCH_OK)
 			return st;
