@@ -429,7 +429,8 @@ build_message(struct sender *sd, const struct due *d, const char *from,
 	add_safe(m, d->submitter);
 	vbuf_adds(m, ">\r\nMIME-Version: 1.0\r\n");
 	vbuf_addf(m,
-	    "Content-Type: multipart/mixed; boundary=\"=_vouch_%s\"\r\n\r\n"
+	    "Content-Type: "
+	    "multipart/mixed;\r\n\tboundary=\"=_vouch_%s\"\r\n\r\n"
 	    "This is a MIME message: a DMARC aggregate report.\r\n\r\n",
 	    d->report_id);
 	vbuf_addf(m,
