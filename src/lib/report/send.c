@@ -430,8 +430,7 @@ build_message(struct sender *sd, const struct due *d, const char *from,
 	vbuf_adds(m, ">\r\nMIME-Version: 1.0\r\n");
 	vbuf_addf(m,
 	    "Content-Type: "
-	    "multipart/mixed;\r\n\tboundary=\"=_vouch_%s\"\r\n\r\n"
-	    "This is a MIME message: a DMARC aggregate report.\r\n\r\n",
+	    "multipart/mixed;\r\n\tboundary=\"=_vouch_%s\"\r\n\r\n",
 	    d->report_id);
 	vbuf_addf(m,
 	    "--=_vouch_%s\r\nContent-Type: text/plain; charset=us-ascii\r\n"
