@@ -180,8 +180,10 @@ struct vouch_ingest_imap_opts {
  * flagged, or not flagged and read again next time (which the caller's
  * de-duplication makes harmless).
  * Errors: VOUCH_EIO (the server cannot be reached, logged in to, or the
- *         mailbox selected: the problem callback says why), and as
- *         vouch_ingest_mem.
+ *         mailbox selected: the problem callback says why),
+ *         VOUCH_EINVAL (a flag or mailbox name that is not safe in an
+ *         IMAP command), VOUCH_EUNSUPPORTED (built without libcurl), and
+ *         as vouch_ingest_mem.
  */
 VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_ingest_imap(
     struct vouch_ingest *ing, const char *url,

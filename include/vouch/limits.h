@@ -422,4 +422,26 @@
 #define VOUCH_STORE_MAX_REASONS 4
 #define VOUCH_STORE_MAX_EVAL_TEXT (64 * 1024)
 
+/*
+ * DMARC aggregate reports out (report.h).
+ * REPORT_MAX_DKIM: DKIM results per row; RFC 9990 §3.1.3 says a report
+ * SHOULD hold no more than 100 for a row.
+ * REPORT_MAX_BYTES: size of one compressed report; a report compresses
+ * some 20:1, so 64 MiB is over a gigabyte of XML, beyond what any mail
+ * system accepts as an attachment (RFC 9990 §3.5.2 notes the limit).
+ * REPORT_MAX_INTERVALS: intervals one generation walks (ten years of
+ * days), so that a mistyped range cannot loop for hours.
+ * REPORT_MAX_ATTEMPTS: temporary delivery failures before a delivery is
+ * given up (RFC 9990 §3.5 lets a receiver "discard data that could not be
+ * sent"); hourly, that is ten hours of a destination refusing.
+ * REPORT_MAX_MESSAGE: bytes of one report message held while it is
+ * signed and sent: the report in base64 (4/3 of REPORT_MAX_BYTES) and
+ * its header.
+ */
+#define VOUCH_REPORT_MAX_DKIM 100
+#define VOUCH_REPORT_MAX_BYTES (64 * 1024 * 1024)
+#define VOUCH_REPORT_MAX_INTERVALS 3660
+#define VOUCH_REPORT_MAX_ATTEMPTS 10
+#define VOUCH_REPORT_MAX_MESSAGE (VOUCH_REPORT_MAX_BYTES / 3 * 4 + 65536)
+
 #endif

@@ -223,6 +223,7 @@ struct vouch_store_policy {
 	unsigned fo; /* VOUCH_DMARC_FO_*, 0 when fo= is absent */
 	bool testing; /* t=y */
 	enum vouch_dmarc_psd psd;
+	unsigned pct; /* pct= (RFC 7489 §6.3; 100 when absent), 0..100 */
 	char rua[VOUCH_STORE_MAX_DEST + 1];
 	char ruf[VOUCH_STORE_MAX_DEST + 1];
 };

@@ -17,5 +17,6 @@
 #include "check.h"
 #include "verify.h"
 #include "store.h"
+#include "report.h"
 
 #endif

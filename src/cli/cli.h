@@ -28,8 +28,21 @@ int cmd_dmarc(int argc, char **argv);
 int cmd_arc(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_check(int argc, char **argv);
-int cmd_report(int argc, char **argv);
 int cmd_store(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+/* vouch report's receiver subcommands (cmd_report_out.c) */
+int cmd_report_generate(int argc, char **argv);
+int cmd_report_send(int argc, char **argv);
+int cmd_report_list(int argc, char **argv);
+int cmd_report_show(int argc, char **argv);
+int cmd_report_suppress(int argc, char **argv);
+
+/*
+ * cli_parse_time - a time given on the command line: UNIX seconds, or
+ * YYYY-MM-DD, or YYYY-MM-DDTHH:MM:SS[Z], in UTC.  Returns 0, or -1 when s
+ * is none of them.
+ */
+int cli_parse_time(const char *s, int64_t *out);
 
 /* cli_store_exit - the exit status for a store that could not be opened. */
 int cli_store_exit(enum vouch_status st);

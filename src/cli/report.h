@@ -16,9 +16,10 @@ int cmd_report_summary(int argc, char **argv);
 int cmd_report_export(int argc, char **argv);
 
 /*
- * report_parse_time - a time given on the command line: YYYY-MM-DD
- * (00:00 UTC), YYYY-MM-DDTHH:MM[:SS][Z] (UTC), UNIX seconds, or Nd / Nh
- * (that many days or hours before now).  0 and *out, or -1.
+ * report_parse_time - a time given on the command line: what
+ * cli_parse_time reads (UNIX seconds, YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS[Z],
+ * UTC), or Nd / Nh (that many days or hours before now).  0 and *out, or
+ * -1.
  */
 int report_parse_time(const char *s, int64_t *out);
 

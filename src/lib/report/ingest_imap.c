@@ -11,10 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <curl/curl.h>
-
 #include "ingest_internal.h"
 #include "vouch/limits.h"
+
+#ifdef VOUCH_HAVE_CURL
+#include <curl/curl.h>
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static CURLcode curl_init_result = CURLE_FAILED_INIT;
@@ -360,3 +361,20 @@ out:
 	curl_easy_cleanup(im.curl);
 	return st;
 }
+#else
+
+/* Built without libcurl (meson -Dcurl=disabled): no IMAP. */
+enum vouch_status
+vouch_ingest_imap(struct vouch_ingest *ing, const char *url,
+    const struct vouch_ingest_imap_opts *opts)
+{
+	struct vouch_ingest_where w = {"imap", NULL};
+
+	(void)opts;
+	if (ing == NULL || url == NULL)
+		return VOUCH_EINVAL;
+	ingest_problem(ing, VOUCH_INGEST_IO, VOUCH_EUNSUPPORTED,
+	    "this vouch was built without libcurl: no IMAP", &w);
+	return VOUCH_EUNSUPPORTED;
+}
+#endif

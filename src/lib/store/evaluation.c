@@ -277,6 +277,7 @@ fill_policy(struct vouch_store_policy *p,
 	p->fo = rec->fo;
 	p->testing = rec->testing != 0;
 	p->psd = rec->psd;
+	p->pct = rec->pct;
 	destinations(p->rua, sizeof(p->rua), rec->rua, rec->nrua);
 	destinations(p->ruf, sizeof(p->ruf), rec->ruf, rec->nruf);
 }
@@ -525,7 +526,7 @@ check(const struct vouch_store_evaluation *ev, char *err, size_t errlen)
 	    (unsigned)p->sp > VOUCH_DMARC_POLICY_REJECT ||
 	    (unsigned)p->np > VOUCH_DMARC_POLICY_REJECT ||
 	    (unsigned)p->psd > VOUCH_DMARC_PSD_NO ||
-	    (unsigned)p->discovery > VOUCH_DMARC_MODE_RFC7489 ||
+	    (unsigned)p->discovery > VOUCH_DMARC_MODE_RFC7489 || p->pct > 100 ||
 	    (ev->spf_checked &&
 	        (unsigned)ev->spf_result > VOUCH_SPF_PERMERROR)) {
 		why(err, errlen, "a value out of range");
@@ -538,7 +539,7 @@ static void
 build_policy(
     struct builder *bd, const struct vouch_store_policy *p, const char *domain)
 {
-	char fo[16];
+	char fo[16], pct[16];
 
 	col_str(bd, COL_P_DOMAIN, domain);
 	col_str(bd, COL_P_DISCOVERY,
@@ -551,6 +552,8 @@ build_policy(
 	col_str(bd, COL_P_FO, fo_text(p->fo, fo, sizeof(fo)));
 	col_str(bd, COL_P_TESTING, p->testing ? "y" : "n");
 	col_str(bd, COL_P_PSD, psd_word(p->psd));
+	snprintf(pct, sizeof(pct), "%u", p->pct);
+	col_str(bd, COL_P_PCT, pct);
 	col_str(bd, COL_P_RUA, p->rua);
 	col_str(bd, COL_P_RUF, p->ruf);
 }

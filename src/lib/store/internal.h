@@ -30,8 +30,12 @@ struct store_stmt {
 	struct vouch_store *s;
 };
 
-/* Parameters of one statement: $1..$STORE_MAX_PARAMS. */
-#define STORE_MAX_PARAMS 32
+/*
+ * Parameters of one statement: $1..$STORE_MAX_PARAMS.  The recorder's
+ * multi-row INSERT has 16 per row and 64 rows; SQLite allows 32766 and
+ * PostgreSQL 65535.
+ */
+#define STORE_MAX_PARAMS 2048
 
 /*
  * One back end.  Every function returns a status and leaves a reason in
@@ -248,6 +252,7 @@ enum store_col {
 	COL_P_FO,
 	COL_P_TESTING,
 	COL_P_PSD,
+	COL_P_PCT,
 	COL_P_RUA,
 	COL_P_RUF,
 	/* evaluation */

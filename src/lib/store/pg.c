@@ -37,9 +37,9 @@ struct pg_stmt {
 	struct store_stmt base;
 	char name[32];
 	int nparams;
-	char *values[STORE_MAX_PARAMS];
-	int lengths[STORE_MAX_PARAMS];
-	int formats[STORE_MAX_PARAMS];
+	char **values; /* nparams of each, allocated at prepare */
+	int *lengths;
+	int *formats;
 	PGresult *res; /* the current row, or the final result */
 	unsigned char *blob; /* a column unescaped by col_blob */
 	int running; /* sent, results still coming */
@@ -173,6 +173,18 @@ pg_prepare(struct vouch_store *s, const char *sql, struct store_stmt **out)
 		free(q);
 		return store_seterr(s, VOUCH_ELIMIT,
 		    "statement with more than %d parameters", STORE_MAX_PARAMS);
+	}
+	if (q->nparams > 0) {
+		q->values = calloc((size_t)q->nparams, sizeof(*q->values));
+		q->lengths = calloc((size_t)q->nparams, sizeof(*q->lengths));
+		q->formats = calloc((size_t)q->nparams, sizeof(*q->formats));
+		if (!q->values || !q->lengths || !q->formats) {
+			free(q->values);
+			free(q->lengths);
+			free(q->formats);
+			free(q);
+			return VOUCH_ENOMEM;
+		}
 	}
 	*out = &q->base;
 	return VOUCH_OK;
@@ -369,8 +381,11 @@ pg_finalize(struct store_stmt *st)
 		snprintf(sql, sizeof(sql), "DEALLOCATE %s", q->name);
 		PQclear(PQexec(c, sql));
 	}
-	for (i = 0; i < STORE_MAX_PARAMS; i++)
+	for (i = 0; i < q->nparams; i++)
 		free(q->values[i]);
+	free(q->values);
+	free(q->lengths);
+	free(q->formats);
 	free(q->blob);
 	free(q);
 }

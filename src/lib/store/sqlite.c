@@ -151,8 +151,14 @@ static int
 param_index(struct sqlite_stmt *q, unsigned i)
 {
 	char name[16];
+	const char *at;
 
 	snprintf(name, sizeof(name), "$%u", i);
+	/* $1..$n written in order are numbered 1..n by SQLite: no search */
+	if (i <= (unsigned)sqlite3_bind_parameter_count(q->q) &&
+	    (at = sqlite3_bind_parameter_name(q->q, (int)i)) != NULL &&
+	    strcmp(at, name) == 0)
+		return (int)i;
 	return sqlite3_bind_parameter_index(q->q, name);
 }
 

@@ -21,6 +21,7 @@ CREATE TABLE evaluation_policy (
 	fo TEXT,			-- '0:d', ...
 	testing TEXT NOT NULL,		-- 'y' or 'n'
 	psd TEXT NOT NULL,		-- 'y', 'n' or 'u'
+	pct INTEGER NOT NULL,		-- RFC 7489 pct=, 100 when absent
 	rua TEXT NOT NULL,
 	ruf TEXT NOT NULL,
 	first_seen BIGINT NOT NULL
