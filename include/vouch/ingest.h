@@ -162,7 +162,7 @@ struct vouch_ingest_imap_opts {
 	/* if not NULL, a mailbox the message is moved to (RFC 6851 MOVE)
 	 * instead of being flagged; refused messages are flagged and stay */
 	const char *move_to;
-	const char *user, *password; /* NULL: from the URL or netrc */
+	const char *user, *password; /* NULL: from the URL */
 	const char *cafile; /* NULL: the system's CA store */
 	unsigned timeout; /* seconds per IMAP command; 0 = 60 */
 };

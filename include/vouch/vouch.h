@@ -18,5 +18,8 @@
 #include "verify.h"
 #include "store.h"
 #include "report.h"
+#include "feedback.h"
+#include "ingest.h"
+#include "owner.h"
 
 #endif
