@@ -117,11 +117,14 @@ VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_owner_rows(
  *                  yours (an ESP, a CRM) not set up for alignment.
  *   UNKNOWN        nothing passed at all: a stranger, or a host of yours
  *                  that signs nothing and is not in SPF.
- *   FORWARDED      DKIM passed where SPF failed, or the reporter recorded
- *                  forwarding (override reason forwarded, mailing_list,
- *                  trusted_forwarder, or an ARC result): mail that was
- *                  yours, relayed by someone else.
- *   COMPLIANT      DMARC passed: SPF or DKIM passed, aligned.
+ *   FORWARDED      aligned DKIM passed where SPF did not pass (fail,
+ *                  softfail, neutral, none, an error), or the reporter
+ *                  recorded forwarding (override reason forwarded,
+ *                  mailing_list, trusted_forwarder, or an ARC result):
+ *                  mail that was yours, relayed by someone else.
+ *   COMPLIANT      DMARC passed: aligned SPF passed, or aligned DKIM
+ *                  passed and SPF passed too (unaligned: an ESP's own
+ *                  bounce domain) or gave no result.
  */
 enum vouch_owner_bucket {
 	VOUCH_OWNER_NOT_COMPLIANT = 0,

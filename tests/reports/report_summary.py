@@ -8,7 +8,8 @@ the policy readiness.
 The rules, from owner.h, written again here: a record is compliant when
 DMARC passed through SPF; forwarded when the reporter recorded forwarding
 (forwarded, mailing_list, trusted_forwarder, arc=pass) or when DKIM passed
-aligned while SPF failed; compliant when DKIM passed aligned otherwise;
+aligned while SPF did not pass; compliant when DKIM passed aligned
+otherwise (SPF passed unaligned, or no SPF result);
 else not compliant when anything passed (unaligned), unknown when nothing
 did.  A source's bucket is that of most of its messages.  Readiness: the
 messages that failed DMARC from sources outside the forwarded bucket.
@@ -79,7 +80,7 @@ def classify(r):
             "arc=pass" in c for t, c in r.get("reasons", ())):
         return "forwarded", ""
     if r["dkim"] == "pass":
-        if spf and spf[0][1] in ("fail", "softfail"):
+        if spf and spf[0][1] != "pass":
             return "forwarded", ""
         return "compliant", ""
     why = []

@@ -379,6 +379,8 @@ static const struct {
         NULL, NULL, VOUCH_OWNER_COMPLIANT, ""},
     {"DKIM pass, SPF fail: forwarded", "pass", "fail", &d_own, &s_fail, NULL,
         NULL, VOUCH_OWNER_FORWARDED, ""},
+    {"DKIM pass, SPF none (an SRS forwarder without SPF): forwarded", "pass",
+        "fail", &d_own, &s_none, NULL, NULL, VOUCH_OWNER_FORWARDED, ""},
     {"mailing_list reason: forwarded", "fail", "fail", &d_bad, &s_fail, &r_list,
         NULL, VOUCH_OWNER_FORWARDED, ""},
     {"arc=pass comment: forwarded", "fail", "fail", NULL, &s_fail, &r_arc, NULL,

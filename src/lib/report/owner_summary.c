@@ -208,9 +208,10 @@ vouch_owner_classify(const struct vouch_feedback_record *r,
 	if (forward_evidence(r))
 		return VOUCH_OWNER_FORWARDED;
 	if (dmarc_dkim) {
-		/* signed by the author, from a host its SPF does not list */
-		if (sp != NULL && (word_is(sp->result, "fail") ||
-		                      word_is(sp->result, "softfail")))
+		/* signed by the author, from a host SPF did not pass: a
+		 * relay kept the signature (an ESP with its own bounce
+		 * domain passes SPF, unaligned, and stays compliant) */
+		if (sp != NULL && !word_is(sp->result, "pass"))
 			return VOUCH_OWNER_FORWARDED;
 		return VOUCH_OWNER_COMPLIANT;
 	}
