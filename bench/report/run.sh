@@ -19,6 +19,8 @@ set -eu
 cd "$(dirname "$0")/../.."
 BUILD=${BENCH_BUILD:-build-bench}
 DATA=${BENCH_REPORT_DATA:-$BUILD/bench-report-data}
+mkdir -p "$DATA"
+DATA=$(cd "$DATA" && pwd)
 SIZES=${BENCH_SIZES:-1000 10000 100000}
 MDMAX=${MAIL_DMARC_MAX:-1000}
 TIME=/usr/bin/time

@@ -360,6 +360,8 @@ static const struct vouch_feedback_spf s_esp = {
     "bounces.mailer.example", "mfrom", "pass", NULL};
 static const struct vouch_feedback_spf s_fail = {
     "example.com", "mfrom", "fail", NULL};
+static const struct vouch_feedback_spf s_none = {
+    "forwarder.example", "mfrom", "none", NULL};
 static const struct vouch_feedback_reason r_list = {"mailing_list", NULL};
 static const struct vouch_feedback_reason r_arc = {"local_policy", "arc=pass"};
 
