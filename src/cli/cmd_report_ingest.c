@@ -440,7 +440,7 @@ cmd_report_ingest(int argc, char **argv)
 	struct ingest_cli c;
 	struct vouch_ingest_callbacks cb;
 	struct vouch_ingest_imap_opts io;
-	enum vouch_status st = VOUCH_OK;
+	enum vouch_status st = VOUCH_OK, fst;
 	const char *pwfile = NULL;
 	char *password = NULL, *end;
 	unsigned long t;
@@ -524,6 +524,10 @@ cmd_report_ingest(int argc, char **argv)
 		return CLI_EXIT_SOFTWARE;
 	}
 	for (i = optind; i < argc && st == VOUCH_OK; i++) {
+		/* files can be read again after a crash: a few hundred
+		 * reports per transaction; IMAP flags a message once its
+		 * reports are committed: one each */
+		vouch_owner_writer_batch(c.writer, is_imap(argv[i]) ? 1 : 256);
 		if (strcmp(argv[i], "-") == 0)
 			st = vouch_ingest_fd(c.ing, STDIN_FILENO, "-");
 		else if (is_imap(argv[i])) {
@@ -535,6 +539,13 @@ cmd_report_ingest(int argc, char **argv)
 				    argv[i]);
 		} else
 			st = vouch_ingest_path(c.ing, argv[i]);
+	}
+	if (c.writer != NULL &&
+	    (fst = vouch_owner_flush(c.writer)) != VOUCH_OK) {
+		fprintf(stderr, "vouch report ingest: store: %s\n",
+		    vouch_store_errmsg(c.store));
+		if (st == VOUCH_OK)
+			st = fst;
 	}
 	bar_clear(&c);
 	print_counts(&c);
