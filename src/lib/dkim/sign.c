@@ -565,6 +565,15 @@ dkim_sign_hash(const struct vouch_dkim_key *key, enum vouch_dkim_sign_alg alg,
 	EVP_MD_CTX *md = NULL;
 	enum vouch_status st = VOUCH_ECRYPTO;
 
+	if (key->pkey == NULL) {
+		/* an external key: the digest goes to the key's holder */
+		size_t cap = *siglen;
+		st = key->sign_fn(
+		    key->sign_arg, alg, hash, hlen, sig, cap, siglen);
+		if (st == VOUCH_OK && (*siglen == 0 || *siglen > cap))
+			st = VOUCH_ECRYPTO;
+		return st;
+	}
 	if (alg == VOUCH_DKIM_SIGN_RSA_SHA256) {
 		if ((pctx = EVP_PKEY_CTX_new(key->pkey, NULL)) == NULL)
 			return VOUCH_ENOMEM;
