@@ -221,6 +221,15 @@ struct vouch_dkim_sign_req {
 	const char *const *headers;
 	size_t nheaders;
 	bool oversign;
+	/*
+	 * Names to list once more than they occur (OpenDKIM's
+	 * OversignHeaders), added to `headers` (or to the default list when
+	 * headers is NULL, whose names are then signed as often as they
+	 * occur, and only these oversigned).  NULL/0: as `oversign` and the
+	 * default list say.  At most VOUCH_DKIM_SIGN_MAX_HEADERS names.
+	 */
+	const char *const *oversign_headers;
+	size_t noversign_headers;
 	bool body_length; /* add l= (RFC 6376 §3.5; off is safer) */
 	const char *auid; /* i=, NULL for none; must end in d= (§3.5) */
 	uint64_t expire; /* x= = t= + expire seconds; 0 for no x= */

@@ -221,6 +221,26 @@ external_tests(struct vouch_dkim_key *rsakey)
 		vouch_dkim_key_free(ext);
 		ext = NULL;
 	}
+	/* OversignHeaders: only the names given get the extra entry */
+	{
+		static const char *const over[] = {"Subject", "X-Late"};
+		char h[512];
+
+		req = ed_req(true, true);
+		req.oversign_headers = over;
+		req.noversign_headers = 2;
+		f = sign(rfc8463_msg, strlen(rfc8463_msg), &req, 1, 64, true,
+		    &st2, NULL, 0);
+		h[0] = '\0';
+		if (f != NULL)
+			tag_value(f, "h", h, sizeof(h));
+		tap_check(strcmp(h, "from:to:subject:subject:date:message-id:"
+		                    "x-late") == 0 ||
+		              strcmp(h, "From:To:Subject:Subject:Date:"
+		                        "Message-ID:X-Late") == 0,
+		    "oversign_headers: got h=%s", h);
+		free(f);
+	}
 	tap_check(vouch_dkim_key_new_external(VOUCH_DKIM_KEY_RSA, 512,
 	              holder_sign, rsakey, &ext) == VOUCH_EINVAL &&
 	              ext == NULL,
