@@ -52,8 +52,6 @@ SMTP_SOURCE = "/usr/sbin/smtp-source"
 SASLPASSWD2 = "/usr/sbin/saslpasswd2"
 SWAKS = "/usr/bin/swaks"
 
-SASL_REALM = "vouch.example"
-
 
 def can_run():
     """(True, "") when a private Postfix can run here, else (False, why)."""
@@ -191,6 +189,18 @@ class SinkMessage:
         return v[0] if v else None
 
 
+def _settled(path, quiet=0.3, timeout=60):
+    """Waits until the file has not grown for `quiet` seconds."""
+    deadline = time.time() + timeout
+    size = -1
+    while time.time() < deadline:
+        now = os.path.getsize(path)
+        if now == size:
+            return
+        size = now
+        time.sleep(quiet)
+
+
 class Sink:
     """smtp-sink on a free loopback port; with dump=True each message is a
     file in self.dir (smtp-sink -d)."""
@@ -243,6 +253,26 @@ class Sink:
                 out.append(SinkMessage(p, f.read()))
         return out
 
+    def find(self, message_id, timeout=0):
+        """The message whose Message-ID is message_id ("<...>" or bare),
+        waiting up to `timeout` seconds for it; None if it did not come.
+        Reads only the head of the other files (messages may be large)."""
+        want = message_id if message_id.startswith("<") else "<%s>" % message_id
+
+        def look():
+            for name in self.files():
+                p = os.path.join(self.mdir, name)
+                with open(p, "rb") as f:
+                    head = f.read(65536)
+                if want.encode() not in head:
+                    continue
+                if SinkMessage(p, head).message_id() == want:
+                    _settled(p)  # smtp-sink may still be writing it
+                    with open(p, "rb") as f:
+                        return SinkMessage(p, f.read())
+            return None
+        return procs.wait_until(look, timeout, step=0.2)
+
     def wait(self, n, timeout=30):
         """Waits until at least n messages arrived; returns the count.  A
         file is complete once smtp-sink closed it: wait a little after the
@@ -284,7 +314,7 @@ biff = no
 smtpd_authorized_xclient_hosts = 127.0.0.1
 smtpd_sasl_type = cyrus
 smtpd_sasl_path = smtpd
-smtpd_sasl_local_domain = %(realm)s
+smtpd_sasl_local_domain =
 smtpd_milters = %(milters)s
 non_smtpd_milters = %(non_smtpd_milters)s
 milter_default_action = %(default_action)s
@@ -408,7 +438,7 @@ class Postfix:
         _chown_postfix(self.data_dir)
         main = MAIN_CF % {
             "queue": self.queue_dir, "data": self.data_dir, "dir": self.dir,
-            "hostname": self.hostname, "relay_port": self.relay_port, "realm": SASL_REALM,
+            "hostname": self.hostname, "relay_port": self.relay_port,
             "milters": self._milter_value(),
             "non_smtpd_milters": self._milter_value() if self.non_smtpd else "",
             "default_action": self.default_action, "size_limit": self.size_limit,
@@ -441,7 +471,10 @@ class Postfix:
         with open(os.path.join(sdir, "smtpd.conf"), "w") as f:
             f.write(SASL_SMTPD_CONF % db)
         for user, pw in self.sasl_users.items():
-            p = subprocess.run([SASLPASSWD2, "-f", db, "-p", "-c", "-u", SASL_REALM, user],
+            # The realm is myhostname, which Postfix gives Cyrus as the
+            # server's name: logins stay bare ("alice"), as {auth_authen}
+            # shows them to the milter.
+            p = subprocess.run([SASLPASSWD2, "-f", db, "-p", "-c", "-u", self.hostname, user],
                                input=pw.encode(), stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT)
             if p.returncode:
@@ -680,14 +713,82 @@ def swaks(port, mail_from, rcpt, data=None, data_file=None, auth=None, xclient_a
 
 
 def smtp_source(port, n, sessions, msg_file, mail_from="load@sender.example",
-                rcpt="rcpt@rcpt.example", per_session=1, timeout=600):
-    """Runs smtp-source: n messages, `sessions` in parallel, `per_session`
-    messages per connection, each the file msg_file sent verbatim.  Returns
-    (exit status, output)."""
+                rcpt="rcpt@rcpt.example", reuse=False, timeout=600):
+    """Runs smtp-source: n messages, `sessions` in parallel, each the file
+    msg_file sent verbatim (it must carry its own header), one message per
+    connection unless reuse (-d).  smtp-source stops at the first reply
+    that is not 2xx.  Returns (exit status, output)."""
     argv = [SMTP_SOURCE, "-s", str(sessions), "-m", str(n), "-f", mail_from, "-t", rcpt,
             "-F", msg_file]
-    if per_session > 1:
-        argv += ["-r", str(per_session)]
+    if reuse:
+        argv.append("-d")
     argv += ["127.0.0.1:%d" % port]
     p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout)
     return p.returncode, p.stdout.decode("utf-8", "replace")
+
+
+def smtp_source_start(port, n, sessions, msg_file, mail_from="load@sender.example",
+                      rcpt="rcpt@rcpt.example", log=None):
+    """smtp-source in the background (a procs.spawn Popen): for load that
+    runs while the test does something else.  Its exit status is 0 only if
+    every message got 2xx replies throughout."""
+    argv = [SMTP_SOURCE, "-s", str(sessions), "-m", str(n), "-f", mail_from, "-t", rcpt,
+            "-F", msg_file, "127.0.0.1:%d" % port]
+    return procs.spawn(argv, log=log, session=True)
+
+
+def send_many(port, messages, sessions=4, mail_from="load@sender.example",
+              rcpt="rcpt@rcpt.example", per_connection=50, timeout=60):
+    """Sends each message (bytes, CRLF) with smtplib over `sessions`
+    parallel connections, a new connection every `per_connection`
+    messages.  Returns [(index, reply code, reply text)], one per message
+    (code 0 when the connection failed)."""
+    import smtplib
+    import threading
+
+    results = [None] * len(messages)
+
+    def worker(k):
+        idx = list(range(k, len(messages), sessions))
+        for start in range(0, len(idx), per_connection):
+            chunk = idx[start:start + per_connection]
+            try:
+                c = smtplib.SMTP("127.0.0.1", port, timeout=timeout)
+                c.ehlo("injector.vouch.example")
+            except (OSError, smtplib.SMTPException) as e:
+                for i in chunk:
+                    results[i] = (i, 0, str(e))
+                continue
+            for i in chunk:
+                try:
+                    c.mail(mail_from)
+                    c.rcpt(rcpt)
+                    code, text = c.data(messages[i])
+                    results[i] = (i, code, text.decode("utf-8", "replace"))
+                except smtplib.SMTPResponseException as e:
+                    results[i] = (i, e.smtp_code, str(e.smtp_error))
+                    try:
+                        c.rset()
+                    except (OSError, smtplib.SMTPException):
+                        pass
+                except (OSError, smtplib.SMTPException) as e:
+                    results[i] = (i, 0, str(e))
+            try:
+                c.quit()
+            except (OSError, smtplib.SMTPException):
+                pass
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(sessions)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
+def cleanup_message_ids(maillog):
+    """{queue id: Message-ID} from cleanup's "QID: message-id=<...>" lines."""
+    out = {}
+    for m in re.finditer(r"cleanup\[\d+\]: ([0-9A-F]+): message-id=(<[^>\s]*>)", maillog):
+        out[m.group(1)] = m.group(2)
+    return out
