@@ -33,9 +33,9 @@ SPF_OUTSIDE = "v=spf1 ip4:192.0.2.0/25 -all"
 
 
 class World:
-    def __init__(self, workdir, ed25519=True):
+    def __init__(self, workdir, ed25519=True, ttl=300):
         self.dir = workdir
-        z = self.zone = testzone.Zone(workdir)
+        z = self.zone = testzone.Zone(workdir, ttl=ttl)
         self.key_s1 = z.dkim_key("sender.example", "s1")
         self.key_e1 = z.dkim_key("sender.example", "e1", type="ed25519") if ed25519 else None
         self.key_r1 = z.dkim_key("remote.example", "r1")

@@ -114,9 +114,19 @@ class Server:
     def stopped(self):
         return self.proc.poll() is not None
 
+    def pause(self):
+        """SIGSTOP to NSD and its children: a server that stopped
+        answering (queries time out)."""
+        os.killpg(self.proc.pid, 19)
+
+    def resume(self):
+        os.killpg(self.proc.pid, 18)
+
     def stop(self):
-        # NSD forks its server processes into our session: end them all.
+        # NSD forks its server processes into our session: end them all
+        # (continued first, in case they were paused).
         try:
+            os.killpg(self.proc.pid, 18)
             os.killpg(self.proc.pid, 15)
         except ProcessLookupError:
             pass

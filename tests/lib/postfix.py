@@ -114,13 +114,17 @@ class Lab:
     def postfix(self, name="postfix", **kw):
         return self.add(Postfix(self.subdir(name), **kw))
 
-    def close(self):
+    def stop_all(self):
+        """Stops everything added so far (last first); the directory stays."""
         for t in reversed(self._things):
             try:
                 t.stop()
             except Exception as e:  # keep stopping the others
                 print("# stopping %r: %s" % (t, e))
         self._things = []
+
+    def close(self):
+        self.stop_all()
         if not self.keep:
             shutil.rmtree(self.dir, ignore_errors=True)
         else:
@@ -426,6 +430,12 @@ class Postfix:
 
     def __repr__(self):
         return "Postfix(%s)" % self.dir
+
+    @staticmethod
+    def version():
+        p = subprocess.run([POSTCONF, "-dh", "mail_version"], stdout=subprocess.PIPE,
+                           stderr=subprocess.DEVNULL)
+        return p.stdout.decode().strip() or "unknown"
 
     # -- configuration
 

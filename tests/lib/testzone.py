@@ -23,7 +23,7 @@ import vtest
 ORIGIN = "example"
 
 HEAD = """$ORIGIN example.
-$TTL 300
+$TTL %d
 @ IN SOA ns.example. hostmaster.example. 1 3600 600 86400 300
 @ IN NS ns.example.
 ns IN A 127.0.0.1
@@ -37,7 +37,10 @@ def _quote(text):
 
 
 class Zone:
-    def __init__(self, workdir):
+    def __init__(self, workdir, ttl=300):
+        """ttl: of every record (0: resolvers keep nothing, each message
+        asks again)."""
+        self.ttl = ttl
         self.dir = os.path.join(workdir, "keys")
         os.makedirs(self.dir, exist_ok=True)
         # OpenDKIM refuses keys below a directory others may write to
@@ -76,7 +79,7 @@ class Zone:
         self.lines.append("%s. IN MX %d %s." % (name.rstrip("."), pref, host.rstrip(".")))
 
     def text(self):
-        return HEAD + "\n".join(self.lines) + "\n"
+        return HEAD % self.ttl + "\n".join(self.lines) + "\n"
 
     def write(self, path):
         with open(path, "w") as f:
