@@ -63,30 +63,45 @@ class Result:
         return None
 
 
+HEADER_RE = re.compile(rb"^[\x21-\x39\x3b-\x7e]+[ \t]*:")
+
+
 def split_message(msg):
-    """(header fields [(name, value-with-LF-folding)], body with CRLF)."""
-    msg = msg.replace(b"\r\n", b"\n")
-    if b"\n\n" in msg:
-        head, body = msg.split(b"\n\n", 1)
-    elif msg.startswith(b"\n"):
-        head, body = b"", msg[1:]
-    else:
-        head, body = msg, b""
+    """The message as an MTA hands it to a milter: (header fields
+    [(name, value)], body).  Values keep their leading blank and join
+    folded lines with bare LF; NUL bytes cannot travel in a header value
+    and are dropped.  As Postfix does, the first line that is neither a
+    field nor a continuation ends the header section and starts the body.
+    The body's lines end in CRLF."""
+    lines = msg.replace(b"\r\n", b"\n").split(b"\n")
     fields = []
-    for line in head.split(b"\n"):
-        if not line:
-            continue
+    i = 0
+    while i < len(lines):
+        line = lines[i].replace(b"\0", b"")
+        if line == b"":
+            i += 1
+            break
         if line[:1] in (b" ", b"\t") and fields:
             fields[-1][1] += b"\n" + line
-            continue
-        if b":" in line:
+        elif HEADER_RE.match(line):
             name, value = line.split(b":", 1)
             fields.append([name, value])
         else:
-            # not a field: an MTA would end the header here; keep it as
-            # the first body line, as Postfix does
-            body = line + b"\n" + body if not fields else body
-    return [(n, v) for n, v in fields], body.replace(b"\n", b"\r\n")
+            break
+        i += 1
+    body = b"\r\n".join(lines[i:])
+    if body and not body.endswith(b"\r\n"):
+        body += b"\r\n"  # SMTP DATA ends with a line end
+    return [(n, v) for n, v in fields], body
+
+
+def mta_form(msg):
+    """The bytes of the message as the milter sees them (split_message
+    joined again, CRLF everywhere): what the whole-message verify of a
+    differential test is given."""
+    fields, body = split_message(msg)
+    head = b"".join(n + b":" + v.replace(b"\n", b"\r\n") + b"\r\n" for n, v in fields)
+    return head + b"\r\n" + body
 
 
 class Milter:
