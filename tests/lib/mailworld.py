@@ -8,7 +8,8 @@ which clients are where, and messages to send.
 
 Domains (all under .example, see testzone.py):
   sender.example    ours: the signing domain (keys s1 RSA-2048, e1 Ed25519);
-                    SPF 127.0.0.0/8 and 192.0.2.0/25; DMARC p=reject
+                    SPF 127.0.0.0/8, 192.0.2.0/25 and OTHER_CLIENT; DMARC
+                    p=reject
   remote.example    an outside sender that signs (key r1); SPF 192.0.2.0/25;
                     DMARC p=reject
   strict.example    DMARC p=reject, SPF 192.0.2.0/25, no key
@@ -16,7 +17,8 @@ Domains (all under .example, see testzone.py):
   relaxed.example   DMARC p=none, SPF 192.0.2.0/25, no key
 Clients (made visible to the milter with XCLIENT):
   GOOD_CLIENT 192.0.2.10 is in every SPF record; BAD_CLIENT 203.0.113.9 in
-  none; OTHER_CLIENT 198.51.100.7 is an outside address for role tests.
+  none; OTHER_CLIENT 198.51.100.7 is an outside address for role tests, in
+  sender.example's SPF only (mail from it as sender.example passes DMARC).
 """
 import os
 import subprocess
@@ -39,7 +41,8 @@ class World:
         self.key_s1 = z.dkim_key("sender.example", "s1")
         self.key_e1 = z.dkim_key("sender.example", "e1", type="ed25519") if ed25519 else None
         self.key_r1 = z.dkim_key("remote.example", "r1")
-        z.txt("sender.example", "v=spf1 ip4:127.0.0.0/8 ip4:192.0.2.0/25 -all")
+        z.txt("sender.example", "v=spf1 ip4:127.0.0.0/8 ip4:192.0.2.0/25 ip4:%s -all"
+              % OTHER_CLIENT)
         z.txt("_dmarc.sender.example", "v=DMARC1; p=reject")
         z.txt("remote.example", SPF_OUTSIDE)
         z.txt("_dmarc.remote.example", "v=DMARC1; p=reject")

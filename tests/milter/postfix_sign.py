@@ -75,13 +75,6 @@ def deliver(sink, before, what, pf):
     return sink.messages()[-1] if sink.count() == before + 1 else None
 
 
-def newest(sink, mid):
-    for m in sink.messages():
-        if m.message_id() == "<%s>" % mid:
-            return m
-    return None
-
-
 def roles(lab, w, ns, sink):
     if lacks("roles", ["Mode", "Domain", "Selector", "KeyFile", "MacroList", "InternalHosts",
                        "AuthservID", "Nameservers"]):
@@ -96,8 +89,8 @@ def roles(lab, w, ns, sink):
         r = postfix.swaks(port, mail_from, "bob@rcpt.example",
                           data=w.message(frm=frm, mid=mid, subject=what), **kw)
         ok(r.accepted, "%s: accepted" % what, repr(r))
-        sink.wait(sink.count() + 1, 20)
-        return newest(sink, mid)
+        send.queue_id = r.queue_id
+        return sink.find(mid, 20)
 
     m = send(pf.submission_port, "authenticated", "alice@sender.example", "alice@sender.example",
              auth=("alice", USERS["alice"]))
@@ -123,6 +116,8 @@ def roles(lab, w, ns, sink):
     ok(len(sig) == 1 and sig_tag(sig[0], "d") == "sender.example",
        "daemon_name=ORIGINATING from an outside address: signed", repr(sig))
 
+    # OTHER_CLIENT is in sender.example's SPF: DMARC passes, the message
+    # is delivered, and vouchd holds the key but must not sign it.
     m = send(pf.smtp_port, "outside client", "alice@sender.example", "alice@sender.example",
              xclient_addr=OTHER_CLIENT)
     ok(m is not None and not signatures(m), "an outside client on the MX service: not signed",
@@ -136,8 +131,8 @@ def roles(lab, w, ns, sink):
     # fail DMARC; it must be delivered, not held.
     m = send(pf.submission_port, "authenticated p=reject From", "ceo@strict.example",
              "ceo@strict.example", auth=("carol", USERS["carol"]))
-    ok(m is not None and not pf.hold(), "authenticated mail at a p=reject domain: delivered, "
-       "not held", repr(pf.hold()))
+    ok(m is not None and not [h for h in pf.hold() if h["queue_id"] == send.queue_id],
+       "authenticated mail at a p=reject domain: delivered, not held", repr(pf.hold()))
     ok(m is not None and not signatures(m), "a From domain vouchd has no key for: not signed",
        m and repr(signatures(m)))
 
@@ -207,7 +202,7 @@ def two_keys(lab, w, ns, sink):
     with open(kt, "w") as f:
         f.write("rsa sender.example:s1:%s\ned sender.example:e1:%s\n" % (w.key_s1, w.key_e1))
     with open(st, "w") as f:
-        f.write("*@sender.example rsa\n*@sender.example ed\n")
+        f.write("*@sender.example rsa ed\n")  # several names sign in one pass
     opts = base_options(w, ns.port, KeyTable=kt, SigningTable="refile:" + st)
     for k in ("Domain", "Selector", "KeyFile"):
         del opts[k]
