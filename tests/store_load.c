@@ -7,9 +7,9 @@
  *              [--domains D] [--start T] [--span SECONDS] [--progress]
  *
  * Evaluation i is at time start + i * span / count, from policy domain
- * d<i % D>.example, source 10.x.y.z, half passing (DKIM and SPF aligned),
- * a third failing under p=reject, the rest under p=none; one or two DKIM
- * results.  --progress prints "committed N" each time the committed count
+ * d<i % D>.example, one of 16 sources per domain, half passing (DKIM and SPF
+ * aligned), a third failing under p=reject, the rest under p=none; one or two
+ * DKIM results.  --progress prints "committed N" each time the committed count
  * grows, so a test knows what a crash may not lose.  At the end: "queued
  * N committed N dropped N batches N failures N".
  */
@@ -30,9 +30,9 @@ make(struct vouch_store_evaluation *e, uint64_t i, unsigned ndomains, int64_t t)
 
 	memset(e, 0, sizeof(*e));
 	e->time = t;
+	/* sixteen sources per domain, so that rows aggregate */
 	snprintf(e->source_ip, sizeof(e->source_ip), "10.%u.%u.%u",
-	    (unsigned)(i / 65536 % 256), (unsigned)(i / 256 % 256),
-	    (unsigned)(i % 256));
+	    d / 256 % 256, d % 256, (unsigned)(i / ndomains % 16));
 	snprintf(e->header_from, sizeof(e->header_from), "d%05u.example", d);
 	snprintf(
 	    e->policy.domain, sizeof(e->policy.domain), "d%05u.example", d);

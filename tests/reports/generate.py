@@ -57,6 +57,16 @@ for be in _world.backends():
     rua = be.sql(url, "SELECT DISTINCT rua FROM evaluation_policy WHERE domain = 'example.com'")
     ok(rua == [["mailto:dmarc@example.com,mailto:agg@reports.example.net"]],
        "%s: rua as recorded: authorized external kept, !size removed (RFC 9989)" % n, repr(rua))
+    if n == "postgresql":
+        parts = be.sql(url, "SELECT tableoid::regclass::text, count(*) FROM evaluation GROUP BY 1")
+        ok(parts == [["evaluation_p202401", "9"]],
+           "postgresql: the evaluations are in their month's partition, none in the default"
+           % (), repr(parts))
+        made = be.sql(url, "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = "
+                           "i.inhrelid JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = "
+                           "'evaluation' ORDER BY 1")
+        ok(made == [["evaluation_default"], ["evaluation_p202401"], ["evaluation_p202402"]],
+           "postgresql: the month and the next one are made ahead", repr(made))
     nul = be.sql(url, "SELECT envelope_from, spf_scope, spf_domain FROM evaluation "
                       "WHERE time = %d" % (DAY1 + 300))
     ok(nul == [["", "helo", "mx.sender.test"]],

@@ -3,6 +3,7 @@
 once, migrating again changes nothing, several processes migrating at once
 apply each migration once, and bad URLs are refused with a usage error."""
 import os
+import re
 import subprocess
 
 import _world
@@ -13,13 +14,15 @@ for be in _world.backends():
     n = be.name
     url = be.new_store("cli-" + n)
     rc, out, err = vouch(["store", "status", "--db", url])
-    ok(rc == 0 and b"migrations: 1 of 1 applied, latest 001" in out,
-       "%s: status after init" % n, "rc %d out %r err %s" % (rc, out, err))
+    m = re.search(rb"migrations: (\d+) of (\d+) applied", out)
+    ok(rc == 0 and m and m.group(1) == m.group(2) and int(m.group(1)) >= 1 and b"pending" not in out,
+       "%s: status after init: every migration applied" % n, "rc %d out %r err %s" % (rc, out, err))
     rc, out, err = vouch(["store", "migrate", "--db", url])
     ok(rc == 0 and out.startswith(b"0 migrations applied"), "%s: migrate again applies nothing" % n,
        "rc %d out %r" % (rc, out))
-    tables = {r[0] for r in be.sql(url, "SELECT version || ' ' || name FROM schema_migration")}
-    ok(tables == {"1 receiver"}, "%s: schema_migration holds 001 receiver once" % n, repr(tables))
+    rows = [r[0] for r in be.sql(url, "SELECT version || ' ' || name FROM schema_migration")]
+    ok(rows.count("1 receiver") == 1 and len(rows) == len(set(rows)),
+       "%s: schema_migration holds 001 receiver once" % n, repr(rows))
     for t in ("evaluation", "evaluation_policy", "outgoing_report", "outgoing_delivery", "suppression"):
         rows = be.sql(url, "SELECT count(*) FROM %s" % t)
         ok(rows == [["0"]], "%s: table %s exists, empty" % (n, t), repr(rows))
@@ -40,11 +43,13 @@ for be in _world.backends():
     outs = [p.communicate(timeout=120) for p in procs]
     rcs = [p.returncode for p in procs]
     applied = sum(int(o[0].split()[0]) for o in outs if o[0][:1].isdigit())
-    ok(rcs == [0, 0, 0, 0] and applied == 1,
-       "%s: four concurrent inits succeed and apply 001 once" % n,
-       "rcs %r applied %d: %r" % (rcs, applied, [o[1] for o in outs]))
-    rows = be.sql(url2, "SELECT count(*) FROM schema_migration")
-    ok(rows == [["1"]], "%s: one schema_migration row after the race" % n, repr(rows))
+    known = int(re.search(rb"of (\d+) applied", outs[0][0]).group(1)) if outs[0][0] else -1
+    ok(rcs == [0, 0, 0, 0] and applied == known,
+       "%s: four concurrent inits succeed and apply each migration once" % n,
+       "rcs %r applied %d of %d: %r" % (rcs, applied, known, [o[1] for o in outs]))
+    rows = be.sql(url2, "SELECT count(*), count(DISTINCT version) FROM schema_migration")
+    ok(rows == [[str(known), str(known)]], "%s: one schema_migration row each after the race" % n,
+       repr(rows))
 
 # URLs and defaults
 rc, out, err = vouch(["store", "init", "--db", "mysql://host/db"])

@@ -12,6 +12,7 @@ struct cursor {
 	const char *why; /* first error, sticky */
 	enum vouch_status err;
 	struct mail_mailbox_list *out;
+	const uint8_t *lstart; /* where the current local part began */
 };
 
 static int
@@ -245,6 +246,8 @@ addr_spec_domain(struct cursor *c)
 
 	if ((mb = new_mailbox(c)) == NULL)
 		return -1;
+	mb->local = c->lstart;
+	mb->locallen = (size_t)(c->p - c->lstart);
 	c->p++; /* "@" */
 	if (domain(c, mb) < 0)
 		return -1;
@@ -309,6 +312,7 @@ angle_addr(struct cursor *c)
 			return fail(c, VOUCH_ESYNTAX, "unterminated route");
 		c->p++;
 	}
+	c->lstart = c->p;
 	if (words(c, &n) < 0)
 		return -1;
 	if (n == 0 || c->p == c->end || *c->p != '@')
@@ -334,6 +338,7 @@ mailbox_or_group(struct cursor *c, int ingroup)
 {
 	size_t n;
 
+	c->lstart = c->p;
 	if (words(c, &n) < 0)
 		return -1;
 	if (c->p == c->end)
@@ -407,7 +412,7 @@ enum vouch_status
 mail_mailbox_list_parse(const uint8_t *p, size_t len,
     struct mail_mailbox_list *out, const char **why)
 {
-	struct cursor c = {p, p + len, NULL, VOUCH_OK, out};
+	struct cursor c = {p, p + len, NULL, VOUCH_OK, out, NULL};
 
 	out->n = 0;
 	out->ngroups = 0;

@@ -28,6 +28,14 @@ struct mail_mailbox {
 	uint8_t domain[VOUCH_ADDR_MAX_DOMAIN];
 	size_t domainlen;
 	int literal; /* domain-literal, "[192.0.2.1]" */
+	/*
+	 * The local part as written: a span of the input given to the
+	 * parser (valid while it is), comments, quotes and folding
+	 * included; for a caller that needs the whole address (vouchd's
+	 * send-as check).
+	 */
+	const uint8_t *local;
+	size_t locallen;
 };
 
 /* Every mailbox of a field, in order; groups are flattened. */

@@ -555,13 +555,22 @@ via_sendmail(struct sender *sd, const char *from, char *const *rcpt,
 {
 	const char *prog = sd->o->sendmail ? sd->o->sendmail : DEFAULT_SENDMAIL;
 	char *argv[8 + VOUCH_DMARC_MAX_URIS];
-	char *const envp[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL};
+	char mailconf[4096 + 16];
+	char *envp[3] = {
+	    (char *)"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL, NULL};
+	const char *mc = getenv("MAIL_CONFIG");
 	int pfd[2], status = 0, wrote;
 	int64_t deadline = time(NULL) + (sd->o->timeout ? sd->o->timeout : 300);
 	size_t i, argc = 0;
 	pid_t pid, w;
 
 	*code = 0;
+	/* a clean environment, but for Postfix's MAIL_CONFIG (an instance
+	 * other than the default one) */
+	if (mc != NULL && strlen(mc) < 4096) {
+		snprintf(mailconf, sizeof(mailconf), "MAIL_CONFIG=%s", mc);
+		envp[1] = mailconf;
+	}
 	argv[argc++] = (char *)"sendmail";
 	argv[argc++] = (char *)"-oi"; /* a lone "." is not the end */
 	argv[argc++] = (char *)"-f";

@@ -598,12 +598,15 @@ vouch_recorder_add_verify(struct vouch_recorder *r,
 		*n = 0;
 	if (r == NULL)
 		return VOUCH_EINVAL;
-	/* a few KiB each: on the heap, not a milter thread's stack */
-	ev = calloc(VOUCH_DMARC_MAX_AUTHOR_DOMAINS, sizeof(*ev));
+	if (res == NULL || res->dmarc.ndomains == 0)
+		return res == NULL ? VOUCH_EINVAL : VOUCH_OK;
+	/* a few KiB each: on the heap, not a milter thread's stack; filled
+	 * (and cleared) by vouch_store_evaluations_from_verify */
+	ev = malloc(res->dmarc.ndomains * sizeof(*ev));
 	if (ev == NULL)
 		return VOUCH_ENOMEM;
 	st = vouch_store_evaluations_from_verify(
-	    res, env, ev, VOUCH_DMARC_MAX_AUTHOR_DOMAINS, &k);
+	    res, env, ev, res->dmarc.ndomains, &k);
 	for (i = 0; i < k; i++) {
 		st2 = vouch_recorder_add(r, &ev[i]);
 		if (st2 == VOUCH_OK && n != NULL)

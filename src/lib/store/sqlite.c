@@ -29,6 +29,10 @@ struct sqlite_stmt {
 	struct store_stmt base;
 	sqlite3_stmt *q;
 	uint64_t changes;
+	/* SQLite's index of parameter $n is index[n] (0: none), found once
+	 * at prepare: SQLite looks names up in a list, one by one */
+	int *index;
+	unsigned nindex;
 };
 
 static sqlite3 *
@@ -128,6 +132,33 @@ sq_close(struct vouch_store *s)
 	s->be = NULL;
 }
 
+/* Fills q->index from the parameters' names ($1, $2, ...). */
+static int
+map_params(struct sqlite_stmt *q)
+{
+	int i, n = sqlite3_bind_parameter_count(q->q);
+	unsigned long k, max = 0;
+	const char *name;
+	char *end;
+
+	for (i = 1; i <= n; i++)
+		if ((name = sqlite3_bind_parameter_name(q->q, i)) != NULL &&
+		    name[0] == '$' && (k = strtoul(name + 1, &end, 10)) > max &&
+		    *end == '\0' && k <= STORE_MAX_PARAMS)
+			max = k;
+	if (max == 0)
+		return 0;
+	if ((q->index = calloc(max + 1, sizeof(*q->index))) == NULL)
+		return -1;
+	q->nindex = (unsigned)max;
+	for (i = 1; i <= n; i++)
+		if ((name = sqlite3_bind_parameter_name(q->q, i)) != NULL &&
+		    name[0] == '$' && (k = strtoul(name + 1, &end, 10)) > 0 &&
+		    *end == '\0' && k <= max)
+			q->index[k] = i;
+	return 0;
+}
+
 static enum vouch_status
 sq_prepare(struct vouch_store *s, const char *sql, struct store_stmt **out)
 {
@@ -142,6 +173,11 @@ sq_prepare(struct vouch_store *s, const char *sql, struct store_stmt **out)
 		free(q);
 		return fail(s, rc, "prepare");
 	}
+	if (map_params(q) != 0) {
+		sqlite3_finalize(q->q);
+		free(q);
+		return VOUCH_ENOMEM;
+	}
 	*out = &q->base;
 	return VOUCH_OK;
 }
@@ -150,16 +186,7 @@ sq_prepare(struct vouch_store *s, const char *sql, struct store_stmt **out)
 static int
 param_index(struct sqlite_stmt *q, unsigned i)
 {
-	char name[16];
-	const char *at;
-
-	snprintf(name, sizeof(name), "$%u", i);
-	/* $1..$n written in order are numbered 1..n by SQLite: no search */
-	if (i <= (unsigned)sqlite3_bind_parameter_count(q->q) &&
-	    (at = sqlite3_bind_parameter_name(q->q, (int)i)) != NULL &&
-	    strcmp(at, name) == 0)
-		return (int)i;
-	return sqlite3_bind_parameter_index(q->q, name);
+	return i >= 1 && i <= q->nindex ? q->index[i] : 0;
 }
 
 static enum vouch_status
@@ -291,6 +318,7 @@ sq_finalize(struct store_stmt *st)
 	struct sqlite_stmt *q = (struct sqlite_stmt *)st;
 
 	sqlite3_finalize(q->q);
+	free(q->index);
 	free(q);
 }
 

@@ -8,17 +8,17 @@
 # MAIL_DMARC_MAX messages of each set (default 1000): its rate does not
 # depend on the size of the set.  Wall and CPU time are both given: Mail::
 # DMARC's SQLite waits for the disk at every report, vouch's WAL does not.
-# See bench/report/README.md.
+# See bench/report/ingest/README.md.
 #
 #   BENCH_BUILD      build directory (default build-bench)
-#   BENCH_REPORT_DATA  Maildirs and stores (default $BENCH_BUILD/bench-report-data)
+#   BENCH_REPORT_DATA  Maildirs and stores (default $BENCH_BUILD/bench-report-ingest-data)
 #   BENCH_SIZES      the set sizes (default "1000 10000 100000")
 #   MAIL_DMARC_MAX   messages given to Mail::DMARC per set (default 1000)
 set -eu
 
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../../.."
 BUILD=${BENCH_BUILD:-build-bench}
-DATA=${BENCH_REPORT_DATA:-$BUILD/bench-report-data}
+DATA=${BENCH_REPORT_DATA:-$BUILD/bench-report-ingest-data}
 mkdir -p "$DATA"
 DATA=$(cd "$DATA" && pwd)
 SIZES=${BENCH_SIZES:-1000 10000 100000}
@@ -50,7 +50,7 @@ printf '%-8s %-14s %10s %10s %12s %12s %10s\n' reports reader wall_s cpu_s \
     reports/s rep/cpu_s rss_MiB
 for n in $SIZES; do
 	box=$DATA/maildir-$n
-	[ -d "$box/new" ] || /usr/bin/python3 bench/report/gen.py "$box" "$n"
+	[ -d "$box/new" ] || /usr/bin/python3 bench/report/ingest/gen.py "$box" "$n"
 	db=$DATA/vouch-$n.db
 	rm -f "$db" "$db-wal" "$db-shm"
 	"$VOUCH" store init --db "$db" >/dev/null
@@ -69,7 +69,7 @@ for n in $SIZES; do
 	[ "$k" -gt "$MDMAX" ] && k=$MDMAX
 	find "$box/cur" "$box/new" -type f | sort | head -n "$k" >"$md/files"
 	set -- $(cd "$md" && measure sh -c \
-	    "xargs perl '$HERE/bench/report/mail_dmarc_receive.pl' <files")
+	    "xargs perl '$HERE/bench/report/ingest/mail_dmarc_receive.pl' <files")
 	awk -v n="$k" -v w="$1" -v c="$2" -v m="$3" -v of="$n" 'BEGIN {
 	    printf "%-8d %-14s %10.2f %10.2f %12.1f %12.1f %10.1f\n",
 	        of, "Mail::DMARC*", w, c, n / w, n / c, m / 1024 }'
