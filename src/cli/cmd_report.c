@@ -22,7 +22,7 @@ static const struct {
     {"show", cmd_report_show, "write one report file (gzip) to stdout"},
     {"suppress", cmd_report_suppress,
         "add or remove destinations or domains never reported to"},
-    {"ingest", cmd_report_ingest,
+    {"ingest", cmd_report_ingest_run,
         "read reports in (XML, .gz, .zip, e-mail, Maildir, mbox, IMAP)"},
     {"summary", cmd_report_summary,
         "a domain's sources in four buckets, and policy readiness"},

@@ -2,10 +2,13 @@
  * What the domain owner's `vouch report` subcommands share (reports in):
  * times given on the command line, UTC days as text, opening the store.
  */
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "report.h"
@@ -60,4 +63,48 @@ report_open_store(const char *cmd, const char *db, struct vouch_store **s)
 		return cli_store_exit(st);
 	}
 	return CLI_EXIT_OK;
+}
+
+/* The program `report ingest` runs (ingest_main.c). */
+#define INGEST_PROGRAM "vouch-ingest"
+
+/* exec dir/rel/vouch-ingest if it is there; returns only if not */
+static void
+try_exec(const char *dir, const char *rel, char **argv)
+{
+	char path[PATH_MAX + 64];
+
+	if (snprintf(path, sizeof(path), "%s%s/%s", dir, rel, INGEST_PROGRAM) >=
+	        (int)sizeof(path) ||
+	    access(path, X_OK) != 0)
+		return;
+	argv[0] = path;
+	execv(path, argv);
+}
+
+/*
+ * vouch report ingest runs vouch-ingest: beside this program (the build
+ * tree), in ../libexec/vouch from it (an install, moved or under
+ * DESTDIR), then where it was installed (VOUCH_LIBEXECDIR).
+ */
+int
+cmd_report_ingest_run(int argc, char **argv)
+{
+	char self[PATH_MAX], *slash;
+	ssize_t n;
+
+	(void)argc;
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0) {
+		self[n] = '\0';
+		if ((slash = strrchr(self, '/')) != NULL) {
+			*slash = '\0';
+			try_exec(self, "", argv);
+			try_exec(self, "/../libexec/vouch", argv);
+		}
+	}
+	try_exec(VOUCH_LIBEXECDIR, "", argv);
+	fprintf(stderr, "vouch report ingest: cannot run %s/%s: %s\n",
+	    VOUCH_LIBEXECDIR, INGEST_PROGRAM, strerror(errno));
+	return CLI_EXIT_SOFTWARE;
 }

@@ -11,7 +11,10 @@
 
 #include "vouch/feedback.h"
 
+/* vouch report ingest itself, in the program vouch-ingest */
 int cmd_report_ingest(int argc, char **argv);
+/* what `vouch` runs for it: an exec of vouch-ingest (cmd_report_in.c) */
+int cmd_report_ingest_run(int argc, char **argv);
 int cmd_report_summary(int argc, char **argv);
 int cmd_report_export(int argc, char **argv);
 
