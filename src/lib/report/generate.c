@@ -218,6 +218,8 @@ find_policy(struct gen *g, const char *domain)
 {
 	struct policy key = {(char *)domain, {0}};
 
+	if (g->npol == 0)
+		return NULL;
 	return bsearch(&key, g->pol, g->npol, sizeof(key), cmp_policy);
 }
 
@@ -272,6 +274,8 @@ find_existing(struct gen *g, const char *domain)
 {
 	struct existing key = {(char *)domain, 0, 0};
 
+	if (g->nhave == 0)
+		return NULL;
 	return bsearch(&key, g->have, g->nhave, sizeof(key), cmp_have);
 }
 
@@ -316,6 +320,8 @@ suppressed(struct gen *g, const char *domain)
 {
 	const char *d = domain;
 
+	if (g->nsuppressed == 0)
+		return false;
 	for (;;) {
 		if (bsearch(&d, g->suppressed, g->nsuppressed, sizeof(char *),
 		        cmp_str) != NULL)
