@@ -16,5 +16,6 @@
 #include "arc.h"
 #include "check.h"
 #include "verify.h"
+#include "report_failure.h"
 
 #endif
