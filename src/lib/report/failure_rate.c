@@ -4,11 +4,13 @@
  * suggests "a maximum number of reports per minute").
  *
  * A token bucket per destination address: `rate` tokens, refilled evenly
- * over `period` seconds, one taken per report.  Tokens are counted in
- * thousandths so that a refill of one token per 3600 s still moves every
- * second.  The table is bounded (VOUCH_FAILURE_MAX_TRACKED); a
- * destination that finds no room gets no report: an attacker who makes
- * up destinations cannot flush the buckets of real ones.
+ * over `period` seconds, one taken per report.  A bucket counts tokens
+ * times `period`: it then gains exactly `rate` units a second and a
+ * report costs `period` units, so no refill is lost to rounding however
+ * often it is asked.  (The saved state shows thousandths of a token.)  The
+ * table is bounded (VOUCH_FAILURE_MAX_TRACKED); a destination that finds no
+ * room gets no report: an attacker who makes up destinations cannot flush the
+ * buckets of real ones.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -21,8 +23,8 @@
 
 struct bucket {
 	struct bucket *next; /* in its hash chain */
-	int64_t milli; /* tokens x 1000 */
-	int64_t last; /* when milli was computed, UNIX seconds */
+	int64_t units; /* tokens x period */
+	int64_t last; /* when units was computed, UNIX seconds */
 	char dest[VOUCH_FAILURE_MAX_ADDR + 1]; /* lower case */
 };
 
@@ -95,26 +97,27 @@ hash(const char *s)
 	return (size_t)h;
 }
 
+/* A full bucket: rate x period units (at most 10^6 x 400 days' seconds,
+ * far inside 64 bits). */
 static int64_t
 capacity(const struct failure_rate *r)
 {
-	return (int64_t)r->rate * MILLI;
+	return (int64_t)r->rate * (int64_t)r->period;
 }
 
-/* The bucket's tokens at `now`: refilled for the time since b->last. */
+/* The bucket at `now`: refilled for the time since b->last. */
 static void
 refill(const struct failure_rate *r, struct bucket *b, int64_t now)
 {
 	int64_t dt = now - b->last;
 
 	if (dt > 0) {
-		/* a whole period refills the bucket; capping dt keeps the
-		 * product in range */
+		/* a whole period refills the bucket */
 		if (dt > (int64_t)r->period)
 			dt = r->period;
-		b->milli += dt * capacity(r) / (int64_t)r->period;
-		if (b->milli > capacity(r))
-			b->milli = capacity(r);
+		b->units += dt * (int64_t)r->rate;
+		if (b->units > capacity(r))
+			b->units = capacity(r);
 		b->last = now;
 	}
 	/* a clock that went back: the bucket waits for it to catch up */
@@ -130,7 +133,7 @@ prune(struct failure_rate *r, int64_t now)
 	for (i = 0; i < r->nslots; i++)
 		for (pp = &r->slot[i]; (b = *pp) != NULL;) {
 			refill(r, b, now);
-			if (b->milli >= capacity(r)) {
+			if (b->units >= capacity(r)) {
 				*pp = b->next;
 				free(b);
 				r->n--;
@@ -195,7 +198,7 @@ lookup(
 		return NULL;
 	}
 	memcpy(b->dest, dest, n + 1);
-	b->milli = capacity(r);
+	b->units = capacity(r);
 	b->last = now;
 	b->next = r->slot[h];
 	r->slot[h] = b;
@@ -218,8 +221,8 @@ failure_rate_take(struct failure_rate *r, const char *dest, time_t now)
 	pthread_mutex_lock(&r->lock);
 	if ((b = lookup(r, key, n, (int64_t)now, &nomem)) != NULL) {
 		refill(r, b, (int64_t)now);
-		if (b->milli >= MILLI) {
-			b->milli -= MILLI;
+		if (b->units >= (int64_t)r->period) {
+			b->units -= (int64_t)r->period;
 			ok = 1;
 		}
 	}
@@ -241,7 +244,8 @@ failure_rate_save(struct failure_rate *r, char **text, size_t *len)
 	for (i = 0; i < r->nslots; i++)
 		for (b = r->slot[i]; b != NULL; b = b->next)
 			(void)vbuf_addf(&out, "%s %lld %lld\n", b->dest,
-			    (long long)b->milli, (long long)b->last);
+			    (long long)(b->units * MILLI / (int64_t)r->period),
+			    (long long)b->last);
 	pthread_mutex_unlock(&r->lock);
 	if (out.err != VOUCH_OK) {
 		vbuf_free(&out);
@@ -319,7 +323,7 @@ load_line(struct failure_rate *r, const uint8_t *p, size_t n, int64_t old_cap,
 		return *nomem ? -1 : 0; /* over the table's bound: dropped */
 	/* the same fullness under the new rate (old_cap > 0); in floating
 	 * point, as the product of two capacities overflows 64 bits */
-	b->milli =
+	b->units =
 	    (int64_t)((double)milli / (double)old_cap * (double)capacity(r));
 	b->last = last;
 	return 0;
