@@ -134,6 +134,8 @@ class World:
                 "--mail-from", mail_from, "--authserv-id", ID, "--now", str(now),
                 "--failure-report", outdir, "--failure-from", REPORTER] + list(opts) + [path]
         rc, out, err = vouch(args)
+        if "Sanitizer" in err or "runtime error:" in err:
+            ok(False, "vouch verify --failure-report: no sanitizer report", err[-2000:])
         return rc, out, err, outdir, read_reports(outdir)
 
 
