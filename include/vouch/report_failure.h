@@ -197,7 +197,9 @@ struct vouch_failure; /* opaque: options, key, rate limiter */
  * Errors: VOUCH_EINVAL (enabled without a valid `from` address; a
  *         redact_token that is not a dot-atom of 1..64 characters; a
  *         user_agent or reporting_mta with control or 8-bit characters or
- *         over VOUCH_FAILURE_MAX_TEXT bytes; rate or rate_period 0;
+ *         over VOUCH_FAILURE_MAX_TEXT bytes, a reporting_mta with ';';
+ *         rate 0 or over 1000000, rate_period 0 or over 400 days (the
+ *         token arithmetic stays in 64 bits);
  *         redact_key_len over VOUCH_FAILURE_MAX_KEY; an unknown redact
  *         value), VOUCH_ECRYPTO (no random bytes for the key),
  *         VOUCH_ENOMEM.

@@ -67,17 +67,24 @@ random_hex(char *out, size_t cap)
 	return VOUCH_OK;
 }
 
-/* Printable ASCII, or '?' (part 1 and part 2 are 7bit, RFC 5965 §7.1). */
+/*
+ * Parts 1 and 2 are 7bit (RFC 5965 §7.1) with CRLF line ends: a byte that
+ * is not printable ASCII, TAB or part of a CRLF pair becomes '?', so that
+ * no text taken from a message or the DNS can add a bare line end.
+ */
 static void
 ascii_only(uint8_t *p, size_t len)
 {
 	size_t i;
 
-	for (i = 0; i < len; i++)
-		if ((p[i] < 0x20 && p[i] != '\r' && p[i] != '\n' &&
-		        p[i] != '\t') ||
-		    p[i] >= 0x7f)
+	for (i = 0; i < len; i++) {
+		if (p[i] == '\r' && i + 1 < len && p[i + 1] == '\n') {
+			i++;
+			continue;
+		}
+		if ((p[i] < 0x20 && p[i] != '\t') || p[i] >= 0x7f)
 			p[i] = '?';
+	}
 }
 
 static int
@@ -281,23 +288,42 @@ add_authres(const struct failure_ctx *c, const struct failure_item *it,
 	struct vouch_authres_builder *b = NULL;
 	char *field = NULL;
 	size_t len = 0;
-	const char *id = c->res->authserv_id;
+	const char *id = c->res->authserv_id, *method, *result;
+	enum vouch_status st;
 
 	if (vouch_authres_new(id, strnlen(id, VOUCH_AUTHRES_MAX_ID + 1), &b) !=
 	    VOUCH_OK)
 		return;
-	if (it->kind == VOUCH_FAILURE_DKIM)
+	if (it->kind == VOUCH_FAILURE_DKIM) {
+		method = "dkim";
+		result = vouch_dkim_verdict_str(it->sig->result);
 		authres_dkim(c, it->sig, b);
-	else if (it->kind == VOUCH_FAILURE_SPF)
+	} else if (it->kind == VOUCH_FAILURE_SPF) {
+		method = "spf";
+		result = vouch_spf_verdict_str(c->res->spf.verdict);
 		authres_spf(c, b);
-	else
+	} else {
+		method = "dmarc";
+		result = vouch_dmarc_verdict_str(it->dr->result);
 		authres_dmarc(it, b);
-	if (vouch_authres_finish(b, &field, &len) == VOUCH_OK)
+	}
+	st = vouch_authres_finish(b, &field, &len);
+	vouch_authres_free(b);
+	b = NULL;
+	/* a value the builder would not take (over its limits): the
+	 * field MUST be there (RFC 6591 §3.1), so the result alone */
+	if (st != VOUCH_OK && st != VOUCH_ENOMEM &&
+	    vouch_authres_new(id, strnlen(id, VOUCH_AUTHRES_MAX_ID + 1), &b) ==
+	        VOUCH_OK) {
+		(void)vouch_authres_add(b, method, result, NULL);
+		st = vouch_authres_finish(b, &field, &len);
+		vouch_authres_free(b);
+	}
+	if (st == VOUCH_OK)
 		(void)vbuf_add(out, field, len);
-	else
+	else if (st == VOUCH_ENOMEM)
 		out->err = VOUCH_ENOMEM;
 	free(field);
-	vouch_authres_free(b);
 }
 
 /* ---- The machine-readable part (RFC 5965 §3, RFC 6591 §3.2) ---------- */
