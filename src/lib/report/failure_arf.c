@@ -337,7 +337,8 @@ is_spf1(const uint8_t *p, size_t n)
 	if (n < 6)
 		return 0;
 	for (i = 0; i < 6; i++)
-		if ((p[i] | 0x20) != v[i] && p[i] != v[i])
+		if ((p[i] >= 'A' && p[i] <= 'Z' ? p[i] + 32 : p[i]) !=
+		    (uint8_t)v[i])
 			return 0;
 	return n == 6 || p[6] == ' ';
 }
@@ -640,16 +641,15 @@ text_spf(const struct failure_ctx *c, const struct failure_item *it,
 		(void)vbuf_adds(out, "SPF: not checked\r\n");
 		return;
 	}
-	(void)vbuf_addf(out, "SPF: %s for %s (%s)%s%s\r\n",
+	(void)vbuf_addf(out, "SPF: %s for %s (%s)\r\n%s%s%s",
 	    vouch_spf_verdict_str(r->verdict),
 	    r->domain[0] ? r->domain : "no domain",
 	    it->dr->spf_aligned ? "aligned" : "not aligned",
-	    r->reason[0] ? ": " : "", r->reason);
+	    r->reason[0] ? "  " : "", r->reason, r->reason[0] ? "\r\n" : "");
 }
 
 static void
-text_dkim(const struct failure_ctx *c, const struct failure_item *it,
-    struct vbuf *out)
+text_dkim(const struct failure_ctx *c, struct vbuf *out)
 {
 	const struct vouch_dkim_result *k = c->res->dkim;
 	const struct vouch_dkim_signature *s;
@@ -661,11 +661,11 @@ text_dkim(const struct failure_ctx *c, const struct failure_item *it,
 	}
 	for (i = 0; i < k->nsig && i < VOUCH_DKIM_MAX_SIGNATURES; i++) {
 		s = &k->sig[i];
-		(void)vbuf_addf(out, "DKIM: %s for d=%s s=%s%s%s\r\n",
+		(void)vbuf_addf(out, "DKIM: %s for d=%s s=%s\r\n%s%s%s",
 		    vouch_dkim_verdict_str(s->result), s->d[0] ? s->d : "?",
-		    s->s[0] ? s->s : "?", s->reason[0] ? ": " : "", s->reason);
+		    s->s[0] ? s->s : "?", s->reason[0] ? "  " : "", s->reason,
+		    s->reason[0] ? "\r\n" : "");
 	}
-	(void)it;
 }
 
 static void
@@ -686,16 +686,16 @@ text_part(const struct failure_ctx *c, const struct failure_item *it,
 	    s != NULL && s->ip_len > 0 && s->ip_len < 64 ? (int)s->ip_len : 7,
 	    s != NULL && s->ip_len > 0 && s->ip_len < 64 ? s->ip : "unknown",
 	    date);
-	(void)vbuf_addf(out, "DMARC: %s for %s (record at _dmarc.%s",
+	(void)vbuf_addf(out, "DMARC: %s for %s\r\n  record at _dmarc.%s",
 	    vouch_dmarc_verdict_str(dr->result), dr->author_domain,
 	    dr->policy_domain);
 	if (dr->result == VOUCH_DMARC_FAIL)
 		(void)vbuf_addf(out, ", policy %s, disposition %s",
 		    vouch_dmarc_policy_str(dr->policy),
 		    vouch_dmarc_policy_str(dr->disposition));
-	(void)vbuf_adds(out, ")\r\n");
+	(void)vbuf_adds(out, "\r\n");
 	text_spf(c, it, out);
-	text_dkim(c, it, out);
+	text_dkim(c, out);
 	(void)vbuf_addf(out, "\r\nThe third part holds %s.\r\n", part3);
 	if (c->red.mode != VOUCH_FAILURE_REDACT_NONE)
 		(void)vbuf_adds(out,

@@ -48,7 +48,8 @@ failure_rate_new(unsigned rate, unsigned period, struct failure_rate **out)
 	r->rate = rate;
 	r->period = period;
 	r->nslots = 1024;
-	if ((r->slot = calloc(r->nslots, sizeof(*r->slot))) == NULL) {
+	r->slot = calloc(r->nslots, sizeof(*r->slot)); /* NOLINT */
+	if (r->slot == NULL) {
 		free(r);
 		return VOUCH_ENOMEM;
 	}
@@ -150,7 +151,8 @@ grow(struct failure_rate *r)
 
 	if (r->n < r->nslots * 2 || r->nslots >= VOUCH_FAILURE_MAX_TRACKED)
 		return;
-	if ((ns = calloc(n, sizeof(*ns))) == NULL)
+	ns = calloc(n, sizeof(*ns)); /* NOLINT */
+	if (ns == NULL)
 		return; /* longer chains, still correct */
 	for (i = 0; i < r->nslots; i++)
 		for (b = r->slot[i]; b != NULL; b = nb) {
@@ -337,7 +339,7 @@ failure_rate_load(
 	const uint8_t *w[2];
 	size_t wl[2], at, end, bad = 0;
 	const uint8_t *nl;
-	int64_t orate, operiod;
+	int64_t orate;
 	int nomem = 0;
 
 	if (nbad != NULL)
@@ -353,7 +355,7 @@ failure_rate_load(
 	    words(p + sizeof(magic) - 1, end - (sizeof(magic) - 1), w, wl, 2) !=
 	        2 ||
 	    (orate = number(w[0], wl[0])) <= 0 || orate > 1000000000 ||
-	    (operiod = number(w[1], wl[1])) <= 0) {
+	    number(w[1], wl[1]) <= 0) {
 		pthread_mutex_unlock(&r->lock);
 		return VOUCH_ESYNTAX;
 	}
