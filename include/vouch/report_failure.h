@@ -31,6 +31,9 @@
  * A DKIM permerror other than a revoked key (no key, a broken signature)
  * has no Auth-Failure type in RFC 6591 §3.3 and gets no DKIM report.
  *
+ * A message that is itself a feedback report gets none (RFC 9991 §5.1
+ * warns of report loops).
+ *
  * Where they go: to each ruf= URI of that record that is a mailto: URI
  * and that the DMARC evaluation kept (vouch_dmarc_uri.kept: inside the
  * policy's Organizational Domain, or authorized by
@@ -287,6 +290,11 @@ struct vouch_failure_report {
  *   nrate_limited  reports dropped by the per-destination rate limit.
  *   nover_limit    reports not made: over VOUCH_FAILURE_MAX_REPORT bytes,
  *                  or beyond VOUCH_FAILURE_MAX_REPORTS for the message.
+ *   about_report   the message is itself a feedback report (Content-Type
+ *                  multipart/report; report-type=feedback-report): no
+ *                  report is made about it, so that two receivers cannot
+ *                  report each other's reports back and forth (RFC 9991
+ *                  §5.1 warns of such loops).
  */
 struct vouch_failure_result {
 	struct vouch_failure_report *report;
@@ -296,6 +304,7 @@ struct vouch_failure_result {
 	size_t nunusable;
 	size_t nrate_limited;
 	size_t nover_limit;
+	bool about_report;
 };
 
 /*

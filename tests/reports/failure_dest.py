@@ -58,6 +58,14 @@ def main(w):
     ok(b"dmarc=fail" in out and sorted(by_to(reps)) == ["ruf@nopsd.example"],
        "the same record without psd=y: its ruf= gets the report", "got %s" % sorted(by_to(reps)))
 
+    # a failure report that itself fails DMARC gets no report (loops)
+    rc, out, err, d, reps = w.receive(fail_msg(w, "fo0.example"), "bounce@fo0.example")
+    looped = reps[0].raw.replace(b"From: dmarc-reports@receiver.example", b"From: dmarc-reports@fo0.example")
+    rc, out, err, d2, reps2 = w.receive(looped, "bounce@fo0.example")
+    ok(b"dmarc=fail" in out and reps2 == [],
+       "a message that is itself a feedback report gets no report (RFC 9991 §5.1: loops)",
+       "got %s" % sorted(by_to(reps2)))
+
     # names: one file per report, none replaced, dot files kept apart
     rc, out, err, d, reps = w.receive(fail_msg(w, "fo0.example"), "bounce@fo0.example")
     w.receive(fail_msg(w, "fo0.example"), "bounce@fo0.example", outdir=d)

@@ -661,6 +661,11 @@ static const char hdr[] =
     "Authentication-Results: mx.receiver.example; dmarc=pass\r\n"
     "\r\n";
 
+static const char report_hdr[] = "From: dmarc@victim.example\r\n"
+                                 "content-type: Multipart/Report;\r\n"
+                                 "\treport-type=feedback-report; boundary=x\r\n"
+                                 "\r\n";
+
 static struct vouch_failure *
 handle(unsigned rate, int enabled)
 {
@@ -748,6 +753,17 @@ test_build(void)
 	        strcmp(out.report[1].to, "b@victim.example") == 0,
 	    "build: destinations in the order of ruf=");
 	vouch_failure_result_free(&out);
+	/* a feedback report is not reported on (RFC 9991 §5.1 loops) */
+	msg.header = (const uint8_t *)report_hdr;
+	msg.header_len = sizeof(report_hdr) - 1;
+	tap_check(vouch_failure_build(f, &w->res, &smtp, &msg, NULL, &out) ==
+	                  VOUCH_OK &&
+	              out.nreports == 0 && out.about_report &&
+	              out.nrate_limited == 0,
+	    "build: a message that is a feedback report gets none");
+	vouch_failure_result_free(&out);
+	msg.header = (const uint8_t *)hdr;
+	msg.header_len = sizeof(hdr) - 1;
 	/* rate 1 per hour: the same message again gets nothing */
 	tap_check(vouch_failure_build(f, &w->res, &smtp, &msg, NULL, &out) ==
 	                  VOUCH_OK &&

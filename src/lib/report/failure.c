@@ -11,6 +11,7 @@
 #include <openssl/rand.h>
 
 #include "failure_internal.h"
+#include "mail/address.h"
 #include "mail/header.h"
 #include "report/failure_version.h"
 
@@ -572,6 +573,42 @@ cut_header(const struct vouch_failure_message *msg, struct failure_ctx *c)
 	c->hlen = end > 0 ? end : len;
 }
 
+static int
+ifind(const uint8_t *p, size_t n, const char *s)
+{
+	size_t k = strlen(s), i, j;
+
+	for (i = 0; i + k <= n; i++) {
+		for (j = 0; j < k; j++) {
+			uint8_t a = p[i + j];
+
+			if ((a >= 'A' && a <= 'Z' ? a + 32 : a) !=
+			    (uint8_t)s[j])
+				break;
+		}
+		if (j == k)
+			return 1;
+	}
+	return 0;
+}
+
+/* Is the message a feedback report (RFC 5965 §2: multipart/report with
+ * report-type=feedback-report in its top-level Content-Type)? */
+static int
+is_feedback_report(const uint8_t *hdr, size_t len)
+{
+	struct mail_field_span sp;
+	size_t nsp = 0, nfound = 0;
+
+	if (len == 0 ||
+	    mail_find_fields(hdr, len, "Content-Type", 12, &sp, 1, &nsp,
+	        &nfound) != VOUCH_OK ||
+	    nsp == 0)
+		return 0;
+	return ifind(sp.p, sp.len, "multipart/report") &&
+	       ifind(sp.p, sp.len, "feedback-report");
+}
+
 enum vouch_status
 vouch_failure_build(struct vouch_failure *f,
     const struct vouch_verify_result *res, const struct vouch_verify_smtp *smtp,
@@ -605,6 +642,7 @@ vouch_failure_build(struct vouch_failure *f,
 	c.now = msg->now ? msg->now : time(NULL);
 	c.arrival = msg->arrival ? msg->arrival : c.now;
 	cut_header(msg, &c);
+	out->about_report = is_feedback_report(c.hdr, c.hlen);
 	for (i = 0; i < res->dmarc.ndomains && st == VOUCH_OK; i++) {
 		dr = &res->dmarc.domain[i];
 		if (dr->has_record && dr->record.nruf > 0 &&
@@ -613,7 +651,8 @@ vouch_failure_build(struct vouch_failure *f,
 		due = vouch_failure_due(res, i);
 		out->due |= due;
 		/* off by default: nothing leaves unless the operator said */
-		if (!f->opts.enabled || (due &= f->opts.kinds) == 0)
+		if (!f->opts.enabled || (due &= f->opts.kinds) == 0 ||
+		    out->about_report)
 			continue;
 		if (d == NULL && (d = calloc(1, sizeof(*d))) == NULL) {
 			st = VOUCH_ENOMEM;
