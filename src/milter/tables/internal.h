@@ -134,7 +134,7 @@ void pool_free(struct strpool *pool);
 struct keytable {
 	int refile; /* names are wildcard patterns, first match in order */
 	size_t n;
-	struct vouchd_key *keys;
+	struct vouchd_table_key *keys;
 	struct wildcard *pat; /* refile: one per key */
 	size_t *order; /* file/csl: indexes sorted by name, then line */
 };
@@ -149,7 +149,7 @@ enum vouch_status keytable_build(struct ds *ds, struct strpool *pool,
 
 /* The entry named name/len (file: exact, case kept; refile: first
  * pattern that matches), or NULL. */
-const struct vouchd_key *keytable_find(
+const struct vouchd_table_key *keytable_find(
     const struct keytable *kt, const char *name, size_t len);
 
 void keytable_free(struct keytable *kt);
@@ -162,7 +162,7 @@ struct rule {
 	size_t patlen;
 	struct wildcard wc; /* refile: */
 	const char *keyname; /* "%" or a KeyTable name */
-	const struct vouchd_key *key; /* resolved at load; NULL for "%" */
+	const struct vouchd_table_key *key; /* resolved at load; NULL for "%" */
 	const char *signer; /* i= template, or NULL */
 	unsigned line;
 };
@@ -188,7 +188,7 @@ struct vouchd_signing {
 	size_t *order; /* file/csl: rule indexes sorted by pattern, line */
 	/* single-key form */
 	int single;
-	struct vouchd_key single_key;
+	struct vouchd_table_key single_key;
 	struct domitem *dom;
 	size_t ndom;
 };

@@ -19,7 +19,7 @@
 
 /* Parses the key read from fd; the bytes are wiped before they go. */
 static int
-check_parse(int fd, const struct vouchd_key *k, const char *path,
+check_parse(int fd, const struct vouchd_table_key *k, const char *path,
     struct vouchd_diag *diag)
 {
 	struct vouch_dkim_key *key = NULL;
@@ -55,8 +55,8 @@ check_parse(int fd, const struct vouchd_key *k, const char *path,
 
 /* Warns when the key's directory lets others replace the file. */
 static void
-check_dir(
-    const struct vouchd_key *k, const char *path, struct vouchd_diag *diag)
+check_dir(const struct vouchd_table_key *k, const char *path,
+    struct vouchd_diag *diag)
 {
 	char dir[VOUCHD_TABLE_MAX_PATH + 1];
 	const char *slash = strrchr(path, '/');
@@ -78,7 +78,7 @@ check_dir(
 
 /* One key file.  Returns 0, -1 (unusable: error in diag), -2 (no memory). */
 static int
-check_path(const struct vouchd_key *k, const char *path, unsigned flags,
+check_path(const struct vouchd_table_key *k, const char *path, unsigned flags,
     struct vouchd_diag *diag)
 {
 	struct stat st;
@@ -122,7 +122,7 @@ check_path(const struct vouchd_key *k, const char *path, unsigned flags,
 
 /* Replaces each '%' of the key's path by d. */
 static int
-resolve(const struct vouchd_key *k, const char *d, char *out, size_t cap)
+resolve(const struct vouchd_table_key *k, const char *d, char *out, size_t cap)
 {
 	size_t n = 0, dl = strlen(d);
 	const char *p;
@@ -147,8 +147,8 @@ resolve(const struct vouchd_key *k, const char *d, char *out, size_t cap)
  * names literally for it; a warning when some rule leaves it open.
  */
 static int
-check_templated(const struct vouchd_signing *s, const struct vouchd_key *k,
-    unsigned flags, struct vouchd_diag *diag)
+check_templated(const struct vouchd_signing *s,
+    const struct vouchd_table_key *k, unsigned flags, struct vouchd_diag *diag)
 {
 	char path[VOUCHD_TABLE_MAX_PATH + 1], dom[VOUCH_DNS_MAX_NAME + 1];
 	const char *lit, *why;
@@ -162,7 +162,7 @@ check_templated(const struct vouchd_signing *s, const struct vouchd_key *k,
 	}
 	for (i = 0; i < s->nrules && nchecked < VOUCHD_DIAG_MAX; i++) {
 		const struct rule *rl = &s->rules[i];
-		const struct vouchd_key *rk = rl->key;
+		const struct vouchd_table_key *rk = rl->key;
 
 		if (!literal_domain(rl->pattern, &lit)) {
 			if (rk == k || rk == NULL)
@@ -201,7 +201,7 @@ vouchd_signing_check_keys(
 		return VOUCH_EINVAL;
 	n = vouchd_signing_nkeys(s);
 	for (i = 0; i < n; i++) {
-		const struct vouchd_key *k = vouchd_signing_key(s, i);
+		const struct vouchd_table_key *k = vouchd_signing_key(s, i);
 
 		if (s->single || strchr(k->keypath, '%') == NULL)
 			r = check_path(k, k->keypath, flags, diag);

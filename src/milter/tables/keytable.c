@@ -25,7 +25,7 @@ is_path(const uint8_t *p, size_t len)
 /* Checks one entry; fills *k with pool strings.  Returns 0 or -1. */
 static int
 key_entry(struct ds *ds, const struct ds_entry *e, struct strpool *pool,
-    struct vouchd_diag *diag, struct vouchd_key *k, int *nomem)
+    struct vouchd_diag *diag, struct vouchd_table_key *k, int *nomem)
 {
 	const uint8_t *v = e->val, *end = e->val + e->vallen, *c1, *c2;
 	char dom[VOUCH_DNS_MAX_NAME + 1], q[128];
@@ -94,7 +94,7 @@ key_entry(struct ds *ds, const struct ds_entry *e, struct strpool *pool,
 static int
 by_name(const void *a, const void *b, void *arg)
 {
-	const struct vouchd_key *keys = arg;
+	const struct vouchd_table_key *keys = arg;
 	size_t i = *(const size_t *)a, j = *(const size_t *)b;
 	int c = strcmp(keys[i].name, keys[j].name);
 
@@ -138,8 +138,8 @@ index_names(struct keytable *kt, struct ds *ds, struct vouchd_diag *diag)
 		kt->order[i] = i;
 	qsort_r(kt->order, kt->n, sizeof(size_t), by_name, kt->keys);
 	for (i = 1; i < kt->n; i++) {
-		const struct vouchd_key *a = &kt->keys[kt->order[i - 1]];
-		const struct vouchd_key *b = &kt->keys[kt->order[i]];
+		const struct vouchd_table_key *a = &kt->keys[kt->order[i - 1]];
+		const struct vouchd_table_key *b = &kt->keys[kt->order[i]];
 
 		if (strcmp(a->name, b->name) == 0)
 			diag_ds(diag, VOUCHD_DIAG_WARNING, ds, b->line,
@@ -153,7 +153,7 @@ index_names(struct keytable *kt, struct ds *ds, struct vouchd_diag *diag)
 static enum vouch_status
 grow(struct keytable *kt, size_t *cap)
 {
-	struct vouchd_key *k;
+	struct vouchd_table_key *k;
 	struct wildcard *w;
 	size_t ncap = *cap ? *cap * 2 : 16;
 
@@ -213,7 +213,7 @@ keytable_build(struct ds *ds, struct strpool *pool, struct vouchd_diag *diag,
 	return bad ? VOUCH_ESYNTAX : VOUCH_OK;
 }
 
-const struct vouchd_key *
+const struct vouchd_table_key *
 keytable_find(const struct keytable *kt, const char *name, size_t len)
 {
 	size_t i;

@@ -429,7 +429,7 @@ single_build(struct vouchd_signing *s, const struct vouchd_signing_conf *c,
     struct vouchd_diag *diag)
 {
 	enum vouch_status st, worst = VOUCH_OK;
-	struct vouchd_key *k = &s->single_key;
+	struct vouchd_table_key *k = &s->single_key;
 	const char *why, *origin = c->origin;
 	size_t i, cap = 0;
 
@@ -632,7 +632,7 @@ vouchd_signing_nkeys(const struct vouchd_signing *s)
 	return s->single ? 1 : s->kt.n;
 }
 
-const struct vouchd_key *
+const struct vouchd_table_key *
 vouchd_signing_key(const struct vouchd_signing *s, size_t i)
 {
 	if (s == NULL || i >= vouchd_signing_nkeys(s))
@@ -707,7 +707,7 @@ identity_fits(const char *identity, const char *d)
  * when "%").  Returns 0, or -1 when it cannot be used (why set).
  */
 static int
-add_request(struct vouchd_sign_match *m, const struct vouchd_key *k,
+add_request(struct vouchd_sign_match *m, const struct vouchd_table_key *k,
     const char *signer, const struct sender *snd, const char *file,
     unsigned line, int literal_path)
 {
@@ -750,7 +750,7 @@ static int
 apply_rule(const struct vouchd_signing *s, const struct rule *r,
     const struct sender *snd, struct vouchd_sign_match *m)
 {
-	const struct vouchd_key *k = r->key;
+	const struct vouchd_table_key *k = r->key;
 
 	if (k == NULL) {
 		/* "%": the KeyTable entry named like the sender's domain */

@@ -67,7 +67,7 @@ void vouchd_diag_free(struct vouchd_diag *d);
 /* ---- Signing: KeyTable, SigningTable, single key ------------------------ */
 
 /* One KeyTable entry (OpenDKIM: "name domain:selector:keypath"). */
-struct vouchd_key {
+struct vouchd_table_key {
 	const char *name; /* the key name; a wildcard pattern in refile: */
 	const char *domain; /* d=, lower case; "%" = the sender's domain */
 	const char *selector; /* s= */
@@ -164,12 +164,12 @@ void vouchd_signing_free(struct vouchd_signing *s);
  * holding '%' depends on the message (vouchd_signing_lookup resolves it).
  */
 size_t vouchd_signing_nkeys(const struct vouchd_signing *s);
-const struct vouchd_key *vouchd_signing_key(
+const struct vouchd_table_key *vouchd_signing_key(
     const struct vouchd_signing *s, size_t i);
 
 /* One signature to make: everything the signer needs. */
 struct vouchd_sign_request {
-	const struct vouchd_key *key; /* the KeyTable entry (borrowed) */
+	const struct vouchd_table_key *key; /* the KeyTable entry (borrowed) */
 	char domain[VOUCH_DNS_MAX_NAME + 1]; /* d=, NUL-terminated */
 	char selector[VOUCHD_TABLE_MAX_SELECTOR + 1]; /* s= */
 	char keypath[VOUCHD_TABLE_MAX_PATH + 1]; /* '%' replaced */
