@@ -18,7 +18,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -29,6 +31,7 @@ static atomic_ulong conn_serial;
 static atomic_int conns_open;
 static int ctl_fd = -1;
 static const char *conf_path;
+static char listen_spec[1024];
 
 /* The protocol steps vouchd never needs, and the replies it can do
  * without; both only as far as the MTA offers them. */
@@ -543,12 +546,73 @@ reload(char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * libmilter's listener looks at its stop flag only when its poll of the
+ * listening socket returns, at the latest every five seconds; smfi_stop()
+ * waits for that.  One connection to our own socket, made once the flag
+ * is set, ends the wait at once (libmilter sees it close before the
+ * option negotiation: no callback runs for it).
+ */
+static void *
+poke_listener(void *arg)
+{
+	const char *spec = listen_spec;
+	struct timespec ts = {0, 50 * 1000 * 1000};
+	struct sockaddr_storage ss;
+	socklen_t sl = 0;
+	char host[128];
+	const char *at;
+	int fd;
+
+	(void)arg;
+	nanosleep(&ts, NULL);
+	memset(&ss, 0, sizeof(ss));
+	if (strncmp(spec, "unix:", 5) == 0 || strncmp(spec, "local:", 6) == 0) {
+		struct sockaddr_un *un = (struct sockaddr_un *)&ss;
+		const char *path = strchr(spec, ':') + 1;
+		if (strlen(path) >= sizeof(un->sun_path))
+			return NULL;
+		un->sun_family = AF_UNIX;
+		memcpy(un->sun_path, path, strlen(path) + 1);
+		sl = sizeof(*un);
+	} else if ((at = strchr(spec, '@')) != NULL &&
+	           (strncmp(spec, "inet:", 5) == 0 ||
+	               strncmp(spec, "inet6:", 6) == 0)) {
+		unsigned port =
+		    (unsigned)strtoul(strchr(spec, ':') + 1, NULL, 10);
+		snprintf(host, sizeof(host), "%s", at + 1);
+		if (inet_pton(AF_INET, host,
+		        &((struct sockaddr_in *)&ss)->sin_addr) == 1) {
+			struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+			if (in->sin_addr.s_addr == htonl(INADDR_ANY))
+				in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+			in->sin_family = AF_INET;
+			in->sin_port = htons((uint16_t)port);
+			sl = sizeof(*in);
+		} else if (inet_pton(AF_INET6, host,
+		               &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1) {
+			struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+			if (IN6_IS_ADDR_UNSPECIFIED(&in6->sin6_addr))
+				in6->sin6_addr = in6addr_loopback;
+			in6->sin6_family = AF_INET6;
+			in6->sin6_port = htons((uint16_t)port);
+			sl = sizeof(*in6);
+		}
+	}
+	if (sl == 0 || (fd = socket(ss.ss_family, SOCK_STREAM, 0)) < 0)
+		return NULL;
+	(void)!connect(fd, (struct sockaddr *)&ss, sl);
+	close(fd);
+	return NULL;
+}
+
 /* The supervisor's commands: reload, stop (also when it goes away). */
 static void *
 control_thread(void *arg)
 {
 	struct vouchd_imsg m, a;
 	char err[VOUCHD_TEXT_MAX];
+	pthread_t poker;
 
 	(void)arg;
 	for (;;) {
@@ -572,7 +636,9 @@ control_thread(void *arg)
 	}
 	log_msg(LOG_INFO, "stopping: no new connections, draining %d",
 	    atomic_load(&conns_open));
+	pthread_create(&poker, NULL, poke_listener, NULL);
 	smfi_stop();
+	pthread_join(poker, NULL);
 	return NULL;
 }
 
@@ -601,6 +667,7 @@ milter_main(const char *path, struct vouchd_conf *cf, int ctl, int signer_fd)
 	if (runtime_new(cf, &rt, err, sizeof(err)) != 0)
 		goto fail;
 	runtime_swap(rt);
+	snprintf(listen_spec, sizeof(listen_spec), "%s", cf->socket);
 	if (smfi_setconn(cf->socket) != MI_SUCCESS ||
 	    smfi_register(desc) != MI_SUCCESS) {
 		snprintf(err, sizeof(err), "Socket %s: not usable", cf->socket);
