@@ -235,6 +235,9 @@ static const struct {
         "k example.com:s1:/keys/k\n", 0, "*@example.com k\n*@x.example nokey\n",
         1, 0, VOUCH_ESYNTAX,
         "st:2: error: the KeyTable has no key named \"nokey\""},
+    {"one of several key names missing", "k example.com:s1:/keys/k\n", 0,
+        "*@example.com k, nokey\n", 1, 0, VOUCH_ESYNTAX,
+        "st:1: error: the KeyTable has no key named \"nokey\""},
     {"SigningTable pattern with no key name", "k example.com:s1:/keys/k\n", 0,
         "*@example.com\n", 1, 0, VOUCH_ESYNTAX,
         "st:1: error: \"*@example.com\": no KeyTable key name"},
@@ -375,6 +378,19 @@ static const struct {
         "example.com",
         "d=example.com s=rsa2024 k=/keys/example.com/rsa.private; "
         "d=example.com s=ed2024 k=/keys/example.com/ed.private"},
+    {"refile: one entry listing RSA and Ed25519 signs with both", kt_rsa_ed, 0,
+        "*@example.com rsa,ed\n", 1, 0, "alice", "example.com",
+        "d=example.com s=rsa2024 k=/keys/example.com/rsa.private; "
+        "d=example.com s=ed2024 k=/keys/example.com/ed.private"},
+    {"file: key names separated by blanks, with a signer for both", kt_rsa_ed,
+        0, "example.com  rsa ed:@example.com\n", 0, 0, "alice", "example.com",
+        "d=example.com s=rsa2024 k=/keys/example.com/rsa.private "
+        "i=@example.com; d=example.com s=ed2024 "
+        "k=/keys/example.com/ed.private i=@example.com"},
+    {"a KeyTable name holding a comma keeps OpenDKIM's meaning",
+        "a,b example.com:s1:/keys/ab\na example.com:s2:/keys/a\n", 0,
+        "*@example.com a,b\n", 1, 0, "x", "example.com",
+        "d=example.com s=s1 k=/keys/ab"},
     {"refile: sender case does not matter", kt_rsa_ed, 0, "*@example.com rsa\n",
         1, 0, "Alice", "EXAMPLE.Com",
         "d=example.com s=rsa2024 k=/keys/example.com/rsa.private"},

@@ -156,13 +156,23 @@ void keytable_free(struct keytable *kt);
 
 /* ---- signing.c ---- */
 
+/*
+ * Key names one SigningTable entry may list (vouchd's extension: "rsa,ed"
+ * signs with both in one pass; OpenDKIM takes one name).  An RSA and an
+ * Ed25519 key, and a second pair during a rotation, need 4; more than
+ * VOUCH_DKIM_SIGN_MAX_REQUESTS could never all sign.
+ */
+#define RULE_MAX_KEYS VOUCH_DKIM_SIGN_MAX_REQUESTS
+
 /* One SigningTable entry. */
 struct rule {
 	char *pattern; /* lower case: a refile: pattern or a lookup key */
 	size_t patlen;
 	struct wildcard wc; /* refile: */
-	const char *keyname; /* "%" or a KeyTable name */
-	const struct vouchd_table_key *key; /* resolved at load; NULL for "%" */
+	size_t nkeys;
+	const char *keyname[RULE_MAX_KEYS]; /* "%" or a KeyTable name */
+	/* resolved at load; NULL for "%" */
+	const struct vouchd_table_key *key[RULE_MAX_KEYS];
 	const char *signer; /* i= template, or NULL */
 	unsigned line;
 };
