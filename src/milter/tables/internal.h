@@ -156,13 +156,7 @@ void keytable_free(struct keytable *kt);
 
 /* ---- signing.c ---- */
 
-/*
- * Key names one SigningTable entry may list (vouchd's extension: "rsa,ed"
- * signs with both in one pass; OpenDKIM takes one name).  An RSA and an
- * Ed25519 key, and a second pair during a rotation, need 4; more than
- * VOUCH_DKIM_SIGN_MAX_REQUESTS could never all sign.
- */
-#define RULE_MAX_KEYS VOUCH_DKIM_SIGN_MAX_REQUESTS
+#define RULE_MAX_KEYS VOUCHD_TABLE_MAX_ENTRY_KEYS
 
 /* One SigningTable entry. */
 struct rule {

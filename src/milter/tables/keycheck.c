@@ -14,8 +14,7 @@
 #include "vouch/dkim_sign.h"
 #include "milter/tables/internal.h"
 
-/* Key files are small: a 4096-bit RSA PEM is about 3.3 KiB. */
-#define KEY_FILE_MAX (64 * 1024)
+#define KEY_FILE_MAX VOUCHD_KEY_FILE_MAX
 
 /* Parses the key read from fd; the bytes are wiped before they go. */
 static int
