@@ -25,6 +25,8 @@
 #define CONF_MAX_BYTES VOUCHD_CONVERT_MAX_BYTES
 #define CONF_MAX_DEPTH VOUCHD_CONVERT_MAX_DEPTH
 #define OUT_MAX_VALUE VOUCHD_CONVERT_MAX_VALUE
+/* vouchd.conf's numbers of seconds stop at a year (conf.c K_UINT). */
+#define MAX_SECONDS (86400ul * 365ul)
 
 enum src { DKIM = 0, DMARC, ARC, NSRC };
 
@@ -132,6 +134,46 @@ note(struct conv *c, const struct setting *s, const char *fmt, ...)
 }
 
 /*
+ * Values vouchd.conf refuses whatever the option, as data sets it has no
+ * back end for (conf.c's unsupported_sets).
+ */
+static int
+refused_prefix(const char *v)
+{
+	static const char *const p[] = {"dsn:", "ldap:", "ldaps:", "lua:",
+	    "memcache:", "redis:", "db:", "mdb:"};
+	size_t i;
+
+	for (i = 0; i < sizeof(p) / sizeof(p[0]); i++)
+		if (strncasecmp(v, p[i], strlen(p[i])) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * A value vouchd.conf takes for a word or path option: not empty, not a
+ * data set it refuses.  Otherwise noted (s may be NULL).
+ */
+static int
+value_ok(struct conv *c, const struct setting *s, const char *v)
+{
+	if (v[0] == '\0') {
+		note(c, s, "no value");
+		return 0;
+	}
+	if (strlen(v) > OUT_MAX_VALUE) {
+		note(c, s, "the value is longer than a vouchd.conf line holds");
+		return 0;
+	}
+	if (refused_prefix(v)) {
+		note(c, s, "vouchd.conf refuses a value starting \"%.*s\"",
+		    (int)(strchr(v, ':') - v + 1), v);
+		return 0;
+	}
+	return 1;
+}
+
+/*
  * Adds "name value" to a section, with the origin of s (may be NULL) and
  * an optional comment.  A value vouchd.conf cannot hold (a '#', a line
  * too long) becomes a note instead.
@@ -152,6 +194,8 @@ emit(struct conv *c, enum section sec, const char *name,
 		note(c, s, "the value is longer than a vouchd.conf line holds");
 		return;
 	}
+	if (name[0] != '#' && !value_ok(c, s, value))
+		return;
 	(void)snprintf(text, sizeof(text), "%-27s %s", name, value);
 	if ((o = grow(c->out, &c->capout, c->nout, sizeof(*o))) == NULL) {
 		c->nomem = 1;
@@ -650,19 +694,28 @@ conv_logging(struct conv *c)
 static void
 conv_dns(struct conv *c)
 {
+	char addr[INET6_ADDRSTRLEN + 8];
 	struct setting *s;
 	size_t n;
 
 	if ((s = get(c, DKIM, "Nameservers")) != NULL) {
 		n = strcspn(s->value, ", \t");
-		emit(c, S_DNS, "Nameservers", s,
-		    s->value[n] ? "vouchd asks the first server of the list"
-		                : NULL,
-		    "%s", s->value);
+		if (memchr(s->value, '/', n) == NULL &&
+		    net_text(
+		        (const uint8_t *)s->value, n, addr, sizeof(addr)) == 0)
+			emit(c, S_DNS, "Nameservers", s,
+			    s->value[n] ? "vouchd asks the first server of the "
+			                  "list"
+			                : NULL,
+			    "%s", s->value);
+		else
+			note(c, s, "vouchd takes IP addresses of name servers");
 	}
 	if ((s = first_of(c, "DNSTimeout")) != NULL) {
-		if (is_uint(s->value) && strtoul(s->value, NULL, 10) > 0)
-			emit(c, S_DNS, "DNSTimeout", s, NULL, "%s", s->value);
+		if (is_uint(s->value) && strtoul(s->value, NULL, 10) > 0 &&
+		    strtoul(s->value, NULL, 10) <= MAX_SECONDS)
+			emit(c, S_DNS, "DNSTimeout", s, NULL, "%lu",
+			    strtoul(s->value, NULL, 10));
 		else
 			note(c, s,
 			    "vouchd waits a bounded number of seconds (0, "
@@ -734,14 +787,37 @@ conv_hosts(struct conv *c, struct netlist *internal)
 		    "%s", ignore.text);
 }
 
+/*
+ * One MacroList item as vouchd.conf reads it: a name without blanks or
+ * commas, and values between '|' none of them empty (conf.c).
+ */
+static int
+macro_ok(const char *item)
+{
+	const char *eq = strchr(item, '='), *p;
+
+	if (item[0] == '\0' || item[0] == '=' || strpbrk(item, " \t,") != NULL)
+		return 0;
+	if (eq == NULL)
+		return 1;
+	for (p = eq + 1;; p++) {
+		if (*p == '|' || *p == '\0') {
+			if (p[-1] == '|' || p[-1] == '=')
+				return 0;
+			if (*p == '\0')
+				return 1;
+		}
+	}
+}
+
 static void
 conv_macros(struct conv *c)
 {
 	struct setting *s = get(c, DKIM, "MacroList");
-	char text[OUT_MAX_VALUE + 1], q[256];
+	char text[OUT_MAX_VALUE + 1], key[128], val[128], item[260];
 	struct ds_entry e;
 	struct ds ds;
-	size_t n = 0;
+	size_t n = 0, count = 0;
 	int r;
 
 	if (s == NULL || open_hosts(c, s, &ds) < 0)
@@ -750,18 +826,22 @@ conv_macros(struct conv *c)
 	while ((r = ds_next(&ds, NULL, &e)) != 0) {
 		if (r < 0)
 			continue;
-		diag_quote(e.key, e.keylen, q, sizeof(q));
-		if (e.val != NULL) {
-			size_t k = strlen(q);
-
-			q[k] = '=';
-			diag_quote(
-			    e.val, e.vallen, q + k + 1, sizeof(q) - k - 1);
+		diag_quote(e.key, e.keylen, key, sizeof(key));
+		if (e.val != NULL)
+			diag_quote(e.val, e.vallen, val, sizeof(val));
+		(void)snprintf(item, sizeof(item), "%s%s%s", key,
+		    e.val ? "=" : "", e.val ? val : "");
+		if (!macro_ok(item) || ++count > 64) {
+			note(c, s,
+			    "the item %s: vouchd takes at most 64 macros, "
+			    "name[=value|value...] each",
+			    item);
+			continue;
 		}
-		if (n + strlen(q) + 3 >= sizeof(text))
+		if (n + strlen(item) + 3 >= sizeof(text))
 			break;
 		n += (size_t)snprintf(
-		    text + n, sizeof(text) - n, "%s%s", n ? ", " : "", q);
+		    text + n, sizeof(text) - n, "%s%s", n ? ", " : "", item);
 	}
 	ds_close(&ds);
 	if (n > 0)
@@ -826,8 +906,8 @@ word_list(
 	return n > 0 ? 0 : -1;
 }
 
-/* The Domain list of the single-key form, from any data set. */
-static void
+/* The Domain list of the single-key form, from any data set; -1: none. */
+static int
 conv_domain(struct conv *c, struct setting *s)
 {
 	char text[OUT_MAX_VALUE + 1], dom[VOUCH_DNS_MAX_NAME + 1], q[256];
@@ -838,7 +918,7 @@ conv_domain(struct conv *c, struct setting *s)
 	int r, ok = 1;
 
 	if (open_hosts(c, s, &ds) < 0)
-		return;
+		return -1;
 	text[0] = '\0';
 	while ((r = ds_next(&ds, NULL, &e)) != 0) {
 		if (r < 0)
@@ -863,12 +943,12 @@ conv_domain(struct conv *c, struct setting *s)
 		    text + n, sizeof(text) - n, "%s%s", n ? ", " : "", dom);
 	}
 	ds_close(&ds);
-	if (n > 0)
-		emit(c, S_SIGN, "Domain", s,
-		    ok ? NULL
-		       : "some entries are not carried over (see the "
-		         "end)",
-		    "%s", text);
+	if (n == 0)
+		return -1;
+	emit(c, S_SIGN, "Domain", s,
+	    ok ? NULL : "some entries are not carried over (see the end)", "%s",
+	    text);
+	return 0;
 }
 
 /* A data set of a type vouchd cannot read (dsn:, ldap:...): noted. */
@@ -876,29 +956,32 @@ static int
 unsupported(struct conv *c, struct setting *s)
 {
 	struct vouchd_diag d;
+	enum vouch_status st;
 	const char *why;
 	struct ds ds;
 	int r = 0;
 
 	vouchd_diag_init(&d);
-	if (ds_open(s->value, s->name, s->file,
-	        (1u << DS_FILE) | (1u << DS_REFILE) | (1u << DS_CSL), &d,
-	        &ds) == VOUCH_EUNSUPPORTED) {
+	st = ds_open(s->value, s->name, s->file,
+	    (1u << DS_FILE) | (1u << DS_REFILE) | (1u << DS_CSL), &d, &ds);
+	if (st == VOUCH_OK)
+		ds_close(&ds);
+	if (st == VOUCH_EUNSUPPORTED || st == VOUCH_ESYNTAX ||
+	    refused_prefix(s->value)) {
 		why = d.n ? strstr(d.msg[0].text, "error: ") : NULL;
 		note(c, s, "%s", why ? why + 7 : "unsupported data set type");
 		r = 1;
-	} else
-		ds_close(&ds);
+	}
 	vouchd_diag_free(&d);
 	return r;
 }
 
 /*
- * Loads the tables as vouchd will and notes what it would refuse.
- * Returns -1 when their data set types are ones vouchd cannot read at
- * all (then they are not written out: vouchd.conf would not load).
+ * Loads the tables as vouchd will and notes what it would refuse (they
+ * are written out all the same: the operator fixes the table, not the
+ * option).
  */
-static int
+static void
 check_tables(
     struct conv *c, struct setting *kt, struct setting *st, int multiple)
 {
@@ -908,8 +991,6 @@ check_tables(
 	enum vouch_status r;
 	size_t i;
 
-	if (unsupported(c, kt) | unsupported(c, st))
-		return -1;
 	memset(&sc, 0, sizeof(sc));
 	sc.key_table = kt->value;
 	sc.signing_table = st->value;
@@ -928,7 +1009,6 @@ check_tables(
 	}
 	vouchd_signing_free(sg);
 	vouchd_diag_free(&d);
-	return 0;
 }
 
 static void
@@ -941,7 +1021,8 @@ conv_keys(struct conv *c)
 	struct setting *sel = get(c, DKIM, "Selector");
 	struct setting *sub = get(c, DKIM, "SubDomains");
 	struct setting *ms = get(c, DKIM, "MultipleSignatures");
-	int multiple = 0, b;
+	const char *why;
+	int multiple = 0, b, bad;
 
 	if (ms != NULL && boolean(c, ms, &multiple) == 0 && multiple)
 		note(c, ms,
@@ -955,7 +1036,13 @@ conv_keys(struct conv *c)
 			    "KeyTable and SigningTable go together");
 			return;
 		}
-		if (check_tables(c, kt, st, multiple) == 0) {
+		/* both checked, so that both are noted */
+		bad = unsupported(c, kt) + unsupported(c, st);
+		if (!bad)
+			bad = (value_ok(c, kt, kt->value) == 0) +
+			      (value_ok(c, st, st->value) == 0);
+		if (!bad) {
+			check_tables(c, kt, st, multiple);
 			emit(c, S_SIGN, "KeyTable", kt, NULL, "%s", kt->value);
 			emit(c, S_SIGN, "SigningTable", st, NULL, "%s",
 			    st->value);
@@ -992,7 +1079,17 @@ conv_keys(struct conv *c)
 		                  : "Domain");
 		return;
 	}
-	conv_domain(c, dom);
+	if (!selector_ok(
+	        (const uint8_t *)sel->value, strlen(sel->value), &why)) {
+		note(c, sel, "%s", why);
+		return;
+	}
+	if (!value_ok(c, kf, kf->value))
+		return;
+	if (conv_domain(c, dom) < 0) {
+		note(c, kf, "no domain of Domain could be carried over");
+		return;
+	}
 	emit(c, S_SIGN, "Selector", sel, NULL, "%s", sel->value);
 	emit(c, S_SIGN, "KeyFile", kf, NULL, "%s", kf->value);
 	if (sub != NULL && boolean(c, sub, &b) == 0)
@@ -1049,11 +1146,12 @@ conv_signing(struct conv *c)
 	    word_list(c, s, list, sizeof(list), 0) == 0)
 		emit(c, S_SIGN, "SignHeaders", s, NULL, "%s", list);
 	if ((s = get(c, DKIM, "SignatureTTL")) != NULL) {
-		if (is_uint(s->value))
-			emit(
-			    c, S_SIGN, "SignatureTTL", s, NULL, "%s", s->value);
+		if (is_uint(s->value) &&
+		    strtoul(s->value, NULL, 10) <= MAX_SECONDS)
+			emit(c, S_SIGN, "SignatureTTL", s, NULL, "%lu",
+			    strtoul(s->value, NULL, 10));
 		else
-			note(c, s, "not a number of seconds");
+			note(c, s, "not a number of seconds up to a year");
 	}
 	if ((s = get(c, DKIM, "MinimumKeyBits")) != NULL) {
 		bits = is_uint(s->value) ? strtoul(s->value, NULL, 10) : 0;
@@ -1182,6 +1280,9 @@ conv_arc(struct conv *c)
 			    "Domain, Selector and KeyFile go together to seal");
 		return;
 	}
+	if (!value_ok(c, dom, dom->value) || !value_ok(c, sel, sel->value) ||
+	    !value_ok(c, kf, kf->value))
+		return;
 	emit(c, S_ARC, "ARCSealDomain", dom,
 	    "OpenARC seals what passes it in signing mode; vouchd adds an "
 	    "ARC Set to each message it verifies, as a forwarder does",
