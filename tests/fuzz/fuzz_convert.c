@@ -62,9 +62,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fclose(fo);
 	if (rc < -1 || rc > 1 || (rc < 0 && err[0] == '\0'))
 		abort();
-	if (rc >= 0 &&
-	    vouchd_conf_parse("converted", (const uint8_t *)out, outlen, &vc,
-	        err, sizeof(err)) != 0) {
+	if (rc >= 0 && vouchd_conf_parse("converted", (const uint8_t *)out,
+	                   outlen, &vc, err, sizeof(err)) != 0) {
 		fprintf(stderr, "converter output refused: %s\n%s\n", err, out);
 		abort();
 	}
