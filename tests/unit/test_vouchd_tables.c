@@ -1162,6 +1162,18 @@ test_diag(void)
 	    "diag: at most %d kept, the rest counted: got %zu kept %zu "
 	    "dropped",
 	    VOUCHD_DIAG_MAX, d.n, d.ndropped);
+	{
+		char *text = NULL;
+		size_t len = 0;
+		FILE *fp = open_memstream(&text, &len);
+
+		vouchd_diag_print(&d, "vouchd: ", fp);
+		fclose(fp);
+		tap_check(strncmp(text, "vouchd: f:1: error: e\n", 22) == 0 &&
+		              strstr(text, "vouchd: 5 more messages\n") != NULL,
+		    "diag: printed one per line with the count of the rest");
+		free(text);
+	}
 	vouchd_diag_free(&d);
 	diag_quote((const uint8_t *)"a\x01\xff\\bcdefghijkl", 15, q, sizeof(q));
 	tap_check(strcmp(q, "a\\x01\\xff...") == 0,

@@ -30,6 +30,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "vouch/status.h"
 #include "tables_limits.h"
@@ -63,6 +64,14 @@ struct vouchd_diag {
 
 void vouchd_diag_init(struct vouchd_diag *d);
 void vouchd_diag_free(struct vouchd_diag *d);
+
+/*
+ * vouchd_diag_print - every message kept, one per line, each after
+ * `prefix` (e.g. "vouchd: "), then "N more messages" when some were
+ * dropped.  For vouchd -t (fp stderr); a daemon logs msg[i].text itself.
+ */
+void vouchd_diag_print(
+    const struct vouchd_diag *d, const char *prefix, FILE *fp);
 
 /* ---- Signing: KeyTable, SigningTable, single key ------------------------ */
 
