@@ -29,9 +29,14 @@
 
 static atomic_ulong conn_serial;
 static atomic_int conns_open;
+/* Messages between MAIL and their end: what a stop waits for. */
+static atomic_int msgs_open;
+/* Stopping: new connections are refused, messages in flight finish. */
+static atomic_bool draining;
 static int ctl_fd = -1;
 static const char *conf_path;
 static char listen_spec[1024];
+static char hidden_path[1100]; /* the unix socket's path while stopping */
 
 /* The protocol steps vouchd never needs, and the replies it can do
  * without; both only as far as the MTA offers them. */
@@ -72,6 +77,7 @@ msg_free(struct vouchd_conn *c)
 
 	if (m == NULL)
 		return;
+	atomic_fetch_sub(&msgs_open, 1);
 	vouch_verify_msg_free(m->vm);
 	if (m->v != NULL)
 		runtime_verifier_put(c->rt, m->v);
@@ -93,8 +99,9 @@ mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 
 	if (c == NULL && (c = conn_new(ctx)) == NULL)
 		return SMFIS_TEMPFAIL;
-	/* No reply at CONNECT when there is no IgnoreHosts to act on. */
-	if (c->rt->conf->ignore_hosts.n == 0)
+	/* No reply at CONNECT when there is no IgnoreHosts to act on (and
+	 * vouchd is not stopping, when CONNECT is refused). */
+	if (c->rt->conf->ignore_hosts.n == 0 && !atomic_load(&draining))
 		want |= SMFIP_NR_CONN;
 	*pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE);
 	*pf1 = f1 & want;
@@ -111,6 +118,8 @@ mlfi_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *sa)
 	const struct vouchd_conf *cf;
 
 	if (c == NULL && (c = conn_new(ctx)) == NULL)
+		return SMFIS_TEMPFAIL;
+	if (atomic_load(&draining) && !(c->pflags & SMFIP_NR_CONN))
 		return SMFIS_TEMPFAIL;
 	cf = c->rt->conf;
 	if (sa != NULL && sa->sa_family == AF_INET) {
@@ -213,6 +222,7 @@ mlfi_envfrom(SMFICTX *ctx, char **argv)
 	msg_free(c);
 	if ((m = calloc(1, sizeof(*m))) == NULL)
 		return SMFIS_TEMPFAIL;
+	atomic_fetch_add(&msgs_open, 1);
 	c->msg = m;
 	clock_gettime(CLOCK_MONOTONIC, &m->t0);
 	vbuf_init(&m->hdr, VOUCH_MAX_HEADER_BYTES);
@@ -569,7 +579,8 @@ poke_listener(void *arg)
 	memset(&ss, 0, sizeof(ss));
 	if (strncmp(spec, "unix:", 5) == 0 || strncmp(spec, "local:", 6) == 0) {
 		struct sockaddr_un *un = (struct sockaddr_un *)&ss;
-		const char *path = strchr(spec, ':') + 1;
+		const char *path =
+		    hidden_path[0] ? hidden_path : strchr(spec, ':') + 1;
 		if (strlen(path) >= sizeof(un->sun_path))
 			return NULL;
 		un->sun_family = AF_UNIX;
@@ -606,6 +617,42 @@ poke_listener(void *arg)
 	return NULL;
 }
 
+/*
+ * Stop accepting and let the messages in flight end.  libmilter's
+ * smfi_stop() cannot do it alone: Debian's libmilter serves sessions from
+ * a pool of workers that stop with the listener, leaving messages
+ * hanging.  So new connections are refused first (a unix socket's path is
+ * removed; a connection that still comes is refused at CONNECT) and the
+ * listener stops only once no message is open, or after a minute.
+ */
+static void
+drain(void)
+{
+	struct timespec ts = {0, 20 * 1000 * 1000};
+	int i;
+
+	atomic_store(&draining, true);
+	/* the path goes; the socket stays reachable for poke_listener */
+	if (strncmp(listen_spec, "unix:", 5) == 0 ||
+	    strncmp(listen_spec, "local:", 6) == 0) {
+		const char *path = strchr(listen_spec, ':') + 1;
+		snprintf(hidden_path, sizeof(hidden_path), "%s.stopping", path);
+		if (rename(path, hidden_path) != 0)
+			hidden_path[0] = '\0';
+	}
+	log_msg(LOG_INFO,
+	    "stopping: no new connections, %d messages in "
+	    "flight",
+	    atomic_load(&msgs_open));
+	for (i = 0; i < 3000 && atomic_load(&msgs_open) > 0; i++)
+		nanosleep(&ts, NULL);
+	if (atomic_load(&msgs_open) > 0)
+		log_msg(LOG_WARNING, "stopping with %d messages still open",
+		    atomic_load(&msgs_open));
+	else
+		log_msg(LOG_INFO, "stopped, every message in flight done");
+}
+
 /* The supervisor's commands: reload, stop (also when it goes away). */
 static void *
 control_thread(void *arg)
@@ -634,11 +681,12 @@ control_thread(void *arg)
 		if (imsg_send(ctl_fd, &a) != 0)
 			break;
 	}
-	log_msg(LOG_INFO, "stopping: no new connections, draining %d",
-	    atomic_load(&conns_open));
+	drain();
 	pthread_create(&poker, NULL, poke_listener, NULL);
 	smfi_stop();
 	pthread_join(poker, NULL);
+	if (hidden_path[0] != '\0')
+		unlink(hidden_path);
 	return NULL;
 }
 
@@ -649,7 +697,7 @@ milter_main(const char *path, struct vouchd_conf *cf, int ctl, int signer_fd)
 	struct vouchd_imsg m;
 	pthread_t tid;
 	char err[VOUCHD_TEXT_MAX] = "";
-	int i, rc = 1;
+	int rc = 1;
 
 	sigset_t set;
 
@@ -696,16 +744,6 @@ milter_main(const char *path, struct vouchd_conf *cf, int ctl, int signer_fd)
 		return 1;
 	smfi_settimeout(300);
 	rc = smfi_main() == MI_SUCCESS ? 0 : 1;
-	/* SIGTERM: the listener is closed; let messages in flight end */
-	for (i = 0; i < 600 && atomic_load(&conns_open) > 0; i++) {
-		struct timespec ts = {0, 100 * 1000 * 1000};
-		nanosleep(&ts, NULL);
-	}
-	if (atomic_load(&conns_open) > 0)
-		log_msg(LOG_WARNING, "stopped with %d connections still open",
-		    atomic_load(&conns_open));
-	else
-		log_msg(LOG_INFO, "stopped, every message in flight done");
 	return rc;
 fail:
 	m.status = -1;
