@@ -35,6 +35,36 @@ make_dns(const struct vouchd_conf *cf, struct vouch_dns **out, char *err,
 	           : -1;
 }
 
+/* The signing and send-as tables, checked whole at load (file:line). */
+static int
+load_tables(struct vouchd_runtime *rt, char *err, size_t errlen)
+{
+	const struct vouchd_conf *cf = rt->conf;
+	struct vouchd_signing_conf sc;
+	struct vouchd_sendas_conf sa;
+	struct vouchd_diag d;
+	int rc = 0;
+
+	vouchd_diag_init(&d);
+	if (signing_conf_from(cf, &sc) &&
+	    vouchd_signing_load(&sc, &d, &rt->signing) != VOUCH_OK)
+		rc = diag_first(&d, err, errlen);
+	if (rc == 0 && cf->sender_auth_table != NULL) {
+		memset(&sa, 0, sizeof(sa));
+		sa.table = cf->sender_auth_table;
+		sa.aliases = cf->sender_auth_aliases;
+		sa.detail_delimiters =
+		    cf->detail_delimiters != NULL &&
+		            strcmp(cf->detail_delimiters, "none") == 0
+		        ? ""
+		        : cf->detail_delimiters;
+		if (vouchd_sendas_load(&sa, &d, &rt->sendas) != VOUCH_OK)
+			rc = diag_first(&d, err, errlen);
+	}
+	vouchd_diag_free(&d);
+	return rc;
+}
+
 int
 runtime_new(struct vouchd_conf *cf, struct vouchd_runtime **out, char *err,
     size_t errlen)
@@ -70,6 +100,8 @@ runtime_new(struct vouchd_conf *cf, struct vouchd_runtime **out, char *err,
 	snprintf(rt->authserv_id, sizeof(rt->authserv_id), "%s",
 	    vouch_verify_authserv_id(v));
 	rt->pool[rt->npool++] = v;
+	if (load_tables(rt, err, errlen) != 0)
+		goto bad;
 	*out = rt;
 	return 0;
 bad:
@@ -87,6 +119,8 @@ runtime_free(struct vouchd_runtime *rt)
 	for (i = 0; i < rt->nkeys; i++)
 		vouch_dkim_key_free(rt->keys[i].ext);
 	vouch_dns_free(rt->dns);
+	vouchd_signing_free(rt->signing);
+	vouchd_sendas_free(rt->sendas);
 	vouchd_conf_free(rt->conf);
 	pthread_mutex_destroy(&rt->pool_lock);
 	free(rt);

@@ -281,6 +281,44 @@ def test_sign():
            "sign: an RSA key and simple/simple canonicalization verify too", repr(j))
 
 
+def test_tables():
+    kt = os.path.join(TMP, "KeyTable")
+    st = os.path.join(TMP, "SigningTable")
+    with open(kt, "w") as f:
+        f.write("ed._domainkey.example.com example.com:ed1:%s\n"
+                "rsa._domainkey.example.com example.com:rsa1:%s\n" % (KEYS["ed"], KEYS["rsa"]))
+    with open(st, "w") as f:
+        f.write("# docker-mailserver style\n*@example.com ed._domainkey.example.com\n"
+                "*@example.com rsa._domainkey.example.com\n")
+    conf = ["ZoneFile " + ZONE, "AuthservID " + ID, "KeyTable " + kt, "SigningTable refile:" + st,
+            "MultipleSignatures yes"]
+    with Vouchd(conf) as d:
+        m = msg()
+        res = send(d, m, ip="127.0.0.1")
+        sigs = res.header("DKIM-Signature")
+        j = dkim_verify(apply_mods(m, res))
+        ok(len(sigs) == 2 and j is not None and [x["result"] for x in j["signatures"]] == ["pass", "pass"],
+           "KeyTable + refile: SigningTable, MultipleSignatures: Ed25519 and RSA sign in one pass, "
+           "both verify", repr(j))
+        res = send(d, msg(frm="x@example.org"), ip="127.0.0.1")
+        ok(not res.header("DKIM-Signature"), "refile: no pattern matches example.org: not signed")
+    with open(st, "w") as f:
+        f.write("* ed._domainkey.example.com\n")
+    with open(os.path.join(TMP, "tables.conf"), "w") as f:
+        f.write("Socket unix:/tmp/x.sock\nKeyTable %s\nSigningTable refile:%s\n" % (kt, st))
+    p = subprocess.run([os.environ.get("VOUCHD", "vouchd"), "-t", "-c", os.path.join(TMP, "tables.conf")],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
+    ok(p.returncode == 0 and "warning" in p.stderr.decode() and st in p.stderr.decode(),
+       "vouchd -t: a * catch-all in the SigningTable is a warning naming the file", p.stderr.decode())
+    with open(st, "w") as f:
+        f.write("*@example.com no-such-key\n")
+    p = subprocess.run([os.environ.get("VOUCHD", "vouchd"), "-t", "-c", os.path.join(TMP, "tables.conf")],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
+    ok(p.returncode != 0 and (st + ":1:") in p.stderr.decode(),
+       "vouchd -t: a SigningTable line naming no KeyTable entry is an error with file:line",
+       p.stderr.decode())
+
+
 def test_sendas():
     table = os.path.join(TMP, "sendas")
     with open(table, "w") as f:
@@ -308,7 +346,7 @@ def test_sendas():
                    mail_macros=auth)
         ok(res.action == "accept", "send-as: a @domain entry allows the whole domain")
         res = send(d, msg(frm="<not an address>"), ip="198.51.100.9", mail_macros=auth)
-        ok(res.action == "reject" and "does not parse" in (res.reply or ""),
+        ok(res.action == "reject" and "cannot be checked" in (res.reply or ""),
            "send-as: a malformed From is rejected (SenderAuthMalformed)", repr(res.reply))
         res = send(d, msg(frm="bob@example.com"), ip="198.51.100.9", mail_from="bob@example.com",
                    mail_macros={"{auth_authen}": "root"})
@@ -318,15 +356,19 @@ def test_sendas():
         ok(res.action == "reject" and "not authenticated" in (res.reply or ""),
            "SenderAuthUnauthenticated reject: an internal client without login is refused",
            repr(res.reply))
-        ok("no_match" in "\n".join(d.log_lines("role=sign")), "log: the send-as answer in words")
+        ok("no-match" in "\n".join(d.log_lines("role=sign")), "log: the send-as answer in words")
     with signer(["SenderAuthTable " + table, "SenderAuthNoMatch accept"]) as d:
         res = send(d, msg(frm="bob@example.com"), ip="198.51.100.9", mail_macros=auth)
         ok(res.action == "accept" and not res.header("DKIM-Signature"),
            "SenderAuthNoMatch accept: passed on, not signed")
-    with signer(["SenderAuthTable " + os.path.join(TMP, "missing-table")]) as d:
-        res = send(d, msg(), ip="198.51.100.9", mail_macros=auth)
-        ok(res.action == "tempfail" and res.reply.startswith("451"),
-           "SenderAuthError (default tempfail): an unreadable table tempfails", repr(res.reply))
+    missing = os.path.join(TMP, "missing-table")
+    try:
+        d = signer(["SenderAuthTable " + missing])
+        d.stop()
+        ok(False, "a SenderAuthTable that cannot be read stops vouchd from starting")
+    except MilterError as e:
+        ok(missing in str(e), "a SenderAuthTable that cannot be read stops vouchd from starting, "
+           "its path named", str(e)[-300:])
 
 
 def test_key_safety():
@@ -546,7 +588,7 @@ def main():
         f.write(rec + rrec)
     for t in (test_verify_basics, test_forged_authres, test_quarantine_default, test_quarantine_header,
               test_reject, test_dryrun, test_other_rejections, test_ignore_and_auth, test_sign,
-              test_sendas, test_key_safety, test_check, test_reload, test_drain, test_metrics_json,
+              test_tables, test_sendas, test_key_safety, test_check, test_reload, test_drain, test_metrics_json,
               test_big_message):
         try:
             t()
