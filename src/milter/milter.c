@@ -629,7 +629,7 @@ static void
 drain(void)
 {
 	struct timespec ts = {0, 20 * 1000 * 1000};
-	int i;
+	int i, quiet;
 
 	atomic_store(&draining, true);
 	/* the path goes; the socket stays reachable for poke_listener */
@@ -644,8 +644,12 @@ drain(void)
 	    "stopping: no new connections, %d messages in "
 	    "flight",
 	    atomic_load(&msgs_open));
-	for (i = 0; i < 3000 && atomic_load(&msgs_open) > 0; i++)
+	/* done when no message has been open for 300 ms: a MAIL already
+	 * sent (no reply is awaited for it) may still sit in a socket */
+	for (i = 0, quiet = 0; i < 3000 && quiet < 15; i++) {
 		nanosleep(&ts, NULL);
+		quiet = atomic_load(&msgs_open) > 0 ? 0 : quiet + 1;
+	}
 	if (atomic_load(&msgs_open) > 0)
 		log_msg(LOG_WARNING, "stopping with %d messages still open",
 		    atomic_load(&msgs_open));

@@ -319,6 +319,34 @@ def test_tables():
        p.stderr.decode())
 
 
+def test_arc_seal():
+    arc_key, arc_rec = keygen("ed25519", "forwarder.example", "arc1")
+    with open(ZONE, "a") as f:
+        f.write(arc_rec)
+    with verifier(["ARCSealDomain forwarder.example", "ARCSealSelector arc1",
+                   "ARCSealKeyFile " + arc_key]) as d:
+        m = msg()
+        res = send(d, m, ip="192.0.2.10", mail_from="alice@example.com")
+        names = [n for (_, n, _) in res.inserted]
+        ok(sorted(names) == ["ARC-Authentication-Results", "ARC-Message-Signature", "ARC-Seal",
+                             "Authentication-Results"],
+           "ARC sealing: one ARC Set and the Authentication-Results field added", repr(names))
+        out = apply_mods(m, res)
+        path = os.path.join(TMP, "sealed.eml")
+        with open(path, "wb") as f:
+            f.write(out)
+        rc, o, err = vtest.vouch(["arc", "verify", "--json", "--zone", ZONE, path])
+        try:
+            j = json.loads(o.decode())
+        except ValueError:
+            j = None
+        ok(j is not None and j.get("cv") == "pass",
+           "ARC sealing: the chain vouchd sealed validates (vouch arc verify: cv=pass)", o.decode()[:300])
+        aar = res.header("ARC-Authentication-Results")
+        ok(aar and "i=1;" in aar[0] and ID in aar[0] and "dmarc=pass" in aar[0],
+           "ARC sealing: the AAR records vouchd's own results under its authserv-id", repr(aar))
+
+
 def test_sendas():
     table = os.path.join(TMP, "sendas")
     with open(table, "w") as f:
@@ -588,7 +616,7 @@ def main():
         f.write(rec + rrec)
     for t in (test_verify_basics, test_forged_authres, test_quarantine_default, test_quarantine_header,
               test_reject, test_dryrun, test_other_rejections, test_ignore_and_auth, test_sign,
-              test_tables, test_sendas, test_key_safety, test_check, test_reload, test_drain, test_metrics_json,
+              test_tables, test_arc_seal, test_sendas, test_key_safety, test_check, test_reload, test_drain, test_metrics_json,
               test_big_message):
         try:
             t()
