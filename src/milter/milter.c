@@ -644,9 +644,13 @@ drain(void)
 	    "stopping: no new connections, %d messages in "
 	    "flight",
 	    atomic_load(&msgs_open));
-	/* done when no message has been open for 300 ms: a MAIL already
-	 * sent (no reply is awaited for it) may still sit in a socket */
-	for (i = 0, quiet = 0; i < 3000 && quiet < 15; i++) {
+	/* done when every connection is closed, or when the ones left have
+	 * had no message open for two seconds (idle SMTP sessions): a MAIL
+	 * already sent, for which no reply is awaited, may still sit in a
+	 * socket unread */
+	for (i = 0, quiet = 0; i < 3000 && quiet < 100; i++) {
+		if (atomic_load(&conns_open) == 0)
+			break;
 		nanosleep(&ts, NULL);
 		quiet = atomic_load(&msgs_open) > 0 ? 0 : quiet + 1;
 	}
