@@ -27,7 +27,9 @@ static int
 key_entry(struct ds *ds, const struct ds_entry *e, struct strpool *pool,
     struct vouchd_diag *diag, struct vouchd_table_key *k, int *nomem)
 {
-	const uint8_t *v = e->val, *end = e->val + e->vallen, *c1, *c2;
+	/* an entry without a value has val NULL: no pointer arithmetic */
+	const uint8_t *v = e->val, *end = v != NULL ? v + e->vallen : v, *c1,
+	              *c2;
 	char dom[VOUCH_DNS_MAX_NAME + 1], q[128];
 	const char *why;
 
