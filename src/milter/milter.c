@@ -280,6 +280,40 @@ raw_field(const struct vouchd_conn *c, const char *name, const char *value,
 	vbuf_adds(out, "\r\n");
 }
 
+/*
+ * TrustedAuthservIDs (split MX, filter hosts): the results an upstream
+ * host of ours recorded are kept in the message, as every field not of
+ * our own id is, and named in the log line next to vouchd's own.
+ */
+static void
+note_upstream(const struct vouchd_conn *c, struct vouchd_msg *m,
+    const uint8_t *field, size_t len)
+{
+	const struct vouchd_conf *cf = c->rt->conf;
+	struct vouch_authres *ar = NULL;
+	size_t i, n = strlen(m->upstream);
+
+	if (cf->trusted_authserv_ids.n == 0 ||
+	    vouch_authres_parse(field, len, &ar) != VOUCH_OK)
+		return;
+	if (vouchd_list_has(&cf->trusted_authserv_ids, ar->authserv_id,
+	        ar->authserv_id_len))
+		for (i = 0; i < ar->nresults && n < sizeof(m->upstream); i++)
+			n += (size_t)(i == 0
+			                  ? snprintf(m->upstream + n,
+			                        sizeof(m->upstream) - n,
+			                        "%s%.*s:%s=%s", n ? " " : "",
+			                        (int)ar->authserv_id_len,
+			                        ar->authserv_id,
+			                        ar->results[i].method,
+			                        ar->results[i].result)
+			                  : snprintf(m->upstream + n,
+			                        sizeof(m->upstream) - n,
+			                        " %s=%s", ar->results[i].method,
+			                        ar->results[i].result));
+	vouch_authres_result_free(ar);
+}
+
 static sfsistat
 mlfi_header(SMFICTX *ctx, char *name, char *value)
 {
@@ -321,7 +355,8 @@ mlfi_header(SMFICTX *ctx, char *name, char *value)
 				m->fail_why = "too many forged "
 				              "Authentication-Results fields";
 			}
-		}
+		} else
+			note_upstream(c, m, field, m->hdr.len - start);
 	}
 	if (vouch_verify_msg_header(m->vm, field, m->hdr.len - start) !=
 	    VOUCH_OK) {
@@ -526,6 +561,7 @@ milter_finish_eval(
 	ev->helo = c->helo;
 	ev->mail_from = m->mail_from;
 	ev->login = m->login;
+	ev->upstream = m->upstream;
 	ev->dryrun = c->rt->conf->dryrun;
 	ev->usec = (unsigned long)((t1.tv_sec - m->t0.tv_sec) * 1000000L +
 	                           (t1.tv_nsec - m->t0.tv_nsec) / 1000);

@@ -180,6 +180,7 @@ struct vouchd_eval {
 	enum vouch_dmarc_override override; /* vouchd's own, if any */
 	const char *why; /* the reason in words */
 	const char *signed_by; /* sign role: "d=.. s=..; ..." */
+	const char *upstream; /* TrustedAuthservIDs' results, "" if none */
 	bool dryrun;
 	bool header_action; /* a disposition field was added */
 	unsigned long usec; /* time taken, MAIL to end of message */

@@ -107,6 +107,17 @@ def test_forged_authres():
            "after the changes: one field of ours, on top; the other host's kept", out[:600])
 
 
+def test_trusted_upstream():
+    extra = "Authentication-Results: filter.test.example; spf=pass smtp.mailfrom=a@example.com; dkim=fail\r\n"
+    with verifier(["TrustedAuthservIDs filter.test.example"]) as d:
+        res = send(d, msg(extra=extra))
+        ok(not res.changed and 'upstream="filter.test.example:spf=pass dkim=fail"' in last_log(d),
+           "TrustedAuthservIDs: the upstream field is kept and its results logged", last_log(d))
+    with verifier() as d:
+        send(d, msg(extra=extra))
+        ok("upstream=" not in last_log(d), "without TrustedAuthservIDs no upstream result is logged")
+
+
 def test_quarantine_default():
     with verifier() as d:
         res = send(d, msg(frm="ceo@example.com"), ip="198.51.100.9", mail_from="x@other.example")
@@ -614,7 +625,7 @@ def main():
     KEYS["rsa"] = rkey
     with open(ZONE, "a") as f:
         f.write(rec + rrec)
-    for t in (test_verify_basics, test_forged_authres, test_quarantine_default, test_quarantine_header,
+    for t in (test_verify_basics, test_forged_authres, test_trusted_upstream, test_quarantine_default, test_quarantine_header,
               test_reject, test_dryrun, test_other_rejections, test_ignore_and_auth, test_sign,
               test_tables, test_arc_seal, test_sendas, test_key_safety, test_check, test_reload, test_drain, test_metrics_json,
               test_big_message):
