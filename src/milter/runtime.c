@@ -6,7 +6,8 @@
  * A reload builds a new runtime and swaps it in whole; connections keep
  * the one they started with (a reference) until they close, so nothing a
  * message uses changes under it.  One resolver serves every connection:
- * its answers (libunbound's cache or the zone file) are shared.  A verify
+ * its answers (libunbound's cache or the zone file) are shared, and so is
+ * one SPF handle with its answer and result caches.  A verify
  * handle serves one message at a time (vouch_verify_new), so handles are
  * pooled: a message takes one at MAIL and gives it back at the end.
  */
@@ -84,7 +85,12 @@ runtime_new(struct vouchd_conf *cf, struct vouchd_runtime **out, char *err,
 	pthread_mutex_init(&rt->pool_lock, NULL);
 	if (make_dns(cf, &rt->dns, err, errlen) != 0)
 		goto bad;
+	if (vouch_spf_new(rt->dns, &rt->spf) != VOUCH_OK) {
+		snprintf(err, errlen, "out of memory");
+		goto bad;
+	}
 	vouch_verify_options_init(&rt->vopts);
+	rt->vopts.shared_spf = rt->spf;
 	rt->vopts.authserv_id = cf->authserv_id;
 	rt->vopts.check_helo = cf->check_helo;
 	rt->vopts.dmarc.mode =
@@ -118,6 +124,7 @@ runtime_free(struct vouchd_runtime *rt)
 		vouch_verify_free(rt->pool[i]);
 	for (i = 0; i < rt->nkeys; i++)
 		vouch_dkim_key_free(rt->keys[i].ext);
+	vouch_spf_free(rt->spf);
 	vouch_dns_free(rt->dns);
 	vouchd_signing_free(rt->signing);
 	vouchd_sendas_free(rt->sendas);

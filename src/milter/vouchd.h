@@ -123,6 +123,7 @@ struct vouchd_runtime {
 	atomic_int refs;
 	struct vouchd_conf *conf;
 	struct vouch_dns *dns;
+	struct vouch_spf *spf; /* one SPF handle, its caches for everyone */
 	char authserv_id[VOUCH_AUTHRES_MAX_ID + 1];
 	struct vouch_verify_options vopts;
 	/* verify handles, one per message in flight, kept for reuse */
