@@ -4,7 +4,8 @@ hostile input replayed through the milter.
 
 For every message of every corpus of the test suite -- the cases of
 ../shared/cases (read unmodified), the real messages of examples/, and
-the seed corpora and saved crashes of tests/fuzz -- with the same
+every seed corpus and saved crash of tests/fuzz, whatever its parser
+(any bytes are a message an MTA may hand over) -- with the same
 envelope and the same DNS (the case's zone file):
   - whole-message verify (`vouch verify --header-only`),
   - the streamed session fed field by field with a chunked body
@@ -73,8 +74,9 @@ def groups(tmp):
         f.write(FUZZ_ZONE)
     items = []
     for sub in ("corpus", "crashes"):
-        for target in ("verify", "dkim_verify", "arc", "sign", "header", "authres"):
-            d = os.path.join(vtest.ROOT, "tests", "fuzz", sub, target)
+        base = os.path.join(vtest.ROOT, "tests", "fuzz", sub)
+        for target in sorted(os.listdir(base)) if os.path.isdir(base) else []:
+            d = os.path.join(base, target)
             if os.path.isdir(d):
                 items += [("fuzz/%s/%s/%s" % (sub, target, f), os.path.join(d, f), DEFAULT_ENV)
                           for f in sorted(os.listdir(d))]
