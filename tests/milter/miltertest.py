@@ -12,7 +12,7 @@ import tempfile
 
 import vtest
 from vtest import ok
-from milterclient import Vouchd, MilterError
+from milterclient import require_vouchd, Vouchd, MilterError
 
 ZONE = """$ORIGIN .
 $TTL 300
@@ -23,6 +23,7 @@ other.example. TXT "v=spf1 -all"
 
 
 def main():
+    require_vouchd(vtest)
     if shutil.which("miltertest") is None:
         vtest.skip("miltertest scripts", "miltertest is not installed (package miltertest)")
         vtest.done()

@@ -25,7 +25,7 @@ import tempfile
 
 import vtest
 from vtest import ok
-from milterclient import Vouchd, one_message, mta_form, MilterError
+from milterclient import require_vouchd, Vouchd, one_message, mta_form, MilterError
 
 ID = "mx.test.example"
 DEFAULT_ENV = {"ip": "192.0.2.10", "helo": "client.example", "mail_from": "sender@example.com"}
@@ -98,6 +98,7 @@ def streamed(zone, ident, env, path, chunk):
 
 
 def main():
+    require_vouchd(vtest)
     tmp = tempfile.mkdtemp(prefix="vouchd-diff-")
     total = 0
     for zone, ident, items in groups(tmp):
