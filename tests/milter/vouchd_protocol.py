@@ -17,7 +17,7 @@ import urllib.request
 
 import vtest
 from vtest import ok
-from milterclient import require_vouchd, (Vouchd, Milter, Result, one_message, apply_mods, MilterError,
+from milterclient import (require_vouchd, Vouchd, Milter, Result, one_message, apply_mods, MilterError,
                           P_NORCPT, P_NODATA, P_NOUNKNOWN, P_NR_CONN, P_NR_HELO, P_NR_MAIL,
                           P_NR_HDR, P_NR_BODY, P_HDR_LEADSPC, P_SKIP)
 
