@@ -131,7 +131,13 @@ mlfi_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *sa)
 		const struct sockaddr_in6 *in6 = (const void *)sa;
 		c->family = AF_INET6;
 		memcpy(c->addr, &in6->sin6_addr, 16);
-		inet_ntop(AF_INET6, &in6->sin6_addr, c->ip, sizeof(c->ip));
+		/* an IPv4-mapped client is an IPv4 client (RFC 4291 §2.5.5.2;
+		 * SPF's ip4 terms must match it) */
+		if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) {
+			c->family = AF_INET;
+			memmove(c->addr, c->addr + 12, 4);
+		}
+		inet_ntop(c->family, c->addr, c->ip, sizeof(c->ip));
 	}
 	if (c->family != 0) {
 		c->internal =
@@ -319,35 +325,42 @@ mlfi_header(SMFICTX *ctx, char *name, char *value)
 {
 	struct vouchd_conn *c = conn_of(ctx);
 	struct vouchd_msg *m;
-	size_t start;
+	struct vbuf f;
+	size_t start, flen;
 	const uint8_t *field;
 
 	if (c == NULL || (m = c->msg) == NULL)
 		return SMFIS_TEMPFAIL;
 	if (m->role == ROLE_NONE || m->failed)
 		return noreply(c, SMFIP_NR_HDR);
+	/* the field alone first: the verify session judges every field,
+	 * also past the size vouchd keeps (the library marks the header
+	 * too large itself, as for a whole message) */
+	vbuf_init(&f, VOUCH_MAX_HEADER_BYTES + 2);
+	raw_field(c, name, value != NULL ? value : "", &f);
+	note_field(m, name);
 	start = m->hdr.len;
-	raw_field(c, name, value != NULL ? value : "", &m->hdr);
-	if (m->hdr.err != VOUCH_OK) {
-		/* over VOUCH_MAX_HEADER_BYTES: the verify session judges
-		 * the part held (permerror); nothing is signed */
+	if (f.err == VOUCH_OK)
+		vbuf_add(&m->hdr, f.p, f.len);
+	if (f.err != VOUCH_OK || m->hdr.err != VOUCH_OK) {
+		/* over VOUCH_MAX_HEADER_BYTES: not kept; nothing is signed */
 		m->hdr.len = start;
 		m->hdr.err = VOUCH_OK;
 		if (m->role == ROLE_SIGN) {
 			m->failed = true;
 			m->fail_why = "header section too large to sign";
 		}
+	}
+	if (m->role != ROLE_VERIFY || f.err != VOUCH_OK) {
+		vbuf_free(&f);
 		return noreply(c, SMFIP_NR_HDR);
 	}
-	field = m->hdr.p + start;
-	note_field(m, name);
-	if (m->role != ROLE_VERIFY)
-		return noreply(c, SMFIP_NR_HDR);
+	field = f.p;
+	flen = f.len;
 	if (strcasecmp(name, "Authentication-Results") == 0) {
 		m->nauthres++;
 		/* RFC 8601 §5: fields claiming our authserv-id are removed */
-		if (vouch_verify_forged_field(
-		        m->v, field, m->hdr.len - start)) {
+		if (vouch_verify_forged_field(m->v, field, flen)) {
 			if (m->nforged < VOUCHD_MAX_FORGED)
 				m->forged[m->nforged++] = m->nauthres;
 			else {
@@ -356,13 +369,13 @@ mlfi_header(SMFICTX *ctx, char *name, char *value)
 				              "Authentication-Results fields";
 			}
 		} else
-			note_upstream(c, m, field, m->hdr.len - start);
+			note_upstream(c, m, field, flen);
 	}
-	if (vouch_verify_msg_header(m->vm, field, m->hdr.len - start) !=
-	    VOUCH_OK) {
+	if (vouch_verify_msg_header(m->vm, field, flen) != VOUCH_OK) {
 		m->failed = true;
 		m->fail_why = "verify session refused a header field";
 	}
+	vbuf_free(&f);
 	return noreply(c, SMFIP_NR_HDR);
 }
 

@@ -69,6 +69,19 @@ def groups(tmp):
     out.append((os.path.join(ex, "zone.db"), ID,
                 [("examples/" + f, os.path.join(ex, f), DEFAULT_ENV)
                  for f in sorted(os.listdir(ex)) if f.endswith(".eml")]))
+    # made here: a header section over the library's limits (1 MiB and
+    # 1000 fields, limits.h) and a body of 2 MiB, from the examples' zone
+    gen = []
+    big = os.path.join(tmp, "big-header.eml")
+    with open(big, "wb") as f:
+        f.write(b"From: a@vouch.example\r\n" + b"".join(
+            b"X-Filler-%d: %s\r\n" % (i, b"y" * 900) for i in range(1200)) + b"\r\nbody\r\n")
+    gen.append(("generated/header-over-limits", big, DEFAULT_ENV))
+    body = os.path.join(tmp, "big-body.eml")
+    with open(os.path.join(ex, "vouch-signed.eml"), "rb") as f, open(body, "wb") as g:
+        g.write(f.read() + b"tail line\r\n" * 200000)
+    gen.append(("generated/body-2MiB", body, DEFAULT_ENV))
+    out.append((os.path.join(ex, "zone.db"), ID, gen))
     fz = os.path.join(tmp, "fuzz.zone")
     with open(fz, "w") as f:
         f.write(FUZZ_ZONE)
