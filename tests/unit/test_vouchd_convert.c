@@ -126,7 +126,8 @@ static const struct row rows[] = {
     {"tables vouchd would refuse are reported now", "@/opendkim-badtables.conf",
         NULL, NULL, 1,
         {"KeyTable @/tables/keytable-inline",
-            "SigningTable refile:@/tables/signingtable"},
+            "SigningTable refile:@/tables/signingtable",
+            "MultipleSignatures yes"},
         {"Socket"},
         {"KeyTable and SigningTable: vouchd will not load them as they are",
             "keytable-inline:1: error: key \"inline\": the key must be a "

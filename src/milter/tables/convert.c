@@ -1024,12 +1024,8 @@ conv_keys(struct conv *c)
 	const char *why;
 	int multiple = 0, b, bad;
 
-	if (ms != NULL && boolean(c, ms, &multiple) == 0 && multiple)
-		note(c, ms,
-		    "vouchd has no MultipleSignatures option; list the key "
-		    "names of a pattern on one SigningTable line instead "
-		    "(\"*@example.com rsa2024, ed2024\"), which signs with "
-		    "each in one pass");
+	if (ms != NULL)
+		(void)boolean(c, ms, &multiple);
 	if (kt != NULL || st != NULL) {
 		if (kt == NULL || st == NULL) {
 			note(c, kt ? kt : st,
@@ -1046,6 +1042,9 @@ conv_keys(struct conv *c)
 			emit(c, S_SIGN, "KeyTable", kt, NULL, "%s", kt->value);
 			emit(c, S_SIGN, "SigningTable", st, NULL, "%s",
 			    st->value);
+			if (ms != NULL)
+				emit(c, S_SIGN, "MultipleSignatures", ms, NULL,
+				    "%s", multiple ? "yes" : "no");
 		}
 		if (dom != NULL)
 			note(c, dom,
