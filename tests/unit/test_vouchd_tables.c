@@ -918,6 +918,13 @@ test_sendas_lookup(void)
 		vouchd_sendas_free(t);
 		vouchd_diag_free(&d);
 	}
+	vouchd_diag_init(&d);
+	tap_check(vouchd_sendas_parse("sendas", (const uint8_t *)"a *\n", 4,
+	              NULL, NULL, 0, "+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-", &d,
+	              &t) == VOUCH_EINVAL &&
+	              d.nerrors == 1,
+	    "send-as: 34 detail delimiters are refused with a message");
+	vouchd_diag_free(&d);
 	r = vouchd_sendas_lookup(NULL, "alice", 5, (const uint8_t *)"a", 1,
 	    (const uint8_t *)"example.com", 11, why, sizeof(why));
 	tap_check(r == VOUCHD_SENDAS_ERROR,

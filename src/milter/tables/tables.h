@@ -280,8 +280,8 @@ struct vouchd_sendas; /* opaque, immutable once loaded */
  * "*" granted to every login (the check then allows everything).
  * Out: *out, owned by the caller (vouchd_sendas_free); NULL on error.
  * Errors: VOUCH_ESYNTAX (errors in diag), VOUCH_EIO (a file cannot be
- *         read), VOUCH_ELIMIT, VOUCH_EINVAL (conf, table or diag NULL),
- *         VOUCH_ENOMEM.
+ *         read), VOUCH_ELIMIT, VOUCH_EINVAL (conf, table or diag NULL, or
+ *         more than 31 detail delimiters: in diag), VOUCH_ENOMEM.
  */
 VOUCH_WARN_UNUSED enum vouch_status vouchd_sendas_load(
     const struct vouchd_sendas_conf *conf, struct vouchd_diag *diag,
