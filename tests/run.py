@@ -14,7 +14,9 @@ Phases (all by default):
   interop  tests/interop/*.py                 opendkim, dkimpy, Mail::DKIM both ways
   milter   tests/milter/*.py                  vouchd through real milter clients and Postfix
   reports  tests/reports/*.py                 the store, DMARC reports out and in
-  asan     unit + replay + suites + hostile again with --asan-build binaries
+  asan     unit + replay + suites + hostile, and vouchd's own milter tests
+           (tests/milter/vouchd_*, miltertest*), again with --asan-build
+           binaries
   fuzz     each --fuzz-build fuzz_* for FUZZ_SECONDS (default 30)
 """
 import argparse
@@ -71,11 +73,12 @@ def programs(build, pattern_dir, prefix):
                   and not f.endswith(".p") and os.path.isfile(os.path.join(d, f)))
 
 
-def scripts(sub):
+def scripts(sub, prefixes=None):
     d = os.path.join(ROOT, "tests", sub)
     if not os.path.isdir(d):
         return []
-    return sorted(os.path.join(d, f) for f in os.listdir(d) if f.endswith(".py") and not f.startswith("_"))
+    return sorted(os.path.join(d, f) for f in os.listdir(d) if f.endswith(".py") and not f.startswith("_")
+                  and (prefixes is None or f.startswith(prefixes)))
 
 
 def env_for(build, extra=None):
@@ -108,11 +111,11 @@ def phase_replay(build, tag):
         run_program("%sreplay/%s" % (tag, name), [prog] + dirs, env, 600)
 
 
-def phase_scripts(build, sub, tag):
+def phase_scripts(build, sub, tag, prefixes=None):
     # VOUCH_SANITIZED tells a script that memory figures (RSS) are not
     # meaningful under ASan; the checks of behaviour still run.
     env = env_for(build, {"VOUCH_SANITIZED": "1"} if tag else None)
-    for s in scripts(sub):
+    for s in scripts(sub, prefixes):
         run_program("%s%s/%s" % (tag, sub, os.path.basename(s)), ["/usr/bin/python3", s], env, 1800)
 
 
@@ -202,6 +205,10 @@ def main():
             phase_replay(ab, "asan/")
             phase_scripts(ab, "suites", "asan/")
             phase_scripts(ab, "hostile", "asan/")
+            # vouchd's own protocol, differential and hostile-replay tests
+            # (seconds); the Postfix end-to-end runs stay in the milter
+            # phase, once.
+            phase_scripts(ab, "milter", "asan/", ("vouchd_", "miltertest"))
         elif ph == "fuzz" and a.fuzz_build and a.fuzz_seconds > 0:
             phase_fuzz(os.path.abspath(a.fuzz_build), a.fuzz_seconds)
         elif ph in ("asan", "fuzz"):

@@ -132,14 +132,74 @@ VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_dkim_key_record(
  */
 VOUCH_API void vouch_dkim_key_free(struct vouch_dkim_key *key);
 
-/* ---- Signing ----------------------------------------------------------- */
-
 /* Signing algorithms (RFC 8301 §3.1, RFC 8463 §3). */
 enum vouch_dkim_sign_alg {
 	VOUCH_DKIM_SIGN_ALG_AUTO = 0, /* from the key type */
 	VOUCH_DKIM_SIGN_RSA_SHA256 = 1,
 	VOUCH_DKIM_SIGN_ED25519_SHA256 = 2
 };
+
+/* ---- Keys held elsewhere (privilege separation) ------------------------ */
+
+/*
+ * The signature function of an external key: sign the 32-byte SHA-256
+ * digest of the canonical header data (RFC 6376 §3.7) for `alg` (never
+ * AUTO):
+ *   rsa-sha256      RSASSA-PKCS1-v1_5 over the SHA-256 DigestInfo
+ *                   (RFC 8017 §8.2.1, §9.2; RFC 8301 §3.1);
+ *   ed25519-sha256  PureEd25519 (RFC 8032 §5.1.6) over the 32 digest
+ *                   bytes themselves (RFC 8463 §3).
+ * vouch_dkim_key_sign_digest does exactly this with a loaded key, so the
+ * holder of the key (another process) calls it.
+ * In:  arg as given to vouch_dkim_key_new_external; digest/dlen (32);
+ *      sig, room for cap bytes (at least 512).
+ * Out: *siglen, bytes written to sig (1..cap).
+ * Returns VOUCH_OK, or a status that ends the signature: VOUCH_ECRYPTO
+ * (the holder could not sign), VOUCH_ETEMP (it cannot be reached now),
+ * VOUCH_ENOMEM.  Called from the thread that calls _finish.
+ */
+typedef enum vouch_status vouch_dkim_sign_fn(void *arg,
+    enum vouch_dkim_sign_alg alg, const uint8_t *digest, size_t dlen,
+    uint8_t *sig, size_t cap, size_t *siglen);
+
+/*
+ * vouch_dkim_key_new_external - a key whose private half is held
+ * elsewhere (a signer process): signing contexts and ARC sealers use it as
+ * any key, and its signatures are made by fn.  Used by vouchd, whose
+ * milter process never maps a private key.
+ * In:  type and bits, those of the real key (bits ignored for Ed25519);
+ *      fn, arg: the signature function and its argument (kept).
+ * Out: *out, owned by the caller (vouch_dkim_key_free).
+ * Errors: VOUCH_EINVAL (out or fn NULL, unknown type, RSA bits outside
+ *         VOUCH_DKIM_RSA_MIN_BITS..MAX_BITS, RFC 8301 §3.2),
+ *         VOUCH_ENOMEM.  vouch_dkim_key_record and
+ *         vouch_dkim_key_write_private give VOUCH_EINVAL for such a key.
+ * Thread safety: as fn is.
+ */
+VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_dkim_key_new_external(
+    enum vouch_dkim_key_type type, unsigned bits, vouch_dkim_sign_fn *fn,
+    void *arg, struct vouch_dkim_key **out);
+
+/*
+ * vouch_dkim_key_sign_digest - sign a SHA-256 digest of header data with a
+ * loaded key, as a DKIM signer or ARC sealer does (see vouch_dkim_sign_fn
+ * for the two algorithms): what a signer process answers to the
+ * signature function of an external key.
+ * In:  key, loaded (not external); alg, AUTO or the key's algorithm;
+ *      digest/dlen, 32 bytes; sig, room for cap bytes (the RSA modulus
+ *      size in bytes, or 64 for Ed25519, at least).
+ * Out: *siglen, the signature's length in bytes.
+ * Errors: VOUCH_EINVAL (NULL arguments, dlen not 32, an external key, an
+ *         algorithm the key cannot make, cap too small), VOUCH_ECRYPTO,
+ *         VOUCH_ENOMEM.  Thread safe.
+ * RFC 8301 §3.1, RFC 8463 §3, RFC 6376 §3.7.
+ */
+VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_dkim_key_sign_digest(
+    const struct vouch_dkim_key *key, enum vouch_dkim_sign_alg alg,
+    const uint8_t *digest, size_t dlen, uint8_t *sig, size_t cap,
+    size_t *siglen);
+
+/* ---- Signing ----------------------------------------------------------- */
 
 /*
  * One signature to make.  Strings are NUL-terminated and are copied by
@@ -161,6 +221,15 @@ struct vouch_dkim_sign_req {
 	const char *const *headers;
 	size_t nheaders;
 	bool oversign;
+	/*
+	 * Names to list once more than they occur (OpenDKIM's
+	 * OversignHeaders), added to `headers` (or to the default list when
+	 * headers is NULL, whose names are then signed as often as they
+	 * occur, and only these oversigned).  NULL/0: as `oversign` and the
+	 * default list say.  At most VOUCH_DKIM_SIGN_MAX_HEADERS names.
+	 */
+	const char *const *oversign_headers;
+	size_t noversign_headers;
 	bool body_length; /* add l= (RFC 6376 §3.5; off is safer) */
 	const char *auid; /* i=, NULL for none; must end in d= (§3.5) */
 	uint64_t expire; /* x= = t= + expire seconds; 0 for no x= */

@@ -177,6 +177,82 @@ lines_under_78(const char *f)
 	return 1;
 }
 
+/* The signature function of an external key: the "holder" is a loaded key
+ * signing the digest, as vouchd's signer process does. */
+static enum vouch_status
+holder_sign(void *arg, enum vouch_dkim_sign_alg alg, const uint8_t *digest,
+    size_t dlen, uint8_t *sig, size_t cap, size_t *siglen)
+{
+	return vouch_dkim_key_sign_digest(
+	    arg, alg, digest, dlen, sig, cap, siglen);
+}
+
+/* Every signature made through an external key equals the one the key
+ * itself makes (RSASSA-PKCS1-v1_5 and Ed25519 are deterministic). */
+static void
+external_tests(struct vouch_dkim_key *rsakey)
+{
+	struct vouch_dkim_key *keys[2] = {edkey, rsakey}, *ext = NULL;
+	struct vouch_dkim_sign_req req;
+	enum vouch_status st, st2;
+	uint8_t digest[32] = {1}, sig[8];
+	char *f, *g;
+	size_t i, n;
+
+	for (i = 0; i < 2; i++) {
+		st = vouch_dkim_key_new_external(vouch_dkim_key_type(keys[i]),
+		    vouch_dkim_key_bits(keys[i]), holder_sign, keys[i], &ext);
+		req = ed_req(true, true);
+		req.key = keys[i];
+		f = sign(rfc8463_msg, strlen(rfc8463_msg), &req, 1, 7, true,
+		    &st2, NULL, 0);
+		req.key = ext;
+		g = st == VOUCH_OK ? sign(rfc8463_msg, strlen(rfc8463_msg),
+		                         &req, 1, 7, true, &st2, NULL, 0)
+		                   : NULL;
+		tap_check(f != NULL && g != NULL && strcmp(f, g) == 0,
+		    "external %s key: the same DKIM-Signature as the key's own",
+		    i == 0 ? "Ed25519" : "RSA");
+		tap_check(ext != NULL && vouch_dkim_key_write_private(ext,
+		                             "/nonexistent/x") == VOUCH_EINVAL,
+		    "an external key has no private half to write");
+		free(f);
+		free(g);
+		vouch_dkim_key_free(ext);
+		ext = NULL;
+	}
+	/* OversignHeaders: only the names given get the extra entry */
+	{
+		static const char *const over[] = {"Subject", "X-Late"};
+		char h[512];
+
+		req = ed_req(true, true);
+		req.oversign_headers = over;
+		req.noversign_headers = 2;
+		f = sign(rfc8463_msg, strlen(rfc8463_msg), &req, 1, 64, true,
+		    &st2, NULL, 0);
+		h[0] = '\0';
+		if (f != NULL)
+			tag_value(f, "h", h, sizeof(h));
+		tap_check(strcmp(h, "from:to:subject:subject:date:message-id:"
+		                    "x-late") == 0 ||
+		              strcmp(h, "From:To:Subject:Subject:Date:"
+		                        "Message-ID:X-Late") == 0,
+		    "oversign_headers: got h=%s", h);
+		free(f);
+	}
+	tap_check(vouch_dkim_key_new_external(VOUCH_DKIM_KEY_RSA, 512,
+	              holder_sign, rsakey, &ext) == VOUCH_EINVAL &&
+	              ext == NULL,
+	    "external RSA key of 512 bits refused (RFC 8301 3.2)");
+	tap_check(vouch_dkim_key_sign_digest(edkey, VOUCH_DKIM_SIGN_ALG_AUTO,
+	              digest, 32, sig, sizeof(sig), &n) == VOUCH_EINVAL,
+	    "sign_digest: a buffer under 64 bytes for Ed25519 is refused");
+	tap_check(vouch_dkim_key_sign_digest(edkey, VOUCH_DKIM_SIGN_RSA_SHA256,
+	              digest, 32, sig, sizeof(sig), &n) == VOUCH_EINVAL,
+	    "sign_digest: rsa-sha256 with an Ed25519 key is refused");
+}
+
 int
 main(void)
 {
@@ -414,6 +490,7 @@ main(void)
 		}
 	}
 
+	external_tests(rsakey);
 	vouch_dkim_key_free(edkey);
 	vouch_dkim_key_free(rsakey);
 	return tap_done();

@@ -313,6 +313,8 @@ vouch_dkim_key_write_private_inner(
 	enum vouch_status st = VOUCH_OK;
 	int fd, saved;
 
+	if (key->pkey == NULL)
+		return VOUCH_EINVAL; /* an external key: nothing to write */
 	if ((bio = BIO_new(BIO_s_mem())) == NULL)
 		return VOUCH_ENOMEM;
 	if (!PEM_write_bio_PrivateKey(
@@ -413,6 +415,8 @@ dkim_key_public_b64(const struct vouch_dkim_key *key, struct vbuf *b)
 	int derlen;
 	enum vouch_status st;
 
+	if (key->pkey == NULL)
+		return VOUCH_EINVAL; /* external: the public half is not here */
 	if (key->type == VOUCH_DKIM_KEY_ED25519) {
 		/* RFC 8463 §4.2: the raw 32-byte public key */
 		if (!EVP_PKEY_get_raw_public_key(key->pkey, raw, &rawlen))
@@ -498,4 +502,62 @@ vouch_dkim_key_free(struct vouch_dkim_key *key)
 	EVP_PKEY_free(key->pkey);
 	explicit_bzero(key, sizeof(*key));
 	free(key);
+}
+
+enum vouch_status
+vouch_dkim_key_new_external(enum vouch_dkim_key_type type, unsigned bits,
+    vouch_dkim_sign_fn *fn, void *arg, struct vouch_dkim_key **out)
+{
+	struct vouch_dkim_key *key;
+
+	if (out == NULL)
+		return VOUCH_EINVAL;
+	*out = NULL;
+	if (fn == NULL)
+		return VOUCH_EINVAL;
+	if (type == VOUCH_DKIM_KEY_RSA) {
+		/* RFC 8301 §3.2 */
+		if (bits < VOUCH_DKIM_RSA_MIN_BITS ||
+		    bits > VOUCH_DKIM_RSA_MAX_BITS)
+			return VOUCH_EINVAL;
+	} else if (type == VOUCH_DKIM_KEY_ED25519)
+		bits = 256; /* RFC 8463 §3 */
+	else
+		return VOUCH_EINVAL;
+	if ((key = calloc(1, sizeof(*key))) == NULL)
+		return VOUCH_ENOMEM;
+	key->type = type;
+	key->bits = bits;
+	key->sign_fn = fn;
+	key->sign_arg = arg;
+	*out = key;
+	return VOUCH_OK;
+}
+
+enum vouch_status
+vouch_dkim_key_sign_digest(const struct vouch_dkim_key *key,
+    enum vouch_dkim_sign_alg alg, const uint8_t *digest, size_t dlen,
+    uint8_t *sig, size_t cap, size_t *siglen)
+{
+	enum vouch_status st;
+	size_t n = cap;
+
+	if (key == NULL || digest == NULL || sig == NULL || siglen == NULL ||
+	    dlen != 32 || key->pkey == NULL)
+		return VOUCH_EINVAL;
+	if (alg == VOUCH_DKIM_SIGN_ALG_AUTO)
+		alg = key->type == VOUCH_DKIM_KEY_RSA
+		          ? VOUCH_DKIM_SIGN_RSA_SHA256
+		          : VOUCH_DKIM_SIGN_ED25519_SHA256;
+	if ((alg == VOUCH_DKIM_SIGN_RSA_SHA256) !=
+	    (key->type == VOUCH_DKIM_KEY_RSA))
+		return VOUCH_EINVAL;
+	/* RSA's signature is as long as the modulus; Ed25519's 64 bytes */
+	if (cap < (key->type == VOUCH_DKIM_KEY_RSA ? key->bits / 8 : 64))
+		return VOUCH_EINVAL;
+	ERR_set_mark();
+	st = dkim_sign_hash(key, alg, digest, dlen, sig, &n);
+	ERR_pop_to_mark();
+	*siglen = st == VOUCH_OK ? n : 0;
+	return st;
 }

@@ -99,6 +99,8 @@ struct sign_one {
 	char **headers; /* NULL = default list */
 	size_t nheaders;
 	int oversign;
+	/* with oversign_headers: 1 for headers[i] listed once more */
+	unsigned char over[VOUCH_DKIM_SIGN_MAX_HEADERS * 2];
 	int body_length;
 	uint64_t expire;
 };
@@ -205,10 +207,33 @@ vouch_dkim_sign_free(struct vouch_dkim_sign *s)
 	free(s);
 }
 
+/* Add a header name to o's list (once), marking it oversigned. */
+static enum vouch_status
+add_hname(struct sign_one *o, const char *name, int over)
+{
+	size_t j;
+
+	if (name == NULL || !hname_ok(name))
+		return VOUCH_EINVAL;
+	/* a name given twice is listed by its count anyway */
+	for (j = 0; j < o->nheaders; j++)
+		if (strcasecmp(o->headers[j], name) == 0) {
+			o->over[j] |= (unsigned char)over;
+			return VOUCH_OK;
+		}
+	if (o->nheaders >= VOUCH_DKIM_SIGN_MAX_HEADERS * 2)
+		return VOUCH_EINVAL;
+	if ((o->headers[o->nheaders] = dup_str(name)) == NULL)
+		return VOUCH_ENOMEM;
+	o->over[o->nheaders++] = (unsigned char)over;
+	return VOUCH_OK;
+}
+
 static enum vouch_status
 sign_req_copy(struct sign_one *o, const struct vouch_dkim_sign_req *r)
 {
 	size_t i, j;
+	enum vouch_status st;
 
 	if (r->key == NULL || !dkim_name_ok(r->domain) ||
 	    !dkim_name_ok(r->selector))
@@ -237,26 +262,36 @@ sign_req_copy(struct sign_one *o, const struct vouch_dkim_sign_req *r)
 	    (o->selector = dup_str(r->selector)) == NULL ||
 	    (r->auid != NULL && (o->auid = dup_str(r->auid)) == NULL))
 		return VOUCH_ENOMEM;
-	if (r->headers == NULL)
+	if (r->headers == NULL && r->oversign_headers == NULL)
 		return VOUCH_OK;
-	if (r->nheaders == 0 || r->nheaders > VOUCH_DKIM_SIGN_MAX_HEADERS)
+	if ((r->headers != NULL &&
+	        (r->nheaders == 0 ||
+	            r->nheaders > VOUCH_DKIM_SIGN_MAX_HEADERS)) ||
+	    r->noversign_headers > VOUCH_DKIM_SIGN_MAX_HEADERS)
 		return VOUCH_EINVAL;
-	if ((o->headers = calloc(r->nheaders, sizeof(char *))) == NULL)
+	if ((o->headers = calloc(
+	         VOUCH_DKIM_SIGN_MAX_HEADERS * 2, sizeof(char *))) == NULL)
 		return VOUCH_ENOMEM;
 	o->nheaders = 0;
-	for (i = 0; i < r->nheaders; i++) {
-		if (r->headers[i] == NULL || !hname_ok(r->headers[i]))
-			return VOUCH_EINVAL;
-		/* a name given twice is listed by its count anyway */
-		for (j = 0; j < o->nheaders; j++)
-			if (strcasecmp(o->headers[j], r->headers[i]) == 0)
-				break;
-		if (j < o->nheaders)
-			continue;
-		if ((o->headers[o->nheaders] = dup_str(r->headers[i])) == NULL)
-			return VOUCH_ENOMEM;
-		o->nheaders++;
+	if (r->headers != NULL) {
+		for (i = 0; i < r->nheaders; i++)
+			if ((st = add_hname(o, r->headers[i], 0)) != VOUCH_OK)
+				return st;
+	} else {
+		/* the default names, each signed as often as it occurs */
+		for (i = 0; i < NELEM(default_oversigned); i++)
+			if ((st = add_hname(o, default_oversigned[i], 0)) !=
+			    VOUCH_OK)
+				return st;
+		for (i = 0; i < NELEM(default_signed); i++)
+			if ((st = add_hname(o, default_signed[i], 0)) !=
+			    VOUCH_OK)
+				return st;
 	}
+	for (i = 0; i < r->noversign_headers; i++)
+		if (r->oversign_headers == NULL ||
+		    (st = add_hname(o, r->oversign_headers[i], 1)) != VOUCH_OK)
+			return r->oversign_headers == NULL ? VOUCH_EINVAL : st;
 	/* RFC 6376 §5.4: the From header field MUST be signed */
 	for (j = 0; j < o->nheaders; j++)
 		if (strcasecmp(o->headers[j], "From") == 0)
@@ -463,7 +498,8 @@ build_hlist(const struct sign_one *o, const struct mail_header *h,
 		return nn;
 	}
 	for (i = 0; i < o->nheaders; i++) {
-		n = field_count(h, o->headers[i]) + (o->oversign ? 1 : 0);
+		n = field_count(h, o->headers[i]) +
+		    (o->oversign || o->over[i] ? 1 : 0);
 		for (k = 0; k < n && nn < cap; k++)
 			names[nn++] = o->headers[i];
 	}
@@ -565,6 +601,15 @@ dkim_sign_hash(const struct vouch_dkim_key *key, enum vouch_dkim_sign_alg alg,
 	EVP_MD_CTX *md = NULL;
 	enum vouch_status st = VOUCH_ECRYPTO;
 
+	if (key->pkey == NULL) {
+		/* an external key: the digest goes to the key's holder */
+		size_t cap = *siglen;
+		st = key->sign_fn(
+		    key->sign_arg, alg, hash, hlen, sig, cap, siglen);
+		if (st == VOUCH_OK && (*siglen == 0 || *siglen > cap))
+			st = VOUCH_ECRYPTO;
+		return st;
+	}
 	if (alg == VOUCH_DKIM_SIGN_RSA_SHA256) {
 		if ((pctx = EVP_PKEY_CTX_new(key->pkey, NULL)) == NULL)
 			return VOUCH_ENOMEM;

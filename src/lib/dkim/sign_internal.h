@@ -12,9 +12,13 @@
 #include "util/buf.h"
 
 struct vouch_dkim_key {
-	EVP_PKEY *pkey; /* owned; parsed once at load */
+	EVP_PKEY *pkey; /* owned; parsed once at load; NULL when external */
 	enum vouch_dkim_key_type type;
 	unsigned bits;
+	/* an external key (vouch_dkim_key_new_external): the signature is
+	 * made by sign_fn, the private key lives elsewhere */
+	vouch_dkim_sign_fn *sign_fn;
+	void *sign_arg;
 };
 
 /* dkim_name_ok - 1 if `s` is a usable d=/s= domain name (NUL-terminated). */

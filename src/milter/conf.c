@@ -1,0 +1,921 @@
+/*
+ * vouchd.conf parser: the table of options, their defaults and values.
+ *
+ * One "Name value" per line; '#' starts a comment; blank lines are
+ * ignored; names compare without case.  Every line that cannot be used is
+ * an error naming file and line, at load (never later).  The table below
+ * is the one place that lists every option: vouchd.conf(5) documents the
+ * same names in the same order.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "conf.h"
+
+enum kind {
+	K_STR, /* a word or path, the rest of the line */
+	K_BOOL, /* yes/no, true/false, on/off, 1/0 */
+	K_UINT, /* decimal */
+	K_LIST, /* words separated by commas or blanks */
+	K_NETS, /* addresses and CIDR networks, or file:PATH */
+	K_MODE, /* s, v, sv */
+	K_CANON, /* simple|relaxed[/simple|relaxed] */
+	K_UMASK, /* octal */
+	K_MACROS, /* name[=value|value],... */
+	K_ENUM, /* one of the names of `enums` */
+	K_FACILITY, /* a syslog facility name */
+	K_NAMESERVERS, /* addresses separated by commas; the first is used */
+	K_HOLD /* HoldQuarantinedMessages: bool setting QuarantineAction */
+};
+
+struct enum_name {
+	const char *name;
+	int value;
+};
+
+struct option {
+	const char *name;
+	enum kind kind;
+	size_t off;
+	const struct enum_name *enums;
+	const char *dflt; /* the default, as text, for -O and the man page */
+};
+
+static const struct enum_name log_formats[] = {
+    {"plain", VOUCHD_LOG_PLAIN}, {"json", VOUCHD_LOG_JSON}, {NULL, 0}};
+static const struct enum_name quarantines[] = {{"hold", VOUCHD_QUARANTINE_HOLD},
+    {"header", VOUCHD_QUARANTINE_HEADER}, {"none", VOUCHD_QUARANTINE_NONE},
+    {NULL, 0}};
+static const struct enum_name sa_actions[] = {{"reject", VOUCHD_ACT_REJECT},
+    {"tempfail", VOUCHD_ACT_TEMPFAIL}, {"accept", VOUCHD_ACT_ACCEPT},
+    {NULL, 0}};
+static const struct enum_name unauth_actions[] = {{"sign", VOUCHD_ACT_SIGN},
+    {"reject", VOUCHD_ACT_REJECT}, {"tempfail", VOUCHD_ACT_TEMPFAIL},
+    {"accept", VOUCHD_ACT_ACCEPT}, {NULL, 0}};
+static const struct enum_name temp_actions[] = {{"accept", VOUCHD_ACT_ACCEPT},
+    {"tempfail", VOUCHD_ACT_TEMPFAIL}, {NULL, 0}};
+static const struct enum_name dmarc_modes[] = {
+    {"rfc9989", 0}, {"rfc7489", 1}, {NULL, 0}};
+
+#define OFF(f) offsetof(struct vouchd_conf, f)
+
+/* Every option, in the order of vouchd.conf(5). */
+static const struct option options[] = {
+    /* the daemon */
+    {"Socket", K_STR, OFF(socket), NULL, "unix:/run/vouchd/vouchd.sock"},
+    {"UserID", K_STR, OFF(user), NULL, "(none: stay)"},
+    {"UMask", K_UMASK, OFF(umask), NULL, "(inherited)"},
+    {"PidFile", K_STR, OFF(pidfile), NULL, "(none)"},
+    {"Mode", K_MODE, 0, NULL, "sv"},
+    /* logging and metrics */
+    {"Syslog", K_BOOL, OFF(syslog), NULL, "yes"},
+    {"SyslogFacility", K_FACILITY, OFF(syslog_facility), NULL, "mail"},
+    {"LogFormat", K_ENUM, OFF(log_format), log_formats, "plain"},
+    {"LogWhy", K_BOOL, OFF(log_why), NULL, "no"},
+    {"MetricsListen", K_STR, OFF(metrics_listen), NULL, "(none)"},
+    /* DNS */
+    {"Nameservers", K_NAMESERVERS, OFF(nameserver), NULL, "(resolv.conf)"},
+    {"DNSTimeout", K_UINT, OFF(dns_timeout), NULL, "5"},
+    {"ZoneFile", K_STR, OFF(zone_file), NULL, "(none)"},
+    /* roles */
+    {"AuthservID", K_STR, OFF(authserv_id), NULL, "(host name)"},
+    {"InternalHosts", K_NETS, OFF(internal_hosts), NULL, "127.0.0.1, ::1"},
+    {"IgnoreHosts", K_NETS, OFF(ignore_hosts), NULL, "(none)"},
+    {"MacroList", K_MACROS, 0, NULL, "(none)"},
+    {"IgnoreAuthenticatedClients", K_BOOL, OFF(ignore_authenticated), NULL,
+        "yes"},
+    /* signing */
+    {"Domain", K_LIST, OFF(domains), NULL, "(none)"},
+    {"SubDomains", K_BOOL, OFF(subdomains), NULL, "no"},
+    {"Selector", K_STR, OFF(selector), NULL, "(none)"},
+    {"KeyFile", K_STR, OFF(key_file), NULL, "(none)"},
+    {"KeyTable", K_STR, OFF(key_table), NULL, "(none)"},
+    {"SigningTable", K_STR, OFF(signing_table), NULL, "(none)"},
+    {"MultipleSignatures", K_BOOL, OFF(multiple_signatures), NULL, "no"},
+    {"Canonicalization", K_CANON, 0, NULL, "relaxed/relaxed"},
+    {"SignHeaders", K_LIST, OFF(sign_headers), NULL, "(RFC 6376 5.4.1 list)"},
+    {"OversignHeaders", K_LIST, OFF(oversign_headers), NULL,
+        "(From, To, Subject, Date, ...)"},
+    {"SignatureTTL", K_UINT, OFF(signature_ttl), NULL, "0"},
+    /* "send mail as" */
+    {"SenderAuthTable", K_STR, OFF(sender_auth_table), NULL, "(none)"},
+    {"SenderAuthAliases", K_STR, OFF(sender_auth_aliases), NULL, "(none)"},
+    {"SenderAuthDetailDelimiters", K_STR, OFF(detail_delimiters), NULL, "+"},
+    {"SenderAuthUnauthenticated", K_ENUM, OFF(sa_unauthenticated),
+        unauth_actions, "sign"},
+    {"SenderAuthNoMatch", K_ENUM, OFF(sa_no_match), sa_actions, "reject"},
+    {"SenderAuthMalformed", K_ENUM, OFF(sa_malformed), sa_actions, "reject"},
+    {"SenderAuthError", K_ENUM, OFF(sa_error), sa_actions, "tempfail"},
+    /* verifying and deciding */
+    {"DryRun", K_BOOL, OFF(dryrun), NULL, "no"},
+    {"RejectFailures", K_BOOL, OFF(reject_failures), NULL, "no"},
+    {"QuarantineAction", K_ENUM, OFF(quarantine), quarantines, "hold"},
+    {"HoldQuarantinedMessages", K_HOLD, 0, NULL, "yes"},
+    {"RejectMultiValueFrom", K_BOOL, OFF(reject_multi_from), NULL, "no"},
+    {"RequiredHeaders", K_BOOL, OFF(required_headers), NULL, "no"},
+    {"RejectSPFFailures", K_BOOL, OFF(reject_spf_fail), NULL, "no"},
+    {"TempErrorAction", K_ENUM, OFF(dns_temperror), temp_actions, "accept"},
+    {"DMARCMode", K_ENUM, OFF(rfc7489), dmarc_modes, "rfc9989"},
+    {"PublicSuffixList", K_STR, OFF(psl_file), NULL, "(system list)"},
+    {"SPFCheckHELO", K_BOOL, OFF(check_helo), NULL, "no"},
+    {"TrustedARCSealers", K_LIST, OFF(trusted_sealers), NULL, "(none)"},
+    {"TrustedForwarders", K_NETS, OFF(trusted_forwarders), NULL, "(none)"},
+    {"TrustedAuthservIDs", K_LIST, OFF(trusted_authserv_ids), NULL, "(none)"},
+    /* ARC sealing */
+    {"ARCSealDomain", K_STR, OFF(arc_domain), NULL, "(none)"},
+    {"ARCSealSelector", K_STR, OFF(arc_selector), NULL, "(none)"},
+    {"ARCSealKeyFile", K_STR, OFF(arc_key_file), NULL, "(none)"},
+};
+
+#define NOPTIONS (sizeof(options) / sizeof(options[0]))
+
+/* Names OpenDKIM, OpenDMARC and OpenARC use for data-set types vouchd has
+ * no back end for; named in the error so the operator knows why. */
+static const char *const unsupported_sets[] = {
+    "dsn:", "ldap:", "ldaps:", "lua:", "memcache:", "redis:", "db:", "mdb:"};
+
+struct parser {
+	const char *name;
+	unsigned line;
+	char *err;
+	size_t errlen;
+	struct vouchd_conf *c;
+	unsigned char seen[NOPTIONS];
+};
+
+static int
+fail(struct parser *ps, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (ps->err == NULL || ps->errlen == 0)
+		return -1;
+	n = snprintf(ps->err, ps->errlen, "%s:%u: ", ps->name, ps->line);
+	if (n < 0 || (size_t)n >= ps->errlen)
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(ps->err + n, ps->errlen - (size_t)n, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static char *
+dup_n(const char *p, size_t n)
+{
+	char *s = malloc(n + 1);
+
+	if (s == NULL)
+		return NULL;
+	memcpy(s, p, n);
+	s[n] = '\0';
+	return s;
+}
+
+static int
+is_blank(int c)
+{
+	return c == ' ' || c == '\t' || c == '\r';
+}
+
+/* ---- Values ------------------------------------------------------------ */
+
+static int
+parse_bool(const char *v, bool *out)
+{
+	static const char *const yes[] = {"yes", "true", "on", "1"};
+	static const char *const no[] = {"no", "false", "off", "0"};
+	size_t i;
+
+	for (i = 0; i < 4; i++) {
+		if (strcasecmp(v, yes[i]) == 0) {
+			*out = true;
+			return 0;
+		}
+		if (strcasecmp(v, no[i]) == 0) {
+			*out = false;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static int
+parse_uint(const char *v, unsigned long max, unsigned long *out)
+{
+	char *end;
+	unsigned long n;
+
+	if (*v < '0' || *v > '9')
+		return -1;
+	errno = 0;
+	n = strtoul(v, &end, 10);
+	if (errno != 0 || *end != '\0' || n > max)
+		return -1;
+	*out = n;
+	return 0;
+}
+
+static int
+list_add(struct vouchd_list *l, const char *p, size_t n)
+{
+	char **item;
+
+	if (l->n >= VOUCHD_CONF_MAX_ITEMS)
+		return -1;
+	item = realloc(l->item, (l->n + 1) * sizeof(*item));
+	if (item == NULL)
+		return -1;
+	l->item = item;
+	if ((l->item[l->n] = dup_n(p, n)) == NULL)
+		return -1;
+	l->n++;
+	return 0;
+}
+
+static void
+list_free(struct vouchd_list *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		free(l->item[i]);
+	free(l->item);
+	l->item = NULL;
+	l->n = 0;
+}
+
+/* Split v at commas and blanks, calling fn on each word. */
+static int
+split_words(struct parser *ps, const char *v,
+    int (*fn)(struct parser *, void *, const char *, size_t), void *arg)
+{
+	const char *p = v, *w;
+
+	while (*p != '\0') {
+		while (*p == ',' || is_blank((unsigned char)*p))
+			p++;
+		if (*p == '\0')
+			break;
+		w = p;
+		while (*p != '\0' && *p != ',' && !is_blank((unsigned char)*p))
+			p++;
+		if (fn(ps, arg, w, (size_t)(p - w)) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+word_to_list(struct parser *ps, void *arg, const char *w, size_t n)
+{
+	if (list_add(arg, w, n) != 0)
+		return fail(ps, "too many items, or out of memory");
+	return 0;
+}
+
+/* One address or CIDR network: "192.0.2.0/24", "::1", "[2001:db8::]/32". */
+static int
+parse_net(const char *w, size_t n, struct vouchd_net *net)
+{
+	char buf[INET6_ADDRSTRLEN + 8];
+	char *slash;
+	unsigned long bits;
+	size_t maxbits;
+
+	if (n == 0 || n >= sizeof(buf))
+		return -1;
+	memcpy(buf, w, n);
+	buf[n] = '\0';
+	slash = strchr(buf, '/');
+	if (slash != NULL)
+		*slash++ = '\0';
+	if (buf[0] == '[') {
+		size_t l = strlen(buf);
+		if (l < 2 || buf[l - 1] != ']')
+			return -1;
+		buf[l - 1] = '\0';
+		memmove(buf, buf + 1, l - 1);
+	}
+	memset(net, 0, sizeof(*net));
+	if (inet_pton(AF_INET, buf, net->addr) == 1) {
+		net->family = AF_INET;
+		maxbits = 32;
+	} else if (inet_pton(AF_INET6, buf, net->addr) == 1) {
+		net->family = AF_INET6;
+		maxbits = 128;
+	} else
+		return -1;
+	net->prefix = (unsigned)maxbits;
+	if (slash != NULL) {
+		if (parse_uint(slash, maxbits, &bits) != 0)
+			return -1;
+		net->prefix = (unsigned)bits;
+	}
+	return 0;
+}
+
+static int
+nets_add(struct vouchd_nets *nets, const struct vouchd_net *net)
+{
+	struct vouchd_net *a;
+
+	if (nets->n >= VOUCHD_CONF_MAX_ITEMS)
+		return -1;
+	a = realloc(nets->net, (nets->n + 1) * sizeof(*a));
+	if (a == NULL)
+		return -1;
+	nets->net = a;
+	nets->net[nets->n++] = *net;
+	return 0;
+}
+
+static int
+word_to_net(struct parser *ps, void *arg, const char *w, size_t n)
+{
+	struct vouchd_net net;
+
+	if (n > 0 && w[0] == '!')
+		return fail(ps,
+		    "'%.*s': negated entries are not supported; "
+		    "list the networks to include",
+		    (int)n, w);
+	if (parse_net(w, n, &net) != 0)
+		return fail(ps,
+		    "'%.*s' is not an IP address or network (host names "
+		    "are not supported: write addresses)",
+		    (int)(n > 80 ? 80 : n), w);
+	if (nets_add(arg, &net) != 0)
+		return fail(ps, "too many networks");
+	return 0;
+}
+
+/* Networks from a file: one per line (or several, comma-separated). */
+static int
+nets_from_file(struct parser *ps, const char *path, struct vouchd_nets *nets)
+{
+	FILE *fp = fopen(path, "r");
+	char line[VOUCHD_CONF_MAX_LINE];
+	struct parser sub = *ps;
+	char *hash;
+	int rc = 0;
+
+	if (fp == NULL)
+		return fail(ps, "cannot read %s: %s", path, strerror(errno));
+	sub.name = path;
+	sub.line = 0;
+	while (rc == 0 && fgets(line, sizeof(line), fp) != NULL) {
+		sub.line++;
+		if ((hash = strchr(line, '#')) != NULL)
+			*hash = '\0';
+		line[strcspn(line, "\n")] = '\0';
+		rc = split_words(&sub, line, word_to_net, nets);
+	}
+	fclose(fp);
+	return rc;
+}
+
+static int
+parse_nets(struct parser *ps, const char *v, struct vouchd_nets *nets)
+{
+	size_t i;
+
+	nets->n = 0;
+	for (i = 0; i < sizeof(unsupported_sets) / sizeof(*unsupported_sets);
+	     i++)
+		if (strncasecmp(v, unsupported_sets[i],
+		        strlen(unsupported_sets[i])) == 0)
+			return fail(ps, "data set type '%s' is not supported",
+			    unsupported_sets[i]);
+	if (strncmp(v, "file:", 5) == 0)
+		return nets_from_file(ps, v + 5, nets);
+	if (v[0] == '/')
+		return nets_from_file(ps, v, nets);
+	if (strncmp(v, "refile:", 7) == 0 || strncmp(v, "csl:", 4) == 0) {
+		if (v[0] == 'r')
+			return fail(ps, "refile: holds patterns, not networks");
+		v += 4;
+	}
+	return split_words(ps, v, word_to_net, nets);
+}
+
+static int
+parse_mode(struct parser *ps, const char *v)
+{
+	const char *p;
+
+	ps->c->sign = ps->c->verify = false;
+	for (p = v; *p != '\0'; p++) {
+		if (*p == 's')
+			ps->c->sign = true;
+		else if (*p == 'v')
+			ps->c->verify = true;
+		else
+			return fail(ps, "Mode '%s': want s, v or sv", v);
+	}
+	if (!ps->c->sign && !ps->c->verify)
+		return fail(ps, "Mode is empty: want s, v or sv");
+	return 0;
+}
+
+static int
+canon_word(const char *w, size_t n, bool *relaxed)
+{
+	if (n == 6 && strncasecmp(w, "simple", 6) == 0)
+		*relaxed = false;
+	else if (n == 7 && strncasecmp(w, "relaxed", 7) == 0)
+		*relaxed = true;
+	else
+		return -1;
+	return 0;
+}
+
+/* RFC 6376 §3.5 c=: header/body; a lone word is the header's, body
+ * simple (as in c=). */
+static int
+parse_canon(struct parser *ps, const char *v)
+{
+	const char *slash = strchr(v, '/');
+	size_t hn = slash != NULL ? (size_t)(slash - v) : strlen(v);
+
+	if (canon_word(v, hn, &ps->c->header_relaxed) != 0)
+		return fail(ps,
+		    "Canonicalization '%s': want simple or relaxed, "
+		    "optionally /simple or /relaxed",
+		    v);
+	if (slash == NULL) {
+		ps->c->body_relaxed = false;
+		return 0;
+	}
+	if (canon_word(slash + 1, strlen(slash + 1), &ps->c->body_relaxed) != 0)
+		return fail(ps, "Canonicalization '%s': bad body part", v);
+	return 0;
+}
+
+static int
+word_to_macro(struct parser *ps, void *arg, const char *w, size_t n)
+{
+	struct vouchd_conf *c = arg;
+	struct vouchd_macro *m;
+	const char *eq = memchr(w, '=', n), *p, *end = w + n, *vs;
+	size_t nn = eq != NULL ? (size_t)(eq - w) : n;
+
+	if (nn >= 2 && w[0] == '{' && w[nn - 1] == '}') {
+		w++;
+		nn -= 2;
+	}
+	if (nn == 0)
+		return fail(ps, "MacroList: empty macro name");
+	if (c->nmacros >= 64)
+		return fail(ps, "MacroList: more than 64 macros");
+	m = realloc(c->macros, (c->nmacros + 1) * sizeof(*m));
+	if (m == NULL)
+		return fail(ps, "out of memory");
+	c->macros = m;
+	m = &c->macros[c->nmacros];
+	memset(m, 0, sizeof(*m));
+	if ((m->name = dup_n(w, nn)) == NULL)
+		return fail(ps, "out of memory");
+	c->nmacros++;
+	if (eq == NULL)
+		return 0;
+	for (p = eq + 1; p <= end; p++) {
+		vs = p;
+		while (p < end && *p != '|')
+			p++;
+		if (p == vs)
+			return fail(
+			    ps, "MacroList: empty value for '%s'", m->name);
+		if (list_add(&m->values, vs, (size_t)(p - vs)) != 0)
+			return fail(ps, "out of memory");
+	}
+	return 0;
+}
+
+static int
+parse_facility(const char *v, int *out)
+{
+	static const struct enum_name fac[] = {{"mail", LOG_MAIL},
+	    {"daemon", LOG_DAEMON}, {"user", LOG_USER}, {"local0", LOG_LOCAL0},
+	    {"local1", LOG_LOCAL1}, {"local2", LOG_LOCAL2},
+	    {"local3", LOG_LOCAL3}, {"local4", LOG_LOCAL4},
+	    {"local5", LOG_LOCAL5}, {"local6", LOG_LOCAL6},
+	    {"local7", LOG_LOCAL7}, {NULL, 0}};
+	size_t i;
+
+	for (i = 0; fac[i].name != NULL; i++)
+		if (strcasecmp(v, fac[i].name) == 0) {
+			*out = fac[i].value;
+			return 0;
+		}
+	return -1;
+}
+
+static int
+set_str(struct parser *ps, char **slot, const char *v)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(unsupported_sets) / sizeof(*unsupported_sets);
+	     i++)
+		if (strncasecmp(v, unsupported_sets[i],
+		        strlen(unsupported_sets[i])) == 0)
+			return fail(ps,
+			    "data set type '%s' is not supported (vouchd "
+			    "reads plain files, refile: and csl:)",
+			    unsupported_sets[i]);
+	free(*slot);
+	if ((*slot = strdup(v)) == NULL)
+		return fail(ps, "out of memory");
+	return 0;
+}
+
+static int
+set_value(struct parser *ps, const struct option *o, const char *v)
+{
+	char *base = (char *)ps->c;
+	unsigned long n;
+	bool b;
+	size_t i;
+
+	switch (o->kind) {
+	case K_STR:
+		return set_str(ps, (char **)(base + o->off), v);
+	case K_BOOL:
+		if (parse_bool(v, (bool *)(base + o->off)) != 0)
+			return fail(ps, "%s '%s': want yes or no", o->name, v);
+		return 0;
+	case K_UINT:
+		if (parse_uint(v, 86400u * 365u, &n) != 0)
+			return fail(ps, "%s '%s': want a number", o->name, v);
+		*(unsigned *)(base + o->off) = (unsigned)n;
+		return 0;
+	case K_LIST:
+		list_free((struct vouchd_list *)(base + o->off));
+		if (strncmp(v, "csl:", 4) == 0)
+			v += 4;
+		else if (strchr(v, ':') != NULL && o->off == OFF(domains))
+			return fail(ps,
+			    "Domain: only a list of domains is supported "
+			    "(no data set)");
+		return split_words(ps, v, word_to_list, base + o->off);
+	case K_NETS:
+		return parse_nets(ps, v, (struct vouchd_nets *)(base + o->off));
+	case K_MODE:
+		return parse_mode(ps, v);
+	case K_CANON:
+		return parse_canon(ps, v);
+	case K_UMASK:
+		if (v[0] < '0' || v[0] > '7' ||
+		    strspn(v, "01234567") != strlen(v) || strlen(v) > 4)
+			return fail(ps, "UMask '%s': want an octal number", v);
+		ps->c->umask = (mode_t)strtoul(v, NULL, 8);
+		ps->c->umask_set = true;
+		return 0;
+	case K_MACROS:
+		return split_words(ps, v, word_to_macro, ps->c);
+	case K_ENUM:
+		for (i = 0; o->enums[i].name != NULL; i++)
+			if (strcasecmp(v, o->enums[i].name) == 0) {
+				if (o->off == OFF(rfc7489))
+					ps->c->rfc7489 = o->enums[i].value;
+				else
+					*(int *)(base + o->off) =
+					    o->enums[i].value;
+				return 0;
+			}
+		return fail(
+		    ps, "%s '%s': not one of the values allowed", o->name, v);
+	case K_FACILITY:
+		if (parse_facility(v, &ps->c->syslog_facility) != 0)
+			return fail(ps, "SyslogFacility '%s': unknown", v);
+		return 0;
+	case K_NAMESERVERS: {
+		size_t n1 = strcspn(v, ", \t");
+		char addr[INET6_ADDRSTRLEN + 8];
+		struct vouchd_net net;
+		char *at;
+
+		if (n1 == 0 || n1 >= sizeof(addr))
+			return fail(ps, "Nameservers '%s': bad address", v);
+		memcpy(addr, v, n1);
+		addr[n1] = '\0';
+		at = strchr(addr, '@');
+		if (parse_net(addr, at != NULL ? (size_t)(at - addr) : n1,
+		        &net) != 0 ||
+		    (at != NULL && parse_uint(at + 1, 65535, &n) != 0))
+			return fail(
+			    ps, "Nameservers '%s': want ADDR or ADDR@PORT", v);
+		free(ps->c->nameserver);
+		if ((ps->c->nameserver = strdup(addr)) == NULL)
+			return fail(ps, "out of memory");
+		return 0;
+	}
+	case K_HOLD:
+		if (parse_bool(v, &b) != 0)
+			return fail(ps, "%s '%s': want yes or no", o->name, v);
+		ps->c->quarantine =
+		    b ? VOUCHD_QUARANTINE_HOLD : VOUCHD_QUARANTINE_HEADER;
+		return 0;
+	}
+	return fail(ps, "internal: unknown option kind");
+}
+
+/* ---- Lines ------------------------------------------------------------- */
+
+static int
+parse_line(struct parser *ps, char *line)
+{
+	char *name, *v, *end;
+	size_t i, nlen;
+
+	if ((end = strchr(line, '#')) != NULL)
+		*end = '\0';
+	end = line + strlen(line);
+	while (end > line && is_blank((unsigned char)end[-1]))
+		*--end = '\0';
+	name = line;
+	while (is_blank((unsigned char)*name))
+		name++;
+	if (*name == '\0')
+		return 0;
+	v = name;
+	while (*v != '\0' && !is_blank((unsigned char)*v))
+		v++;
+	nlen = (size_t)(v - name);
+	while (is_blank((unsigned char)*v))
+		*v++ = '\0';
+	for (i = 0; i < NOPTIONS; i++)
+		if (strlen(options[i].name) == nlen &&
+		    strncasecmp(options[i].name, name, nlen) == 0)
+			break;
+	if (i == NOPTIONS)
+		return fail(ps, "unknown option '%.*s'",
+		    (int)(nlen > 64 ? 64 : nlen), name);
+	if (*v == '\0')
+		return fail(ps, "%s has no value", options[i].name);
+	if (ps->seen[i])
+		return fail(ps, "%s given twice", options[i].name);
+	ps->seen[i] = 1;
+	return set_value(ps, &options[i], v);
+}
+
+static int
+set_defaults(struct vouchd_conf *c)
+{
+	static const struct vouchd_net lo4 = {AF_INET, {127, 0, 0, 1}, 32};
+	struct vouchd_net lo6 = {AF_INET6, {0}, 128};
+
+	lo6.addr[15] = 1;
+	c->sign = c->verify = true;
+	c->syslog = true;
+	c->syslog_facility = LOG_MAIL;
+	c->dns_timeout = 5;
+	c->ignore_authenticated = true;
+	c->header_relaxed = c->body_relaxed = true;
+	c->sa_unauthenticated = VOUCHD_ACT_SIGN;
+	c->sa_no_match = VOUCHD_ACT_REJECT;
+	c->sa_malformed = VOUCHD_ACT_REJECT;
+	c->sa_error = VOUCHD_ACT_TEMPFAIL;
+	c->dns_temperror = VOUCHD_ACT_ACCEPT;
+	c->quarantine = VOUCHD_QUARANTINE_HOLD;
+	if ((c->socket = strdup("unix:/run/vouchd/vouchd.sock")) == NULL)
+		return -1;
+	if (nets_add(&c->internal_hosts, &lo4) != 0 ||
+	    nets_add(&c->internal_hosts, &lo6) != 0)
+		return -1;
+	return 0;
+}
+
+/* Checks across options, once the whole file is read. */
+static int
+check_whole(struct parser *ps)
+{
+	struct vouchd_conf *c = ps->c;
+	int single = c->key_file != NULL || c->selector != NULL;
+	int n;
+
+	ps->line = 0;
+	if (single &&
+	    (c->key_file == NULL || c->selector == NULL || c->domains.n == 0))
+		return fail(ps, "KeyFile, Selector and Domain go together: "
+		                "one of them is missing");
+	if (single && c->key_table != NULL)
+		return fail(ps, "KeyFile and KeyTable exclude each other");
+	if ((c->key_table == NULL) != (c->signing_table == NULL))
+		return fail(ps, "KeyTable and SigningTable go together");
+	n = (c->arc_domain != NULL) + (c->arc_selector != NULL) +
+	    (c->arc_key_file != NULL);
+	if (n != 0 && n != 3)
+		return fail(ps, "ARCSealDomain, ARCSealSelector and "
+		                "ARCSealKeyFile go together");
+	if (c->sender_auth_aliases != NULL && c->sender_auth_table == NULL)
+		return fail(ps, "SenderAuthAliases needs SenderAuthTable");
+	if (c->sender_auth_table != NULL && !c->sign)
+		return fail(ps, "SenderAuthTable needs Mode s or sv");
+	return 0;
+}
+
+int
+vouchd_conf_parse(const char *name, const uint8_t *p, size_t len,
+    struct vouchd_conf **out, char *err, size_t errlen)
+{
+	struct parser ps;
+	char line[VOUCHD_CONF_MAX_LINE + 1];
+	size_t i, n;
+
+	*out = NULL;
+	memset(&ps, 0, sizeof(ps));
+	ps.name = name;
+	ps.err = err;
+	ps.errlen = errlen;
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	if (len > VOUCHD_CONF_MAX_BYTES)
+		return fail(
+		    &ps, "file larger than %d bytes", VOUCHD_CONF_MAX_BYTES);
+	if ((ps.c = calloc(1, sizeof(*ps.c))) == NULL ||
+	    set_defaults(ps.c) != 0) {
+		vouchd_conf_free(ps.c);
+		return fail(&ps, "out of memory");
+	}
+	if ((ps.c->path = strdup(name)) == NULL)
+		goto bad;
+	for (i = 0; i < len;) {
+		ps.line++;
+		for (n = 0; i + n < len && p[i + n] != '\n'; n++)
+			;
+		if (n > VOUCHD_CONF_MAX_LINE) {
+			fail(&ps, "line longer than %d bytes",
+			    VOUCHD_CONF_MAX_LINE);
+			goto bad;
+		}
+		if (memchr(p + i, '\0', n) != NULL) {
+			fail(&ps, "NUL byte in line");
+			goto bad;
+		}
+		memcpy(line, p + i, n);
+		line[n] = '\0';
+		i += n + 1;
+		if (parse_line(&ps, line) != 0)
+			goto bad;
+	}
+	if (check_whole(&ps) != 0)
+		goto bad;
+	*out = ps.c;
+	return 0;
+bad:
+	if (err != NULL && errlen > 0 && err[0] == '\0')
+		fail(&ps, "out of memory");
+	vouchd_conf_free(ps.c);
+	return -1;
+}
+
+int
+vouchd_conf_load(
+    const char *path, struct vouchd_conf **out, char *err, size_t errlen)
+{
+	int fd, rc;
+	struct stat st;
+	uint8_t *buf;
+	ssize_t r;
+	size_t got = 0;
+
+	*out = NULL;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 ||
+	    fstat(fd, &st) != 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	if (st.st_size > VOUCHD_CONF_MAX_BYTES) {
+		snprintf(err, errlen, "%s: larger than %d bytes", path,
+		    VOUCHD_CONF_MAX_BYTES);
+		close(fd);
+		return -1;
+	}
+	if ((buf = malloc((size_t)st.st_size + 1)) == NULL) {
+		close(fd);
+		snprintf(err, errlen, "%s: out of memory", path);
+		return -1;
+	}
+	while (got < (size_t)st.st_size &&
+	       (r = read(fd, buf + got, (size_t)st.st_size - got)) > 0)
+		got += (size_t)r;
+	close(fd);
+	rc = vouchd_conf_parse(path, buf, got, out, err, errlen);
+	free(buf);
+	return rc;
+}
+
+static void
+nets_free(struct vouchd_nets *n)
+{
+	free(n->net);
+	n->net = NULL;
+	n->n = 0;
+}
+
+void
+vouchd_conf_free(struct vouchd_conf *c)
+{
+	size_t i;
+
+	if (c == NULL)
+		return;
+	for (i = 0; i < NOPTIONS; i++) {
+		if (options[i].kind == K_STR ||
+		    options[i].kind == K_NAMESERVERS)
+			free(*(char **)((char *)c + options[i].off));
+		else if (options[i].kind == K_LIST)
+			list_free(
+			    (struct vouchd_list *)((char *)c + options[i].off));
+		else if (options[i].kind == K_NETS)
+			nets_free(
+			    (struct vouchd_nets *)((char *)c + options[i].off));
+	}
+	for (i = 0; i < c->nmacros; i++) {
+		free(c->macros[i].name);
+		list_free(&c->macros[i].values);
+	}
+	free(c->macros);
+	free(c->path);
+	free(c);
+}
+
+int
+vouchd_nets_match(
+    const struct vouchd_nets *nets, int family, const uint8_t *addr)
+{
+	static const uint8_t mapped[12] = {
+	    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+	size_t i, full, len;
+	unsigned rest;
+
+	if (family == AF_INET6 && memcmp(addr, mapped, 12) == 0) {
+		family = AF_INET;
+		addr += 12;
+	}
+	len = family == AF_INET ? 4 : 16;
+	for (i = 0; i < nets->n; i++) {
+		const struct vouchd_net *n = &nets->net[i];
+		if (n->family != family)
+			continue;
+		full = n->prefix / 8;
+		rest = n->prefix % 8;
+		if (full > len)
+			continue;
+		if (memcmp(n->addr, addr, full) != 0)
+			continue;
+		if (rest != 0 &&
+		    ((n->addr[full] ^ addr[full]) & (0xff00u >> rest) & 0xff))
+			continue;
+		return 1;
+	}
+	return 0;
+}
+
+int
+vouchd_list_has(const struct vouchd_list *l, const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (strlen(l->item[i]) == len &&
+		    strncasecmp(l->item[i], s, len) == 0)
+			return 1;
+	return 0;
+}
+
+void
+vouchd_conf_print_options(void)
+{
+	static const char *const kinds[] = {"string", "bool", "number", "list",
+	    "networks", "mode", "canonicalization", "octal", "macros", "word",
+	    "facility", "addresses", "bool"};
+	size_t i, j;
+
+	for (i = 0; i < NOPTIONS; i++) {
+		printf("%s\t%s\t%s", options[i].name, kinds[options[i].kind],
+		    options[i].dflt);
+		if (options[i].enums != NULL) {
+			printf("\t");
+			for (j = 0; options[i].enums[j].name != NULL; j++)
+				printf("%s%s", j ? "|" : "",
+				    options[i].enums[j].name);
+		}
+		printf("\n");
+	}
+}

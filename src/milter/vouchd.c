@@ -1,0 +1,455 @@
+/*
+ * vouchd: main() and the supervisor process.
+ *
+ * The supervisor reads the configuration, starts the signer (which loads
+ * the keys as root) and the milter (which opens the socket as root); both
+ * then drop to UserID, and so does the supervisor.  It takes the signals:
+ * SIGHUP reloads (the configuration is checked first; the signer, then the
+ * milter, build their new state and swap it in whole, or keep the old one
+ * and say why), SIGTERM and SIGINT stop (the milter stops accepting and
+ * drains the messages in flight, then the signer ends).  When a child dies
+ * the supervisor stops the other and exits non-zero, for the service
+ * manager to restart vouchd.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <grp.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "vouchd.h"
+#include "milter/tables/convert.h"
+
+/* ---- Messages ---------------------------------------------------------- */
+
+void
+imsg_init(struct vouchd_imsg *m, enum vouchd_imsg_type type)
+{
+	memset(m, 0, sizeof(*m));
+	m->version = VOUCHD_IMSG_VERSION;
+	m->type = (uint16_t)type;
+}
+
+int
+imsg_send(int fd, struct vouchd_imsg *m)
+{
+	ssize_t n;
+
+	m->version = VOUCHD_IMSG_VERSION;
+	do
+		n = send(fd, m, sizeof(*m), MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	return n == (ssize_t)sizeof(*m) ? 0 : -1;
+}
+
+int
+imsg_recv(int fd, struct vouchd_imsg *m)
+{
+	ssize_t n;
+
+	do
+		n = recv(fd, m, sizeof(*m), 0);
+	while (n < 0 && errno == EINTR);
+	if (n != (ssize_t)sizeof(*m) || m->version != VOUCHD_IMSG_VERSION)
+		return -1;
+	m->text[sizeof(m->text) - 1] = '\0';
+	return 0;
+}
+
+/* ---- Privileges -------------------------------------------------------- */
+
+int
+drop_privileges(const char *spec, char *err, size_t errlen)
+{
+	char user[128];
+	const char *colon;
+	struct passwd *pw;
+	struct group *gr;
+	gid_t gid;
+
+	if (spec == NULL)
+		return 0;
+	colon = strchr(spec, ':');
+	snprintf(user, sizeof(user), "%.*s",
+	    colon ? (int)(colon - spec) : (int)strlen(spec), spec);
+	if ((pw = getpwnam(user)) == NULL) {
+		snprintf(err, errlen, "UserID %s: no such user", user);
+		return -1;
+	}
+	gid = pw->pw_gid;
+	if (colon != NULL) {
+		if ((gr = getgrnam(colon + 1)) == NULL) {
+			snprintf(
+			    err, errlen, "UserID %s: no such group", colon + 1);
+			return -1;
+		}
+		gid = gr->gr_gid;
+	}
+	if (getuid() == pw->pw_uid && geteuid() == pw->pw_uid)
+		return 0;
+	if (setgroups(1, &gid) != 0 || setgid(gid) != 0 ||
+	    setuid(pw->pw_uid) != 0) {
+		snprintf(err, errlen, "UserID %s: cannot switch: %s", spec,
+		    strerror(errno));
+		return -1;
+	}
+	/* root must not be regained */
+	if (pw->pw_uid != 0 && setuid(0) == 0) {
+		snprintf(
+		    err, errlen, "UserID %s: root could be regained", spec);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- The supervisor ---------------------------------------------------- */
+
+static int sig_pipe[2] = {-1, -1};
+
+static void
+on_signal(int sig)
+{
+	unsigned char c = (unsigned char)sig;
+	int saved = errno;
+
+	(void)!write(sig_pipe[1], &c, 1);
+	errno = saved;
+}
+
+/* Wait for one message of `type` on fd, up to `ms`. */
+static int
+wait_for(int fd, enum vouchd_imsg_type type, int ms, struct vouchd_imsg *m)
+{
+	struct pollfd pfd = {fd, POLLIN, 0};
+	int r;
+
+	for (;;) {
+		r = poll(&pfd, 1, ms);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r != 1 || imsg_recv(fd, m) != 0)
+			return -1;
+		if (m->type == type)
+			return 0;
+	}
+}
+
+struct child {
+	pid_t pid;
+	int ctl;
+};
+
+static void
+reload(const char *path, struct child *signer, struct child *milter)
+{
+	struct vouchd_conf *c;
+	struct vouchd_imsg m;
+	char err[1024];
+
+	if (vouchd_conf_load(path, &c, err, sizeof(err)) != 0) {
+		log_msg(LOG_ERR, "reload refused, configuration kept: %s", err);
+		return;
+	}
+	vouchd_conf_free(c);
+	imsg_init(&m, IMSG_RELOAD);
+	if (imsg_send(signer->ctl, &m) != 0 ||
+	    wait_for(signer->ctl, IMSG_RELOAD_DONE, 30000, &m) != 0) {
+		log_msg(LOG_ERR, "reload: the signer did not answer");
+		return;
+	}
+	if (m.status != 0) {
+		log_msg(LOG_ERR,
+		    "reload refused, keys and configuration "
+		    "kept: %s",
+		    m.text);
+		return;
+	}
+	imsg_init(&m, IMSG_RELOAD);
+	if (imsg_send(milter->ctl, &m) != 0 ||
+	    wait_for(milter->ctl, IMSG_RELOAD_DONE, 30000, &m) != 0)
+		log_msg(LOG_ERR, "reload: the milter did not answer");
+}
+
+/* Fork a child running fn; in it, the descriptors `drop` are closed and
+ * the supervisor's signal handlers undone. */
+static int
+start_child(struct child *ch,
+    int (*fn)(const char *, struct vouchd_conf *, int, int), const char *path,
+    struct vouchd_conf *c, int req, const int *drop, size_t ndrop)
+{
+	int sv[2];
+	size_t i;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
+		return -1;
+	if ((ch->pid = fork()) < 0)
+		return -1;
+	if (ch->pid == 0) {
+		close(sv[0]);
+		for (i = 0; i < ndrop; i++)
+			if (drop[i] >= 0)
+				close(drop[i]);
+		close(sig_pipe[0]);
+		close(sig_pipe[1]);
+		signal(SIGHUP, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGCHLD, SIG_DFL);
+		_exit(fn(path, c, sv[1], req));
+	}
+	close(sv[1]);
+	ch->ctl = sv[0];
+	return 0;
+}
+
+static int
+run_signer(const char *path, struct vouchd_conf *c, int ctl, int req)
+{
+	vouchd_conf_free(c);
+	/* only the supervisor's word stops the key holder (and SIGTERM) */
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
+	signer_main(path, ctl, req);
+}
+
+static int
+stop(struct child *signer, struct child *milter, int rc)
+{
+	struct vouchd_imsg m;
+
+	imsg_init(&m, IMSG_STOP);
+	if (milter->pid > 0) {
+		imsg_send(milter->ctl, &m);
+		waitpid(milter->pid, NULL, 0);
+	}
+	if (signer->pid > 0) {
+		imsg_send(signer->ctl, &m);
+		waitpid(signer->pid, NULL, 0);
+	}
+	log_msg(LOG_INFO, "stopped");
+	return rc;
+}
+
+static int
+fail_start(const char *what, struct vouchd_conf *c, const struct vouchd_imsg *m,
+    struct child *signer, struct child *milter)
+{
+	const char *why = m->type == IMSG_READY && m->status != 0
+	                      ? m->text
+	                      : "it did not answer";
+
+	log_msg(LOG_ERR, "the %s process did not start: %s", what, why);
+	/* the operator starting vouchd sees why, wherever the log goes */
+	if (c->syslog)
+		fprintf(stderr, "vouchd: the %s process did not start: %s\n",
+		    what, why);
+	vouchd_conf_free(c);
+	return stop(signer, milter, 1);
+}
+
+static int
+supervise(const char *path, struct vouchd_conf *c)
+{
+	struct child signer = {-1, -1}, milter = {-1, -1};
+	struct vouchd_imsg m;
+	struct sigaction sa;
+	struct pollfd pfd;
+	unsigned char sig;
+	char err[VOUCHD_TEXT_MAX];
+	int req[2], status, drop[1];
+	pid_t pid;
+
+	if (pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) != 0 ||
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, req) != 0) {
+		log_msg(LOG_ERR, "cannot make pipes: %s", strerror(errno));
+		return 71;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGCHLD, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	/* the signer first: it reads the keys as root */
+	drop[0] = req[0];
+	if (start_child(&signer, run_signer, path, c, req[1], drop, 1) != 0 ||
+	    wait_for(signer.ctl, IMSG_READY, 60000, &m) != 0 || m.status != 0)
+		return fail_start("signer", c, &m, &signer, &milter);
+	close(req[1]);
+	drop[0] = signer.ctl;
+	if (start_child(&milter, milter_main, path, c, req[0], drop, 1) != 0 ||
+	    wait_for(milter.ctl, IMSG_READY, 60000, &m) != 0 || m.status != 0)
+		return fail_start("milter", c, &m, &signer, &milter);
+	close(req[0]);
+	if (c->pidfile != NULL) {
+		FILE *fp = fopen(c->pidfile, "w");
+		if (fp != NULL) {
+			fprintf(fp, "%d\n", (int)getpid());
+			fclose(fp);
+		} else
+			log_msg(LOG_WARNING, "PidFile %s: %s", c->pidfile,
+			    strerror(errno));
+	}
+	log_msg(LOG_INFO, "started: Socket %s, Mode %s%s%s", c->socket,
+	    c->sign ? "s" : "", c->verify ? "v" : "",
+	    c->dryrun ? ", DryRun" : "");
+	if (drop_privileges(c->user, err, sizeof(err)) != 0) {
+		log_msg(LOG_ERR, "%s", err);
+		vouchd_conf_free(c);
+		return stop(&signer, &milter, 1);
+	}
+	vouchd_conf_free(c);
+	pfd.fd = sig_pipe[0];
+	pfd.events = POLLIN;
+	for (;;) {
+		if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
+			break;
+		while (read(sig_pipe[0], &sig, 1) == 1) {
+			if (sig == SIGHUP)
+				reload(path, &signer, &milter);
+			else if (sig == SIGTERM || sig == SIGINT) {
+				log_msg(LOG_INFO, "signal %d: stopping", sig);
+				return stop(&signer, &milter, 0);
+			} else if (sig == SIGCHLD) {
+				while (
+				    (pid = waitpid(-1, &status, WNOHANG)) > 0) {
+					log_msg(LOG_ERR,
+					    "the %s process ended (status "
+					    "%d): stopping",
+					    pid == milter.pid ? "milter"
+					                      : "signer",
+					    status);
+					if (pid == milter.pid)
+						milter.pid = -1;
+					else
+						signer.pid = -1;
+					return stop(&signer, &milter, 1);
+				}
+			}
+		}
+	}
+	return stop(&signer, &milter, 1);
+}
+
+/* ---- main -------------------------------------------------------------- */
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp,
+	    "usage: vouchd [-c FILE] [-t | -O | -V]\n"
+	    "       vouchd --from-opendkim FILE [--from-opendmarc FILE] "
+	    "[--from-openarc FILE]\n"
+	    "  -c FILE  the configuration (default /etc/vouchd/vouchd.conf)\n"
+	    "  -t       check the configuration, its tables and keys; exit\n"
+	    "  -O       list every option, its kind and default; exit\n"
+	    "  -V       print the version; exit\n"
+	    "vouchd runs in the foreground; SIGHUP reloads, SIGTERM drains "
+	    "and stops.\n");
+}
+
+/* vouchd -t: the file, every table (all their errors and warnings, with
+ * file:line) and every key file. */
+static int
+check(const char *path, struct vouchd_conf *c)
+{
+	struct vouchd_signing_conf sc;
+	struct vouchd_sendas_conf sa;
+	struct vouchd_signing *s = NULL;
+	struct vouchd_sendas *t = NULL;
+	struct vouchd_diag d;
+	char err[1024];
+	size_t i;
+	int bad = 0;
+
+	vouchd_diag_init(&d);
+	if (signing_conf_from(c, &sc) &&
+	    vouchd_signing_load(&sc, &d, &s) == VOUCH_OK)
+		(void)!vouchd_signing_check_keys(
+		    s, VOUCHD_KEYCHECK_SAFE | VOUCHD_KEYCHECK_PARSE, &d);
+	if (c->sender_auth_table != NULL) {
+		memset(&sa, 0, sizeof(sa));
+		sa.table = c->sender_auth_table;
+		sa.aliases = c->sender_auth_aliases;
+		(void)!vouchd_sendas_load(&sa, &d, &t);
+	}
+	for (i = 0; i < d.n; i++)
+		fprintf(stderr, "vouchd: %s\n", d.msg[i].text);
+	bad = d.nerrors > 0;
+	if (!bad && signer_check_keys(c, err, sizeof(err)) != 0) {
+		fprintf(stderr, "vouchd: %s\n", err);
+		bad = 1;
+	}
+	if (c->sign && c->key_file == NULL && c->key_table == NULL)
+		fprintf(stderr,
+		    "vouchd: warning: %s: Mode includes s but no "
+		    "key is configured: nothing will be signed\n",
+		    path);
+	vouchd_signing_free(s);
+	vouchd_sendas_free(t);
+	vouchd_diag_free(&d);
+	vouchd_conf_free(c);
+	if (!bad)
+		printf("vouchd: %s: configuration OK\n", path);
+	return bad;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct vouchd_conf *c = NULL;
+	const char *path = "/etc/vouchd/vouchd.conf";
+	char err[1024];
+	int ch, test = 0;
+
+	/* vouchd --from-opendkim FILE ...: print a vouchd.conf (convert.h) */
+	if (argc > 1 && strncmp(argv[1], "--from-", 7) == 0)
+		return vouchd_convert_main(argc, argv);
+	while ((ch = getopt(argc, argv, "c:tOVh")) != -1) {
+		switch (ch) {
+		case 'c':
+			path = optarg;
+			break;
+		case 't':
+			test = 1;
+			break;
+		case 'O':
+			vouchd_conf_print_options();
+			return 0;
+		case 'V':
+			printf("vouchd %s\n", VOUCH_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 64;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 64;
+	}
+	if (vouchd_conf_load(path, &c, err, sizeof(err)) != 0) {
+		fprintf(stderr, "vouchd: %s\n", err);
+		return 78;
+	}
+	if (test)
+		return check(path, c);
+	if (c->umask_set)
+		umask(c->umask);
+	log_open(c);
+	return supervise(path, c);
+}
