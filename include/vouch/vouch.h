@@ -18,5 +18,6 @@
 #include "verify.h"
 #include "store.h"
 #include "report.h"
+#include "report_failure.h"
 
 #endif
