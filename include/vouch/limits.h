@@ -118,6 +118,15 @@
 #define VOUCH_ADDR_MAX_DOMAIN 1024
 
 /*
+ * Bytes of a local part kept by the address parser, after quotes and
+ * comments are removed.  RFC 5321 §4.5.3.1.3 bounds a whole path at 256
+ * octets, so no local part SMTP can carry is longer; a longer one in a
+ * header field is not an error (DMARC needs only the domain) but is not
+ * kept, and the mailbox is marked so.
+ */
+#define VOUCH_ADDR_MAX_LOCAL 256
+
+/*
  * Nesting depth of comments in a header field (RFC 5322 §3.2.2 allows any
  * depth).  Real fields nest at most two or three; 32 bounds hostile input.
  */

@@ -308,12 +308,24 @@ def apply_mods(msg, res):
     return head + b"\r\n" + body
 
 
+def vouchd_binary():
+    return os.environ.get("VOUCHD", "build/src/milter/vouchd")
+
+
+def require_vouchd(vtest):
+    """Skip the whole script, visibly, when vouchd was not built
+    (meson -Dmilter=disabled, or no libmilter-dev)."""
+    if not os.access(vouchd_binary(), os.X_OK):
+        vtest.skip("vouchd tests", "vouchd not built (%s missing; -Dmilter, libmilter-dev)" % vouchd_binary())
+        vtest.done()
+
+
 class Vouchd:
     """vouchd started on a unix socket in a temporary directory, with the
     configuration lines given; stopped with SIGTERM by stop()."""
 
     def __init__(self, conf_lines, binary=None, tmp=None, wait=True):
-        self.binary = binary or os.environ.get("VOUCHD", "build/src/milter/vouchd")
+        self.binary = binary or vouchd_binary()
         self.dir = tmp or tempfile.mkdtemp(prefix="vouchd-test-")
         self.sock = os.path.join(self.dir, "vouchd.sock")
         self.conf = os.path.join(self.dir, "vouchd.conf")
