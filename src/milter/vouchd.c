@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "vouchd.h"
+#include "milter/tables/convert.h"
 
 /* ---- Messages ---------------------------------------------------------- */
 
@@ -348,6 +349,8 @@ usage(FILE *fp)
 {
 	fprintf(fp,
 	    "usage: vouchd [-c FILE] [-t | -O | -V]\n"
+	    "       vouchd --from-opendkim FILE [--from-opendmarc FILE] "
+	    "[--from-openarc FILE]\n"
 	    "  -c FILE  the configuration (default /etc/vouchd/vouchd.conf)\n"
 	    "  -t       check the configuration, its tables and keys; exit\n"
 	    "  -O       list every option, its kind and default; exit\n"
@@ -410,6 +413,9 @@ main(int argc, char **argv)
 	char err[1024];
 	int ch, test = 0;
 
+	/* vouchd --from-opendkim FILE ...: print a vouchd.conf (convert.h) */
+	if (argc > 1 && strncmp(argv[1], "--from-", 7) == 0)
+		return vouchd_convert_main(argc, argv);
 	while ((ch = getopt(argc, argv, "c:tOVh")) != -1) {
 		switch (ch) {
 		case 'c':

@@ -235,6 +235,9 @@ static const struct {
         "k example.com:s1:/keys/k\n", 0, "*@example.com k\n*@x.example nokey\n",
         1, 0, VOUCH_ESYNTAX,
         "st:2: error: the KeyTable has no key named \"nokey\""},
+    {"one of several key names missing", "k example.com:s1:/keys/k\n", 0,
+        "*@example.com k, nokey\n", 1, 0, VOUCH_ESYNTAX,
+        "st:1: error: the KeyTable has no key named \"nokey\""},
     {"SigningTable pattern with no key name", "k example.com:s1:/keys/k\n", 0,
         "*@example.com\n", 1, 0, VOUCH_ESYNTAX,
         "st:1: error: \"*@example.com\": no KeyTable key name"},
@@ -375,6 +378,19 @@ static const struct {
         "example.com",
         "d=example.com s=rsa2024 k=/keys/example.com/rsa.private; "
         "d=example.com s=ed2024 k=/keys/example.com/ed.private"},
+    {"refile: one entry listing RSA and Ed25519 signs with both", kt_rsa_ed, 0,
+        "*@example.com rsa,ed\n", 1, 0, "alice", "example.com",
+        "d=example.com s=rsa2024 k=/keys/example.com/rsa.private; "
+        "d=example.com s=ed2024 k=/keys/example.com/ed.private"},
+    {"file: key names separated by blanks, with a signer for both", kt_rsa_ed,
+        0, "example.com  rsa ed:@example.com\n", 0, 0, "alice", "example.com",
+        "d=example.com s=rsa2024 k=/keys/example.com/rsa.private "
+        "i=@example.com; d=example.com s=ed2024 "
+        "k=/keys/example.com/ed.private i=@example.com"},
+    {"a KeyTable name holding a comma keeps OpenDKIM's meaning",
+        "a,b example.com:s1:/keys/ab\na example.com:s2:/keys/a\n", 0,
+        "*@example.com a,b\n", 1, 0, "x", "example.com",
+        "d=example.com s=s1 k=/keys/ab"},
     {"refile: sender case does not matter", kt_rsa_ed, 0, "*@example.com rsa\n",
         1, 0, "Alice", "EXAMPLE.Com",
         "d=example.com s=rsa2024 k=/keys/example.com/rsa.private"},
@@ -902,6 +918,13 @@ test_sendas_lookup(void)
 		vouchd_sendas_free(t);
 		vouchd_diag_free(&d);
 	}
+	vouchd_diag_init(&d);
+	tap_check(vouchd_sendas_parse("sendas", (const uint8_t *)"a *\n", 4,
+	              NULL, NULL, 0, "+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-", &d,
+	              &t) == VOUCH_EINVAL &&
+	              d.nerrors == 1,
+	    "send-as: 34 detail delimiters are refused with a message");
+	vouchd_diag_free(&d);
 	r = vouchd_sendas_lookup(NULL, "alice", 5, (const uint8_t *)"a", 1,
 	    (const uint8_t *)"example.com", 11, why, sizeof(why));
 	tap_check(r == VOUCHD_SENDAS_ERROR,
@@ -1146,6 +1169,18 @@ test_diag(void)
 	    "diag: at most %d kept, the rest counted: got %zu kept %zu "
 	    "dropped",
 	    VOUCHD_DIAG_MAX, d.n, d.ndropped);
+	{
+		char *text = NULL;
+		size_t len = 0;
+		FILE *fp = open_memstream(&text, &len);
+
+		vouchd_diag_print(&d, "vouchd: ", fp);
+		fclose(fp);
+		tap_check(strncmp(text, "vouchd: f:1: error: e\n", 22) == 0 &&
+		              strstr(text, "vouchd: 5 more messages\n") != NULL,
+		    "diag: printed one per line with the count of the rest");
+		free(text);
+	}
 	vouchd_diag_free(&d);
 	diag_quote((const uint8_t *)"a\x01\xff\\bcdefghijkl", 15, q, sizeof(q));
 	tap_check(strcmp(q, "a\\x01\\xff...") == 0,

@@ -27,6 +27,18 @@ vouchd_diag_free(struct vouchd_diag *d)
 	memset(d, 0, sizeof(*d));
 }
 
+void
+vouchd_diag_print(const struct vouchd_diag *d, const char *prefix, FILE *fp)
+{
+	size_t i;
+
+	for (i = 0; i < d->n; i++)
+		fprintf(fp, "%s%s\n", prefix ? prefix : "", d->msg[i].text);
+	if (d->ndropped > 0)
+		fprintf(fp, "%s%zu more messages\n", prefix ? prefix : "",
+		    d->ndropped);
+}
+
 static void
 keep(struct vouchd_diag *d, enum vouchd_diag_level level, const char *text)
 {

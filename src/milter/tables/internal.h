@@ -156,13 +156,17 @@ void keytable_free(struct keytable *kt);
 
 /* ---- signing.c ---- */
 
+#define RULE_MAX_KEYS VOUCHD_TABLE_MAX_ENTRY_KEYS
+
 /* One SigningTable entry. */
 struct rule {
 	char *pattern; /* lower case: a refile: pattern or a lookup key */
 	size_t patlen;
 	struct wildcard wc; /* refile: */
-	const char *keyname; /* "%" or a KeyTable name */
-	const struct vouchd_table_key *key; /* resolved at load; NULL for "%" */
+	size_t nkeys;
+	const char *keyname[RULE_MAX_KEYS]; /* "%" or a KeyTable name */
+	/* resolved at load; NULL for "%" */
+	const struct vouchd_table_key *key[RULE_MAX_KEYS];
 	const char *signer; /* i= template, or NULL */
 	unsigned line;
 };

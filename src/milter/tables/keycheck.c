@@ -14,8 +14,7 @@
 #include "vouch/dkim_sign.h"
 #include "milter/tables/internal.h"
 
-/* Key files are small: a 4096-bit RSA PEM is about 3.3 KiB. */
-#define KEY_FILE_MAX (64 * 1024)
+#define KEY_FILE_MAX VOUCHD_KEY_FILE_MAX
 
 /* Parses the key read from fd; the bytes are wiped before they go. */
 static int
@@ -152,7 +151,7 @@ check_templated(const struct vouchd_signing *s,
 {
 	char path[VOUCHD_TABLE_MAX_PATH + 1], dom[VOUCH_DNS_MAX_NAME + 1];
 	const char *lit, *why;
-	size_t i, nchecked = 0;
+	size_t i, j, nchecked = 0;
 	int r = 0, open_ended = 0, c;
 
 	if (strcmp(k->domain, "%") != 0) {
@@ -162,25 +161,28 @@ check_templated(const struct vouchd_signing *s,
 	}
 	for (i = 0; i < s->nrules && nchecked < VOUCHD_DIAG_MAX; i++) {
 		const struct rule *rl = &s->rules[i];
-		const struct vouchd_table_key *rk = rl->key;
 
-		if (!literal_domain(rl->pattern, &lit)) {
-			if (rk == k || rk == NULL)
-				open_ended = 1;
-			continue;
+		for (j = 0; j < rl->nkeys; j++) {
+			const struct vouchd_table_key *rk = rl->key[j];
+
+			if (!literal_domain(rl->pattern, &lit)) {
+				if (rk == k || rk == NULL)
+					open_ended = 1;
+				continue;
+			}
+			if (norm_domain((const uint8_t *)lit, strlen(lit), dom,
+			        &why) < 0)
+				continue;
+			if (rk == NULL)
+				rk = keytable_find(&s->kt, dom, strlen(dom));
+			if (rk != k || resolve(k, dom, path, sizeof(path)) < 0)
+				continue;
+			nchecked++;
+			if ((c = check_path(k, path, flags, diag)) != 0)
+				r = c;
+			if (r == -2)
+				return r;
 		}
-		if (norm_domain((const uint8_t *)lit, strlen(lit), dom, &why) <
-		    0)
-			continue;
-		if (rk == NULL)
-			rk = keytable_find(&s->kt, dom, strlen(dom));
-		if (rk != k || resolve(k, dom, path, sizeof(path)) < 0)
-			continue;
-		nchecked++;
-		if ((c = check_path(k, path, flags, diag)) != 0)
-			r = c;
-		if (r == -2)
-			return r;
 	}
 	if (open_ended)
 		diag_at(diag, VOUCHD_DIAG_WARNING, k->file, k->line, 0,

@@ -25,14 +25,14 @@ is_path(const uint8_t *p, size_t len)
 /* Checks one entry; fills *k with pool strings.  Returns 0 or -1. */
 static int
 key_entry(struct ds *ds, const struct ds_entry *e, struct strpool *pool,
-    struct vouchd_diag *diag, struct vouchd_table_key *k, int *nomem)
+    const char *file, struct vouchd_diag *diag, struct vouchd_table_key *k,
+    int *nomem)
 {
-	/* an entry without a value has val NULL: no pointer arithmetic */
-	const uint8_t *v = e->val, *end = v != NULL ? v + e->vallen : v, *c1,
-	              *c2;
+	const uint8_t *v = e->val, *end, *c1, *c2;
 	char dom[VOUCH_DNS_MAX_NAME + 1], q[128];
 	const char *why;
 
+	end = v != NULL ? v + e->vallen : NULL;
 	diag_quote(e->key, e->keylen, q, sizeof(q));
 	if (e->keylen > VOUCHD_TABLE_MAX_NAME) {
 		diag_ds(diag, VOUCHD_DIAG_ERROR, ds, e->line,
@@ -84,7 +84,7 @@ key_entry(struct ds *ds, const struct ds_entry *e, struct strpool *pool,
 	k->domain = pool_strdup(pool, dom);
 	k->selector = pool_strndup(pool, c1 + 1, (size_t)(c2 - 1 - c1 - 1));
 	k->keypath = pool_strndup(pool, c2, (size_t)(end - c2));
-	k->file = ds->name;
+	k->file = file; /* the table's name, in the pool: ds goes */
 	k->line = e->line;
 	if (!k->name || !k->domain || !k->selector || !k->keypath) {
 		*nomem = 1;
@@ -176,11 +176,14 @@ keytable_build(struct ds *ds, struct strpool *pool, struct vouchd_diag *diag,
     struct keytable *kt)
 {
 	struct ds_entry e;
+	const char *file;
 	size_t cap = 0;
 	int r, bad = 0, nomem = 0;
 
 	memset(kt, 0, sizeof(*kt));
 	kt->refile = ds->type == DS_REFILE;
+	if ((file = pool_strdup(pool, ds->name)) == NULL)
+		return VOUCH_ENOMEM;
 	while ((r = ds_next(ds, diag, &e)) != 0) {
 		if (r < 0) {
 			bad = 1;
@@ -193,8 +196,8 @@ keytable_build(struct ds *ds, struct strpool *pool, struct vouchd_diag *diag,
 		}
 		if (kt->n == cap && grow(kt, &cap) != VOUCH_OK)
 			return VOUCH_ENOMEM;
-		if (key_entry(ds, &e, pool, diag, &kt->keys[kt->n], &nomem) <
-		    0) {
+		if (key_entry(ds, &e, pool, file, diag, &kt->keys[kt->n],
+		        &nomem) < 0) {
 			if (nomem)
 				return VOUCH_ENOMEM;
 			bad = 1;

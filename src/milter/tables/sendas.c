@@ -566,8 +566,12 @@ vouchd_sendas_parse(const char *tname, const uint8_t *table, size_t tlen,
 		return VOUCH_EINVAL;
 	if (delims == NULL)
 		delims = "+";
-	if (strlen(delims) >= sizeof(t->delims))
+	if (strlen(delims) >= sizeof(t->delims)) {
+		diag_at(diag, VOUCHD_DIAG_ERROR, NULL, 0, 0,
+		    "SenderAuthDetailDelimiters: more than %zu characters",
+		    sizeof(t->delims) - 1);
 		return VOUCH_EINVAL;
+	}
 	errors_before = diag->nerrors;
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		return VOUCH_ENOMEM;

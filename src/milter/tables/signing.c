@@ -71,20 +71,27 @@ matches_all(const char *pat)
 static void
 warn_catch_all(struct vouchd_diag *diag, struct ds *ds, const struct rule *r)
 {
-	if (!only_stars(domain_part(r->pattern)) || r->key == NULL)
+	const struct vouchd_table_key *k;
+	size_t i;
+
+	if (!only_stars(domain_part(r->pattern)))
 		return;
-	if (strcmp(r->key->domain, "%") == 0 && strchr(r->key->keypath, '%'))
-		return;
-	if (strcmp(r->key->domain, "%") == 0)
-		diag_ds(diag, VOUCHD_DIAG_WARNING, ds, r->line,
-		    "\"%s\" matches every sender domain: mail from any domain "
-		    "is signed as that domain with the one key %s (key \"%s\")",
-		    r->pattern, r->key->keypath, r->key->name);
-	else
-		diag_ds(diag, VOUCHD_DIAG_WARNING, ds, r->line,
-		    "\"%s\" matches every sender domain: mail from any domain "
-		    "is signed d=%s with key \"%s\"",
-		    r->pattern, r->key->domain, r->key->name);
+	for (i = 0; i < r->nkeys; i++) {
+		if ((k = r->key[i]) == NULL ||
+		    (strcmp(k->domain, "%") == 0 && strchr(k->keypath, '%')))
+			continue;
+		if (strcmp(k->domain, "%") == 0)
+			diag_ds(diag, VOUCHD_DIAG_WARNING, ds, r->line,
+			    "\"%s\" matches every sender domain: mail from "
+			    "any domain is signed as that domain with the one "
+			    "key %s (key \"%s\")",
+			    r->pattern, k->keypath, k->name);
+		else
+			diag_ds(diag, VOUCHD_DIAG_WARNING, ds, r->line,
+			    "\"%s\" matches every sender domain: mail from "
+			    "any domain is signed d=%s with key \"%s\"",
+			    r->pattern, k->domain, k->name);
+	}
 }
 
 /*
@@ -105,7 +112,7 @@ signer_ok(struct ds *ds, const struct ds_entry *e, const struct rule *r,
 {
 	const char *at = strrchr(r->signer, '@'), *why;
 	char dom[VOUCH_DNS_MAX_NAME + 1];
-	size_t n;
+	size_t n, i;
 
 	if (at == NULL || strlen(r->signer) > VOUCHD_TABLE_MAX_ADDRESS) {
 		diag_ds(diag, VOUCHD_DIAG_ERROR, ds, e->line,
@@ -122,28 +129,81 @@ signer_ok(struct ds *ds, const struct ds_entry *e, const struct rule *r,
 		    diag, VOUCHD_DIAG_ERROR, ds, e->line, "signer: %s", why);
 		return -1;
 	}
-	if (r->key == NULL || strcmp(r->key->domain, "%") == 0)
-		return 0;
-	n = strlen(r->key->domain);
-	if (strcmp(dom, r->key->domain) != 0 &&
-	    !(strlen(dom) > n && dom[strlen(dom) - n - 1] == '.' &&
-	        strcmp(dom + strlen(dom) - n, r->key->domain) == 0))
-		diag_ds(diag, VOUCHD_DIAG_WARNING, ds, e->line,
-		    "signer domain %s is not d=%s or below it; the i= is left "
-		    "out (RFC 6376 §3.5)",
-		    dom, r->key->domain);
+	for (i = 0; i < r->nkeys; i++) {
+		const struct vouchd_table_key *k = r->key[i];
+
+		if (k == NULL || strcmp(k->domain, "%") == 0)
+			continue;
+		n = strlen(k->domain);
+		if (strcmp(dom, k->domain) != 0 &&
+		    !(strlen(dom) > n && dom[strlen(dom) - n - 1] == '.' &&
+		        strcmp(dom + strlen(dom) - n, k->domain) == 0))
+			diag_ds(diag, VOUCHD_DIAG_WARNING, ds, e->line,
+			    "signer domain %s is not d=%s or below it; the i= "
+			    "is left out (RFC 6376 §3.5)",
+			    dom, k->domain);
+	}
 	return 0;
 }
 
-/* Reads the value "keyname[:signer]" of one entry into r. */
+/* One key name of an entry: "%", or a KeyTable name that exists. */
+static int
+rule_name(struct vouchd_signing *s, struct ds *ds, const struct ds_entry *e,
+    struct rule *r, const uint8_t *name, size_t len, struct vouchd_diag *diag,
+    int *nomem)
+{
+	const char *dom;
+	char q[128];
+
+	diag_quote(name, len, q, sizeof(q));
+	if (r->nkeys == RULE_MAX_KEYS) {
+		diag_ds(diag, VOUCHD_DIAG_ERROR, ds, e->line,
+		    "more than %d key names", RULE_MAX_KEYS);
+		return -1;
+	}
+	if ((r->keyname[r->nkeys] = pool_strndup(&s->pool, name, len)) ==
+	    NULL) {
+		*nomem = 1;
+		return -1;
+	}
+	r->key[r->nkeys] = NULL;
+	if (len == 1 && name[0] == '%') {
+		if (literal_domain(r->pattern, &dom) &&
+		    keytable_find(&s->kt, dom, strlen(dom)) == NULL) {
+			diag_ds(diag, VOUCHD_DIAG_ERROR, ds, e->line,
+			    "key name %% is the sender's domain, %s here, "
+			    "which the KeyTable does not define",
+			    dom);
+			return -1;
+		}
+	} else if ((r->key[r->nkeys] = keytable_find(
+	                &s->kt, r->keyname[r->nkeys], len)) == NULL) {
+		diag_ds(diag, VOUCHD_DIAG_ERROR, ds, e->line,
+		    "the KeyTable has no key named \"%s\"", q);
+		return -1;
+	}
+	r->nkeys++;
+	return 0;
+}
+
+static int
+is_name_sep(uint8_t ch)
+{
+	return ch == ',' || ch == ' ' || ch == '\t';
+}
+
+/*
+ * Reads the value "names[:signer]" of one entry into r.  OpenDKIM's value
+ * is one key name; vouchd also takes several, separated by commas or
+ * blanks ("rsa2024, ed2024"), each signing in the same pass.  A value
+ * that is itself a KeyTable name keeps OpenDKIM's meaning.
+ */
 static int
 rule_value(struct vouchd_signing *s, struct ds *ds, const struct ds_entry *e,
     struct rule *r, struct vouchd_diag *diag, int *nomem)
 {
-	const uint8_t *colon;
-	const char *dom;
+	const uint8_t *colon, *p, *end, *w;
 	size_t namelen;
-	char q[128];
 
 	if (e->val == NULL || e->vallen == 0) {
 		diag_ds(diag, VOUCHD_DIAG_ERROR, ds, e->line,
@@ -153,24 +213,26 @@ rule_value(struct vouchd_signing *s, struct ds *ds, const struct ds_entry *e,
 	}
 	colon = memchr(e->val, ':', e->vallen);
 	namelen = colon ? (size_t)(colon - e->val) : e->vallen;
-	diag_quote(e->val, namelen, q, sizeof(q));
-	if ((r->keyname = pool_strndup(&s->pool, e->val, namelen)) == NULL) {
-		*nomem = 1;
-		return -1;
-	}
-	if (strcmp(r->keyname, "%") != 0 &&
-	    (r->key = keytable_find(&s->kt, r->keyname, namelen)) == NULL) {
-		diag_ds(diag, VOUCHD_DIAG_ERROR, ds, e->line,
-		    "the KeyTable has no key named \"%s\"", q);
-		return -1;
-	}
-	if (strcmp(r->keyname, "%") == 0 && literal_domain(r->pattern, &dom) &&
-	    keytable_find(&s->kt, dom, strlen(dom)) == NULL) {
-		diag_ds(diag, VOUCHD_DIAG_ERROR, ds, e->line,
-		    "key name %% is the sender's domain, %s here, which the "
-		    "KeyTable does not define",
-		    dom);
-		return -1;
+	if (!(namelen == 1 && e->val[0] == '%') &&
+	    keytable_find(&s->kt, (const char *)e->val, namelen) != NULL) {
+		if (rule_name(s, ds, e, r, e->val, namelen, diag, nomem) < 0)
+			return -1;
+	} else {
+		for (p = e->val, end = e->val + namelen; p < end;) {
+			while (p < end && is_name_sep(*p))
+				p++;
+			for (w = p; p < end && !is_name_sep(*p); p++)
+				;
+			if (p > w && rule_name(s, ds, e, r, w, (size_t)(p - w),
+			                 diag, nomem) < 0)
+				return -1;
+		}
+		if (r->nkeys == 0) {
+			diag_ds(diag, VOUCHD_DIAG_ERROR, ds, e->line,
+			    "\"%s\": no KeyTable key name after the pattern",
+			    r->pattern);
+			return -1;
+		}
 	}
 	if (colon == NULL || colon + 1 == e->val + e->vallen)
 		return 0;
@@ -745,25 +807,31 @@ add_request(struct vouchd_sign_match *m, const struct vouchd_table_key *k,
 	return 0;
 }
 
-/* Applies rule r.  Returns 0, or -1 when unusable (why set). */
+/* Applies rule r, each of its keys.  Returns 0, or -1 when unusable. */
 static int
 apply_rule(const struct vouchd_signing *s, const struct rule *r,
     const struct sender *snd, struct vouchd_sign_match *m)
 {
-	const struct vouchd_table_key *k = r->key;
+	const struct vouchd_table_key *k;
+	size_t i;
 
-	if (k == NULL) {
-		/* "%": the KeyTable entry named like the sender's domain */
-		k = keytable_find(&s->kt, snd->domain, snd->domainlen);
-		if (k == NULL) {
-			say(m,
-			    "%s:%u: key name %% is %s, which the KeyTable "
-			    "does not define",
-			    s->st_file, r->line, snd->domain);
-			return -1;
+	for (i = 0; i < r->nkeys; i++) {
+		if ((k = r->key[i]) == NULL) {
+			/* "%": the KeyTable entry named like the domain */
+			k = keytable_find(&s->kt, snd->domain, snd->domainlen);
+			if (k == NULL) {
+				say(m,
+				    "%s:%u: key name %% is %s, which the "
+				    "KeyTable does not define",
+				    s->st_file, r->line, snd->domain);
+				return -1;
+			}
 		}
+		if (add_request(m, k, r->signer, snd, s->st_file, r->line, 0) <
+		    0)
+			return -1;
 	}
-	return add_request(m, k, r->signer, snd, s->st_file, r->line, 0);
+	return 0;
 }
 
 /* refile: patterns against local@domain, in file order. */

@@ -30,6 +30,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "vouch/status.h"
 #include "tables_limits.h"
@@ -63,6 +64,14 @@ struct vouchd_diag {
 
 void vouchd_diag_init(struct vouchd_diag *d);
 void vouchd_diag_free(struct vouchd_diag *d);
+
+/*
+ * vouchd_diag_print - every message kept, one per line, each after
+ * `prefix` (e.g. "vouchd: "), then "N more messages" when some were
+ * dropped.  For vouchd -t (fp stderr); a daemon logs msg[i].text itself.
+ */
+void vouchd_diag_print(
+    const struct vouchd_diag *d, const char *prefix, FILE *fp);
 
 /* ---- Signing: KeyTable, SigningTable, single key ------------------------ */
 
@@ -271,8 +280,8 @@ struct vouchd_sendas; /* opaque, immutable once loaded */
  * "*" granted to every login (the check then allows everything).
  * Out: *out, owned by the caller (vouchd_sendas_free); NULL on error.
  * Errors: VOUCH_ESYNTAX (errors in diag), VOUCH_EIO (a file cannot be
- *         read), VOUCH_ELIMIT, VOUCH_EINVAL (conf, table or diag NULL),
- *         VOUCH_ENOMEM.
+ *         read), VOUCH_ELIMIT, VOUCH_EINVAL (conf, table or diag NULL, or
+ *         more than 31 detail delimiters: in diag), VOUCH_ENOMEM.
  */
 VOUCH_WARN_UNUSED enum vouch_status vouchd_sendas_load(
     const struct vouchd_sendas_conf *conf, struct vouchd_diag *diag,

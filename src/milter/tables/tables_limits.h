@@ -97,4 +97,30 @@
  */
 #define VOUCHD_SENDAS_MAX_ALIAS_DEPTH 8
 
+/*
+ * Key names one SigningTable entry may list ("rsa2024, ed2024", vouchd's
+ * extension; OpenDKIM takes one).  Each is a signature of the same pass,
+ * and a pass makes at most VOUCH_DKIM_SIGN_MAX_REQUESTS.
+ */
+#define VOUCHD_TABLE_MAX_ENTRY_KEYS VOUCH_DKIM_SIGN_MAX_REQUESTS
+
+/*
+ * Bytes read of a key file when vouchd -t parses it: an RSA-4096 PEM is
+ * about 3.3 KiB (RFC 8301 §3.2 needs nothing larger), so 64 KiB holds any
+ * key with its comments; a longer file is not a key.
+ */
+#define VOUCHD_KEY_FILE_MAX (64 * 1024)
+
+/*
+ * The converter (convert.c).  CONF_MAX_BYTES: an opendkim.conf,
+ * opendmarc.conf or openarc.conf, as vouchd.conf's own bound (1 MiB; the
+ * documented samples are under 30 KiB).  CONF_MAX_DEPTH: "Include"
+ * nesting, five as OpenDKIM allows (opendkim.conf(5) Include).
+ * OUT_MAX_VALUE: bytes of one value written, so that "Name value" fits
+ * vouchd.conf's 4096-byte lines with room for the comment.
+ */
+#define VOUCHD_CONVERT_MAX_BYTES (1024 * 1024)
+#define VOUCHD_CONVERT_MAX_DEPTH 5
+#define VOUCHD_CONVERT_MAX_VALUE 3800
+
 #endif
