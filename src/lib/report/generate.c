@@ -448,9 +448,8 @@ write_reasons(struct gen *g, struct xw *w, const char *list)
 	char tb[64], cb[VOUCH_STORE_MAX_COMMENT * 3 + 1];
 	struct store_field f[2] = {{tb, sizeof(tb), 0}, {cb, sizeof(cb), 0}};
 	const char *p = list, *end = list + strlen(list), *type;
-	int rc;
 
-	while ((rc = store_list_next(&p, end, f, 2)) == 1) {
+	while (store_list_next(&p, end, f, 2) == 1) {
 		const char *comment = cb;
 
 		type = tb;
