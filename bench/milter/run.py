@@ -21,15 +21,18 @@ mail is verified, not signed.  DNS: NSD with response rate limiting off
 Method (../shared/notes/postfix-milter-testing.md): smtp-source -s 4, one
 message per connection, to Postfix, which relays to smtp-sink (no dump);
 BENCH_WARMUP messages first, then BENCH_MESSAGES timed: from smtp-source's
-start until Postfix's queue directories are empty.  CPU from /proc:
+start until Postfix's queue directories are empty.  BENCH_ROUNDS rounds
+(default 3), each running every configuration once with fresh servers;
+each figure is the median over the rounds.  CPU from /proc:
 utime + stime (+ reaped children) of Postfix's master and every process
 under it, and of each milter's process tree, before and after.  Peak RSS:
 VmHWM of the milter's processes.  Then, for vouchd in both roles,
 BENCH_RSS_MESSAGES more messages with its RSS sampled every tenth of them
 (memory flat?).
 
-    bench/milter/run.py [--messages N] [--rss-messages N] [--only NAME,...]
-    (make bench-milter)
+    bench/milter/run.py [--messages N] [--rounds N] [--rss-messages N]
+                        [--only NAME,...]
+    (make bench-milter; --no-arc sends the message without its ARC Set)
 
 Root only (Postfix).  Writes the table to standard output and, as JSON,
 to $BENCH_BUILD/bench-milter.json.
@@ -60,8 +63,9 @@ NOT_INTERNAL = "192.0.2.254"
 PROOF_RCPT = "proof@rcpt.example"
 
 
-def bench_message(z, key_b1, key_arc):
-    """The 5.4 KB message every row sends: signed, then ARC-sealed."""
+def bench_message(z, key_b1, key_arc, arc=True):
+    """The 5.4 KB message every row sends: signed, then ARC-sealed (unless
+    arc=False)."""
     body = []
     words = ("lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor "
              "incididunt ut labore et dolore magna aliqua").split()
@@ -75,6 +79,8 @@ def bench_message(z, key_b1, key_arc):
            "Content-Type: text/plain; charset=utf-8\r\n\r\n" + "".join(body)).encode()
     p = subprocess.run([vtest.VOUCH, "dkim", "sign", "-d", "bench.example", "-s", "b1", "-k",
                         key_b1], input=msg, stdout=subprocess.PIPE, check=True)
+    if not arc:
+        return p.stdout
     p = subprocess.run([vtest.VOUCH, "arc", "seal", "-d", "forwarder.example", "-s", "a1", "-k",
                         key_arc, "--authserv-id", "mx.forwarder.example",
                         "--auth-results", "spf=pass smtp.mailfrom=bench.example; dkim=pass "
@@ -173,7 +179,7 @@ def run_row(name, lab, z, ns, keys, dns_addr, msg_file, n, warmup):
             return row, None
         time.sleep(1)
         pf0 = pf.cpu()
-        m0 = [m.cpu() for _, m in milters]
+        m0 = [m.cpu_split() for _, m in milters]
         secs, rc, out = drive(pf, n, msg_file)
         if rc != 0:
             row["error"] = "smtp-source exit %d: %s" % (rc, out.strip()[-200:])
@@ -181,8 +187,11 @@ def run_row(name, lab, z, ns, keys, dns_addr, msg_file, n, warmup):
         row["msgs_per_s"] = n / secs
         row["seconds"] = secs
         row["postfix_ms"] = (pf.cpu() - pf0) * 1000.0 / n
-        row["milters"] = [{"name": label, "ms": (m.cpu() - c0) * 1000.0 / n,
-                           "hwm_kib": m.hwm_kb()} for (label, m), c0 in zip(milters, m0)]
+        row["milters"] = []
+        for (label, m), (u0, s0) in zip(milters, m0):
+            u1, s1 = m.cpu_split()
+            row["milters"].append({"name": label, "ms": ((u1 - u0) + (s1 - s0)) * 1000.0 / n,
+                                   "sys_ms": (s1 - s0) * 1000.0 / n, "hwm_kib": m.hwm_kb()})
         row["milter_ms"] = sum(x["ms"] for x in row["milters"])
         return row, (pf, milters, sink)
     except Exception as e:
@@ -207,22 +216,45 @@ def rss_run(name, lab, ctx, msg_file, total):
     return {"config": name, "messages": total, "rss_kib": samples, "hwm_kib": v.hwm_kb()}
 
 
+def median_row(runs):
+    """One row from a configuration's rounds: the median of each figure
+    (msgs/s of every round kept in "rounds"); a round that failed makes
+    the row say so."""
+    bad = [r for r in runs if "error" in r]
+    if bad:
+        return bad[0]
+
+    def med(xs):
+        xs = sorted(xs)
+        return xs[len(xs) // 2] if len(xs) % 2 else (xs[len(xs) // 2 - 1] + xs[len(xs) // 2]) / 2
+    row = dict(runs[0])
+    for k in ("msgs_per_s", "seconds", "postfix_ms", "milter_ms"):
+        row[k] = med([r[k] for r in runs])
+    row["milters"] = [dict(m, ms=med([r["milters"][i]["ms"] for r in runs]),
+                           sys_ms=med([r["milters"][i]["sys_ms"] for r in runs]),
+                           hwm_kib=max(r["milters"][i]["hwm_kib"] for r in runs))
+                      for i, m in enumerate(runs[0]["milters"])]
+    row["rounds"] = [round(r["msgs_per_s"]) for r in runs]
+    return row
+
+
 def fmt_table(rows, bare):
-    out = ["| configuration | msgs/s | share of bare | Postfix CPU ms/msg | Postfix added "
-           "ms/msg | milter CPU ms/msg | milter peak RSS |",
+    out = ["| configuration | msgs/s (rounds) | share of bare | Postfix CPU ms/msg | Postfix "
+           "added ms/msg | milter CPU ms/msg | milter peak RSS |",
            "|---|---|---|---|---|---|---|"]
     for r in rows:
         if "error" in r:
             out.append("| %s | – | – | – | – | – | not run: %s |" % (r["config"], r["error"]))
             continue
+        rounds = " (%s)" % " ".join(str(x) for x in r.get("rounds", []))
         share = "%.0f%%" % (100.0 * r["msgs_per_s"] / bare["msgs_per_s"]) if bare else "–"
         added = "%+.2f" % (r["postfix_ms"] - bare["postfix_ms"]) if bare and r is not bare else "–"
         mil = " + ".join("%.2f" % m["ms"] for m in r["milters"]) or "–"
         if len(r["milters"]) > 1:
             mil += " = %.2f" % r["milter_ms"]
         rss = " + ".join("%.1f MiB" % (m["hwm_kib"] / 1024.0) for m in r["milters"]) or "–"
-        out.append("| %s | %.0f | %s | %.2f | %s | %s | %s |" % (
-            r["config"], r["msgs_per_s"], share, r["postfix_ms"], added, mil, rss))
+        out.append("| %s | %.0f%s | %s | %.2f | %s | %s | %s |" % (
+            r["config"], r["msgs_per_s"], rounds, share, r["postfix_ms"], added, mil, rss))
     return "\n".join(out)
 
 
@@ -268,6 +300,9 @@ def main():
     ap.add_argument("--warmup", type=int, default=int(os.environ.get("BENCH_WARMUP", 200)))
     ap.add_argument("--rss-messages", type=int,
                     default=int(os.environ.get("BENCH_RSS_MESSAGES", 100000)))
+    ap.add_argument("--rounds", type=int, default=int(os.environ.get("BENCH_ROUNDS", 3)))
+    ap.add_argument("--no-arc", action="store_true",
+                    help="send the message without its ARC Set (how much ARC costs)")
     ap.add_argument("--only", default="")
     a = ap.parse_args()
     run, why = postfix.can_run()
@@ -276,13 +311,14 @@ def main():
         return 1
     configs = [c for c in CONFIGS if not a.only or c in a.only.split(",")]
     build = os.environ.get("BENCH_BUILD", os.path.join(ROOT, "build"))
-    rows, rss = [], []
+    rss = []
     cpu = subprocess.run(["sh", "-c", "grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'"],
                          stdout=subprocess.PIPE, text=True).stdout.strip()
-    head = ("bench/milter: %s, %d cores, %s; Postfix %s; smtp-source -s 4, %d messages "
-            "(+%d warm-up) of %%d bytes, one per connection" % (
+    head = ("bench/milter: %s, %d cores, %s, load average %s; Postfix %s; smtp-source -s 4, "
+            "%d messages (+%d warm-up) of %%d bytes, one per connection, median of %d rounds" % (
                 time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), os.cpu_count(), cpu,
-                postfix.Postfix.version(), a.messages, a.warmup))
+                open("/proc/loadavg").read().split()[0], postfix.Postfix.version(), a.messages,
+                a.warmup, a.rounds))
     with postfix.Lab("vouch-bench-milter-") as lab:
         z = testzone.Zone(lab.dir)
         keys = {"b1": z.dkim_key("bench.example", "b1"),
@@ -290,7 +326,7 @@ def main():
         z.txt("bench.example", "v=spf1 ip4:127.0.0.0/8 -all")
         z.txt("_dmarc.bench.example", "v=DMARC1; p=reject")
         z.txt("forwarder.example", "v=spf1 -all")
-        msg = bench_message(z, keys["b1"], keys["a1"])
+        msg = bench_message(z, keys["b1"], keys["a1"], arc=not a.no_arc)
         msg_file = lab.path("bench.eml")
         with open(msg_file, "wb") as f:
             f.write(msg)
@@ -301,16 +337,27 @@ def main():
             if not ns.ready:
                 print("bench/milter: nsd did not start: %s" % ns.log_tail())
                 return 1
+            # Rounds: every configuration once per round, so that a change
+            # in the machine's load (the two cores are shared) falls on all
+            # of them; each figure is the median of its rounds.
+            runs = {name: [] for name in configs}
+            for rnd in range(a.rounds):
+                for name in configs:
+                    print("bench/milter: round %d, %s" % (rnd + 1, name), file=sys.stderr)
+                    row, ctx = run_row(name, lab, z, ns, keys, dns_addr, msg_file, a.messages,
+                                       a.warmup)
+                    runs[name].append(row)
+                    lab.stop_all()  # this row's servers, before the next row runs
+            rows = [median_row(runs[name]) for name in configs]
             for name in configs:
-                print("bench/milter: running %s" % name, file=sys.stderr)
-                row, ctx = run_row(name, lab, z, ns, keys, dns_addr, msg_file, a.messages,
-                                   a.warmup)
-                rows.append(row)
-                if ctx and name.startswith("vouchd") and a.rss_messages > 0:
-                    print("bench/milter: %s, %d more messages for RSS" % (name, a.rss_messages),
-                          file=sys.stderr)
-                    rss.append(rss_run(name, lab, ctx, msg_file, a.rss_messages))
-                lab.stop_all()  # this row's servers, before the next row runs
+                if not name.startswith("vouchd") or a.rss_messages <= 0:
+                    continue
+                print("bench/milter: %s, %d messages for RSS" % (name, a.rss_messages),
+                      file=sys.stderr)
+                row, ctx = run_row(name, lab, z, ns, keys, dns_addr, msg_file, 100, a.warmup)
+                rss.append(rss_run(name, lab, ctx, msg_file, a.rss_messages) if ctx else
+                           {"config": name, "error": row.get("error", "?")})
+                lab.stop_all()
     bare = next((r for r in rows if r["config"] == "bare" and "error" not in r), None)
     print()
     print(fmt_table(rows, bare))
@@ -320,6 +367,11 @@ def main():
     for r in rows:
         if "proof" in r:
             print("- %s, what one message got: %s" % (r["config"], r["proof"]))
+    for r in rows:
+        for m in r.get("milters", []):
+            print("- %s: %s CPU %.2f ms/msg, of which in the kernel %.2f (%.0f%%)" % (
+                r["config"], m["name"], m["ms"], m["sys_ms"],
+                100.0 * m["sys_ms"] / m["ms"] if m["ms"] else 0))
     for r in rss:
         if "error" in r:
             print("- RSS over %s: not run: %s" % (r["config"], r["error"]))

@@ -118,6 +118,15 @@
 #define VOUCH_ADDR_MAX_DOMAIN 1024
 
 /*
+ * Bytes of a local part kept by the address parser, after quotes and
+ * comments are removed.  RFC 5321 §4.5.3.1.3 bounds a whole path at 256
+ * octets, so no local part SMTP can carry is longer; a longer one in a
+ * header field is not an error (DMARC needs only the domain) but is not
+ * kept, and the mailbox is marked so.
+ */
+#define VOUCH_ADDR_MAX_LOCAL 256
+
+/*
  * Nesting depth of comments in a header field (RFC 5322 §3.2.2 allows any
  * depth).  Real fields nest at most two or three; 32 bounds hostile input.
  */
@@ -443,5 +452,48 @@
 #define VOUCH_REPORT_MAX_INTERVALS 3660
 #define VOUCH_REPORT_MAX_ATTEMPTS 10
 #define VOUCH_REPORT_MAX_MESSAGE (VOUCH_REPORT_MAX_BYTES / 3 * 4 + 65536)
+
+/*
+ * DMARC failure reports (report_failure.h).
+ * MAX_ADDR: bytes of a report address (ruf= destination, From): a
+ * local-part of 64 and a domain of 255 octets (RFC 5321 §4.5.3.1.1,
+ * §4.5.3.1.2) and the "@".
+ * MAX_BODY: bytes of a body included in a report (message/rfc822, and
+ * DKIM-Canonicalized-Body).  Failure reports are for diagnosis, and RFC
+ * 9991 §7.3 warns against forwarding payloads; 256 KiB holds any text
+ * message, a larger body is left out (headers only).
+ * MAX_REPORT: bytes of one report message: a full header section
+ * (VOUCH_MAX_HEADER_BYTES) grown by redaction, the body and the
+ * base64 of its canonical forms fit in 8 MiB; a larger report is not
+ * made (counted in the result).
+ * MAX_REPORTS: reports built for one message.  One author domain with a
+ * DMARC report, an SPF report and a DKIM report per failed signature
+ * (VOUCH_DKIM_MAX_SIGNATURES) to a few ruf= destinations stays under
+ * 32; more (a hostile record listing 16 destinations) are counted and
+ * dropped.
+ * MAX_TRACKED: destinations the rate limiter remembers.  About 400 bytes
+ * each: 65536 is some 26 MiB; when full, buckets that have filled up
+ * again are forgotten first, and a new destination finding no room gets
+ * no report (fail closed).
+ * STATE_MAX_BYTES: the saved rate state, a line of at most MAX_ADDR plus
+ * two numbers per tracked destination: 65536 x 360 bytes < 24 MiB; 32 MiB
+ * leaves room and bounds a hostile file.
+ * MAX_KEY: bytes of a redaction key; an HMAC key longer than the hash
+ * block is hashed first anyway, 1024 is generous.
+ * MAX_TEXT: bytes of an option written into a report field (User-Agent,
+ * Reporting-MTA) or of the ENVID (RFC 3461 §4.4 caps it at 100).
+ * MAX_SUBJECT: bytes of the original Subject copied after "FW: " into the
+ * report's Subject (RFC 5965 §2 item f): the 998-byte line of RFC 5322
+ * §2.1.1 less the field name and prefix; a longer subject is replaced.
+ */
+#define VOUCH_FAILURE_MAX_ADDR 320
+#define VOUCH_FAILURE_MAX_BODY (256 * 1024)
+#define VOUCH_FAILURE_MAX_REPORT (8 * 1024 * 1024)
+#define VOUCH_FAILURE_MAX_REPORTS 32
+#define VOUCH_FAILURE_MAX_TRACKED 65536
+#define VOUCH_FAILURE_STATE_MAX_BYTES (32 * 1024 * 1024)
+#define VOUCH_FAILURE_MAX_KEY 1024
+#define VOUCH_FAILURE_MAX_TEXT 256
+#define VOUCH_FAILURE_MAX_SUBJECT 960
 
 #endif

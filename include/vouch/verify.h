@@ -93,6 +93,7 @@ struct vouch_verify_options {
 	bool skip_arc;
 	const char *const *trusted_sealers;
 	size_t ntrusted_sealers;
+	struct vouch_spf *shared_spf;
 };
 
 /*

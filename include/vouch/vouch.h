@@ -18,6 +18,7 @@
 #include "verify.h"
 #include "store.h"
 #include "report.h"
+#include "report_failure.h"
 #include "feedback.h"
 #include "ingest.h"
 #include "owner.h"

@@ -634,7 +634,8 @@ cmd_report_suppress(int argc, char **argv)
 		}
 	}
 	if (optind + 1 != argc || value == NULL ||
-	    (strcmp(argv[optind], "add") && strcmp(argv[optind], "remove"))) {
+	    (strcmp(argv[optind], "add") != 0 &&
+	        strcmp(argv[optind], "remove") != 0)) {
 		fprintf(stderr, "usage: vouch report suppress add|remove "
 		                "(--destination V | --domain V)\n");
 		return CLI_EXIT_USAGE;

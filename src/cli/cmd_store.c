@@ -55,9 +55,8 @@ static int
 store_status(struct vouch_store *s)
 {
 	struct vouch_store_schema_info info;
-	enum vouch_status st;
 
-	if ((st = vouch_store_schema(s, &info)) != VOUCH_OK) {
+	if (vouch_store_schema(s, &info) != VOUCH_OK) {
 		fprintf(stderr, "vouch store: %s\n", vouch_store_errmsg(s));
 		return CLI_EXIT_IO;
 	}
@@ -126,7 +125,6 @@ cmd_store(int argc, char **argv)
 		vouch_store_close(s);
 		return rc;
 	}
-	rc = CLI_EXIT_OK;
 	if ((st = vouch_store_migrate(s, &n)) != VOUCH_OK) {
 		fprintf(stderr, "vouch store: %s\n", vouch_store_errmsg(s));
 		rc = st == VOUCH_ENOMEM ? CLI_EXIT_SOFTWARE : CLI_EXIT_IO;

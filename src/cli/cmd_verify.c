@@ -13,6 +13,7 @@
 
 #include "cli.h"
 #include "json.h"
+#include "verify_failure.h"
 
 static void
 verify_usage(FILE *fp)
@@ -26,6 +27,13 @@ verify_usage(FILE *fp)
 	    "                    [--check-helo] [--trusted-sealer DOMAIN]...\n"
 	    "                    [--header-only | --json | --explain]\n"
 	    "                    [--record [--db URL] [--rcpt-to ADDR]...] "
+	    "                    [--failure-report DIR [--failure-from ADDR]\n"
+	    "                     [--failure-redact hash|token|none]\n"
+	    "                     [--failure-redact-token TEXT] "
+	    "[--failure-redact-key FILE]\n"
+	    "                     [--failure-rate N/PERIOD] "
+	    "[--failure-state FILE]\n"
+	    "                     [--failure-body] [--failure-kinds LIST]] "
 	    "[FILE]\n"
 	    "\n"
 	    "Checks the message in FILE (or standard input) as a receiving "
@@ -74,6 +82,32 @@ verify_usage(FILE *fp)
 	    "  --json            print the full result as JSON\n"
 	    "  --explain         print the field and, for a person, why the\n"
 	    "                    DMARC verdict is what it is\n"
+	    "DMARC failure reports (RFC 9991; none unless --failure-report is "
+	    "given):\n"
+	    "  --failure-report DIR  write each failure report the sender's "
+	    "record asks\n"
+	    "                    for (ruf=, fo=) as one .eml file in DIR; "
+	    "never sent.\n"
+	    "                    Only authorized ruf= addresses, never those "
+	    "of psd=y\n"
+	    "  --failure-from ADDR   the reports' From (default "
+	    "postmaster@AUTHSERV-ID)\n"
+	    "  --failure-redact M    local-parts: hash (default, keyed "
+	    "HMAC), token, none\n"
+	    "  --failure-redact-token TEXT  the text of --failure-redact "
+	    "token (redacted)\n"
+	    "  --failure-redact-key FILE    the hash key (default "
+	    "DIR/.vouch-redact-key,\n"
+	    "                    made at the first run)\n"
+	    "  --failure-rate N/PERIOD  reports per destination, e.g. 10/h "
+	    "(default),\n"
+	    "                    1/60 (PERIOD: seconds, or s, m, h, d)\n"
+	    "  --failure-state FILE  the rate state (default "
+	    "DIR/.vouch-failure-state)\n"
+	    "  --failure-body    include the body (message/rfc822), not only "
+	    "the header\n"
+	    "  --failure-kinds LIST  of dmarc,dkim,spf: the kinds to make "
+	    "(default all)\n"
 	    "Exit status: 0 a verdict was produced (whatever it is), 64 "
 	    "usage,\n"
 	    "74 a file could not be read or written (or --record failed), 70 "
@@ -731,6 +765,8 @@ struct verify_args {
 	struct vouch_recorder *rec; /* --record */
 	const char *rcpt_to; /* the first --rcpt-to */
 	enum vouch_dmarc_mode mode;
+	struct cli_failure failure;
+	struct vouch_dns *dns;
 };
 
 /*
@@ -763,6 +799,56 @@ record(const struct verify_args *a, const struct vouch_verify_result *res)
 	return CLI_EXIT_OK;
 }
 
+/*
+ * The body as far as a failure report may include it: kept only with
+ * --failure-body, at most VOUCH_FAILURE_MAX_BODY bytes (beyond that the
+ * report holds the header alone).
+ */
+struct kept_body {
+	uint8_t *p;
+	size_t len;
+	int over;
+};
+
+static int
+keep_body(struct kept_body *b, const uint8_t *p, size_t len)
+{
+	uint8_t *np;
+
+	if (b->over || len == 0)
+		return 0;
+	if (len > VOUCH_FAILURE_MAX_BODY - b->len) {
+		b->over = 1;
+		return 0;
+	}
+	if ((np = realloc(b->p, b->len + len)) == NULL)
+		return -1;
+	memcpy(np + b->len, p, len);
+	b->p = np;
+	b->len += len;
+	return 0;
+}
+
+/* The failure reports of the verdict (--failure-report DIR). */
+static int
+failure_reports(struct vouch_verify *v, const struct verify_args *a,
+    const struct vouch_verify_result *res, const uint8_t *hdr, size_t hlen,
+    const struct kept_body *body, int cut)
+{
+	struct vouch_failure_message msg;
+
+	memset(&msg, 0, sizeof(msg));
+	msg.header = hdr;
+	msg.header_len = hlen;
+	msg.body = body->p;
+	msg.body_len = body->len;
+	msg.body_complete = !body->over && !cut;
+	msg.now = a->smtp.now ? a->smtp.now : time(NULL);
+	msg.arrival = msg.now;
+	return cli_failure_run(&a->failure, vouch_verify_authserv_id(v), res,
+	    &a->smtp, &msg, a->dns);
+}
+
 /* Reads, verifies and writes one message; returns a CLI exit status. */
 static int
 run(struct vouch_verify *v, const struct verify_args *a)
@@ -770,6 +856,7 @@ run(struct vouch_verify *v, const struct verify_args *a)
 	struct vouch_message_reader *r = NULL;
 	struct vouch_verify_msg *m = NULL;
 	struct vouch_verify_result *res = NULL;
+	struct kept_body body = {NULL, 0, 0};
 	const uint8_t *hdr = NULL, *p;
 	size_t hlen = 0, len;
 	off_t start = -1;
@@ -821,6 +908,11 @@ run(struct vouch_verify *v, const struct verify_args *a)
 			goto fail;
 		if ((st = vouch_verify_msg_body(m, p, len)) != VOUCH_OK)
 			goto fail;
+		if (a->failure.opts.include_body &&
+		    keep_body(&body, p, len) < 0) {
+			st = VOUCH_ENOMEM;
+			goto fail;
+		}
 		if (spool != NULL && len > 0 &&
 		    fwrite(p, 1, len, spool) != len) {
 			fprintf(stderr, "vouch verify: temporary file: %s\n",
@@ -868,6 +960,8 @@ run(struct vouch_verify *v, const struct verify_args *a)
 			goto wfail;
 	}
 	rc = CLI_EXIT_OK;
+	if (a->failure.dir != NULL)
+		rc = failure_reports(v, a, res, hdr, hlen, &body, cut);
 	goto out;
 wfail:
 	fprintf(stderr, "vouch verify: writing: %s\n", strerror(errno));
@@ -878,6 +972,7 @@ fail:
 	    st == VOUCH_EIO ? " (reading the message)" : "");
 	rc = st == VOUCH_EIO ? CLI_EXIT_IO : CLI_EXIT_SOFTWARE;
 out:
+	free(body.p);
 	vouch_verify_result_free(res);
 	vouch_verify_msg_free(m);
 	vouch_message_reader_free(r);
@@ -911,6 +1006,17 @@ verify_main(int argc, char **argv, const char **sealers)
 	    {"record", no_argument, NULL, 'R'},
 	    {"db", required_argument, NULL, 'D'},
 	    {"rcpt-to", required_argument, NULL, 'r'},
+	    {"failure-report", required_argument, NULL, CLI_FAILURE_OPT_DIR},
+	    {"failure-from", required_argument, NULL, CLI_FAILURE_OPT_FROM},
+	    {"failure-redact", required_argument, NULL, CLI_FAILURE_OPT_REDACT},
+	    {"failure-redact-token", required_argument, NULL,
+	        CLI_FAILURE_OPT_TOKEN},
+	    {"failure-redact-key", required_argument, NULL,
+	        CLI_FAILURE_OPT_KEY},
+	    {"failure-rate", required_argument, NULL, CLI_FAILURE_OPT_RATE},
+	    {"failure-state", required_argument, NULL, CLI_FAILURE_OPT_STATE},
+	    {"failure-body", no_argument, NULL, CLI_FAILURE_OPT_BODY},
+	    {"failure-kinds", required_argument, NULL, CLI_FAILURE_OPT_KINDS},
 	    {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
 	struct vouch_verify_options opts;
 	struct verify_args a;
@@ -925,6 +1031,7 @@ verify_main(int argc, char **argv, const char **sealers)
 
 	vouch_verify_options_init(&opts);
 	memset(&a, 0, sizeof(a));
+	cli_failure_init(&a.failure);
 	opts.trusted_sealers = sealers;
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -1000,6 +1107,9 @@ verify_main(int argc, char **argv, const char **sealers)
 			verify_usage(stdout);
 			return CLI_EXIT_OK;
 		default:
+			if (ch >= CLI_FAILURE_OPT_DIR &&
+			    cli_failure_option(&a.failure, ch, optarg) == 0)
+				break;
 			verify_usage(stderr);
 			return CLI_EXIT_USAGE;
 		}
@@ -1057,6 +1167,7 @@ verify_main(int argc, char **argv, const char **sealers)
 		vouch_recorder_free(a.rec);
 		return rc;
 	}
+	a.dns = dns;
 	st = vouch_verify_new(dns, &opts, &v, err, sizeof(err));
 	if (st != VOUCH_OK) {
 		fprintf(stderr, "vouch verify: %s\n",

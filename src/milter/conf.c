@@ -102,6 +102,7 @@ static const struct option options[] = {
     {"KeyFile", K_STR, OFF(key_file), NULL, "(none)"},
     {"KeyTable", K_STR, OFF(key_table), NULL, "(none)"},
     {"SigningTable", K_STR, OFF(signing_table), NULL, "(none)"},
+    {"MultipleSignatures", K_BOOL, OFF(multiple_signatures), NULL, "no"},
     {"Canonicalization", K_CANON, 0, NULL, "relaxed/relaxed"},
     {"SignHeaders", K_LIST, OFF(sign_headers), NULL, "(RFC 6376 5.4.1 list)"},
     {"OversignHeaders", K_LIST, OFF(oversign_headers), NULL,
@@ -109,6 +110,8 @@ static const struct option options[] = {
     {"SignatureTTL", K_UINT, OFF(signature_ttl), NULL, "0"},
     /* "send mail as" */
     {"SenderAuthTable", K_STR, OFF(sender_auth_table), NULL, "(none)"},
+    {"SenderAuthAliases", K_STR, OFF(sender_auth_aliases), NULL, "(none)"},
+    {"SenderAuthDetailDelimiters", K_STR, OFF(detail_delimiters), NULL, "+"},
     {"SenderAuthUnauthenticated", K_ENUM, OFF(sa_unauthenticated),
         unauth_actions, "sign"},
     {"SenderAuthNoMatch", K_ENUM, OFF(sa_no_match), sa_actions, "reject"},
@@ -717,6 +720,8 @@ check_whole(struct parser *ps)
 	if (n != 0 && n != 3)
 		return fail(ps, "ARCSealDomain, ARCSealSelector and "
 		                "ARCSealKeyFile go together");
+	if (c->sender_auth_aliases != NULL && c->sender_auth_table == NULL)
+		return fail(ps, "SenderAuthAliases needs SenderAuthTable");
 	if (c->sender_auth_table != NULL && !c->sign)
 		return fail(ps, "SenderAuthTable needs Mode s or sv");
 	return 0;

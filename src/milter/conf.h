@@ -99,12 +99,15 @@ struct vouchd_conf {
 	char *key_file; /* KeyFile */
 	char *key_table; /* KeyTable */
 	char *signing_table; /* SigningTable */
+	bool multiple_signatures; /* MultipleSignatures */
 	bool header_relaxed, body_relaxed; /* Canonicalization */
 	struct vouchd_list sign_headers; /* SignHeaders */
 	struct vouchd_list oversign_headers; /* OversignHeaders */
 	uint32_t signature_ttl; /* SignatureTTL: x= seconds, 0 none */
 	/* "send mail as" */
 	char *sender_auth_table; /* SenderAuthTable */
+	char *sender_auth_aliases; /* SenderAuthAliases */
+	char *detail_delimiters; /* SenderAuthDetailDelimiters, "none" = "" */
 	enum vouchd_action sa_unauthenticated; /* SenderAuthUnauthenticated */
 	enum vouchd_action sa_no_match; /* SenderAuthNoMatch */
 	enum vouchd_action sa_malformed; /* SenderAuthMalformed */

@@ -186,6 +186,8 @@ log_eval(const struct vouchd_conf *c, const struct vouchd_eval *ev)
 			kv(&l, "override",
 			    vouch_dmarc_override_str(ev->override));
 	}
+	if (ev->upstream != NULL && ev->upstream[0] != '\0')
+		kv(&l, "upstream", ev->upstream);
 	if (ev->signed_by != NULL && ev->signed_by[0] != '\0')
 		kv(&l, "signed", ev->signed_by);
 	kv(&l, "action", verdict_names[ev->verdict]);

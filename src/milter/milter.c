@@ -18,7 +18,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -27,8 +29,14 @@
 
 static atomic_ulong conn_serial;
 static atomic_int conns_open;
+/* Messages between MAIL and their end: what a stop waits for. */
+static atomic_int msgs_open;
+/* Stopping: new connections are refused, messages in flight finish. */
+static atomic_bool draining;
 static int ctl_fd = -1;
 static const char *conf_path;
+static char listen_spec[1024];
+static char hidden_path[1100]; /* the unix socket's path while stopping */
 
 /* The protocol steps vouchd never needs, and the replies it can do
  * without; both only as far as the MTA offers them. */
@@ -69,6 +77,7 @@ msg_free(struct vouchd_conn *c)
 
 	if (m == NULL)
 		return;
+	atomic_fetch_sub(&msgs_open, 1);
 	vouch_verify_msg_free(m->vm);
 	if (m->v != NULL)
 		runtime_verifier_put(c->rt, m->v);
@@ -90,8 +99,9 @@ mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 
 	if (c == NULL && (c = conn_new(ctx)) == NULL)
 		return SMFIS_TEMPFAIL;
-	/* No reply at CONNECT when there is no IgnoreHosts to act on. */
-	if (c->rt->conf->ignore_hosts.n == 0)
+	/* No reply at CONNECT when there is no IgnoreHosts to act on (and
+	 * vouchd is not stopping, when CONNECT is refused). */
+	if (c->rt->conf->ignore_hosts.n == 0 && !atomic_load(&draining))
 		want |= SMFIP_NR_CONN;
 	*pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE);
 	*pf1 = f1 & want;
@@ -109,6 +119,8 @@ mlfi_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *sa)
 
 	if (c == NULL && (c = conn_new(ctx)) == NULL)
 		return SMFIS_TEMPFAIL;
+	if (atomic_load(&draining) && !(c->pflags & SMFIP_NR_CONN))
+		return SMFIS_TEMPFAIL;
 	cf = c->rt->conf;
 	if (sa != NULL && sa->sa_family == AF_INET) {
 		const struct sockaddr_in *in = (const void *)sa;
@@ -119,7 +131,13 @@ mlfi_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *sa)
 		const struct sockaddr_in6 *in6 = (const void *)sa;
 		c->family = AF_INET6;
 		memcpy(c->addr, &in6->sin6_addr, 16);
-		inet_ntop(AF_INET6, &in6->sin6_addr, c->ip, sizeof(c->ip));
+		/* an IPv4-mapped client is an IPv4 client (RFC 4291 §2.5.5.2;
+		 * SPF's ip4 terms must match it) */
+		if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) {
+			c->family = AF_INET;
+			memmove(c->addr, c->addr + 12, 4);
+		}
+		inet_ntop(c->family, c->addr, c->ip, sizeof(c->ip));
 	}
 	if (c->family != 0) {
 		c->internal =
@@ -210,6 +228,7 @@ mlfi_envfrom(SMFICTX *ctx, char **argv)
 	msg_free(c);
 	if ((m = calloc(1, sizeof(*m))) == NULL)
 		return SMFIS_TEMPFAIL;
+	atomic_fetch_add(&msgs_open, 1);
 	c->msg = m;
 	clock_gettime(CLOCK_MONOTONIC, &m->t0);
 	vbuf_init(&m->hdr, VOUCH_MAX_HEADER_BYTES);
@@ -267,40 +286,81 @@ raw_field(const struct vouchd_conn *c, const char *name, const char *value,
 	vbuf_adds(out, "\r\n");
 }
 
+/*
+ * TrustedAuthservIDs (split MX, filter hosts): the results an upstream
+ * host of ours recorded are kept in the message, as every field not of
+ * our own id is, and named in the log line next to vouchd's own.
+ */
+static void
+note_upstream(const struct vouchd_conn *c, struct vouchd_msg *m,
+    const uint8_t *field, size_t len)
+{
+	const struct vouchd_conf *cf = c->rt->conf;
+	struct vouch_authres *ar = NULL;
+	size_t i, n = strlen(m->upstream);
+
+	if (cf->trusted_authserv_ids.n == 0 ||
+	    vouch_authres_parse(field, len, &ar) != VOUCH_OK)
+		return;
+	if (vouchd_list_has(&cf->trusted_authserv_ids, ar->authserv_id,
+	        ar->authserv_id_len))
+		for (i = 0; i < ar->nresults && n < sizeof(m->upstream); i++)
+			n += (size_t)(i == 0
+			                  ? snprintf(m->upstream + n,
+			                        sizeof(m->upstream) - n,
+			                        "%s%.*s:%s=%s", n ? " " : "",
+			                        (int)ar->authserv_id_len,
+			                        ar->authserv_id,
+			                        ar->results[i].method,
+			                        ar->results[i].result)
+			                  : snprintf(m->upstream + n,
+			                        sizeof(m->upstream) - n,
+			                        " %s=%s", ar->results[i].method,
+			                        ar->results[i].result));
+	vouch_authres_result_free(ar);
+}
+
 static sfsistat
 mlfi_header(SMFICTX *ctx, char *name, char *value)
 {
 	struct vouchd_conn *c = conn_of(ctx);
 	struct vouchd_msg *m;
-	size_t start;
+	struct vbuf f;
+	size_t start, flen;
 	const uint8_t *field;
 
 	if (c == NULL || (m = c->msg) == NULL)
 		return SMFIS_TEMPFAIL;
 	if (m->role == ROLE_NONE || m->failed)
 		return noreply(c, SMFIP_NR_HDR);
+	/* the field alone first: the verify session judges every field,
+	 * also past the size vouchd keeps (the library marks the header
+	 * too large itself, as for a whole message) */
+	vbuf_init(&f, VOUCH_MAX_HEADER_BYTES + 2);
+	raw_field(c, name, value != NULL ? value : "", &f);
+	note_field(m, name);
 	start = m->hdr.len;
-	raw_field(c, name, value != NULL ? value : "", &m->hdr);
-	if (m->hdr.err != VOUCH_OK) {
-		/* over VOUCH_MAX_HEADER_BYTES: the verify session judges
-		 * the part held (permerror); nothing is signed */
+	if (f.err == VOUCH_OK)
+		vbuf_add(&m->hdr, f.p, f.len);
+	if (f.err != VOUCH_OK || m->hdr.err != VOUCH_OK) {
+		/* over VOUCH_MAX_HEADER_BYTES: not kept; nothing is signed */
 		m->hdr.len = start;
 		m->hdr.err = VOUCH_OK;
 		if (m->role == ROLE_SIGN) {
 			m->failed = true;
 			m->fail_why = "header section too large to sign";
 		}
+	}
+	if (m->role != ROLE_VERIFY || f.err != VOUCH_OK) {
+		vbuf_free(&f);
 		return noreply(c, SMFIP_NR_HDR);
 	}
-	field = m->hdr.p + start;
-	note_field(m, name);
-	if (m->role != ROLE_VERIFY)
-		return noreply(c, SMFIP_NR_HDR);
+	field = f.p;
+	flen = f.len;
 	if (strcasecmp(name, "Authentication-Results") == 0) {
 		m->nauthres++;
 		/* RFC 8601 §5: fields claiming our authserv-id are removed */
-		if (vouch_verify_forged_field(
-		        m->v, field, m->hdr.len - start)) {
+		if (vouch_verify_forged_field(m->v, field, flen)) {
 			if (m->nforged < VOUCHD_MAX_FORGED)
 				m->forged[m->nforged++] = m->nauthres;
 			else {
@@ -308,13 +368,14 @@ mlfi_header(SMFICTX *ctx, char *name, char *value)
 				m->fail_why = "too many forged "
 				              "Authentication-Results fields";
 			}
-		}
+		} else
+			note_upstream(c, m, field, flen);
 	}
-	if (vouch_verify_msg_header(m->vm, field, m->hdr.len - start) !=
-	    VOUCH_OK) {
+	if (vouch_verify_msg_header(m->vm, field, flen) != VOUCH_OK) {
 		m->failed = true;
 		m->fail_why = "verify session refused a header field";
 	}
+	vbuf_free(&f);
 	return noreply(c, SMFIP_NR_HDR);
 }
 
@@ -513,6 +574,7 @@ milter_finish_eval(
 	ev->helo = c->helo;
 	ev->mail_from = m->mail_from;
 	ev->login = m->login;
+	ev->upstream = m->upstream;
 	ev->dryrun = c->rt->conf->dryrun;
 	ev->usec = (unsigned long)((t1.tv_sec - m->t0.tv_sec) * 1000000L +
 	                           (t1.tv_nsec - m->t0.tv_nsec) / 1000);
@@ -543,12 +605,118 @@ reload(char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * libmilter's listener looks at its stop flag only when its poll of the
+ * listening socket returns, at the latest every five seconds; smfi_stop()
+ * waits for that.  One connection to our own socket, made once the flag
+ * is set, ends the wait at once (libmilter sees it close before the
+ * option negotiation: no callback runs for it).
+ */
+static void *
+poke_listener(void *arg)
+{
+	const char *spec = listen_spec;
+	struct timespec ts = {0, 50 * 1000 * 1000};
+	struct sockaddr_storage ss;
+	socklen_t sl = 0;
+	char host[128];
+	const char *at;
+	int fd;
+
+	(void)arg;
+	nanosleep(&ts, NULL);
+	memset(&ss, 0, sizeof(ss));
+	if (strncmp(spec, "unix:", 5) == 0 || strncmp(spec, "local:", 6) == 0) {
+		struct sockaddr_un *un = (struct sockaddr_un *)&ss;
+		const char *path =
+		    hidden_path[0] ? hidden_path : strchr(spec, ':') + 1;
+		if (strlen(path) >= sizeof(un->sun_path))
+			return NULL;
+		un->sun_family = AF_UNIX;
+		memcpy(un->sun_path, path, strlen(path) + 1);
+		sl = sizeof(*un);
+	} else if ((at = strchr(spec, '@')) != NULL &&
+	           (strncmp(spec, "inet:", 5) == 0 ||
+	               strncmp(spec, "inet6:", 6) == 0)) {
+		unsigned port =
+		    (unsigned)strtoul(strchr(spec, ':') + 1, NULL, 10);
+		snprintf(host, sizeof(host), "%s", at + 1);
+		if (inet_pton(AF_INET, host,
+		        &((struct sockaddr_in *)&ss)->sin_addr) == 1) {
+			struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+			if (in->sin_addr.s_addr == htonl(INADDR_ANY))
+				in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+			in->sin_family = AF_INET;
+			in->sin_port = htons((uint16_t)port);
+			sl = sizeof(*in);
+		} else if (inet_pton(AF_INET6, host,
+		               &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1) {
+			struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+			if (IN6_IS_ADDR_UNSPECIFIED(&in6->sin6_addr))
+				in6->sin6_addr = in6addr_loopback;
+			in6->sin6_family = AF_INET6;
+			in6->sin6_port = htons((uint16_t)port);
+			sl = sizeof(*in6);
+		}
+	}
+	if (sl == 0 || (fd = socket(ss.ss_family, SOCK_STREAM, 0)) < 0)
+		return NULL;
+	(void)!connect(fd, (struct sockaddr *)&ss, sl);
+	close(fd);
+	return NULL;
+}
+
+/*
+ * Stop accepting and let the messages in flight end.  libmilter's
+ * smfi_stop() cannot do it alone: Debian's libmilter serves sessions from
+ * a pool of workers that stop with the listener, leaving messages
+ * hanging.  So new connections are refused first (a unix socket's path is
+ * removed; a connection that still comes is refused at CONNECT) and the
+ * listener stops only once no message is open, or after a minute.
+ */
+static void
+drain(void)
+{
+	struct timespec ts = {0, 20 * 1000 * 1000};
+	int i, quiet;
+
+	atomic_store(&draining, true);
+	/* the path goes; the socket stays reachable for poke_listener */
+	if (strncmp(listen_spec, "unix:", 5) == 0 ||
+	    strncmp(listen_spec, "local:", 6) == 0) {
+		const char *path = strchr(listen_spec, ':') + 1;
+		snprintf(hidden_path, sizeof(hidden_path), "%s.stopping", path);
+		if (rename(path, hidden_path) != 0)
+			hidden_path[0] = '\0';
+	}
+	log_msg(LOG_INFO,
+	    "stopping: no new connections, %d messages in "
+	    "flight",
+	    atomic_load(&msgs_open));
+	/* done when every connection is closed, or when the ones left have
+	 * had no message open for two seconds (idle SMTP sessions): a MAIL
+	 * already sent, for which no reply is awaited, may still sit in a
+	 * socket unread */
+	for (i = 0, quiet = 0; i < 3000 && quiet < 100; i++) {
+		if (atomic_load(&conns_open) == 0)
+			break;
+		nanosleep(&ts, NULL);
+		quiet = atomic_load(&msgs_open) > 0 ? 0 : quiet + 1;
+	}
+	if (atomic_load(&msgs_open) > 0)
+		log_msg(LOG_WARNING, "stopping with %d messages still open",
+		    atomic_load(&msgs_open));
+	else
+		log_msg(LOG_INFO, "stopped, every message in flight done");
+}
+
 /* The supervisor's commands: reload, stop (also when it goes away). */
 static void *
 control_thread(void *arg)
 {
 	struct vouchd_imsg m, a;
 	char err[VOUCHD_TEXT_MAX];
+	pthread_t poker;
 
 	(void)arg;
 	for (;;) {
@@ -570,9 +738,12 @@ control_thread(void *arg)
 		if (imsg_send(ctl_fd, &a) != 0)
 			break;
 	}
-	log_msg(LOG_INFO, "stopping: no new connections, draining %d",
-	    atomic_load(&conns_open));
+	drain();
+	pthread_create(&poker, NULL, poke_listener, NULL);
 	smfi_stop();
+	pthread_join(poker, NULL);
+	if (hidden_path[0] != '\0')
+		unlink(hidden_path);
 	return NULL;
 }
 
@@ -583,7 +754,7 @@ milter_main(const char *path, struct vouchd_conf *cf, int ctl, int signer_fd)
 	struct vouchd_imsg m;
 	pthread_t tid;
 	char err[VOUCHD_TEXT_MAX] = "";
-	int i, rc = 1;
+	int rc = 1;
 
 	sigset_t set;
 
@@ -601,6 +772,7 @@ milter_main(const char *path, struct vouchd_conf *cf, int ctl, int signer_fd)
 	if (runtime_new(cf, &rt, err, sizeof(err)) != 0)
 		goto fail;
 	runtime_swap(rt);
+	snprintf(listen_spec, sizeof(listen_spec), "%s", cf->socket);
 	if (smfi_setconn(cf->socket) != MI_SUCCESS ||
 	    smfi_register(desc) != MI_SUCCESS) {
 		snprintf(err, sizeof(err), "Socket %s: not usable", cf->socket);
@@ -629,16 +801,6 @@ milter_main(const char *path, struct vouchd_conf *cf, int ctl, int signer_fd)
 		return 1;
 	smfi_settimeout(300);
 	rc = smfi_main() == MI_SUCCESS ? 0 : 1;
-	/* SIGTERM: the listener is closed; let messages in flight end */
-	for (i = 0; i < 600 && atomic_load(&conns_open) > 0; i++) {
-		struct timespec ts = {0, 100 * 1000 * 1000};
-		nanosleep(&ts, NULL);
-	}
-	if (atomic_load(&conns_open) > 0)
-		log_msg(LOG_WARNING, "stopped with %d connections still open",
-		    atomic_load(&conns_open));
-	else
-		log_msg(LOG_INFO, "stopped, every message in flight done");
 	return rc;
 fail:
 	m.status = -1;

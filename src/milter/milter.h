@@ -44,6 +44,7 @@ struct vouchd_msg {
 	unsigned forged[VOUCHD_MAX_FORGED]; /* 1-based per-name indices */
 	unsigned counts[RF_COUNT];
 	bool list_id; /* a List-Id field: a mailing list (RFC 2919) */
+	char upstream[512]; /* results of TrustedAuthservIDs, for the log */
 	bool body_seen;
 	bool failed; /* an internal error: tempfail at the end */
 	const char *fail_why;

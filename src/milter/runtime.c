@@ -6,7 +6,8 @@
  * A reload builds a new runtime and swaps it in whole; connections keep
  * the one they started with (a reference) until they close, so nothing a
  * message uses changes under it.  One resolver serves every connection:
- * its answers (libunbound's cache or the zone file) are shared.  A verify
+ * its answers (libunbound's cache or the zone file) are shared, and so is
+ * one SPF handle with its answer and result caches.  A verify
  * handle serves one message at a time (vouch_verify_new), so handles are
  * pooled: a message takes one at MAIL and gives it back at the end.
  */
@@ -35,6 +36,36 @@ make_dns(const struct vouchd_conf *cf, struct vouch_dns **out, char *err,
 	           : -1;
 }
 
+/* The signing and send-as tables, checked whole at load (file:line). */
+static int
+load_tables(struct vouchd_runtime *rt, char *err, size_t errlen)
+{
+	const struct vouchd_conf *cf = rt->conf;
+	struct vouchd_signing_conf sc;
+	struct vouchd_sendas_conf sa;
+	struct vouchd_diag d;
+	int rc = 0;
+
+	vouchd_diag_init(&d);
+	if (signing_conf_from(cf, &sc) &&
+	    vouchd_signing_load(&sc, &d, &rt->signing) != VOUCH_OK)
+		rc = diag_first(&d, err, errlen);
+	if (rc == 0 && cf->sender_auth_table != NULL) {
+		memset(&sa, 0, sizeof(sa));
+		sa.table = cf->sender_auth_table;
+		sa.aliases = cf->sender_auth_aliases;
+		sa.detail_delimiters =
+		    cf->detail_delimiters != NULL &&
+		            strcmp(cf->detail_delimiters, "none") == 0
+		        ? ""
+		        : cf->detail_delimiters;
+		if (vouchd_sendas_load(&sa, &d, &rt->sendas) != VOUCH_OK)
+			rc = diag_first(&d, err, errlen);
+	}
+	vouchd_diag_free(&d);
+	return rc;
+}
+
 int
 runtime_new(struct vouchd_conf *cf, struct vouchd_runtime **out, char *err,
     size_t errlen)
@@ -54,7 +85,12 @@ runtime_new(struct vouchd_conf *cf, struct vouchd_runtime **out, char *err,
 	pthread_mutex_init(&rt->pool_lock, NULL);
 	if (make_dns(cf, &rt->dns, err, errlen) != 0)
 		goto bad;
+	if (vouch_spf_new(rt->dns, &rt->spf) != VOUCH_OK) {
+		snprintf(err, errlen, "out of memory");
+		goto bad;
+	}
 	vouch_verify_options_init(&rt->vopts);
+	rt->vopts.shared_spf = rt->spf;
 	rt->vopts.authserv_id = cf->authserv_id;
 	rt->vopts.check_helo = cf->check_helo;
 	rt->vopts.dmarc.mode =
@@ -70,6 +106,8 @@ runtime_new(struct vouchd_conf *cf, struct vouchd_runtime **out, char *err,
 	snprintf(rt->authserv_id, sizeof(rt->authserv_id), "%s",
 	    vouch_verify_authserv_id(v));
 	rt->pool[rt->npool++] = v;
+	if (load_tables(rt, err, errlen) != 0)
+		goto bad;
 	*out = rt;
 	return 0;
 bad:
@@ -86,7 +124,10 @@ runtime_free(struct vouchd_runtime *rt)
 		vouch_verify_free(rt->pool[i]);
 	for (i = 0; i < rt->nkeys; i++)
 		vouch_dkim_key_free(rt->keys[i].ext);
+	vouch_spf_free(rt->spf);
 	vouch_dns_free(rt->dns);
+	vouchd_signing_free(rt->signing);
+	vouchd_sendas_free(rt->sendas);
 	vouchd_conf_free(rt->conf);
 	pthread_mutex_destroy(&rt->pool_lock);
 	free(rt);

@@ -206,49 +206,10 @@ msg_authors(const struct vouchd_msg *m, const char *name,
 
 /* ---- Send as ----------------------------------------------------------- */
 
-enum sendas { SA_ALLOWED = 0, SA_NO_MATCH, SA_MALFORMED, SA_ERROR };
-
-/*
- * May `login` send as `addr`?  The table: one line per login, the login
- * then the addresses, "@domain" entries or "*" it may use ('#' comments).
- * Read at each question so that a table changed on disk applies at once;
- * an unreadable table is SA_ERROR.
- */
-static enum sendas
-sendas_check(const char *path, const char *login, const char *addr)
-{
-	FILE *fp;
-	char line[4096], *w, *save;
-	const char *at = strrchr(addr, '@');
-	enum sendas r = SA_NO_MATCH;
-
-	if (at == NULL || at == addr || at[1] == '\0')
-		return SA_MALFORMED;
-	if ((fp = fopen(path, "r")) == NULL)
-		return SA_ERROR;
-	while (r == SA_NO_MATCH && fgets(line, sizeof(line), fp) != NULL) {
-		line[strcspn(line, "#\n")] = '\0';
-		w = strtok_r(line, " \t,", &save);
-		if (w == NULL || strcasecmp(w, login) != 0)
-			continue;
-		while ((w = strtok_r(NULL, " \t,", &save)) != NULL)
-			if (strcmp(w, "*") == 0 || strcasecmp(w, addr) == 0 ||
-			    (w[0] == '@' && strcasecmp(w + 1, at + 1) == 0)) {
-				r = SA_ALLOWED;
-				break;
-			}
-	}
-	fclose(fp);
-	return r;
-}
-
-static const char *const sendas_words[] = {
-    "allowed", "no_match", "malformed", "error"};
-
 /* The action of a send-as answer, and the reply text. */
 static sfsistat
 sendas_act(SMFICTX *ctx, enum vouchd_action act, const char *what,
-    struct vouchd_msg *m, enum vouchd_verdict *v)
+    enum vouchd_verdict *v)
 {
 	if (act == VOUCHD_ACT_REJECT) {
 		milter_reply(ctx, "550", "5.7.1", "%s", what);
@@ -261,26 +222,45 @@ sendas_act(SMFICTX *ctx, enum vouchd_action act, const char *what,
 		return SMFIS_TEMPFAIL;
 	}
 	*v = VERDICT_ACCEPT;
-	(void)m;
 	return SMFIS_ACCEPT; /* passed on, not signed */
 }
 
+/* The values (after the colon) of the fields called name, at most max. */
+static size_t
+field_values(const struct vouchd_msg *m, const char *name, const uint8_t **val,
+    size_t *len, size_t max)
+{
+	struct mail_field_span spans[8];
+	size_t nspans = 0, nfound = 0, i;
+	const uint8_t *colon;
+
+	if (mail_find_fields(m->hdr.p, m->hdr.len, name, strlen(name), spans, 8,
+	        &nspans, &nfound) != VOUCH_OK)
+		return 0;
+	for (i = 0; i < nspans && i < max; i++) {
+		colon = memchr(spans[i].p, ':', spans[i].len);
+		val[i] = colon != NULL ? colon + 1 : spans[i].p;
+		len[i] = spans[i].len - (size_t)(val[i] - spans[i].p);
+	}
+	return i;
+}
+
 /*
- * Check every From address, the Sender address and MAIL FROM against the
- * login's entries.  Returns SMFIS_CONTINUE to sign, else the reply, with
- * *why set.
+ * Who may send as whom (SenderAuthTable, vouchd-tables(5)): every From
+ * address, the Sender address and MAIL FROM must be the login's.  Mail in
+ * the signing role without a login takes SenderAuthUnauthenticated.
+ * Returns SMFIS_CONTINUE to sign, else the reply, with why set.
  */
 static sfsistat
 check_sender(SMFICTX *ctx, struct vouchd_conn *c, struct vouchd_msg *m,
-    char (*from)[VOUCH_DNS_MAX_NAME + 130], size_t nfrom, int from_bad,
     char *why, size_t cap, enum vouchd_verdict *v)
 {
 	const struct vouchd_conf *cf = c->rt->conf;
-	char sender[4][VOUCH_DNS_MAX_NAME + 130];
-	size_t nsender = 0, i;
-	enum sendas r;
-	const char *addr;
+	const uint8_t *from[8], *sender[1];
+	size_t fromlen[8], senderlen[1], nfrom, nsender;
+	struct vouchd_sendas_verdict *sv;
 	enum vouchd_action act;
+	sfsistat r = SMFIS_CONTINUE;
 
 	if (m->login[0] == '\0') {
 		if (cf->sa_unauthenticated == VOUCHD_ACT_SIGN)
@@ -288,82 +268,98 @@ check_sender(SMFICTX *ctx, struct vouchd_conn *c, struct vouchd_msg *m,
 		snprintf(why, cap,
 		    "not authenticated: this server signs only "
 		    "mail of logged-in users");
-		return sendas_act(ctx, cf->sa_unauthenticated, why, m, v);
+		metrics_count("sendas_unauthenticated");
+		return sendas_act(ctx, cf->sa_unauthenticated, why, v);
 	}
 	if (cf->sender_auth_table == NULL)
 		return SMFIS_CONTINUE;
-	if (from_bad || msg_authors(m, "Sender", sender, 4, &nsender) != 0) {
-		snprintf(why, cap,
-		    "the %s address does not parse: login %s cannot be "
-		    "checked against it",
-		    from_bad ? "From" : "Sender", m->login);
-		metrics_count("sendas_malformed");
-		return sendas_act(ctx, cf->sa_malformed, why, m, v);
+	if ((sv = malloc(sizeof(*sv))) == NULL)
+		return sendas_act(ctx, VOUCHD_ACT_TEMPFAIL,
+		    "out of memory checking the sender", v);
+	nfrom = field_values(m, "From", from, fromlen, 8);
+	nsender = field_values(m, "Sender", sender, senderlen, 1);
+	if (vouchd_sendas_check(c->rt->sendas, m->login, strlen(m->login), from,
+	        fromlen, nfrom, nsender ? sender[0] : NULL,
+	        nsender ? senderlen[0] : 0, (const uint8_t *)m->mail_from,
+	        strlen(m->mail_from), sv) != VOUCH_OK)
+		sv->result = VOUCHD_SENDAS_ERROR;
+	if (sv->result != VOUCHD_SENDAS_ALLOWED) {
+		act = sv->result == VOUCHD_SENDAS_NO_MATCH    ? cf->sa_no_match
+		      : sv->result == VOUCHD_SENDAS_MALFORMED ? cf->sa_malformed
+		                                              : cf->sa_error;
+		snprintf(why, cap, "%s (%s)",
+		    sv->result == VOUCHD_SENDAS_ERROR
+		        ? "the sender table could not answer; try again later"
+		        : sv->reason,
+		    vouchd_sendas_result_str(sv->result));
+		metrics_count(
+		    sv->result == VOUCHD_SENDAS_NO_MATCH    ? "sendas_no_match"
+		    : sv->result == VOUCHD_SENDAS_MALFORMED ? "sendas_malformed"
+		                                            : "sendas_error");
+		r = sendas_act(ctx, act, why, v);
 	}
-	for (i = 0; i < nfrom + nsender + 1; i++) {
-		addr = i < nfrom             ? from[i]
-		       : i < nfrom + nsender ? sender[i - nfrom]
-		                             : m->mail_from;
-		if (addr[0] == '\0')
-			continue; /* the null reverse-path */
-		r = sendas_check(cf->sender_auth_table, m->login, addr);
-		if (r == SA_ALLOWED)
-			continue;
-		metrics_count(r == SA_NO_MATCH    ? "sendas_no_match"
-		              : r == SA_MALFORMED ? "sendas_malformed"
-		                                  : "sendas_error");
-		act = r == SA_NO_MATCH    ? cf->sa_no_match
-		      : r == SA_MALFORMED ? cf->sa_malformed
-		                          : cf->sa_error;
-		if (r == SA_ERROR)
-			snprintf(why, cap,
-			    "the sender table could not be read; try again "
-			    "later");
-		else
-			snprintf(why, cap,
-			    "%s <%.300s> is not allowed for login %.200s (%s)",
-			    i < nfrom             ? "From address"
-			    : i < nfrom + nsender ? "Sender address"
-			                          : "MAIL FROM address",
-			    addr, m->login, sendas_words[r]);
-		return sendas_act(ctx, act, why, m, v);
-	}
-	return SMFIS_CONTINUE;
+	free(sv);
+	return r;
 }
 
 /* ---- Keys for a message ------------------------------------------------ */
 
-/*
- * The single-key configuration (Domain, Selector, KeyFile): a From domain
- * in Domain, or under one with SubDomains, is signed with d= that entry.
- * The KeyTable/SigningTable lookup plugs in here.
- */
-static size_t
-choose_keys(const struct vouchd_runtime *rt, const char *author,
-    struct vouch_dkim_sign_req *reqs, size_t max)
-{
-	const struct vouchd_conf *cf = rt->conf;
-	const char *dom = strrchr(author, '@');
-	const struct vouchd_key *k = runtime_key(rt, "default");
-	size_t i, dl, il;
+/* Storage for the strings of one signature request. */
+struct key_choice {
+	char domain[VOUCH_DNS_MAX_NAME + 1];
+	char selector[VOUCHD_TABLE_MAX_SELECTOR + 1];
+	char identity[VOUCHD_TABLE_MAX_ADDRESS + 1];
+};
 
-	if (dom == NULL || k == NULL || max == 0)
+/*
+ * The signatures for the first From address: the SigningTable (or the
+ * single-key Domain list) says which keys; each must be one the signer
+ * holds (a key path with '%' is not read ahead, so it cannot sign).
+ * Returns the count, or -1 when an entry matched but none can be used
+ * (why says which).
+ */
+static int
+choose_keys(const struct vouchd_runtime *rt, const char *author,
+    struct vouch_dkim_sign_req *reqs, struct key_choice *kc, size_t max,
+    char *why, size_t cap)
+{
+	const char *at = strrchr(author, '@');
+	struct vouchd_sign_match *mt;
+	const struct vouchd_key *k;
+	size_t i, n = 0;
+	int rc;
+
+	if (at == NULL || rt->signing == NULL)
 		return 0;
-	dom++;
-	dl = strlen(dom);
-	for (i = 0; i < cf->domains.n; i++) {
-		const char *d = cf->domains.item[i];
-		il = strlen(d);
-		if ((dl == il && strcasecmp(dom, d) == 0) ||
-		    (cf->subdomains && dl > il + 1 && dom[dl - il - 1] == '.' &&
-		        strcasecmp(dom + dl - il, d) == 0)) {
-			reqs[0].key = k->ext;
-			reqs[0].domain = d;
-			reqs[0].selector = cf->selector;
-			return 1;
+	if ((mt = malloc(sizeof(*mt))) == NULL)
+		return -1;
+	if (vouchd_signing_lookup(rt->signing, (const uint8_t *)author,
+	        (size_t)(at - author), (const uint8_t *)at + 1, strlen(at + 1),
+	        mt) != VOUCH_OK)
+		mt->outcome = VOUCHD_SIGN_NOMATCH;
+	snprintf(why, cap, "%s", mt->why);
+	for (i = 0; i < mt->n && n < max; i++) {
+		if ((k = runtime_key(rt, mt->req[i].keypath)) == NULL) {
+			snprintf(why, cap,
+			    "key %.300s is not loaded (a path with '%%' "
+			    "cannot be read ahead)",
+			    mt->req[i].keypath);
+			continue;
 		}
+		memcpy(kc[n].domain, mt->req[i].domain, sizeof(kc[n].domain));
+		memcpy(kc[n].selector, mt->req[i].selector,
+		    sizeof(kc[n].selector));
+		memcpy(kc[n].identity, mt->req[i].identity,
+		    sizeof(kc[n].identity));
+		reqs[n].key = k->ext;
+		reqs[n].domain = kc[n].domain;
+		reqs[n].selector = kc[n].selector;
+		reqs[n].auid = kc[n].identity[0] ? kc[n].identity : NULL;
+		n++;
 	}
-	return 0;
+	rc = mt->outcome == VOUCHD_SIGN_UNUSABLE && n == 0 ? -1 : (int)n;
+	free(mt);
+	return rc;
 }
 
 sfsistat
@@ -372,36 +368,51 @@ sign_eoh(SMFICTX *ctx, struct vouchd_conn *c, struct vouchd_msg *m)
 	const struct vouchd_conf *cf = c->rt->conf;
 	char from[VOUCHD_MAX_AUTHORS][VOUCH_DNS_MAX_NAME + 130];
 	struct vouch_dkim_sign_req reqs[VOUCH_DKIM_SIGN_MAX_REQUESTS];
-	char why[600];
-	size_t nfrom = 0, nreq, i;
-	int from_bad;
+	struct key_choice *kc;
+	char why[2200];
+	size_t nfrom = 0, i;
+	int nreq;
+	bool from_bad;
 	struct vouchd_eval ev;
 	sfsistat r;
 
 	memset(&ev, 0, sizeof(ev));
 	ev.role = ROLE_SIGN;
 	why[0] = '\0';
-	from_bad =
-	    msg_authors(m, "From", from, VOUCHD_MAX_AUTHORS, &nfrom) != 0 ||
-	    nfrom == 0;
-	r = check_sender(
-	    ctx, c, m, from, nfrom, from_bad, why, sizeof(why), &ev.verdict);
+	r = check_sender(ctx, c, m, why, sizeof(why), &ev.verdict);
 	if (r != SMFIS_CONTINUE) {
 		ev.why = why;
 		milter_finish_eval(c, m, &ev);
 		return cf->dryrun ? SMFIS_ACCEPT : r;
 	}
+	from_bad =
+	    msg_authors(m, "From", from, VOUCHD_MAX_AUTHORS, &nfrom) != 0 ||
+	    nfrom == 0;
 	memset(reqs, 0, sizeof(reqs));
+	if ((kc = calloc(VOUCH_DKIM_SIGN_MAX_REQUESTS, sizeof(*kc))) == NULL) {
+		m->failed = true;
+		m->fail_why = "out of memory";
+		return SMFIS_CONTINUE;
+	}
 	nreq = from_bad ? 0
-	                : choose_keys(c->rt, from[0], reqs,
-	                      VOUCH_DKIM_SIGN_MAX_REQUESTS);
-	if (nreq == 0) {
-		ev.why = from_bad ? "no usable From address: not signed"
-		                  : "no key for the From domain: not signed";
+	                : choose_keys(c->rt, from[0], reqs, kc,
+	                      VOUCH_DKIM_SIGN_MAX_REQUESTS, why, sizeof(why));
+	if (nreq <= 0) {
+		free(kc);
+		ev.verdict = nreq < 0 ? VERDICT_TEMPFAIL : VERDICT_ACCEPT;
+		ev.why = from_bad   ? "no usable From address: not signed"
+		         : nreq < 0 ? why
+		         : why[0]   ? why
+		                    : "no key for the From address: not signed";
 		milter_finish_eval(c, m, &ev);
+		if (nreq < 0 && !cf->dryrun) {
+			milter_reply(ctx, "451", "4.7.0",
+			    "vouchd: cannot sign: %s", why);
+			return SMFIS_TEMPFAIL;
+		}
 		return SMFIS_ACCEPT;
 	}
-	for (i = 0; i < nreq; i++) {
+	for (i = 0; i < (size_t)nreq; i++) {
 		reqs[i].header_relaxed = cf->header_relaxed;
 		reqs[i].body_relaxed = cf->body_relaxed;
 		reqs[i].expire = cf->signature_ttl;
@@ -416,20 +427,20 @@ sign_eoh(SMFICTX *ctx, struct vouchd_conn *c, struct vouchd_msg *m)
 			reqs[i].noversign_headers = cf->oversign_headers.n;
 		}
 	}
-	if (vouch_dkim_sign_new(reqs, nreq, 0, &m->ds) != VOUCH_OK ||
+	if (vouch_dkim_sign_new(reqs, (size_t)nreq, 0, &m->ds) != VOUCH_OK ||
 	    vouch_dkim_sign_update(m->ds, m->hdr.p, m->hdr.len) != VOUCH_OK ||
 	    vouch_dkim_sign_update(m->ds, (const uint8_t *)"\r\n", 2) !=
 	        VOUCH_OK) {
 		m->failed = true;
 		m->fail_why = "the signing context could not start";
-		return SMFIS_CONTINUE;
 	}
-	for (i = 0; i < nreq; i++) {
+	for (i = 0; i < (size_t)nreq; i++) {
 		size_t n = strlen(m->signed_by);
 		snprintf(m->signed_by + n, sizeof(m->signed_by) - n,
 		    "%sd=%s s=%s", i ? ", " : "", reqs[i].domain,
 		    reqs[i].selector);
 	}
+	free(kc);
 	return SMFIS_CONTINUE;
 }
 

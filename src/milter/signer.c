@@ -20,7 +20,7 @@
 struct held_key {
 	char name[VOUCHD_KEY_NAME_MAX];
 	char domain[VOUCH_DNS_MAX_NAME + 1];
-	char selector[VOUCH_DNS_MAX_LABEL + 1];
+	char selector[VOUCHD_TABLE_MAX_SELECTOR + 1];
 	struct vouch_dkim_key *key;
 };
 
@@ -79,6 +79,77 @@ load_key(struct keyset *ks, const char *name, const char *domain,
 	return 0;
 }
 
+int
+signing_conf_from(const struct vouchd_conf *c, struct vouchd_signing_conf *sc)
+{
+	memset(sc, 0, sizeof(*sc));
+	sc->key_table = c->key_table;
+	sc->signing_table = c->signing_table;
+	sc->domains = (const char *const *)c->domains.item;
+	sc->ndomains = c->domains.n;
+	sc->selector = c->selector;
+	sc->key_file = c->key_file;
+	sc->subdomains = c->subdomains;
+	sc->multiple = c->multiple_signatures;
+	sc->origin = c->path;
+	return c->sign && (c->key_table != NULL || c->key_file != NULL);
+}
+
+int
+diag_first(const struct vouchd_diag *d, char *err, size_t errlen)
+{
+	size_t i;
+
+	for (i = 0; i < d->n; i++)
+		if (d->msg[i].level == VOUCHD_DIAG_ERROR) {
+			snprintf(err, errlen, "%s", d->msg[i].text);
+			return -1;
+		}
+	snprintf(err, errlen, "%s", d->n ? d->msg[0].text : "table error");
+	return -1;
+}
+
+static int
+have_key(const struct keyset *ks, const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < ks->n; i++)
+		if (strcmp(ks->k[i].name, path) == 0)
+			return 1;
+	return 0;
+}
+
+/* Every key file the tables name (a path with '%' depends on the message
+ * and cannot be read ahead: such entries do not sign), and the ARC key. */
+static int
+load_table_keys(
+    const struct vouchd_conf *c, struct keyset *ks, char *err, size_t errlen)
+{
+	struct vouchd_signing_conf sc;
+	struct vouchd_signing *s = NULL;
+	struct vouchd_diag d;
+	const struct vouchd_table_key *k;
+	size_t i;
+	int rc = 0;
+
+	if (!signing_conf_from(c, &sc))
+		return 0;
+	vouchd_diag_init(&d);
+	if (vouchd_signing_load(&sc, &d, &s) != VOUCH_OK)
+		rc = diag_first(&d, err, errlen);
+	for (i = 0; rc == 0 && i < vouchd_signing_nkeys(s); i++) {
+		k = vouchd_signing_key(s, i);
+		if (strchr(k->keypath, '%') != NULL || have_key(ks, k->keypath))
+			continue;
+		rc = load_key(ks, k->keypath, k->domain, k->selector,
+		    k->keypath, err, errlen);
+	}
+	vouchd_signing_free(s);
+	vouchd_diag_free(&d);
+	return rc;
+}
+
 static struct keyset *
 load_keys(const struct vouchd_conf *c, char *err, size_t errlen)
 {
@@ -88,13 +159,11 @@ load_keys(const struct vouchd_conf *c, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	if (c->key_file != NULL && c->sign &&
-	    load_key(ks, "default", c->domains.n ? c->domains.item[0] : "",
-	        c->selector, c->key_file, err, errlen) != 0)
+	if (load_table_keys(c, ks, err, errlen) != 0)
 		goto bad;
-	if (c->arc_key_file != NULL &&
-	    load_key(ks, "arc", c->arc_domain, c->arc_selector, c->arc_key_file,
-	        err, errlen) != 0)
+	if (c->arc_key_file != NULL && !have_key(ks, c->arc_key_file) &&
+	    load_key(ks, c->arc_key_file, c->arc_domain, c->arc_selector,
+	        c->arc_key_file, err, errlen) != 0)
 		goto bad;
 	return ks;
 bad:

@@ -39,7 +39,7 @@ verify_start(struct vouchd_conn *c, struct vouchd_msg *m)
 	if (vouch_verify_msg_new(m->v, &smtp, &m->vm) != VOUCH_OK)
 		return -1;
 	if (cf->arc_domain == NULL || cf->dryrun ||
-	    (k = runtime_key(c->rt, "arc")) == NULL)
+	    (k = runtime_key(c->rt, cf->arc_key_file)) == NULL)
 		return 0;
 	memset(&req, 0, sizeof(req));
 	req.key = k->ext;

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "vouchd.h"
+#include "milter/tables/convert.h"
 
 /* ---- Messages ---------------------------------------------------------- */
 
@@ -348,6 +349,8 @@ usage(FILE *fp)
 {
 	fprintf(fp,
 	    "usage: vouchd [-c FILE] [-t | -O | -V]\n"
+	    "       vouchd --from-opendkim FILE [--from-opendmarc FILE] "
+	    "[--from-openarc FILE]\n"
 	    "  -c FILE  the configuration (default /etc/vouchd/vouchd.conf)\n"
 	    "  -t       check the configuration, its tables and keys; exit\n"
 	    "  -O       list every option, its kind and default; exit\n"
@@ -356,13 +359,35 @@ usage(FILE *fp)
 	    "and stops.\n");
 }
 
+/* vouchd -t: the file, every table (all their errors and warnings, with
+ * file:line) and every key file. */
 static int
 check(const char *path, struct vouchd_conf *c)
 {
+	struct vouchd_signing_conf sc;
+	struct vouchd_sendas_conf sa;
+	struct vouchd_signing *s = NULL;
+	struct vouchd_sendas *t = NULL;
+	struct vouchd_diag d;
 	char err[1024];
+	size_t i;
 	int bad = 0;
 
-	if (signer_check_keys(c, err, sizeof(err)) != 0) {
+	vouchd_diag_init(&d);
+	if (signing_conf_from(c, &sc) &&
+	    vouchd_signing_load(&sc, &d, &s) == VOUCH_OK)
+		(void)!vouchd_signing_check_keys(
+		    s, VOUCHD_KEYCHECK_SAFE | VOUCHD_KEYCHECK_PARSE, &d);
+	if (c->sender_auth_table != NULL) {
+		memset(&sa, 0, sizeof(sa));
+		sa.table = c->sender_auth_table;
+		sa.aliases = c->sender_auth_aliases;
+		(void)!vouchd_sendas_load(&sa, &d, &t);
+	}
+	for (i = 0; i < d.n; i++)
+		fprintf(stderr, "vouchd: %s\n", d.msg[i].text);
+	bad = d.nerrors > 0;
+	if (!bad && signer_check_keys(c, err, sizeof(err)) != 0) {
 		fprintf(stderr, "vouchd: %s\n", err);
 		bad = 1;
 	}
@@ -371,6 +396,9 @@ check(const char *path, struct vouchd_conf *c)
 		    "vouchd: warning: %s: Mode includes s but no "
 		    "key is configured: nothing will be signed\n",
 		    path);
+	vouchd_signing_free(s);
+	vouchd_sendas_free(t);
+	vouchd_diag_free(&d);
 	vouchd_conf_free(c);
 	if (!bad)
 		printf("vouchd: %s: configuration OK\n", path);
@@ -385,6 +413,9 @@ main(int argc, char **argv)
 	char err[1024];
 	int ch, test = 0;
 
+	/* vouchd --from-opendkim FILE ...: print a vouchd.conf (convert.h) */
+	if (argc > 1 && strncmp(argv[1], "--from-", 7) == 0)
+		return vouchd_convert_main(argc, argv);
 	while ((ch = getopt(argc, argv, "c:tOVh")) != -1) {
 		switch (ch) {
 		case 'c':

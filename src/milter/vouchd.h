@@ -22,6 +22,7 @@
 #include <time.h>
 
 #include "conf.h"
+#include "tables/tables.h"
 #include "vouch/vouch.h"
 
 /* ---- Messages between the processes ------------------------------------ */
@@ -40,8 +41,8 @@ enum vouchd_imsg_type {
 	IMSG_SIGNATURE /* signer -> milter: the signature or an error */
 };
 
-/* Names of keys: KeyTable names, "default" (KeyFile), "arc". */
-#define VOUCHD_KEY_NAME_MAX 128
+/* A key is named by its file's path (VOUCHD_TABLE_MAX_PATH). */
+#define VOUCHD_KEY_NAME_MAX 1025
 /* An RSA-4096 signature is 512 bytes (RFC 8301 §3.2's largest size). */
 #define VOUCHD_SIG_MAX 512
 #define VOUCHD_TEXT_MAX 512
@@ -54,7 +55,7 @@ struct vouchd_imsg {
 	/* IMSG_KEY, IMSG_SIGN */
 	char key[VOUCHD_KEY_NAME_MAX];
 	char domain[VOUCH_DNS_MAX_NAME + 1];
-	char selector[VOUCH_DNS_MAX_LABEL + 1];
+	char selector[VOUCHD_TABLE_MAX_SELECTOR + 1];
 	uint8_t key_type; /* enum vouch_dkim_key_type */
 	uint16_t key_bits;
 	uint8_t alg; /* enum vouch_dkim_sign_alg */
@@ -88,6 +89,18 @@ void signer_main(const char *conf_path, int ctl, int req)
  * 0 when all load, else -1 with err. */
 int signer_check_keys(const struct vouchd_conf *c, char *err, size_t errlen);
 
+/*
+ * signing_conf_from - the tables' view of the signing options (KeyTable,
+ * SigningTable, or Domain + Selector + KeyFile).  Returns 1 when there is
+ * something to sign with, 0 when not.  Pointers are c's.
+ */
+int signing_conf_from(
+    const struct vouchd_conf *c, struct vouchd_signing_conf *sc);
+
+/* diag_first - the first error of diag (else its first message) as one
+ * line into err; returns -1, for `return diag_first(...)`. */
+int diag_first(const struct vouchd_diag *d, char *err, size_t errlen);
+
 /* ---- The milter process (milter.c, runtime.c, verify.c, sign.c) -------- */
 
 /* milter_main - the milter process; returns the exit status. */
@@ -98,7 +111,7 @@ int milter_main(
 struct vouchd_key {
 	char name[VOUCHD_KEY_NAME_MAX];
 	char domain[VOUCH_DNS_MAX_NAME + 1];
-	char selector[VOUCH_DNS_MAX_LABEL + 1];
+	char selector[VOUCHD_TABLE_MAX_SELECTOR + 1];
 	struct vouch_dkim_key *ext; /* external: signed by the signer */
 };
 
@@ -110,6 +123,7 @@ struct vouchd_runtime {
 	atomic_int refs;
 	struct vouchd_conf *conf;
 	struct vouch_dns *dns;
+	struct vouch_spf *spf; /* one SPF handle, its caches for everyone */
 	char authserv_id[VOUCH_AUTHRES_MAX_ID + 1];
 	struct vouch_verify_options vopts;
 	/* verify handles, one per message in flight, kept for reuse */
@@ -118,6 +132,8 @@ struct vouchd_runtime {
 	struct vouch_verify *pool[64];
 	size_t nkeys;
 	struct vouchd_key keys[64];
+	struct vouchd_signing *signing; /* the tables, NULL: no key */
+	struct vouchd_sendas *sendas; /* SenderAuthTable, NULL: none */
 	time_t loaded;
 };
 
@@ -165,6 +181,7 @@ struct vouchd_eval {
 	enum vouch_dmarc_override override; /* vouchd's own, if any */
 	const char *why; /* the reason in words */
 	const char *signed_by; /* sign role: "d=.. s=..; ..." */
+	const char *upstream; /* TrustedAuthservIDs' results, "" if none */
 	bool dryrun;
 	bool header_action; /* a disposition field was added */
 	unsigned long usec; /* time taken, MAIL to end of message */

@@ -44,7 +44,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (list.n > VOUCH_FROM_MAX_MAILBOXES)
 			abort();
 		for (i = 0; i < list.n; i++)
-			if (list.mb[i].domainlen > VOUCH_ADDR_MAX_DOMAIN)
+			if (list.mb[i].domainlen > VOUCH_ADDR_MAX_DOMAIN ||
+			    list.mb[i].locallen > VOUCH_ADDR_MAX_LOCAL ||
+			    (list.mb[i].local_toolong &&
+			        list.mb[i].locallen != 0))
 				abort();
 	} else if (why == NULL)
 		abort();

@@ -103,6 +103,9 @@ class Milter:
     def cpu(self):
         return procs.tree_cpu(self.proc.pid) if self.proc else 0.0
 
+    def cpu_split(self):
+        return procs.tree_cpu_split(self.proc.pid) if self.proc else (0.0, 0.0)
+
     def hwm_kb(self):
         return procs.tree_hwm_kb(self.proc.pid) if self.proc else 0
 

@@ -26,7 +26,30 @@ milter_macro_daemon_name=ORIGINATING, Postfix's convention for mail to
 sign).  Milters are given in Postfix's syntax ("unix:/path", "inet:host:port",
 or a "{ ..., default_action=accept }" group).  A retrying Postfix (for
 crash tests) is postfix(..., fast_retry=True): its deferred mail is retried
-every second or two.
+every second or two.  maildir=(domain, dir) delivers that domain's mail into
+a Maildir instead of relaying it (reports.example -> DIR/Maildir).
+
+The API, in short:
+  can_run()                        (ok, why): root, packages installed
+  Lab(prefix)                      .dir .path() .subdir() .add(thing)
+                                   .sink(dump=True) .postfix(**kw) .stop_all()
+  Sink                             .port .count() .files() .messages()
+                                   .find(message_id, timeout) .wait(n) .clear()
+  SinkMessage                      .content .headers(name) .message_id()
+                                   .mail_from .rcpt .client_addr
+  Postfix(relay=, milters=, default_action=, size_limit=, sasl_users=,
+          fast_retry=, maildir=, main=, non_smtpd=, hostname=)
+                                   .start() .stop() .reload() .set_main()
+                                   .set_milters() .queue() .hold() .flush()
+                                   .queued_file(qid) .maillog() .log_tail()
+                                   .maildir_messages() .cpu() .pids() .check()
+  swaks(port, from, rcpt, data=, auth=, xclient_addr=) -> SwaksResult
+                                   .accepted .code .text .stage .queue_id
+  send_many(port, [msg, ...], sessions=4) -> [(i, code, text)]   (smtplib)
+  smtp_source(port, n, sessions, file) / smtp_source_start(...)  (load)
+  cleanup_message_ids(maillog)     {queue id: Message-ID} accepted
+Processes are started through procs.spawn (own session, die with the test,
+recorded and ended at exit); see procs.py for /proc CPU, RSS and fd figures.
 """
 import grp
 import json
@@ -367,6 +390,7 @@ error     unix  -       -       n       -       -       error
 retry     unix  -       -       n       -       -       error
 discard   unix  -       -       n       -       -       discard
 local     unix  -       n       n       -       -       local
+virtual   unix  -       n       n       -       -       virtual
 anvil     unix  -       -       n       -       1       anvil
 scache    unix  -       -       n       -       1       scache
 postlog   unix-dgram n  -       n       -       1       postlogd
@@ -401,13 +425,16 @@ class Postfix:
     size_limit      message_size_limit and mailbox_size_limit, bytes
     sasl_users      {login: password}: a sasldb the submission service uses
     fast_retry      retry deferred mail every 1-2 s (an injector for crash tests)
+    maildir         (domain, directory): mail to that domain is delivered into
+                    the Maildir `directory` (virtual(8), owned by postfix)
+                    instead of going to the relay
     main            extra main.cf settings {name: value}
     hostname        myhostname (the Received: by name, the sign-role's host)
     """
 
     def __init__(self, d, relay, milters=(), non_smtpd=False, default_action="tempfail",
                  size_limit=10240000, sasl_users=None, fast_retry=False, main=None,
-                 hostname="mx.vouch.example"):
+                 hostname="mx.vouch.example", maildir=None):
         self.dir = d
         self.conf_dir = os.path.join(d, "conf")
         self.queue_dir = os.path.join(d, "queue")
@@ -422,6 +449,7 @@ class Postfix:
         self.fast_retry = fast_retry
         self.main = dict(main or {})
         self.hostname = hostname
+        self.maildir = maildir
         self.smtp_port = free_port()
         self.submission_port = free_port()
         while self.submission_port == self.smtp_port:
@@ -455,6 +483,8 @@ class Postfix:
         }
         if self.fast_retry:
             main += FAST_RETRY
+        if self.maildir:
+            main += self._maildir_conf(*self.maildir)
         for k, v in self.main.items():
             main += "%s = %s\n" % (k, v)
         with open(os.path.join(self.conf_dir, "main.cf"), "w") as f:
@@ -464,6 +494,37 @@ class Postfix:
                                  "submission_port": self.submission_port})
         self._write_sasl()
         self._backdate()
+
+    def _maildir_conf(self, domain, directory):
+        # One Maildir for the whole domain: virtual(8) with static maps; the
+        # trailing slash of the path asks for Maildir format.
+        pw = pwd.getpwnam("postfix")
+        base, leaf = os.path.split(os.path.abspath(directory).rstrip("/"))
+        os.makedirs(base, exist_ok=True)
+        _chown_postfix(base)
+        return ("virtual_mailbox_domains = %s\nvirtual_mailbox_base = %s\n"
+                "virtual_mailbox_maps = static:%s/\nvirtual_uid_maps = static:%d\n"
+                "virtual_gid_maps = static:%d\nvirtual_minimum_uid = %d\n"
+                "virtual_mailbox_limit = 0\n" % (domain, base, leaf, pw.pw_uid, pw.pw_gid,
+                                                  pw.pw_uid))
+
+    def maildir_messages(self):
+        """The messages delivered into the Maildir (bytes each, new/ and
+        cur/), oldest first."""
+        if not self.maildir:
+            return []
+        out = []
+        for sub in ("cur", "new"):
+            d = os.path.join(self.maildir[1], sub)
+            if os.path.isdir(d):
+                for name in os.listdir(d):
+                    p = os.path.join(d, name)
+                    out.append((os.path.getmtime(p), p))
+        res = []
+        for _, p in sorted(out):
+            with open(p, "rb") as f:
+                res.append(f.read())
+        return res
 
     def _backdate(self):
         # Postfix waits while main.cf or master.cf is younger than a couple

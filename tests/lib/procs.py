@@ -127,6 +127,21 @@ def tree(pid):
     return out
 
 
+def tree_cpu_split(pid):
+    """(user, system) CPU seconds of pid's process tree so far, counted as
+    tree_cpu() counts them."""
+    user = system = 0
+    for p in tree(pid):
+        try:
+            with open("/proc/%d/stat" % p) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        user += int(fields[11]) + int(fields[13])
+        system += int(fields[12]) + int(fields[14])
+    return user / CLK_TCK, system / CLK_TCK
+
+
 def tree_cpu(pid):
     """CPU seconds used by pid's process tree so far: utime + stime of every
     live process in it plus cutime + cstime (its reaped children)."""

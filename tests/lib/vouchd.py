@@ -199,6 +199,9 @@ class Vouchd:
     def cpu(self):
         return procs.tree_cpu(self.proc.pid) if self.running() else 0.0
 
+    def cpu_split(self):
+        return procs.tree_cpu_split(self.proc.pid) if self.running() else (0.0, 0.0)
+
     def rss_kb(self):
         return procs.tree_rss_kb(self.proc.pid) if self.running() else 0
 

@@ -92,6 +92,61 @@ static const struct {
     R("NUL byte in domain", "From: a@exa\0mple.com\r\n", VOUCH_ESYNTAX, ""),
 };
 
+/*
+ * The local part of each mailbox, as it means (RFC 5322 §3.4.1): quotes,
+ * quoted-pairs, comments and folding removed.  "~" marks a local part
+ * over VOUCH_ADDR_MAX_LOCAL, not kept.
+ */
+static const struct {
+	const char *name;
+	const char *field;
+	size_t len;
+	const char *locals; /* joined with "|" */
+} local_rows[] = {
+#define L(name, field, locals) \
+	{ \
+		name, field, sizeof(field) - 1, locals \
+	}
+    L("dot-atom local part", "From: Alice.Smith@example.com\r\n",
+        "Alice.Smith"),
+    L("local part in angle brackets", "From: A <alice+tag@example.com>\r\n",
+        "alice+tag"),
+    L("quoted local part means its characters",
+        "From: \"alice\"@example.com\r\n", "alice"),
+    L("quoted local part with @ and space", "From: \"a@b c\"@example.com\r\n",
+        "a@b c"),
+    L("quoted-pair in a quoted local part", "From: \"a\\\"b\"@example.com\r\n",
+        "a\"b"),
+    L("obs-local-part with CFWS around the dot",
+        "From: john (x) . doe@example.com\r\n", "john.doe"),
+    L("display name is not the local part",
+        "From: \"bob@victim.example\" <x@attacker.example>\r\n", "x"),
+    L("obs-route before the local part",
+        "From: <@relay.example:a@example.com>\r\n", "a"),
+    L("every mailbox of a list and a group",
+        "From: a@one.example, g: \"b\"@two.example, C <c@x.example>;\r\n",
+        "a|b|c"),
+    L("UTF-8 local part (RFC 6532)", "From: j\xc3\xb6rg@example.com\r\n",
+        "j\xc3\xb6rg"),
+};
+
+static void
+joined_locals(const struct mail_mailbox_list *l, char *buf, size_t cap)
+{
+	size_t i, n = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < l->n; i++) {
+		int w = snprintf(buf + n, cap - n, "%s%.*s%s", i ? "|" : "",
+		    (int)l->mb[i].locallen, (const char *)l->mb[i].local,
+		    l->mb[i].local_toolong ? "~" : "");
+
+		if (w < 0 || (size_t)w >= cap - n)
+			return;
+		n += (size_t)w;
+	}
+}
+
 static void
 joined(const struct mail_mailbox_list *l, char *buf, size_t cap)
 {
@@ -130,6 +185,31 @@ main(void)
 		    st != VOUCH_OK ? " " : "", st != VOUCH_OK ? why : "",
 		    vouch_status_str(rows[i].want), rows[i].domains);
 	}
+
+	for (i = 0; i < sizeof(local_rows) / sizeof(local_rows[0]); i++) {
+		st = mail_from_parse((const uint8_t *)local_rows[i].field,
+		    local_rows[i].len, l, &why);
+		joined_locals(l, got, sizeof(got));
+		tap_check(
+		    st == VOUCH_OK && strcmp(got, local_rows[i].locals) == 0,
+		    "local part: %s: got %s \"%s\", want OK \"%s\"",
+		    local_rows[i].name, vouch_status_str(st), got,
+		    local_rows[i].locals);
+	}
+
+	/* A local part over the limit is dropped, the domain is kept. */
+	n = (size_t)snprintf(big, sizeof(big), "From: ");
+	for (i = 0; i < VOUCH_ADDR_MAX_LOCAL + 1; i++)
+		big[n++] = 'a';
+	n += (size_t)snprintf(big + n, sizeof(big) - n, "@example.com\r\n");
+	st = mail_from_parse((const uint8_t *)big, n, l, &why);
+	joined(l, got, sizeof(got));
+	tap_check(st == VOUCH_OK && l->n == 1 && l->mb[0].local_toolong &&
+	              l->mb[0].locallen == 0 && strcmp(got, "example.com") == 0,
+	    "local part over %d bytes: got %s toolong=%d domain \"%s\", want "
+	    "OK toolong=1 domain \"example.com\"",
+	    VOUCH_ADDR_MAX_LOCAL, vouch_status_str(st),
+	    l->n ? l->mb[0].local_toolong : -1, got);
 
 	/* Limits: deep comments, many mailboxes, a long domain. */
 	n = (size_t)snprintf(big, sizeof(big), "From: a@example.com ");

@@ -380,6 +380,36 @@ check_calls(struct vouch_dns *dns, struct vouch_verify *v)
 	tap_check(1, "the _free functions take NULL");
 }
 
+/*
+ * Two handles on one SPF handle (options.shared_spf, a milter's one SPF
+ * cache): each gives the rows' verdicts, and freeing them leaves the SPF
+ * handle to its owner (ASan would see a double free).
+ */
+static void
+check_shared_spf(struct vouch_dns *dns, const struct vouch_verify_options *o)
+{
+	struct vouch_verify_options so = *o;
+	struct vouch_verify *a = NULL, *b = NULL;
+	struct vouch_spf *spf = NULL;
+	size_t i;
+
+	if (dns == NULL || vouch_spf_new(dns, &spf) != VOUCH_OK) {
+		tap_check(0, "shared SPF handle");
+		return;
+	}
+	so.shared_spf = spf;
+	tap_check(vouch_verify_new(dns, &so, &a, NULL, 0) == VOUCH_OK &&
+	              vouch_verify_new(dns, &so, &b, NULL, 0) == VOUCH_OK,
+	    "two verify handles on one shared SPF handle");
+	for (i = 0; a != NULL && b != NULL && i < 2; i++) {
+		check_row(a, &rows[i]);
+		check_row(b, &rows[i]);
+	}
+	vouch_verify_free(a);
+	vouch_verify_free(b);
+	vouch_spf_free(spf);
+}
+
 int
 main(void)
 {
@@ -417,6 +447,7 @@ main(void)
 	} else
 		tap_check(0, "vouch_verify_new: %s", err);
 	vouch_verify_free(v);
+	check_shared_spf(dns, &o);
 	vouch_dns_free(dns);
 	vouch_dkim_key_free(key);
 	free(rec);

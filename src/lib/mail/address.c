@@ -12,7 +12,6 @@ struct cursor {
 	const char *why; /* first error, sticky */
 	enum vouch_status err;
 	struct mail_mailbox_list *out;
-	const uint8_t *lstart; /* where the current local part began */
 };
 
 static int
@@ -234,20 +233,78 @@ new_mailbox(struct cursor *c)
 	return &c->out->mb[c->out->n];
 }
 
+static void
+add_local_byte(struct mail_mailbox *mb, uint8_t ch)
+{
+	if (mb->local_toolong)
+		return;
+	if (mb->locallen >= sizeof(mb->local)) {
+		/* Not an error: DMARC needs only the domain. */
+		mb->local_toolong = 1;
+		mb->locallen = 0;
+		return;
+	}
+	mb->local[mb->locallen++] = ch;
+}
+
 /*
- * addr-spec = local-part "@" domain (§3.4.1); the local part has been read
- * by the caller (a dot-atom, a quoted-string or an obs-local-part all read
- * as the words of a phrase).  The cursor is on "@".
+ * The local part [p, end), already checked by words(), as it means: a
+ * quoted-string stands for its characters (§3.2.4, §3.4.1), CFWS between
+ * the words of an obs-local-part (§4.4) is not part of it.
+ */
+static void
+keep_local_part(struct mail_mailbox *mb, const uint8_t *p, const uint8_t *end)
+{
+	unsigned depth;
+	uint8_t ch;
+
+	mb->locallen = 0;
+	mb->local_quoted = 0;
+	mb->local_toolong = 0;
+	while (p < end) {
+		ch = *p++;
+		if (is_wsp(ch))
+			continue;
+		if (ch == '(') {
+			for (depth = 1; p < end && depth > 0;) {
+				ch = *p++;
+				if (ch == '\\' && p < end)
+					p++;
+				else if (ch == '(')
+					depth++;
+				else if (ch == ')')
+					depth--;
+			}
+			continue;
+		}
+		if (ch != '"') {
+			add_local_byte(mb, ch);
+			continue;
+		}
+		mb->local_quoted = 1;
+		while (p < end && (ch = *p++) != '"') {
+			if (ch == '\\' && p < end)
+				ch = *p++; /* quoted-pair */
+			else if (ch == '\r' || ch == '\n')
+				continue; /* unfolding: FWS keeps its WSP */
+			add_local_byte(mb, ch);
+		}
+	}
+}
+
+/*
+ * addr-spec = local-part "@" domain (§3.4.1); the local part [local, c->p)
+ * has been read by the caller (a dot-atom, a quoted-string or an
+ * obs-local-part all read as the words of a phrase).  The cursor is on "@".
  */
 static int
-addr_spec_domain(struct cursor *c)
+addr_spec_domain(struct cursor *c, const uint8_t *local)
 {
 	struct mail_mailbox *mb;
 
 	if ((mb = new_mailbox(c)) == NULL)
 		return -1;
-	mb->local = c->lstart;
-	mb->locallen = (size_t)(c->p - c->lstart);
+	keep_local_part(mb, local, c->p);
 	c->p++; /* "@" */
 	if (domain(c, mb) < 0)
 		return -1;
@@ -289,6 +346,7 @@ static int
 angle_addr(struct cursor *c)
 {
 	struct mail_mailbox route;
+	const uint8_t *local;
 	size_t n;
 
 	c->p++; /* "<" */
@@ -312,12 +370,12 @@ angle_addr(struct cursor *c)
 			return fail(c, VOUCH_ESYNTAX, "unterminated route");
 		c->p++;
 	}
-	c->lstart = c->p;
+	local = c->p;
 	if (words(c, &n) < 0)
 		return -1;
 	if (n == 0 || c->p == c->end || *c->p != '@')
 		return fail(c, VOUCH_ESYNTAX, "no addr-spec in angle brackets");
-	if (addr_spec_domain(c) < 0)
+	if (addr_spec_domain(c, local) < 0)
 		return -1;
 	if (c->p == c->end || *c->p != '>')
 		return fail(c, VOUCH_ESYNTAX, "unbalanced angle brackets");
@@ -336,9 +394,9 @@ static int mailbox_list(struct cursor *, int);
 static int
 mailbox_or_group(struct cursor *c, int ingroup)
 {
+	const uint8_t *start = c->p;
 	size_t n;
 
-	c->lstart = c->p;
 	if (words(c, &n) < 0)
 		return -1;
 	if (c->p == c->end)
@@ -352,7 +410,7 @@ mailbox_or_group(struct cursor *c, int ingroup)
 	case '@':
 		if (n == 0)
 			return fail(c, VOUCH_ESYNTAX, "empty local part");
-		if (addr_spec_domain(c) < 0)
+		if (addr_spec_domain(c, start) < 0)
 			return -1;
 		return cfws(c);
 	case ':':
@@ -412,7 +470,7 @@ enum vouch_status
 mail_mailbox_list_parse(const uint8_t *p, size_t len,
     struct mail_mailbox_list *out, const char **why)
 {
-	struct cursor c = {p, p + len, NULL, VOUCH_OK, out, NULL};
+	struct cursor c = {p, p + len, NULL, VOUCH_OK, out};
 
 	out->n = 0;
 	out->ngroups = 0;

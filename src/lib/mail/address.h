@@ -1,6 +1,7 @@
 /*
  * RFC 5322 §3.4 address parser for the From: field: finds the domain of
- * every mailbox, as DMARC needs it (RFC 7489 §6.6.1, RFC 9989 §5.3.1).
+ * every mailbox, as DMARC needs it (RFC 7489 §6.6.1, RFC 9989 §5.3.1), and
+ * its local part, as a signer's tables and sender checks need it.
  *
  * The grammar is followed by hand-written recursive descent, one function
  * per ABNF rule, including the obsolete forms of RFC 5322 §4.4 (phrases with
@@ -29,13 +30,19 @@ struct mail_mailbox {
 	size_t domainlen;
 	int literal; /* domain-literal, "[192.0.2.1]" */
 	/*
-	 * The local part as written: a span of the input given to the
-	 * parser (valid while it is), comments, quotes and folding
-	 * included; for a caller that needs the whole address (vouchd's
-	 * send-as check).
+	 * The local part as it means (RFC 5322 §3.4.1: a quoted-string and
+	 * a dot-atom of the same characters are the same local part):
+	 * quotes, quoted-pair backslashes, comments and folding white space
+	 * removed, not lower-cased, not NUL-terminated.  `"a.b"@x` and
+	 * `a.b@x` both give "a.b".  local_quoted: a quoted-string was used
+	 * (the text may then hold spaces or specials).  local_toolong: the
+	 * local part is longer than VOUCH_ADDR_MAX_LOCAL and was not kept
+	 * (locallen is 0); the field still parses.
 	 */
-	const uint8_t *local;
+	uint8_t local[VOUCH_ADDR_MAX_LOCAL];
 	size_t locallen;
+	int local_quoted;
+	int local_toolong;
 };
 
 /* Every mailbox of a field, in order; groups are flattened. */

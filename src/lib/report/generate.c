@@ -218,6 +218,8 @@ find_policy(struct gen *g, const char *domain)
 {
 	struct policy key = {(char *)domain, {0}};
 
+	if (g->npol == 0)
+		return NULL;
 	return bsearch(&key, g->pol, g->npol, sizeof(key), cmp_policy);
 }
 
@@ -272,6 +274,8 @@ find_existing(struct gen *g, const char *domain)
 {
 	struct existing key = {(char *)domain, 0, 0};
 
+	if (g->nhave == 0)
+		return NULL;
 	return bsearch(&key, g->have, g->nhave, sizeof(key), cmp_have);
 }
 
@@ -316,6 +320,8 @@ suppressed(struct gen *g, const char *domain)
 {
 	const char *d = domain;
 
+	if (g->nsuppressed == 0)
+		return false;
 	for (;;) {
 		if (bsearch(&d, g->suppressed, g->nsuppressed, sizeof(char *),
 		        cmp_str) != NULL)
@@ -442,9 +448,8 @@ write_reasons(struct gen *g, struct xw *w, const char *list)
 	char tb[64], cb[VOUCH_STORE_MAX_COMMENT * 3 + 1];
 	struct store_field f[2] = {{tb, sizeof(tb), 0}, {cb, sizeof(cb), 0}};
 	const char *p = list, *end = list + strlen(list), *type;
-	int rc;
 
-	while ((rc = store_list_next(&p, end, f, 2)) == 1) {
+	while (store_list_next(&p, end, f, 2) == 1) {
 		const char *comment = cb;
 
 		type = tb;

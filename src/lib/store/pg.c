@@ -460,7 +460,7 @@ make_month(struct vouch_store *s, const char *table, int y, int m)
 		store_rollback(s);
 		return st;
 	}
-	if ((st = pg_exec(s, sql)) != VOUCH_OK) {
+	if (pg_exec(s, sql) != VOUCH_OK) {
 		/* e.g. rows of that month already in the default partition:
 		 * they stay there, and so do the next ones */
 		store_rollback(s);

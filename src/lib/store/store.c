@@ -50,7 +50,7 @@ scheme_len(const char *p, size_t len)
 enum vouch_status
 vouch_store_url_parse(const char *p, size_t len, struct vouch_store_url *out)
 {
-	size_t i, sl;
+	size_t i;
 
 	if (out == NULL || (p == NULL && len > 0))
 		return VOUCH_EINVAL;
@@ -77,7 +77,7 @@ vouch_store_url_parse(const char *p, size_t len, struct vouch_store_url *out)
 			p += 2;
 			len -= 2;
 		}
-	} else if ((sl = scheme_len(p, len)) > 0) {
+	} else if (scheme_len(p, len) > 0) {
 		return VOUCH_EINVAL; /* mysql:, file:, http:, ... */
 	}
 	if (len == 0)
@@ -292,6 +292,9 @@ store_col_text(struct store_stmt *st, unsigned i, size_t *len)
 	}
 	if (len != NULL)
 		*len = n;
+	/* t points into the statement's row, not at n (cppcheck cannot
+	 * see through the function pointer) */
+	/* cppcheck-suppress returnDanglingLifetime */
 	return t;
 }
 

@@ -202,9 +202,12 @@ vouch_verify_new(struct vouch_dns *dns, const struct vouch_verify_options *opts,
 	v->opts.receiver = v->receiver;
 	if ((st = copy_sealers(v, err, errlen)) != VOUCH_OK)
 		goto fail;
-	if ((st = vouch_spf_new(dns, &v->spf)) != VOUCH_OK)
+	if (v->opts.shared_spf != NULL)
+		v->spf = v->opts.shared_spf; /* the caller's, caches set */
+	else if ((st = vouch_spf_new(dns, &v->spf)) != VOUCH_OK)
 		goto fail;
-	vouch_spf_set_cache(v->spf, v->opts.spf_cache);
+	else
+		vouch_spf_set_cache(v->spf, v->opts.spf_cache);
 	if ((st = vouch_dmarc_new(&v->opts.dmarc, &v->dmarc, err, errlen)) !=
 	    VOUCH_OK)
 		goto fail;
@@ -225,7 +228,8 @@ vouch_verify_free(struct vouch_verify *v)
 	for (i = 0; i < v->ntrusted; i++)
 		free(v->trusted[i]);
 	free(v->trusted);
-	vouch_spf_free(v->spf);
+	if (v->spf != v->opts.shared_spf)
+		vouch_spf_free(v->spf);
 	vouch_dmarc_free(v->dmarc);
 	free(v);
 }
