@@ -132,6 +132,26 @@ VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_owner_rows(
     struct vouch_store *s, const struct vouch_owner_query *q,
     vouch_owner_row_fn fn, void *arg);
 
+typedef enum vouch_status (*vouch_owner_domain_fn)(
+    void *arg, const char *domain, uint64_t messages);
+
+/*
+ * vouch_owner_domains - the distinct policy domains that have stored rows
+ * on the days q selects (q->domain is not used), in the order of their
+ * stored text (ASCII order for plain domain names), each once to fn: the
+ * domain as a NUL-terminated text valid during the call, and the messages
+ * its rows count on those days; a status other than VOUCH_OK from fn stops
+ * the walk and is returned.  The names are the reports'
+ * (policy_published domain, RFC 9990 §3.1.2), not checked: any reporter
+ * can send reports about any domain.
+ * Errors: VOUCH_ENOTFOUND (no owner tables), VOUCH_EIO (a query failed,
+ *         or a stored text does not decode), VOUCH_EINVAL, VOUCH_ENOMEM,
+ *         or fn's status.
+ */
+VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_owner_domains(
+    struct vouch_store *s, const struct vouch_owner_query *q,
+    vouch_owner_domain_fn fn, void *arg);
+
 /* ---- Summary ----------------------------------------------------------- */
 
 /*

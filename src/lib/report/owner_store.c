@@ -630,3 +630,56 @@ out:
 	store_finalize(rr.q);
 	return st;
 }
+
+/* ---- Policy domains ---------------------------------------------------- */
+
+static const char sql_domains[] =
+    "SELECT policy_domain, CAST(SUM(count) AS BIGINT) FROM ingested_row "
+    "WHERE day >= $1 AND day < $2 GROUP BY policy_domain "
+    "ORDER BY policy_domain";
+
+enum vouch_status
+vouch_owner_domains(struct vouch_store *s, const struct vouch_owner_query *q,
+    vouch_owner_domain_fn fn, void *arg)
+{
+	struct store_stmt *stmt = NULL;
+	enum vouch_status st;
+	const char *t;
+	bool more = false;
+	char *name;
+	size_t len;
+	long n;
+
+	if (s == NULL || q == NULL || fn == NULL)
+		return VOUCH_EINVAL;
+	if ((st = has_owner_tables(s)) != VOUCH_OK)
+		return st;
+	if ((st = store_prepare(s, sql_domains, &stmt)) != VOUCH_OK)
+		return st;
+	if ((st = store_bind_int64(stmt, 1, q->since)) != VOUCH_OK ||
+	    (st = store_bind_int64(
+	         stmt, 2, q->until > 0 ? q->until : INT64_MAX)) != VOUCH_OK)
+		goto out;
+	while ((st = store_step(stmt, &more)) == VOUCH_OK && more) {
+		t = store_col_text(stmt, 0, &len);
+		/* the decoded text is never longer than the stored one */
+		if ((name = malloc(len + 1)) == NULL) {
+			st = VOUCH_ENOMEM;
+			break;
+		}
+		if ((n = store_unescape(t, len, name, len + 1)) < 0) {
+			free(name);
+			st = store_seterr(s, VOUCH_EIO,
+			    "a stored policy domain does not decode");
+			break;
+		}
+		name[n] = '\0';
+		st = fn(arg, name, (uint64_t)store_col_int64(stmt, 1));
+		free(name);
+		if (st != VOUCH_OK)
+			break;
+	}
+out:
+	store_finalize(stmt);
+	return st;
+}
