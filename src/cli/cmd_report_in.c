@@ -1,6 +1,8 @@
 /*
  * What the domain owner's `vouch report` subcommands share (reports in):
- * times given on the command line, UTC days as text, opening the store.
+ * times given on the command line, UTC days as text, opening the store,
+ * and what summary and html share: their options, the resolver, the
+ * Public Suffix List, one summary per policy domain.
  */
 #include <errno.h>
 #include <limits.h>
@@ -12,6 +14,8 @@
 
 #include "cli.h"
 #include "report.h"
+#include "vouch/dmarc.h"
+#include "vouch/owner.h"
 #include "vouch/store.h"
 
 int
@@ -107,4 +111,124 @@ cmd_report_ingest_run(int argc, char **argv)
 	fprintf(stderr, "vouch report ingest: cannot run %s/%s: %s\n",
 	    VOUCH_LIBEXECDIR, INGEST_PROGRAM, strerror(errno));
 	return CLI_EXIT_SOFTWARE;
+}
+
+double
+report_percent(uint64_t part, uint64_t whole)
+{
+	return whole ? 100.0 * (double)part / (double)whole : 0.0;
+}
+
+/* ---- What summary and html share ---------------------------------------- */
+
+int
+report_owner_option(struct report_owner *o, int ch, const char *arg)
+{
+	unsigned long n;
+	char *end;
+
+	switch (ch) {
+	case REPORT_OPT_DB:
+		o->db = arg;
+		return 1;
+	case REPORT_OPT_SINCE:
+	case REPORT_OPT_UNTIL:
+		if (report_parse_time(arg,
+		        ch == REPORT_OPT_SINCE ? &o->since : &o->until) != 0) {
+			fprintf(stderr, "vouch report %s: %s: not a time\n",
+			    o->cmd, arg);
+			return -1;
+		}
+		/* whole UTC days from the one that holds the time */
+		if (ch == REPORT_OPT_SINCE)
+			o->since -= o->since % 86400;
+		return 1;
+	case REPORT_OPT_ZONE:
+		o->zone = arg;
+		return 1;
+	case REPORT_OPT_DNS_SERVER:
+		o->server = arg;
+		return 1;
+	case REPORT_OPT_NO_DNS:
+		o->nodns = 1;
+		return 1;
+	case REPORT_OPT_DNS_CONCURRENCY:
+		n = strtoul(arg, &end, 10);
+		if (*end != '\0' || n < 1 || n > 64) {
+			fprintf(stderr,
+			    "vouch report %s: --dns-concurrency: 1 to 64\n",
+			    o->cmd);
+			return -1;
+		}
+		o->concurrency = (unsigned)n;
+		return 1;
+	case REPORT_OPT_PSL:
+		o->psl_file = arg;
+		return 1;
+	}
+	return 0;
+}
+
+int
+report_owner_open(struct report_owner *o)
+{
+	struct vouch_dmarc_options dopts;
+	enum vouch_status st;
+	char err[512] = "";
+	int rc;
+
+	if (!o->nodns && (rc = cli_open_dns(o->zone, o->server, &o->dns)) != 0)
+		return rc;
+	memset(&dopts, 0, sizeof(dopts));
+	/* organizational domains as RFC 7489 §3.2 finds them: the PSL */
+	dopts.mode = VOUCH_DMARC_MODE_RFC7489;
+	dopts.psl_file = o->psl_file;
+	if ((st = vouch_dmarc_new(&dopts, &o->psl, err, sizeof(err))) !=
+	    VOUCH_OK) {
+		fprintf(stderr, "vouch report %s: %s\n", o->cmd,
+		    err[0] ? err : vouch_status_str(st));
+		return st == VOUCH_EIO ? CLI_EXIT_IO : CLI_EXIT_SOFTWARE;
+	}
+	return report_open_store(o->cmd, o->db, &o->s);
+}
+
+int
+report_owner_store_exit(struct report_owner *o, enum vouch_status st)
+{
+	const char *why = o->s != NULL ? vouch_store_errmsg(o->s) : "";
+
+	fprintf(stderr, "vouch report %s: %s\n", o->cmd,
+	    why[0] ? why : vouch_status_str(st));
+	return st == VOUCH_ENOTFOUND ? CLI_EXIT_UNAVAILABLE
+	       : st == VOUCH_ENOMEM  ? CLI_EXIT_SOFTWARE
+	                             : CLI_EXIT_IO;
+}
+
+int
+report_owner_summarize(struct report_owner *o, const char *domain,
+    struct vouch_owner_summary **out)
+{
+	struct vouch_owner_summary_opts so;
+	enum vouch_status st;
+
+	memset(&so, 0, sizeof(so));
+	so.domain = domain;
+	so.since = o->since;
+	so.until = o->until;
+	so.dns = o->dns;
+	so.concurrency = o->concurrency;
+	if ((st = vouch_owner_summarize(o->s, &so, o->psl, out)) != VOUCH_OK)
+		return report_owner_store_exit(o, st);
+	return CLI_EXIT_OK;
+}
+
+void
+report_owner_close(struct report_owner *o)
+{
+	vouch_store_close(o->s);
+	vouch_dmarc_free(o->psl);
+	vouch_dns_free(o->dns);
+	o->s = NULL;
+	o->psl = NULL;
+	o->dns = NULL;
 }

@@ -6,7 +6,6 @@
  */
 #include <getopt.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -53,12 +52,6 @@ usage(FILE *fp)
 	    "  --db URL         the store (default $VOUCH_DB, see vouch(1))\n"
 	    "Exit status: 0 printed, 64 usage, 69 no store, 74 the store\n"
 	    "failed.\n");
-}
-
-static double
-percent(uint64_t part, uint64_t whole)
-{
-	return whole ? 100.0 * (double)part / (double)whole : 0.0;
 }
 
 static void
@@ -126,7 +119,7 @@ json_readiness(const struct vouch_owner_summary *sum,
 
 	printf("\"%s\":{\"messages\":%llu,\"percent\":%.1f,\"sources\":[", key,
 	    (unsigned long long)r->messages,
-	    percent(r->messages, sum->messages));
+	    report_percent(r->messages, sum->messages));
 	for (i = 0; i < r->nsources; i++) {
 		fputs(i ? "," : "", stdout);
 		jstr(sum->sources[r->sources[i]].ip);
@@ -235,7 +228,7 @@ print_human(const struct vouch_owner_summary *sum)
 	    (unsigned long long)sum->reports,
 	    (unsigned long long)sum->nreporters,
 	    (unsigned long long)sum->dmarc_pass,
-	    percent(sum->dmarc_pass, sum->messages));
+	    report_percent(sum->dmarc_pass, sum->messages));
 	for (b = 0; b < VOUCH_OWNER_NBUCKETS; b++) {
 		if (sum->bucket_sources[b] == 0)
 			continue;
@@ -258,7 +251,7 @@ print_human(const struct vouch_owner_summary *sum)
 	printf("  p=quarantine today: %llu messages (%.1f%%) from %zu "
 	       "sources would go to spam\n",
 	    (unsigned long long)r->messages,
-	    percent(r->messages, sum->messages), r->nsources);
+	    report_percent(r->messages, sum->messages), r->nsources);
 	printf("  p=reject today: the same %llu messages would be refused\n",
 	    (unsigned long long)sum->reject.messages);
 	for (i = 0; i < r->nsources; i++) {
@@ -275,112 +268,54 @@ int
 cmd_report_summary(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-	    {"db", required_argument, NULL, 'd'},
 	    {"domain", required_argument, NULL, 'D'},
-	    {"since", required_argument, NULL, 's'},
-	    {"until", required_argument, NULL, 'u'},
 	    {"json", no_argument, NULL, 'j'},
-	    {"zone", required_argument, NULL, 'z'},
-	    {"dns-server", required_argument, NULL, 'S'},
-	    {"no-dns", no_argument, NULL, 'n'},
-	    {"dns-concurrency", required_argument, NULL, 'c'},
-	    {"psl", required_argument, NULL, 'p'},
 	    {"help", no_argument, NULL, 'h'},
+	    {"db", required_argument, NULL, REPORT_OPT_DB},
+	    {"since", required_argument, NULL, REPORT_OPT_SINCE},
+	    {"until", required_argument, NULL, REPORT_OPT_UNTIL},
+	    {"zone", required_argument, NULL, REPORT_OPT_ZONE},
+	    {"dns-server", required_argument, NULL, REPORT_OPT_DNS_SERVER},
+	    {"no-dns", no_argument, NULL, REPORT_OPT_NO_DNS},
+	    {"dns-concurrency", required_argument, NULL,
+	        REPORT_OPT_DNS_CONCURRENCY},
+	    {"psl", required_argument, NULL, REPORT_OPT_PSL},
 	    {NULL, 0, NULL, 0},
 	};
-	struct vouch_owner_summary_opts o;
 	struct vouch_owner_summary *sum = NULL;
-	struct vouch_dmarc_options dopts;
-	struct vouch_dmarc *psl = NULL;
-	struct vouch_dns *dns = NULL;
-	struct vouch_store *s = NULL;
-	const char *db = NULL, *zone = NULL, *server = NULL, *pslfile = NULL;
-	enum vouch_status st;
-	char err[512] = "", *end;
-	int ch, rc, json = 0, nodns = 0;
-	unsigned long n;
+	struct report_owner o;
+	const char *domain = NULL;
+	int ch, rc, json = 0;
 
 	memset(&o, 0, sizeof(o));
+	o.cmd = "summary";
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (ch) {
-		case 'd':
-			db = optarg;
-			break;
 		case 'D':
-			o.domain = optarg;
-			break;
-		case 's':
-		case 'u':
-			if (report_parse_time(
-			        optarg, ch == 's' ? &o.since : &o.until) != 0) {
-				fprintf(stderr,
-				    "vouch report summary: %s: not a time\n",
-				    optarg);
-				return CLI_EXIT_USAGE;
-			}
+			domain = optarg;
 			break;
 		case 'j':
 			json = 1;
-			break;
-		case 'z':
-			zone = optarg;
-			break;
-		case 'S':
-			server = optarg;
-			break;
-		case 'n':
-			nodns = 1;
-			break;
-		case 'c':
-			n = strtoul(optarg, &end, 10);
-			if (*end != '\0' || n < 1 || n > 64) {
-				fprintf(stderr, "vouch report summary: "
-				                "--dns-concurrency: 1 to 64\n");
-				return CLI_EXIT_USAGE;
-			}
-			o.concurrency = (unsigned)n;
-			break;
-		case 'p':
-			pslfile = optarg;
 			break;
 		case 'h':
 			usage(stdout);
 			return CLI_EXIT_OK;
 		default:
-			usage(stderr);
+			if ((rc = report_owner_option(&o, ch, optarg)) > 0)
+				break;
+			if (rc == 0)
+				usage(stderr);
 			return CLI_EXIT_USAGE;
 		}
 	}
-	if (optind != argc || o.domain == NULL) {
+	if (optind != argc || domain == NULL) {
 		usage(stderr);
 		return CLI_EXIT_USAGE;
 	}
-	o.since -= o.since % 86400;
-	if (!nodns && (rc = cli_open_dns(zone, server, &dns)) != 0)
-		return rc;
-	o.dns = dns;
-	memset(&dopts, 0, sizeof(dopts));
-	dopts.mode = VOUCH_DMARC_MODE_RFC7489;
-	dopts.psl_file = pslfile;
-	if ((st = vouch_dmarc_new(&dopts, &psl, err, sizeof(err))) !=
-	    VOUCH_OK) {
-		fprintf(stderr, "vouch report summary: %s\n",
-		    err[0] ? err : vouch_status_str(st));
-		vouch_dns_free(dns);
-		return st == VOUCH_EIO ? CLI_EXIT_IO : CLI_EXIT_SOFTWARE;
-	}
-	if ((rc = report_open_store("summary", db, &s)) != CLI_EXIT_OK)
+	if ((rc = report_owner_open(&o)) != CLI_EXIT_OK ||
+	    (rc = report_owner_summarize(&o, domain, &sum)) != CLI_EXIT_OK)
 		goto out;
-	if ((st = vouch_owner_summarize(s, &o, psl, &sum)) != VOUCH_OK) {
-		fprintf(stderr, "vouch report summary: %s\n",
-		    vouch_store_errmsg(s)[0] ? vouch_store_errmsg(s)
-		                             : vouch_status_str(st));
-		rc = st == VOUCH_ENOTFOUND ? CLI_EXIT_UNAVAILABLE
-		     : st == VOUCH_ENOMEM  ? CLI_EXIT_SOFTWARE
-		                           : CLI_EXIT_IO;
-		goto out;
-	}
 	if (json)
 		print_json(sum);
 	else
@@ -388,8 +323,6 @@ cmd_report_summary(int argc, char **argv)
 	rc = fflush(stdout) == 0 ? CLI_EXIT_OK : CLI_EXIT_IO;
 out:
 	vouch_owner_summary_free(sum);
-	vouch_store_close(s);
-	vouch_dmarc_free(psl);
-	vouch_dns_free(dns);
+	report_owner_close(&o);
 	return rc;
 }
