@@ -2,7 +2,7 @@
  * vouch report: DMARC aggregate reports (RFC 9990), both ends.  This file
  * only dispatches; the receiver's subcommands (reports out) are in
  * cmd_report_out.c, the domain owner's (reports in) in cmd_report_in.c
- * (shared helpers), cmd_report_ingest.c, _summary.c and _export.c.
+ * (shared helpers), cmd_report_ingest.c, _summary.c, _html.c and _export.c.
  */
 #include <stdio.h>
 #include <string.h>
@@ -26,6 +26,8 @@ static const struct {
         "read reports in (XML, .gz, .zip, e-mail, Maildir, mbox, IMAP)"},
     {"summary", cmd_report_summary,
         "a domain's sources in four buckets, and policy readiness"},
+    {"html", cmd_report_html,
+        "the summary as one self-contained HTML page, with charts"},
     {"export", cmd_report_export, "the ingested rows as CSV or JSON"},
 };
 
