@@ -20,7 +20,6 @@
 #include <strings.h>
 #include <time.h>
 
-#include "report.h"
 #include "report_html.h"
 
 /* Characters of a text from a report shown in the page; the rest is cut
@@ -174,6 +173,26 @@ esc_all(FILE *fp, const char *s)
 
 /* ---- Numbers ----------------------------------------------------------- */
 
+/* part of whole in percent (as report_percent: this file stands alone,
+ * for the unit test and the fuzz target that link it) */
+static double
+percent(uint64_t part, uint64_t whole)
+{
+	return whole ? 100.0 * (double)part / (double)whole : 0.0;
+}
+
+/* A UTC day as YYYY-MM-DD; "?" for a time gmtime cannot take. */
+static void
+day_str(int64_t t, char *buf, size_t len)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (gmtime_r(&tt, &tm) == NULL ||
+	    strftime(buf, len, "%Y-%m-%d", &tm) == 0)
+		snprintf(buf, len, "?");
+}
+
 /* v with a comma between groups of three digits: 1,234,567. */
 static void
 count(FILE *fp, uint64_t v)
@@ -192,13 +211,7 @@ count(FILE *fp, uint64_t v)
 static void
 pct(FILE *fp, uint64_t part, uint64_t whole)
 {
-	fprintf(fp, "%.1f%%", report_percent(part, whole));
-}
-
-static void
-day_str(int64_t t, char *buf, size_t len)
-{
-	report_day_str(t, buf, len);
+	fprintf(fp, "%.1f%%", percent(part, whole));
 }
 
 /* MM-DD of a YYYY-MM-DD day, for the charts' labels. */
@@ -831,7 +844,7 @@ static double
 share_y(const struct vouch_owner_day *d,
     uint64_t (*part)(const struct vouch_owner_day *))
 {
-	return val_y(report_percent(part(d), d->messages), 100);
+	return val_y(percent(part(d), d->messages), 100);
 }
 
 /* A line and its markers, one per day: the share of the day's messages
