@@ -17,6 +17,7 @@ is not installed (scripts/deps/html.list installs it).
 """
 import json
 import os
+import re
 import sys
 import tempfile
 import time
@@ -25,6 +26,7 @@ import xml.etree.ElementTree as ET
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import _chromium  # noqa: E402
 import _report_util as ru  # noqa: E402
+import pg  # noqa: E402
 import vtest  # noqa: E402
 from vtest import ok, skip, done  # noqa: E402
 
@@ -501,6 +503,32 @@ def check_cli(db, tmp):
        "--max-sources 3: three source rows and the number left out")
 
 
+def without_clock(page):
+    """The page less the minute it was made (the footer says it)."""
+    return re.sub(rb" on \d{4}-\d\d-\d\d \d\d:\d\d UTC ", b" on (time) ", page)
+
+
+def check_postgresql(files, sqlite_db, tmp):
+    """The same reports in a PostgreSQL store give the same page (every
+    domain, so vouch_owner_domains runs on both back ends)."""
+    why = pg.available()
+    if why:
+        skip("postgresql: the same page from a PostgreSQL store", why)
+        return
+    with pg.Server() as srv:
+        url = srv.new_db("html")
+        vtest.vouch(["store", "init", "--db", url])
+        rc, counts, err = ru.ingest(files, url)
+        ok(rc == 0 and counts["stored"] == len(files), "postgresql: the reports are stored", err)
+        pages = []
+        for db in (sqlite_db, url):
+            rc, out, err = vtest.vouch(["report", "html", "--db", db, "-o", "-", "--no-dns"])
+            pages.append(without_clock(out) if rc == 0 else b"exit %d" % rc)
+        ok(pages[0] == pages[1] and b'data-table="domains"' in pages[0],
+           "postgresql: the page of every domain is the SQLite store's, byte for byte",
+           "%d and %d bytes" % (len(pages[0]), len(pages[1])))
+
+
 def main():
     exe = _chromium.find()
     with tempfile.TemporaryDirectory() as tmp:
@@ -525,6 +553,7 @@ def main():
                  "(Debian package chromium, scripts/deps/html.list)")
             check_hostile(None, tmp)
             check_cli(db, tmp)
+            check_postgresql(files, db, tmp)
             return
         t0 = time.time()
         with _chromium.Chromium(exe) as chrome:
@@ -537,6 +566,7 @@ def main():
             check_hostile(chrome, tmp)
             check_all_domains(chrome, db, tmp, zone)
         check_cli(db, tmp)
+        check_postgresql(files, db, tmp)
 
 
 main()
