@@ -273,6 +273,8 @@ static const char css[] =
     "header.top h1{margin:0;font-size:1.6rem;font-weight:650}\n"
     "header.top p{margin:4px 0 0;color:#c5d0db}\n"
     "h2{font-size:1.35rem;margin:28px 0 8px}\nh2.first{margin-top:0}\n"
+    ".sr-only{position:absolute;width:1px;height:1px;overflow:hidden;"
+    "clip:rect(0 0 0 0);white-space:nowrap}\n"
     "h2.domain{font-size:1.5rem;margin-top:36px;padding-top:14px;"
     "border-top:3px solid var(--head)}\n"
     "h3{font-size:1.1rem;margin:0 0 10px}\n"
@@ -665,8 +667,10 @@ readiness(FILE *fp, const struct vouch_owner_summary *s, unsigned k)
 	}
 	fputs("<table class=\"cards\" data-table=\"readiness\">"
 	      "<caption class=\"muted\">The sources that would be hit, most "
-	      "failing messages first</caption>\n<thead><tr><th>Source</th>"
-	      "<th>Bucket</th><th class=\"n\">Failed DMARC</th><th>Why</th>"
+	      "failing messages first</caption>\n<thead><tr><th "
+	      "scope=\"col\">Source</th>"
+	      "<th scope=\"col\">Bucket</th><th scope=\"col\" "
+	      "class=\"n\">Failed DMARC</th><th scope=\"col\">Why</th>"
 	      "</tr></thead>\n<tbody>\n",
 	    fp);
 	for (i = 0; i < r->nsources; i++)
@@ -953,10 +957,14 @@ days_table(FILE *fp, const struct vouch_owner_summary *s)
 	size_t i;
 
 	fputs("<details><summary>The numbers per day (table)</summary>\n"
-	      "<table data-table=\"days\"><thead><tr><th>UTC day</th>"
-	      "<th class=\"n\">Messages</th><th class=\"n\">Passed DMARC"
-	      "</th><th class=\"n\">Pass rate</th><th class=\"n\">DKIM "
-	      "aligned</th><th class=\"n\">SPF aligned</th></tr></thead>\n"
+	      "<table data-table=\"days\"><thead><tr><th scope=\"col\">UTC "
+	      "day</th>"
+	      "<th scope=\"col\" class=\"n\">Messages</th><th scope=\"col\" "
+	      "class=\"n\">Passed DMARC"
+	      "</th><th scope=\"col\" class=\"n\">Pass rate</th><th "
+	      "scope=\"col\" class=\"n\">DKIM "
+	      "aligned</th><th scope=\"col\" class=\"n\">SPF "
+	      "aligned</th></tr></thead>\n"
 	      "<tbody>\n",
 	    fp);
 	for (i = 0; i < s->ndays; i++) {
@@ -1146,8 +1154,10 @@ sources(
 	    "compliant; most messages first in each. The bar is as long as "
 	    "the source's messages, in two parts: passed DMARC, failed.</p>\n"
 	    "<table class=\"cards\" data-table=\"sources\"><thead><tr>"
-	    "<th>Source (IP, PTR name, its organization)</th><th>Bucket</th>"
-	    "<th class=\"n\">Messages</th><th>DMARC</th><th>Why, and who "
+	    "<th scope=\"col\">Source (IP, PTR name, its organization)</th><th "
+	    "scope=\"col\">Bucket</th>"
+	    "<th scope=\"col\" class=\"n\">Messages</th><th "
+	    "scope=\"col\">DMARC</th><th scope=\"col\">Why, and who "
 	    "saw it</th></tr></thead>\n<tbody>\n",
 	    k, k);
 	for (i = 0; i < n; i++)
@@ -1175,9 +1185,11 @@ reporters(FILE *fp, const struct vouch_owner_summary *s, unsigned k)
 	fprintf(fp,
 	    "<section class=\"panel\" aria-labelledby=\"d%u-rep\">\n"
 	    "<h3 id=\"d%u-rep\">Reporters</h3>\n<table class=\"cards\" "
-	    "data-table=\"reporters\"><thead><tr><th>Organization</th>"
-	    "<th class=\"n\">Reports</th><th class=\"n\">Messages</th>"
-	    "<th>Share</th></tr></thead>\n<tbody>\n",
+	    "data-table=\"reporters\"><thead><tr><th "
+	    "scope=\"col\">Organization</th>"
+	    "<th scope=\"col\" class=\"n\">Reports</th><th scope=\"col\" "
+	    "class=\"n\">Messages</th>"
+	    "<th scope=\"col\">Share</th></tr></thead>\n<tbody>\n",
 	    k, k);
 	for (i = 0; i < s->nreporters; i++) {
 		const struct vouch_owner_reporter *r = &s->reporters[i];
@@ -1215,11 +1227,12 @@ domain_section(FILE *fp, const struct report_html *h,
 	    fp, "<section class=\"domain\" id=\"domain-%u\" data-domain=\"", k);
 	esc_all(fp, s->domain);
 	fputs("\">\n", fp);
-	if (h->nsums > 1) {
-		fputs("<h2 class=\"domain\">", fp);
-		esc(fp, s->domain);
-		fputs("</h2>\n", fp);
-	}
+	/* one domain: its name is the page's h1; the h2 is for screen
+	 * readers, so that headings go h1, h2, h3 either way */
+	fputs(h->nsums > 1 ? "<h2 class=\"domain\">" : "<h2 class=\"sr-only\">",
+	    fp);
+	esc(fp, s->domain);
+	fputs("</h2>\n", fp);
 	if (s->messages == 0) {
 		fputs("<section class=\"panel\"><p>No aggregate report about "
 		      "this domain in the store for this period.</p>"
@@ -1245,10 +1258,13 @@ domain_index(FILE *fp, const struct report_html *h)
 	fputs("<section class=\"panel\" aria-labelledby=\"domains\">\n"
 	      "<h2 id=\"domains\" class=\"first\">Policy domains</h2>\n"
 	      "<table class=\"cards\" data-table=\"domains\"><thead><tr>"
-	      "<th>Domain</th><th class=\"n\">Messages</th><th class=\"n\">"
-	      "Passed DMARC</th><th class=\"n\">Sources not compliant or "
-	      "unknown</th><th class=\"n\">p=reject today would refuse</th>"
-	      "<th>Policy</th></tr></thead>\n<tbody>\n",
+	      "<th scope=\"col\">Domain</th><th scope=\"col\" "
+	      "class=\"n\">Messages</th><th scope=\"col\" class=\"n\">"
+	      "Passed DMARC</th><th scope=\"col\" class=\"n\">Sources not "
+	      "compliant or "
+	      "unknown</th><th scope=\"col\" class=\"n\">p=reject today would "
+	      "refuse</th>"
+	      "<th scope=\"col\">Policy</th></tr></thead>\n<tbody>\n",
 	    fp);
 	for (i = 0; i < h->nsums; i++) {
 		const struct vouch_owner_summary *s = h->sums[i];

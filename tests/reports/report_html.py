@@ -246,6 +246,23 @@ def static_checks(path, name):
     csp = [v for el in root.iter() for k, v in el.attrib.items()
            if k == "content" and "default-src 'none'" in v]
     ok(len(csp) == 1, "%s: a Content Security Policy that allows no fetch and no script" % name)
+    # accessibility: each chart an image named by its title and description,
+    # headings that skip no level, tables with column headers
+    ids = {el.get("id"): el for el in root.iter() if el.get("id")}
+    charts = [el for el in root.iter() if el.get("data-chart") in
+              ("daily-volume", "daily-pass-rate", "alignment", "buckets")]
+    named = all(el.get("role") == "img" and el.get("aria-labelledby") and
+                all(i in ids and ids[i].tag.rsplit("}", 1)[-1] in ("title", "desc")
+                    and (ids[i].text or "").strip()
+                    for i in el.get("aria-labelledby").split()) for el in charts)
+    ok(named, "%s: every chart (%d) is an image named by its title and description"
+       % (name, len(charts)))
+    levels = [int(t[1]) for t in tags if re.fullmatch(r"h[1-6]", t)]
+    ok(levels and levels[0] == 1 and all(b <= a + 1 for a, b in zip(levels, levels[1:])),
+       "%s: headings from h1 on, no level skipped" % name, repr(levels))
+    tables = [el for el in root.iter() if el.tag.rsplit("}", 1)[-1] == "table"]
+    ok(all(any(th.get("scope") == "col" for th in t.iter() if th.tag.rsplit("}", 1)[-1] == "th")
+           for t in tables), "%s: every table has column headers" % name)
     return root
 
 
