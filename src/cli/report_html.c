@@ -208,6 +208,13 @@ count(FILE *fp, uint64_t v)
 	}
 }
 
+/* "s" after a count other than one: 1 report, 2 reports. */
+static const char *
+plural(uint64_t n)
+{
+	return n == 1 ? "" : "s";
+}
+
 static void
 pct(FILE *fp, uint64_t part, uint64_t whole)
 {
@@ -493,7 +500,7 @@ figures(FILE *fp, const struct vouch_owner_summary *s)
 	count(fp, s->messages);
 	fputs("</span><small>in <span data-metric=\"reports\">", fp);
 	count(fp, s->reports);
-	fputs("</span> reports</small></div>\n", fp);
+	fprintf(fp, "</span> report%s</small></div>\n", plural(s->reports));
 
 	figure_start(
 	    fp, s->dmarc_pass == s->messages ? "good" : "", "Passed DMARC");
@@ -501,7 +508,7 @@ figures(FILE *fp, const struct vouch_owner_summary *s)
 	pct(fp, s->dmarc_pass, s->messages);
 	fputs("</span><small><span data-metric=\"dmarc_pass\">", fp);
 	count(fp, s->dmarc_pass);
-	fputs("</span> messages</small></div>\n", fp);
+	fprintf(fp, "</span> message%s</small></div>\n", plural(s->dmarc_pass));
 
 	figure_start(fp, "", "Sources");
 	fputs("<span class=\"big\" data-metric=\"nsources\">", fp);
@@ -514,7 +521,8 @@ figures(FILE *fp, const struct vouch_owner_summary *s)
 	figure_start(fp, "", "Reporters");
 	fputs("<span class=\"big\" data-metric=\"nreporters\">", fp);
 	count(fp, s->nreporters);
-	fputs("</span><small>organizations sent reports</small></div>\n", fp);
+	fprintf(fp, "</span><small>organization%s sent reports</small></div>\n",
+	    plural(s->nreporters));
 
 	figure_start(fp, "", "Policy published");
 	fputs("<span class=\"big\">p=<span data-metric=\"policy\">", fp);
@@ -525,7 +533,7 @@ figures(FILE *fp, const struct vouch_owner_summary *s)
 	    "p=reject today would refuse");
 	fputs("<span class=\"big\" data-metric=\"readiness_messages\">", fp);
 	count(fp, r->messages);
-	fputs("</span><small>messages (", fp);
+	fprintf(fp, "</span><small>message%s (", plural(r->messages));
 	pct(fp, r->messages, s->messages);
 	fputs(")</small></div>\n</div>\n", fp);
 }
@@ -564,7 +572,8 @@ buckets(FILE *fp, const struct vouch_owner_summary *s, unsigned k)
 		    bucket_keys[b], bucket_keys[b], x, w,
 		    vouch_owner_bucket_str((enum vouch_owner_bucket)b));
 		count(fp, s->bucket_messages[b]);
-		fputs(" messages</title></rect>\n", fp);
+		fprintf(fp, " message%s</title></rect>\n",
+		    plural(s->bucket_messages[b]));
 		x += w;
 	}
 	fputs("</svg>\n<div class=\"buckets\">\n", fp);
@@ -576,9 +585,11 @@ buckets(FILE *fp, const struct vouch_owner_summary *s, unsigned k)
 		    bucket_keys[b], bucket_keys[b], bucket_keys[b],
 		    vouch_owner_bucket_str((enum vouch_owner_bucket)b));
 		count(fp, s->bucket_sources[b]);
-		fputs("</span> sources, <span data-metric=\"messages\">", fp);
+		fprintf(fp, "</span> source%s, <span data-metric=\"messages\">",
+		    plural(s->bucket_sources[b]));
 		count(fp, s->bucket_messages[b]);
-		fputs("</span> messages (", fp);
+		fprintf(
+		    fp, "</span> message%s (", plural(s->bucket_messages[b]));
 		pct(fp, s->bucket_messages[b], s->messages);
 		fprintf(fp, ")<p>%s</p></div>\n", bucket_notes[b]);
 	}
@@ -596,11 +607,13 @@ ready_box(FILE *fp, const struct vouch_owner_summary *s,
 	    r->messages ? " hit" : "", key, key);
 	fputs("<span data-metric=\"messages\">", fp);
 	count(fp, r->messages);
-	fputs("</span> messages (<span data-metric=\"percent\">", fp);
+	fprintf(fp, "</span> message%s (<span data-metric=\"percent\">",
+	    plural(r->messages));
 	pct(fp, r->messages, s->messages);
 	fputs("</span>) from <span data-metric=\"nsources\">", fp);
 	count(fp, r->nsources);
-	fprintf(fp, "</span> sources would %s.</div>\n", what);
+	fprintf(fp, "</span> source%s would %s.</div>\n", plural(r->nsources),
+	    what);
 }
 
 static void
@@ -824,7 +837,7 @@ chart_volume(FILE *fp, const struct xaxis *ax, unsigned k)
 		    "\" data-dmarc-pass=\"%" PRIu64 "\"><title>%s: ",
 		    d, dd->messages, dd->dmarc_pass, d);
 		count(fp, dd->messages);
-		fputs(" messages, ", fp);
+		fprintf(fp, " message%s, ", plural(dd->messages));
 		count(fp, dd->dmarc_pass);
 		fputs(" passed DMARC (", fp);
 		pct(fp, dd->dmarc_pass, dd->messages);
@@ -1167,9 +1180,10 @@ sources(
 		fprintf(
 		    fp, "<p class=\"muted\" data-metric=\"sources_omitted\">");
 		count(fp, s->nsources - n);
-		fputs(" more sources, with fewer messages in each bucket: "
-		      "<code>vouch report summary</code> lists them all.</p>\n",
-		    fp);
+		fprintf(fp,
+		    " more source%s, with fewer messages in each bucket: "
+		    "<code>vouch report summary</code> lists them all.</p>\n",
+		    plural(s->nsources - n));
 	}
 	fputs("</section>\n", fp);
 }
@@ -1299,9 +1313,9 @@ domain_index(FILE *fp, const struct report_html *h)
 	if (h->nomitted > 0)
 		fprintf(fp,
 		    "<p class=\"muted\" data-metric=\"domains_omitted\">%zu "
-		    "more policy domains, with fewer messages, are not "
+		    "more policy domain%s, with fewer messages, not "
 		    "shown: name one with <code>--domain</code>.</p>\n",
-		    h->nomitted);
+		    h->nomitted, plural(h->nomitted));
 	fputs("</section>\n", fp);
 }
 

@@ -520,6 +520,31 @@ def check_cli(db, tmp):
        "--max-sources 3: three source rows and the number left out")
 
 
+def check_many_domains(tmp):
+    """Any reporter can name any domain: a store with 53 policy domains
+    gives the 50 with the most messages a section, and says 3 more."""
+    db = ru.new_store(os.path.join(tmp, "many.db"))
+    files = []
+    for n in range(53):
+        rec = {"ip": "192.0.2.%d" % (n + 1), "count": 100 + n, "dkim": "pass", "spf": "pass"}
+        xml = ru.make_xml(org="r.example", email="d@r.example", rid="m%d" % n,
+                          domain="d%02d.example" % n, begin=DAY0, end=DAY0 + 86399,
+                          records=[rec])
+        files.append(os.path.join(tmp, "m%d.xml" % n))
+        with open(files[-1], "wb") as fp:
+            fp.write(xml)
+    rc, counts, err = ru.ingest(files, db)
+    t0 = time.time()
+    rc, out, err = vtest.vouch(["report", "html", "--db", db, "-o", "-", "--no-dns"])
+    text = out.decode("utf-8", "replace")
+    shown = re.findall(r'<tr data-domain="([^"]*)">', text)
+    ok(rc == 0 and shown == ["d%02d.example" % n for n in range(52, 2, -1)] and
+       text.count('<section class="domain"') == 50 and
+       'data-metric="domains_omitted">3 more policy domains' in text,
+       "53 policy domains: the 50 with the most messages, and '3 more' (%.2fs)"
+       % (time.time() - t0), "exit %d, %d shown" % (rc, len(shown)))
+
+
 def without_clock(page):
     """The page less the minute it was made (the footer says it)."""
     return re.sub(rb" on \d{4}-\d\d-\d\d \d\d:\d\d UTC ", b" on (time) ", page)
@@ -570,6 +595,7 @@ def main():
                  "(Debian package chromium, scripts/deps/html.list)")
             check_hostile(None, tmp)
             check_cli(db, tmp)
+            check_many_domains(tmp)
             check_postgresql(files, db, tmp)
             return
         t0 = time.time()
@@ -583,6 +609,7 @@ def main():
             check_hostile(chrome, tmp)
             check_all_domains(chrome, db, tmp, zone)
         check_cli(db, tmp)
+        check_many_domains(tmp)
         check_postgresql(files, db, tmp)
 
 
