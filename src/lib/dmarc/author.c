@@ -154,39 +154,32 @@ read_mailbox(struct vouch_dmarc_result *res, const struct mail_mailbox *mb)
 		    VOUCH_DMARC_MAX_AUTHOR_DOMAINS);
 }
 
+/*
+ * What one reading of a field found, mailbox by mailbox: how many, and a
+ * digest of their domains in order (FNV-1a, 64 bits), so that two readings
+ * are compared however many mailboxes there are.
+ */
+struct reading {
+	struct vouch_dmarc_result *res; /* NULL: count only */
+	size_t n;
+	uint64_t digest;
+};
+
 static void
-read_list(struct vouch_dmarc_result *res, const struct mail_mailbox_list *l)
+each_mailbox(void *arg, const struct mail_mailbox *mb)
 {
+	struct reading *r = arg;
 	size_t i;
 
-	for (i = 0; i < l->n; i++)
-		read_mailbox(res, &l->mb[i]);
-	if (l->ntotal > l->n)
-		dmarc_set_unsafe(res, VOUCH_DMARC_UNSAFE_INCOMPLETE,
-		    "%zu addresses in From, only the first %d read", l->ntotal,
-		    VOUCH_FROM_MAX_MAILBOXES);
-	if (l->ntotal == 0)
-		dmarc_set_unsafe(res, VOUCH_DMARC_UNSAFE_NO_AUTHOR_DOMAIN,
-		    l->ngroups ? "From field holds an empty group: no author "
-		                 "domain"
-		               : "no address in From field");
-}
-
-/* Do two readings of one field find the same addresses, in order? */
-static int
-same_list(const struct mail_mailbox_list *a, const struct mail_mailbox_list *b)
-{
-	size_t i;
-
-	if (a->ntotal != b->ntotal || a->n != b->n)
-		return 0;
-	for (i = 0; i < a->n; i++)
-		if (a->mb[i].literal != b->mb[i].literal ||
-		    a->mb[i].domainlen != b->mb[i].domainlen ||
-		    memcmp(a->mb[i].domain, b->mb[i].domain,
-		        a->mb[i].domainlen) != 0)
-			return 0;
-	return 1;
+	r->n++;
+	r->digest ^= (uint64_t)mb->literal + 0x100u;
+	r->digest *= 0x100000001b3ull;
+	for (i = 0; i < mb->domainlen; i++) {
+		r->digest ^= mb->domain[i];
+		r->digest *= 0x100000001b3ull;
+	}
+	if (r->res != NULL)
+		read_mailbox(r->res, mb);
 }
 
 /* The value of one base64 character (RFC 4648 §4), or -1. */
@@ -314,43 +307,62 @@ read_shown(struct vouch_dmarc_result *res, const uint8_t *p, size_t len)
 	}
 }
 
-/* One From field: its author domains, by both readings. */
+/*
+ * One From field: its author domains.  RFC 5322 §3.4 decides the
+ * addresses; every one is evaluated, however many (each mailbox is read as
+ * it is parsed, nothing is kept but the distinct domains, RFC 9989 §11.5
+ * bounds those).  A reader that decodes encoded-words is asked too: where
+ * it finds other addresses, or the grammar finds none, its domains are
+ * evaluated as well, so that what a reader shows is never less strict
+ * than what the grammar says (doc/threat-model.md, class 4).
+ */
 static enum vouch_status
 read_field(struct vouch_dmarc_result *res, const uint8_t *f, size_t len)
 {
-	struct mail_mailbox_list *rfc, *reader;
+	struct mail_mailbox_list *l;
+	struct reading rfc = {NULL, 0, 0xcbf29ce484222325ull};
+	struct reading reader = {NULL, 0, 0xcbf29ce484222325ull};
 	enum vouch_status srfc, sreader;
 	const char *why_rfc, *why_reader;
+	unsigned ngroups;
+	int differ;
 
-	if ((rfc = malloc(2 * sizeof(*rfc))) == NULL)
+	if ((l = malloc(sizeof(*l))) == NULL)
 		return VOUCH_ENOMEM;
-	reader = rfc + 1;
-	srfc = mail_from_parse_mode(f, len, 0, rfc, &why_rfc);
-	sreader = mail_from_parse_mode(
-	    f, len, MAIL_FROM_LENIENT, reader, &why_reader);
-	if (srfc == VOUCH_OK) {
-		/* RFC 5322 §3.4 decides the addresses ... */
-		read_list(res, rfc);
-		if (sreader != VOUCH_OK || !same_list(rfc, reader)) {
-			/* ... and what a reader sees besides is evaluated too
-			 */
-			dmarc_set_unsafe(res, VOUCH_DMARC_UNSAFE_AMBIGUOUS_FROM,
-			    "the From field reads as %zu address(es) by RFC "
-			    "5322 and otherwise to a reader that decodes "
-			    "encoded-words",
-			    rfc->ntotal);
-			if (sreader == VOUCH_OK)
-				read_list(res, reader);
-		}
-	} else {
+	srfc = mail_from_parse_each(f, len, 0, l, &why_rfc, each_mailbox, &rfc);
+	ngroups = l->ngroups;
+	sreader = mail_from_parse_each(
+	    f, len, MAIL_FROM_LENIENT, l, &why_reader, each_mailbox, &reader);
+	if (srfc != VOUCH_OK)
 		dmarc_set_unsafe(res, VOUCH_DMARC_UNSAFE_MALFORMED_FROM,
 		    "From field does not parse: %s",
 		    why_rfc ? why_rfc : "syntax error");
-		if (sreader == VOUCH_OK)
-			read_list(res, reader);
+	else if (sreader != VOUCH_OK || reader.n != rfc.n ||
+	         reader.digest != rfc.digest)
+		dmarc_set_unsafe(res, VOUCH_DMARC_UNSAFE_AMBIGUOUS_FROM,
+		    "the From field reads as %zu address(es) by RFC 5322 and "
+		    "otherwise to a reader that decodes encoded-words",
+		    rfc.n);
+	else if (rfc.n == 0)
+		dmarc_set_unsafe(res, VOUCH_DMARC_UNSAFE_NO_AUTHOR_DOMAIN,
+		    ngroups ? "From field holds an empty group: no author "
+		              "domain"
+		            : "no address in From field");
+	differ = srfc != VOUCH_OK || reader.n != rfc.n ||
+	         reader.digest != rfc.digest;
+	/* the problem of the field first, then its domains (RFC 5322 read
+	 * to where it stops: every address before an error counts) */
+	rfc.res = res;
+	(void)mail_from_parse_each(f, len, 0, l, &why_rfc, each_mailbox, &rfc);
+	if (differ) {
+		/* what the reader shows is evaluated too */
+		reader.res = res;
+		reader.n = 0;
+		(void)mail_from_parse_each(f, len, MAIL_FROM_LENIENT, l,
+		    &why_reader, each_mailbox, &reader);
 	}
 	read_shown(res, f, len);
-	free(rfc);
+	free(l);
 	return VOUCH_OK;
 }
 

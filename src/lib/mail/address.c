@@ -15,6 +15,8 @@ struct cursor {
 	unsigned flags; /* MAIL_FROM_* */
 	const uint8_t *word0; /* where the words before '@' began */
 	struct mail_mailbox spare; /* parses mailboxes past the limit */
+	mail_mailbox_fn each; /* called for every mailbox, or NULL */
+	void *arg;
 };
 
 static int
@@ -264,6 +266,8 @@ addr_spec_domain(struct cursor *c)
 	c->p++; /* "@" */
 	if (domain(c, mb) < 0)
 		return -1;
+	if (c->each != NULL)
+		c->each(c->arg, mb);
 	if (mb != &c->spare)
 		c->out->n++;
 	c->out->ntotal++;
@@ -424,9 +428,10 @@ mailbox_list(struct cursor *c, int ingroup)
 	}
 }
 
-enum vouch_status
-mail_mailbox_list_parse_mode(const uint8_t *p, size_t len, unsigned flags,
-    struct mail_mailbox_list *out, const char **why)
+static enum vouch_status
+list_parse(const uint8_t *p, size_t len, unsigned flags,
+    struct mail_mailbox_list *out, const char **why, mail_mailbox_fn each,
+    void *arg)
 {
 	struct cursor c;
 
@@ -435,6 +440,8 @@ mail_mailbox_list_parse_mode(const uint8_t *p, size_t len, unsigned flags,
 	c.end = p + len;
 	c.out = out;
 	c.flags = flags;
+	c.each = each;
+	c.arg = arg;
 	out->n = 0;
 	out->ntotal = 0;
 	out->ngroups = 0;
@@ -447,6 +454,13 @@ mail_mailbox_list_parse_mode(const uint8_t *p, size_t len, unsigned flags,
 }
 
 enum vouch_status
+mail_mailbox_list_parse_mode(const uint8_t *p, size_t len, unsigned flags,
+    struct mail_mailbox_list *out, const char **why)
+{
+	return list_parse(p, len, flags, out, why, NULL, NULL);
+}
+
+enum vouch_status
 mail_mailbox_list_parse(const uint8_t *p, size_t len,
     struct mail_mailbox_list *out, const char **why)
 {
@@ -455,8 +469,9 @@ mail_mailbox_list_parse(const uint8_t *p, size_t len,
 }
 
 enum vouch_status
-mail_from_parse_mode(const uint8_t *p, size_t len, unsigned flags,
-    struct mail_mailbox_list *out, const char **why)
+mail_from_parse_each(const uint8_t *p, size_t len, unsigned flags,
+    struct mail_mailbox_list *out, const char **why, mail_mailbox_fn each,
+    void *arg)
 {
 	const uint8_t *colon = len > 0 ? memchr(p, ':', len) : NULL;
 
@@ -467,8 +482,15 @@ mail_from_parse_mode(const uint8_t *p, size_t len, unsigned flags,
 		*why = "no colon after the field name";
 		return VOUCH_ESYNTAX;
 	}
-	return mail_mailbox_list_parse_mode(
-	    colon + 1, len - (size_t)(colon + 1 - p), flags, out, why);
+	return list_parse(colon + 1, len - (size_t)(colon + 1 - p), flags, out,
+	    why, each, arg);
+}
+
+enum vouch_status
+mail_from_parse_mode(const uint8_t *p, size_t len, unsigned flags,
+    struct mail_mailbox_list *out, const char **why)
+{
+	return mail_from_parse_each(p, len, flags, out, why, NULL, NULL);
 }
 
 enum vouch_status

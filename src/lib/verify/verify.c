@@ -46,6 +46,10 @@ struct vouch_verify_msg {
 	/* every header byte offered, held or not: the From fields, the
 	 * shape of the section (a limit must not hide them) */
 	struct mail_hdr_scan scan;
+	/* From fields not wholly held: kept aside, each at most
+	 * VOUCH_FROM_KEEP_BYTES (vbuf's ELIMIT marks one cut) */
+	struct vbuf past[MAIL_SCAN_MAX_FROM];
+	bool past_used[MAIL_SCAN_MAX_FROM];
 	int state; /* 0 header, 1 body, 2 finished */
 	/* the SMTP facts, kept for the field (copied) */
 	char mail_from[VOUCH_SPF_MAX_TEXT + 1];
@@ -281,12 +285,16 @@ vouch_verify_result_free(struct vouch_verify_result *res)
 void
 vouch_verify_msg_free(struct vouch_verify_msg *m)
 {
+	size_t i;
+
 	if (m == NULL)
 		return;
 	vouch_dkim_verify_free(m->dkim);
 	vouch_arc_verify_free(m->arc);
 	vouch_verify_result_free(m->res);
 	vbuf_free(&m->hdr);
+	for (i = 0; i < MAIL_SCAN_MAX_FROM; i++)
+		vbuf_free(&m->past[i]);
 	free(m);
 }
 
@@ -329,6 +337,7 @@ vouch_verify_msg_new(struct vouch_verify *v,
 	struct vouch_verify_msg *m;
 	struct vouch_verify_result *res;
 	enum vouch_status st;
+	size_t i;
 
 	if (out == NULL)
 		return VOUCH_EINVAL;
@@ -346,6 +355,8 @@ vouch_verify_msg_new(struct vouch_verify *v,
 	m->v = v;
 	vbuf_init(&m->hdr, VERIFY_HEADER_MAX + 1);
 	mail_hdr_scan_init(&m->scan);
+	for (i = 0; i < MAIL_SCAN_MAX_FROM; i++)
+		vbuf_init(&m->past[i], VOUCH_FROM_KEEP_BYTES);
 	memcpy(res->authserv_id, v->authserv_id, sizeof(res->authserv_id));
 	m->mail_from_len = copy_text(m->mail_from, sizeof(m->mail_from),
 	    smtp->mail_from, smtp->mail_from_len);
@@ -375,21 +386,65 @@ fail:
 	return st;
 }
 
+/*
+ * One header byte past what is held: scanned, and kept aside when it is
+ * part of a From field, so that a From field anywhere in the header is
+ * evaluated (the size of the header is the sender's choice; doc/threat-
+ * model.md, class 3).  A From field cut by the limit is kept from its
+ * start; one whose name ends past the limit starts with "From:", which
+ * is all the address parser reads of a name.
+ */
+static enum vouch_status
+past_byte(struct vouch_verify_msg *m, uint8_t c)
+{
+	struct mail_hdr_scan *sc = &m->scan;
+	size_t before = sc->nfrom, k, off;
+	int was = sc->cur_from;
+
+	if (was && sc->nfrom <= MAIL_SCAN_MAX_FROM &&
+	    !m->past_used[sc->nfrom - 1]) {
+		/* the From in progress is cut by the limit: its held part */
+		k = sc->nfrom - 1;
+		off = sc->from[k].off;
+		m->past_used[k] = true;
+		if (off < m->hdr.len)
+			(void)vbuf_add(
+			    &m->past[k], m->hdr.p + off, m->hdr.len - off);
+	}
+	(void)mail_hdr_scan_feed(sc, &c, 1);
+	if (!sc->cur_from || sc->nfrom > MAIL_SCAN_MAX_FROM)
+		return VOUCH_OK;
+	k = sc->nfrom - 1;
+	if (sc->nfrom != before) {
+		/* the colon of a From field past the limit */
+		m->past_used[k] = true;
+		(void)vbuf_adds(&m->past[k], "From:");
+	} else
+		(void)vbuf_addc(&m->past[k], c);
+	return m->past[k].err == VOUCH_ENOMEM ? VOUCH_ENOMEM : VOUCH_OK;
+}
+
 enum vouch_status
 vouch_verify_msg_header(
     struct vouch_verify_msg *m, const uint8_t *p, size_t len)
 {
-	size_t room;
+	enum vouch_status st;
+	size_t room, i;
 
 	if (m == NULL || (p == NULL && len > 0) || m->state != 0)
 		return VOUCH_EINVAL;
-	(void)mail_hdr_scan_feed(&m->scan, p, len);
 	m->hdr_given += len;
 	room = VERIFY_HEADER_MAX + 1 - m->hdr.len;
-	if (len > room)
-		len = room;
-	if (len > 0 && vbuf_add(&m->hdr, p, len) != VOUCH_OK)
-		return m->hdr.err == VOUCH_ELIMIT ? VOUCH_OK : m->hdr.err;
+	if (room > len)
+		room = len;
+	(void)mail_hdr_scan_feed(&m->scan, p, room);
+	if (room > 0 && vbuf_add(&m->hdr, p, room) != VOUCH_OK &&
+	    m->hdr.err != VOUCH_ELIMIT)
+		return m->hdr.err;
+	/* past the limit: nothing held but From fields */
+	for (i = room; i < len && !m->scan.ended; i++)
+		if ((st = past_byte(m, p[i])) != VOUCH_OK)
+			return st;
 	return VOUCH_OK;
 }
 
@@ -560,11 +615,11 @@ dkim_auth(enum vouch_dkim_verdict v)
 }
 
 /*
- * What the header scan found that DMARC cannot see in the From fields
- * alone: a section that is not RFC 5322 (RFC 9989 §4.4: DMARC is
- * predicated on a valid message), or a From field not wholly held (past
- * VOUCH_MAX_HEADER_BYTES, or beyond the From fields whose place is kept):
- * the author was not read whole.  Either makes the message unsafe
+ * The From fields, held or kept aside, and what the header scan found
+ * that DMARC cannot see in them: a section that is not RFC 5322 (RFC 9989
+ * §4.4: DMARC is predicated on a valid message), or a From field not read
+ * whole (one past the limit over VOUCH_FROM_KEEP_BYTES, or more than
+ * MAIL_SCAN_MAX_FROM of them).  Either makes the message unsafe
  * (doc/threat-model.md, classes 1 and 3).
  */
 static void
@@ -578,13 +633,24 @@ header_facts(struct vouch_verify_msg *m, struct vouch_dmarc_facts *f,
 	*nfrom = 0;
 	kept = sc->nfrom < MAIL_SCAN_MAX_FROM ? sc->nfrom : MAIL_SCAN_MAX_FROM;
 	for (i = 0; i < kept; i++) {
-		if (sc->from[i].off > m->hdr.len ||
-		    sc->from[i].len > m->hdr.len - sc->from[i].off) {
+		if (m->past_used[i]) {
+			/* kept aside, whole unless over VOUCH_FROM_KEEP_BYTES
+			 */
+			if (m->past[i].err != VOUCH_OK ||
+			    m->past[i].p == NULL) {
+				nout++;
+				continue;
+			}
+			from[*nfrom] = m->past[i].p;
+			fromlen[*nfrom] = m->past[i].len;
+		} else if (sc->from[i].off <= m->hdr.len &&
+		           sc->from[i].len <= m->hdr.len - sc->from[i].off) {
+			from[*nfrom] = m->hdr.p + sc->from[i].off;
+			fromlen[*nfrom] = sc->from[i].len;
+		} else {
 			nout++;
 			continue;
 		}
-		from[*nfrom] = m->hdr.p + sc->from[i].off;
-		fromlen[*nfrom] = sc->from[i].len;
 		(*nfrom)++;
 	}
 	nout += sc->nfrom - kept;
@@ -593,8 +659,7 @@ header_facts(struct vouch_verify_msg *m, struct vouch_dmarc_facts *f,
 		    sc->malformed);
 		f->unsafe = VOUCH_DMARC_UNSAFE_HEADER;
 	} else if (nout > 0) {
-		snprintf(why, whylen,
-		    "%zu From field%s past the header limits not read", nout,
+		snprintf(why, whylen, "%zu From field%s not read whole", nout,
 		    nout == 1 ? "" : "s");
 		f->unsafe = VOUCH_DMARC_UNSAFE_INCOMPLETE;
 	}
