@@ -167,3 +167,95 @@ def check_exact(name, run, authserv_id=ID):
            "%s: our policy.dmarc is --json's disposition" % name,
            "got %r, want %r" % (props.get("policy.dmarc"), d.get("disposition")))
     return res
+
+
+RANK = {"none": 0, "quarantine": 1, "reject": 2}
+
+
+def dmarc_of(run, authserv_id=ID):
+    """(result, policy.dmarc) of our field as python3-authres reads it."""
+    mine = ours(run, authserv_id)
+    for m, r, p in (results_of(mine[0][1]) if len(mine) == 1 else []):
+        if m == "dmarc":
+            return r, p.get("policy.dmarc")
+    return None, None
+
+
+def expect(name, run, results=None, not_results=("pass",), disposition=None, at_least=None,
+           unsafe=None, exact=True, authserv_id=ID):
+    """The checks of one variant: a verdict; the DMARC result (--json and
+    our field) in `results` / not in `not_results`; the disposition in
+    `disposition` or at least `at_least`; --json's unsafe in `unsafe`
+    (a tuple of words, None: not checked); and check_exact."""
+    if not ok(run.good, "%s: vouch verify exits 0 with a verdict" % name,
+              "exit %d/%d: %s" % (run.rc, run.rcj, (run.err + run.errj).strip()[-300:])):
+        return
+    d = run.dmarc
+    ar_result, ar_disp = dmarc_of(run, authserv_id)
+    why = "got --json %s/%s (%s), field %s/%s" % (d.get("result"), d.get("disposition"),
+                                                 d.get("unsafe_reason") or d.get("reason"),
+                                                 ar_result, ar_disp)
+    if results is not None:
+        ok(d.get("result") in results and ar_result in results,
+           "%s: dmarc result in %s" % (name, "/".join(results)), why)
+    if not_results:
+        ok(d.get("result") not in not_results and ar_result is not None and ar_result not in not_results,
+           "%s: dmarc result not %s" % (name, "/".join(not_results)), why)
+    if disposition is not None:
+        ok(d.get("disposition") in disposition and ar_disp in disposition,
+           "%s: disposition %s" % (name, "/".join(disposition)), why)
+    if at_least is not None:
+        ok(RANK.get(d.get("disposition"), -1) >= RANK[at_least] and RANK.get(ar_disp, -1) >= RANK[at_least],
+           "%s: disposition %s or stricter" % (name, at_least), why)
+    if unsafe is not None:
+        ok(d.get("unsafe") in unsafe, "%s: unsafe is %s" % (name, "/".join(str(u) for u in unsafe)),
+           "got %r (%s)" % (d.get("unsafe"), d.get("unsafe_reason")))
+    if exact:
+        check_exact(name, run, authserv_id)
+
+
+# The world of the class tests: a victim whose policy is reject, an
+# attacker who owns attacker.example (and its DNS) and sends from
+# 203.0.113.66.  Variants add lines (failure directives, keys) to ZONE.
+ZONE = """$ORIGIN .
+$TTL 300
+victim.example. TXT "v=spf1 ip4:192.0.2.1 -all"
+_dmarc.victim.example. TXT "v=DMARC1; p=reject"
+victim.example. A 192.0.2.1
+mail.victim.example. A 192.0.2.1
+attacker.example. TXT "v=spf1 ip4:203.0.113.66 -all"
+attacker.example. A 203.0.113.66
+x.attacker.example. TXT "v=spf1 ip4:203.0.113.66 -all"
+x.attacker.example. A 203.0.113.66
+_dmarc.attacker.example. TXT "v=DMARC1; p=none"
+"""
+
+BODY = b"Please wire 50,000 EUR today.\r\n"
+REST = (b"To: bob@receiver.example\r\nSubject: urgent wire transfer\r\n"
+        b"Date: Mon, 1 Jan 2024 00:00:00 +0000\r\nMessage-ID: <atk@attacker.example>\r\n")
+
+
+def message(from_field=b"From: CEO <ceo@victim.example>\r\n", before=b"", after=b"", body=BODY):
+    """A message: `before`, the From field, `after`, the other fields."""
+    return before + from_field + after + REST + b"\r\n" + body
+
+
+SPOOF = message()
+OWN = message(b"From: Mallory <m@attacker.example>\r\n")
+
+
+def keygen(tmp, domain, selector="a1"):
+    """An Ed25519 key for domain: (private key path, zone line)."""
+    d = os.path.join(tmp, domain)
+    os.makedirs(d, exist_ok=True)
+    rc, out, err = vtest.vouch(["keygen", "-t", "ed25519", "-d", domain, "-s", selector, "-o", d])
+    if rc != 0:
+        raise RuntimeError("keygen %s: %s" % (domain, err))
+    return os.path.join(d, selector + ".private"), open(os.path.join(d, selector + ".txt")).read()
+
+
+def sign(msg, domain, key, selector="a1"):
+    rc, out, err = vtest.vouch(["dkim", "sign", "-d", domain, "-s", selector, "-k", key], stdin=msg)
+    if rc != 0:
+        raise RuntimeError("sign %s: %s" % (domain, err))
+    return out
