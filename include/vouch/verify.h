@@ -335,8 +335,13 @@ VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_verify_msg_new(
  *      vouch_message_read_header gives it, with or without the empty
  *      line), or one field at a time ("Name: value\r\n", folded as
  *      received) as a milter sees them.  Pieces are joined as given.
- * Bytes beyond VOUCH_MAX_HEADER_BYTES + 2 are dropped and the header
- * marked too large (a permerror verdict, not an error).
+ * Bytes beyond VOUCH_MAX_HEADER_BYTES + 2 are not held and the header is
+ * marked too large (DKIM permerror, not an error), but every byte is
+ * scanned: the shape of the section (RFC 5322 §2.2) and the From fields
+ * count wherever they are, and From fields past the limit are kept aside
+ * (VOUCH_FROM_KEEP_BYTES each) for DMARC.  A caller that stops at the
+ * limit hides them: give the whole header section.  The answers do not
+ * depend on how the bytes are cut into calls.
  * Errors: VOUCH_EINVAL (m NULL, p NULL with len > 0, after the body began
  *         or after finish), VOUCH_ENOMEM.
  * RFC 5322 §2.2 (header fields), RFC 6376 §5.4 (what DKIM reads of them).
@@ -398,7 +403,8 @@ VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_verify_message(
 /*
  * vouch_verify_fd - the same for the message read from fd (from its
  * current position to its end; not closed), the body streamed in
- * VOUCH_MESSAGE_CHUNK pieces; fd stays the caller's.
+ * VOUCH_MESSAGE_CHUNK pieces; after a header section over the limit, the
+ * rest of the input is scanned as header.  fd stays the caller's.
  * Out: *res, owned by the caller (vouch_verify_result_free).
  * Errors: VOUCH_EINVAL (res NULL), VOUCH_EIO (read failed), and those of
  *         vouch_verify_message.
