@@ -484,9 +484,10 @@ print_explain(const struct vouch_verify_result *res)
 		printf("Verdict: %s: %s.\n", vouch_dmarc_verdict_str(r->result),
 		    r->reason);
 	if (r->unsafe != VOUCH_DMARC_SAFE)
-		printf("The author cannot be read safely (%s: %s): no DMARC "
-		       "pass, and the disposition is at least %s by local "
-		       "policy (RFC 9989 4.4, 11.5; --unsafe-disposition).\n",
+		printf("The author cannot be read safely (%s: %s): it gets no "
+		       "DMARC pass and a disposition no milder than "
+		       "--unsafe-disposition (RFC 9989 4.4, 11.5); the "
+		       "disposition is %s.\n",
 		    vouch_dmarc_unsafe_str(r->unsafe), r->unsafe_reason,
 		    vouch_dmarc_policy_str(r->disposition));
 	if (res->orphan_len > 0)
