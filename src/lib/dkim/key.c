@@ -48,12 +48,31 @@ is_space(uint8_t c)
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
+/*
+ * The signing key libsodium needs (dkim/ed25519.h): the 32-byte seed that
+ * OpenSSL parsed, expanded; the seed is wiped.
+ */
+static enum vouch_status
+key_ed25519_expand(struct vouch_dkim_key *key)
+{
+	uint8_t seed[DKIM_ED25519_SEED_LEN];
+	size_t len = sizeof(seed);
+	enum vouch_status st = VOUCH_ECRYPTO;
+
+	if (EVP_PKEY_get_raw_private_key(key->pkey, seed, &len) == 1 &&
+	    len == sizeof(seed))
+		st = dkim_ed25519_expand(seed, key->ed25519_sk);
+	dkim_ed25519_wipe(seed, sizeof(seed));
+	return st;
+}
+
 /* Wrap a parsed EVP_PKEY, checking that DKIM can sign with it. */
 static enum vouch_status
 key_wrap(EVP_PKEY *pkey, struct vouch_dkim_key **out, char *err, size_t errlen)
 {
 	struct vouch_dkim_key *key;
 	enum vouch_dkim_key_type type;
+	enum vouch_status st;
 	int bits;
 
 	*out = NULL;
@@ -89,6 +108,14 @@ key_wrap(EVP_PKEY *pkey, struct vouch_dkim_key **out, char *err, size_t errlen)
 	key->pkey = pkey;
 	key->type = type;
 	key->bits = (unsigned)bits;
+	if (type == VOUCH_DKIM_KEY_ED25519 &&
+	    (st = key_ed25519_expand(key)) != VOUCH_OK) {
+		key_err(err, errlen,
+		    "Ed25519 key refused by the crypto "
+		    "library");
+		vouch_dkim_key_free(key);
+		return st;
+	}
 	*out = key;
 	return VOUCH_OK;
 }
@@ -496,6 +523,7 @@ vouch_dkim_key_free(struct vouch_dkim_key *key)
 		return;
 	/* EVP_PKEY_free clears the private numbers (BN_clear_free). */
 	EVP_PKEY_free(key->pkey);
+	dkim_ed25519_wipe(key->ed25519_sk, sizeof(key->ed25519_sk));
 	explicit_bzero(key, sizeof(*key));
 	free(key);
 }

@@ -562,7 +562,6 @@ dkim_sign_hash(const struct vouch_dkim_key *key, enum vouch_dkim_sign_alg alg,
     const uint8_t *hash, size_t hlen, uint8_t *sig, size_t *siglen)
 {
 	EVP_PKEY_CTX *pctx = NULL;
-	EVP_MD_CTX *md = NULL;
 	enum vouch_status st = VOUCH_ECRYPTO;
 
 	if (alg == VOUCH_DKIM_SIGN_RSA_SHA256) {
@@ -576,12 +575,12 @@ dkim_sign_hash(const struct vouch_dkim_key *key, enum vouch_dkim_sign_alg alg,
 		EVP_PKEY_CTX_free(pctx);
 		return st;
 	}
-	if ((md = EVP_MD_CTX_new()) == NULL)
-		return VOUCH_ENOMEM;
-	if (EVP_DigestSignInit(md, NULL, NULL, NULL, key->pkey) > 0 &&
-	    EVP_DigestSign(md, sig, siglen, hash, hlen) > 0)
-		st = VOUCH_OK;
-	EVP_MD_CTX_free(md);
+	/* RFC 8463 §3: Ed25519 over the hash, through libsodium */
+	if (*siglen < DKIM_ED25519_SIG_LEN)
+		return VOUCH_ECRYPTO;
+	if ((st = dkim_ed25519_sign(key->ed25519_sk, hash, hlen, sig)) ==
+	    VOUCH_OK)
+		*siglen = DKIM_ED25519_SIG_LEN;
 	return st;
 }
 

@@ -9,11 +9,15 @@
 
 #include "vouch/dkim_sign.h"
 #include "vouch/limits.h"
+#include "dkim/ed25519.h"
 #include "util/buf.h"
 
 struct vouch_dkim_key {
 	EVP_PKEY *pkey; /* owned; parsed once at load */
 	enum vouch_dkim_key_type type;
+	/* Ed25519: libsodium's signing key (dkim/ed25519.h), derived at load
+	 * from the same seed; wiped when the key is freed */
+	uint8_t ed25519_sk[DKIM_ED25519_SK_LEN];
 	unsigned bits;
 };
 
