@@ -81,6 +81,45 @@ is_wsp(uint8_t c)
 }
 
 /*
+ * Copy the bytes from p on up to the next SP, HTAB or CR (they need no
+ * change) to *o, and return where the copy stopped.  Bytes written never
+ * outrun bytes read (see relaxed_into), so with SSE2 a whole 16-byte
+ * block read from before `end` may be stored at *o before its first
+ * special byte is known.
+ */
+static const uint8_t *
+copy_plain(const uint8_t *p, const uint8_t *end, uint8_t **op)
+{
+	uint8_t *o = *op;
+#ifdef __SSE2__
+	const __m128i sp = _mm_set1_epi8(' '), tab = _mm_set1_epi8('\t');
+	const __m128i cr = _mm_set1_epi8('\r');
+	__m128i x;
+	int m;
+
+	while (end - p >= 16) {
+		x = _mm_loadu_si128((const __m128i *)(const void *)p);
+		_mm_storeu_si128((__m128i *)(void *)o, x);
+		m = _mm_movemask_epi8(_mm_or_si128(
+		    _mm_cmpeq_epi8(x, sp), _mm_or_si128(_mm_cmpeq_epi8(x, tab),
+		                               _mm_cmpeq_epi8(x, cr))));
+		if (m != 0) {
+			p += __builtin_ctz((unsigned)m);
+			o += __builtin_ctz((unsigned)m);
+			*op = o;
+			return p;
+		}
+		p += 16;
+		o += 16;
+	}
+#endif
+	while (p < end && *p != ' ' && *p != '\t' && *p != '\r')
+		*o++ = *p++;
+	*op = o;
+	return p;
+}
+
+/*
  * RFC 6376 §3.4.2, into `o`, which has room for len + 2 bytes: the output
  * is never longer (the name is lower-cased in place, a WSP run becomes at
  * most one SP, the unfolding CRLFs go, and one CRLF ends the field).
@@ -111,17 +150,19 @@ relaxed_into(
 		else
 			break;
 	}
-	for (; p < end; p++) {
+	while (p < end) {
 		c = *p;
 		if (is_wsp(c)) {
 			wsp = 1;
-		} else if (c == '\r' && p + 1 < end && p[1] == '\n') {
 			p++;
+		} else if (c == '\r' && p + 1 < end && p[1] == '\n') {
+			p += 2;
 		} else {
 			if (wsp)
 				*o++ = ' ';
 			wsp = 0;
 			*o++ = c;
+			p = copy_plain(p + 1, end, &o);
 		}
 	}
 	*o++ = '\r';
