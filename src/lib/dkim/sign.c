@@ -284,6 +284,8 @@ vouch_dkim_sign_new_inner(const struct vouch_dkim_sign_req *reqs, size_t nreqs,
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return VOUCH_ENOMEM;
 	vbuf_init(&s->hdr, VOUCH_MAX_HEADER_BYTES);
+	/* a usual header section at once; a failure is sticky (update) */
+	(void)vbuf_space(&s->hdr, 4096);
 	dkim_header_split_init(&s->hs);
 	s->now = now != 0 ? now : (int64_t)time(NULL);
 	for (i = 0; i < nreqs; i++) {
@@ -436,10 +438,11 @@ toolarge:
 static size_t
 field_count(const struct mail_header *h, const char *name)
 {
-	size_t i, n = 0;
+	size_t i, n = 0, nlen = strlen(name);
 
 	for (i = 0; i < h->nfield; i++)
-		if (mail_name_eq(h->field[i].name, h->field[i].namelen, name))
+		if (h->field[i].namelen == nlen &&
+		    mail_name_eq(h->field[i].name, nlen, name))
 			n++;
 	return n;
 }
@@ -638,6 +641,10 @@ sign_one(struct vouch_dkim_sign *s, const struct sign_one *o,
 	nnames = build_hlist(o, h, names, NELEM(names));
 	vbuf_init(&field, SIG_FIELD_MAX);
 	vbuf_init(&data, VOUCH_MAX_HEADER_BYTES + SIG_FIELD_MAX);
+	/* room for a usual field and header data at once, not by doubling
+	 * from 64 bytes; a failure is sticky and seen below */
+	(void)vbuf_space(&field, 1024);
+	(void)vbuf_space(&data, 4096);
 	f.b = &field;
 	f.col = 0;
 	vbuf_adds(&field, "DKIM-Signature:");
@@ -678,9 +685,11 @@ sign_one(struct vouch_dkim_sign *s, const struct sign_one *o,
 	 */
 	memset(used, 0, h->nfield);
 	for (i = 0; i < nnames; i++) {
+		size_t nlen = strlen(names[i]);
+
 		for (j = h->nfield; j-- > 0;)
-			if (!used[j] && mail_name_eq(h->field[j].name,
-			                    h->field[j].namelen, names[i]))
+			if (!used[j] && h->field[j].namelen == nlen &&
+			    mail_name_eq(h->field[j].name, nlen, names[i]))
 				break;
 		if (j == (size_t)-1)
 			continue;

@@ -887,6 +887,11 @@ vouch_dkim_verify_header(
 			nsig++;
 	if ((st = alloc_result(v, nsig)) != VOUCH_OK)
 		goto out;
+	/* room for usual header data at once, not by doubling from 64 bytes */
+	if (nsig > 0 && vbuf_space(&v->canon, 4096) == NULL) {
+		st = v->canon.err;
+		goto out;
+	}
 	/*
 	 * The same fields as counted above; idx < nsig says so to the
 	 * analyzer, which otherwise follows a path where nsig is 0 and
