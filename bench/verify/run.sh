@@ -83,7 +83,7 @@ awk '
 			for (i = 1; i <= n; i++)
 				if (impl[i] == "vouch" && alg[i] == al && legacy[al] > 0)
 					printf "target, vouch %s >= 3.0x legacy: %.2fx, %s\n", al,
-					    rate[i] / legacy[al], rate[i] >= 3 * legacy[al] ? "met" : "MISSED"
+					    rate[i] / legacy[al], (rate[i] >= 3 * legacy[al] ? "met" : "MISSED")
 		}
 	}' "$RESULTS" | tee "$DATA/table.txt"
 echo
