@@ -11,6 +11,7 @@ it (command letters, flag values); no code copied.
 """
 import os
 import re
+import shutil
 import signal
 import socket
 import struct
@@ -326,6 +327,8 @@ class Vouchd:
 
     def __init__(self, conf_lines, binary=None, tmp=None, wait=True):
         self.binary = binary or vouchd_binary()
+        self.own_dir = tmp is None
+        self.final_log = None
         self.dir = tmp or tempfile.mkdtemp(prefix="vouchd-test-")
         self.sock = os.path.join(self.dir, "vouchd.sock")
         self.conf = os.path.join(self.dir, "vouchd.conf")
@@ -333,7 +336,15 @@ class Vouchd:
         self.address = "unix:" + self.sock
         self.write_conf(conf_lines)
         self.proc = None
-        self.start(wait)
+        self.logf = None
+        try:
+            self.start(wait)
+        except MilterError:
+            if self.proc is not None and self.proc.poll() is None:
+                self.proc.kill()
+                self.proc.wait()
+            self.cleanup()
+            raise
 
     def write_conf(self, conf_lines):
         text = "Socket unix:%s\nSyslog no\n" % self.sock
@@ -361,6 +372,8 @@ class Vouchd:
         raise MilterError("vouchd did not start: %s" % self.read_log()[-800:])
 
     def read_log(self):
+        if self.final_log is not None:
+            return self.final_log
         try:
             with open(self.log, "rb") as f:
                 return f.read().decode("utf-8", "replace")
@@ -376,17 +389,27 @@ class Vouchd:
 
     def stop(self, timeout=30):
         """SIGTERM; returns the exit status (None if it had to be killed)."""
-        if self.proc is None or self.proc.poll() is not None:
-            return self.proc.returncode if self.proc else None
-        self.proc.send_signal(signal.SIGTERM)
         try:
-            return self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-            return None
+            if self.proc is None or self.proc.poll() is not None:
+                return self.proc.returncode if self.proc else None
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                return self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                return None
         finally:
+            self.cleanup()
+
+    def cleanup(self):
+        """Keep the log text, remove the temporary directory made here."""
+        if self.final_log is None:
+            self.final_log = self.read_log()
+        if self.logf is not None and not self.logf.closed:
             self.logf.close()
+        if self.own_dir:
+            shutil.rmtree(self.dir, ignore_errors=True)
 
     def __enter__(self):
         return self

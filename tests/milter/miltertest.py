@@ -56,6 +56,7 @@ def main():
            "%s: ran to its sentinel" % s,
            "exit %d, last line %r: %s" % (p.returncode, out[-1] if out else None,
                                           p.stderr.decode("utf-8", "replace")[-300:]))
+    shutil.rmtree(tmp, ignore_errors=True)
     vtest.done()
 
 

@@ -20,6 +20,7 @@ ends): the three must agree on the same bytes.
 """
 import json
 import os
+import shutil
 import subprocess
 import tempfile
 
@@ -153,6 +154,7 @@ def main():
                % os.path.relpath(zone, vtest.ROOT if zone.startswith(vtest.ROOT) else tmp),
                "alive %s, exit %r: %s" % (alive, status, d.read_log()[-600:]))
     ok(total >= 40, "corpora replayed: %d messages" % total)
+    shutil.rmtree(tmp, ignore_errors=True)
     vtest.done()
 
 

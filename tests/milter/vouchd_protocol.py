@@ -8,6 +8,7 @@ in a temporary directory (no root needed) and stops it.
 """
 import json
 import os
+import shutil
 import re
 import socket
 import subprocess
@@ -634,6 +635,7 @@ def main():
             t()
         except (MilterError, OSError, AssertionError) as e:
             ok(False, "%s ran to its end" % t.__name__, repr(e))
+    shutil.rmtree(TMP, ignore_errors=True)
     vtest.done()
 
 
