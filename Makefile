@@ -8,6 +8,8 @@
 #                     the full verdict (SPF + DKIM + DMARC)
 #   make bench-spf    the SPF benchmark alone
 #   make bench-verify the full-verdict benchmark alone
+#   make bench-milter vouchd against OpenDKIM/OpenDMARC inside a private
+#                     Postfix (root; bench/milter/README.md)
 #   make lint         cppcheck and clang-tidy (.clang-tidy) on src/lib and
 #                     src/cli, in build-lint/; fails on any finding
 
@@ -16,7 +18,7 @@ DESTDIR ?=
 FUZZ_SECONDS ?= 30
 VOUCH = build/src/cli/vouch
 
-.PHONY: all deps build build-asan build-fuzz demo check check-asan install bench bench-spf bench-verify clean format lint
+.PHONY: all deps build build-asan build-fuzz demo check check-asan install bench bench-spf bench-verify bench-milter clean format lint
 
 all: build
 
@@ -61,6 +63,9 @@ bench-spf: build
 
 bench-verify: build
 	bench/verify/run.sh
+
+bench-milter: build
+	bench/milter/run.py
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

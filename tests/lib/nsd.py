@@ -25,7 +25,7 @@ NSD = "/usr/sbin/nsd"
 
 CONF = """server:
   ip-address: 127.0.0.1
-  port: %(port)d
+%(extra_addresses)s  port: %(port)d
   username: ""
   chroot: ""
   zonesdir: "%(dir)s"
@@ -36,7 +36,7 @@ CONF = """server:
   logfile: "%(dir)s/nsd.log"
   server-count: 1
   verbosity: 1
-remote-control:
+%(extra_server)sremote-control:
   control-enable: no
 zone:
   name: %(origin)s
@@ -114,9 +114,19 @@ class Server:
     def stopped(self):
         return self.proc.poll() is not None
 
+    def pause(self):
+        """SIGSTOP to NSD and its children: a server that stopped
+        answering (queries time out)."""
+        os.killpg(self.proc.pid, 19)
+
+    def resume(self):
+        os.killpg(self.proc.pid, 18)
+
     def stop(self):
-        # NSD forks its server processes into our session: end them all.
+        # NSD forks its server processes into our session: end them all
+        # (continued first, in case they were paused).
         try:
+            os.killpg(self.proc.pid, 18)
             os.killpg(self.proc.pid, 15)
         except ProcessLookupError:
             pass
@@ -128,11 +138,16 @@ class Server:
 
 
 @contextlib.contextmanager
-def serve(origin, zone, prefix="vouch-nsd-", wait=15):
+def serve(origin, zone, prefix="vouch-nsd-", wait=15, also_listen=(), rrl=True):
     """Writes `zone` (master-file text) for `origin` into a temporary
     directory, starts NSD on it at a free port and waits up to `wait`
     seconds until it answers for the zone.  Yields a Server (check its
-    .ready); NSD is always stopped and the directory removed on exit."""
+    .ready); NSD is always stopped and the directory removed on exit.
+
+    also_listen: more "ADDR@PORT" sockets (for a resolver that cannot be
+    told a port, resolv.conf's, give a private 127/8 address at port 53).
+    rrl=False turns response rate limiting off (rrl-ratelimit: 0), for
+    load tests: NSD drops repeated answers beyond 200 a second per /24."""
     tmp = tempfile.mkdtemp(prefix=prefix)
     port = free_port()
     zonefile = os.path.join(tmp, origin + ".zone")
@@ -141,7 +156,10 @@ def serve(origin, zone, prefix="vouch-nsd-", wait=15):
     conf = os.path.join(tmp, "nsd.conf")
     with open(conf, "w") as f:
         f.write(CONF % {"port": port, "dir": tmp, "origin": origin,
-                        "zonefile": os.path.basename(zonefile)})
+                        "zonefile": os.path.basename(zonefile),
+                        "extra_addresses": "".join("  ip-address: %s\n" % a
+                                                   for a in also_listen),
+                        "extra_server": "" if rrl else "  rrl-ratelimit: 0\n"})
     log = open(os.path.join(tmp, "nsd.out"), "w")
     ns = Server(tmp, port, zonefile,
                 subprocess.Popen([NSD, "-d", "-c", conf], stdout=log, stderr=log,
