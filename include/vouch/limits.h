@@ -340,6 +340,57 @@
 #define VOUCH_CHECK_MAX_SAME_CODE 8
 
 /*
+ * The store of DMARC reporting data (store.h).
+ * STORE_MAX_URL: bytes of a database URL or SQLite path; PATH_MAX on Linux
+ * is 4096, and a libpq URI with host, options and a password fits well.
+ * STORE_MAX_IP: characters of an address as text; the longest IPv6 form
+ * ("ffff:...:255.255.255.255") is 45 (INET6_ADDRSTRLEN less its NUL).
+ * STORE_MAX_DEST: bytes of the rua= (or ruf=) destinations of one policy,
+ * comma-separated; a mailto URI is at most 7 + 64 + 1 + 253 bytes (RFC
+ * 5321 §4.5.3.1), so three full-length URIs or a dozen real ones fit; a
+ * URI that does not fit is not recorded (RFC 9990 §3.5 lets a receiver
+ * limit the URIs it supports).
+ * STORE_MAX_COMMENT: bytes of an override reason's comment; vouch's
+ * longest, the ARC override of RFC 8617 §7.2.2 with three sealers, is
+ * under 200.  STORE_MAX_HUMAN: bytes of a DKIM human_result (the
+ * verifier's reason, at most 127).  STORE_MAX_REASONS: override reasons of
+ * one evaluation; vouch gives at most two (policy_test_mode and one
+ * local override).
+ * STORE_MAX_EVAL_TEXT: bytes of one evaluation as the recorder queues it
+ * (its columns escaped); every field at its maximum, escaped three times
+ * over, stays below 64 KiB.
+ */
+#define VOUCH_STORE_MAX_URL 4096
+#define VOUCH_STORE_MAX_IP 45
+#define VOUCH_STORE_MAX_DEST 1024
+#define VOUCH_STORE_MAX_COMMENT 256
+#define VOUCH_STORE_MAX_HUMAN 127
+#define VOUCH_STORE_MAX_REASONS 4
+#define VOUCH_STORE_MAX_EVAL_TEXT (64 * 1024)
+
+/*
+ * DMARC aggregate reports out (report.h).
+ * REPORT_MAX_DKIM: DKIM results per row; RFC 9990 §3.1.3 says a report
+ * SHOULD hold no more than 100 for a row.
+ * REPORT_MAX_BYTES: size of one compressed report; a report compresses
+ * some 20:1, so 64 MiB is over a gigabyte of XML, beyond what any mail
+ * system accepts as an attachment (RFC 9990 §3.5.2 notes the limit).
+ * REPORT_MAX_INTERVALS: intervals one generation walks (ten years of
+ * days), so that a mistyped range cannot loop for hours.
+ * REPORT_MAX_ATTEMPTS: temporary delivery failures before a delivery is
+ * given up (RFC 9990 §3.5 lets a receiver "discard data that could not be
+ * sent"); hourly, that is ten hours of a destination refusing.
+ * REPORT_MAX_MESSAGE: bytes of one report message held while it is
+ * signed and sent: the report in base64 (4/3 of REPORT_MAX_BYTES) and
+ * its header.
+ */
+#define VOUCH_REPORT_MAX_DKIM 100
+#define VOUCH_REPORT_MAX_BYTES (64 * 1024 * 1024)
+#define VOUCH_REPORT_MAX_INTERVALS 3660
+#define VOUCH_REPORT_MAX_ATTEMPTS 10
+#define VOUCH_REPORT_MAX_MESSAGE (VOUCH_REPORT_MAX_BYTES / 3 * 4 + 65536)
+
+/*
  * DMARC failure reports (report_failure.h).
  * MAX_ADDR: bytes of a report address (ruf= destination, From): a
  * local-part of 64 and a domain of 255 octets (RFC 5321 §4.5.3.1.1,

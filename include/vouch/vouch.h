@@ -16,6 +16,8 @@
 #include "arc.h"
 #include "check.h"
 #include "verify.h"
+#include "store.h"
+#include "report.h"
 #include "report_failure.h"
 
 #endif
