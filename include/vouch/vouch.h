@@ -19,5 +19,8 @@
 #include "store.h"
 #include "report.h"
 #include "report_failure.h"
+#include "feedback.h"
+#include "ingest.h"
+#include "owner.h"
 
 #endif

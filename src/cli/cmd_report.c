@@ -1,12 +1,14 @@
 /*
  * vouch report: DMARC aggregate reports (RFC 9990), both ends.  This file
  * only dispatches; the receiver's subcommands (reports out) are in
- * cmd_report_out.c, the domain owner's (reports in) beside it.
+ * cmd_report_out.c, the domain owner's (reports in) in cmd_report_in.c
+ * (shared helpers), cmd_report_ingest.c, _summary.c and _export.c.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
+#include "report.h"
 
 static const struct {
 	const char *name;
@@ -20,6 +22,11 @@ static const struct {
     {"show", cmd_report_show, "write one report file (gzip) to stdout"},
     {"suppress", cmd_report_suppress,
         "add or remove destinations or domains never reported to"},
+    {"ingest", cmd_report_ingest_run,
+        "read reports in (XML, .gz, .zip, e-mail, Maildir, mbox, IMAP)"},
+    {"summary", cmd_report_summary,
+        "a domain's sources in four buckets, and policy readiness"},
+    {"export", cmd_report_export, "the ingested rows as CSV or JSON"},
 };
 
 static void

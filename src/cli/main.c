@@ -20,7 +20,7 @@ static const struct {
     {"check", cmd_check, "lint a domain's SPF, DMARC and DKIM records"},
     {"store", cmd_store, "create or migrate the DMARC reporting store"},
     {"report", cmd_report,
-        "DMARC aggregate reports: generate, send (RFC 9990)"},
+        "DMARC aggregate reports: generate, send; ingest, summary"},
 };
 
 static void
