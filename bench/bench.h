@@ -55,6 +55,15 @@ double bench_rate(
     int (*fn)(void *), void *arg, double seconds, const char *what);
 
 /*
+ * bench_timed_call - fn(arg): every timed call of bench_rate goes through
+ * it, so that callgrind --toggle-collect=bench_timed_call counts those
+ * calls alone.  With BENCH_ITERS=N in the environment, bench_rate makes
+ * exactly N timed calls (after the warm-up) instead of running for a time:
+ * the instructions per call are callgrind's total over N.
+ */
+int bench_timed_call(int (*fn)(void *), void *arg);
+
+/*
  * The command line every C driver takes: DATADIR SECONDS [SIZE ALG OP].
  * With the last three (e.g. "2m rsa verify"; "- - canon" for the
  * canonicalizer rows) only that cell runs: for profiling one operation.

@@ -5,12 +5,16 @@ Usage: report.py DATADIR RESULTS
 
 RESULTS holds lines "IMPL SIZE ALG OP RATE" (see bench.h).  For each
 size x algorithm x operation the table gives messages per second for each
-implementation, its share of the OpenSSL ceiling and its ratio to
-libopendkim.  The ceiling for a message of B bytes is
+implementation, its share of the ceiling and its ratio to libopendkim.
+The ceiling for a message of B bytes is
     1 / (1 / ops + B / sha256_rate)
-with ops the signature operations per second and sha256_rate the hash rate
-measured by ceiling_bench, B the size of the file the implementation reads
-(the signed message for verify, the unsigned one for sign).
+with ops the signature operations per second of the faster library
+(lines "ceiling openssl|libsodium ALG OP RATE"; libsodium has Ed25519
+only) and sha256_rate the hash rate measured by ceiling_bench, B the size
+of the file the implementation reads (the signed message for verify, the
+unsigned one for sign).  Lines "callgrind-vouch 2k ALG OP IR" and
+"callgrind-ceiling LIB ALG OP IR" (run.sh, when valgrind is there) give
+instructions per operation.
 """
 
 import os
@@ -21,9 +25,28 @@ ALGS = [("rsa", "RSA-2048"), ("ed", "Ed25519")]
 OPS = ["verify", "sign"]
 IMPLS = [("vouch", "vouch"), ("libopendkim", "libopendkim"),
          ("dkimpy", "dkimpy"), ("mail-dkim", "Mail::DKIM")]
-# Issue 2: the share of the ceiling vouch must reach.
-TARGETS = {("rsa", "verify"): 70, ("rsa", "sign"): 85,
-           ("ed", "verify"): 90}
+CEILING_LIBS = ["openssl", "libsodium"]
+# Issue 10 (issue 2 asked 70/85/90): the share of the ceiling vouch must
+# reach; RSA verify 85% up to 20 KiB, 90% from 200 KiB on.
+TARGETS = {("rsa", "verify"): 85, ("rsa", "sign"): 90,
+           ("ed", "verify"): 90, ("ed", "sign"): 90}
+BIG_RSA_VERIFY_TARGET = 90
+
+
+def target(alg, op, size):
+    if (alg, op) == ("rsa", "verify") and size in ("200k", "2m"):
+        return BIG_RSA_VERIFY_TARGET
+    return TARGETS.get((alg, op))
+
+
+def ceiling_ops(r, alg, op):
+    """The faster library's rate, and its name."""
+    best = (None, None)
+    for lib in CEILING_LIBS:
+        v = r.get(("ceiling", lib, alg, op))
+        if v and (best[0] is None or v > best[0]):
+            best = (v, lib)
+    return best
 CANON_TARGET = 1e9  # bytes per second
 
 
@@ -44,17 +67,23 @@ def main():
     if not hash_rate:
         sys.exit("report.py: no ceiling in %s" % path)
 
-    print("OpenSSL ceiling: SHA-256 %.2f GB/s; RSA-2048 sign %.0f/s, "
-          "verify %.0f/s; Ed25519 sign %.0f/s, verify %.0f/s" % (
-              hash_rate / 1e9, r.get(("ceiling", "-", "rsa", "sign"), 0),
-              r.get(("ceiling", "-", "rsa", "verify"), 0),
-              r.get(("ceiling", "-", "ed", "sign"), 0),
-              r.get(("ceiling", "-", "ed", "verify"), 0)))
-    if ("ceiling", "-", "rsa", "verify-setup") in r:
+    def rate(lib, alg, op):
+        v = r.get(("ceiling", lib, alg, op))
+        return "%.0f/s" % v if v else "-"
+
+    print("Ceiling: SHA-256 %.2f GB/s (OpenSSL); RSA-2048 (OpenSSL) sign "
+          "%s, verify %s" % (hash_rate / 1e9, rate("openssl", "rsa", "sign"),
+                             rate("openssl", "rsa", "verify")))
+    for op in OPS:
+        v, lib = ceiling_ops(r, "ed", op)
+        print("  Ed25519 %-6s OpenSSL %9s, libsodium %9s: the ceiling is "
+              "%s's" % (op, rate("openssl", "ed", op),
+                        rate("libsodium", "ed", op), lib or "-"))
+    if ("ceiling", "openssl", "rsa", "verify-setup") in r:
         print("  (with a new OpenSSL context per operation: RSA verify "
-              "%.0f/s, Ed25519 verify %.0f/s)" % (
-                  r[("ceiling", "-", "rsa", "verify-setup")],
-                  r.get(("ceiling", "-", "ed", "verify-setup"), 0)))
+              "%s, Ed25519 verify %s)" % (
+                  rate("openssl", "rsa", "verify-setup"),
+                  rate("openssl", "ed", "verify-setup")))
     print("Each cell: messages/s  (% of ceiling, ratio to libopendkim); "
           "'-' = not measured or not supported")
     print()
@@ -71,7 +100,7 @@ def main():
                 name = ("msg-%s-%s.eml" % (size, alg) if op == "verify"
                         else "msg-%s.eml" % size)
                 nbytes = os.path.getsize(os.path.join(d, name))
-                ops = r.get(("ceiling", "-", alg, op))
+                ops, _ = ceiling_ops(r, alg, op)
                 ceil = 1 / (1 / ops + nbytes / hash_rate) if ops else None
                 base = r.get(("libopendkim", size, alg, op))
                 row = "%-5s %-8s %-6s %9s" % (
@@ -86,7 +115,7 @@ def main():
                             "%.0f%%" % (100 * v / ceil) if ceil else "-",
                             "%.2fx" % (v / base) if base else "-")
                     row += "  %-24s" % cell
-                t = TARGETS.get((alg, op))
+                t = target(alg, op, size)
                 v = r.get(("vouch", size, alg, op))
                 if t is None:
                     row += "  -"
@@ -119,6 +148,7 @@ def main():
             misses.append("relaxed body canon (%s) %.2f GB/s < 1 GB/s"
                           % (label, v / 1e9))
     print("  target: relaxed >= 1 GB/s on its own")
+    callgrind(r)
     checks = sorted((k, v) for k, v in r.items() if k[0] == "check")
     fails = [c for c in checks if c[1] != "pass"]
     if checks:
@@ -128,6 +158,28 @@ def main():
                 "%s %s" % (k[1], k[2]) for k, _ in fails)))
     if misses:
         print("vouch misses: " + "; ".join(misses))
+
+
+def callgrind(r):
+    """Instructions per operation at 2 KiB (valgrind --tool=callgrind):
+    repeatable on a loaded machine where CPU time is not."""
+    rows = [(alg, op) for alg, _ in ALGS for op in OPS
+            if ("callgrind-vouch", "2k", alg, op) in r]
+    if not rows:
+        print("callgrind: not run (no valgrind)")
+        return
+    print("Instructions per operation, 2 KiB message (callgrind, the "
+          "timed calls only):")
+    print("  %-16s %12s %12s %12s  %s" % ("", "vouch", "ceiling op",
+                                          "vouch - op", "ceiling library"))
+    for alg, op in rows:
+        v = r[("callgrind-vouch", "2k", alg, op)]
+        _, lib = ceiling_ops(r, alg, op)
+        c = r.get(("callgrind-ceiling", lib, alg, op))
+        print("  %-16s %12.0f %12s %12s  %s" % (
+            "%s %s" % (dict(ALGS)[alg], op), v,
+            "%.0f" % c if c else "-", "%.0f" % (v - c) if c else "-",
+            lib or "-"))
 
 
 if __name__ == "__main__":

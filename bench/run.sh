@@ -56,5 +56,35 @@ echo "bench: running Mail::DKIM" >&2
 /usr/bin/perl bench/mail_dkim_bench.pl "$DATA" "$SECS" |
     tee -a "$RESULTS" >/dev/null
 
+# Instructions per operation at 2 KiB (issue 10): callgrind counts the
+# timed calls alone (bench_timed_call), BENCH_CG_ITERS of them, for vouch
+# and for the ceiling's operation; repeatable whatever the load.
+CG_ITERS=${BENCH_CG_ITERS:-40}
+callgrind() {
+	out=$DATA/callgrind.out
+	rm -f "$out"
+	BENCH_ITERS=$CG_ITERS valgrind --tool=callgrind \
+	    --toggle-collect=bench_timed_call --callgrind-out-file="$out" \
+	    "$@" >/dev/null 2>"$DATA/callgrind.log" &&
+	    awk -v n="$CG_ITERS" '/^totals:/ { printf "%.0f\n", $2 / n }' "$out"
+}
+if command -v valgrind >/dev/null; then
+	echo "bench: callgrind, 2 KiB cells, $CG_ITERS operations each" >&2
+	for cell in "rsa verify" "rsa sign" "ed verify" "ed sign"; do
+		set -- $cell
+		case " $drivers " in *" vouch_bench "*)
+			n=$(callgrind "$BUILD/bench/vouch_bench" "$DATA" 1 2k "$1" "$2") &&
+			    echo "callgrind-vouch 2k $1 $2 $n" >>"$RESULTS" ;;
+		esac
+		for lib in openssl libsodium; do
+			[ "$lib-$1" = libsodium-rsa ] && continue
+			l=$lib
+			[ "$lib" = libsodium ] && l=sodium
+			n=$(callgrind "$BUILD/bench/ceiling_bench" "$DATA" 1 - "$l-$1" "$2") &&
+			    echo "callgrind-ceiling $lib $1 $2 $n" >>"$RESULTS"
+		done
+	done
+fi
+
 echo
 $PY bench/report.py "$DATA" "$RESULTS" | tee "$DATA/table.txt"

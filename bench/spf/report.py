@@ -6,7 +6,8 @@
 Rates are evaluations per CPU second of the driver's process (one core);
 the ratio is to libspf2 with its cache, the issue's yardstick.  Issue 3's
 target: vouch with warm caches at least 2x that; cold, no more DNS
-questions than RFC 7208 asks for.
+questions than RFC 7208 asks for.  Issue 10's: with every term evaluated
+(the DNS answer cache only, no result cache) at least 10x.
 """
 import sys
 
@@ -61,8 +62,9 @@ def main():
                   "%.2fx, %s" % (impl, r, "met" if r >= 2 else "MISSED"))
         if (impl, "dns") in rates and base:
             r = rates[(impl, "dns")][0] / base
-            print("  (without the result cache, every term evaluated: %.2fx)"
-                  % r)
+            print("target, %s every term evaluated (DNS answer cache only) "
+                  ">= 10x libspf2 cached: %.2fx, %s"
+                  % (impl, r, "met" if r >= 10 else "MISSED"))
     print()
     print("Cold: DNS questions sent on the wire (counted by countdns.py)")
     print("  per-eval: a fresh resolver and cache for each of the 64 clients;")

@@ -50,7 +50,8 @@ for t in $drivers; do
 	echo "bench/verify: running $(basename "$t")" >&2
 	case $t in
 	*ceiling_bench)
-		# the OpenSSL ceiling: signature checks alone, keys parsed once
+		# the ceiling: signature checks alone, keys parsed once, OpenSSL
+		# and (Ed25519) libsodium
 		"$BUILD/$t" "$DATA" "$SECS" ;;
 	*)	"$BUILD/$t" "$DATA" "$SECS" ;;
 	esac | tee -a "$RESULTS" >/dev/null
@@ -61,7 +62,9 @@ awk '
 	function ratio(x, y) { return y > 0 ? x / y : 0 }
 	$1 == "legacy" { legacy[$3] = $5 }
 	$1 ~ /^vouch/ { n++; impl[n] = $1; alg[n] = $3; rate[n] = $5 }
-	$1 == "ceiling" && $4 == "verify" { ceil[$3] = $5 }
+	# the faster library'"'"'s signature check (OpenSSL, or libsodium for
+	# Ed25519): what no verifier on this machine exceeds per message
+	$1 == "ceiling" && $4 == "verify" && $5 > ceil[$3] { ceil[$3] = $5; lib[$3] = $2 }
 	END {
 		printf "%-16s %-4s %12s %10s\n", "implementation", "alg", "msgs/s", "vs legacy"
 		for (a = 1; a <= 2; a++) {
@@ -72,7 +75,15 @@ awk '
 				if (alg[i] == al)
 					printf "%-16s %-4s %12.0f %9.1fx\n", impl[i], al, rate[i], ratio(rate[i], legacy[al])
 			if (al in ceil)
-				printf "%-16s %-4s %12.0f %10s\n", "(OpenSSL: sig", al, ceil[al], "checks/s)"
+				printf "%-16s %-4s %12.0f %10s\n", "(" lib[al] ":", al, ceil[al], "checks/s)"
+		}
+		# issue 10: the default row at 3x the legacy stack, both algorithms
+		for (a = 1; a <= 2; a++) {
+			al = a == 1 ? "rsa" : "ed"
+			for (i = 1; i <= n; i++)
+				if (impl[i] == "vouch" && alg[i] == al && legacy[al] > 0)
+					printf "target, vouch %s >= 3.0x legacy: %.2fx, %s\n", al,
+					    rate[i] / legacy[al], (rate[i] >= 3 * legacy[al] ? "met" : "MISSED")
 		}
 	}' "$RESULTS" | tee "$DATA/table.txt"
 echo

@@ -228,14 +228,21 @@ VOUCH_API enum vouch_status vouch_arc_authres_add(
  * What a trusted sealer recorded, for overriding a DMARC failure
  * (RFC 8617 §7.2.1 leaves this local policy; RFC 9989 lists "arc" among
  * the local_policy override reasons).
- *   trusted    a set of the passing chain was sealed (ARC-Seal d=) by a
- *              domain of the trusted list;
+ *   trusted    a set of the passing chain may speak for the message: it
+ *              was sealed (ARC-Seal d=) by a domain of the trusted list
+ *              and so was every newer set;
  *   instance   the newest such set's instance (0 when none);
  *   sealer     its ARC-Seal d=;
  *   dmarc, dkim, spf   its ARC-Authentication-Results has a result
- *              "dmarc=pass", "dkim=pass", "spf=pass" (any of them);
- *   override   trusted and one of dmarc, dkim, spf passed: a DMARC fail
- *              may be overridden with reason "arc" (local_policy).
+ *              "dmarc=pass", "dkim=pass", "spf=pass" (any of them); in
+ *              vouch_verify_result.arc_trust, only those aligned with the
+ *              From domain;
+ *   override   trusted, its AMS still verifies (instance >= oldest-pass:
+ *              the message is as it sealed it), and one of dmarc, dkim,
+ *              spf passed.  Not yet a reason to override DMARC: the pass
+ *              must be aligned with the message's From domain, which this
+ *              function does not know; vouch_verify decides that (and
+ *              sets it in vouch_verify_result.arc_trust when it did).
  */
 struct vouch_arc_override {
 	bool trusted;
@@ -247,12 +254,14 @@ struct vouch_arc_override {
 
 /*
  * vouch_arc_trusted_override - the trusted-sealer hook: given a validated
- * chain and the domains whose ARC-Seals the operator trusts, say whether a
- * DMARC fail may be overridden.  Off by default: with no trusted domain
- * (ntrusted 0) the answer is always "no override".
+ * chain and the domains whose ARC-Seals the operator trusts, say what the
+ * trusted sealer that may speak for the message recorded.  Off by default:
+ * with no trusted domain (ntrusted 0) the answer is always "no override".
  * Only a chain with cv=pass is considered (RFC 8617 §5.2: a failed chain
- * is as no chain).  Of the sets sealed by a trusted domain (compared
- * without case, exactly, no subdomains), the newest is used; its AAR is
+ * is as no chain).  Only the newest run of sets sealed by trusted domains
+ * (compared without case, exactly, no subdomains) counts: a set followed
+ * by one from an untrusted sealer does not (that hop could have changed
+ * what it vouched for).  Of that run the newest set is used; its AAR is
  * parsed (authres.h) and its results read.
  * In:  res, a validation result; trusted/ntrusted, NUL-terminated domain
  *      names (NULL when ntrusted is 0).

@@ -307,9 +307,16 @@ VOUCH_API void vouch_authres_fields_free(
  *      first empty line or at len.  Not NUL-terminated.  At most
  *      VOUCH_MAX_HEADER_BYTES bytes.
  *      authserv_id, id_len: ours, compared without regard to ASCII case
- *      with the unquoted authserv-id of each field.  Only the authserv-id
- *      of a field is read, so a field whose results do not parse is still
- *      found.
+ *      (and a final dot, and white space inside quotes) with the
+ *      authserv-id of each field, read as readers read it: unquoted, as a
+ *      MIME token (RFC 2045 §5.1) and as a dot-atom (RFC 5322 §3.2.3).
+ *      Only the authserv-id of a field is read, so a field whose results
+ *      do not parse is still found.  A field whose authserv-id cannot be
+ *      read at all (comments before it nested to any depth are skipped;
+ *      an unterminated comment or quoted-string, nothing before the ';')
+ *      is found too: nothing rules it out.  So is a field that holds,
+ *      after a CR not followed by LF, a line starting such a field (some
+ *      readers end lines at a lone CR): the whole field is its range.
  *      spans, cap: room for cap ranges (spans may be NULL when cap is 0).
  * Out: spans[0..min(*n, cap)-1], the fields found, in header order;
  *      *n, the number found.
@@ -317,8 +324,8 @@ VOUCH_API void vouch_authres_fields_free(
  * VOUCH_ELIMIT when more than cap fields were found (the first cap are
  * filled and *n holds the full count, so a caller can grow and call again),
  * for an id longer than VOUCH_AUTHRES_MAX_ID, or for a header longer than
- * VOUCH_MAX_HEADER_BYTES or with more than VOUCH_MAX_HEADER_FIELDS fields.
- * Thread safe.
+ * VOUCH_MAX_HEADER_BYTES (the number of fields is not limited: the sender
+ * chooses it).  Thread safe.
  */
 VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_authres_find_ours(
     const uint8_t *header, size_t len, const char *authserv_id, size_t id_len,

@@ -69,6 +69,49 @@ enum vouch_dmarc_override {
 	VOUCH_DMARC_OVERRIDE_OTHER
 };
 
+/*
+ * Why a message's author could not be read safely.  RFC 9989 §4.4: DMARC
+ * "is predicated on the input being a valid message object"; for messages
+ * that are not, and for malformed or multi-valued From fields, §4.4 and
+ * §11.5 leave the handling to the receiver.  vouch's rule (doc/threat-
+ * model.md): whatever the sender controls may make the verdict worse,
+ * never better.  So a message with any of these gets no DMARC pass, and at
+ * least the disposition of vouch_dmarc_options.unsafe_disposition
+ * (quarantine by default), with the reason in vouch_dmarc_result.
+ * vouch_dmarc_unsafe_str() gives the word for logs and JSON (in quotes).
+ */
+enum vouch_dmarc_unsafe {
+	VOUCH_DMARC_SAFE = 0,
+	/* "header-malformed": the header section is not RFC 5322 §2.2 (a
+	 * continuation line first, a line that is no field, a bad field
+	 * name, a CR without LF) */
+	VOUCH_DMARC_UNSAFE_HEADER,
+	/* "no-from": no From field (RFC 5322 §3.6: exactly one) */
+	VOUCH_DMARC_UNSAFE_NO_FROM,
+	/* "several-from": more than one From field; every one is evaluated */
+	VOUCH_DMARC_UNSAFE_SEVERAL_FROM,
+	/* "from-malformed": a From field that RFC 5322 §3.4 does not parse,
+	 * or a domain that is not UTF-8 */
+	VOUCH_DMARC_UNSAFE_MALFORMED_FROM,
+	/* "no-author-domain": an address without a usable domain (empty
+	 * group, address literal, a domain that is not a valid name) */
+	VOUCH_DMARC_UNSAFE_NO_AUTHOR_DOMAIN,
+	/* "from-ambiguous": RFC 5322 and a reader that decodes RFC 2047
+	 * encoded-words find different addresses, or an encoded-word shows
+	 * an address of its own */
+	VOUCH_DMARC_UNSAFE_AMBIGUOUS_FROM,
+	/* "from-hidden-characters": characters a reader may not show in an
+	 * address (zero-width, bidi, non-ASCII spaces, ...), or bidi
+	 * overrides anywhere in the field; the domain is evaluated as shown,
+	 * those characters removed */
+	VOUCH_DMARC_UNSAFE_HIDDEN_CHARS,
+	/* "from-incomplete": not every author was read: a From field past
+	 * the header limits, more than VOUCH_FROM_MAX_MAILBOXES addresses or
+	 * VOUCH_DMARC_MAX_AUTHOR_DOMAINS domains (RFC 9989 §11.5: "the DMARC
+	 * evaluation is incomplete") */
+	VOUCH_DMARC_UNSAFE_INCOMPLETE
+};
+
 /* How the Organizational Domain is found. */
 enum vouch_dmarc_mode {
 	VOUCH_DMARC_MODE_RFC9989 = 0, /* DNS tree walk, RFC 9989 §4.10 */
@@ -194,11 +237,19 @@ struct vouch_dmarc_ident {
 	size_t domainlen;
 };
 
-/* What DMARC is told about the message besides its From field(s). */
+/*
+ * What DMARC is told about the message besides its From field(s).
+ * unsafe/unsafe_reason: what the caller found wrong with the header
+ * section around the From fields it gives (VOUCH_DMARC_UNSAFE_HEADER,
+ * _INCOMPLETE, ...; SAFE = nothing), and why (NUL-terminated, copied;
+ * NULL for none).  vouch_dmarc_evaluate_message finds it itself.
+ */
 struct vouch_dmarc_facts {
 	const struct vouch_dmarc_ident *spf; /* NULL: SPF not checked */
 	const struct vouch_dmarc_ident *dkim; /* one per signature */
 	size_t ndkim;
+	enum vouch_dmarc_unsafe unsafe;
+	const char *unsafe_reason;
 };
 
 /* Options; zero-filled is the RFC 9989 default. */
@@ -223,6 +274,13 @@ struct vouch_dmarc_options {
 	 * disposition to use instead.  OVERRIDE_NONE = follow the policy. */
 	enum vouch_dmarc_override local_override;
 	enum vouch_dmarc_policy local_disposition;
+	/*
+	 * The least disposition of a message whose author cannot be read
+	 * safely (enum vouch_dmarc_unsafe): UNSET (0) = quarantine, the
+	 * default; NONE, QUARANTINE or REJECT.  RFC 9989 §4.4 and §11.5
+	 * leave such messages to the receiver.
+	 */
+	enum vouch_dmarc_policy unsafe_disposition;
 };
 
 /* The evaluation for one author domain. */
@@ -261,6 +319,19 @@ struct vouch_dmarc_result {
 	size_t decisive;
 	struct vouch_dmarc_domain_result domain[VOUCH_DMARC_MAX_AUTHOR_DOMAINS];
 	unsigned long nlookups; /* DNS queries made */
+	/*
+	 * SAFE, or why the author could not be read safely, and in words
+	 * (static English with the detail: "the From field holds U+200E, which
+	 * a reader may not show, in the domain victim.example"; NUL-
+	 * terminated), for the log and the aggregate report's policy override
+	 * comment.  When not SAFE the result is never pass, and the
+	 * disposition is at least options.unsafe_disposition: result fail
+	 * keeps the strictest policy, pass, none and permerror become
+	 * permerror, temperror stays; where that raised the disposition,
+	 * override is local_policy (RFC 9989 §5.4).
+	 */
+	enum vouch_dmarc_unsafe unsafe;
+	char unsafe_reason[200];
 };
 
 struct vouch_dmarc; /* opaque: options, the loaded PSL, sampling state */
@@ -297,9 +368,18 @@ VOUCH_API void vouch_dmarc_free(struct vouch_dmarc *d);
  *      and DKIM results (NULL: none), read during the call.
  * Out: *res, the caller's, overwritten; it then owns the records it holds:
  *      release them with vouch_dmarc_result_free.
- * Verdicts (data in *res): no From field, several From fields, a From that
- * does not parse, no address, a domain literal or invalid IDN: permerror
- * (RFC 9989 §5.3.1).  No record: none.  DNS timeouts: temperror.
+ * Verdicts (data in *res): each author domain of every From field is
+ * evaluated (RFC 9989 §5.3.1, §11.5), the strictest failing policy wins;
+ * the domain is read as a reader shows it (hidden code points removed).
+ * A message whose author cannot be read safely (no From field, several,
+ * one that does not parse or reads differently to a mail reader, hidden
+ * characters, no usable domain, facts->unsafe) gets res->unsafe and its
+ * reason, never a pass, and at least options.unsafe_disposition (see
+ * vouch_dmarc_result).  No author domain at all: permerror.  No record:
+ * none.  DNS timeouts: temperror, but only from a query whose answer
+ * could have made an identifier align: an identifier that is neither the
+ * author's Organizational Domain nor below it is never looked up (RFC
+ * 9989 §4.10.2: an Organizational Domain is the name or a parent).
  * Errors: VOUCH_ENOMEM; VOUCH_EINVAL (d or res NULL, or from or fromlen
  *         NULL with nfrom > 0).
  * One thread at a time per evaluator (see vouch_dmarc_new).
@@ -313,9 +393,10 @@ VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_dmarc_evaluate(
 /*
  * vouch_dmarc_evaluate_message - the same, finding the From fields in the
  * header section of msg/len (the raw message or its header section, len
- * bytes, not NUL-terminated, not kept; NULL with len 0 is empty).  A header
- * section over VOUCH_MAX_HEADER_BYTES or VOUCH_MAX_HEADER_FIELDS is a
- * permerror verdict ("header section over the limits") with VOUCH_OK.
+ * bytes, not NUL-terminated, not kept; NULL with len 0 is empty).  Every
+ * field is scanned, whatever the size or number of fields (nothing is
+ * copied); a header section that is not RFC 5322 §2.2 is
+ * VOUCH_DMARC_UNSAFE_HEADER.  facts->unsafe, if set, is kept.
  * Out: *res as for vouch_dmarc_evaluate.
  * Errors: VOUCH_EINVAL (res NULL, or msg NULL with len > 0), then those of
  *         vouch_dmarc_evaluate.
@@ -361,6 +442,8 @@ VOUCH_API const char *vouch_dmarc_verdict_str(enum vouch_dmarc_verdict v);
 VOUCH_API const char *vouch_dmarc_policy_str(enum vouch_dmarc_policy p);
 VOUCH_API const char *vouch_dmarc_override_str(enum vouch_dmarc_override o);
 VOUCH_API const char *vouch_dmarc_auth_str(enum vouch_dmarc_auth a);
+/* "header-malformed", "no-from", ... ("" for SAFE or out of range). */
+VOUCH_API const char *vouch_dmarc_unsafe_str(enum vouch_dmarc_unsafe u);
 /*
  * vouch_dmarc_auth_parse - an SPF or DKIM result word of RFC 8601 §2.7.1
  * and §2.7.2 ("pass", "softfail", ..., any case; "error" is temperror) as

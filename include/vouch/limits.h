@@ -87,8 +87,11 @@
  * address is at most 64 + 1 + 255 bytes (RFC 5321 §4.5.3.1); 1024 leaves
  * room for reasons.
  * MAX_ID: bytes of an authserv-id, a host name in practice (253, RFC 1035).
- * MAX_DEPTH: nesting of comments; RFC 5322 §3.2.2 sets none, real fields
- * nest one or two deep, 32 stops a recursion bomb.
+ * MAX_DEPTH: nesting of comments in a field that vouch_authres_parse
+ * reads; RFC 5322 §3.2.2 sets none, real fields nest one or two deep.
+ * The forgery check (RFC 8601 §5) has no such limit: a field whose
+ * authserv-id it cannot read is removed as ours (doc/threat-model.md,
+ * class 5).
  */
 #define VOUCH_AUTHRES_MAX_FIELD (64 * 1024)
 #define VOUCH_AUTHRES_MAX_RESULTS 64
@@ -105,11 +108,21 @@
 #define VOUCH_MAX_TAGS 64
 
 /*
- * From: field parsing (RFC 5322 §3.4).  Mailboxes in one From field: RFC
- * 5322 sets no limit; real mail has one, rarely a few.  32 covers any
- * legitimate list; more is a DMARC permerror ("too many addresses").
+ * From: field parsing (RFC 5322 §3.4).  Mailboxes of one From field kept
+ * in a list: RFC 5322 sets no limit; real mail has one, rarely a few.  The
+ * field is read to its end all the same, and DMARC evaluates the domain of
+ * every mailbox (up to VOUCH_DMARC_MAX_AUTHOR_DOMAINS distinct ones).
  */
 #define VOUCH_FROM_MAX_MAILBOXES 32
+
+/*
+ * Bytes of one From field kept when it lies past VOUCH_MAX_HEADER_BYTES
+ * (the rest of such a header section is only scanned): 32 addresses of a
+ * few hundred bytes fill a real From field many times over.  A longer one
+ * is not evaluated, and the message is unsafe (from-incomplete, dmarc.h).
+ * At most 8 such fields are kept (RFC 5322 §3.6 allows one).
+ */
+#define VOUCH_FROM_KEEP_BYTES (16 * 1024)
 
 /*
  * Bytes of a domain as written in an address, before IDNA conversion: 253
@@ -128,14 +141,19 @@
 
 /*
  * Nesting depth of comments in a header field (RFC 5322 §3.2.2 allows any
- * depth).  Real fields nest at most two or three; 32 bounds hostile input.
+ * depth).  No longer a limit: the From parser counts nesting without
+ * recursion and reads any depth, since a depth the sender chooses must not
+ * make a field unreadable (doc/threat-model.md, class 5).  Kept for
+ * source compatibility.
  */
 #define VOUCH_ADDR_MAX_COMMENT_DEPTH 32
 
 /*
  * Author domains DMARC evaluates for one message with several From
  * addresses (RFC 9989 §11.5 asks receivers to limit them to avoid a denial
- * of service).  8 distinct domains; beyond that the verdict is permerror.
+ * of service).  8 distinct domains; beyond that "the DMARC evaluation is
+ * incomplete": the first 8 are evaluated and the message is unsafe
+ * (from-incomplete, dmarc.h), at least quarantine.
  */
 #define VOUCH_DMARC_MAX_AUTHOR_DOMAINS 8
 

@@ -19,15 +19,30 @@
  * §5.2); DMARC (RFC 9989, or RFC 7489 as an option) is given SPF and DKIM
  * as facts.
  *
+ * Fail closed (doc/threat-model.md): nothing a sender controls -- the
+ * bytes, size and number of the header fields, comment nesting, the
+ * encoding of From, the DNS of its own domains -- can make the verdict
+ * better.  A header section that is not RFC 5322, a From field that
+ * cannot be read safely, or one not read whole gives no DMARC pass and at
+ * least the disposition options.dmarc.unsafe_disposition (quarantine by
+ * default), with the reason in result.dmarc.unsafe / unsafe_reason
+ * (dmarc.h).  The header limits bound memory only: From fields past them
+ * are still found (and make the message unsafe), and a From within them
+ * is evaluated.
+ *
  * ARC and DMARC (RFC 8617 §7.2.1): the chain never changes the DMARC
  * result.  An operator may name trusted sealers (options.trusted_sealers,
- * off by default); when DMARC fails and the newest ARC Set sealed by one
- * of them, in a chain that passed, records an spf, dkim or dmarc pass in
- * its ARC-Authentication-Results (vouch_arc_trusted_override, arc.h), the
- * disposition becomes none with the policy override reason local_policy
- * (RFC 9990 §3.1.6; RFC 9989 §5.4 leaves final handling to local policy).
- * The Authentication-Results field still says dmarc=fail: the override
- * changes the disposition (policy.dmarc=none), not the result.
+ * off by default); when DMARC fails, the chain passed, and an ARC Set
+ * sealed by one of them -- after which every set was sealed by a trusted
+ * sealer too, whose AMS still verifies (instance >= oldest-pass) --
+ * recorded in its ARC-Authentication-Results a pass aligned with the From
+ * domain (dmarc=pass header.from=it, or an spf or dkim pass whose domain
+ * aligns), the disposition becomes none with the policy override reason
+ * local_policy (RFC 9990 §3.1.6; RFC 9989 §5.4 leaves final handling to
+ * local policy).  result.arc_override_reason says why an override was or
+ * was not made.  The Authentication-Results field still says dmarc=fail:
+ * the override changes the disposition (policy.dmarc=none), not the
+ * result.
  *
  * Verdicts are data in struct vouch_verify_result; a call's status only
  * says whether the work could be done (memory, arguments, reading).
@@ -62,7 +77,12 @@ extern "C" {
  *   dkim         options of the DKIM verifier (dkim.h); dkim.now = 0 is
  *                the clock at each message.
  *   dmarc        options of the DMARC evaluator (dmarc.h): RFC 7489 mode,
- *                PSL file (read at vouch_verify_new), sampling seed, ...
+ *                PSL file (read at vouch_verify_new), sampling seed, ...;
+ *                dmarc.unsafe_disposition is the least disposition of a
+ *                message whose header section or author cannot be read
+ *                safely: VOUCH_DMARC_POLICY_UNSET (the default) or
+ *                _QUARANTINE quarantine, _REJECT reject, _NONE none (no
+ *                pass all the same).
  *   check_helo   also check the HELO identity when MAIL FROM is not null,
  *                and report it as a second spf result with smtp.helo
  *                (RFC 7208 §2.3 recommends it).  DMARC never uses it.
@@ -140,15 +160,20 @@ VOUCH_API void vouch_verify_free(struct vouch_verify *v);
 /*
  * vouch_verify_forged_field - is this one header field an
  * Authentication-Results field claiming the handle's authserv-id (RFC 8601
- * §5: an MTA MUST remove such fields arriving from outside)?
+ * §5: an MTA MUST remove such fields arriving from outside), or one that
+ * cannot be read far enough to rule that out?
  * In:  field/len, one raw header field, name included ("Authentication-
  *      Results: id; ..."), folded as received, CRLF or LF, not
  *      NUL-terminated; or a prefix of one that holds at least its name and
  *      authserv-id.  A milter calls it for each field as it arrives, so
  *      that fields past the header limits are judged too.
- * Returns 1 when it is such a field (the id compared without regard to
- * case, quoted or not, comments allowed), 0 otherwise, also when v or
- * field is NULL.  Nothing is kept.  No error.  Thread safe.
+ * Returns 1 when it is such a field: the id, read as a MIME token or
+ * quoted-string and as a dot-atom, equals ours without regard to case or
+ * a final dot; or the id cannot be read at all (comments nested however
+ * deep or unterminated, no id, an id too long); or, after a CR without
+ * LF inside the field (which some readers take for a line end), such a
+ * field begins.  0 otherwise, also when v or field is NULL.  Nothing is
+ * kept.  No error.  Thread safe.
  */
 VOUCH_API int vouch_verify_forged_field(
     const struct vouch_verify *v, const uint8_t *field, size_t len);
@@ -222,13 +247,27 @@ struct vouch_verify_smtp {
  *                 are to be removed from the message before it goes on
  *                 (vouch_authres_strip_ours() does it on a whole header).
  *   header_too_large  the header section went over VOUCH_MAX_HEADER_BYTES:
- *                 DKIM and DMARC are permerror; forged fields are looked
- *                 for only in the part held (the first
+ *                 DKIM is permerror; DMARC evaluates the From fields
+ *                 held, and a From field past the limit makes the message
+ *                 unsafe (dmarc.unsafe, from-incomplete); forged fields
+ *                 are looked for only in the part held (the first
  *                 VOUCH_MAX_HEADER_BYTES bytes, the field cut there
- *                 excluded).
+ *                 excluded): a writer judges the rest field by field
+ *                 (vouch_verify_forged_field).
  *   field/field_len  the Authentication-Results field, "Authentication-
  *                 Results: id;\r\n\t...\r\n", folded, every line ending in
  *                 CRLF, NUL-terminated (not counted); ready to prepend.
+ *   orphan_len    bytes at the start of the header section that belong to
+ *                 no field: continuation lines before the first field (RFC
+ *                 5322 §2.2.3; the message is then unsafe, header-
+ *                 malformed).  A writer that prepends `field` must drop
+ *                 them, or a reader would unfold them into our field (RFC
+ *                 8601 §5).  0 for a well-formed header.
+ *   arc_override_reason  with trusted sealers configured and an ARC
+ *                 chain present: why the DMARC fail was or was not
+ *                 overridden ("the trusted ARC Set i=2 (list.example)
+ *                 recorded no pass aligned with victim.example", ...);
+ *                 NUL-terminated, "" otherwise.
  */
 struct vouch_verify_result {
 	char authserv_id[VOUCH_AUTHRES_MAX_ID + 1];
@@ -250,7 +289,21 @@ struct vouch_verify_result {
 	bool header_too_large;
 	char *field;
 	size_t field_len;
+	size_t orphan_len;
+	char arc_override_reason[640];
 };
+
+/*
+ * vouch_verify_override_comment - the text for the comment of the
+ * aggregate report's policy override (RFC 9990 §3.1.6) and for a log line,
+ * when res->dmarc.override is local_policy: the ARC override's comment
+ * (RFC 8617 §7.2.2) when the trusted sealer made it, else the reason the
+ * author could not be read safely (res->dmarc.unsafe_reason); NULL when
+ * there is no local_policy override.  Owned by res.  No error; thread
+ * safe.
+ */
+VOUCH_API const char *vouch_verify_override_comment(
+    const struct vouch_verify_result *res);
 
 /*
  * vouch_verify_result_free - release a result with everything it owns (the
@@ -283,8 +336,13 @@ VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_verify_msg_new(
  *      vouch_message_read_header gives it, with or without the empty
  *      line), or one field at a time ("Name: value\r\n", folded as
  *      received) as a milter sees them.  Pieces are joined as given.
- * Bytes beyond VOUCH_MAX_HEADER_BYTES + 2 are dropped and the header
- * marked too large (a permerror verdict, not an error).
+ * Bytes beyond VOUCH_MAX_HEADER_BYTES + 2 are not held and the header is
+ * marked too large (DKIM permerror, not an error), but every byte is
+ * scanned: the shape of the section (RFC 5322 §2.2) and the From fields
+ * count wherever they are, and From fields past the limit are kept aside
+ * (VOUCH_FROM_KEEP_BYTES each) for DMARC.  A caller that stops at the
+ * limit hides them: give the whole header section.  The answers do not
+ * depend on how the bytes are cut into calls.
  * Errors: VOUCH_EINVAL (m NULL, p NULL with len > 0, after the body began
  *         or after finish), VOUCH_ENOMEM.
  * RFC 5322 §2.2 (header fields), RFC 6376 §5.4 (what DKIM reads of them).
@@ -346,7 +404,8 @@ VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_verify_message(
 /*
  * vouch_verify_fd - the same for the message read from fd (from its
  * current position to its end; not closed), the body streamed in
- * VOUCH_MESSAGE_CHUNK pieces; fd stays the caller's.
+ * VOUCH_MESSAGE_CHUNK pieces; after a header section over the limit, the
+ * rest of the input is scanned as header.  fd stays the caller's.
  * Out: *res, owned by the caller (vouch_verify_result_free).
  * Errors: VOUCH_EINVAL (res NULL), VOUCH_EIO (read failed), and those of
  *         vouch_verify_message.

@@ -23,7 +23,8 @@ dmarc_usage(FILE *fp)
 	    "                   [--seed N] [--multi-permerror] [--no-report-"
 	    "check]\n"
 	    "                   [--spf RESULT:DOMAIN] [--dkim RESULT:DOMAIN]..."
-	    " [--json] [FILE]\n"
+	    "\n"
+	    "                   [--unsafe-disposition DISP] [--json] [FILE]\n"
 	    "\n"
 	    "Evaluates DMARC for the message in FILE (or standard input): the "
 	    "author\n"
@@ -51,6 +52,16 @@ dmarc_usage(FILE *fp)
 	    "                        policy (REASON: forwarded, "
 	    "trusted_forwarder,\n"
 	    "                        mailing_list, local_policy, other)\n"
+	    "  --unsafe-disposition none|quarantine|reject  the least "
+	    "disposition of\n"
+	    "                        a message whose author cannot be read "
+	    "safely (no,\n"
+	    "                        several or a malformed From field, "
+	    "hidden\n"
+	    "                        characters, a header that is not RFC "
+	    "5322): no pass\n"
+	    "                        and at least this (default "
+	    "quarantine)\n"
 	    "  --json                print the result as JSON\n"
 	    "Exit status: 0 a verdict was produced (whatever it is), 64 usage,"
 	    " 74 a\n"
@@ -300,12 +311,15 @@ print_text(const struct vouch_dmarc_result *res)
 	if (res->policy != VOUCH_DMARC_POLICY_UNSET)
 		printf(" policy.%s=%s", cli_dmarc_tag_str(res->policy_tag),
 		    vouch_dmarc_policy_str(res->policy));
-	if (res->result == VOUCH_DMARC_FAIL)
+	if (res->result == VOUCH_DMARC_FAIL || res->unsafe != VOUCH_DMARC_SAFE)
 		printf(" disposition=%s",
 		    vouch_dmarc_policy_str(res->disposition));
 	if (res->override != VOUCH_DMARC_OVERRIDE_NONE)
 		printf(" override=%s", vouch_dmarc_override_str(res->override));
 	printf("\n  reason: %s\n", res->reason);
+	if (res->unsafe != VOUCH_DMARC_SAFE)
+		printf("  unsafe: %s: %s\n",
+		    vouch_dmarc_unsafe_str(res->unsafe), res->unsafe_reason);
 	if (dr != NULL && dr->has_record)
 		printf("  record: _dmarc.%s \"%s\"\n  organizational domain: "
 		       "%s\n",
@@ -332,10 +346,12 @@ cmd_dmarc(int argc, char **argv)
 	    {"multi-permerror", no_argument, NULL, 'm'},
 	    {"no-report-check", no_argument, NULL, 'n'},
 	    {"local-policy", required_argument, NULL, 'L'},
+	    {"unsafe-disposition", required_argument, NULL, 'U'},
 	    {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
 	struct vouch_dmarc_options opts;
 	struct vouch_dmarc_ident spf, dkim[DMARC_MAX_DKIM];
-	struct vouch_dmarc_facts facts = {NULL, dkim, 0};
+	struct vouch_dmarc_facts facts = {
+	    .spf = NULL, .dkim = dkim, .ndkim = 0};
 	struct vouch_dmarc_result res;
 	struct vouch_dmarc *d = NULL;
 	struct vouch_dns *dns = NULL;
@@ -407,6 +423,15 @@ cmd_dmarc(int argc, char **argv)
 			if (parse_override(optarg, &opts) < 0) {
 				fprintf(stderr, "vouch dmarc: --local-policy "
 				                "wants REASON:DISPOSITION\n");
+				return CLI_EXIT_USAGE;
+			}
+			break;
+		case 'U':
+			if (cli_parse_disposition(
+			        optarg, &opts.unsafe_disposition) < 0) {
+				fprintf(stderr, "vouch dmarc: --unsafe-"
+				                "disposition wants none, "
+				                "quarantine or reject\n");
 				return CLI_EXIT_USAGE;
 			}
 			break;

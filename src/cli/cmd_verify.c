@@ -25,8 +25,10 @@ verify_usage(FILE *fp)
 	    "                    [--now T] [--rfc7489] [--psl FILE] "
 	    "[--seed N]\n"
 	    "                    [--check-helo] [--trusted-sealer DOMAIN]...\n"
+	    "                    [--unsafe-disposition none|quarantine|reject]"
+	    "\n"
 	    "                    [--header-only | --json | --explain]\n"
-	    "                    [--record [--db URL] [--rcpt-to ADDR]...] "
+	    "                    [--record [--db URL] [--rcpt-to ADDR]...]\n"
 	    "                    [--failure-report DIR [--failure-from ADDR]\n"
 	    "                     [--failure-redact hash|token|none]\n"
 	    "                     [--failure-redact-token TEXT] "
@@ -48,7 +50,9 @@ verify_usage(FILE *fp)
 	    "(RFC 8601) prepended, byte for byte otherwise, except that\n"
 	    "Authentication-Results fields claiming our authserv-id are "
 	    "removed\n"
-	    "(RFC 8601 5: they are forged).\n"
+	    "(RFC 8601 5: they are forged), and so are continuation lines "
+	    "before the\n"
+	    "first field (they would unfold into ours).\n"
 	    "  --authserv-id ID  the id written and trusted (default: the host "
 	    "name)\n"
 	    "  --now T           UNIX time for DKIM t=/x= and SPF %%{t}\n"
@@ -61,12 +65,27 @@ verify_usage(FILE *fp)
 	    "policy: when\n"
 	    "                    DMARC fails and the passing ARC chain has a "
 	    "set sealed by\n"
-	    "                    DOMAIN whose ARC-Authentication-Results "
-	    "recorded an spf,\n"
-	    "                    dkim or dmarc pass, the disposition becomes "
-	    "none, override\n"
-	    "                    local_policy (RFC 8617 7.2.1); dmarc= stays "
-	    "fail\n"
+	    "                    DOMAIN, whose AMS still verifies, after "
+	    "which every set\n"
+	    "                    was sealed by a trusted DOMAIN, and whose "
+	    "ARC-Authentication-\n"
+	    "                    Results recorded a pass aligned with the "
+	    "From domain\n"
+	    "                    (dmarc=pass for it, or an aligned spf or "
+	    "dkim pass), the\n"
+	    "                    disposition becomes none, override "
+	    "local_policy (RFC 8617\n"
+	    "                    7.2.1); dmarc= stays fail\n"
+	    "  --unsafe-disposition DISP  none, quarantine (the default) or "
+	    "reject: the\n"
+	    "                    least disposition of a message whose author "
+	    "cannot be read\n"
+	    "                    safely (a header that is not RFC 5322; no, "
+	    "several or a\n"
+	    "                    malformed From; characters a reader may "
+	    "hide; a From past\n"
+	    "                    the header limits); such a message never "
+	    "gets dmarc=pass\n"
 	    "  --record          record the evaluation for DMARC aggregate "
 	    "reports\n"
 	    "                    (RFC 9990) in the store, when the policy "
@@ -274,6 +293,11 @@ json_arc(const struct vouch_verify_result *res)
 		json_str(res->override_comment);
 	else
 		printf("null");
+	printf(",\"override_reason\":");
+	if (res->arc_override_reason[0] != '\0')
+		json_str(res->arc_override_reason);
+	else
+		printf("null");
 	printf("}");
 }
 
@@ -291,6 +315,7 @@ print_json(const struct vouch_verify_result *res)
 	json_strn(res->field, res->field_len);
 	printf(",\"forged_removed\":%zu,\"header_too_large\":%s", res->nforged,
 	    jbool(res->header_too_large));
+	printf(",\"orphan_removed\":%zu", res->orphan_len);
 	printf(",\"spf\":");
 	if (res->spf_checked)
 		json_spf(&res->spf, dr ? dr->spf_aligned : 0);
@@ -461,6 +486,10 @@ explain_arc(const struct vouch_verify_result *res)
 		printf("- %s is not a trusted ARC sealer (--trusted-sealer): "
 		       "the DMARC policy stands.\n",
 		    sealer);
+	if (res->arc_override_reason[0] != '\0')
+		printf("- Override %s: %s.\n",
+		    res->arc_override ? "taken" : "not taken",
+		    res->arc_override_reason);
 }
 
 static void
@@ -503,6 +532,19 @@ print_explain(const struct vouch_verify_result *res)
 	else
 		printf("Verdict: %s: %s.\n", vouch_dmarc_verdict_str(r->result),
 		    r->reason);
+	if (r->unsafe != VOUCH_DMARC_SAFE)
+		printf("The author cannot be read safely (%s: %s): it gets no "
+		       "DMARC pass and a disposition no milder than "
+		       "--unsafe-disposition (RFC 9989 4.4, 11.5); the "
+		       "disposition is %s.\n",
+		    vouch_dmarc_unsafe_str(r->unsafe), r->unsafe_reason,
+		    vouch_dmarc_policy_str(r->disposition));
+	if (res->orphan_len > 0)
+		printf("Dropped %zu bytes of continuation lines before the "
+		       "first header field: printed below our field, they "
+		       "would have been read as part of it (RFC 5322 2.2.3, "
+		       "RFC 8601 5).\n",
+		    res->orphan_len);
 	if (res->nforged > 0)
 		printf("Found %zu Authentication-Results field%s claiming "
 		       "our authserv-id %s: forged (RFC 8601 5), removed from "
@@ -582,13 +624,16 @@ write_field(int fd, const char *field, size_t len, int lf)
 
 /*
  * The header section without the fields claiming our authserv-id (RFC
- * 8601 §5), as the library found them: res->forged, in header order.
+ * 8601 §5), as the library found them: res->forged, in header order; and
+ * without the continuation lines before its first field
+ * (res->orphan_len), which would unfold into our field printed above them
+ * (RFC 5322 §2.2.3, RFC 8601 §5).
  */
 static int
 write_header(
     const struct vouch_verify_result *res, const uint8_t *hdr, size_t len)
 {
-	size_t i, at = 0;
+	size_t i, at = res->orphan_len < len ? res->orphan_len : len;
 
 	for (i = 0; i < res->nforged; i++) {
 		const struct vouch_authres_span *sp = &res->forged[i];
@@ -607,9 +652,15 @@ write_header(
  * that judges each field as it passes (vouch_verify_forged_field), so that
  * a forged Authentication-Results field cannot hide behind a megabyte of
  * padding (RFC 8601 §5).  A field is held until it ends or FILTER_HOLD
- * bytes, enough for any name and authserv-id; an Authentication-Results
- * field still undecided then (its id pushed past FILTER_HOLD by comments)
- * is dropped too: nothing trustworthy can be in it.
+ * bytes, enough for any name and authserv-id; a field still undecided
+ * then is dropped when it is an Authentication-Results field (its id
+ * pushed past FILTER_HOLD by comments) or holds a CR without LF (a reader
+ * that ends lines there may see one in it): nothing trustworthy can be in
+ * it.  In a field that is kept, a CR without LF followed by a field name
+ * starts a field of its own for such readers: it is held and judged too,
+ * and when dropped the CR gets its LF, so that no reader joins what
+ * follows to the field before.  Continuation lines before the first field
+ * are dropped (they would unfold into our field).
  */
 #define FILTER_HOLD 4096
 
@@ -619,7 +670,9 @@ struct filter {
 	size_t nheld;
 	int bol; /* at the beginning of a line */
 	int cr; /* a CR seen at the beginning of a line, held back */
+	int midcr; /* the last byte copied was a CR inside a line */
 	int decided, drop; /* the current field */
+	int virt; /* the current field began after a lone CR */
 	int body; /* past the empty line: copy */
 	int err;
 };
@@ -631,6 +684,19 @@ filter_out(struct filter *f, const void *p, size_t n)
 		f->err = 1;
 }
 
+/* Does the held text hold a CR that is not followed by LF? */
+static int
+held_lone_cr(const struct filter *f)
+{
+	size_t i;
+
+	for (i = 0; i < f->nheld; i++)
+		if (f->held[i] == '\r' &&
+		    (i + 1 == f->nheld || f->held[i + 1] != '\n'))
+			return 1;
+	return 0;
+}
+
 /* Decides the current field from what is held; `whole`: it has ended. */
 static void
 filter_decide(struct filter *f, int whole)
@@ -638,13 +704,18 @@ filter_decide(struct filter *f, int whole)
 	static const char ar[] = "authentication-results";
 	size_t n = sizeof(ar) - 1;
 
-	f->drop = vouch_verify_forged_field(f->v, f->held, f->nheld) ||
-	          (!whole && f->nheld >= n &&
-	              strncasecmp((const char *)f->held, ar, n) == 0);
+	f->drop =
+	    vouch_verify_forged_field(f->v, f->held, f->nheld) ||
+	    (!whole && ((f->nheld >= n &&
+	                    strncasecmp((const char *)f->held, ar, n) == 0) ||
+	                   held_lone_cr(f)));
 	f->decided = 1;
 	if (!f->drop)
 		filter_out(f, f->held, f->nheld);
+	else if (f->virt)
+		filter_out(f, "\n", 1); /* the CR before it was copied */
 	f->nheld = 0;
+	f->virt = 0;
 }
 
 /* The first byte of a line: a field begins unless it is a WSP. */
@@ -665,9 +736,18 @@ filter_put(struct filter *f, uint8_t c)
 {
 	f->bol = c == '\n';
 	if (f->decided) {
-		if (!f->drop)
+		if (f->drop)
+			return;
+		if (f->midcr && c != '\n' && c != ' ' && c != '\t') {
+			/* a lone CR, then a field for some readers */
+			f->midcr = 0;
+			f->decided = 0;
+			f->virt = 1;
+		} else {
+			f->midcr = c == '\r';
 			filter_out(f, &c, 1);
-		return;
+			return;
+		}
 	}
 	f->held[f->nheld++] = c;
 	if (f->nheld == sizeof(f->held))
@@ -702,6 +782,7 @@ filter_byte(struct filter *f, uint8_t c)
 		filter_put(f, '\r');
 	}
 	if (f->bol) {
+		f->midcr = 0;
 		if (c == '\r') {
 			f->cr = 1;
 			return;
@@ -715,9 +796,9 @@ filter_byte(struct filter *f, uint8_t c)
 	filter_put(f, c);
 }
 
-/* Copies p/n, then what is left on fd, through the header filter. */
+/* Copies what is left on fd through the header filter. */
 static int
-copy_filtered(const struct vouch_verify *v, const uint8_t *p, size_t n, int fd)
+copy_filtered(const struct vouch_verify *v, int fd)
 {
 	static uint8_t buf[VOUCH_MESSAGE_CHUNK];
 	struct filter *f;
@@ -729,9 +810,10 @@ copy_filtered(const struct vouch_verify *v, const uint8_t *p, size_t n, int fd)
 		return -1;
 	f->v = v;
 	f->bol = 1;
-	f->decided = 1; /* nothing held before the first field */
-	for (i = 0; i < n; i++)
-		filter_byte(f, p[i]);
+	/* nothing held before the first field, and continuation lines
+	 * there are dropped */
+	f->decided = 1;
+	f->drop = 1;
 	for (;;) {
 		k = read(fd, buf, sizeof(buf));
 		if (k < 0 && errno == EINTR)
@@ -756,6 +838,35 @@ copy_filtered(const struct vouch_verify *v, const uint8_t *p, size_t n, int fd)
 out:
 	free(f);
 	return rc;
+}
+
+/*
+ * After a header section over the limit: what is left on fd goes to the
+ * library as header (it scans every byte, RFC 5322 §2.2; the body is not
+ * needed: DKIM and ARC cannot be checked) and, when given, to the spool.
+ */
+static enum vouch_status
+feed_rest(struct vouch_verify_msg *m, int fd, FILE *spool)
+{
+	static uint8_t buf[VOUCH_MESSAGE_CHUNK];
+	enum vouch_status st;
+	ssize_t k;
+
+	for (;;) {
+		k = read(fd, buf, sizeof(buf));
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return VOUCH_EIO;
+		if (k == 0)
+			return VOUCH_OK;
+		if ((st = vouch_verify_msg_header(m, buf, (size_t)k)) !=
+		    VOUCH_OK)
+			return st;
+		if (spool != NULL &&
+		    fwrite(buf, 1, (size_t)k, spool) != (size_t)k)
+			return VOUCH_EIO;
+	}
 }
 
 struct verify_args {
@@ -903,6 +1014,19 @@ run(struct vouch_verify *v, const struct verify_args *a)
 		goto fail;
 	if ((st = vouch_verify_msg_header(m, hdr, hlen)) != VOUCH_OK)
 		goto fail;
+	if (cut) {
+		/* the library holds no more, but scans all: a From field or
+		 * a malformed line past the limit still counts */
+		if (spool != NULL && hlen > 0 &&
+		    fwrite(hdr, 1, hlen, spool) != hlen) {
+			fprintf(stderr, "vouch verify: temporary file: %s\n",
+			    strerror(errno));
+			rc = CLI_EXIT_IO;
+			goto out;
+		}
+		if ((st = feed_rest(m, fd, spool)) != VOUCH_OK)
+			goto fail;
+	}
 	while (more) {
 		if ((st = vouch_message_read_body(r, &p, &len)) != VOUCH_OK)
 			goto fail;
@@ -944,9 +1068,15 @@ run(struct vouch_verify *v, const struct verify_args *a)
 		    0)
 			goto wfail;
 		if (cut) {
-			/* the reader stopped inside the header: what it read
-			 * and what is still on fd go through the filter */
-			if (copy_filtered(v, hdr, hlen, fd) < 0)
+			/* the reader stopped inside the header: the message,
+			 * read again from the file or the spool, goes through
+			 * the filter */
+			int src = spool != NULL ? fileno(spool) : fd;
+
+			if ((spool != NULL && fflush(spool) != 0) ||
+			    lseek(src, spool != NULL ? 0 : start, SEEK_SET) <
+			        0 ||
+			    copy_filtered(v, src) < 0)
 				goto wfail;
 		} else if (write_header(res, hdr, hlen) < 0)
 			goto wfail;
@@ -999,6 +1129,7 @@ verify_main(int argc, char **argv, const char **sealers)
 	    {"psl", required_argument, NULL, 'P'},
 	    {"seed", required_argument, NULL, 's'},
 	    {"check-helo", no_argument, NULL, 'c'},
+	    {"unsafe-disposition", required_argument, NULL, 'U'},
 	    {"trusted-sealer", required_argument, NULL, 'T'},
 	    {"header-only", no_argument, NULL, 'o'},
 	    {"json", no_argument, NULL, 'j'},
@@ -1083,6 +1214,15 @@ verify_main(int argc, char **argv, const char **sealers)
 			break;
 		case 'T':
 			sealers[opts.ntrusted_sealers++] = optarg;
+			break;
+		case 'U':
+			if (cli_parse_disposition(
+			        optarg, &opts.dmarc.unsafe_disposition) < 0) {
+				fprintf(stderr, "vouch verify: --unsafe-"
+				                "disposition wants none, "
+				                "quarantine or reject\n");
+				return CLI_EXIT_USAGE;
+			}
 			break;
 		case 'o':
 			a.header_only = 1;

@@ -104,9 +104,12 @@ cli_json_dmarc_verdict(
 	cli_json_dmarc_policy(fp, "policy", r->policy, mode);
 	fputs(",\"policy_tag\":", fp);
 	cli_json_str(fp, cli_dmarc_tag_str(r->policy_tag), mode);
+	/* decided for a fail, and for an author that cannot be read safely
+	 * (vouch_dmarc_result.unsafe) */
 	cli_json_dmarc_policy(fp, "disposition",
-	    r->result == VOUCH_DMARC_FAIL ? r->disposition
-	                                  : VOUCH_DMARC_POLICY_NONE,
+	    r->result == VOUCH_DMARC_FAIL || r->unsafe != VOUCH_DMARC_SAFE
+	        ? r->disposition
+	        : VOUCH_DMARC_POLICY_NONE,
 	    mode);
 	fputs(",\"override\":", fp);
 	cli_json_str(fp, vouch_dmarc_override_str(r->override), mode);
@@ -121,4 +124,26 @@ cli_json_dmarc_verdict(
 		cli_json_strn(fp, dr->record.text, dr->record.textlen, mode);
 	else
 		fputs("null", fp);
+	fputs(",\"unsafe\":", fp);
+	if (r->unsafe != VOUCH_DMARC_SAFE) {
+		cli_json_str(fp, vouch_dmarc_unsafe_str(r->unsafe), mode);
+		fputs(",\"unsafe_reason\":", fp);
+		cli_json_str(fp, r->unsafe_reason, mode);
+	} else
+		fputs("null,\"unsafe_reason\":null", fp);
+}
+
+int
+cli_parse_disposition(const char *s, enum vouch_dmarc_policy *out)
+{
+	static const enum vouch_dmarc_policy p[] = {VOUCH_DMARC_POLICY_NONE,
+	    VOUCH_DMARC_POLICY_QUARANTINE, VOUCH_DMARC_POLICY_REJECT};
+	size_t i;
+
+	for (i = 0; i < sizeof(p) / sizeof(p[0]); i++)
+		if (strcmp(s, vouch_dmarc_policy_str(p[i])) == 0) {
+			*out = p[i];
+			return 0;
+		}
+	return -1;
 }

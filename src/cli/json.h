@@ -45,9 +45,17 @@ void cli_json_dmarc_policy(FILE *fp, const char *key, enum vouch_dmarc_policy p,
 /*
  * cli_json_dmarc_verdict - the members of a DMARC verdict that `vouch
  * dmarc --json` and `vouch verify --json` share: "result" to "record" (the
- * decisive author domain's), without the braces around the object.
+ * decisive author domain's), then "unsafe" and "unsafe_reason" (null, or
+ * why the author cannot be read safely), without the braces around the
+ * object.
  */
 void cli_json_dmarc_verdict(
     FILE *fp, const struct vouch_dmarc_result *r, enum cli_json_8bit mode);
+
+/*
+ * cli_parse_disposition - "none", "quarantine" or "reject" (the argument
+ * of --unsafe-disposition) into *out; 0, or -1 for another word.
+ */
+int cli_parse_disposition(const char *s, enum vouch_dmarc_policy *out);
 
 #endif

@@ -30,7 +30,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct mail_mailbox_list list;
 	struct mail_field_span spans[4];
 	struct vouch_dmarc_ident k = {VOUCH_DMARC_AUTH_PASS, "example.com", 11};
-	struct vouch_dmarc_facts facts = {&k, &k, 1};
+	struct vouch_dmarc_facts facts = {.spf = &k, .dkim = &k, .ndkim = 1};
 	struct vouch_dmarc_result res;
 	const char *why;
 	size_t i, ns, nf;

@@ -112,23 +112,35 @@ r = dmarc_json(["--multi-permerror", "--dkim", "pass:example.org", mm])[1]
 ok(r is not None and r["result"] == "permerror", "--multi-permerror", "got %r" % r)
 
 # Hostile input: each gives a verdict (exit 0), permerror where there is no
-# usable From.
+# usable From.  What the sender shapes never switches DMARC off
+# (doc/threat-model.md): several From fields, many addresses, deep
+# comments are read and evaluated (example.com is p=reject and nothing
+# aligns: fail), and the message is unsafe, never a pass, at least
+# quarantine.
 hostile = [
-    ("empty file", b"", "permerror"),
-    ("binary junk", bytes(range(256)) * 64, "permerror"),
-    ("NUL bytes in From", b"From: a@exam\x00ple.com\r\n\r\n", "permerror"),
-    ("two From fields", b"From: a@example.com\r\nFrom: b@example.com\r\n\r\n", "permerror"),
-    ("100000 From fields", b"From: a@example.com\r\n" * 100000 + b"\r\n", "permerror"),
-    ("10 MiB header line", b"From: a@example.com\r\nX-Long: " + b"a" * (10 << 20) + b"\r\n\r\n", None),
-    ("10000 addresses in one From", b"From: " + b"a@example.com," * 10000 + b"\r\n\r\n", "permerror"),
+    ("empty file", b"", "permerror", "no-from"),
+    ("binary junk", bytes(range(256)) * 64, "permerror", "header-malformed"),
+    ("NUL bytes in From", b"From: a@exam\x00ple.com\r\n\r\n", "permerror", "from-malformed"),
+    ("two From fields", b"From: a@example.com\r\nFrom: b@example.com\r\n\r\n", "fail", "several-from"),
+    # `vouch dmarc` reads the first MiB: this one is cut after a CR
+    ("100000 From fields", b"From: a@example.com\r\n" * 100000 + b"\r\n", "fail",
+     ("several-from", "header-malformed")),
+    ("10 MiB header line", b"From: a@example.com\r\nX-Long: " + b"a" * (10 << 20) + b"\r\n\r\n", None, None),
+    ("10000 addresses in one From", b"From: " + b"a@example.com," * 10000 + b"\r\n\r\n", "fail", None),
+    # every address is read: the one domain with a policy, last of 41, decides
+    ("example.com after 40 addresses of another domain",
+     b"From: " + b"a@nowhere.example," * 40 + b"ceo@example.com\r\n\r\n", "fail", None),
+    ("9 author domains: the evaluation is incomplete (RFC 9989 11.5)",
+     b"From: " + b"".join(b"a@d%d.example," % i for i in range(8)) + b"ceo@example.com\r\n\r\n",
+     "permerror", "from-incomplete"),
     ("comments nested 100000 deep", b"From: a@example.com " + b"(" * 100000 + b")" * 100000 + b"\r\n\r\n",
-     "permerror"),
-    ("unterminated quote", b"From: \"a@example.com\r\n\r\n", "permerror"),
-    ("unbalanced angle brackets", b"From: <<a@example.com>\r\n\r\n", "permerror"),
-    ("300-label domain", b"From: a@" + b"a." * 300 + b"example.com\r\n\r\n", "permerror"),
-    ("invalid UTF-8 domain", b"From: a@\xff\xfe.example\r\n\r\n", "permerror"),
+     "fail", None),
+    ("unterminated quote", b"From: \"a@example.com\r\n\r\n", "permerror", "from-malformed"),
+    ("unbalanced angle brackets", b"From: <<a@example.com>\r\n\r\n", "permerror", "from-malformed"),
+    ("300-label domain", b"From: a@" + b"a." * 300 + b"example.com\r\n\r\n", "permerror", "no-author-domain"),
+    ("invalid UTF-8 domain", b"From: a@\xff\xfe.example\r\n\r\n", "permerror", "from-malformed"),
 ]
-for name, data, want in hostile:
+for name, data, want, unsafe in hostile:
     p = msg("hostile.eml", data)
     try:
         rc, r, err = dmarc_json([p])
@@ -137,5 +149,10 @@ for name, data, want in hostile:
         continue
     good = rc == 0 and r is not None and (want is None or r["result"] == want)
     ok(good, "hostile: %s" % name, "exit %d, got %r %s" % (rc, r and r.get("result"), err.strip()[:200]))
+    if want is not None:
+        ok(r is not None and (r["unsafe"] in unsafe if isinstance(unsafe, tuple) else r["unsafe"] == unsafe) and
+           (unsafe is None or r["disposition"] in ("quarantine", "reject")),
+           "hostile: %s: unsafe %s, disposition quarantine or stricter" % (name, unsafe),
+           "got %r" % ((r and (r["unsafe"], r["disposition"], r["unsafe_reason"])),))
 
 done()

@@ -422,11 +422,21 @@ def override(w, built):
         doc = json_of(w, msg, last, ["--trusted-sealer", other])
         ok(doc is not None and doc["dmarc"]["disposition"] == "reject" and not doc["arc"]["dmarc_override"],
            "trusted sealer %s (not in the chain): no override" % other, "got %r" % (doc and doc["dmarc"]))
-    # the older sealer is trusted too: the newest trusted set counts
+    # only the older sealer is trusted: the list's set i=2 came after it,
+    # sealed by a domain not trusted, and the list changed the message
+    # (AMS i=1 no longer verifies): fwd.example's word no longer describes
+    # this message, no override (RFC 8617 7.2.1; doc/threat-model.md
+    # class 6; this used to override)
     doc = json_of(w, msg, last, ["--trusted-sealer", "fwd.example"])
+    ok(doc is not None and doc["dmarc"]["disposition"] == "reject" and not doc["arc"]["dmarc_override"]
+       and "not a trusted sealer" in (doc["arc"]["override_reason"] or ""),
+       "trusted sealer fwd.example (i=1), untrusted list after it: no override, and why",
+       "got %r" % ((doc and (doc["dmarc"]["disposition"], doc["arc"]["override_reason"])),))
+    # both trusted: the list's set i=2 vouches
+    doc = json_of(w, msg, last, ["--trusted-sealer", "fwd.example", "--trusted-sealer", "lists.example.org"])
     ts = doc and doc["arc"]["trusted_sealer"]
-    ok(doc is not None and doc["dmarc"]["disposition"] == "none" and ts["sealer"] == "fwd.example"
-       and ts["instance"] == 1, "trusted sealer fwd.example (i=1, saw the intact message): override",
+    ok(doc is not None and doc["dmarc"]["disposition"] == "none" and ts["sealer"] == "lists.example.org"
+       and ts["instance"] == 2, "trusted sealers fwd.example and lists.example.org: set i=2 vouches",
        "got %r" % ts)
 
     # a trusted sealer that saw no pass: an unsigned message from an

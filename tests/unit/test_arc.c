@@ -115,6 +115,7 @@ fake_result(enum vouch_arc_cv cv, size_t n, const char *const *sealer,
 		if ((r->inst[k].aar = strdup(aar[k])) == NULL)
 			abort();
 		r->inst[k].aar_len = strlen(aar[k]);
+		r->inst[k].ams_checked = r->inst[k].ams_ok = true;
 	}
 	return r;
 }
@@ -122,22 +123,30 @@ fake_result(enum vouch_arc_cv cv, size_t n, const char *const *sealer,
 static const struct {
 	const char *name;
 	enum vouch_arc_cv cv;
-	const char *trusted; /* NULL: the hook is off */
+	const char *trusted; /* NULL: the hook is off; "a b": both */
 	int override, dmarc, dkim, spf;
 	unsigned instance;
+	unsigned oldest_pass; /* 0: every AMS verifies */
 } override_cases[] = {
-    {"off by default (no trusted domain)", VOUCH_ARC_PASS, NULL, 0, 0, 0, 0, 0},
+    {"off by default (no trusted domain)", VOUCH_ARC_PASS, NULL, 0, 0, 0, 0, 0,
+        0},
     {"a trusted sealer recorded dmarc=pass", VOUCH_ARC_PASS, "list.example", 1,
-        1, 1, 0, 2},
+        1, 1, 0, 2, 0},
     {"trusted domains compare without case", VOUCH_ARC_PASS, "LIST.Example", 1,
-        1, 1, 0, 2},
+        1, 1, 0, 2, 0},
     {"a sealer not in the list is ignored", VOUCH_ARC_PASS, "other.example", 0,
-        0, 0, 0, 0},
-    {"no subdomain match", VOUCH_ARC_PASS, "example", 0, 0, 0, 0, 0},
+        0, 0, 0, 0, 0},
+    {"no subdomain match", VOUCH_ARC_PASS, "example", 0, 0, 0, 0, 0, 0},
     {"a failed chain is as no chain (RFC 8617 §5.2)", VOUCH_ARC_FAIL,
-        "list.example", 0, 0, 0, 0, 0},
-    {"the first hop's failing results give no override", VOUCH_ARC_PASS,
-        "fwd.example", 0, 0, 0, 0, 1},
+        "list.example", 0, 0, 0, 0, 0, 0},
+    {"RFC 8617 7.2.1: a trusted first hop below an untrusted set speaks "
+     "for nothing",
+        VOUCH_ARC_PASS, "fwd.example", 0, 0, 0, 0, 0, 0},
+    {"both hops trusted: the newest set speaks", VOUCH_ARC_PASS,
+        "fwd.example list.example", 1, 1, 1, 0, 2, 0},
+    {"RFC 8617 5.2 step 5: oldest-pass above the trusted set: changed "
+     "after it, no override",
+        VOUCH_ARC_PASS, "list.example", 0, 1, 1, 0, 2, 3},
 };
 
 static void
@@ -154,12 +163,24 @@ test_override(void)
 
 	for (k = 0; k < sizeof(override_cases) / sizeof(override_cases[0]);
 	     k++) {
-		const char *t = override_cases[k].trusted;
+		const char *t = override_cases[k].trusted, *two[2];
+		size_t nt = t != NULL ? 1 : 0;
+		char buf[64];
 		enum vouch_status st;
 
+		if (t != NULL && strchr(t, ' ') != NULL) {
+			snprintf(buf, sizeof(buf), "%s", t);
+			*strchr(buf, ' ') = '\0';
+			two[0] = buf;
+			two[1] = strchr(t, ' ') + 1;
+			nt = 2;
+		} else
+			two[0] = t;
 		r = fake_result(override_cases[k].cv, 2, sealer, aar);
-		st = vouch_arc_trusted_override(
-		    r, t != NULL ? &t : NULL, t != NULL ? 1 : 0, &o);
+		r->oldest_pass = override_cases[k].oldest_pass;
+		if (r->oldest_pass > 2)
+			r->inst[1].ams_ok = false;
+		st = vouch_arc_trusted_override(r, nt > 0 ? two : NULL, nt, &o);
 		tap_check(st == VOUCH_OK &&
 		              o.override == override_cases[k].override &&
 		              o.dmarc == override_cases[k].dmarc &&

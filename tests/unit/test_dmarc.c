@@ -44,7 +44,8 @@
 static const struct row {
 	const char *name;
 	const char *zone;
-	const char *from; /* one raw From field; NULL = none; "2" = two */
+	const char *from; /* one raw From field; NULL = none; "2" = two,
+	                     "2v" = two of different domains */
 	const char *spf; /* "result:domain" or NULL */
 	const char *dkim; /* "result:domain,result:domain" or NULL */
 	int rfc7489;
@@ -146,22 +147,70 @@ static const struct row {
         "pass:b\xc3\xbc"
         "cher.example",
         0, "pass reject - xn--bcher-kva.example"},
-    {"no From field: permerror", Z(BASE), NULL, NULL, NULL, 0,
-        "permerror - - -"},
-    {"two From fields: permerror", Z(BASE), "2", NULL, "pass:example.com", 0,
-        "permerror - - -"},
-    {"From without address: permerror", Z(BASE), "From: \"Test User\"\r\n",
-        NULL, NULL, 0, "permerror - - -"},
-    {"empty group: permerror", Z(BASE), "From: undisclosed:;\r\n", NULL, NULL,
-        0, "permerror - - -"},
-    {"domain literal: permerror", Z(BASE), "From: a@[192.0.2.1]\r\n", NULL,
-        NULL, 0, "permerror - - -"},
+    /* fail closed (RFC 9989 4.4, 11.5: left to the receiver): no pass,
+     * at least quarantine */
+    {"no From field: permerror, quarantine", Z(BASE), NULL, NULL, NULL, 0,
+        "permerror - quarantine - no-from"},
+    {"two From fields: each evaluated, no pass, quarantine", Z(BASE), "2", NULL,
+        "pass:example.com", 0, "permerror reject quarantine - several-from"},
+    {"two From fields, one failing: its policy (RFC 9989 11.5)", Z(BASE), "2v",
+        NULL, "pass:example.org", 0,
+        "fail reject reject example.com several-from"},
+    {"From without address: permerror, quarantine", Z(BASE),
+        "From: \"Test User\"\r\n", NULL, NULL, 0,
+        "permerror - quarantine - from-malformed"},
+    {"empty group: permerror, quarantine", Z(BASE), "From: undisclosed:;\r\n",
+        NULL, NULL, 0, "permerror - quarantine - no-author-domain"},
+    {"domain literal: permerror, quarantine", Z(BASE),
+        "From: a@[192.0.2.1]\r\n", NULL, NULL, 0,
+        "permerror - quarantine - no-author-domain"},
+    {"RFC 9989 4.10.2: an identifier outside the author's org domain is "
+     "not looked up, its SERVFAIL is no temperror",
+        Z(BASE "$SERVFAIL _dmarc.x.attacker.example.\n"),
+        "From: a@example.com\r\n", "pass:x.attacker.example",
+        "temperror:attacker.example", 0, "fail reject reject example.com"},
+    {"RFC 9989 4.10.2: a SERVFAIL below the author's org domain is still "
+     "a temperror",
+        Z(BASE "$SERVFAIL _dmarc.x.example.com.\n"), "From: a@example.com\r\n",
+        "pass:x.example.com", NULL, 0, "temperror reject - -"},
+    {"U+200E after the domain: evaluated as shown, fail", Z(BASE),
+        "From: CEO <a@example.com\xe2\x80\x8e>\r\n", NULL, NULL, 0,
+        "fail reject reject example.com from-hidden-characters"},
+    {"U+00A0 after the domain: evaluated as shown, fail", Z(BASE),
+        "From: a@example.com\xc2\xa0\r\n", NULL, NULL, 0,
+        "fail reject reject example.com from-hidden-characters"},
+    {"U+200B inside the domain: evaluated as shown, fail", Z(BASE),
+        "From: a@exam\xe2\x80\x8bple.com\r\n", NULL, NULL, 0,
+        "fail reject reject example.com from-hidden-characters"},
+    {"U+FEFF with an aligned pass: no pass, quarantine", Z(BASE),
+        "From: a@example.com\xef\xbb\xbf\r\n", NULL, "pass:example.com", 0,
+        "permerror reject quarantine - from-hidden-characters"},
+    {"U+202E in the display name reorders what is shown: no pass", Z(BASE),
+        "From: \xe2\x80\xae moc.elpmaxe <a@example.com>\r\n", NULL,
+        "pass:example.com", 0,
+        "permerror reject quarantine - from-hidden-characters"},
+    {"encoded-word look-alike: RFC 5322 finds the victim, its policy", Z(BASE),
+        "From: =?utf-8?q?ceo@example.com,?= <a@nowhere.example>\r\n", NULL,
+        "pass:nowhere.example", 0,
+        "fail reject reject example.com from-ambiguous"},
+    {"encoded-word look-alike that RFC 5322 cannot parse: no pass", Z(BASE),
+        "From: =?utf-8?q?ceo@example.com?= <a@nowhere.example>\r\n", NULL,
+        "pass:nowhere.example", 0, "permerror - quarantine - from-malformed"},
+    {"B encoded-word that shows an address: no pass", Z(BASE),
+        "From: =?utf-8?b?Y2VvQGV4YW1wbGUuY29t?= <a@example.org>\r\n", NULL,
+        "pass:example.org", 0,
+        "permerror quarantine quarantine - from-ambiguous"},
+    {"well-formed encoded-word display name: pass", Z(BASE),
+        "From: =?utf-8?q?J=C3=B6rg?= <a@example.com>\r\n", NULL,
+        "pass:example.com", 0, "pass reject - example.com"},
     {"quoted display name with an address: the real address counts", Z(BASE),
         "From: \"a@example.org\" <a@example.com>\r\n", NULL, "pass:example.org",
         0, "fail reject reject example.com"},
-    {"unquoted address before angle address: permerror", Z(BASE),
-        "From: a@example.org <a@example.com>\r\n", NULL, "pass:example.org", 0,
-        "permerror - - -"},
+    {"unquoted address before angle address: the address read before the "
+     "error is evaluated, no pass",
+        Z(BASE), "From: a@example.org <a@example.com>\r\n", NULL,
+        "pass:example.org", 0,
+        "permerror quarantine quarantine - from-malformed"},
     {"two addresses, one domain in two cases: one domain", Z(BASE),
         "From: a@example.com, b@EXAMPLE.COM\r\n", NULL, "pass:example.com", 0,
         "pass reject - example.com"},
@@ -202,17 +251,21 @@ static void
 summary(const struct vouch_dmarc_result *r, char *buf, size_t cap)
 {
 	const char *pol = vouch_dmarc_policy_str(r->policy);
-	const char *dis = r->result == VOUCH_DMARC_FAIL
-	                      ? vouch_dmarc_policy_str(r->disposition)
-	                      : "";
+	const char *dis =
+	    r->result == VOUCH_DMARC_FAIL || r->unsafe != VOUCH_DMARC_SAFE
+	        ? vouch_dmarc_policy_str(r->disposition)
+	        : "";
 	const char *org = r->ndomains && r->result != VOUCH_DMARC_NONE &&
 	                          r->result != VOUCH_DMARC_PERMERROR &&
 	                          r->result != VOUCH_DMARC_TEMPERROR
 	                      ? r->domain[r->decisive].org_domain
 	                      : "";
 
-	snprintf(buf, cap, "%s %s %s %s", vouch_dmarc_verdict_str(r->result),
-	    *pol ? pol : "-", *dis ? dis : "-", *org ? org : "-");
+	snprintf(buf, cap, "%s %s %s %s%s%s",
+	    vouch_dmarc_verdict_str(r->result), *pol ? pol : "-",
+	    *dis ? dis : "-", *org ? org : "-",
+	    r->unsafe != VOUCH_DMARC_SAFE ? " " : "",
+	    vouch_dmarc_unsafe_str(r->unsafe));
 }
 
 static struct vouch_dns *
@@ -256,7 +309,7 @@ eval(struct vouch_dmarc *d, struct vouch_dns *dns, const char *from,
     const char *spf, const char *dkim, struct vouch_dmarc_result *res)
 {
 	struct vouch_dmarc_ident s, k[8];
-	struct vouch_dmarc_facts f = {NULL, k, 0};
+	struct vouch_dmarc_facts f = {.spf = NULL, .dkim = k, .ndkim = 0};
 	const uint8_t *fp[2];
 	size_t fl[2], n, nf = 0;
 
@@ -264,9 +317,14 @@ eval(struct vouch_dmarc *d, struct vouch_dns *dns, const char *from,
 		f.spf = &s;
 	if (dkim != NULL)
 		(void)facts_from(dkim, k, 8, &f.ndkim);
-	if (from != NULL && strcmp(from, "2") == 0) {
+	if (from != NULL &&
+	    (strcmp(from, "2") == 0 || strcmp(from, "2v") == 0)) {
 		fp[0] = fp[1] = (const uint8_t *)"From: a@example.com\r\n";
 		fl[0] = fl[1] = 21;
+		if (from[1] == 'v') {
+			fp[0] = (const uint8_t *)"From: a@example.org\r\n";
+			fl[0] = 21;
+		}
 		nf = 2;
 	} else if (from != NULL) {
 		fp[0] = (const uint8_t *)from;
@@ -508,7 +566,8 @@ main(void)
 		                          "b@example.org\r\n";
 		struct vouch_dmarc_ident sig = {
 		    VOUCH_DMARC_AUTH_PASS, "example.com", 11};
-		struct vouch_dmarc_facts f = {NULL, &sig, 1};
+		struct vouch_dmarc_facts f = {
+		    .spf = NULL, .dkim = &sig, .ndkim = 1};
 
 		st = vouch_dmarc_evaluate_message(
 		    d, dns, (const uint8_t *)msg, sizeof(msg) - 1, &f, &res);

@@ -295,6 +295,16 @@ check_forged_field(struct vouch_verify *v)
 	    {"Authentication-Results-X: " ID "; dkim=pass\r\n", 0},
 	    {"Subject: Authentication-Results: " ID ";\r\n", 0},
 	    {"", 0},
+	    /* what cannot be ruled out is ours (RFC 8601 5, threat model
+	     * class 5) */
+	    {"Authentication-Results: ((((((((((((((((((((((((((((((((((()))"
+	     ")))))))))))))))))))))))))))))))) " ID "; dmarc=pass\r\n",
+	        1},
+	    {"Authentication-Results: ; dmarc=pass\r\n", 1},
+	    {"Authentication-Results: " ID "/x; dmarc=pass\r\n", 1},
+	    {"Authentication-Results: " ID ".; dmarc=pass\r\n", 1},
+	    {"X-A: a\rAuthentication-Results: " ID "; dmarc=pass\r\n", 1},
+	    {"X-A: a\r Authentication-Results: " ID "; dmarc=pass\r\n", 0},
 	};
 	size_t i;
 	int got;
@@ -306,6 +316,134 @@ check_forged_field(struct vouch_verify *v)
 		    "forged_field %s: got %d, want %d (RFC 8601 5)",
 		    flat(t[i].field, 0), got, t[i].want);
 	}
+}
+
+/* The verdict of `msg` by a handle whose unsafe disposition is `least`. */
+static struct vouch_verify_result *
+verdict_with(struct vouch_dns *dns, enum vouch_dmarc_policy least,
+    const char *msg, size_t len, size_t piece)
+{
+	struct vouch_verify_options o;
+	struct vouch_verify *v = NULL;
+	struct vouch_verify_msg *m = NULL;
+	struct vouch_verify_result *res = NULL;
+	struct vouch_verify_smtp smtp = smtp_of(&rows[0]);
+	size_t i, h = strstr(msg, "\r\n\r\n") != NULL
+	                  ? (size_t)(strstr(msg, "\r\n\r\n") - msg) + 4
+	                  : len;
+
+	vouch_verify_options_init(&o);
+	o.authserv_id = ID;
+	o.dkim.now = NOW;
+	o.dmarc.unsafe_disposition = least;
+	if (vouch_verify_new(dns, &o, &v, NULL, 0) != VOUCH_OK ||
+	    vouch_verify_msg_new(v, &smtp, &m) != VOUCH_OK)
+		abort();
+	for (i = 0; i < h; i += piece)
+		if (vouch_verify_msg_header(m, (const uint8_t *)msg + i,
+		        h - i < piece ? h - i : piece) != VOUCH_OK)
+			abort();
+	if (vouch_verify_msg_body(m, (const uint8_t *)msg + h, len - h) !=
+	        VOUCH_OK ||
+	    vouch_verify_msg_finish(m, &res) != VOUCH_OK)
+		abort();
+	vouch_verify_msg_free(m);
+	vouch_verify_free(v);
+	return res;
+}
+
+/*
+ * Fail closed (doc/threat-model.md): the decisions and the API that
+ * carries them -- dmarc.unsafe and its reason, the least disposition of
+ * the options, vouch_verify_override_comment, orphan_len, a From past the
+ * header limit.
+ */
+static void
+check_fail_closed(struct vouch_dns *dns)
+{
+	static const struct {
+		enum vouch_dmarc_policy least;
+		enum vouch_dmarc_policy want;
+	} leasts[] = {
+	    {VOUCH_DMARC_POLICY_UNSET, VOUCH_DMARC_POLICY_QUARANTINE},
+	    {VOUCH_DMARC_POLICY_QUARANTINE, VOUCH_DMARC_POLICY_QUARANTINE},
+	    {VOUCH_DMARC_POLICY_REJECT, VOUCH_DMARC_POLICY_REJECT},
+	    {VOUCH_DMARC_POLICY_NONE, VOUCH_DMARC_POLICY_NONE},
+	};
+	/* SPF passes aligned: well formed, this would pass */
+	static const char hidden[] =
+	    HDR("a@example.com\xe2\x80\x8b") "\r\nbody\r\n";
+	static const char orphan[] =
+	    " ; dmarc=pass\r\n" HDR("a@example.com") "\r\nbody\r\n";
+	struct vouch_verify_result *res;
+	const char *c;
+	char *big;
+	size_t i, n;
+
+	for (i = 0; i < sizeof(leasts) / sizeof(leasts[0]); i++) {
+		res = verdict_with(
+		    dns, leasts[i].least, hidden, sizeof(hidden) - 1, 4096);
+		c = vouch_verify_override_comment(res);
+		tap_check(
+		    res->dmarc.result == VOUCH_DMARC_PERMERROR &&
+		        res->dmarc.unsafe == VOUCH_DMARC_UNSAFE_HIDDEN_CHARS &&
+		        res->dmarc.disposition == leasts[i].want &&
+		        strstr(res->dmarc.unsafe_reason, "U+200B") != NULL &&
+		        (leasts[i].want == VOUCH_DMARC_POLICY_NONE
+		                ? c == NULL
+		                : c == res->dmarc.unsafe_reason) &&
+		        strstr(res->field, "from-hidden-characters") != NULL,
+		    "U+200B in From, unsafe_disposition %d: permerror, "
+		    "disposition %s, the reason as the override comment; got "
+		    "%s %s \"%s\"",
+		    (int)leasts[i].least,
+		    vouch_dmarc_policy_str(leasts[i].want),
+		    vouch_dmarc_verdict_str(res->dmarc.result),
+		    vouch_dmarc_policy_str(res->dmarc.disposition),
+		    res->dmarc.unsafe_reason);
+		vouch_verify_result_free(res);
+	}
+	res = verdict_with(
+	    dns, VOUCH_DMARC_POLICY_UNSET, orphan, sizeof(orphan) - 1, 1);
+	tap_check(res->orphan_len == 15 &&
+	              res->dmarc.unsafe == VOUCH_DMARC_UNSAFE_HEADER &&
+	              res->dmarc.result == VOUCH_DMARC_PERMERROR,
+	    "a continuation line first, fed a byte at a time: orphan_len 15, "
+	    "header-malformed, no pass (RFC 5322 2.2.3); got %zu %s",
+	    res->orphan_len, vouch_dmarc_unsafe_str(res->dmarc.unsafe));
+	vouch_verify_result_free(res);
+	res = verdict_with(dns, VOUCH_DMARC_POLICY_UNSET,
+	    HDR("a@example.com") "\r\nx\r\n", strlen(HDR("a@example.com")) + 5,
+	    7);
+	tap_check(res->dmarc.result == VOUCH_DMARC_PASS &&
+	              vouch_verify_override_comment(res) == NULL &&
+	              vouch_verify_override_comment(NULL) == NULL,
+	    "a pass has no override comment");
+	vouch_verify_result_free(res);
+	/* the From past 1 MiB of fields, fed a field at a time */
+	n = 0;
+	if ((big = malloc(1200000)) == NULL)
+		abort();
+	while (n < (1u << 20) + 1000) {
+		/* 40 bytes, the NUL not copied */
+		memcpy(
+		    big + n, "X-Pad: 0123456789012345678901234567890\r\n", 40);
+		n += 40;
+	}
+	n += (size_t)snprintf(
+	    big + n, 1200000 - n, "From: q@quar.example\r\n\r\nx\r\n");
+	res = verdict_with(dns, VOUCH_DMARC_POLICY_UNSET, big, n, 40);
+	tap_check(
+	    res->header_too_large && res->dmarc.result == VOUCH_DMARC_FAIL &&
+	        res->dmarc.disposition == VOUCH_DMARC_POLICY_QUARANTINE &&
+	        res->dmarc.unsafe == VOUCH_DMARC_SAFE &&
+	        strcmp(res->dmarc.domain[0].author_domain, "quar.example") == 0,
+	    "a From past 1 MiB of fields is evaluated (RFC 9989 5.3.1): got "
+	    "%s %s",
+	    vouch_dmarc_verdict_str(res->dmarc.result),
+	    res->dmarc.ndomains ? res->dmarc.domain[0].author_domain : "-");
+	vouch_verify_result_free(res);
+	free(big);
 }
 
 static void
@@ -443,6 +581,7 @@ main(void)
 		for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
 			check_row(v, &rows[i]);
 		check_forged_field(v);
+		check_fail_closed(dns);
 		check_calls(dns, v);
 	} else
 		tap_check(0, "vouch_verify_new: %s", err);

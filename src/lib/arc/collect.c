@@ -98,6 +98,29 @@ fault(struct arc_chain *c, const char *fmt, ...)
 static const char *const kind_name[] = {
     "ARC-Authentication-Results", "ARC-Message-Signature", "ARC-Seal"};
 
+/* Which ARC field `f` is (enum arc_kind), or -1. */
+static int
+arc_kind_of(const struct mail_field *f)
+{
+	int kind;
+
+	for (kind = ARC_AAR; kind <= ARC_AS; kind++)
+		if (mail_name_eq(f->name, f->namelen, kind_name[kind]))
+			return kind;
+	return -1;
+}
+
+size_t
+arc_field_count(const struct mail_header *h)
+{
+	size_t k, n = 0;
+
+	for (k = 0; k < h->nfield; k++)
+		if (arc_kind_of(&h->field[k]) >= 0)
+			n++;
+	return n;
+}
+
 void
 arc_collect(const struct mail_header *h, struct arc_chain *c)
 {
@@ -108,17 +131,24 @@ arc_collect(const struct mail_header *h, struct arc_chain *c)
 	unsigned i, v;
 	int kind;
 
-	memset(c, 0, sizeof(*c));
+	/*
+	 * Not the whole struct cleared (a tag list for every instance: over
+	 * 200 KB): a set's tag lists are read only where its field is set.
+	 */
+	c->nfields = 0;
+	c->max = 0;
+	c->why = NULL;
+	c->whybuf[0] = '\0';
+	for (i = 0; i <= VOUCH_ARC_MAX_INSTANCES; i++) {
+		c->set[i].f[ARC_AAR] = c->set[i].f[ARC_AMS] = NULL;
+		c->set[i].f[ARC_AS] = NULL;
+		c->set[i].aar_rest = NULL;
+		c->set[i].aar_restlen = 0;
+	}
 	for (k = 0; k < h->nfield; k++) {
 		const struct mail_field *f = &h->field[k];
 
-		if (mail_name_eq(f->name, f->namelen, kind_name[ARC_AAR]))
-			kind = ARC_AAR;
-		else if (mail_name_eq(f->name, f->namelen, kind_name[ARC_AMS]))
-			kind = ARC_AMS;
-		else if (mail_name_eq(f->name, f->namelen, kind_name[ARC_AS]))
-			kind = ARC_AS;
-		else
+		if ((kind = arc_kind_of(f)) < 0)
 			continue;
 		c->nfields++;
 		if (kind == ARC_AAR) {

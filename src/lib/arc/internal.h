@@ -57,6 +57,13 @@ struct arc_chain {
 void arc_collect(const struct mail_header *h, struct arc_chain *c);
 
 /*
+ * arc_field_count - how many ARC-Authentication-Results, ARC-Message-
+ * Signature and ARC-Seal fields `h` holds: 0 means no ARC Set (RFC 8617
+ * §5.2 step 1) without the cost of a chain.
+ */
+size_t arc_field_count(const struct mail_header *h);
+
+/*
  * arc_cv_parse - the cv= value of an ARC-Seal's tag list: 0 with *cv set,
  * or -1 when cv= is absent or not "none", "pass" or "fail" (RFC 8617
  * §4.1.3, seal-cv-tag).

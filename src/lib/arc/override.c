@@ -24,15 +24,14 @@ vouch_arc_trusted_override(const struct vouch_arc_result *res,
 	/* RFC 8617 §5.2: a chain that did not pass is as no chain. */
 	if (res->cv != VOUCH_ARC_PASS)
 		return VOUCH_OK;
-	/* The newest set sealed by a trusted domain. */
-	for (k = res->ninst; k > 0 && in == NULL; k--)
+	/* The newest set, when a trusted domain sealed it: a trusted set
+	 * below an untrusted one does not describe the message as it is. */
+	if (res->ninst > 0)
 		for (t = 0; t < ntrusted; t++)
 			if (trusted[t] != NULL &&
-			    strcasecmp(res->inst[k - 1].seal_d, trusted[t]) ==
-			        0) {
-				in = &res->inst[k - 1];
-				break;
-			}
+			    strcasecmp(res->inst[res->ninst - 1].seal_d,
+			        trusted[t]) == 0)
+				in = &res->inst[res->ninst - 1];
 	if (in == NULL)
 		return VOUCH_OK;
 	out->trusted = true;
@@ -58,6 +57,9 @@ vouch_arc_trusted_override(const struct vouch_arc_result *res,
 			out->spf = true;
 	}
 	vouch_authres_result_free(ar);
-	out->override = out->dmarc || out->dkim || out->spf;
+	/* RFC 8617 §5.2 step 5: oldest-pass above it, the message changed
+	 * after this sealer saw it */
+	out->override = (out->dmarc || out->dkim || out->spf) && in->ams_ok &&
+	                in->i >= res->oldest_pass;
 	return VOUCH_OK;
 }

@@ -55,8 +55,10 @@ struct vouch_arc_verifier {
 	bool decided; /* res->cv and reason final (none, or fail early) */
 	unsigned seal_fail; /* instance of the newest ARC-Seal that failed */
 	char seal_why[128];
-	struct ams_state ams[VOUCH_ARC_MAX_INSTANCES + 1];
-	struct dkim_hasher hash[VOUCH_ARC_MAX_BODY_HASHES];
+	/* Made only for a header with ARC Sets to check (most mail has
+	 * none): VOUCH_ARC_MAX_INSTANCES + 1 and VOUCH_ARC_MAX_BODY_HASHES */
+	struct ams_state *ams;
+	struct dkim_hasher *hash;
 	size_t nhash;
 	struct vbuf canon;
 };
@@ -679,12 +681,6 @@ structure(struct vouch_arc_verifier *v, const struct arc_chain *c)
 	char why[96];
 
 	res->max_instance = c->max;
-	/* Step 1: no ARC Set, cv=none. */
-	if (c->nfields == 0) {
-		v->decided = true;
-		res->cv = VOUCH_ARC_NONE;
-		return VOUCH_OK;
-	}
 	/* The sets found, for the result, even of a broken chain. */
 	n = 0;
 	for (i = 1; i <= VOUCH_ARC_MAX_INSTANCES; i++)
@@ -758,6 +754,17 @@ vouch_arc_verify_header(
 		st = VOUCH_OK;
 		goto out;
 	}
+	/*
+	 * Step 1: no ARC Set, cv=none.  Most mail has no ARC field, and the
+	 * chain (a tag list for every possible instance) is large: it is
+	 * made only when there is one.
+	 */
+	if (arc_field_count(&h) == 0) {
+		v->decided = true;
+		v->res->cv = VOUCH_ARC_NONE;
+		v->res->max_instance = 0;
+		goto out;
+	}
 	if ((c = malloc(sizeof(*c))) == NULL) {
 		st = VOUCH_ENOMEM;
 		goto out;
@@ -765,6 +772,13 @@ vouch_arc_verify_header(
 	arc_collect(&h, c);
 	if ((st = structure(v, c)) != VOUCH_OK || v->decided)
 		goto out;
+	if ((v->ams = calloc(VOUCH_ARC_MAX_INSTANCES + 1, sizeof(*v->ams))) ==
+	        NULL ||
+	    (v->hash = calloc(VOUCH_ARC_MAX_BODY_HASHES, sizeof(*v->hash))) ==
+	        NULL) {
+		st = VOUCH_ENOMEM;
+		goto out;
+	}
 	/* Every AMS now (step 4 and 5 wait for the body hashes). */
 	for (i = c->max; i >= 1; i--) {
 		if (check_ams(v, &h, c, i) != 0) {
@@ -827,6 +841,9 @@ vouch_arc_verify_finish(
 	if (v->state != 1)
 		return VOUCH_EINVAL;
 	v->state = 2;
+	/* the header's ARC Sets were not checked: memory ran out there */
+	if (!v->decided && v->ams == NULL)
+		return VOUCH_ENOMEM;
 	for (k = 0; k < v->nhash; k++) {
 		hs = &v->hash[k];
 		dkim_hasher_final(hs);
@@ -903,6 +920,8 @@ vouch_arc_verify_free(struct vouch_arc_verifier *v)
 		return;
 	for (k = 0; k < v->nhash; k++)
 		EVP_MD_CTX_free(v->hash[k].ctx);
+	free(v->hash);
+	free(v->ams);
 	vouch_arc_result_free(v->res);
 	vbuf_free(&v->canon);
 	free(v);

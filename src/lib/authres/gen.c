@@ -313,7 +313,10 @@ vouch_authres_add(struct vouch_authres_builder *b, const char *method,
 	/* RFC 8601 §2.2: resinfo = [CFWS] ";" methodspec ... */
 	(void)vbuf_addc(&b->out, ';');
 	newline(b);
-	(void)vbuf_addf(&b->piece, "%s=%s", method, result);
+	/* plain appends: a field is made for every message */
+	(void)vbuf_adds(&b->piece, method);
+	(void)vbuf_addc(&b->piece, '=');
+	(void)vbuf_adds(&b->piece, result);
 	put_folded(b, b->piece.p, b->piece.len);
 	vbuf_reset(&b->piece);
 	if (b->out.err != VOUCH_OK)
@@ -346,7 +349,10 @@ vouch_authres_prop(struct vouch_authres_builder *b, const char *ptype,
 	    len > VOUCH_AUTHRES_MAX_VALUE)
 		return fail(b, VOUCH_ELIMIT);
 	/* RFC 8601 §2.2: propspec = ptype "." property "=" pvalue */
-	(void)vbuf_addf(&b->piece, "%s.%s=", ptype, property);
+	(void)vbuf_adds(&b->piece, ptype);
+	(void)vbuf_addc(&b->piece, '.');
+	(void)vbuf_adds(&b->piece, property);
+	(void)vbuf_addc(&b->piece, '=');
 	if (len == 0)
 		(void)vbuf_add(&b->piece, "\"\"", 2);
 	else

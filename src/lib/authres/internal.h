@@ -35,15 +35,4 @@ size_t ar_utf8_len(const uint8_t *p, const uint8_t *end);
 /* ar_lower - ASCII lower case; other bytes unchanged. */
 uint8_t ar_lower(uint8_t c);
 
-/*
- * ar_read_authserv_id - the unquoted authserv-id of a field body (RFC 8601
- * §2.2: [CFWS] value), unquoted into id (room for cap bytes, the
- * terminating NUL included).  Returns 0 and sets *idlen, or -1 when the body
- * does not start with one or it is longer than cap - 1 bytes.  Used by the
- * forgery protection so that a field whose results do not parse is still
- * recognised.
- */
-int ar_read_authserv_id(
-    const uint8_t *p, size_t len, uint8_t *id, size_t cap, size_t *idlen);
-
 #endif

@@ -508,22 +508,3 @@ vouch_authres_parse(
 	*out = &ar->pub;
 	return VOUCH_OK;
 }
-
-int
-ar_read_authserv_id(
-    const uint8_t *p, size_t len, uint8_t *id, size_t cap, size_t *idlen)
-{
-	struct cur c;
-
-	*idlen = 0;
-	memset(&c, 0, sizeof(c));
-	c.p = p;
-	c.end = p + len;
-	c.text = id;
-	c.tcap = cap;
-	cfws(&c);
-	(void)value(&c, idlen);
-	if (c.err != VOUCH_OK || *idlen == 0)
-		return -1;
-	return 0;
-}

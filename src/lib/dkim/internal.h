@@ -12,6 +12,7 @@
 #include <openssl/evp.h>
 
 #include "vouch/status.h"
+#include "dkim/ed25519.h"
 #include "mail/canon.h"
 #include "mail/header.h"
 #include "util/buf.h"
@@ -82,11 +83,12 @@ const EVP_MD *dkim_md(unsigned hash);
 EVP_PKEY_CTX *dkim_rsa_verify_ctx(EVP_PKEY *pk, unsigned hash);
 
 /*
- * dkim_ed25519_verify_ctx - the same for Ed25519 (RFC 8463): a context
- * after EVP_DigestVerifyInit with `pk`, copied from one prepared once per
- * cached key.  The caller frees it (EVP_MD_CTX_free).  NULL on failure.
+ * dkim_ed25519_public - the raw 32-byte public key (RFC 8463 §4) of the
+ * Ed25519 key `pk`, for libsodium (dkim/ed25519.h): copied from the cache
+ * entry of the key, or asked of OpenSSL for a key no longer cached.
+ * Returns 0, or -1 when OpenSSL could not give it (memory).
  */
-EVP_MD_CTX *dkim_ed25519_verify_ctx(EVP_PKEY *pk);
+int dkim_ed25519_public(EVP_PKEY *pk, uint8_t raw[DKIM_ED25519_PK_LEN]);
 
 /*
  * The outcome of a signature check: the library never confuses "could

@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,10 +16,12 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/rsa.h>
 #include <openssl/x509.h>
 
 #include "vouch/dkim_sign.h"
 #include "util/buf.h"
+#include "dkim/internal.h"
 #include "dkim/sign_internal.h"
 
 /* A key file is a few KiB at most (RSA-4096 PEM is 3.3 KiB). */
@@ -48,12 +51,67 @@ is_space(uint8_t c)
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
+/*
+ * The signing key libsodium needs (dkim/ed25519.h): the 32-byte seed that
+ * OpenSSL parsed, expanded; the seed is wiped.
+ */
+static enum vouch_status
+key_ed25519_expand(struct vouch_dkim_key *key)
+{
+	uint8_t seed[DKIM_ED25519_SEED_LEN];
+	size_t len = sizeof(seed);
+	enum vouch_status st = VOUCH_ECRYPTO;
+
+	if (EVP_PKEY_get_raw_private_key(key->pkey, seed, &len) == 1 &&
+	    len == sizeof(seed))
+		st = dkim_ed25519_expand(seed, key->ed25519_sk);
+	dkim_ed25519_wipe(seed, sizeof(seed));
+	return st;
+}
+
+/* RFC 8301 §3.1: RSASSA-PKCS1-v1_5 with SHA-256. */
+static EVP_PKEY_CTX *
+rsa_sign_ctx_new(EVP_PKEY *pkey)
+{
+	EVP_PKEY_CTX *pc;
+
+	if ((pc = EVP_PKEY_CTX_new(pkey, NULL)) == NULL)
+		return NULL;
+	if (EVP_PKEY_sign_init(pc) <= 0 ||
+	    EVP_PKEY_CTX_set_rsa_padding(pc, RSA_PKCS1_PADDING) <= 0 ||
+	    EVP_PKEY_CTX_set_signature_md(pc, dkim_md(DKIM_HASH_SHA256)) <= 0) {
+		EVP_PKEY_CTX_free(pc);
+		return NULL;
+	}
+	return pc;
+}
+
+/*
+ * A key is shared by the threads that sign with it, and OpenSSL does not
+ * promise that copying one context from several threads at once is safe.
+ */
+static pthread_mutex_t rsa_sign_lock = PTHREAD_MUTEX_INITIALIZER;
+
+EVP_PKEY_CTX *
+dkim_key_rsa_sign_ctx(const struct vouch_dkim_key *key)
+{
+	EVP_PKEY_CTX *pc = NULL;
+
+	if (key->rsa_sign != NULL) {
+		pthread_mutex_lock(&rsa_sign_lock);
+		pc = EVP_PKEY_CTX_dup(key->rsa_sign);
+		pthread_mutex_unlock(&rsa_sign_lock);
+	}
+	return pc != NULL ? pc : rsa_sign_ctx_new(key->pkey);
+}
+
 /* Wrap a parsed EVP_PKEY, checking that DKIM can sign with it. */
 static enum vouch_status
 key_wrap(EVP_PKEY *pkey, struct vouch_dkim_key **out, char *err, size_t errlen)
 {
 	struct vouch_dkim_key *key;
 	enum vouch_dkim_key_type type;
+	enum vouch_status st;
 	int bits;
 
 	*out = NULL;
@@ -89,6 +147,17 @@ key_wrap(EVP_PKEY *pkey, struct vouch_dkim_key **out, char *err, size_t errlen)
 	key->pkey = pkey;
 	key->type = type;
 	key->bits = (unsigned)bits;
+	/* not made: each signature sets one up, slower but the same */
+	if (type == VOUCH_DKIM_KEY_RSA)
+		key->rsa_sign = rsa_sign_ctx_new(pkey);
+	if (type == VOUCH_DKIM_KEY_ED25519 &&
+	    (st = key_ed25519_expand(key)) != VOUCH_OK) {
+		key_err(err, errlen,
+		    "Ed25519 key refused by the crypto "
+		    "library");
+		vouch_dkim_key_free(key);
+		return st;
+	}
 	*out = key;
 	return VOUCH_OK;
 }
@@ -499,7 +568,9 @@ vouch_dkim_key_free(struct vouch_dkim_key *key)
 	if (key == NULL)
 		return;
 	/* EVP_PKEY_free clears the private numbers (BN_clear_free). */
+	EVP_PKEY_CTX_free(key->rsa_sign);
 	EVP_PKEY_free(key->pkey);
+	dkim_ed25519_wipe(key->ed25519_sk, sizeof(key->ed25519_sk));
 	explicit_bzero(key, sizeof(*key));
 	free(key);
 }

@@ -128,7 +128,7 @@ struct key_entry {
 	unsigned bits;
 	uint64_t used;
 	EVP_PKEY_CTX *verify[2]; /* RSA: prepared for SHA-1, SHA-256 */
-	EVP_MD_CTX *ed_verify; /* Ed25519: prepared DigestVerify */
+	uint8_t ed25519[DKIM_ED25519_PK_LEN]; /* Ed25519: the raw key */
 };
 
 static struct key_entry cache[VOUCH_DKIM_KEY_CACHE];
@@ -159,7 +159,7 @@ cache_get(enum dkim_keytype k, const uint8_t *text, size_t len, unsigned *bits)
 
 static void
 cache_put(enum dkim_keytype k, const uint8_t *text, size_t len, EVP_PKEY *pk,
-    unsigned bits)
+    unsigned bits, const uint8_t *ed25519)
 {
 	size_t i, victim = 0;
 	uint8_t *copy;
@@ -183,10 +183,10 @@ cache_put(enum dkim_keytype k, const uint8_t *text, size_t len, EVP_PKEY *pk,
 	EVP_PKEY_free(cache[victim].pk);
 	EVP_PKEY_CTX_free(cache[victim].verify[0]);
 	EVP_PKEY_CTX_free(cache[victim].verify[1]);
-	EVP_MD_CTX_free(cache[victim].ed_verify);
 	free(cache[victim].text);
 	cache[victim].verify[0] = cache[victim].verify[1] = NULL;
-	cache[victim].ed_verify = NULL;
+	if (ed25519 != NULL)
+		memcpy(cache[victim].ed25519, ed25519, DKIM_ED25519_PK_LEN);
 	cache[victim].k = k;
 	cache[victim].len = len;
 	cache[victim].text = copy;
@@ -261,7 +261,8 @@ dkim_key_decode(const struct dkim_keyrec *kr, EVP_PKEY **out, unsigned *bits,
 		*why = "key p= is not a valid public key";
 		return VOUCH_ESYNTAX;
 	}
-	cache_put(kr->k, kr->p, kr->plen, pk, *bits);
+	cache_put(kr->k, kr->p, kr->plen, pk, *bits,
+	    kr->k == DKIM_KEY_ED25519 ? der : NULL);
 	*out = pk;
 	return VOUCH_OK;
 }
@@ -324,43 +325,27 @@ dkim_rsa_verify_ctx(EVP_PKEY *pk, unsigned hash)
 	return pc;
 }
 
-/* RFC 8463 §3: PureEdDSA, so no digest is named. */
-static EVP_MD_CTX *
-ed25519_ctx_new(EVP_PKEY *pk)
+int
+dkim_ed25519_public(EVP_PKEY *pk, uint8_t raw[DKIM_ED25519_PK_LEN])
 {
-	EVP_MD_CTX *mc;
-
-	if ((mc = EVP_MD_CTX_new()) == NULL)
-		return NULL;
-	if (EVP_DigestVerifyInit(mc, NULL, NULL, NULL, pk) != 1) {
-		EVP_MD_CTX_free(mc);
-		return NULL;
-	}
-	return mc;
-}
-
-EVP_MD_CTX *
-dkim_ed25519_verify_ctx(EVP_PKEY *pk)
-{
-	EVP_MD_CTX *mc = NULL;
-	size_t i;
+	size_t i, len = DKIM_ED25519_PK_LEN;
+	int found = 0;
 
 	pthread_mutex_lock(&cache_lock);
 	for (i = 0; i < VOUCH_DKIM_KEY_CACHE; i++)
-		if (cache[i].pk == pk)
+		if (cache[i].pk == pk && cache[i].k == DKIM_KEY_ED25519) {
+			memcpy(raw, cache[i].ed25519, DKIM_ED25519_PK_LEN);
+			found = 1;
 			break;
-	if (i < VOUCH_DKIM_KEY_CACHE) {
-		if (cache[i].ed_verify == NULL)
-			cache[i].ed_verify = ed25519_ctx_new(pk);
-		if (cache[i].ed_verify != NULL &&
-		    (mc = EVP_MD_CTX_new()) != NULL &&
-		    EVP_MD_CTX_copy_ex(mc, cache[i].ed_verify) != 1) {
-			EVP_MD_CTX_free(mc);
-			mc = NULL;
 		}
-	}
 	pthread_mutex_unlock(&cache_lock);
-	if (mc == NULL)
-		mc = ed25519_ctx_new(pk);
-	return mc;
+	if (found)
+		return 0;
+	/* a key no longer in the cache: ask OpenSSL */
+	if (EVP_PKEY_get_raw_public_key(pk, raw, &len) != 1 ||
+	    len != DKIM_ED25519_PK_LEN) {
+		ERR_clear_error();
+		return -1;
+	}
+	return 0;
 }

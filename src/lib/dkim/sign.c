@@ -17,6 +17,7 @@
 
 #include "vouch/dkim_sign.h"
 #include "vouch/limits.h"
+#include "dkim/internal.h"
 #include "dkim/sign_internal.h"
 #include "mail/canon.h"
 #include "mail/header.h"
@@ -88,7 +89,8 @@ struct sign_body {
 	EVP_MD_CTX *md;
 	int used; /* 1 in use, -1 a digest call failed */
 	size_t nbatch;
-	uint8_t batch[HASH_BATCH];
+	uint8_t *batch; /* HASH_BATCH bytes, owned; not zeroed: only
+	                   nbatch bytes are ever read */
 };
 
 struct sign_one {
@@ -201,8 +203,10 @@ vouch_dkim_sign_free(struct vouch_dkim_sign *s)
 			free(s->req[i].headers[j]);
 		free(s->req[i].headers);
 	}
-	for (i = 0; i < NELEM(s->body); i++)
+	for (i = 0; i < NELEM(s->body); i++) {
 		EVP_MD_CTX_free(s->body[i].md);
+		free(s->body[i].batch);
+	}
 	vbuf_free(&s->hdr);
 	free(s);
 }
@@ -315,6 +319,8 @@ vouch_dkim_sign_new_inner(const struct vouch_dkim_sign_req *reqs, size_t nreqs,
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return VOUCH_ENOMEM;
 	vbuf_init(&s->hdr, VOUCH_MAX_HEADER_BYTES);
+	/* a usual header section at once; a failure is sticky (update) */
+	(void)vbuf_space(&s->hdr, 4096);
 	dkim_header_split_init(&s->hs);
 	s->now = now != 0 ? now : (int64_t)time(NULL);
 	for (i = 0; i < nreqs; i++) {
@@ -328,11 +334,13 @@ vouch_dkim_sign_new_inner(const struct vouch_dkim_sign_req *reqs, size_t nreqs,
 
 		if (!b->used)
 			continue;
-		if ((b->md = EVP_MD_CTX_new()) == NULL) {
+		if ((b->md = EVP_MD_CTX_new()) == NULL ||
+		    (b->batch = malloc(HASH_BATCH)) == NULL) {
 			st = VOUCH_ENOMEM;
 			goto fail;
 		}
-		if (!EVP_DigestInit_ex(b->md, EVP_sha256(), NULL)) {
+		if (!EVP_DigestInit_ex(
+		        b->md, dkim_md(DKIM_HASH_SHA256), NULL)) {
 			st = VOUCH_ECRYPTO;
 			goto fail;
 		}
@@ -465,10 +473,11 @@ toolarge:
 static size_t
 field_count(const struct mail_header *h, const char *name)
 {
-	size_t i, n = 0;
+	size_t i, n = 0, nlen = strlen(name);
 
 	for (i = 0; i < h->nfield; i++)
-		if (mail_name_eq(h->field[i].name, h->field[i].namelen, name))
+		if (h->field[i].namelen == nlen &&
+		    mail_name_eq(h->field[i].name, nlen, name))
 			n++;
 	return n;
 }
@@ -527,24 +536,46 @@ fold_add(struct fold *f, const char *s, size_t n, int space_before)
 	f->col += n;
 }
 
-static void fold_addf(struct fold *f, int space_before, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
+/*
+ * Append the strings of `part` (a NULL-terminated list, at most 511 bytes
+ * together) as one unit that folding keeps whole.  Plain copies: the
+ * field is made for every message, and a printf per tag cost more than
+ * canonicalizing the header.
+ */
 static void
-fold_addf(struct fold *f, int space_before, const char *fmt, ...)
+fold_cat(struct fold *f, int space_before, const char *const *part)
 {
 	char tmp[512];
-	va_list ap;
-	int n;
+	size_t len, n = 0;
 
-	va_start(ap, fmt);
-	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(tmp)) {
-		f->b->err = VOUCH_ELIMIT;
-		return;
+	for (; *part != NULL; part++) {
+		len = strlen(*part);
+		if (len >= sizeof(tmp) - n) {
+			f->b->err = VOUCH_ELIMIT;
+			return;
+		}
+		memcpy(tmp + n, *part, len);
+		n += len;
 	}
-	fold_add(f, tmp, (size_t)n, space_before);
+	fold_add(f, tmp, n, space_before);
+}
+
+/* fold_cat of the strings given, with less to write. */
+#define FOLD(f, space_before, ...) \
+	fold_cat((f), (space_before), (const char *const[]){__VA_ARGS__, NULL})
+
+/* The decimal text of v in buf (21 bytes); returns where it starts. */
+static const char *
+u64_text(uint64_t v, char buf[21])
+{
+	char *p = buf + 20;
+
+	*p = '\0';
+	do {
+		*--p = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	return p;
 }
 
 /* Base64 text cut to fit the lines: for bh= and b= (FWS allowed, §3.5). */
@@ -598,7 +629,6 @@ dkim_sign_hash(const struct vouch_dkim_key *key, enum vouch_dkim_sign_alg alg,
     const uint8_t *hash, size_t hlen, uint8_t *sig, size_t *siglen)
 {
 	EVP_PKEY_CTX *pctx = NULL;
-	EVP_MD_CTX *md = NULL;
 	enum vouch_status st = VOUCH_ECRYPTO;
 
 	if (key->pkey == NULL) {
@@ -611,22 +641,20 @@ dkim_sign_hash(const struct vouch_dkim_key *key, enum vouch_dkim_sign_alg alg,
 		return st;
 	}
 	if (alg == VOUCH_DKIM_SIGN_RSA_SHA256) {
-		if ((pctx = EVP_PKEY_CTX_new(key->pkey, NULL)) == NULL)
+		/* a copy of the context prepared at load (key.c) */
+		if ((pctx = dkim_key_rsa_sign_ctx(key)) == NULL)
 			return VOUCH_ENOMEM;
-		if (EVP_PKEY_sign_init(pctx) > 0 &&
-		    EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) > 0 &&
-		    EVP_PKEY_CTX_set_signature_md(pctx, EVP_sha256()) > 0 &&
-		    EVP_PKEY_sign(pctx, sig, siglen, hash, hlen) > 0)
+		if (EVP_PKEY_sign(pctx, sig, siglen, hash, hlen) > 0)
 			st = VOUCH_OK;
 		EVP_PKEY_CTX_free(pctx);
 		return st;
 	}
-	if ((md = EVP_MD_CTX_new()) == NULL)
-		return VOUCH_ENOMEM;
-	if (EVP_DigestSignInit(md, NULL, NULL, NULL, key->pkey) > 0 &&
-	    EVP_DigestSign(md, sig, siglen, hash, hlen) > 0)
-		st = VOUCH_OK;
-	EVP_MD_CTX_free(md);
+	/* RFC 8463 §3: Ed25519 over the hash, through libsodium */
+	if (*siglen < DKIM_ED25519_SIG_LEN)
+		return VOUCH_ECRYPTO;
+	if ((st = dkim_ed25519_sign(key->ed25519_sk, hash, hlen, sig)) ==
+	    VOUCH_OK)
+		*siglen = DKIM_ED25519_SIG_LEN;
 	return st;
 }
 
@@ -644,7 +672,7 @@ sign_one(struct vouch_dkim_sign *s, const struct sign_one *o,
 	                  NELEM(default_signed) + VOUCH_DKIM_SIGN_MAX_HEADERS];
 	uint8_t used[VOUCH_MAX_HEADER_FIELDS];
 	uint8_t hash[EVP_MAX_MD_SIZE], sig[1024];
-	char bhtxt[45];
+	char bhtxt[45], num[21];
 	size_t nnames, i, j, siglen = sizeof(sig);
 	unsigned hashlen = 0;
 	struct vbuf field, data;
@@ -658,31 +686,35 @@ sign_one(struct vouch_dkim_sign *s, const struct sign_one *o,
 	nnames = build_hlist(o, h, names, NELEM(names));
 	vbuf_init(&field, SIG_FIELD_MAX);
 	vbuf_init(&data, VOUCH_MAX_HEADER_BYTES + SIG_FIELD_MAX);
+	/* room for a usual field and header data at once, not by doubling
+	 * from 64 bytes; a failure is sticky and seen below */
+	(void)vbuf_space(&field, 1024);
+	(void)vbuf_space(&data, 4096);
 	f.b = &field;
 	f.col = 0;
 	vbuf_adds(&field, "DKIM-Signature:");
 	f.col = strlen("DKIM-Signature:");
-	fold_addf(&f, 1, "v=1;");
-	fold_addf(&f, 1, "a=%s;", alg_name(o->alg));
-	fold_addf(
-	    &f, 1, "c=%s/%s;", canon_name(o->hcanon), canon_name(o->bcanon));
-	fold_addf(&f, 1, "d=%s;", o->domain);
-	fold_addf(&f, 1, "s=%s;", o->selector);
-	fold_addf(&f, 1, "t=%lld;", (long long)s->now);
+	FOLD(&f, 1, "v=1;");
+	FOLD(&f, 1, "a=", alg_name(o->alg), ";");
+	FOLD(&f, 1, "c=", canon_name(o->hcanon), "/", canon_name(o->bcanon),
+	    ";");
+	FOLD(&f, 1, "d=", o->domain, ";");
+	FOLD(&f, 1, "s=", o->selector, ";");
+	FOLD(&f, 1, "t=", u64_text((uint64_t)s->now, num), ";");
 	if (o->expire != 0)
-		fold_addf(&f, 1, "x=%llu;",
-		    (unsigned long long)s->now + (unsigned long long)o->expire);
+		FOLD(&f, 1, "x=", u64_text((uint64_t)s->now + o->expire, num),
+		    ";");
 	if (o->auid != NULL)
-		fold_addf(&f, 1, "i=%s;", o->auid);
+		FOLD(&f, 1, "i=", o->auid, ";");
 	if (o->body_length)
-		fold_addf(&f, 1, "l=%llu;", (unsigned long long)blen);
+		FOLD(&f, 1, "l=", u64_text(blen, num), ";");
 	/* h= with folding between names (FWS around ':' is allowed) */
 	for (i = 0; i < nnames; i++)
-		fold_addf(&f, i == 0, "%s%s%s", i == 0 ? "h=" : "", names[i],
+		FOLD(&f, i == 0, i == 0 ? "h=" : "", names[i],
 		    i + 1 == nnames ? ";" : ":");
 	/* bh= is 47 characters with its value: kept on one line */
 	b64_32(bh, bhtxt);
-	fold_addf(&f, 1, "bh=%s;", bhtxt);
+	FOLD(&f, 1, "bh=", bhtxt, ";");
 	/* b= on a line of its own; its value is added after signing */
 	vbuf_adds(&field, "\r\n\tb=");
 	f.col = FOLD_INDENT + 2;
@@ -698,9 +730,11 @@ sign_one(struct vouch_dkim_sign *s, const struct sign_one *o,
 	 */
 	memset(used, 0, h->nfield);
 	for (i = 0; i < nnames; i++) {
+		size_t nlen = strlen(names[i]);
+
 		for (j = h->nfield; j-- > 0;)
-			if (!used[j] && mail_name_eq(h->field[j].name,
-			                    h->field[j].namelen, names[i]))
+			if (!used[j] && h->field[j].namelen == nlen &&
+			    mail_name_eq(h->field[j].name, nlen, names[i]))
 				break;
 		if (j == (size_t)-1)
 			continue;
@@ -719,7 +753,8 @@ sign_one(struct vouch_dkim_sign *s, const struct sign_one *o,
 	if (data.len >= 2 && data.p[data.len - 2] == '\r' &&
 	    data.p[data.len - 1] == '\n')
 		data.len -= 2;
-	if (!EVP_Digest(data.p, data.len, hash, &hashlen, EVP_sha256(), NULL)) {
+	if (!EVP_Digest(data.p, data.len, hash, &hashlen,
+	        dkim_md(DKIM_HASH_SHA256), NULL)) {
 		st = VOUCH_ECRYPTO;
 		s->reason = "SHA-256 failed";
 		goto out;

@@ -9,17 +9,33 @@
 
 #include "vouch/dkim_sign.h"
 #include "vouch/limits.h"
+#include "dkim/ed25519.h"
 #include "util/buf.h"
 
 struct vouch_dkim_key {
 	EVP_PKEY *pkey; /* owned; parsed once at load; NULL when external */
 	enum vouch_dkim_key_type type;
+	/* Ed25519: libsodium's signing key (dkim/ed25519.h), derived at load
+	 * from the same seed; wiped when the key is freed */
+	uint8_t ed25519_sk[DKIM_ED25519_SK_LEN];
+	/* RSA: a signing context prepared at load, copied for each use
+	 * (dkim_key_rsa_sign_ctx); NULL when it could not be made */
+	EVP_PKEY_CTX *rsa_sign;
 	unsigned bits;
 	/* an external key (vouch_dkim_key_new_external): the signature is
 	 * made by sign_fn, the private key lives elsewhere */
 	vouch_dkim_sign_fn *sign_fn;
 	void *sign_arg;
 };
+
+/*
+ * dkim_key_rsa_sign_ctx - a context ready for EVP_PKEY_sign with the RSA
+ * key (RSASSA-PKCS1-v1_5, SHA-256: RFC 8301 §3.1), a copy of the one
+ * prepared at load (setting one up costs more than a 2 KiB message's
+ * canonicalization and hashing).  The caller frees it
+ * (EVP_PKEY_CTX_free).  NULL on failure.
+ */
+EVP_PKEY_CTX *dkim_key_rsa_sign_ctx(const struct vouch_dkim_key *key);
 
 /* dkim_name_ok - 1 if `s` is a usable d=/s= domain name (NUL-terminated). */
 int dkim_name_ok(const char *s);

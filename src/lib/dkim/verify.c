@@ -34,6 +34,11 @@
 #define RSA_LEGACY_MIN_BITS 512
 #define RSA_MAX_BITS 4096
 
+#define DOMAINKEY "._domainkey."
+
+/* The b= text header.b may show, and its NUL (vouch_dkim_signature.b). */
+#define BPREFIX (sizeof(((struct vouch_dkim_signature *)0)->b) + 1)
+
 /* A b= of RSA-4096 is 512 bytes; anything larger is not a signature. */
 #define SIG_MAX 1024
 
@@ -53,8 +58,9 @@ struct vouch_dkim_verifier {
 	struct vouch_dkim_options opt;
 	int state; /* 0 new, 1 header given, 2 finished */
 	struct vouch_dkim_result *res;
-	char **bfull; /* b= of each signature, whitespace removed */
-	size_t nbfull;
+	/* b= of each signature, whitespace removed, as far as header.b can
+	 * show it (RFC 6008: a prefix; the result holds BPREFIX - 1) */
+	char (*bfull)[BPREFIX];
 	struct pending *pend;
 	size_t npend;
 	struct dkim_hasher *hash;
@@ -385,8 +391,10 @@ check_tags(struct vouch_dkim_verifier *v, const struct tag_list *tl,
 		}
 		snprintf(st->idom, sizeof(st->idom), "%s", at);
 	} else {
-		snprintf(sig->i, sizeof(sig->i), "@%s", sig->d);
-		snprintf(st->idom, sizeof(st->idom), "%s", sig->d);
+		/* d= passed valid_domain: sig->d holds it whole (st->dlen) */
+		sig->i[0] = '@';
+		memcpy(sig->i + 1, sig->d, st->dlen + 1);
+		memcpy(st->idom, sig->d, st->dlen + 1);
 	}
 
 	/* h= (§3.5): names separated by ':'; From required (§6.1.1). */
@@ -460,13 +468,16 @@ fetch_key(struct vouch_dkim_verifier *v, struct vouch_dkim_signature *sig,
 	int rc = -1;
 
 	*pk = NULL;
-	nlen = (size_t)snprintf(name, sizeof(name), "%.*s._domainkey.%.*s",
-	    (int)st->slen, (const char *)st->s, (int)st->dlen,
-	    (const char *)st->d);
+	/* RFC 6376 §3.6.2.1: s._domainkey.d (each at most 253 bytes) */
+	nlen = st->slen + sizeof(DOMAINKEY) - 1 + st->dlen;
 	if (nlen > VOUCH_DNS_MAX_NAME) {
 		verdict(sig, VOUCH_DKIM_PERMERROR, "key name too long");
 		return -1;
 	}
+	memcpy(name, st->s, st->slen);
+	memcpy(name + st->slen, DOMAINKEY, sizeof(DOMAINKEY) - 1);
+	memcpy(name + nlen - st->dlen, st->d, st->dlen);
+	name[nlen] = '\0';
 	for (k = 0; k < v->nanswers; k++)
 		if (strcasecmp(v->answers[k].name, name) == 0)
 			ans = v->answers[k].ans;
@@ -596,31 +607,28 @@ openssl_nomem(void)
 }
 
 /*
- * RFC 8463 §3: PureEdDSA over the SHA-256 of the data.  OpenSSL 3.0's
- * Ed25519 verify returns 0 with nothing in the error queue both for a
- * signature that does not verify and for an allocation that failed inside
- * it (it makes a SHA-512 context each time).  A bad signature fails every
- * time, so a second check keeps a failed allocation from being taken for
- * a signature that did not verify.
+ * RFC 8463 §3: PureEdDSA over the SHA-256 of the data, through libsodium
+ * (dkim/ed25519.h, which says where it is stricter than OpenSSL: keys and
+ * R of small order are refused).  It allocates nothing, so a signature
+ * that does not verify is a fail and nothing else.
  */
 static enum dkim_sigcheck
 ed25519_verify(EVP_PKEY *pk, const uint8_t *hash, size_t hlen,
     const uint8_t *sig, size_t siglen)
 {
-	EVP_MD_CTX *mc;
-	int k, ok;
+	uint8_t raw[DKIM_ED25519_PK_LEN];
 
-	for (k = 0; k < 2; k++) {
-		if ((mc = dkim_ed25519_verify_ctx(pk)) == NULL)
-			return dkim_crypto_nomem();
-		ok = EVP_DigestVerify(mc, sig, siglen, hash, hlen);
-		EVP_MD_CTX_free(mc);
-		if (ok == 1)
-			return DKIM_SIG_VERIFIED;
-		if (openssl_nomem())
-			return DKIM_SIG_NOMEM;
+	if (dkim_ed25519_public(pk, raw) != 0)
+		return dkim_crypto_nomem();
+	switch (dkim_ed25519_verify(raw, hash, hlen, sig, siglen)) {
+	case 1:
+		return DKIM_SIG_VERIFIED;
+	case 0:
+		return DKIM_SIG_BAD;
+	default:
+		return DKIM_SIG_NOMEM; /* libsodium could not start: not checked
+		                        */
 	}
-	return DKIM_SIG_BAD;
 }
 
 /*
@@ -750,14 +758,12 @@ check_one(struct vouch_dkim_verifier *v, const struct mail_header *h,
 	}
 	if ((t = tag_find(&tl, "b")) != NULL) {
 		/* b= without its whitespace, for header.b (RFC 6008). */
-		if ((bf = malloc(t->valuelen + 1)) == NULL)
-			return -1;
+		bf = v->bfull[idx];
 		hi = 0;
-		for (size_t k = 0; k < t->valuelen; k++)
+		for (size_t k = 0; k < t->valuelen && hi < BPREFIX - 1; k++)
 			if (!dkim_is_fws(t->value[k]))
 				bf[hi++] = (char)t->value[k];
 		bf[hi] = '\0';
-		v->bfull[idx] = bf;
 	}
 	if (idx >= (v->opt.max_signatures ? v->opt.max_signatures
 	                                  : VOUCH_DKIM_MAX_SIGNATURES)) {
@@ -844,7 +850,6 @@ alloc_result(struct vouch_dkim_verifier *v, size_t nsig)
 	         nsig < nmax ? nsig : nmax, sizeof(*v->answers))) == NULL)
 		return VOUCH_ENOMEM;
 	v->res->nsig = nsig;
-	v->nbfull = nsig;
 	for (k = 0; k < nsig; k++) {
 		v->res->sig[k].t = v->res->sig[k].x = v->res->sig[k].l = -1;
 		v->res->sig[k].body_length = -1;
@@ -882,6 +887,11 @@ vouch_dkim_verify_header(
 			nsig++;
 	if ((st = alloc_result(v, nsig)) != VOUCH_OK)
 		goto out;
+	/* room for usual header data at once, not by doubling from 64 bytes */
+	if (nsig > 0 && vbuf_space(&v->canon, 4096) == NULL) {
+		st = v->canon.err;
+		goto out;
+	}
 	/*
 	 * The same fields as counted above; idx < nsig says so to the
 	 * analyzer, which otherwise follows a path where nsig is 0 and
@@ -925,12 +935,10 @@ set_b_prefixes(struct vouch_dkim_verifier *v)
 	size_t k, j, n, blen;
 
 	for (k = 0; k < res->nsig; k++) {
-		if (v->bfull[k] == NULL)
-			continue;
-		blen = strlen(v->bfull[k]);
+		blen = strlen(v->bfull[k]); /* "" when there was no b= */
 		n = blen < 8 ? blen : 8;
 		for (j = 0; j < res->nsig; j++) {
-			if (j == k || v->bfull[j] == NULL)
+			if (j == k)
 				continue;
 			while (n < blen &&
 			       strncmp(v->bfull[k], v->bfull[j], n) == 0)
@@ -994,8 +1002,10 @@ vouch_dkim_verify_finish(
 			verdict(sig, VOUCH_DKIM_POLICY,
 			    "signature older than the maximum age (%lu s)",
 			    (unsigned long)v->opt.max_age);
-		else
-			verdict(sig, VOUCH_DKIM_PASS, "%s", "");
+		else {
+			sig->result = VOUCH_DKIM_PASS;
+			sig->reason[0] = '\0';
+		}
 	}
 	set_b_prefixes(v);
 	if (res->reason[0] == '\0') {
@@ -1032,8 +1042,6 @@ vouch_dkim_verify_free(struct vouch_dkim_verifier *v)
 		return;
 	for (k = 0; k < v->nhash; k++)
 		EVP_MD_CTX_free(v->hash[k].ctx);
-	for (k = 0; k < v->nbfull; k++)
-		free(v->bfull[k]);
 	free(v->bfull);
 	for (k = 0; k < v->nanswers; k++)
 		vouch_dns_answer_free(v->answers[k].ans);

@@ -15,7 +15,7 @@
 #include <libpsl.h>
 
 #include "dmarc/internal.h"
-#include "mail/address.h"
+#include "mail/hdrscan.h"
 
 /* splitmix64: a small, well-mixed generator; enough for pct= sampling. */
 static uint64_t
@@ -127,17 +127,20 @@ aligned(struct dmarc_eval *ev, const char *author, const char *author_org,
     const char *ident, enum vouch_dmarc_alignment mode)
 {
 	struct dmarc_org org;
-	const char *a, *b;
 
 	if (strcmp(author, ident) == 0)
 		return 1;
 	if (mode == VOUCH_DMARC_STRICT)
 		return 0;
-	/* Names without a common last label have no common
-	 * Organizational Domain: no query needed. */
-	a = strrchr(author, '.');
-	b = strrchr(ident, '.');
-	if (strcmp(a ? a + 1 : author, b ? b + 1 : ident) != 0)
+	/*
+	 * An Organizational Domain is the name itself or one of its parents
+	 * (RFC 9989 §4.10.2, RFC 7489 §3.2), so the identifier's can equal
+	 * the author's only when the identifier is that domain or below it.
+	 * Otherwise no query is made: its answer could not change the
+	 * outcome, and a query the identifier's owner can make fail must not
+	 * turn a fail into a temperror (doc/threat-model.md, class 2).
+	 */
+	if (!is_within(ident, author_org))
 		return 0;
 	if (dmarc_org_domain(ev, ident, &org) != VOUCH_OK)
 		return -2;
@@ -571,7 +574,61 @@ static void
 permerror(struct vouch_dmarc_result *res, const char *why)
 {
 	res->result = VOUCH_DMARC_PERMERROR;
+	res->disposition = VOUCH_DMARC_POLICY_NONE;
 	reason(res->reason, "%s", why);
+}
+
+/*
+ * The receiver's rule for an author that cannot be read safely (RFC 9989
+ * §4.4, §11.5 leave it to the receiver; doc/threat-model.md, class 4): no
+ * pass, and at least the configured disposition.  A fail keeps the
+ * domain's policy when it is stricter; a temperror stays one (a retry may
+ * give fail); pass, none and permerror become permerror.
+ */
+static void
+apply_unsafe(const struct vouch_dmarc *d, struct vouch_dmarc_result *res)
+{
+	enum vouch_dmarc_policy least = d->opts.unsafe_disposition;
+
+	if (res->unsafe == VOUCH_DMARC_SAFE)
+		return;
+	if (least == VOUCH_DMARC_POLICY_UNSET ||
+	    least > VOUCH_DMARC_POLICY_REJECT)
+		least = VOUCH_DMARC_POLICY_QUARANTINE;
+	if (res->result != VOUCH_DMARC_FAIL) {
+		if (res->result != VOUCH_DMARC_TEMPERROR) {
+			res->result = VOUCH_DMARC_PERMERROR;
+			reason(res->reason, "%s", res->unsafe_reason);
+		}
+		res->disposition = VOUCH_DMARC_POLICY_NONE;
+		res->override = VOUCH_DMARC_OVERRIDE_NONE;
+	}
+	if (least > res->disposition) {
+		/* a local decision stricter than the policy: RFC 9989 §5.4
+		 * asks receivers to report deviations as a policy override */
+		res->disposition = least;
+		res->override = VOUCH_DMARC_OVERRIDE_LOCAL_POLICY;
+	}
+}
+
+/* The verdict of the domain that decides becomes the message's. */
+static void
+decide(struct vouch_dmarc_result *res)
+{
+	size_t i, best = 0;
+
+	/* Several domains: the strictest failing policy decides (RFC 7489
+	 * §6.6.1, RFC 9989 §11.5). */
+	for (i = 1; i < res->ndomains; i++)
+		if (rank(&res->domain[i]) > rank(&res->domain[best]))
+			best = i;
+	res->decisive = best;
+	res->result = res->domain[best].result;
+	res->policy = res->domain[best].policy;
+	res->policy_tag = res->domain[best].policy_tag;
+	res->disposition = res->domain[best].disposition;
+	res->override = res->domain[best].override;
+	memcpy(res->reason, res->domain[best].reason, sizeof(res->reason));
 }
 
 enum vouch_status
@@ -580,12 +637,9 @@ vouch_dmarc_evaluate(struct vouch_dmarc *d, struct vouch_dns *dns,
     const struct vouch_dmarc_facts *facts, struct vouch_dmarc_result *res)
 {
 	static const struct vouch_dmarc_facts nofacts;
-	struct mail_mailbox_list *list = NULL;
 	struct dmarc_eval *ev = NULL;
-	char name[VOUCH_DNS_MAX_NAME + 1];
-	const char *why;
 	enum vouch_status st = VOUCH_OK;
-	size_t i, j, best;
+	size_t i;
 
 	if (d == NULL || res == NULL ||
 	    (nfrom > 0 && (from == NULL || fromlen == NULL)))
@@ -593,54 +647,18 @@ vouch_dmarc_evaluate(struct vouch_dmarc *d, struct vouch_dns *dns,
 	memset(res, 0, sizeof(*res));
 	if (facts == NULL)
 		facts = &nofacts;
-	/* Exactly one From field (RFC 5322 §3.6, RFC 7489 §6.6.1). */
-	if (nfrom == 0) {
-		permerror(res, "no From field");
-		return VOUCH_OK;
-	}
-	if (nfrom > 1) {
-		permerror(res, "several From fields");
-		return VOUCH_OK;
-	}
-	if ((list = malloc(sizeof(*list))) == NULL)
-		return VOUCH_ENOMEM;
-	st = mail_from_parse(from[0], fromlen[0], list, &why);
-	if (st != VOUCH_OK) {
-		reason(res->reason, "From field does not parse: %s",
-		    why ? why : "syntax error");
-		res->result = VOUCH_DMARC_PERMERROR;
-		st = VOUCH_OK;
+	if (facts->unsafe != VOUCH_DMARC_SAFE)
+		dmarc_set_unsafe(res, facts->unsafe, "%s",
+		    facts->unsafe_reason != NULL
+		        ? facts->unsafe_reason
+		        : vouch_dmarc_unsafe_str(facts->unsafe));
+	if ((st = dmarc_read_authors(from, fromlen, nfrom, res)) != VOUCH_OK)
 		goto out;
-	}
-	if (list->n == 0) {
-		permerror(res, list->ngroups ? "From field holds an empty "
-		                               "group: no author domain"
-		                             : "no address in From field");
+	if (res->ndomains == 0) {
+		/* RFC 9989 §5.3.1: no Author Domain, no DMARC validation */
+		permerror(res, res->unsafe_reason[0] ? res->unsafe_reason
+		                                     : "no author domain");
 		goto out;
-	}
-	/* The distinct author domains, compared after normalization. */
-	for (i = 0; i < list->n; i++) {
-		if (list->mb[i].literal) {
-			permerror(res, "author domain is an address literal");
-			goto out;
-		}
-		if (dmarc_normalize(list->mb[i].domain, list->mb[i].domainlen,
-		        name, sizeof(name), &why) < 0) {
-			reason(res->reason, "author domain: %s", why);
-			res->result = VOUCH_DMARC_PERMERROR;
-			goto out;
-		}
-		for (j = 0; j < res->ndomains; j++)
-			if (strcmp(res->domain[j].author_domain, name) == 0)
-				break;
-		if (j < res->ndomains)
-			continue;
-		if (res->ndomains == VOUCH_DMARC_MAX_AUTHOR_DOMAINS) {
-			permerror(res, "too many author domains in From");
-			goto out;
-		}
-		memcpy(res->domain[res->ndomains++].author_domain, name,
-		    strlen(name) + 1);
 	}
 	if (res->ndomains > 1 && d->opts.multi_domain_permerror) {
 		permerror(res, "several author domains in From");
@@ -664,26 +682,15 @@ vouch_dmarc_evaluate(struct vouch_dmarc *d, struct vouch_dns *dns,
 		if (res->domain[i].has_record &&
 		    (st = report_destinations(ev, &res->domain[i])) != VOUCH_OK)
 			goto out;
-	/* Several domains: the strictest failing policy decides (RFC 7489
-	 * §6.6.1, RFC 9989 §11.5). */
-	best = 0;
-	for (i = 1; i < res->ndomains; i++)
-		if (rank(&res->domain[i]) > rank(&res->domain[best]))
-			best = i;
-	res->decisive = best;
-	res->result = res->domain[best].result;
-	res->policy = res->domain[best].policy;
-	res->policy_tag = res->domain[best].policy_tag;
-	res->disposition = res->domain[best].disposition;
-	res->override = res->domain[best].override;
-	memcpy(res->reason, res->domain[best].reason, sizeof(res->reason));
+	decide(res);
 out:
+	if (st == VOUCH_OK)
+		apply_unsafe(d, res);
 	if (ev != NULL) {
 		res->nlookups = ev->nlookups;
 		dmarc_eval_free(ev);
 		free(ev);
 	}
-	free(list);
 	if (st != VOUCH_OK)
 		vouch_dmarc_result_free(res);
 	return st;
@@ -694,24 +701,39 @@ vouch_dmarc_evaluate_message(struct vouch_dmarc *d, struct vouch_dns *dns,
     const uint8_t *msg, size_t len, const struct vouch_dmarc_facts *facts,
     struct vouch_dmarc_result *res)
 {
-	struct mail_field_span span[2];
-	const uint8_t *p[2] = {NULL, NULL};
-	size_t l[2] = {0, 0}, n, nfound, i;
-	enum vouch_status st;
+	static const struct vouch_dmarc_facts nofacts;
+	struct vouch_dmarc_facts f;
+	struct mail_hdr_scan scan;
+	const uint8_t *p[MAIL_SCAN_MAX_FROM];
+	size_t l[MAIL_SCAN_MAX_FROM], n, i;
+	char why[160];
 
 	if (res == NULL || (msg == NULL && len > 0))
 		return VOUCH_EINVAL;
-	st = mail_find_fields(msg, len, "From", 4, span, 2, &n, &nfound);
-	if (st != VOUCH_OK) {
-		memset(res, 0, sizeof(*res));
-		permerror(res, "header section over the limits");
-		return VOUCH_OK;
+	f = facts != NULL ? *facts : nofacts;
+	/* every field, however many: nothing is held but offsets */
+	mail_hdr_scan_init(&scan);
+	(void)mail_hdr_scan_feed(&scan, msg, len);
+	mail_hdr_scan_end(&scan);
+	if (f.unsafe == VOUCH_DMARC_SAFE && scan.malformed != NULL) {
+		snprintf(why, sizeof(why), "header section not RFC 5322: %s",
+		    scan.malformed);
+		f.unsafe = VOUCH_DMARC_UNSAFE_HEADER;
+		f.unsafe_reason = why;
+	}
+	n = scan.nfrom < MAIL_SCAN_MAX_FROM ? scan.nfrom : MAIL_SCAN_MAX_FROM;
+	if (f.unsafe == VOUCH_DMARC_SAFE && scan.nfrom > n) {
+		snprintf(why, sizeof(why),
+		    "%zu From fields, only the first %d read", scan.nfrom,
+		    MAIL_SCAN_MAX_FROM);
+		f.unsafe = VOUCH_DMARC_UNSAFE_INCOMPLETE;
+		f.unsafe_reason = why;
 	}
 	for (i = 0; i < n; i++) {
-		p[i] = span[i].p;
-		l[i] = span[i].len;
+		p[i] = msg + scan.from[i].off;
+		l[i] = scan.from[i].len;
 	}
-	return vouch_dmarc_evaluate(d, dns, p, l, nfound, facts, res);
+	return vouch_dmarc_evaluate(d, dns, p, l, n, &f, res);
 }
 
 enum vouch_status
@@ -780,6 +802,16 @@ vouch_dmarc_policy_str(enum vouch_dmarc_policy p)
 	default:
 		return "";
 	}
+}
+
+const char *
+vouch_dmarc_unsafe_str(enum vouch_dmarc_unsafe u)
+{
+	static const char *const s[] = {"", "header-malformed", "no-from",
+	    "several-from", "from-malformed", "no-author-domain",
+	    "from-ambiguous", "from-hidden-characters", "from-incomplete"};
+
+	return (unsigned)u < sizeof(s) / sizeof(s[0]) ? s[u] : "";
 }
 
 const char *

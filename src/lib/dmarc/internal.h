@@ -75,6 +75,20 @@ struct dmarc_org {
 int dmarc_normalize(
     const uint8_t *p, size_t len, char *out, size_t outlen, const char **why);
 
+/*
+ * dmarc_read_authors - the Author Domains of nfrom From fields (raw, as
+ * for vouch_dmarc_evaluate) into res->domain[].author_domain and
+ * res->ndomains, and the first reason the author cannot be read safely
+ * into res->unsafe/unsafe_reason (author.c).  Returns VOUCH_OK or
+ * VOUCH_ENOMEM.
+ */
+enum vouch_status dmarc_read_authors(const uint8_t *const *from,
+    const size_t *fromlen, size_t nfrom, struct vouch_dmarc_result *res);
+
+/* dmarc_set_unsafe - records u and its reason, unless one is recorded. */
+void dmarc_set_unsafe(struct vouch_dmarc_result *res, enum vouch_dmarc_unsafe u,
+    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /* Number of labels of a normalized name. */
 size_t dmarc_nlabels(const char *name);
 /* The suffix of `name` holding its last n labels. */

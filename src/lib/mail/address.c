@@ -12,6 +12,10 @@ struct cursor {
 	const char *why; /* first error, sticky */
 	enum vouch_status err;
 	struct mail_mailbox_list *out;
+	unsigned flags; /* MAIL_FROM_* */
+	struct mail_mailbox spare; /* parses mailboxes past the limit */
+	mail_mailbox_fn each; /* called for every mailbox, or NULL */
+	void *arg;
 };
 
 static int
@@ -46,13 +50,18 @@ is_atext(uint8_t ch)
 	return ch != 0 && strchr("!#$%&'*+-/=?^_`{|}~", ch) != NULL;
 }
 
-/* comment = "(" *([FWS] ccontent) [FWS] ")"  (RFC 5322 §3.2.2) */
+/*
+ * comment = "(" *([FWS] ccontent) [FWS] ")"  (RFC 5322 §3.2.2)
+ * Iterative: the nesting is a count, not a recursion, so any depth is
+ * read to its end.  A limit here would be one the sender controls: a
+ * field nested one level deeper than it would not be read at all (see
+ * VOUCH_ADDR_MAX_COMMENT_DEPTH).
+ */
 static int
 comment(struct cursor *c)
 {
-	unsigned depth = 0;
+	size_t depth = 0;
 
-	/* Iterative, so depth is bounded without recursion. */
 	while (c->p < c->end) {
 		uint8_t ch = *c->p++;
 
@@ -61,9 +70,7 @@ comment(struct cursor *c)
 				break;
 			c->p++;
 		} else if (ch == '(') {
-			if (++depth > VOUCH_ADDR_MAX_COMMENT_DEPTH)
-				return fail(c, VOUCH_ELIMIT,
-				    "comments nested too deep");
+			depth++;
 		} else if (ch == ')') {
 			if (--depth == 0)
 				return 0;
@@ -107,13 +114,15 @@ quoted_string(struct cursor *c)
 }
 
 /*
- * An RFC 2047 encoded-word ("=?charset?enc?text?=") is one word of a
- * phrase.  Senders put characters in the text that are not atext (commas,
- * "@", "<"); taking the whole encoded-word as one word keeps them in the
- * display name, where they belong.  Returns its length or 0.
+ * An RFC 2047 encoded-word ("=?charset?enc?text?=") read as mail readers
+ * read it: one word of a phrase, whatever its text holds.  Senders put
+ * characters in the text that are not atext (commas, "@", "<"); RFC 5322
+ * does not know encoded-words, and by its grammar such a text is several
+ * words and specials (MAIL_FROM_LENIENT chooses the reader's way).
+ * Returns its length or 0.
  */
-static size_t
-encoded_word(const uint8_t *p, const uint8_t *end)
+size_t
+mail_encoded_word(const uint8_t *p, const uint8_t *end)
 {
 	const uint8_t *q;
 	int nq = 0;
@@ -137,7 +146,8 @@ atom(struct cursor *c)
 	const uint8_t *start = c->p;
 	size_t ew;
 
-	if ((ew = encoded_word(c->p, c->end)) > 0) {
+	if ((c->flags & MAIL_FROM_LENIENT) &&
+	    (ew = mail_encoded_word(c->p, c->end)) > 0) {
 		c->p += ew;
 		return 0;
 	}
@@ -223,14 +233,19 @@ domain(struct cursor *c, struct mail_mailbox *mb)
 	}
 }
 
+/*
+ * The next mailbox: past VOUCH_FROM_MAX_MAILBOXES it is parsed into a
+ * spare and only counted (out->ntotal), so that the whole field is still
+ * read and the caller knows what it did not get.
+ */
 static struct mail_mailbox *
 new_mailbox(struct cursor *c)
 {
-	if (c->out->n >= VOUCH_FROM_MAX_MAILBOXES) {
-		fail(c, VOUCH_ELIMIT, "too many addresses");
-		return NULL;
-	}
-	return &c->out->mb[c->out->n];
+	struct mail_mailbox *mb;
+
+	mb = c->out->n < VOUCH_FROM_MAX_MAILBOXES ? &c->out->mb[c->out->n]
+	                                          : &c->spare;
+	return mb;
 }
 
 static void
@@ -308,7 +323,11 @@ addr_spec_domain(struct cursor *c, const uint8_t *local)
 	c->p++; /* "@" */
 	if (domain(c, mb) < 0)
 		return -1;
-	c->out->n++;
+	if (c->each != NULL)
+		c->each(c->arg, mb);
+	if (mb != &c->spare)
+		c->out->n++;
+	c->out->ntotal++;
 	return 0;
 }
 
@@ -466,13 +485,22 @@ mailbox_list(struct cursor *c, int ingroup)
 	}
 }
 
-enum vouch_status
-mail_mailbox_list_parse(const uint8_t *p, size_t len,
-    struct mail_mailbox_list *out, const char **why)
+static enum vouch_status
+list_parse(const uint8_t *p, size_t len, unsigned flags,
+    struct mail_mailbox_list *out, const char **why, mail_mailbox_fn each,
+    void *arg)
 {
-	struct cursor c = {p, p + len, NULL, VOUCH_OK, out};
+	struct cursor c;
 
+	memset(&c, 0, sizeof(c));
+	c.p = p;
+	c.end = p + len;
+	c.out = out;
+	c.flags = flags;
+	c.each = each;
+	c.arg = arg;
 	out->n = 0;
+	out->ntotal = 0;
 	out->ngroups = 0;
 	if (mailbox_list(&c, 0) < 0 || c.err != VOUCH_OK) {
 		*why = c.why;
@@ -483,19 +511,50 @@ mail_mailbox_list_parse(const uint8_t *p, size_t len,
 }
 
 enum vouch_status
-mail_from_parse(const uint8_t *p, size_t len, struct mail_mailbox_list *out,
-    const char **why)
+mail_mailbox_list_parse_mode(const uint8_t *p, size_t len, unsigned flags,
+    struct mail_mailbox_list *out, const char **why)
 {
-	const uint8_t *colon = memchr(p, ':', len);
+	return list_parse(p, len, flags, out, why, NULL, NULL);
+}
+
+enum vouch_status
+mail_mailbox_list_parse(const uint8_t *p, size_t len,
+    struct mail_mailbox_list *out, const char **why)
+{
+	return mail_mailbox_list_parse_mode(
+	    p, len, MAIL_FROM_LENIENT, out, why);
+}
+
+enum vouch_status
+mail_from_parse_each(const uint8_t *p, size_t len, unsigned flags,
+    struct mail_mailbox_list *out, const char **why, mail_mailbox_fn each,
+    void *arg)
+{
+	const uint8_t *colon = len > 0 ? memchr(p, ':', len) : NULL;
 
 	if (colon == NULL) {
 		out->n = 0;
+		out->ntotal = 0;
 		out->ngroups = 0;
 		*why = "no colon after the field name";
 		return VOUCH_ESYNTAX;
 	}
-	return mail_mailbox_list_parse(
-	    colon + 1, len - (size_t)(colon + 1 - p), out, why);
+	return list_parse(colon + 1, len - (size_t)(colon + 1 - p), flags, out,
+	    why, each, arg);
+}
+
+enum vouch_status
+mail_from_parse_mode(const uint8_t *p, size_t len, unsigned flags,
+    struct mail_mailbox_list *out, const char **why)
+{
+	return mail_from_parse_each(p, len, flags, out, why, NULL, NULL);
+}
+
+enum vouch_status
+mail_from_parse(const uint8_t *p, size_t len, struct mail_mailbox_list *out,
+    const char **why)
+{
+	return mail_from_parse_mode(p, len, MAIL_FROM_LENIENT, out, why);
 }
 
 static int

@@ -45,12 +45,26 @@ struct mail_mailbox {
 	int local_toolong;
 };
 
-/* Every mailbox of a field, in order; groups are flattened. */
+/*
+ * Every mailbox of a field, in order; groups are flattened.  Past
+ * VOUCH_FROM_MAX_MAILBOXES the field is still read to its end: ntotal
+ * counts every mailbox, n those kept in mb[].
+ */
 struct mail_mailbox_list {
 	size_t n;
+	size_t ntotal;
 	struct mail_mailbox mb[VOUCH_FROM_MAX_MAILBOXES];
 	unsigned ngroups; /* group constructs seen (RFC 5322 §3.4 group) */
 };
+
+/*
+ * MAIL_FROM_LENIENT - read an RFC 2047 encoded-word ("=?cs?Q?...?=") as
+ * one word of a phrase whatever its text holds, as mail readers do.
+ * Without it the field is read by RFC 5322 alone, where an encoded-word
+ * is not a token and "=?utf-8?q?a@b.example,?=" is an address and a
+ * comma (RFC 5322 §3.2.3, §3.4).
+ */
+#define MAIL_FROM_LENIENT 0x1u
 
 /*
  * mail_from_parse - the mailboxes of one raw From header field.
@@ -59,18 +73,43 @@ struct mail_mailbox_list {
  * Out: *out filled (out->n may be 0 for an empty group).  *why, on error,
  *      a static text saying what did not parse.
  * Errors: VOUCH_ESYNTAX (not a mailbox-list, or a group list, RFC 5322
- *         §3.4/§4.4), VOUCH_ELIMIT (more than VOUCH_FROM_MAX_MAILBOXES
- *         mailboxes, a domain over VOUCH_ADDR_MAX_DOMAIN bytes, comments
- *         nested deeper than VOUCH_ADDR_MAX_COMMENT_DEPTH).
+ *         §3.4/§4.4), VOUCH_ELIMIT (a domain over VOUCH_ADDR_MAX_DOMAIN
+ *         bytes).  More than VOUCH_FROM_MAX_MAILBOXES mailboxes is not an
+ *         error: out->ntotal says how many there were.
+ * mail_from_parse reads encoded-words as readers do (MAIL_FROM_LENIENT);
+ * mail_from_parse_mode takes the flags.
  */
 enum vouch_status mail_from_parse(const uint8_t *p, size_t len,
     struct mail_mailbox_list *out, const char **why);
+enum vouch_status mail_from_parse_mode(const uint8_t *p, size_t len,
+    unsigned flags, struct mail_mailbox_list *out, const char **why);
+
+/*
+ * mail_from_parse_each - the same, calling each(arg, mb) for every
+ * mailbox as it is read, those past VOUCH_FROM_MAX_MAILBOXES too (mb is
+ * valid during the call only).  Mailboxes read before a syntax error have
+ * been given to `each` all the same.
+ */
+typedef void (*mail_mailbox_fn)(void *arg, const struct mail_mailbox *mb);
+enum vouch_status mail_from_parse_each(const uint8_t *p, size_t len,
+    unsigned flags, struct mail_mailbox_list *out, const char **why,
+    mail_mailbox_fn each, void *arg);
 
 /*
  * mail_mailbox_list_parse - the same, for the field body (after the colon).
  */
 enum vouch_status mail_mailbox_list_parse(const uint8_t *p, size_t len,
     struct mail_mailbox_list *out, const char **why);
+enum vouch_status mail_mailbox_list_parse_mode(const uint8_t *p, size_t len,
+    unsigned flags, struct mail_mailbox_list *out, const char **why);
+
+/*
+ * mail_encoded_word - the length of the RFC 2047 encoded-word
+ * "=?charset?encoding?text?=" at p (p < end, no white space inside), or 0
+ * when p does not start one.  Its text is not checked against RFC 2047
+ * §5: readers decode words that break those rules too.
+ */
+size_t mail_encoded_word(const uint8_t *p, const uint8_t *end);
 
 /* A header field found in a header section: bytes of the whole field. */
 struct mail_field_span {

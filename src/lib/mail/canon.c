@@ -8,6 +8,7 @@
  * into CRLF.  The relaxed scanner looks for those places 32 bytes at a
  * time with SSE2 where the compiler offers it.
  */
+#include <stdlib.h>
 #include <string.h>
 #ifdef __SSE2__
 #include <emmintrin.h>
@@ -79,60 +80,123 @@ is_wsp(uint8_t c)
 	return c == ' ' || c == '\t';
 }
 
-/* RFC 6376 §3.4.2 */
-static enum vouch_status
-canon_header_relaxed(const uint8_t *p, size_t len, struct vbuf *out)
+/*
+ * Copy the bytes from p on up to the next SP, HTAB or CR (they need no
+ * change) to *o, and return where the copy stopped.  Bytes written never
+ * outrun bytes read (see relaxed_into), so with SSE2 a whole 16-byte
+ * block read from before `end` may be stored at *o before its first
+ * special byte is known.
+ */
+static const uint8_t *
+copy_plain(const uint8_t *p, const uint8_t *end, uint8_t **op)
 {
-	const uint8_t *end = p + len, *colon, *nend;
-	uint8_t c, tmp[256];
-	size_t n = 0;
-	int wsp = 0, started = 0;
+	uint8_t *o = *op;
+#ifdef __SSE2__
+	const __m128i sp = _mm_set1_epi8(' '), tab = _mm_set1_epi8('\t');
+	const __m128i cr = _mm_set1_epi8('\r');
+	__m128i x;
+	int m;
 
-	if ((colon = memchr(p, ':', len)) == NULL)
-		return vbuf_add(out, p, len); /* not a field; cannot happen */
+	while (end - p >= 16) {
+		x = _mm_loadu_si128((const __m128i *)(const void *)p);
+		_mm_storeu_si128((__m128i *)(void *)o, x);
+		m = _mm_movemask_epi8(_mm_or_si128(
+		    _mm_cmpeq_epi8(x, sp), _mm_or_si128(_mm_cmpeq_epi8(x, tab),
+		                               _mm_cmpeq_epi8(x, cr))));
+		if (m != 0) {
+			p += __builtin_ctz((unsigned)m);
+			o += __builtin_ctz((unsigned)m);
+			*op = o;
+			return p;
+		}
+		p += 16;
+		o += 16;
+	}
+#endif
+	while (p < end && *p != ' ' && *p != '\t' && *p != '\r')
+		*o++ = *p++;
+	*op = o;
+	return p;
+}
+
+/*
+ * RFC 6376 §3.4.2, into `o`, which has room for len + 2 bytes: the output
+ * is never longer (the name is lower-cased in place, a WSP run becomes at
+ * most one SP, the unfolding CRLFs go, and one CRLF ends the field).
+ * Returns the bytes written.
+ */
+static size_t
+relaxed_into(
+    const uint8_t *p, const uint8_t *end, const uint8_t *colon, uint8_t *o)
+{
+	const uint8_t *nend = colon;
+	uint8_t *o0 = o, c;
+	int wsp = 0;
+
 	/* Lower-case the name, without the WSP before the colon. */
-	nend = colon;
 	while (nend > p && is_wsp(nend[-1]))
 		nend--;
 	for (; p < nend; p++) {
 		c = *p;
-		if (c >= 'A' && c <= 'Z')
-			c += 'a' - 'A';
-		tmp[n++] = c;
-		if (n == sizeof(tmp)) {
-			(void)vbuf_add(out, tmp, n);
-			n = 0;
-		}
+		*o++ = c >= 'A' && c <= 'Z' ? (uint8_t)(c + ('a' - 'A')) : c;
 	}
-	tmp[n++] = ':';
+	*o++ = ':';
 	/* Unfold, squeeze WSP runs, drop WSP at both ends of the value. */
-	for (p = colon + 1; p < end; p++) {
-		c = *p;
-		if (c == '\r' && p + 1 < end && p[1] == '\n') {
+	for (p = colon + 1; p < end;) {
+		if (is_wsp(*p))
 			p++;
-			continue;
-		}
+		else if (*p == '\r' && p + 1 < end && p[1] == '\n')
+			p += 2;
+		else
+			break;
+	}
+	while (p < end) {
+		c = *p;
 		if (is_wsp(c)) {
 			wsp = 1;
-			continue;
+			p++;
+		} else if (c == '\r' && p + 1 < end && p[1] == '\n') {
+			p += 2;
+		} else {
+			if (wsp)
+				*o++ = ' ';
+			wsp = 0;
+			*o++ = c;
+			p = copy_plain(p + 1, end, &o);
 		}
-		if (n + 2 > sizeof(tmp)) {
-			(void)vbuf_add(out, tmp, n);
-			n = 0;
-		}
-		if (wsp && started)
-			tmp[n++] = ' ';
-		wsp = 0;
-		started = 1;
-		tmp[n++] = c;
 	}
-	if (n + 2 > sizeof(tmp)) {
-		(void)vbuf_add(out, tmp, n);
-		n = 0;
+	*o++ = '\r';
+	*o++ = '\n';
+	return (size_t)(o - o0);
+}
+
+static enum vouch_status
+canon_header_relaxed(const uint8_t *p, size_t len, struct vbuf *out)
+{
+	const uint8_t *colon;
+	uint8_t *o, *tmp;
+	size_t n;
+	enum vouch_status st;
+
+	if ((colon = memchr(p, ':', len)) == NULL)
+		return vbuf_add(out, p, len); /* not a field; cannot happen */
+	/*
+	 * Written in place when the worst case fits under out's max (always,
+	 * but for a field at the very end of a full buffer); else through a
+	 * copy, so that only an output that does not fit is VOUCH_ELIMIT.
+	 */
+	if (out->err == VOUCH_OK && len + 2 <= out->max - out->len) {
+		if ((o = vbuf_space(out, len + 2)) == NULL)
+			return out->err;
+		vbuf_commit(out, relaxed_into(p, p + len, colon, o));
+		return VOUCH_OK;
 	}
-	tmp[n++] = '\r';
-	tmp[n++] = '\n';
-	return vbuf_add(out, tmp, n);
+	if ((tmp = malloc(len + 2)) == NULL)
+		return out->err = VOUCH_ENOMEM;
+	n = relaxed_into(p, p + len, colon, tmp);
+	st = vbuf_add(out, tmp, n);
+	free(tmp);
+	return st;
 }
 
 enum vouch_status

@@ -72,13 +72,31 @@ normalise(struct mail_header *h, const uint8_t *p, size_t len)
 {
 	const uint8_t *q, *line, *end = p + len;
 	uint8_t *o;
-	size_t nlf = 0, n;
+	size_t nlf = 0, n, longest = 0;
+	int crlf = 1;
 
-	/* Each LF may grow by one CR, and a last line without end by two. */
-	for (q = p; q < end && (q = memchr(q, '\n', (size_t)(end - q))); q++)
+	/*
+	 * Each LF may grow by one CR, and a last line without end by two.
+	 * The same pass sees whether every line already ends in CRLF (mail
+	 * from an MTA does) and how long the longest is: then the section is
+	 * copied as it is, in one piece.
+	 */
+	for (line = q = p; q < end && (q = memchr(q, '\n', (size_t)(end - q)));
+	     line = ++q) {
 		nlf++;
+		if (q == line || q[-1] != '\r')
+			crlf = 0;
+		if ((size_t)(q - line) > longest)
+			longest = (size_t)(q - line);
+	}
 	if ((h->buf = malloc(len + nlf + 3)) == NULL)
 		return VOUCH_ENOMEM;
+	/* the last line has its CRLF (line == end) and none is too long */
+	if (crlf && line == end && longest <= VOUCH_MAX_LINE_BYTES + 1) {
+		memcpy(h->buf, p, len);
+		h->buflen = len;
+		return VOUCH_OK;
+	}
 	o = h->buf;
 	line = p;
 	while (line < end) {

@@ -180,8 +180,33 @@ vouch_message_read_body(
 	return VOUCH_OK;
 }
 
-enum vouch_status
-mail_message_feed(int fd, void *ctx, mail_feed_fn header, mail_feed_fn body)
+/* What is left on fd, to `header` in chunks; see mail_message_feed_all. */
+static enum vouch_status
+feed_rest(int fd, void *ctx, mail_feed_fn header)
+{
+	uint8_t *buf;
+	ssize_t k;
+	enum vouch_status st = VOUCH_OK;
+
+	if ((buf = malloc(VOUCH_MESSAGE_CHUNK)) == NULL)
+		return VOUCH_ENOMEM;
+	for (;;) {
+		k = read(fd, buf, VOUCH_MESSAGE_CHUNK);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0) {
+			st = VOUCH_EIO;
+			break;
+		}
+		if (k == 0 || (st = header(ctx, buf, (size_t)k)) != VOUCH_OK)
+			break;
+	}
+	free(buf);
+	return st;
+}
+
+static enum vouch_status
+feed(int fd, void *ctx, mail_feed_fn header, mail_feed_fn body, int all)
 {
 	struct vouch_message_reader *r = NULL;
 	const uint8_t *p;
@@ -192,8 +217,10 @@ mail_message_feed(int fd, void *ctx, mail_feed_fn header, mail_feed_fn body)
 		return st;
 	st = vouch_message_read_header(r, &p, &n);
 	if (st == VOUCH_ELIMIT) {
-		/* The checker turns the oversized header into a verdict. */
-		st = header(ctx, p, n);
+		/* The checker turns the oversized header into a verdict;
+		 * the reader has handed over all it read. */
+		if ((st = header(ctx, p, n)) == VOUCH_OK && all)
+			st = feed_rest(fd, ctx, header);
 		goto out;
 	}
 	if (st != VOUCH_OK || (st = header(ctx, p, n)) != VOUCH_OK)
@@ -210,6 +237,18 @@ mail_message_feed(int fd, void *ctx, mail_feed_fn header, mail_feed_fn body)
 out:
 	vouch_message_reader_free(r);
 	return st;
+}
+
+enum vouch_status
+mail_message_feed(int fd, void *ctx, mail_feed_fn header, mail_feed_fn body)
+{
+	return feed(fd, ctx, header, body, 0);
+}
+
+enum vouch_status
+mail_message_feed_all(int fd, void *ctx, mail_feed_fn header, mail_feed_fn body)
+{
+	return feed(fd, ctx, header, body, 1);
 }
 
 enum vouch_status

@@ -30,6 +30,17 @@ VOUCH_WARN_UNUSED enum vouch_status mail_message_feed(
     int fd, void *ctx, mail_feed_fn header, mail_feed_fn body);
 
 /*
+ * mail_message_feed_all - the same, except that after a header section
+ * over VOUCH_MAX_HEADER_BYTES everything left on fd is handed to `header`
+ * too, in chunks of up to VOUCH_MESSAGE_CHUNK bytes: for a checker that
+ * holds what it can and scans every byte (vouch verify, whose From fields
+ * and header shape past the limit still count).  Errors as above, and
+ * VOUCH_EIO (read failed).
+ */
+VOUCH_WARN_UNUSED enum vouch_status mail_message_feed_all(
+    int fd, void *ctx, mail_feed_fn header, mail_feed_fn body);
+
+/*
  * mail_message_feed_mem - the same for a message held whole in memory,
  * `p`/`len` (not NUL-terminated): the header section up to and including
  * the empty line (all of it when there is none) to `header`, the rest in

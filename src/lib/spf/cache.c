@@ -28,29 +28,61 @@ struct spf_cache_entry {
 	void *aux; /* see spf_cache_set_aux */
 };
 
-/* FNV-1a over the type and the lower-cased name. */
+/*
+ * Names are hashed and compared eight bytes at a time: an evaluation
+ * looks up about eight names, and byte-at-a-time FNV-1a with case folding
+ * was a quarter of an evaluation answered from this cache.
+ */
+static uint64_t
+load8(const char *p)
+{
+	uint64_t w;
+
+	memcpy(&w, p, sizeof(w));
+	return w;
+}
+
+/* ASCII A-Z to a-z in each byte of x; every other byte as it is. */
+static uint64_t
+lower8(uint64_t x)
+{
+	const uint64_t ones = 0x0101010101010101u;
+	uint64_t low7 = x & (0x7f * ones);
+	uint64_t ge_a = low7 + (0x80 - 'A') * ones; /* bit 7: >= 'A' */
+	uint64_t gt_z = low7 + (0x7f - 'Z') * ones; /* bit 7: > 'Z' */
+	uint64_t upper = (ge_a ^ gt_z) & ~x & (0x80 * ones);
+
+	return x | upper >> 2;
+}
+
+/* The type and the lower-cased name, mixed (multiply, xor-shift). */
 static uint32_t
 hash(uint16_t type, const char *name, size_t len)
 {
-	uint32_t h = 2166136261u ^ type;
+	const uint64_t k = 0x9e3779b97f4a7c15u;
+	uint64_t h = k ^ type ^ (uint64_t)len << 16, w;
 	size_t i;
 
-	for (i = 0; i < len; i++) {
-		uint8_t c = (uint8_t)name[i];
-
-		if (c >= 'A' && c <= 'Z')
-			c += 32;
-		h = (h ^ c) * 16777619u;
+	for (i = 0; i + 8 <= len; i += 8) {
+		h = (h ^ lower8(load8(name + i))) * k;
+		h ^= h >> 29;
 	}
-	return h;
+	for (w = 0; i < len; i++)
+		w = w << 8 | (uint8_t)name[i];
+	h = (h ^ lower8(w)) * k;
+	return (uint32_t)(h ^ h >> 32);
 }
 
+/* a (lower case already) equals b without case, both len bytes. */
 static int
 name_eq(const char *a, const char *b, size_t len)
 {
 	size_t i;
 
-	for (i = 0; i < len; i++) {
+	for (i = 0; i + 8 <= len; i += 8)
+		if (load8(a + i) != lower8(load8(b + i)))
+			return 0;
+	for (; i < len; i++) {
 		uint8_t c = (uint8_t)b[i];
 
 		if (c >= 'A' && c <= 'Z')

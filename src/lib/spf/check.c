@@ -102,13 +102,11 @@ set_text(char *dst, size_t cap, const void *src, size_t len)
 }
 
 __attribute__((format(printf, 2, 3))) static void
-trace(struct spf_eval *ev, const char *fmt, ...)
+trace_line(struct spf_eval *ev, const char *fmt, ...)
 {
 	va_list ap;
 	size_t i;
 
-	if (ev->spf->trace == NULL)
-		return;
 	vbuf_reset(&ev->trace);
 	va_start(ap, fmt);
 	(void)vbuf_vaddf(&ev->trace, fmt, ap);
@@ -121,6 +119,17 @@ trace(struct spf_eval *ev, const char *fmt, ...)
 			ev->trace.p[i] = '?';
 	ev->spf->trace(ev->spf->trace_arg, (const char *)ev->trace.p);
 }
+
+/*
+ * A trace line, when the caller asked for them.  The test is made before
+ * the call: a variadic call with its arguments costs more than a cached
+ * term is worth to evaluate, 25 times per evaluation.
+ */
+#define trace(ev, ...) \
+	do { \
+		if ((ev)->spf->trace != NULL) \
+			trace_line((ev), __VA_ARGS__); \
+	} while (0)
 
 /* "%.*s" arguments for untrusted (ptr, len) text in trace lines. */
 #define TXT(p, n) (int)((n) > 2000 ? 2000 : (n)), (const char *)(p)
@@ -1095,8 +1104,16 @@ vouch_spf_check(struct vouch_spf *spf, const struct vouch_spf_request *req,
 
 	if (spf == NULL || req == NULL || res == NULL || req->ip == NULL)
 		return VOUCH_EINVAL;
-	memset(res, 0, sizeof(*res));
+	/*
+	 * Every text is written NUL-terminated when set: emptied here rather
+	 * than the 2.8 KB struct cleared, which cost a tenth of an
+	 * evaluation answered from the caches.
+	 */
+	res->verdict = VOUCH_SPF_NONE;
 	res->identity = req->identity;
+	res->sender[0] = res->domain[0] = res->mechanism[0] = '\0';
+	res->explanation[0] = res->reason[0] = '\0';
+	res->dns_lookups = res->void_lookups = res->dns_queries = 0;
 	if ((ev = eval_get(spf)) == NULL)
 		return VOUCH_ENOMEM;
 	ev->res = res;

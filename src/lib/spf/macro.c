@@ -209,6 +209,7 @@ spf_domain_spec_check(const uint8_t *p, size_t len)
 int
 spf_name_fit(const uint8_t *p, size_t len, size_t *off, size_t *outlen)
 {
+	const uint8_t *dot;
 	size_t o = 0, i, lab;
 
 	/* A trailing dot MUST be accepted (RFC 7208 §7.3). */
@@ -222,19 +223,15 @@ spf_name_fit(const uint8_t *p, size_t len, size_t *off, size_t *outlen)
 			return -1;
 		o = i + 1;
 	}
-	if (len - o == 0)
+	/* no empty label (a dot first, last or after a dot), none too long */
+	if (len - o == 0 || p[len - 1] == '.')
 		return -1;
-	lab = 0;
-	for (i = o; i < len; i++) {
-		if (p[i] == '.') {
-			if (lab == 0)
-				return -1; /* empty label */
-			lab = 0;
-		} else if (++lab > VOUCH_DNS_MAX_LABEL)
+	for (i = o; i < len; i = lab + 1) {
+		dot = memchr(p + i, '.', len - i);
+		lab = dot != NULL ? (size_t)(dot - p) : len;
+		if (lab == i || lab - i > VOUCH_DNS_MAX_LABEL)
 			return -1;
 	}
-	if (lab == 0)
-		return -1;
 	*off = o;
 	*outlen = len - o;
 	return 0;

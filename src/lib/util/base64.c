@@ -54,6 +54,27 @@ base64_decode(
 
 	*outlen = 0;
 	for (i = 0; i < len; i++) {
+		/*
+		 * Four alphabet characters at the start of a quantum: three
+		 * bytes at once (the bulk of b= and p=, whose whitespace
+		 * comes only where the signer folded).
+		 */
+		if (nq == 0 && npad == 0 && len - i >= 4 && cap - o >= 3) {
+			uint32_t a = decode_table[in[i]],
+			         b = decode_table[in[i + 1]],
+			         c = decode_table[in[i + 2]],
+			         d = decode_table[in[i + 3]];
+
+			if ((a | b | c | d) < 64) {
+				acc = a << 18 | b << 12 | c << 6 | d;
+				out[o++] = (uint8_t)(acc >> 16);
+				out[o++] = (uint8_t)(acc >> 8);
+				out[o++] = (uint8_t)acc;
+				acc = 0;
+				i += 3;
+				continue;
+			}
+		}
 		v = decode_table[in[i]];
 		if (v == B64_WSP)
 			continue;

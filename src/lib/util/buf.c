@@ -58,6 +58,19 @@ vbuf_reserve(struct vbuf *b, size_t n)
 	return VOUCH_OK;
 }
 
+uint8_t *
+vbuf_space(struct vbuf *b, size_t n)
+{
+	return vbuf_reserve(b, n) == VOUCH_OK ? b->p + b->len : NULL;
+}
+
+void
+vbuf_commit(struct vbuf *b, size_t n)
+{
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
 enum vouch_status
 vbuf_add(struct vbuf *b, const void *p, size_t n)
 {

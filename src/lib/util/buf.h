@@ -28,6 +28,14 @@ void vbuf_init(struct vbuf *b, size_t max);
 void vbuf_free(struct vbuf *b);
 /* vbuf_reset - drop the content, keep the storage and clear the error. */
 void vbuf_reset(struct vbuf *b);
+/*
+ * vbuf_space - room for `n` more bytes, to be written in place: a pointer
+ * to the first, or NULL when the buffer's max or memory does not allow it
+ * (b->err set, as vbuf_add would).  vbuf_commit then adds the `n` bytes
+ * written there (at most the room asked for) to the content.
+ */
+uint8_t *vbuf_space(struct vbuf *b, size_t n);
+void vbuf_commit(struct vbuf *b, size_t n);
 enum vouch_status vbuf_add(struct vbuf *b, const void *p, size_t n);
 enum vouch_status vbuf_addc(struct vbuf *b, uint8_t c);
 enum vouch_status vbuf_adds(struct vbuf *b, const char *s);

@@ -6,12 +6,14 @@
  * (RFC 8601 §5) and the field to prepend (RFC 8601 §2).  This file only
  * assembles the protocol modules through their public headers.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
 
+#include "mail/hdrscan.h"
 #include "mail/message.h"
 #include "util/buf.h"
 #include "vouch/verify.h"
@@ -41,6 +43,13 @@ struct vouch_verify_msg {
 	struct vouch_dkim_verifier *dkim;
 	struct vouch_arc_verifier *arc; /* NULL with skip_arc */
 	size_t hdr_given; /* header bytes offered, dropped ones included */
+	/* every header byte offered, held or not: the From fields, the
+	 * shape of the section (a limit must not hide them) */
+	struct mail_hdr_scan scan;
+	/* From fields not wholly held: kept aside, each at most
+	 * VOUCH_FROM_KEEP_BYTES (vbuf's ELIMIT marks one cut) */
+	struct vbuf past[MAIL_SCAN_MAX_FROM];
+	bool past_used[MAIL_SCAN_MAX_FROM];
 	int state; /* 0 header, 1 body, 2 finished */
 	/* the SMTP facts, kept for the field (copied) */
 	char mail_from[VOUCH_SPF_MAX_TEXT + 1];
@@ -244,21 +253,20 @@ int
 vouch_verify_forged_field(
     const struct vouch_verify *v, const uint8_t *field, size_t len)
 {
-	static const char name[] = "Authentication-Results";
-	size_t i, n = 0, nl = sizeof(name) - 1;
+	size_t n = 0;
 	enum vouch_status st;
 
-	if (v == NULL || field == NULL || len < nl ||
-	    strncasecmp((const char *)field, name, nl) != 0)
+	if (v == NULL || field == NULL || len == 0)
 		return 0;
-	/* RFC 5322 §3.6.8 field name, then optional WSP (obsolete) and ':' */
-	for (i = nl; i < len && (field[i] == ' ' || field[i] == '\t'); i++)
-		;
-	if (i == len || field[i] != ':')
-		return 0;
-	/* the field alone is a header section of one field; only its
-	 * authserv-id is read, so a field whose results do not parse, or a
-	 * prefix of one, is judged too */
+	/*
+	 * The field alone is a header section of one field: find_ours reads
+	 * its name (Authentication-Results, WSP allowed before the colon)
+	 * and its authserv-id, also after a CR without LF inside it (readers
+	 * that end lines there see a field of its own), and takes a field
+	 * whose id cannot be read for ours (RFC 8601 §5; doc/threat-model.md,
+	 * class 5).  So a field whose results do not parse, or a prefix of
+	 * one, is judged too.
+	 */
 	st = vouch_authres_find_ours(
 	    field, len, v->authserv_id, strlen(v->authserv_id), NULL, 0, &n);
 	return (st == VOUCH_OK || st == VOUCH_ELIMIT) && n > 0;
@@ -281,12 +289,16 @@ vouch_verify_result_free(struct vouch_verify_result *res)
 void
 vouch_verify_msg_free(struct vouch_verify_msg *m)
 {
+	size_t i;
+
 	if (m == NULL)
 		return;
 	vouch_dkim_verify_free(m->dkim);
 	vouch_arc_verify_free(m->arc);
 	vouch_verify_result_free(m->res);
 	vbuf_free(&m->hdr);
+	for (i = 0; i < MAIL_SCAN_MAX_FROM; i++)
+		vbuf_free(&m->past[i]);
 	free(m);
 }
 
@@ -329,6 +341,7 @@ vouch_verify_msg_new(struct vouch_verify *v,
 	struct vouch_verify_msg *m;
 	struct vouch_verify_result *res;
 	enum vouch_status st;
+	size_t i;
 
 	if (out == NULL)
 		return VOUCH_EINVAL;
@@ -345,6 +358,9 @@ vouch_verify_msg_new(struct vouch_verify *v,
 	}
 	m->v = v;
 	vbuf_init(&m->hdr, VERIFY_HEADER_MAX + 1);
+	mail_hdr_scan_init(&m->scan);
+	for (i = 0; i < MAIL_SCAN_MAX_FROM; i++)
+		vbuf_init(&m->past[i], VOUCH_FROM_KEEP_BYTES);
 	memcpy(res->authserv_id, v->authserv_id, sizeof(res->authserv_id));
 	m->mail_from_len = copy_text(m->mail_from, sizeof(m->mail_from),
 	    smtp->mail_from, smtp->mail_from_len);
@@ -374,20 +390,65 @@ fail:
 	return st;
 }
 
+/*
+ * One header byte past what is held: scanned, and kept aside when it is
+ * part of a From field, so that a From field anywhere in the header is
+ * evaluated (the size of the header is the sender's choice; doc/threat-
+ * model.md, class 3).  A From field cut by the limit is kept from its
+ * start; one whose name ends past the limit starts with "From:", which
+ * is all the address parser reads of a name.
+ */
+static enum vouch_status
+past_byte(struct vouch_verify_msg *m, uint8_t c)
+{
+	struct mail_hdr_scan *sc = &m->scan;
+	size_t before = sc->nfrom, k, off;
+	int was = sc->cur_from;
+
+	if (was && sc->nfrom <= MAIL_SCAN_MAX_FROM &&
+	    !m->past_used[sc->nfrom - 1]) {
+		/* the From in progress is cut by the limit: its held part */
+		k = sc->nfrom - 1;
+		off = sc->from[k].off;
+		m->past_used[k] = true;
+		if (off < m->hdr.len)
+			(void)vbuf_add(
+			    &m->past[k], m->hdr.p + off, m->hdr.len - off);
+	}
+	(void)mail_hdr_scan_feed(sc, &c, 1);
+	if (!sc->cur_from || sc->nfrom > MAIL_SCAN_MAX_FROM)
+		return VOUCH_OK;
+	k = sc->nfrom - 1;
+	if (sc->nfrom != before) {
+		/* the colon of a From field past the limit */
+		m->past_used[k] = true;
+		(void)vbuf_adds(&m->past[k], "From:");
+	} else
+		(void)vbuf_addc(&m->past[k], c);
+	return m->past[k].err == VOUCH_ENOMEM ? VOUCH_ENOMEM : VOUCH_OK;
+}
+
 enum vouch_status
 vouch_verify_msg_header(
     struct vouch_verify_msg *m, const uint8_t *p, size_t len)
 {
-	size_t room;
+	enum vouch_status st;
+	size_t room, i;
 
 	if (m == NULL || (p == NULL && len > 0) || m->state != 0)
 		return VOUCH_EINVAL;
 	m->hdr_given += len;
 	room = VERIFY_HEADER_MAX + 1 - m->hdr.len;
-	if (len > room)
-		len = room;
-	if (len > 0 && vbuf_add(&m->hdr, p, len) != VOUCH_OK)
-		return m->hdr.err == VOUCH_ELIMIT ? VOUCH_OK : m->hdr.err;
+	if (room > len)
+		room = len;
+	(void)mail_hdr_scan_feed(&m->scan, p, room);
+	if (room > 0 && vbuf_add(&m->hdr, p, room) != VOUCH_OK &&
+	    m->hdr.err != VOUCH_ELIMIT)
+		return m->hdr.err;
+	/* past the limit: nothing held but From fields */
+	for (i = room; i < len && !m->scan.ended; i++)
+		if ((st = past_byte(m, p[i])) != VOUCH_OK)
+			return st;
 	return VOUCH_OK;
 }
 
@@ -481,7 +542,9 @@ end_header(struct vouch_verify_msg *m)
 	m->state = 1;
 	if (m->hdr.err == VOUCH_ENOMEM)
 		return VOUCH_ENOMEM;
+	mail_hdr_scan_end(&m->scan);
 	m->res->header_too_large = m->hdr_given > VERIFY_HEADER_MAX;
+	m->res->orphan_len = m->scan.orphan_len;
 	st = vouch_dkim_verify_new(m->v->dns, &m->v->opts.dkim, &m->dkim);
 	if (st != VOUCH_OK)
 		return st;
@@ -555,13 +618,67 @@ dkim_auth(enum vouch_dkim_verdict v)
 	}
 }
 
+/*
+ * The From fields, held or kept aside, and what the header scan found
+ * that DMARC cannot see in them: a section that is not RFC 5322 (RFC 9989
+ * §4.4: DMARC is predicated on a valid message), or a From field not read
+ * whole (one past the limit over VOUCH_FROM_KEEP_BYTES, or more than
+ * MAIL_SCAN_MAX_FROM of them).  Either makes the message unsafe
+ * (doc/threat-model.md, classes 1 and 3).
+ */
+static void
+header_facts(struct vouch_verify_msg *m, struct vouch_dmarc_facts *f,
+    const uint8_t **from, size_t *fromlen, size_t *nfrom, char *why,
+    size_t whylen)
+{
+	const struct mail_hdr_scan *sc = &m->scan;
+	size_t i, nout = 0, kept;
+
+	*nfrom = 0;
+	kept = sc->nfrom < MAIL_SCAN_MAX_FROM ? sc->nfrom : MAIL_SCAN_MAX_FROM;
+	for (i = 0; i < kept; i++) {
+		if (m->past_used[i]) {
+			/* kept aside, whole unless over VOUCH_FROM_KEEP_BYTES
+			 */
+			if (m->past[i].err != VOUCH_OK ||
+			    m->past[i].p == NULL) {
+				nout++;
+				continue;
+			}
+			from[*nfrom] = m->past[i].p;
+			fromlen[*nfrom] = m->past[i].len;
+		} else if (sc->from[i].off <= m->hdr.len &&
+		           sc->from[i].len <= m->hdr.len - sc->from[i].off) {
+			from[*nfrom] = m->hdr.p + sc->from[i].off;
+			fromlen[*nfrom] = sc->from[i].len;
+		} else {
+			nout++;
+			continue;
+		}
+		(*nfrom)++;
+	}
+	nout += sc->nfrom - kept;
+	if (sc->malformed != NULL) {
+		snprintf(why, whylen, "header section not RFC 5322: %s",
+		    sc->malformed);
+		f->unsafe = VOUCH_DMARC_UNSAFE_HEADER;
+	} else if (nout > 0) {
+		snprintf(why, whylen, "%zu From field%s not read whole", nout,
+		    nout == 1 ? "" : "s");
+		f->unsafe = VOUCH_DMARC_UNSAFE_INCOMPLETE;
+	}
+	f->unsafe_reason = f->unsafe != VOUCH_DMARC_SAFE ? why : NULL;
+}
+
 /* DMARC with the SPF and DKIM results as facts (RFC 9989 §5.3). */
 static enum vouch_status
 run_dmarc(struct vouch_verify_msg *m)
 {
 	struct vouch_verify_result *res = m->res;
 	struct vouch_dmarc_facts facts;
-	size_t i;
+	const uint8_t *from[MAIL_SCAN_MAX_FROM];
+	size_t fromlen[MAIL_SCAN_MAX_FROM], nfrom, i;
+	char why[200];
 
 	memset(&facts, 0, sizeof(facts));
 	if (res->spf_checked) {
@@ -581,17 +698,14 @@ run_dmarc(struct vouch_verify_msg *m)
 	res->ndkim_facts = i;
 	facts.dkim = res->dmarc_dkim;
 	facts.ndkim = i;
-	if (res->header_too_large) {
-		memset(&res->dmarc, 0, sizeof(res->dmarc));
-		res->dmarc.result = VOUCH_DMARC_PERMERROR;
-		snprintf(res->dmarc.reason, sizeof(res->dmarc.reason),
-		    "header section too large");
-		return VOUCH_OK;
-	}
-	/* an empty message held no byte: "" rather than a null pointer */
-	return vouch_dmarc_evaluate_message(m->v->dmarc, m->v->dns,
-	    m->hdr.p ? m->hdr.p : (const uint8_t *)"", m->hdr.len, &facts,
-	    &res->dmarc);
+	/*
+	 * A header section over the limits is not a reason to skip DMARC
+	 * (the sender chose its size): the From fields found are evaluated,
+	 * and one not wholly held makes the message unsafe.
+	 */
+	header_facts(m, &facts, from, fromlen, &nfrom, why, sizeof(why));
+	return vouch_dmarc_evaluate(
+	    m->v->dmarc, m->v->dns, from, fromlen, nfrom, &facts, &res->dmarc);
 }
 
 /* The first smtp.remote-ip of a parsed AAR, or NULL. */
@@ -658,33 +772,285 @@ override_comment(struct vouch_verify_result *res)
 	return VOUCH_OK;
 }
 
+/* Is `name` one of the handle's trusted sealers (RFC 8617 §4.1.3 d=)? */
+static int
+is_trusted(const struct vouch_verify *v, const char *name)
+{
+	size_t t;
+
+	for (t = 0; t < v->ntrusted; t++)
+		if (strcasecmp(name, v->trusted[t]) == 0)
+			return 1;
+	return 0;
+}
+
+/* Is `sub` the domain `dom` or below it?  Both lower case. */
+static int
+within(const char *sub, const char *dom)
+{
+	size_t ls = strlen(sub), ld = strlen(dom);
+
+	if (ld == 0 || ls < ld || strcmp(sub + ls - ld, dom) != 0)
+		return 0;
+	return ls == ld || sub[ls - ld - 1] == '.';
+}
+
+/*
+ * Does an identifier an AAR recorded (p/len, a domain as written there)
+ * align with the failing author domain dr under `mode` (RFC 9989 §4.4,
+ * §4.10.2)?  Strict: the same name.  Relaxed: the same Organizational
+ * Domain, looked up only when the identifier is the author's
+ * Organizational Domain or below it (no other can align, so no other
+ * lookup could matter).  A lookup that fails gives no alignment.
+ */
+static int
+aar_aligned(struct vouch_verify_msg *m,
+    const struct vouch_dmarc_domain_result *dr, const char *p, size_t len,
+    enum vouch_dmarc_alignment mode)
+{
+	char name[VOUCH_DNS_MAX_NAME + 1], org[VOUCH_DNS_MAX_NAME + 1];
+	size_t i;
+
+	if (len > 0 && p[len - 1] == '.')
+		len--;
+	if (len == 0 || len > VOUCH_DNS_MAX_NAME)
+		return 0;
+	for (i = 0; i < len; i++) {
+		if (p[i] == '\0')
+			return 0;
+		name[i] = p[i] >= 'A' && p[i] <= 'Z' ? (char)(p[i] - 'A' + 'a')
+		                                     : p[i];
+	}
+	name[len] = '\0';
+	if (strcmp(name, dr->author_domain) == 0)
+		return 1;
+	if (mode == VOUCH_DMARC_STRICT || !within(name, dr->org_domain))
+		return 0;
+	if (vouch_dmarc_org_domain(m->v->dmarc, m->v->dns, name, len, org,
+	        sizeof(org)) != VOUCH_OK)
+		return 0;
+	return strcmp(org, dr->org_domain) == 0;
+}
+
+/* The value of property ptype.property of result r, or NULL. */
+static const struct vouch_authres_prop *
+aar_prop(const struct vouch_authres_result *r, const char *ptype,
+    const char *property)
+{
+	size_t j;
+
+	for (j = 0; j < r->nprops; j++)
+		if (strcmp(r->props[j].ptype, ptype) == 0 &&
+		    strcmp(r->props[j].property, property) == 0)
+			return &r->props[j];
+	return NULL;
+}
+
+/*
+ * Did the AAR record a pass aligned with the failing author domain dr: a
+ * dmarc=pass for header.from=dr's domain, an spf=pass whose smtp.mailfrom
+ * (or smtp.helo) domain aligns under aspf, or a dkim=pass whose header.d
+ * aligns under adkim?  RFC 8617 §7.2.1 lets a receiver accept the chain's
+ * DMARC assessment, which is about this author, not any pass of any
+ * domain.  Records each kind seen in t.
+ */
+static int
+aar_passes(struct vouch_verify_msg *m, const struct vouch_authres *ar,
+    const struct vouch_dmarc_domain_result *dr, struct vouch_arc_override *t)
+{
+	const struct vouch_authres_result *r;
+	const struct vouch_authres_prop *pr;
+	const char *at;
+	size_t k;
+	int any = 0;
+
+	for (k = 0; k < ar->nresults; k++) {
+		r = &ar->results[k];
+		if (strcmp(r->result, "pass") != 0)
+			continue;
+		if (strcmp(r->method, "dmarc") == 0 &&
+		    (pr = aar_prop(r, "header", "from")) != NULL &&
+		    aar_aligned(
+		        m, dr, pr->value, pr->value_len, VOUCH_DMARC_STRICT))
+			any = t->dmarc = true;
+		else if (strcmp(r->method, "dkim") == 0 &&
+		         (pr = aar_prop(r, "header", "d")) != NULL &&
+		         aar_aligned(
+		             m, dr, pr->value, pr->value_len, dr->record.adkim))
+			any = t->dkim = true;
+		else if (strcmp(r->method, "spf") == 0 &&
+		         ((pr = aar_prop(r, "smtp", "mailfrom")) != NULL ||
+		             (pr = aar_prop(r, "smtp", "helo")) != NULL)) {
+			at = memrchr(pr->value, '@', pr->value_len);
+			at = at != NULL ? at + 1 : pr->value;
+			if (aar_aligned(m, dr, at,
+			        pr->value_len - (size_t)(at - pr->value),
+			        dr->record.aspf))
+				any = t->spf = true;
+		}
+	}
+	return any;
+}
+
+/*
+ * Does set `in` record an aligned pass for every failing author domain?
+ * 1 yes, 0 no (why says which), -1 out of memory.
+ */
+static int
+set_vouches(struct vouch_verify_msg *m, const struct vouch_arc_instance *in,
+    struct vouch_arc_override *t, char *why, size_t whylen)
+{
+	const struct vouch_dmarc_result *d = &m->res->dmarc;
+	struct vouch_authres *ar = NULL;
+	enum vouch_status st;
+	size_t k;
+	int ok = 1;
+
+	if (in->aar == NULL) {
+		snprintf(
+		    why, whylen, "the trusted ARC Set i=%u has no AAR", in->i);
+		return 0;
+	}
+	st = vouch_authres_parse((const uint8_t *)in->aar, in->aar_len, &ar);
+	if (st == VOUCH_ENOMEM)
+		return -1;
+	if (st != VOUCH_OK) {
+		snprintf(why, whylen,
+		    "the AAR of the trusted ARC Set i=%u does not parse",
+		    in->i);
+		return 0;
+	}
+	for (k = 0; k < d->ndomains && ok; k++)
+		if (d->domain[k].result == VOUCH_DMARC_FAIL &&
+		    !aar_passes(m, ar, &d->domain[k], t)) {
+			snprintf(why, whylen,
+			    "the trusted ARC Set i=%u (%s) recorded no pass "
+			    "aligned with %s",
+			    in->i, in->seal_d, d->domain[k].author_domain);
+			ok = 0;
+		}
+	vouch_authres_result_free(ar);
+	return ok;
+}
+
+/*
+ * The ARC Set whose word may override the DMARC fail, newest first: a set
+ * sealed by a trusted domain, after which every set was sealed by a
+ * trusted domain too (an untrusted hop after it could have changed what
+ * it vouched for), whose AMS still verifies (its instance is at least
+ * oldest-pass: the message is as it sealed it, RFC 8617 §5.2 step 5), and
+ * whose AAR recorded an aligned pass.  Returns the set, NULL when none;
+ * res->arc_override_reason says why not.
+ */
+static const struct vouch_arc_instance *
+vouching_set(struct vouch_verify_msg *m, int *nomem)
+{
+	struct vouch_verify_result *res = m->res;
+	const struct vouch_arc_result *a = res->arc;
+	const struct vouch_arc_instance *in;
+	struct vouch_arc_override seen;
+	char *why = res->arc_override_reason;
+	size_t wl = sizeof(res->arc_override_reason), k;
+	int r;
+
+	for (k = a->ninst; k > 0; k--) {
+		in = &a->inst[k - 1];
+		if (!is_trusted(m->v, in->seal_d)) {
+			if (k == a->ninst)
+				snprintf(why, wl,
+				    "the newest ARC Set i=%u was sealed by %s, "
+				    "which is not a trusted sealer",
+				    in->i, in->seal_d);
+			else
+				snprintf(why + strlen(why), wl - strlen(why),
+				    "; ARC Set i=%u, below it, was sealed by "
+				    "%s, which is not trusted",
+				    in->i, in->seal_d);
+			return NULL;
+		}
+		if (!res->arc_trust.trusted) {
+			res->arc_trust.trusted = true;
+			res->arc_trust.instance = in->i;
+			memcpy(res->arc_trust.sealer, in->seal_d,
+			    sizeof(res->arc_trust.sealer));
+		}
+		if (!in->ams_ok || in->i < a->oldest_pass) {
+			snprintf(why, wl,
+			    "the message changed after the trusted ARC Set "
+			    "i=%u (%s): its AMS does not verify (oldest-pass "
+			    "%u)",
+			    in->i, in->seal_d, a->oldest_pass);
+			return NULL; /* the older sets' AMS fail too */
+		}
+		memset(&seen, 0, sizeof(seen));
+		if ((r = set_vouches(m, in, &seen, why, wl)) < 0) {
+			*nomem = 1;
+			return NULL;
+		}
+		if (r > 0) {
+			res->arc_trust = seen;
+			res->arc_trust.trusted = true;
+			res->arc_trust.instance = in->i;
+			memcpy(res->arc_trust.sealer, in->seal_d,
+			    sizeof(res->arc_trust.sealer));
+			return in;
+		}
+	}
+	return NULL;
+}
+
 /*
  * The trusted-sealer override: RFC 8617 §7.2.1 lets a DMARC processor,
- * as a matter of local policy, accept the assessments an ARC chain
- * carries.  A DMARC fail of a message whose passing chain holds a set
- * sealed by a trusted domain, whose AAR recorded a pass, is delivered:
- * disposition none, override reason local_policy (RFC 9990 §3.1.6).  The
- * result stays fail.  Off with no trusted sealer.
+ * as a matter of local policy, accept the DMARC assessment an ARC chain
+ * carries.  A DMARC fail is delivered (disposition none, override reason
+ * local_policy, RFC 9990 §3.1.6) only when a set of a passing chain
+ * vouches for this message and this From domain (vouching_set).  The
+ * result stays fail.  Off with no trusted sealer; never for a message
+ * whose author cannot be read safely.
  */
 static enum vouch_status
 arc_override(struct vouch_verify_msg *m)
 {
 	struct vouch_verify_result *res = m->res;
 	struct vouch_dmarc_result *d = &res->dmarc;
+	const struct vouch_arc_instance *in;
+	char *why = res->arc_override_reason;
+	size_t wl = sizeof(res->arc_override_reason), k;
 	enum vouch_status st;
-	size_t k;
+	int nomem = 0;
 
-	if (res->arc == NULL || m->v->ntrusted == 0 ||
-	    d->result != VOUCH_DMARC_FAIL)
+	if (res->arc == NULL || m->v->ntrusted == 0)
 		return VOUCH_OK;
-	st = vouch_arc_trusted_override(res->arc,
-	    (const char *const *)m->v->trusted, m->v->ntrusted,
-	    &res->arc_trust);
-	if (st != VOUCH_OK || !res->arc_trust.override ||
-	    d->disposition == VOUCH_DMARC_POLICY_NONE)
-		return st;
+	if (d->result != VOUCH_DMARC_FAIL) {
+		snprintf(why, wl, "DMARC did not fail: nothing to override");
+		return VOUCH_OK;
+	}
+	if (d->unsafe != VOUCH_DMARC_SAFE) {
+		snprintf(why, wl,
+		    "the author cannot be read safely (%s): no override",
+		    vouch_dmarc_unsafe_str(d->unsafe));
+		return VOUCH_OK;
+	}
+	if (res->arc->cv != VOUCH_ARC_PASS) {
+		/* RFC 8617 §5.2: a chain that did not pass is as none */
+		snprintf(why, wl, "the ARC chain is %s: it vouches for nothing",
+		    vouch_arc_cv_str(res->arc->cv));
+		return VOUCH_OK;
+	}
+	if (d->disposition == VOUCH_DMARC_POLICY_NONE) {
+		snprintf(why, wl, "the disposition is none already");
+		return VOUCH_OK;
+	}
+	if ((in = vouching_set(m, &nomem)) == NULL)
+		return nomem ? VOUCH_ENOMEM : VOUCH_OK;
 	if ((st = override_comment(res)) != VOUCH_OK)
 		return st;
+	snprintf(why, wl,
+	    "the trusted ARC Set i=%u (%s) recorded a pass aligned with the "
+	    "From domain, its AMS verifies and every later set is trusted: "
+	    "disposition none by local policy (RFC 8617 7.2.1)",
+	    in->i, in->seal_d);
+	res->arc_trust.override = true;
 	res->arc_override = true;
 	d->disposition = VOUCH_DMARC_POLICY_NONE;
 	d->override = VOUCH_DMARC_OVERRIDE_LOCAL_POLICY;
@@ -772,48 +1138,70 @@ add_dkim(struct vouch_authres_builder *b, const struct vouch_dkim_result *d)
 	}
 }
 
+/* Appends printf text to buf (cap bytes, NUL-terminated), cut at cap. */
+__attribute__((format(printf, 3, 4))) static void
+append(char *buf, size_t cap, const char *fmt, ...)
+{
+	size_t n = strlen(buf);
+	va_list ap;
+
+	if (n + 1 >= cap)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf + n, cap - n, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * dmarc= (RFC 9989 §9.1): the result, its reason, a comment with the
+ * policy and what changed the disposition (an override, the trusted
+ * sealer, an author that cannot be read safely), header.from, and
+ * policy.dmarc, the disposition: after t= and pct= and the receiver's
+ * overrides, whenever one was decided (a pass is none).
+ */
 static void
-add_dmarc(
-    struct vouch_authres_builder *b, const struct vouch_verify_result *res)
+add_dmarc(struct vouch_authres_builder *b,
+    const struct vouch_verify_result *res, enum vouch_dmarc_policy least)
 {
 	const struct vouch_dmarc_result *r = &res->dmarc;
 	const struct vouch_dmarc_domain_result *dr =
 	    r->ndomains > 0 ? &r->domain[r->decisive] : NULL;
 	const struct vouch_arc_override *t = &res->arc_trust;
 	const char *disp;
-	char text[VOUCH_DNS_MAX_NAME + 160];
-	int n;
+	char text[VOUCH_DNS_MAX_NAME + 400];
 
 	(void)vouch_authres_add(b, "dmarc", vouch_dmarc_verdict_str(r->result),
 	    r->reason[0] ? r->reason : NULL);
+	text[0] = '\0';
 	if (dr != NULL && dr->has_record &&
-	    r->policy != VOUCH_DMARC_POLICY_UNSET) {
-		n = snprintf(text, sizeof(text), "%s=%s%s",
-		    tag_word(r->policy_tag), vouch_dmarc_policy_str(r->policy),
+	    r->policy != VOUCH_DMARC_POLICY_UNSET)
+		append(text, sizeof(text), "%s=%s%s", tag_word(r->policy_tag),
+		    vouch_dmarc_policy_str(r->policy),
 		    dr->record.testing ? " t=y" : "");
-		if (r->override != VOUCH_DMARC_OVERRIDE_NONE && n > 0 &&
-		    (size_t)n < sizeof(text))
-			n += snprintf(text + n, sizeof(text) - (size_t)n,
-			    " override=%s",
-			    vouch_dmarc_override_str(r->override));
-		/* the override names ARC and the trusted sealer */
-		if (res->arc_override && n > 0 && (size_t)n < sizeof(text))
-			snprintf(text + n, sizeof(text) - (size_t)n,
-			    ": ARC set i=%u sealed by %s, which saw%s%s%s",
-			    t->instance, t->sealer,
-			    t->dmarc ? " dmarc=pass" : "",
-			    t->dkim ? " dkim=pass" : "",
-			    t->spf ? " spf=pass" : "");
+	if (r->override != VOUCH_DMARC_OVERRIDE_NONE && text[0] != '\0')
+		append(text, sizeof(text), " override=%s",
+		    vouch_dmarc_override_str(r->override));
+	/* the override names ARC and the trusted sealer */
+	if (res->arc_override && text[0] != '\0')
+		append(text, sizeof(text),
+		    ": ARC set i=%u sealed by %s, which saw%s%s%s", t->instance,
+		    t->sealer, t->dmarc ? " dmarc=pass" : "",
+		    t->dkim ? " dkim=pass" : "", t->spf ? " spf=pass" : "");
+	/* the author could not be read safely: say so, and what it cost */
+	if (r->unsafe != VOUCH_DMARC_SAFE)
+		append(text, sizeof(text), "%s%s: no pass, at least %s",
+		    text[0] != '\0' ? "; " : "",
+		    vouch_dmarc_unsafe_str(r->unsafe),
+		    vouch_dmarc_policy_str(least));
+	if (text[0] != '\0')
 		(void)vouch_authres_comment(b, text, strlen(text));
-	}
 	if (dr != NULL)
 		prop_str(b, "header", "from", dr->author_domain);
-	/* RFC 9989 §9.1: policy.dmarc is the policy applied after the
-	 * policy options (t=, pct=) were processed: the disposition. */
-	if (r->result == VOUCH_DMARC_PASS || r->result == VOUCH_DMARC_FAIL) {
-		disp = vouch_dmarc_policy_str(r->result == VOUCH_DMARC_FAIL
-		                                  ? r->disposition
-		                                  : VOUCH_DMARC_POLICY_NONE);
+	if (r->result == VOUCH_DMARC_PASS || r->result == VOUCH_DMARC_FAIL ||
+	    r->unsafe != VOUCH_DMARC_SAFE) {
+		disp = vouch_dmarc_policy_str(r->result == VOUCH_DMARC_PASS
+		                                  ? VOUCH_DMARC_POLICY_NONE
+		                                  : r->disposition);
 		(void)vouch_authres_prop(
 		    b, "policy", "dmarc", (const uint8_t *)disp, strlen(disp));
 	}
@@ -825,6 +1213,7 @@ build_field(struct vouch_verify_msg *m)
 {
 	struct vouch_verify_result *res = m->res;
 	struct vouch_authres_builder *b = NULL;
+	enum vouch_dmarc_policy least;
 	enum vouch_status st;
 
 	st = vouch_authres_new(res->authserv_id, strlen(res->authserv_id), &b);
@@ -848,7 +1237,10 @@ build_field(struct vouch_verify_msg *m)
 	if (res->arc != NULL)
 		(void)vouch_arc_authres_add(
 		    b, res->arc, m->ip[0] != '\0' ? m->ip : NULL);
-	add_dmarc(b, res);
+	least = m->v->opts.dmarc.unsafe_disposition;
+	add_dmarc(b, res,
+	    least == VOUCH_DMARC_POLICY_UNSET ? VOUCH_DMARC_POLICY_QUARANTINE
+	                                      : least);
 	st = vouch_authres_finish(b, &res->field, &res->field_len);
 	vouch_authres_free(b);
 	return st;
@@ -951,10 +1343,24 @@ vouch_verify_fd(struct vouch_verify *v, const struct vouch_verify_smtp *smtp,
 	*res = NULL;
 	if ((st = vouch_verify_msg_new(v, smtp, &m)) != VOUCH_OK)
 		return st;
-	if ((st = mail_message_feed(fd, m, feed_header, feed_body)) != VOUCH_OK)
+	if ((st = mail_message_feed_all(fd, m, feed_header, feed_body)) !=
+	    VOUCH_OK)
 		goto out;
 	st = vouch_verify_msg_finish(m, res);
 out:
 	vouch_verify_msg_free(m);
 	return st;
+}
+
+const char *
+vouch_verify_override_comment(const struct vouch_verify_result *res)
+{
+	if (res == NULL ||
+	    res->dmarc.override != VOUCH_DMARC_OVERRIDE_LOCAL_POLICY)
+		return NULL;
+	if (res->arc_override)
+		return res->override_comment;
+	if (res->dmarc.unsafe != VOUCH_DMARC_SAFE)
+		return res->dmarc.unsafe_reason;
+	return NULL;
 }

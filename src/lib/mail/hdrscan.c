@@ -1,0 +1,191 @@
+/*
+ * The incremental header-section scan of hdrscan.h: one state machine fed
+ * byte by byte, so that how the bytes are cut into pieces cannot change
+ * what it finds.
+ */
+#include <string.h>
+
+#include "mail/hdrscan.h"
+
+void
+mail_hdr_scan_init(struct mail_hdr_scan *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->bol = 1;
+}
+
+static void
+malformed(struct mail_hdr_scan *s, const char *why)
+{
+	if (s->malformed == NULL) {
+		s->malformed = why;
+		s->malformed_off = s->seen;
+	}
+}
+
+/* The field in progress ends at offset `at` (the start of the next line). */
+static void
+close_field(struct mail_hdr_scan *s, size_t at)
+{
+	if (s->cur_from && s->nfrom <= MAIL_SCAN_MAX_FROM)
+		s->from[s->nfrom - 1].len = at - s->field_off;
+	s->cur_from = 0;
+}
+
+/* RFC 5322 §3.6.8: ftext = %d33-57 / %d59-126 */
+static int
+is_ftext(uint8_t c)
+{
+	return c >= 33 && c <= 126 && c != ':';
+}
+
+/* The colon after a field name. */
+static void
+end_name(struct mail_hdr_scan *s)
+{
+	s->in_name = 0;
+	if (s->namelen == 0) {
+		malformed(s, "a header field with an empty name");
+		return;
+	}
+	if (s->name_bad || s->namelen != 4 || memcmp(s->name, "from", 4) != 0)
+		return;
+	/* RFC 5322 §3.6.2 From, §4.5.3 obs-from: "From" *WSP ":" */
+	s->nfrom++;
+	if (s->nfrom <= MAIL_SCAN_MAX_FROM) {
+		s->from[s->nfrom - 1].off = s->field_off;
+		s->from[s->nfrom - 1].len = 0;
+	}
+	s->cur_from = 1;
+}
+
+static void
+name_byte(struct mail_hdr_scan *s, uint8_t c)
+{
+	if (c == ':') {
+		end_name(s);
+		return;
+	}
+	if (c == ' ' || c == '\t') {
+		s->name_wsp = 1; /* obs: WSP between the name and ':' */
+		return;
+	}
+	if (s->name_wsp || !is_ftext(c)) {
+		malformed(s, s->name_wsp ? "white space inside a header field "
+		                           "name"
+		                         : "a header field name holds a byte "
+		                           "RFC 5322 does not allow");
+		s->name_bad = 1;
+	}
+	if (s->namelen < sizeof(s->name))
+		s->name[s->namelen] =
+		    c >= 'A' && c <= 'Z' ? (uint8_t)(c - 'A' + 'a') : c;
+	s->namelen++;
+}
+
+/* A byte that is not a line end (a CR held back may be one). */
+static void
+byte(struct mail_hdr_scan *s, uint8_t c)
+{
+	if (s->bol) {
+		s->bol = 0;
+		if (c == ' ' || c == '\t') {
+			/* RFC 5322 §2.2.3: a continuation line, which must
+			 * follow a field */
+			if (!s->in_field)
+				malformed(s, "the header section starts with a "
+				             "continuation line");
+			return;
+		}
+		close_field(s, s->seen);
+		if (!s->in_field)
+			s->orphan_len = s->seen;
+		s->in_field = 1;
+		s->nfields++;
+		s->field_off = s->seen;
+		s->in_name = 1;
+		s->name_wsp = 0;
+		s->name_bad = 0;
+		s->namelen = 0;
+	}
+	if (s->in_name)
+		name_byte(s, c);
+}
+
+/* A line end (LF, or CRLF); `len` its bytes, from offset s->seen. */
+static void
+line_end(struct mail_hdr_scan *s, size_t len)
+{
+	if (s->bol) {
+		/* RFC 5322 §2.1: the empty line ends the header section */
+		close_field(s, s->seen);
+		if (!s->in_field)
+			s->orphan_len = s->seen;
+		s->seen += len;
+		s->ended = 1;
+		return;
+	}
+	if (s->in_name) {
+		malformed(s, "a header line that is not a field (no colon)");
+		s->in_name = 0;
+	}
+	s->seen += len;
+	s->bol = 1;
+}
+
+size_t
+mail_hdr_scan_feed(struct mail_hdr_scan *s, const uint8_t *p, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len && !s->ended; i++) {
+		uint8_t c = p[i];
+
+		if (s->cr) {
+			s->cr = 0;
+			if (c == '\n') {
+				s->seen--; /* the CR is part of the line end */
+				line_end(s, 2);
+				continue;
+			}
+			/* RFC 5322 §2.2: CR only in CRLF */
+			s->seen--;
+			malformed(s, "a CR without LF in the header section");
+			byte(s, '\r');
+			s->seen++;
+		}
+		if (c == '\r') {
+			s->cr = 1;
+			s->seen++;
+			continue;
+		}
+		if (c == '\n') {
+			line_end(s, 1);
+			continue;
+		}
+		byte(s, c);
+		s->seen++;
+	}
+	return i;
+}
+
+void
+mail_hdr_scan_end(struct mail_hdr_scan *s)
+{
+	if (s->ended)
+		return;
+	if (s->cr) {
+		/* a CR as the last byte: not a line end */
+		s->cr = 0;
+		s->seen--;
+		malformed(s, "a CR without LF in the header section");
+		byte(s, '\r');
+		s->seen++;
+	}
+	if (s->in_name)
+		malformed(s, "a header line that is not a field (no colon)");
+	s->in_name = 0;
+	close_field(s, s->seen);
+	if (!s->in_field)
+		s->orphan_len = s->seen;
+}
