@@ -595,6 +595,24 @@ def test_failure_conf():
        repr([n for n in want if n not in names]))
 
 
+def test_docs():
+    """vouchd.conf(5) documents every option vouchd -O lists, in its order
+    (conf.c's table is the one list of options)."""
+    p = subprocess.run([vouchd(), "-O"], stdout=subprocess.PIPE, timeout=30)
+    names = [l.split("\t")[0] for l in p.stdout.decode().splitlines() if l.strip()]
+    with open(os.path.join(vtest.ROOT, "doc", "man5", "vouchd.conf.5")) as f:
+        text = f.read()
+    pos = {}
+    for n in names:
+        m = re.search(r'^\.BI %s "' % re.escape(n), text, re.M)
+        pos[n] = m.start() if m else None
+    missing = [n for n in names if pos[n] is None]
+    order = [pos[n] for n in names if pos[n] is not None]
+    ok(not missing and order == sorted(order),
+       "vouchd.conf(5) documents every option of vouchd -O (%d), in the same order" % len(names),
+       "missing %r" % missing)
+
+
 # ---- helpers --------------------------------------------------------------
 
 def vouchd():
@@ -624,7 +642,7 @@ def main():
     for t in (test_negotiation, test_record_rows, test_record_overrides, test_record_dryrun,
               test_record_reload, test_record_metrics, test_record_check, test_unsafe_from,
               test_multi_from, test_failure_reports, test_failure_reports_off,
-              test_failure_psd_and_rate, test_failure_refused, test_failure_conf):
+              test_failure_psd_and_rate, test_failure_refused, test_failure_conf, test_docs):
         try:
             t()
         except (MilterError, OSError, AssertionError, sqlite3.Error) as e:
