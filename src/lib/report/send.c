@@ -588,7 +588,16 @@ via_sendmail(const struct vouch_report_send_options *o, const char *from,
 		return VOUCH_REPORT_TEMPFAIL;
 	}
 	if (pid == 0) {
-		/* the child: stdin from the pipe, then the program, no shell */
+		/* the child: stdin from the pipe, then the program, no shell;
+		 * the caller's blocked signals and ignored SIGPIPE (a daemon's
+		 * threads) are not the program's: execve would keep them */
+		struct sigaction dfl;
+
+		memset(&dfl, 0, sizeof(dfl));
+		dfl.sa_handler = SIG_DFL;
+		sigemptyset(&dfl.sa_mask);
+		sigaction(SIGPIPE, &dfl, NULL);
+		sigprocmask(SIG_SETMASK, &dfl.sa_mask, NULL);
 		if (dup2(pfd[0], STDIN_FILENO) < 0)
 			_exit(EX_OSERR);
 		execve(prog, argv, envp);
