@@ -200,6 +200,26 @@ def test_record_reload():
        "twice)", "%d rows" % len(rows(db)))
 
 
+def test_record_postgresql():
+    """RecordDB postgresql://: the store of several mail hosts."""
+    import pg
+    why = pg.available()
+    if why is not None:
+        vtest.skip("Record into PostgreSQL", why)
+        return
+    with pg.Server() as srv:
+        url = srv.new_db("vouchd_record")
+        rc, out, err = vtest.vouch(["store", "init", "--db", url])
+        ok(rc == 0, "vouch store init on PostgreSQL", err)
+        with recorder(url) as d:
+            send(d, msg(), rcpts=("bob@pg.example",))
+            send(d, msg(frm="ceo@example.com"), ip=BAD, mail_from="x@other.example")
+        got = sorted(srv.psql("vouchd_record", "SELECT source_ip, envelope_to, disposition "
+                                               "FROM evaluation"))
+        ok(got == sorted([[BAD, "example.net", "quarantine"], [GOOD, "pg.example", "pass"]]),
+           "RecordDB postgresql://...: both evaluations committed there at SIGTERM", repr(got))
+
+
 def test_record_metrics():
     db = new_store("met")
     port = free_port()
@@ -640,7 +660,7 @@ def main():
     with open(ZONE, "w") as f:
         f.write(ZONE_TEXT + open(os.path.join(TMP, "ed1.txt")).read())
     for t in (test_negotiation, test_record_rows, test_record_overrides, test_record_dryrun,
-              test_record_reload, test_record_metrics, test_record_check, test_unsafe_from,
+              test_record_reload, test_record_postgresql, test_record_metrics, test_record_check, test_unsafe_from,
               test_multi_from, test_failure_reports, test_failure_reports_off,
               test_failure_psd_and_rate, test_failure_refused, test_failure_conf, test_docs):
         try:
