@@ -239,7 +239,7 @@ enqueue(const char *dir, const struct vouch_failure_report *r)
 	char tmp[VOUCHD_TABLE_MAX_PATH + 96], dst[VOUCHD_TABLE_MAX_PATH + 96];
 	char name[80];
 	FILE *fp;
-	int ok;
+	int ok, fd;
 
 	if (atomic_fetch_add(&q_count, 1) >= QUEUE_MAX) {
 		atomic_fetch_sub(&q_count, 1);
@@ -249,7 +249,13 @@ enqueue(const char *dir, const struct vouch_failure_report *r)
 	    (int)getpid(), atomic_fetch_add(&q_serial, 1));
 	snprintf(tmp, sizeof(tmp), "%s/tmp/%s", dir, name);
 	snprintf(dst, sizeof(dst), "%s/new/%s", dir, name);
-	if ((fp = fopen(tmp, "wx")) == NULL) {
+	/* private to UserID whatever UMask says: redacted, but mail */
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0 || (fp = fdopen(fd, "w")) == NULL) {
+		if (fd >= 0) {
+			close(fd);
+			unlink(tmp);
+		}
 		atomic_fetch_sub(&q_count, 1);
 		return -1;
 	}
@@ -382,15 +388,20 @@ read_report(const char *path, char *to, size_t tocap, size_t *len)
 	size_t cap = VOUCH_FAILURE_MAX_REPORT + VOUCH_FAILURE_MAX_ADDR + 64;
 	char *buf, *nl;
 	size_t got = 0, hl;
+	struct stat st;
 	ssize_t k;
 	int fd;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return NULL;
-	if ((buf = malloc(cap)) == NULL) {
+	/* the file as written, never more than a report can be */
+	if (fstat(fd, &st) != 0 || st.st_size <= 0 ||
+	    (size_t)st.st_size > cap ||
+	    (buf = malloc((size_t)st.st_size)) == NULL) {
 		close(fd);
 		return NULL;
 	}
+	cap = (size_t)st.st_size;
 	while (got < cap && (k = read(fd, buf + got, cap - got)) > 0)
 		got += (size_t)k;
 	close(fd);
