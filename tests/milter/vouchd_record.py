@@ -531,6 +531,9 @@ def test_failure_refused():
         waiting = os.listdir(os.path.join(queue2, "new"))
     ok(len(waiting) == 1 and "deferred" in d.read_log(),
        "a temporary refusal (exit 75): the report stays queued for the next try", repr(waiting))
+    modes = [stat.S_IMODE(os.stat(os.path.join(queue2, "new", w)).st_mode) for w in waiting]
+    ok(modes == [0o600], "a queued report is private to UserID (mode 0600)",
+       repr([oct(m) for m in modes]))
     os.unlink(os.path.join(out, "exit-code"))
     with reporter(prog, queue2) as d:
         got = captured(out, 1)
