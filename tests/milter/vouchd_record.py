@@ -200,6 +200,30 @@ def test_record_reload():
        "twice)", "%d rows" % len(rows(db)))
 
 
+def test_record_arc_override():
+    """A DMARC failure lifted by a trusted ARC sealer: recorded as none with
+    local_policy and the ARC comment of RFC 8617 7.2.2."""
+    from milterclient import apply_mods
+    with Vouchd(["ZoneFile " + ZONE, "AuthservID mx.forwarder.example", "Mode v",
+                 "ARCSealDomain forwarder.example", "ARCSealSelector arc1",
+                 "ARCSealKeyFile " + ARC_KEY]) as d:
+        m = msg(mid="arc1@example.com")
+        sealed = apply_mods(m, send(d, m))
+    db = new_store("arc")
+    with recorder(db, ["TrustedARCSealers forwarder.example", "RejectFailures yes"]) as d:
+        res = send(d, sealed, ip=BAD, mail_from="list@forwarder.example")
+        line = last_log(d)
+    r = rows(db)
+    ok(res.action == "accept" and res.quarantine is None and "dmarc=fail" in line and
+       "override=local_policy" in line and "arc=pass" in line,
+       "forwarded (SPF fails now), sealed by a trusted sealer: delivered, override local_policy",
+       line)
+    ok(len(r) == 1 and r[0]["dmarc_result"] == "fail" and r[0]["disposition"] == "none" and
+       r[0]["reasons"].startswith("local_policy arc=pass") and "forwarder.example" in r[0]["reasons"],
+       "recorded: fail, disposition none, local_policy with the ARC comment (RFC 8617 7.2.2)",
+       repr(r))
+
+
 def test_record_postgresql():
     """RecordDB postgresql://: the store of several mail hosts."""
     import pg
@@ -651,19 +675,22 @@ def free_port():
     return port
 
 
-KEY = None
+KEY = ARC_KEY = None
 
 
 def main():
-    global KEY
+    global KEY, ARC_KEY
     require_vouchd(vtest)
-    subprocess.run([vtest.VOUCH, "keygen", "-t", "ed25519", "-d", "example.com", "-s", "ed1", "-o",
-                    TMP], stdout=subprocess.PIPE, check=True)
+    for dom, sel in (("example.com", "ed1"), ("forwarder.example", "arc1")):
+        subprocess.run([vtest.VOUCH, "keygen", "-t", "ed25519", "-d", dom, "-s", sel, "-o", TMP],
+                       stdout=subprocess.PIPE, check=True)
     KEY = os.path.join(TMP, "ed1.private")
+    ARC_KEY = os.path.join(TMP, "arc1.private")
     with open(ZONE, "w") as f:
-        f.write(ZONE_TEXT + open(os.path.join(TMP, "ed1.txt")).read())
+        f.write(ZONE_TEXT + open(os.path.join(TMP, "ed1.txt")).read() +
+                open(os.path.join(TMP, "arc1.txt")).read())
     for t in (test_negotiation, test_record_rows, test_record_overrides, test_record_dryrun,
-              test_record_reload, test_record_postgresql, test_record_metrics, test_record_check, test_unsafe_from,
+              test_record_reload, test_record_arc_override, test_record_postgresql, test_record_metrics, test_record_check, test_unsafe_from,
               test_multi_from, test_failure_reports, test_failure_reports_off,
               test_failure_psd_and_rate, test_failure_refused, test_failure_conf, test_docs):
         try:
