@@ -195,6 +195,42 @@ VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_report_send(
     struct vouch_store *s, const struct vouch_report_send_options *o,
     struct vouch_report_send_summary *sum, char *err, size_t errlen);
 
+/* What one transmission came to. */
+enum vouch_report_outcome {
+	VOUCH_REPORT_SENT = 0, /* accepted: 2xx, or sendmail exit 0 */
+	VOUCH_REPORT_TEMPFAIL, /* try again later */
+	VOUCH_REPORT_PERMFAIL /* refused for good: 5xx, or a final exit */
+};
+
+/*
+ * vouch_report_transmit - hand one whole message to the transport of o,
+ * as vouch_report_send does for each delivery: sendmail run with execve
+ * (no shell; "-oi -f FROM -- RCPT...", the message on its standard input
+ * with LF line ends, a clean environment but for PATH and Postfix's
+ * MAIL_CONFIG), or SMTP to o->smtp_url (STARTTLS when offered).  For a
+ * daemon's own mail, such as vouchd's failure reports.
+ * In:  o, of which transport, sendmail, smtp_url and timeout are used;
+ *      from, the envelope sender (addr-spec, NUL-terminated); rcpt/nrcpt,
+ *      the recipients (addr-specs, 1..VOUCH_DMARC_MAX_URIS); msg/len, the
+ *      whole message, CRLF line ends, not NUL-terminated, read only;
+ *      text/tlen, the caller's buffer for what happened (may be NULL/0).
+ * Out: *outcome (not NULL); *code (may be NULL): the SMTP reply code or
+ *      sendmail's exit status, 0 when none; text NUL-terminated.  A
+ *      refusal is an outcome, not an error: sysexits(3) EX_TEMPFAIL and
+ *      failures to run or write are temporary, other exits final; 4xx
+ *      and connection failures temporary, 5xx final.
+ * Errors: VOUCH_EINVAL (NULL arguments, no recipient or too many, no
+ *         transport, SMTP without smtp_url), VOUCH_EUNSUPPORTED (SMTP in
+ *         a build without libcurl).
+ * Thread safe.  The sendmail child, forked from the calling thread, only
+ * makes async-signal-safe calls before execve, so a threaded process may
+ * use it.  RFC 5321 (SMTP); RFC 9990 §3.5 (reports by mail).
+ */
+VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_report_transmit(
+    const struct vouch_report_send_options *o, const char *from,
+    const char *const *rcpt, size_t nrcpt, const uint8_t *msg, size_t len,
+    enum vouch_report_outcome *outcome, int *code, char *text, size_t tlen);
+
 /* ---- Suppression lists and listing -------------------------------------- */
 
 enum vouch_report_suppress_kind {

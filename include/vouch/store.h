@@ -304,7 +304,12 @@ struct vouch_store_envelope {
  * Out: out[0..*n-1] filled; *n (not NULL).  The dispositions and reasons
  *      follow RFC 9990 §3.1.1.9 and §3.1.6: pass under an enforcing
  *      policy, policy_test_mode when t=y lowered the disposition, the
- *      verify result's override (with its comment) otherwise.  DKIM
+ *      verify result's override (with its comment,
+ *      vouch_verify_override_comment) otherwise.  A message whose
+ *      author cannot be read safely (res->dmarc.unsafe, the fail-closed
+ *      rule of verify.h) has no passing row, and where that rule raised
+ *      the message's disposition, every row gets it with the reason
+ *      local_policy and the unsafe reason as comment.  DKIM
  *      results are those of the signatures checked (not those beyond
  *      the verifier's limit), ordered by the preference of RFC 9990
  *      §3.1.3.  Texts too long for their field are cut (a URI that does

@@ -36,7 +36,9 @@ enum kind {
 	K_ENUM, /* one of the names of `enums` */
 	K_FACILITY, /* a syslog facility name */
 	K_NAMESERVERS, /* addresses separated by commas; the first is used */
-	K_HOLD /* HoldQuarantinedMessages: bool setting QuarantineAction */
+	K_HOLD, /* HoldQuarantinedMessages: bool setting QuarantineAction */
+	K_KINDS, /* FailureReportKinds: dmarc, dkim, spf */
+	K_RATE /* FailureReportRate: N/PERIOD */
 };
 
 struct enum_name {
@@ -67,6 +69,11 @@ static const struct enum_name temp_actions[] = {{"accept", VOUCHD_ACT_ACCEPT},
     {"tempfail", VOUCHD_ACT_TEMPFAIL}, {NULL, 0}};
 static const struct enum_name dmarc_modes[] = {
     {"rfc9989", 0}, {"rfc7489", 1}, {NULL, 0}};
+static const struct enum_name unsafe_dispositions[] = {
+    {"quarantine", VOUCHD_UNSAFE_QUARANTINE}, {"reject", VOUCHD_UNSAFE_REJECT},
+    {"none", VOUCHD_UNSAFE_NONE}, {NULL, 0}};
+static const struct enum_name redactions[] = {{"hash", VOUCHD_REDACT_HASH},
+    {"token", VOUCHD_REDACT_TOKEN}, {"none", VOUCHD_REDACT_NONE}, {NULL, 0}};
 
 #define OFF(f) offsetof(struct vouchd_conf, f)
 
@@ -132,10 +139,31 @@ static const struct option options[] = {
     {"TrustedARCSealers", K_LIST, OFF(trusted_sealers), NULL, "(none)"},
     {"TrustedForwarders", K_NETS, OFF(trusted_forwarders), NULL, "(none)"},
     {"TrustedAuthservIDs", K_LIST, OFF(trusted_authserv_ids), NULL, "(none)"},
+    {"UnsafeFromDisposition", K_ENUM, OFF(unsafe_from), unsafe_dispositions,
+        "quarantine"},
     /* ARC sealing */
     {"ARCSealDomain", K_STR, OFF(arc_domain), NULL, "(none)"},
     {"ARCSealSelector", K_STR, OFF(arc_selector), NULL, "(none)"},
     {"ARCSealKeyFile", K_STR, OFF(arc_key_file), NULL, "(none)"},
+    /* DMARC reports: recording for aggregate reports, failure reports */
+    {"Record", K_BOOL, OFF(record), NULL, "no"},
+    {"RecordDB", K_STR, OFF(record_db), NULL, VOUCHD_RECORD_DB_DEFAULT},
+    {"RecordBatchRows", K_UINT, OFF(record_batch_rows), NULL, "256"},
+    {"RecordBatchTime", K_UINT, OFF(record_batch_ms), NULL, "1000"},
+    {"FailureReports", K_BOOL, OFF(failure_reports), NULL, "no"},
+    {"FailureReportFrom", K_STR, OFF(failure_from), NULL, "(none)"},
+    {"FailureReportKinds", K_KINDS, OFF(failure_kinds), NULL,
+        "dmarc, dkim, spf"},
+    {"FailureReportRedact", K_ENUM, OFF(failure_redact), redactions, "hash"},
+    {"FailureReportRedactToken", K_STR, OFF(failure_token), NULL, "redacted"},
+    {"FailureReportRedactKey", K_STR, OFF(failure_key_file), NULL,
+        "(random at each start)"},
+    {"FailureReportRate", K_RATE, 0, NULL, "10/h"},
+    {"FailureReportQueue", K_STR, OFF(failure_queue), NULL,
+        VOUCHD_FAILURE_QUEUE_DEFAULT},
+    {"FailureReportSendmail", K_STR, OFF(failure_sendmail), NULL,
+        "/usr/sbin/sendmail"},
+    {"FailureReportSMTP", K_STR, OFF(failure_smtp), NULL, "(none)"},
 };
 
 #define NOPTIONS (sizeof(options) / sizeof(options[0]))
@@ -523,6 +551,77 @@ parse_facility(const char *v, int *out)
 }
 
 static int
+word_to_kind(struct parser *ps, void *arg, const char *w, size_t n)
+{
+	unsigned *kinds = arg;
+
+	if (n == 5 && strncasecmp(w, "dmarc", 5) == 0)
+		*kinds |= VOUCHD_FAILURE_DMARC;
+	else if (n == 4 && strncasecmp(w, "dkim", 4) == 0)
+		*kinds |= VOUCHD_FAILURE_DKIM;
+	else if (n == 3 && strncasecmp(w, "spf", 3) == 0)
+		*kinds |= VOUCHD_FAILURE_SPF;
+	else
+		return fail(ps,
+		    "FailureReportKinds '%.*s': want dmarc, dkim or spf",
+		    (int)(n > 40 ? 40 : n), w);
+	return 0;
+}
+
+/* FailureReportKinds: which kinds of failure report may be sent (a
+ * record's fo= chooses among them, RFC 9989 §4.7). */
+static int
+parse_kinds(struct parser *ps, const char *v)
+{
+	ps->c->failure_kinds = 0;
+	if (split_words(ps, v, word_to_kind, &ps->c->failure_kinds) != 0)
+		return -1;
+	if (ps->c->failure_kinds == 0)
+		return fail(ps, "FailureReportKinds is empty");
+	return 0;
+}
+
+/*
+ * FailureReportRate N/PERIOD: at most N reports per destination in
+ * PERIOD, a number of seconds or one of s, m, h, d (RFC 9991 §2 requires
+ * a limit: N is at least 1).
+ */
+static int
+parse_rate(struct parser *ps, const char *v)
+{
+	static const struct {
+		const char *unit;
+		unsigned seconds;
+	} units[] = {{"s", 1}, {"m", 60}, {"h", 3600}, {"d", 86400}};
+	const char *slash = strchr(v, '/');
+	char num[16];
+	unsigned long n, period = 0;
+	size_t i, k;
+
+	k = slash != NULL ? (size_t)(slash - v) : 0;
+	if (slash == NULL || k == 0 || k >= sizeof(num))
+		goto bad;
+	memcpy(num, v, k);
+	num[k] = '\0';
+	if (parse_uint(num, 1000000, &n) != 0 || n == 0)
+		goto bad;
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (strcasecmp(slash + 1, units[i].unit) == 0)
+			period = units[i].seconds;
+	if (period == 0 &&
+	    (parse_uint(slash + 1, 400ul * 86400, &period) != 0 || period == 0))
+		goto bad;
+	ps->c->failure_rate = (unsigned)n;
+	ps->c->failure_period = (unsigned)period;
+	return 0;
+bad:
+	return fail(ps,
+	    "FailureReportRate '%s': want N/PERIOD, N at least 1 and PERIOD "
+	    "seconds or s, m, h, d (e.g. 10/h)",
+	    v);
+}
+
+static int
 set_str(struct parser *ps, char **slot, const char *v)
 {
 	size_t i;
@@ -622,6 +721,10 @@ set_value(struct parser *ps, const struct option *o, const char *v)
 			return fail(ps, "out of memory");
 		return 0;
 	}
+	case K_KINDS:
+		return parse_kinds(ps, v);
+	case K_RATE:
+		return parse_rate(ps, v);
 	case K_HOLD:
 		if (parse_bool(v, &b) != 0)
 			return fail(ps, "%s '%s': want yes or no", o->name, v);
@@ -690,10 +793,74 @@ set_defaults(struct vouchd_conf *c)
 	c->sa_error = VOUCHD_ACT_TEMPFAIL;
 	c->dns_temperror = VOUCHD_ACT_ACCEPT;
 	c->quarantine = VOUCHD_QUARANTINE_HOLD;
+	c->unsafe_from = VOUCHD_UNSAFE_QUARANTINE;
+	c->record_batch_rows = 256;
+	c->record_batch_ms = 1000;
+	c->failure_kinds =
+	    VOUCHD_FAILURE_DMARC | VOUCHD_FAILURE_DKIM | VOUCHD_FAILURE_SPF;
+	c->failure_redact = VOUCHD_REDACT_HASH;
+	c->failure_rate = 10;
+	c->failure_period = 3600;
 	if ((c->socket = strdup("unix:/run/vouchd/vouchd.sock")) == NULL)
 		return -1;
 	if (nets_add(&c->internal_hosts, &lo4) != 0 ||
 	    nets_add(&c->internal_hosts, &lo6) != 0)
+		return -1;
+	return 0;
+}
+
+/* A value that must be an absolute path. */
+static int
+check_abs(struct parser *ps, const char *name, const char *v)
+{
+	if (v != NULL && v[0] != '/')
+		return fail(ps, "%s '%s': want an absolute path", name, v);
+	return 0;
+}
+
+/* The reporting options, across each other (the store URL and the
+ * addresses are checked by the library when the daemon starts, and by
+ * vouchd -t). */
+static int
+check_reports(struct parser *ps)
+{
+	struct vouchd_conf *c = ps->c;
+
+	if (c->record_batch_rows == 0 || c->record_batch_rows > 65536)
+		return fail(ps, "RecordBatchRows: want 1 to 65536");
+	if (c->record_batch_ms == 0 || c->record_batch_ms > 3600000)
+		return fail(ps, "RecordBatchTime: want 1 to 3600000 "
+		                "milliseconds");
+	if (c->failure_reports && c->failure_from == NULL)
+		return fail(ps, "FailureReports yes needs FailureReportFrom, "
+		                "the address the reports come from");
+	if (c->failure_from != NULL &&
+	    (strchr(c->failure_from, '@') == NULL ||
+	        strpbrk(c->failure_from, " \t<>") != NULL))
+		return fail(ps,
+		    "FailureReportFrom '%s': want an address, local@domain",
+		    c->failure_from);
+	if (c->failure_token != NULL &&
+	    c->failure_redact != VOUCHD_REDACT_TOKEN)
+		return fail(ps, "FailureReportRedactToken needs "
+		                "FailureReportRedact token");
+	if (c->failure_key_file != NULL &&
+	    c->failure_redact != VOUCHD_REDACT_HASH)
+		return fail(ps, "FailureReportRedactKey needs "
+		                "FailureReportRedact hash");
+	if (c->failure_smtp != NULL && c->failure_sendmail != NULL)
+		return fail(ps, "FailureReportSMTP and FailureReportSendmail "
+		                "exclude each other");
+	if (c->failure_smtp != NULL &&
+	    strncasecmp(c->failure_smtp, "smtp://", 7) != 0 &&
+	    strncasecmp(c->failure_smtp, "smtps://", 8) != 0)
+		return fail(ps,
+		    "FailureReportSMTP '%s': want smtp://HOST[:PORT] or "
+		    "smtps://HOST[:PORT]",
+		    c->failure_smtp);
+	if (check_abs(ps, "FailureReportSendmail", c->failure_sendmail) != 0 ||
+	    check_abs(ps, "FailureReportQueue", c->failure_queue) != 0 ||
+	    check_abs(ps, "FailureReportRedactKey", c->failure_key_file) != 0)
 		return -1;
 	return 0;
 }
@@ -724,7 +891,7 @@ check_whole(struct parser *ps)
 		return fail(ps, "SenderAuthAliases needs SenderAuthTable");
 	if (c->sender_auth_table != NULL && !c->sign)
 		return fail(ps, "SenderAuthTable needs Mode s or sv");
-	return 0;
+	return check_reports(ps);
 }
 
 int
@@ -904,7 +1071,7 @@ vouchd_conf_print_options(void)
 {
 	static const char *const kinds[] = {"string", "bool", "number", "list",
 	    "networks", "mode", "canonicalization", "octal", "macros", "word",
-	    "facility", "addresses", "bool"};
+	    "facility", "addresses", "bool", "list", "rate"};
 	size_t i, j;
 
 	for (i = 0; i < NOPTIONS; i++) {

@@ -63,6 +63,28 @@ enum vouchd_action {
 	VOUCHD_ACT_SIGN /* sign it anyway (SenderAuthUnauthenticated) */
 };
 
+/* The least disposition of a message whose author cannot be read
+ * safely (UnsafeFromDisposition; vouch_dmarc_options.unsafe_disposition). */
+enum vouchd_unsafe {
+	VOUCHD_UNSAFE_QUARANTINE = 0,
+	VOUCHD_UNSAFE_REJECT,
+	VOUCHD_UNSAFE_NONE
+};
+
+/* How local-parts in failure reports are redacted (FailureReportRedact;
+ * enum vouch_failure_redact). */
+enum vouchd_redact {
+	VOUCHD_REDACT_HASH = 0,
+	VOUCHD_REDACT_TOKEN,
+	VOUCHD_REDACT_NONE
+};
+
+/* The store used when RecordDB is not given (VOUCH_STORE_DEFAULT_PATH). */
+#define VOUCHD_RECORD_DB_DEFAULT "/var/lib/vouch/vouch.db"
+/* Where failure reports wait for delivery when FailureReportQueue is not
+ * given. */
+#define VOUCHD_FAILURE_QUEUE_DEFAULT "/var/spool/vouchd/failure"
+
 /* The header field written for downstream filtering. */
 #define VOUCHD_DISPOSITION_FIELD "X-Vouchd-Disposition"
 
@@ -126,11 +148,34 @@ struct vouchd_conf {
 	struct vouchd_list trusted_sealers; /* TrustedARCSealers */
 	struct vouchd_nets trusted_forwarders; /* TrustedForwarders */
 	struct vouchd_list trusted_authserv_ids; /* TrustedAuthservIDs */
+	enum vouchd_unsafe unsafe_from; /* UnsafeFromDisposition */
 	/* ARC sealing */
 	char *arc_domain; /* ARCSealDomain */
 	char *arc_selector; /* ARCSealSelector */
 	char *arc_key_file; /* ARCSealKeyFile */
+	/* DMARC reporting: aggregate (recording) and failure reports */
+	bool record; /* Record */
+	char *record_db; /* RecordDB, NULL = VOUCHD_RECORD_DB_DEFAULT */
+	unsigned record_batch_rows; /* RecordBatchRows */
+	unsigned record_batch_ms; /* RecordBatchTime, milliseconds */
+	bool failure_reports; /* FailureReports */
+	char *failure_from; /* FailureReportFrom */
+	unsigned failure_kinds; /* FailureReportKinds: VOUCH_FAILURE_* bits */
+	enum vouchd_redact failure_redact; /* FailureReportRedact */
+	char *failure_token; /* FailureReportRedactToken */
+	char *failure_key_file; /* FailureReportRedactKey */
+	unsigned failure_rate; /* FailureReportRate: reports ... */
+	unsigned failure_period; /* ... per this many seconds */
+	char *failure_queue; /* FailureReportQueue, NULL = the default */
+	char *failure_sendmail; /* FailureReportSendmail */
+	char *failure_smtp; /* FailureReportSMTP: smtp[s]://host[:port] */
 };
+
+/* Kinds of failure report (FailureReportKinds), the values of
+ * VOUCH_FAILURE_DMARC, _DKIM and _SPF (report_failure.h). */
+#define VOUCHD_FAILURE_DMARC 0x1u
+#define VOUCHD_FAILURE_DKIM 0x2u
+#define VOUCHD_FAILURE_SPF 0x4u
 
 /*
  * vouchd_conf_parse - parse a configuration held in memory.

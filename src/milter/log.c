@@ -185,6 +185,12 @@ log_eval(const struct vouchd_conf *c, const struct vouchd_eval *ev)
 		if (ev->override != VOUCH_DMARC_OVERRIDE_NONE)
 			kv(&l, "override",
 			    vouch_dmarc_override_str(ev->override));
+		/* fail closed: the author could not be read safely */
+		if (res->dmarc.unsafe != VOUCH_DMARC_SAFE) {
+			kv(&l, "unsafe",
+			    vouch_dmarc_unsafe_str(res->dmarc.unsafe));
+			kv(&l, "unsafe_reason", res->dmarc.unsafe_reason);
+		}
 	}
 	if (ev->upstream != NULL && ev->upstream[0] != '\0')
 		kv(&l, "upstream", ev->upstream);

@@ -134,6 +134,8 @@ render(char *buf, size_t cap)
 	OUT("# TYPE vouchd_config_loaded_timestamp_seconds gauge\n");
 	OUT("vouchd_config_loaded_timestamp_seconds %lld\n",
 	    (long long)rt->loaded);
+	if (n < cap)
+		n += record_metrics(rt, buf + n, cap - n);
 	runtime_put(rt);
 	pthread_mutex_lock(&lock);
 	/* each metric's series together, under one TYPE line */

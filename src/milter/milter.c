@@ -103,6 +103,10 @@ mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	 * vouchd is not stopping, when CONNECT is refused). */
 	if (c->rt->conf->ignore_hosts.n == 0 && !atomic_load(&draining))
 		want |= SMFIP_NR_CONN;
+	/* Record needs the first recipient's domain (RFC 9990 envelope_to):
+	 * the RCPT step then, still without a reply */
+	if (c->rt->conf->record)
+		want = (want & ~(unsigned long)SMFIP_NORCPT) | SMFIP_NR_RCPT;
 	*pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE);
 	*pf1 = f1 & want;
 	*pf2 = 0;
@@ -242,6 +246,20 @@ mlfi_envfrom(SMFICTX *ctx, char **argv)
 		m->fail_why = "cannot start the verify session";
 	}
 	return noreply(c, SMFIP_NR_MAIL);
+}
+
+/* Only with Record (the step is negotiated away otherwise): the first
+ * recipient, whose domain is the report's envelope_to. */
+static sfsistat
+mlfi_envrcpt(SMFICTX *ctx, char **argv)
+{
+	struct vouchd_conn *c = conn_of(ctx);
+
+	if (c == NULL)
+		return SMFIS_TEMPFAIL;
+	if (c->msg != NULL && c->msg->rcpt[0] == '\0' && argv != NULL)
+		copy_addr(c->msg->rcpt, sizeof(c->msg->rcpt), argv[0]);
+	return noreply(c, SMFIP_NR_RCPT);
 }
 
 static const char *const req_names[RF_COUNT] = {"From", "Date", "Sender",
@@ -498,6 +516,7 @@ static struct smfiDesc desc = {
     .xxfi_connect = mlfi_connect,
     .xxfi_helo = mlfi_helo,
     .xxfi_envfrom = mlfi_envfrom,
+    .xxfi_envrcpt = mlfi_envrcpt,
     .xxfi_header = mlfi_header,
     .xxfi_eoh = mlfi_eoh,
     .xxfi_body = mlfi_body,
@@ -568,6 +587,8 @@ milter_finish_eval(
 	struct timespec t1;
 
 	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ev->rt = c->rt;
+	ev->rcpt_to = m->rcpt;
 	ev->serial = c->serial;
 	ev->queue_id = m->queue_id;
 	ev->client_ip = c->ip;
@@ -590,16 +611,30 @@ static int
 reload(char *err, size_t errlen)
 {
 	struct vouchd_conf *cf;
-	struct vouchd_runtime *rt;
+	struct vouchd_runtime *rt, *old;
+	int rc;
 
 	if (vouchd_conf_load(conf_path, &cf, err, errlen) != 0)
 		return -1;
 	if (runtime_new(cf, &rt, err, errlen) != 0)
 		return -1;
-	if (signer_fetch_keys(rt, err, errlen) != 0) {
+	old = runtime_get();
+	rc = record_attach(rt, old, err, errlen);
+	if (rc == 0)
+		rc = failure_attach(rt, old, err, errlen);
+	if (rc == 0)
+		rc = signer_fetch_keys(rt, err, errlen);
+	if (rc == 0)
+		rc = failure_start(rt, err, errlen);
+	if (rc != 0) {
+		runtime_put(old);
 		runtime_put(rt);
 		return -1;
 	}
+	/* what the old configuration recorded is committed now; a shared
+	 * recorder goes on with the same queue (nothing lost or repeated) */
+	record_flush(old);
+	runtime_put(old);
 	runtime_swap(rt);
 	metrics_count("reloads");
 	return 0;
@@ -716,6 +751,7 @@ control_thread(void *arg)
 {
 	struct vouchd_imsg m, a;
 	char err[VOUCHD_TEXT_MAX];
+	struct vouchd_runtime *rt;
 	pthread_t poker;
 
 	(void)arg;
@@ -739,6 +775,10 @@ control_thread(void *arg)
 			break;
 	}
 	drain();
+	rt = runtime_get();
+	record_flush(rt);
+	runtime_put(rt);
+	failure_stop();
 	pthread_create(&poker, NULL, poke_listener, NULL);
 	smfi_stop();
 	pthread_join(poker, NULL);
@@ -786,7 +826,13 @@ milter_main(const char *path, struct vouchd_conf *cf, int ctl, int signer_fd)
 	}
 	if (drop_privileges(cf->user, err, sizeof(err)) != 0)
 		goto fail;
-	if (signer_fetch_keys(rt, err, sizeof(err)) != 0)
+	/* the store is opened as UserID, never as root */
+	if (record_attach(rt, NULL, err, sizeof(err)) != 0 ||
+	    failure_attach(rt, NULL, err, sizeof(err)) != 0)
+		goto fail;
+	vouchd_recorder = record_eval;
+	if (signer_fetch_keys(rt, err, sizeof(err)) != 0 ||
+	    failure_start(rt, err, sizeof(err)) != 0)
 		goto fail;
 	if (cf->metrics_listen != NULL &&
 	    metrics_start(cf->metrics_listen, err, sizeof(err)) != 0)
@@ -801,6 +847,10 @@ milter_main(const char *path, struct vouchd_conf *cf, int ctl, int signer_fd)
 		return 1;
 	smfi_settimeout(300);
 	rc = smfi_main() == MI_SUCCESS ? 0 : 1;
+	/* every message is done: what is still queued is committed */
+	rt = runtime_get();
+	record_flush(rt);
+	runtime_put(rt);
 	return rc;
 fail:
 	m.status = -1;

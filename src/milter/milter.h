@@ -35,6 +35,7 @@ enum req_field {
 struct vouchd_msg {
 	enum vouchd_role role;
 	char mail_from[512]; /* without angle brackets */
+	char rcpt[512]; /* the first RCPT TO, with Record; else "" */
 	char login[256]; /* {auth_authen}, "" when none */
 	char queue_id[64];
 	struct timespec t0;
@@ -85,6 +86,41 @@ sfsistat verify_eom(SMFICTX *ctx, struct vouchd_conn *c, struct vouchd_msg *m);
  * the signing context (or decide not to sign); the reply. */
 sfsistat sign_eoh(SMFICTX *ctx, struct vouchd_conn *c, struct vouchd_msg *m);
 sfsistat sign_eom(SMFICTX *ctx, struct vouchd_conn *c, struct vouchd_msg *m);
+
+/* Storage for the strings of one signature request. */
+struct key_choice {
+	char domain[VOUCH_DNS_MAX_NAME + 1];
+	char selector[VOUCHD_TABLE_MAX_SELECTOR + 1];
+	char identity[VOUCHD_TABLE_MAX_ADDRESS + 1];
+};
+
+/*
+ * choose_keys - the signatures for an author address (local@domain): the
+ * SigningTable (or the single-key Domain list) says which keys; each must
+ * be one the signer holds (a key path with '%' is not read ahead, so it
+ * cannot sign).  reqs[i] point into kc[i].  Returns the count, or -1 when
+ * an entry matched but none can be used (why says which).  Mail and
+ * failure reports (failure.c) are signed with the same keys.
+ */
+int choose_keys(const struct vouchd_runtime *rt, const char *author,
+    struct vouch_dkim_sign_req *reqs, struct key_choice *kc, size_t max,
+    char *why, size_t cap);
+
+/* ---- failure.c --------------------------------------------------------- */
+
+/* failure_attach - with FailureReports, rt's report builder (the rate
+ * state carried from old); the queue directory made ready.  0, or -1 with
+ * err.  After the privilege drop: the queue is UserID's. */
+int failure_attach(struct vouchd_runtime *rt, const struct vouchd_runtime *old,
+    char *err, size_t errlen);
+/* failure_eval - at the end of a verified message: the reports due, into
+ * the queue; never waits for a delivery. */
+void failure_eval(const struct vouchd_conn *c, const struct vouchd_msg *m,
+    const struct vouch_verify_result *res, const struct vouchd_eval *ev);
+/* failure_start - the delivery thread (once); failure_stop ends it and
+ * keeps the rate state in the queue directory. */
+int failure_start(const struct vouchd_runtime *rt, char *err, size_t errlen);
+void failure_stop(void);
 
 /* ---- milter.c helpers -------------------------------------------------- */
 

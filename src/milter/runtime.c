@@ -96,6 +96,11 @@ runtime_new(struct vouchd_conf *cf, struct vouchd_runtime **out, char *err,
 	rt->vopts.dmarc.mode =
 	    cf->rfc7489 ? VOUCH_DMARC_MODE_RFC7489 : VOUCH_DMARC_MODE_RFC9989;
 	rt->vopts.dmarc.psl_file = cf->psl_file;
+	rt->vopts.dmarc.unsafe_disposition =
+	    cf->unsafe_from == VOUCHD_UNSAFE_REJECT ? VOUCH_DMARC_POLICY_REJECT
+	    : cf->unsafe_from == VOUCHD_UNSAFE_NONE
+	        ? VOUCH_DMARC_POLICY_NONE
+	        : VOUCH_DMARC_POLICY_QUARANTINE;
 	rt->vopts.trusted_sealers =
 	    (const char *const *)cf->trusted_sealers.item;
 	rt->vopts.ntrusted_sealers = cf->trusted_sealers.n;
@@ -128,6 +133,8 @@ runtime_free(struct vouchd_runtime *rt)
 	vouch_dns_free(rt->dns);
 	vouchd_signing_free(rt->signing);
 	vouchd_sendas_free(rt->sendas);
+	record_release(rt->rec);
+	vouch_failure_free(rt->failure);
 	vouchd_conf_free(rt->conf);
 	pthread_mutex_destroy(&rt->pool_lock);
 	free(rt);

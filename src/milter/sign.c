@@ -304,21 +304,7 @@ check_sender(SMFICTX *ctx, struct vouchd_conn *c, struct vouchd_msg *m,
 
 /* ---- Keys for a message ------------------------------------------------ */
 
-/* Storage for the strings of one signature request. */
-struct key_choice {
-	char domain[VOUCH_DNS_MAX_NAME + 1];
-	char selector[VOUCHD_TABLE_MAX_SELECTOR + 1];
-	char identity[VOUCHD_TABLE_MAX_ADDRESS + 1];
-};
-
-/*
- * The signatures for the first From address: the SigningTable (or the
- * single-key Domain list) says which keys; each must be one the signer
- * holds (a key path with '%' is not read ahead, so it cannot sign).
- * Returns the count, or -1 when an entry matched but none can be used
- * (why says which).
- */
-static int
+int
 choose_keys(const struct vouchd_runtime *rt, const char *author,
     struct vouch_dkim_sign_req *reqs, struct key_choice *kc, size_t max,
     char *why, size_t cap)

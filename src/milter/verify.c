@@ -69,6 +69,7 @@ struct decision {
 	enum vouch_dmarc_override override;
 	const char *xcode; /* for reject and tempfail */
 	char why[512]; /* the reason in words: log, reply, field */
+	char comment[256]; /* the override's comment in reports, "" = why */
 };
 
 static int
@@ -168,6 +169,51 @@ quarantine_or(const struct vouchd_conf *cf, struct decision *d)
 	                 : VERDICT_QUARANTINE;
 }
 
+/*
+ * Fail closed (doc/threat-model.md): a From field that cannot be read
+ * safely (several From fields, an address that does not parse, hidden
+ * characters, ...) never passes, and gets at least UnsafeFromDisposition:
+ * the library raised the disposition (override local_policy, the reason
+ * in unsafe_reason); vouchd applies it as its quarantine, or rejects when
+ * the operator chose reject, whatever the policy and RejectFailures say.
+ * A trusted forwarder does not lift it: the problem is the author, not
+ * the path.  Returns 1 when this decided.
+ */
+static int
+decide_unsafe(const struct vouchd_conf *cf,
+    const struct vouch_verify_result *res, struct decision *d)
+{
+	const struct vouch_dmarc_result *dm = &res->dmarc;
+	const char *word = vouch_dmarc_unsafe_str(dm->unsafe);
+
+	if (dm->unsafe == VOUCH_DMARC_SAFE)
+		return 0;
+	if (cf->unsafe_from == VOUCHD_UNSAFE_REJECT) {
+		d->verdict = VERDICT_REJECT;
+		d->xcode = "5.7.1";
+		d->override = VOUCH_DMARC_OVERRIDE_LOCAL_POLICY;
+		snprintf(d->why, sizeof(d->why),
+		    "the From field cannot be read safely (%s: %s); "
+		    "refused (UnsafeFromDisposition reject)",
+		    word, dm->unsafe_reason);
+		snprintf(d->comment, sizeof(d->comment), "%s: %s", word,
+		    dm->unsafe_reason);
+		return 1;
+	}
+	if (dm->override != VOUCH_DMARC_OVERRIDE_LOCAL_POLICY ||
+	    dm->disposition != VOUCH_DMARC_POLICY_QUARANTINE)
+		return 0; /* the policy itself is stricter, or none asked */
+	d->override = VOUCH_DMARC_OVERRIDE_LOCAL_POLICY;
+	quarantine_or(cf, d);
+	snprintf(d->why, sizeof(d->why),
+	    "the From field cannot be read safely (%s: %s); quarantined "
+	    "(UnsafeFromDisposition quarantine)",
+	    word, dm->unsafe_reason);
+	snprintf(
+	    d->comment, sizeof(d->comment), "%s: %s", word, dm->unsafe_reason);
+	return 1;
+}
+
 /* The DMARC part: policy, vouchd's overrides, RejectFailures. */
 static void
 decide_dmarc(const struct vouchd_conf *cf, const struct vouchd_conn *c,
@@ -179,6 +225,8 @@ decide_dmarc(const struct vouchd_conf *cf, const struct vouchd_conn *c,
 	char because[300];
 
 	d->override = dm->override;
+	if (decide_unsafe(cf, res, d))
+		return;
 	if (dm->result != VOUCH_DMARC_FAIL ||
 	    dm->disposition == VOUCH_DMARC_POLICY_NONE ||
 	    dm->disposition == VOUCH_DMARC_POLICY_UNSET) {
@@ -197,6 +245,9 @@ decide_dmarc(const struct vouchd_conf *cf, const struct vouchd_conn *c,
 		    "DMARC failed for %s (%s); client %s is a trusted "
 		    "forwarder",
 		    author, because, c->ip);
+		snprintf(d->comment, sizeof(d->comment),
+		    "client %s is a trusted forwarder (TrustedForwarders)",
+		    c->ip);
 		return;
 	}
 	if (dm->disposition == VOUCH_DMARC_POLICY_REJECT) {
@@ -213,6 +264,11 @@ decide_dmarc(const struct vouchd_conf *cf, const struct vouchd_conn *c,
 		d->override = m->list_id ? VOUCH_DMARC_OVERRIDE_MAILING_LIST
 		                         : VOUCH_DMARC_OVERRIDE_LOCAL_POLICY;
 		quarantine_or(cf, d);
+		snprintf(d->comment, sizeof(d->comment), "%s",
+		    m->list_id ? "a mailing list (List-Id): quarantined, "
+		                 "not rejected"
+		               : "p=reject: quarantined, not rejected on "
+		                 "p=reject alone (RFC 9989 7.4)");
 		snprintf(d->why, sizeof(d->why),
 		    "DMARC failed for %s, p=reject (%s); quarantined: %s",
 		    author, because,
@@ -383,12 +439,14 @@ verify_eom(SMFICTX *ctx, struct vouchd_conn *c, struct vouchd_msg *m)
 	ev.verdict = d.verdict;
 	ev.override = d.override;
 	ev.why = d.why[0] ? d.why : res->dmarc.reason;
+	ev.override_comment = d.comment[0] ? d.comment : NULL;
 	if (r == SMFIS_TEMPFAIL && d.verdict != VERDICT_TEMPFAIL) {
 		ev.verdict = VERDICT_TEMPFAIL;
 		ev.why = "the MTA refused a change to the message";
 		milter_reply(ctx, "451", "4.7.0", "vouchd: %s", ev.why);
 	}
 	milter_finish_eval(c, m, &ev);
+	failure_eval(c, m, res, &ev);
 	vouch_verify_result_free(res);
 	return r;
 }

@@ -359,6 +359,48 @@ usage(FILE *fp)
 	    "and stops.\n");
 }
 
+/*
+ * vouchd -t: what the milter process opens as UserID after the privilege
+ * drop (the report store, the failure report queue and key), checked as
+ * UserID too, in a child, so that a file or directory UserID cannot
+ * write is found now and not at the first message.
+ */
+static int
+check_as_user(const struct vouchd_conf *c, char *err, size_t errlen)
+{
+	char why[VOUCHD_TEXT_MAX] = "";
+	int pfd[2], status = 0;
+	ssize_t k;
+	pid_t pid;
+
+	if (!c->record && !c->failure_reports)
+		return 0;
+	if (pipe(pfd) != 0 || (pid = fork()) < 0) {
+		snprintf(err, errlen, "cannot fork: %s", strerror(errno));
+		return -1;
+	}
+	if (pid == 0) {
+		close(pfd[0]);
+		if (drop_privileges(c->user, why, sizeof(why)) == 0 &&
+		    record_check(c, why, sizeof(why)) == 0 &&
+		    failure_check(c, why, sizeof(why)) == 0)
+			why[0] = '\0';
+		(void)!write(pfd[1], why, strlen(why));
+		_exit(why[0] != '\0');
+	}
+	close(pfd[1]);
+	k = read(pfd[0], why, sizeof(why) - 1);
+	why[k > 0 ? k : 0] = '\0';
+	close(pfd[0]);
+	waitpid(pid, &status, 0);
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	snprintf(err, errlen, "%s%s%s%s", why[0] ? why : "the check failed",
+	    c->user != NULL ? " (as UserID " : "",
+	    c->user != NULL ? c->user : "", c->user != NULL ? ")" : "");
+	return -1;
+}
+
 /* vouchd -t: the file, every table (all their errors and warnings, with
  * file:line) and every key file. */
 static int
@@ -388,6 +430,10 @@ check(const char *path, struct vouchd_conf *c)
 		fprintf(stderr, "vouchd: %s\n", d.msg[i].text);
 	bad = d.nerrors > 0;
 	if (!bad && signer_check_keys(c, err, sizeof(err)) != 0) {
+		fprintf(stderr, "vouchd: %s\n", err);
+		bad = 1;
+	}
+	if (!bad && check_as_user(c, err, sizeof(err)) != 0) {
 		fprintf(stderr, "vouchd: %s\n", err);
 		bad = 1;
 	}

@@ -134,6 +134,8 @@ struct vouchd_runtime {
 	struct vouchd_key keys[64];
 	struct vouchd_signing *signing; /* the tables, NULL: no key */
 	struct vouchd_sendas *sendas; /* SenderAuthTable, NULL: none */
+	struct vouchd_rec *rec; /* Record: the store's recorder, or NULL */
+	struct vouch_failure *failure; /* FailureReports, or NULL */
 	time_t loaded;
 };
 
@@ -169,17 +171,20 @@ enum vouchd_verdict {
  * call only.
  */
 struct vouchd_eval {
+	struct vouchd_runtime *rt; /* the configuration it was made under */
 	unsigned long serial; /* the connection's number */
 	const char *queue_id; /* "" until the MTA sent it */
 	const char *client_ip; /* text, "" when unknown */
 	const char *helo;
 	const char *mail_from;
+	const char *rcpt_to; /* the first recipient, "" unless Record */
 	const char *login; /* SASL login, "" when none */
 	enum vouchd_role role;
 	const struct vouch_verify_result *res; /* verify role, else NULL */
 	enum vouchd_verdict verdict;
 	enum vouch_dmarc_override override; /* vouchd's own, if any */
 	const char *why; /* the reason in words */
+	const char *override_comment; /* the override's, for reports */
 	const char *signed_by; /* sign role: "d=.. s=..; ..." */
 	const char *upstream; /* TrustedAuthservIDs' results, "" if none */
 	bool dryrun;
@@ -188,6 +193,29 @@ struct vouchd_eval {
 };
 
 extern void (*vouchd_recorder)(const struct vouchd_eval *ev);
+
+/* ---- Recording for aggregate reports (record.c) ------------------------ */
+
+struct vouchd_rec; /* a recorder, shared by runtimes */
+
+/* record_attach - with Record, the recorder of rt: old's when RecordDB and
+ * the batch options are the same (a reload), else a new one.  0, or -1
+ * with err (the store cannot be opened or is not migrated). */
+int record_attach(struct vouchd_runtime *rt, const struct vouchd_runtime *old,
+    char *err, size_t errlen);
+/* record_release - let go of a recorder; the last commits and frees it. */
+void record_release(struct vouchd_rec *rec);
+/* record_flush - commit what rt's recorder holds now (drain, reload). */
+void record_flush(struct vouchd_runtime *rt);
+/* record_eval - the recorder hook: the rows of one evaluation, queued. */
+void record_eval(const struct vouchd_eval *ev);
+/* record_metrics - the recorder's counters, Prometheus text, into buf. */
+size_t record_metrics(struct vouchd_runtime *rt, char *buf, size_t cap);
+/* record_check - vouchd -t, as UserID: the store opens and is migrated. */
+int record_check(const struct vouchd_conf *c, char *err, size_t errlen);
+/* failure_check - vouchd -t, as UserID: the failure report options, the
+ * redaction key and the queue directory (failure.c). */
+int failure_check(const struct vouchd_conf *c, char *err, size_t errlen);
 
 /* ---- Logging (log.c) --------------------------------------------------- */
 

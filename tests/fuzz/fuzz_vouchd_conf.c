@@ -2,7 +2,7 @@
  * libFuzzer target: the vouchd.conf parser (src/milter/conf.c).  A parse
  * either fails with a message naming the input and a line, or gives a
  * configuration whose invariants hold (Mode non-empty, networks' prefixes
- * within their family's size).
+ * within their family's size, the reporting options' limits).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -42,6 +42,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_nets(&c->internal_hosts);
 	check_nets(&c->ignore_hosts);
 	check_nets(&c->trusted_forwarders);
+	/* the reporting options: a rate limit always (RFC 9991 §2), a kind
+	 * to send, batches of at least one row, a From when reports are on */
+	if (c->failure_rate == 0 || c->failure_period == 0 ||
+	    c->failure_kinds == 0 || c->failure_kinds > 7 ||
+	    c->record_batch_rows == 0 || c->record_batch_ms == 0 ||
+	    (c->failure_reports && c->failure_from == NULL) ||
+	    (c->failure_smtp != NULL && c->failure_sendmail != NULL))
+		abort();
 	vouchd_conf_free(c);
 	return 0;
 }

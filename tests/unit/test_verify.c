@@ -22,6 +22,9 @@ static const char zone_head[] =
     "bounces.example.com. TXT \"v=spf1 ip4:192.0.2.0/24 -all\"\n"
     "mx.example.com. TXT \"v=spf1 ip4:192.0.2.0/24 -all\"\n"
     "_dmarc.quar.example. TXT \"v=DMARC1; p=quarantine\"\n"
+    "rep.example. TXT \"v=spf1 ip4:192.0.2.0/24 -all\"\n"
+    "_dmarc.rep.example. TXT \"v=DMARC1; p=none; "
+    "rua=mailto:agg@rep.example\"\n"
     "$TIMEOUT slow.example.\n";
 
 struct row {
@@ -446,6 +449,109 @@ check_fail_closed(struct vouch_dns *dns)
 	free(big);
 }
 
+/* The rows one verdict gives for recording (store.h), and its result. */
+static size_t
+rows_of(struct vouch_dns *dns, enum vouch_dmarc_policy least, const char *msg,
+    const char *mail_from, struct vouch_store_evaluation *e, size_t cap,
+    struct vouch_verify_result **res)
+{
+	struct vouch_verify_options o;
+	struct vouch_verify *v = NULL;
+	struct vouch_verify_smtp smtp = smtp_of(&rows[0]);
+	struct vouch_store_envelope env = {
+	    &smtp, "bob@rcpt.example", 16, VOUCH_DMARC_MODE_RFC9989, 0};
+	size_t n = 0;
+
+	smtp.mail_from = mail_from;
+	smtp.mail_from_len = strlen(mail_from);
+	vouch_verify_options_init(&o);
+	o.authserv_id = ID;
+	o.dkim.now = NOW;
+	o.dmarc.unsafe_disposition = least;
+	if (vouch_verify_new(dns, &o, &v, NULL, 0) != VOUCH_OK ||
+	    vouch_verify_message(
+	        v, &smtp, (const uint8_t *)msg, strlen(msg), res) != VOUCH_OK ||
+	    vouch_store_evaluations_from_verify(*res, &env, e, cap, &n) !=
+	        VOUCH_OK)
+		abort();
+	vouch_verify_free(v);
+	return n;
+}
+
+/*
+ * What is recorded of a message whose author cannot be read safely: the
+ * message's disposition, raised by the fail-closed rule, is each row's,
+ * with local_policy and the reason as comment (RFC 9990 §3.1.6, RFC 9989
+ * §5.4); a domain that aligned is not recorded as a pass.
+ */
+static void
+check_record_fail_closed(struct vouch_dns *dns)
+{
+	static const struct {
+		const char *name, *msg, *mail_from;
+		enum vouch_dmarc_policy least;
+		enum vouch_dmarc_verdict result;
+		enum vouch_store_disposition disp;
+		bool reason;
+	} t[] = {
+	    {"U+200B in From, SPF aligned",
+	        HDR("a@rep.example\xe2\x80\x8b") "\r\nx\r\n", "b@rep.example",
+	        VOUCH_DMARC_POLICY_UNSET, VOUCH_DMARC_PERMERROR,
+	        VOUCH_STORE_DISP_QUARANTINE, true},
+	    {"U+200B in From, nothing aligned, p=none",
+	        HDR("a@rep.example\xe2\x80\x8b") "\r\nx\r\n", "b@example.com",
+	        VOUCH_DMARC_POLICY_REJECT, VOUCH_DMARC_FAIL,
+	        VOUCH_STORE_DISP_REJECT, true},
+	    {"two From fields",
+	        "From: a@rep.example\r\nFrom: b@rep.example\r\n"
+	        "Subject: x\r\n\r\nx\r\n",
+	        "b@rep.example", VOUCH_DMARC_POLICY_UNSET,
+	        VOUCH_DMARC_PERMERROR, VOUCH_STORE_DISP_QUARANTINE, true},
+	    {"U+200B, unsafe disposition none",
+	        HDR("a@rep.example\xe2\x80\x8b") "\r\nx\r\n", "b@rep.example",
+	        VOUCH_DMARC_POLICY_NONE, VOUCH_DMARC_PERMERROR,
+	        VOUCH_STORE_DISP_NONE, false},
+	    {"safe and aligned", HDR("a@rep.example") "\r\nx\r\n",
+	        "b@rep.example", VOUCH_DMARC_POLICY_UNSET, VOUCH_DMARC_PASS,
+	        VOUCH_STORE_DISP_NONE, false},
+	};
+	struct vouch_store_evaluation e[4];
+	struct vouch_verify_result *res = NULL;
+	size_t i, n;
+	bool good;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		n = rows_of(
+		    dns, t[i].least, t[i].msg, t[i].mail_from, e, 4, &res);
+		good = n >= 1 && e[0].result == t[i].result &&
+		       e[0].disposition == t[i].disp &&
+		       strcmp(e[0].envelope_to, "rcpt.example") == 0;
+		if (good && t[i].reason)
+			good = e[0].nreasons == 1 &&
+			       e[0].reason[0].type ==
+			           VOUCH_STORE_OVERRIDE_LOCAL_POLICY &&
+			       strcmp(e[0].reason[0].comment,
+			           res->dmarc.unsafe_reason) == 0 &&
+			       res->dmarc.unsafe_reason[0] != '\0';
+		else if (good)
+			good = e[0].nreasons == 0;
+		tap_check(good,
+		    "recorded, %s: %s, disposition %s%s; got %zu rows, %s, "
+		    "%s, %zu reasons (%s \"%s\")",
+		    t[i].name, vouch_dmarc_verdict_str(t[i].result),
+		    vouch_store_disposition_str(t[i].disp),
+		    t[i].reason ? ", local_policy with the unsafe reason" : "",
+		    n, n ? vouch_dmarc_verdict_str(e[0].result) : "-",
+		    n ? vouch_store_disposition_str(e[0].disposition) : "-",
+		    n ? e[0].nreasons : 0,
+		    n && e[0].nreasons
+		        ? vouch_store_override_str(e[0].reason[0].type)
+		        : "",
+		    n && e[0].nreasons ? e[0].reason[0].comment : "");
+		vouch_verify_result_free(res);
+	}
+}
+
 static void
 check_calls(struct vouch_dns *dns, struct vouch_verify *v)
 {
@@ -582,6 +688,7 @@ main(void)
 			check_row(v, &rows[i]);
 		check_forged_field(v);
 		check_fail_closed(dns);
+		check_record_fail_closed(dns);
 		check_calls(dns, v);
 	} else
 		tap_check(0, "vouch_verify_new: %s", err);

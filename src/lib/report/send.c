@@ -42,9 +42,6 @@ struct due {
 	int64_t begin, end, records, messages;
 };
 
-/* Outcome of one delivery attempt. */
-enum outcome { OUT_SENT, OUT_TEMP, OUT_PERM };
-
 struct sender {
 	struct vouch_store *s;
 	const struct vouch_report_send_options *o;
@@ -549,18 +546,19 @@ write_lf(int fd, const uint8_t *p, size_t len, int64_t deadline)
 	return 0;
 }
 
-static enum outcome
-via_sendmail(struct sender *sd, const char *from, char *const *rcpt,
-    size_t nrcpt, const struct vbuf *m, int *code, char *text, size_t tlen)
+static enum vouch_report_outcome
+via_sendmail(const struct vouch_report_send_options *o, const char *from,
+    const char *const *rcpt, size_t nrcpt, const uint8_t *msg, size_t len,
+    int *code, char *text, size_t tlen)
 {
-	const char *prog = sd->o->sendmail ? sd->o->sendmail : DEFAULT_SENDMAIL;
+	const char *prog = o->sendmail ? o->sendmail : DEFAULT_SENDMAIL;
 	char *argv[8 + VOUCH_DMARC_MAX_URIS];
 	char mailconf[4096 + 16];
 	char *envp[3] = {
 	    (char *)"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL, NULL};
 	const char *mc = getenv("MAIL_CONFIG");
 	int pfd[2], status = 0, wrote;
-	int64_t deadline = time(NULL) + (sd->o->timeout ? sd->o->timeout : 300);
+	int64_t deadline = time(NULL) + (o->timeout ? o->timeout : 300);
 	size_t i, argc = 0;
 	pid_t pid, w;
 
@@ -577,20 +575,29 @@ via_sendmail(struct sender *sd, const char *from, char *const *rcpt,
 	argv[argc++] = (char *)from;
 	argv[argc++] = (char *)"--"; /* no recipient is read as an option */
 	for (i = 0; i < nrcpt && argc + 1 < sizeof(argv) / sizeof(argv[0]); i++)
-		argv[argc++] = rcpt[i];
+		argv[argc++] = (char *)rcpt[i];
 	argv[argc] = NULL;
 	if (pipe2(pfd, O_CLOEXEC) != 0) {
 		snprintf(text, tlen, "pipe: %s", strerror(errno));
-		return OUT_TEMP;
+		return VOUCH_REPORT_TEMPFAIL;
 	}
 	if ((pid = fork()) < 0) {
 		close(pfd[0]);
 		close(pfd[1]);
 		snprintf(text, tlen, "fork: %s", strerror(errno));
-		return OUT_TEMP;
+		return VOUCH_REPORT_TEMPFAIL;
 	}
 	if (pid == 0) {
-		/* the child: stdin from the pipe, then the program, no shell */
+		/* the child: stdin from the pipe, then the program, no shell;
+		 * the caller's blocked signals and ignored SIGPIPE (a daemon's
+		 * threads) are not the program's: execve would keep them */
+		struct sigaction dfl;
+
+		memset(&dfl, 0, sizeof(dfl));
+		dfl.sa_handler = SIG_DFL;
+		sigemptyset(&dfl.sa_mask);
+		sigaction(SIGPIPE, &dfl, NULL);
+		sigprocmask(SIG_SETMASK, &dfl.sa_mask, NULL);
 		if (dup2(pfd[0], STDIN_FILENO) < 0)
 			_exit(EX_OSERR);
 		execve(prog, argv, envp);
@@ -600,7 +607,7 @@ via_sendmail(struct sender *sd, const char *from, char *const *rcpt,
 	{
 		void (*old)(int) = signal(SIGPIPE, SIG_IGN);
 
-		wrote = write_lf(pfd[1], m->p, m->len, deadline);
+		wrote = write_lf(pfd[1], msg, len, deadline);
 		signal(SIGPIPE, old);
 	}
 	close(pfd[1]);
@@ -612,23 +619,23 @@ via_sendmail(struct sender *sd, const char *from, char *const *rcpt,
 			kill(pid, SIGKILL);
 			waitpid(pid, &status, 0);
 			snprintf(text, tlen, "%s: timed out", prog);
-			return OUT_TEMP;
+			return VOUCH_REPORT_TEMPFAIL;
 		}
 		usleep(10000);
 	}
 	if (w != pid) {
 		snprintf(text, tlen, "%s: wait: %s", prog, strerror(errno));
-		return OUT_TEMP;
+		return VOUCH_REPORT_TEMPFAIL;
 	}
 	if (WIFSIGNALED(status)) {
 		snprintf(text, tlen, "%s: killed by signal %d", prog,
 		    WTERMSIG(status));
-		return OUT_TEMP;
+		return VOUCH_REPORT_TEMPFAIL;
 	}
 	*code = WEXITSTATUS(status);
 	if (*code == 0 && wrote == 0) {
 		snprintf(text, tlen, "%s: accepted", prog);
-		return OUT_SENT;
+		return VOUCH_REPORT_SENT;
 	}
 	snprintf(text, tlen, "%s: exit status %d%s", prog, *code,
 	    wrote ? " (message not written whole)" : "");
@@ -636,8 +643,8 @@ via_sendmail(struct sender *sd, const char *from, char *const *rcpt,
 	 * or do its I/O; anything else (usage, data, no user) is final */
 	if (*code == EX_TEMPFAIL || *code == EX_OSERR || *code == EX_IOERR ||
 	    *code == EX_UNAVAILABLE || *code == EX_CANTCREAT || *code == 0)
-		return OUT_TEMP;
-	return OUT_PERM;
+		return VOUCH_REPORT_TEMPFAIL;
+	return VOUCH_REPORT_PERMFAIL;
 }
 
 #ifdef VOUCH_HAVE_CURL
@@ -659,13 +666,14 @@ read_cb(char *buf, size_t size, size_t n, void *arg)
 	return k;
 }
 
-static enum outcome
-via_smtp(struct sender *sd, const char *from, char *const *rcpt, size_t nrcpt,
-    const struct vbuf *m, int *code, char *text, size_t tlen)
+static enum vouch_report_outcome
+via_smtp(const struct vouch_report_send_options *o, const char *from,
+    const char *const *rcpt, size_t nrcpt, const uint8_t *msg, size_t len,
+    int *code, char *text, size_t tlen)
 {
 	char ebuf[CURL_ERROR_SIZE] = "", fromb[600];
 	struct curl_slist *rl = NULL, *nl;
-	struct upload u = {m->p, m->len, 0};
+	struct upload u = {msg, len, 0};
 	long resp = 0;
 	CURLcode rc;
 	CURL *c;
@@ -675,7 +683,7 @@ via_smtp(struct sender *sd, const char *from, char *const *rcpt, size_t nrcpt,
 	*code = 0;
 	if ((c = curl_easy_init()) == NULL) {
 		snprintf(text, tlen, "curl: cannot start");
-		return OUT_TEMP;
+		return VOUCH_REPORT_TEMPFAIL;
 	}
 	snprintf(fromb, sizeof(fromb), "<%s>", from);
 	for (i = 0; i < nrcpt; i++) {
@@ -684,21 +692,21 @@ via_smtp(struct sender *sd, const char *from, char *const *rcpt, size_t nrcpt,
 			curl_slist_free_all(rl);
 			curl_easy_cleanup(c);
 			snprintf(text, tlen, "out of memory");
-			return OUT_TEMP;
+			return VOUCH_REPORT_TEMPFAIL;
 		}
 		rl = nl;
 	}
-	curl_easy_setopt(c, CURLOPT_URL, sd->o->smtp_url);
+	curl_easy_setopt(c, CURLOPT_URL, o->smtp_url);
 	curl_easy_setopt(c, CURLOPT_MAIL_FROM, fromb);
 	curl_easy_setopt(c, CURLOPT_MAIL_RCPT, rl);
 	curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
 	curl_easy_setopt(c, CURLOPT_READFUNCTION, read_cb);
 	curl_easy_setopt(c, CURLOPT_READDATA, &u);
-	curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)m->len);
+	curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)len);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, ebuf);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(
-	    c, CURLOPT_TIMEOUT, (long)(sd->o->timeout ? sd->o->timeout : 300));
+	    c, CURLOPT_TIMEOUT, (long)(o->timeout ? o->timeout : 300));
 	/* STARTTLS when the relay offers it (RFC 9990 §3.5 SHOULD) */
 	curl_easy_setopt(c, CURLOPT_USE_SSL, (long)CURLUSESSL_TRY);
 	rc = curl_easy_perform(c);
@@ -708,13 +716,13 @@ via_smtp(struct sender *sd, const char *from, char *const *rcpt, size_t nrcpt,
 	*code = (int)resp;
 	if (rc == CURLE_OK && resp >= 200 && resp < 300) {
 		snprintf(text, tlen, "%ld accepted", resp);
-		return OUT_SENT;
+		return VOUCH_REPORT_SENT;
 	}
 	snprintf(text, tlen, "%ld %s", resp,
 	    ebuf[0] ? ebuf : curl_easy_strerror(rc));
 	if (resp >= 500 && resp < 600)
-		return OUT_PERM;
-	return OUT_TEMP; /* 4xx, no answer, connection failures */
+		return VOUCH_REPORT_PERMFAIL;
+	return VOUCH_REPORT_TEMPFAIL; /* 4xx, no answer, connection failures */
 }
 #endif
 
@@ -755,7 +763,7 @@ deliver(struct sender *sd, const struct due *d)
 	                                   : VOUCH_REPORT_MAX_ATTEMPTS;
 	int64_t retry = sd->o->retry_seconds ? sd->o->retry_seconds : 3600;
 	enum vouch_status st;
-	enum outcome oc = OUT_TEMP;
+	enum vouch_report_outcome oc = VOUCH_REPORT_TEMPFAIL;
 	struct vbuf m;
 	uint8_t *file = NULL;
 	size_t flen = 0, nr, i;
@@ -813,19 +821,15 @@ deliver(struct sender *sd, const struct due *d)
 		return settle(sd, d, "failed", d->attempts, 0, 0,
 		    text[0] ? text : "the message could not be made");
 	}
-	if (sd->o->transport == VOUCH_REPORT_SENDMAIL)
-		oc = via_sendmail(
-		    sd, from, rp, nr, &m, &code, text, sizeof(text));
-#ifdef VOUCH_HAVE_CURL
-	else
-		oc = via_smtp(sd, from, rp, nr, &m, &code, text, sizeof(text));
-#endif
+	if (vouch_report_transmit(sd->o, from, (const char *const *)rp, nr, m.p,
+	        m.len, &oc, &code, text, sizeof(text)) != VOUCH_OK)
+		oc = VOUCH_REPORT_TEMPFAIL;
 	vbuf_free(&m);
-	if (oc == OUT_SENT) {
+	if (oc == VOUCH_REPORT_SENT) {
 		sd->sum->sent++;
 		return settle(sd, d, "sent", d->attempts + 1, 0, code, text);
 	}
-	if (oc == OUT_PERM) {
+	if (oc == VOUCH_REPORT_PERMFAIL) {
 		/* a 5xx: recorded, never tried again */
 		sd->sum->failed++;
 		return settle(sd, d, "failed", d->attempts + 1, 0, code, text);
@@ -841,6 +845,47 @@ temporary:
 }
 
 /* ---- The interface ------------------------------------------------------ */
+
+enum vouch_status
+vouch_report_transmit(const struct vouch_report_send_options *o,
+    const char *from, const char *const *rcpt, size_t nrcpt, const uint8_t *msg,
+    size_t len, enum vouch_report_outcome *outcome, int *code, char *text,
+    size_t tlen)
+{
+	char local[8];
+	int c;
+	size_t i;
+
+	if (code == NULL)
+		code = &c;
+	*code = 0;
+	if (text == NULL || tlen == 0) {
+		text = local;
+		tlen = sizeof(local);
+	}
+	text[0] = '\0';
+	if (o == NULL || from == NULL || rcpt == NULL || outcome == NULL ||
+	    nrcpt == 0 || nrcpt > VOUCH_DMARC_MAX_URIS ||
+	    (msg == NULL && len > 0) ||
+	    (o->transport != VOUCH_REPORT_SENDMAIL &&
+	        o->transport != VOUCH_REPORT_SMTP) ||
+	    (o->transport == VOUCH_REPORT_SMTP && o->smtp_url == NULL))
+		return VOUCH_EINVAL;
+	for (i = 0; i < nrcpt; i++)
+		if (rcpt[i] == NULL)
+			return VOUCH_EINVAL;
+	if (o->transport == VOUCH_REPORT_SENDMAIL) {
+		*outcome = via_sendmail(
+		    o, from, rcpt, nrcpt, msg, len, code, text, tlen);
+		return VOUCH_OK;
+	}
+#ifdef VOUCH_HAVE_CURL
+	*outcome = via_smtp(o, from, rcpt, nrcpt, msg, len, code, text, tlen);
+	return VOUCH_OK;
+#else
+	return VOUCH_EUNSUPPORTED;
+#endif
+}
 
 static void
 free_list(char **l, size_t n)

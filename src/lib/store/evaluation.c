@@ -193,6 +193,17 @@ add_reason(struct vouch_store_evaluation *e, enum vouch_store_override t,
 	    comment ? strlen(comment) : 0);
 }
 
+static bool
+has_reason(const struct vouch_store_evaluation *e, enum vouch_store_override t)
+{
+	size_t i;
+
+	for (i = 0; i < e->nreasons; i++)
+		if (e->reason[i].type == t)
+			return true;
+	return false;
+}
+
 static enum vouch_store_override
 override_of(enum vouch_dmarc_override o)
 {
@@ -233,12 +244,17 @@ fill_policy_evaluated(struct vouch_store_evaluation *e,
     enum vouch_dmarc_mode mode)
 {
 	const struct vouch_dmarc_record *rec = &dr->record;
+	bool unsafe = res->dmarc.unsafe != VOUCH_DMARC_SAFE;
 
 	e->result = dr->result;
 	e->dkim_aligned = dr->dkim_aligned != 0;
 	e->spf_aligned = dr->spf_aligned != 0;
 	e->nreasons = 0;
-	if (dr->result == VOUCH_DMARC_PASS) {
+	/* an author that cannot be read safely never passes (dmarc.h,
+	 * vouch_dmarc_result.unsafe): as the message's verdict says */
+	if (unsafe && dr->result == VOUCH_DMARC_PASS)
+		e->result = VOUCH_DMARC_PERMERROR;
+	if (e->result == VOUCH_DMARC_PASS) {
 		/* "pass": no action, passing DMARC w/enforcing policy */
 		e->disposition = dr->policy == VOUCH_DMARC_POLICY_QUARANTINE ||
 		                         dr->policy == VOUCH_DMARC_POLICY_REJECT
@@ -247,17 +263,33 @@ fill_policy_evaluated(struct vouch_store_evaluation *e,
 		return;
 	}
 	e->disposition = disposition_of(dr->disposition);
-	if (dr->result != VOUCH_DMARC_FAIL)
-		return;
-	/* t=y lowered the policy one level (RFC 9989 §4.7) */
-	if (mode == VOUCH_DMARC_MODE_RFC9989 && rec->testing &&
-	    disposition_of(dr->policy) != VOUCH_STORE_DISP_NONE)
-		add_reason(e, VOUCH_STORE_OVERRIDE_POLICY_TEST_MODE, NULL);
-	if (dr->override != VOUCH_DMARC_OVERRIDE_NONE)
-		add_reason(e, override_of(dr->override),
-		    res->arc_override && i == res->dmarc.decisive
-		        ? res->override_comment
-		        : NULL);
+	if (dr->result == VOUCH_DMARC_FAIL) {
+		/* t=y lowered the policy one level (RFC 9989 §4.7) */
+		if (mode == VOUCH_DMARC_MODE_RFC9989 && rec->testing &&
+		    disposition_of(dr->policy) != VOUCH_STORE_DISP_NONE)
+			add_reason(
+			    e, VOUCH_STORE_OVERRIDE_POLICY_TEST_MODE, NULL);
+		if (dr->override != VOUCH_DMARC_OVERRIDE_NONE)
+			add_reason(e, override_of(dr->override),
+			    i == res->dmarc.decisive
+			        ? vouch_verify_override_comment(res)
+			        : NULL);
+	}
+	/*
+	 * Fail closed: the message's disposition was raised because its
+	 * author could not be read safely (the least disposition of the
+	 * options); that applies to the message, so to each of its rows,
+	 * reported as local_policy with the reason (RFC 9989 §5.4 asks for
+	 * deviations to be reported as a policy override).
+	 */
+	if (unsafe &&
+	    res->dmarc.override == VOUCH_DMARC_OVERRIDE_LOCAL_POLICY &&
+	    disposition_of(res->dmarc.disposition) > e->disposition) {
+		e->disposition = disposition_of(res->dmarc.disposition);
+		if (!has_reason(e, VOUCH_STORE_OVERRIDE_LOCAL_POLICY))
+			add_reason(e, VOUCH_STORE_OVERRIDE_LOCAL_POLICY,
+			    vouch_verify_override_comment(res));
+	}
 }
 
 static void

@@ -1374,18 +1374,20 @@ static const struct {
     {"IgnoreMalformedMail", "no vouchd option"},
     /* OpenDMARC */
     {"HistoryFile", "vouchd does not write OpenDMARC's history file; "
-                    "DMARC aggregate reports come from vouch's report "
-                    "store"},
-    {"FailureReports", OFF_OK "vouchd does not send DMARC failure reports "
-                              "(RFC 9991)"},
-    {"FailureReportsBcc", "vouchd does not send DMARC failure reports"},
+                    "see Record and RecordDB: the evaluations go into "
+                    "vouch's report store (vouch store init)"},
+    {"FailureReports", OFF_OK "see FailureReports, FailureReportFrom and "
+                              "FailureReportQueue (RFC 9991 reports, off "
+                              "by default)"},
+    {"FailureReportsBcc", "vouchd sends failure reports only to ruf= "
+                          "destinations"},
     {"FailureReportsOnNone",
-        OFF_OK "vouchd does not send DMARC failure reports"},
-    {"FailureReportsSentBy", "vouchd does not send DMARC failure reports"},
-    {"ReportCommand", "vouchd does not send DMARC failure reports"},
+        OFF_OK "vouchd follows fo= for every policy, p=none included"},
+    {"FailureReportsSentBy", "see FailureReportFrom"},
+    {"ReportCommand", "see FailureReportSendmail and FailureReportSMTP"},
     {"CopyFailuresTo", "no vouchd option"},
-    {"RecordAllMessages", OFF_OK "no history file"},
-    {"IgnoreMailTo", "no history file"},
+    {"RecordAllMessages", OFF_OK "Record keeps what is to be reported"},
+    {"IgnoreMailTo", "no vouchd option"},
     {"IgnoreMailFrom", "vouchd evaluates every From domain"},
     {"RejectString", "vouchd's reply names the From domain and why DMARC "
                      "failed"},
