@@ -10,6 +10,8 @@
 #   make bench-verify the full-verdict benchmark alone
 #   make bench-milter vouchd against OpenDKIM/OpenDMARC inside a private
 #                     Postfix (root; bench/milter/README.md)
+#   make bench-report-ingest  reports in: 1k, 10k, 100k report e-mails
+#                     against Mail::DMARC (minutes; bench/report/ingest/)
 #   make lint         cppcheck and clang-tidy (.clang-tidy) on src/lib and
 #                     src/cli, in build-lint/; fails on any finding
 
@@ -18,7 +20,7 @@ DESTDIR ?=
 FUZZ_SECONDS ?= 30
 VOUCH = build/src/cli/vouch
 
-.PHONY: all deps build build-asan build-fuzz demo check check-asan install bench bench-spf bench-verify bench-milter clean format lint
+.PHONY: all deps build build-asan build-fuzz demo check check-asan install bench bench-spf bench-verify bench-milter bench-report-ingest clean format lint
 
 all: build
 
@@ -66,6 +68,9 @@ bench-verify: build
 
 bench-milter: build
 	bench/milter/run.py
+
+bench-report-ingest: build
+	bench/report/ingest/run.sh
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -358,6 +358,138 @@
 #define VOUCH_CHECK_MAX_SAME_CODE 8
 
 /*
+ * DMARC aggregate reports in (feedback.h, ingest.h): what one input may
+ * cost.  The reader is meant for mail from anyone, so every size is capped
+ * and a report beyond a cap is refused with a reason, never half-stored.
+ *
+ * REPORT_MAX_INPUT: bytes of one input read whole (a file, a message of a
+ * Maildir, mbox or IMAP mailbox).  The largest real reports seen (Google,
+ * Microsoft for large senders) are a few MB compressed; most MTAs refuse
+ * messages over 50 MB (Gmail 25 MB, Exchange Online 150 MB with MIME
+ * overhead), so 64 MiB refuses no report that could have been delivered.
+ * REPORT_MAX_XML: bytes of one report's XML after decompression.  The 900
+ * KB large-example sample holds 2,286 records; 64 MiB is some 170,000
+ * such records, beyond what reporters send in one file (they split).
+ * REPORT_MAX_RATIO: output/input ratio of a decompression, checked once
+ * the output passes REPORT_RATIO_FLOOR bytes.  Deflate cannot exceed
+ * about 1032:1; report XML compresses 5:1 to 40:1, and the repetitive
+ * 900 KB large-example sample 102:1, so 500:1 leaves room and still
+ * stops a bomb (near 1000:1) after 1 MiB of output instead of 64.
+ * REPORT_MAX_LAYERS: containers around one report (MIME part, zip, gzip):
+ * real reports use two (a gzip in a MIME part); 4 allows a zip inside a
+ * forwarded message and stops recursive archives.
+ * REPORT_MAX_ZIP_ENTRIES: entries of one zip (reporters put one XML file;
+ * 16 allows a few and bounds a zip of thousands of empty entries).
+ * REPORT_MAX_MIME_PARTS: body parts looked at in one message (a report
+ * mail has two or three); REPORT_MAX_PER_INPUT: reports taken from one
+ * input (a message or zip with several reports).
+ */
+#define VOUCH_REPORT_MAX_INPUT (64 * 1024 * 1024)
+#define VOUCH_REPORT_MAX_XML (64 * 1024 * 1024)
+#define VOUCH_REPORT_MAX_RATIO 500
+#define VOUCH_REPORT_RATIO_FLOOR (1024 * 1024)
+#define VOUCH_REPORT_MAX_LAYERS 4
+#define VOUCH_REPORT_MAX_ZIP_ENTRIES 16
+#define VOUCH_REPORT_MAX_MIME_PARTS 64
+#define VOUCH_REPORT_MAX_PER_INPUT 16
+
+/*
+ * The report XML itself (RFC 7489 Appendix C, RFC 9990 §3.1).
+ * REPORT_MAX_DEPTH: element nesting.  The schemas nest six deep
+ * (feedback/record/auth_results/dkim/domain, plus an extension's own
+ * elements); 32 leaves room and stops a nesting bomb at once.
+ * REPORT_MAX_TEXT: bytes of one element's text.  Domains are at most 253
+ * bytes; "error", "comment" and "human_result" are unbounded strings that
+ * RFC 9990 §3.1.5 asks to keep small; 64 KiB is the longest line vouch
+ * reads anywhere (VOUCH_MAX_LINE_BYTES).  A longer text refuses the report.
+ * REPORT_MAX_RECORDS: records of one report; 64 MiB of XML holds about
+ * 250,000 minimal records, so 500,000 is never the first limit reached
+ * by an honest file and bounds the arrays built from it.
+ * REPORT_MAX_AUTH: dkim (and spf) results kept per record: RFC 9990
+ * §3.1.3 says a report SHOULD hold no more than 100 signatures per row;
+ * more are dropped with a warning.  REPORT_MAX_REASONS: reason elements
+ * kept per record (five override types exist, RFC 9990 §3.1.6);
+ * REPORT_MAX_ERRORS: metadata error elements kept.  More are dropped
+ * with a warning.
+ * REPORT_MAX_COUNT: the largest count accepted in one record: 10^12
+ * messages, more than any receiver sees from one address in a day; it
+ * keeps every sum and the day split (count x seconds) inside 63 bits.  A
+ * larger count drops the record with a warning.
+ * REPORT_MAX_DAYS: UTC days one report may span (RFC 9990 §3.1.1.4: a
+ * period is typically one day; ri= asks for at most daily reports).  A
+ * longer period, 31 days, is refused: such a report cannot say when its
+ * messages were seen.
+ * REPORT_MAX_WARNINGS: warning texts kept per report (all are counted).
+ */
+#define VOUCH_REPORT_MAX_DEPTH 32
+#define VOUCH_REPORT_MAX_TEXT (64 * 1024)
+#define VOUCH_REPORT_MAX_RECORDS 500000
+#define VOUCH_REPORT_MAX_AUTH 100
+#define VOUCH_REPORT_MAX_REASONS 16
+#define VOUCH_REPORT_MAX_ERRORS 64
+#define VOUCH_REPORT_MAX_COUNT 1000000000000ULL
+#define VOUCH_REPORT_MAX_DAYS 31
+#define VOUCH_REPORT_MAX_WARNINGS 8
+
+/*
+ * Messages taken from an IMAP mailbox in one run (the UIDs of one UID
+ * SEARCH are kept, 4 bytes each): a million is a few years of reports for
+ * a large domain and 4 MiB of memory; the rest wait for the next run.
+ */
+#define VOUCH_IMAP_MAX_UIDS 1000000
+
+/*
+ * The store of DMARC reporting data (store.h).
+ * STORE_MAX_URL: bytes of a database URL or SQLite path; PATH_MAX on Linux
+ * is 4096, and a libpq URI with host, options and a password fits well.
+ * STORE_MAX_IP: characters of an address as text; the longest IPv6 form
+ * ("ffff:...:255.255.255.255") is 45 (INET6_ADDRSTRLEN less its NUL).
+ * STORE_MAX_DEST: bytes of the rua= (or ruf=) destinations of one policy,
+ * comma-separated; a mailto URI is at most 7 + 64 + 1 + 253 bytes (RFC
+ * 5321 §4.5.3.1), so three full-length URIs or a dozen real ones fit; a
+ * URI that does not fit is not recorded (RFC 9990 §3.5 lets a receiver
+ * limit the URIs it supports).
+ * STORE_MAX_COMMENT: bytes of an override reason's comment; vouch's
+ * longest, the ARC override of RFC 8617 §7.2.2 with three sealers, is
+ * under 200.  STORE_MAX_HUMAN: bytes of a DKIM human_result (the
+ * verifier's reason, at most 127).  STORE_MAX_REASONS: override reasons of
+ * one evaluation; vouch gives at most two (policy_test_mode and one
+ * local override).
+ * STORE_MAX_EVAL_TEXT: bytes of one evaluation as the recorder queues it
+ * (its columns escaped); every field at its maximum, escaped three times
+ * over, stays below 64 KiB.
+ */
+#define VOUCH_STORE_MAX_URL 4096
+#define VOUCH_STORE_MAX_IP 45
+#define VOUCH_STORE_MAX_DEST 1024
+#define VOUCH_STORE_MAX_COMMENT 256
+#define VOUCH_STORE_MAX_HUMAN 127
+#define VOUCH_STORE_MAX_REASONS 4
+#define VOUCH_STORE_MAX_EVAL_TEXT (64 * 1024)
+
+/*
+ * DMARC aggregate reports out (report.h).
+ * REPORT_MAX_DKIM: DKIM results per row; RFC 9990 §3.1.3 says a report
+ * SHOULD hold no more than 100 for a row.
+ * REPORT_MAX_BYTES: size of one compressed report; a report compresses
+ * some 20:1, so 64 MiB is over a gigabyte of XML, beyond what any mail
+ * system accepts as an attachment (RFC 9990 §3.5.2 notes the limit).
+ * REPORT_MAX_INTERVALS: intervals one generation walks (ten years of
+ * days), so that a mistyped range cannot loop for hours.
+ * REPORT_MAX_ATTEMPTS: temporary delivery failures before a delivery is
+ * given up (RFC 9990 §3.5 lets a receiver "discard data that could not be
+ * sent"); hourly, that is ten hours of a destination refusing.
+ * REPORT_MAX_MESSAGE: bytes of one report message held while it is
+ * signed and sent: the report in base64 (4/3 of REPORT_MAX_BYTES) and
+ * its header.
+ */
+#define VOUCH_REPORT_MAX_DKIM 100
+#define VOUCH_REPORT_MAX_BYTES (64 * 1024 * 1024)
+#define VOUCH_REPORT_MAX_INTERVALS 3660
+#define VOUCH_REPORT_MAX_ATTEMPTS 10
+#define VOUCH_REPORT_MAX_MESSAGE (VOUCH_REPORT_MAX_BYTES / 3 * 4 + 65536)
+
+/*
  * DMARC failure reports (report_failure.h).
  * MAX_ADDR: bytes of a report address (ruf= destination, From): a
  * local-part of 64 and a domain of 255 octets (RFC 5321 §4.5.3.1.1,

@@ -16,6 +16,11 @@
 #include "arc.h"
 #include "check.h"
 #include "verify.h"
+#include "store.h"
+#include "report.h"
 #include "report_failure.h"
+#include "feedback.h"
+#include "ingest.h"
+#include "owner.h"
 
 #endif

@@ -13,6 +13,7 @@
 #define CLI_EXIT_OK 0 /* a verdict was produced, whatever it is */
 #define CLI_EXIT_USAGE 64 /* bad options (EX_USAGE) */
 #define CLI_EXIT_DATAERR 65 /* the input cannot be processed (EX_DATAERR) */
+#define CLI_EXIT_UNAVAILABLE 69 /* a service (the store) is unavailable */
 #define CLI_EXIT_IO 74 /* a file could not be read or written (EX_IOERR) */
 #define CLI_EXIT_SOFTWARE 70 /* out of memory or an internal error */
 
@@ -27,6 +28,24 @@ int cmd_dmarc(int argc, char **argv);
 int cmd_arc(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+int cmd_store(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+/* vouch report's receiver subcommands (cmd_report_out.c) */
+int cmd_report_generate(int argc, char **argv);
+int cmd_report_send(int argc, char **argv);
+int cmd_report_list(int argc, char **argv);
+int cmd_report_show(int argc, char **argv);
+int cmd_report_suppress(int argc, char **argv);
+
+/*
+ * cli_parse_time - a time given on the command line: UNIX seconds, or
+ * YYYY-MM-DD, or YYYY-MM-DDTHH:MM:SS[Z], in UTC.  Returns 0, or -1 when s
+ * is none of them.
+ */
+int cli_parse_time(const char *s, int64_t *out);
+
+/* cli_store_exit - the exit status for a store that could not be opened. */
+int cli_store_exit(enum vouch_status st);
 
 /*
  * cli_open_dns - the resolver chosen by --zone FILE or --dns-server ADDR

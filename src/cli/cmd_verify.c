@@ -28,6 +28,7 @@ verify_usage(FILE *fp)
 	    "                    [--unsafe-disposition none|quarantine|reject]"
 	    "\n"
 	    "                    [--header-only | --json | --explain]\n"
+	    "                    [--record [--db URL] [--rcpt-to ADDR]...]\n"
 	    "                    [--failure-report DIR [--failure-from ADDR]\n"
 	    "                     [--failure-redact hash|token|none]\n"
 	    "                     [--failure-redact-token TEXT] "
@@ -85,6 +86,17 @@ verify_usage(FILE *fp)
 	    "hide; a From past\n"
 	    "                    the header limits); such a message never "
 	    "gets dmarc=pass\n"
+	    "  --record          record the evaluation for DMARC aggregate "
+	    "reports\n"
+	    "                    (RFC 9990) in the store, when the policy "
+	    "asks for reports\n"
+	    "  --db URL          the store (vouch store init): a SQLite file "
+	    "or\n"
+	    "                    postgresql://...; default $VOUCH_DB, else\n"
+	    "                    " VOUCH_STORE_DEFAULT_PATH "\n"
+	    "  --rcpt-to ADDR    an envelope recipient (repeatable); the "
+	    "first one's\n"
+	    "                    domain is recorded as envelope_to\n"
 	    "  --header-only     print only the Authentication-Results field\n"
 	    "  --json            print the full result as JSON\n"
 	    "  --explain         print the field and, for a person, why the\n"
@@ -117,7 +129,9 @@ verify_usage(FILE *fp)
 	    "(default all)\n"
 	    "Exit status: 0 a verdict was produced (whatever it is), 64 "
 	    "usage,\n"
-	    "74 a file could not be read or written, 70 out of memory.\n");
+	    "74 a file could not be read or written (or --record failed), 70 "
+	    "out of\n"
+	    "memory.\n");
 }
 
 /* ---- JSON -------------------------------------------------------------- */
@@ -859,9 +873,42 @@ struct verify_args {
 	struct vouch_verify_smtp smtp;
 	const char *zone, *server, *file;
 	int header_only, json, explain;
+	struct vouch_recorder *rec; /* --record */
+	const char *rcpt_to; /* the first --rcpt-to */
+	enum vouch_dmarc_mode mode;
 	struct cli_failure failure;
 	struct vouch_dns *dns;
 };
+
+/*
+ * --record: what DMARC reporting needs of this verdict goes into the store
+ * (RFC 9990 §3.1), committed before the command ends.
+ */
+static int
+record(const struct verify_args *a, const struct vouch_verify_result *res)
+{
+	struct vouch_store_envelope env;
+	enum vouch_status st;
+	size_t n = 0;
+
+	memset(&env, 0, sizeof(env));
+	env.smtp = &a->smtp;
+	env.rcpt_to = a->rcpt_to;
+	env.rcpt_to_len = a->rcpt_to ? strlen(a->rcpt_to) : 0;
+	env.mode = a->mode;
+	st = vouch_recorder_add_verify(a->rec, res, &env, &n);
+	if (st == VOUCH_OK)
+		st = vouch_recorder_flush(a->rec);
+	if (st != VOUCH_OK) {
+		struct vouch_recorder_stats rs;
+
+		vouch_recorder_stats(a->rec, &rs);
+		fprintf(stderr, "vouch verify: --record: %s\n",
+		    rs.last_error[0] ? rs.last_error : vouch_status_str(st));
+		return CLI_EXIT_IO;
+	}
+	return CLI_EXIT_OK;
+}
 
 /*
  * The body as far as a failure report may include it: kept only with
@@ -1001,6 +1048,8 @@ run(struct vouch_verify *v, const struct verify_args *a)
 	}
 	if ((st = vouch_verify_msg_finish(m, &res)) != VOUCH_OK)
 		goto fail;
+	if (a->rec != NULL && (rc = record(a, res)) != CLI_EXIT_OK)
+		goto out;
 	lf = hdr != NULL && uses_lf(hdr, hlen);
 	if (a->json) {
 		print_json(res);
@@ -1085,6 +1134,9 @@ verify_main(int argc, char **argv, const char **sealers)
 	    {"header-only", no_argument, NULL, 'o'},
 	    {"json", no_argument, NULL, 'j'},
 	    {"explain", no_argument, NULL, 'e'},
+	    {"record", no_argument, NULL, 'R'},
+	    {"db", required_argument, NULL, 'D'},
+	    {"rcpt-to", required_argument, NULL, 'r'},
 	    {"failure-report", required_argument, NULL, CLI_FAILURE_OPT_DIR},
 	    {"failure-from", required_argument, NULL, CLI_FAILURE_OPT_FROM},
 	    {"failure-redact", required_argument, NULL, CLI_FAILURE_OPT_REDACT},
@@ -1103,8 +1155,9 @@ verify_main(int argc, char **argv, const char **sealers)
 	struct vouch_dns *dns = NULL;
 	const char *ip = NULL, *helo = NULL, *mail_from = NULL;
 	char err[512] = "", *end;
+	const char *db = NULL;
 	long long now;
-	int ch, rc;
+	int ch, rc, want_record = 0;
 	enum vouch_status st;
 
 	vouch_verify_options_init(&opts);
@@ -1180,6 +1233,16 @@ verify_main(int argc, char **argv, const char **sealers)
 		case 'e':
 			a.explain = 1;
 			break;
+		case 'R':
+			want_record = 1;
+			break;
+		case 'D':
+			db = optarg;
+			break;
+		case 'r':
+			if (a.rcpt_to == NULL)
+				a.rcpt_to = optarg;
+			break;
 		case 'h':
 			verify_usage(stdout);
 			return CLI_EXIT_OK;
@@ -1219,8 +1282,31 @@ verify_main(int argc, char **argv, const char **sealers)
 		a.smtp.mail_from_len -= 2;
 	}
 
-	if ((rc = cli_open_dns(a.zone, a.server, &dns)) != 0)
+	if ((db != NULL || a.rcpt_to != NULL) && !want_record) {
+		fprintf(stderr, "vouch verify: --db and --rcpt-to go with "
+		                "--record\n");
+		return CLI_EXIT_USAGE;
+	}
+	a.mode = opts.dmarc.mode;
+	if (want_record) {
+		struct vouch_recorder_options ro;
+
+		/* one message: commit at the end, on this thread */
+		vouch_recorder_options_init(&ro);
+		ro.thread = false;
+		ro.batch_ms = 3600 * 1000;
+		st = vouch_recorder_new(db, &ro, &a.rec, err, sizeof(err));
+		if (st != VOUCH_OK) {
+			fprintf(stderr, "vouch verify: --record: %s\n",
+			    err[0] ? err : vouch_status_str(st));
+			return cli_store_exit(st);
+		}
+		err[0] = '\0';
+	}
+	if ((rc = cli_open_dns(a.zone, a.server, &dns)) != 0) {
+		vouch_recorder_free(a.rec);
 		return rc;
+	}
 	a.dns = dns;
 	st = vouch_verify_new(dns, &opts, &v, err, sizeof(err));
 	if (st != VOUCH_OK) {
@@ -1233,6 +1319,7 @@ verify_main(int argc, char **argv, const char **sealers)
 	}
 	rc = run(v, &a);
 done:
+	vouch_recorder_free(a.rec);
 	vouch_verify_free(v);
 	vouch_dns_free(dns);
 	if (fflush(stdout) != 0 && rc == CLI_EXIT_OK)

@@ -18,6 +18,9 @@ static const struct {
     {"arc", cmd_arc, "verify or seal an ARC chain (RFC 8617)"},
     {"verify", cmd_verify, "SPF, DKIM and DMARC of a received message"},
     {"check", cmd_check, "lint a domain's SPF, DMARC and DKIM records"},
+    {"store", cmd_store, "create or migrate the DMARC reporting store"},
+    {"report", cmd_report,
+        "DMARC aggregate reports: generate, send; ingest, summary"},
 };
 
 static void

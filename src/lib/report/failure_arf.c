@@ -768,7 +768,8 @@ original_part(const struct failure_ctx *c, int body, struct vbuf *out)
 			(void)vbuf_add(out, "\r\n", 2);
 	}
 	/* RFC 9991 §7.3: "substituting hxxp for http" */
-	if (out->err == VOUCH_OK && c->red.mode != VOUCH_FAILURE_REDACT_NONE)
+	if (out->err == VOUCH_OK && c->red.mode != VOUCH_FAILURE_REDACT_NONE &&
+	    out->len > start) /* out->p is NULL while nothing was written */
 		failure_defang(out->p + start, out->len - start);
 	return out->err;
 }

@@ -1,0 +1,395 @@
+/*
+ * vouch report summary: for a person deciding whether to tighten their
+ * DMARC policy.  Every source of the domain's ingested reports in one of
+ * four buckets, what needs action first, and what p=quarantine or
+ * p=reject would do today.  The work is vouch_owner_summarize (owner.h).
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "json.h"
+#include "report.h"
+#include "vouch/owner.h"
+#include "vouch/store.h"
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp,
+	    "usage: vouch report summary --domain DOMAIN [--since TIME]\n"
+	    "                            [--until TIME] [--json] [--db URL]\n"
+	    "                            [--zone FILE | --dns-server ADDR |\n"
+	    "                             --no-dns] [--dns-concurrency N]\n"
+	    "                            [--psl FILE]\n"
+	    "\n"
+	    "Sorts every source (IP address, with its PTR name and that\n"
+	    "name's organizational domain, and the reporters that saw it)\n"
+	    "of DOMAIN's ingested aggregate reports into four buckets, those\n"
+	    "that need action first:\n"
+	    "  not compliant  something passed, but not aligned with DOMAIN\n"
+	    "                 (a sender of yours not set up): the reasons\n"
+	    "  unknown        nothing passed at all\n"
+	    "  forwarded      DKIM passed where SPF failed, or the reporter\n"
+	    "                 recorded forwarding (ARC, mailing list)\n"
+	    "  compliant      DMARC passed (SPF or DKIM, aligned)\n"
+	    "then the policy readiness: the messages, and the sources other\n"
+	    "than forwarders, that p=quarantine or p=reject would hit today.\n"
+	    "\n"
+	    "  --domain D       the policy domain (required)\n"
+	    "  --since TIME     days from TIME on (YYYY-MM-DD, ISO 8601 UTC,\n"
+	    "                   UNIX seconds, or 30d / 12h ago); --until\n"
+	    "                   TIME: days before TIME\n"
+	    "  --json           print the summary as JSON\n"
+	    "  --zone FILE      PTR names from a zone file; --dns-server ADDR\n"
+	    "                   from that server; --no-dns: none.  Default:\n"
+	    "                   the system's resolver.  Names are kept in the\n"
+	    "                   store for their TTL\n"
+	    "  --dns-concurrency N  PTR lookups at once (default 8)\n"
+	    "  --psl FILE       the Public Suffix List for organizational\n"
+	    "                   domains (default: the system's)\n"
+	    "  --db URL         the store (default $VOUCH_DB, see vouch(1))\n"
+	    "Exit status: 0 printed, 64 usage, 69 no store, 74 the store\n"
+	    "failed.\n");
+}
+
+static double
+percent(uint64_t part, uint64_t whole)
+{
+	return whole ? 100.0 * (double)part / (double)whole : 0.0;
+}
+
+static void
+jstr(const char *s)
+{
+	if (s == NULL)
+		fputs("null", stdout);
+	else
+		cli_json_str(stdout, s, CLI_JSON_8BIT_UTF8);
+}
+
+static void
+jlist(const char *key, const char *const *v, size_t n)
+{
+	size_t i;
+
+	printf(",\"%s\":[", key);
+	for (i = 0; i < n; i++) {
+		fputs(i ? "," : "", stdout);
+		jstr(v[i]);
+	}
+	putchar(']');
+}
+
+static const char *
+bucket_key(enum vouch_owner_bucket b)
+{
+	static const char *const keys[] = {
+	    "not_compliant", "unknown", "forwarded", "compliant"};
+
+	return keys[b];
+}
+
+static void
+json_source(const struct vouch_owner_source *s)
+{
+	int b;
+
+	printf("{\"ip\":");
+	jstr(s->ip);
+	printf(",\"ptr\":");
+	jstr(s->ptr[0] ? s->ptr : NULL);
+	printf(",\"ptr_org\":");
+	jstr(s->ptr_org[0] ? s->ptr_org : NULL);
+	printf(",\"bucket\":\"%s\",\"messages\":%llu,\"dmarc_fail\":%llu,"
+	       "\"by_bucket\":{",
+	    bucket_key(s->bucket), (unsigned long long)s->messages,
+	    (unsigned long long)s->dmarc_fail);
+	for (b = 0; b < VOUCH_OWNER_NBUCKETS; b++)
+		printf("%s\"%s\":%llu", b ? "," : "",
+		    bucket_key((enum vouch_owner_bucket)b),
+		    (unsigned long long)s->by_bucket[b]);
+	putchar('}');
+	jlist("reporters", s->reporters, s->nreporters);
+	jlist("reasons", s->reasons, s->nreasons);
+	jlist("header_from", s->header_from, s->nheader_from);
+	putchar('}');
+}
+
+static void
+json_readiness(const struct vouch_owner_summary *sum,
+    const struct vouch_owner_readiness *r, const char *key)
+{
+	size_t i;
+
+	printf("\"%s\":{\"messages\":%llu,\"percent\":%.1f,\"sources\":[", key,
+	    (unsigned long long)r->messages,
+	    percent(r->messages, sum->messages));
+	for (i = 0; i < r->nsources; i++) {
+		fputs(i ? "," : "", stdout);
+		jstr(sum->sources[r->sources[i]].ip);
+	}
+	printf("]}");
+}
+
+static void
+print_json(const struct vouch_owner_summary *sum)
+{
+	char day[16];
+	size_t i;
+	int b;
+
+	printf("{\"domain\":");
+	jstr(sum->domain);
+	printf(",\"since\":%lld,\"until\":%lld,\"reports\":%llu,"
+	       "\"messages\":%llu,\"dmarc_pass\":%llu,\"policy\":",
+	    (long long)sum->since, (long long)sum->until,
+	    (unsigned long long)sum->reports, (unsigned long long)sum->messages,
+	    (unsigned long long)sum->dmarc_pass);
+	jstr(sum->p);
+	printf(",\"buckets\":{");
+	for (b = 0; b < VOUCH_OWNER_NBUCKETS; b++)
+		printf("%s\"%s\":{\"sources\":%llu,\"messages\":%llu}",
+		    b ? "," : "", bucket_key((enum vouch_owner_bucket)b),
+		    (unsigned long long)sum->bucket_sources[b],
+		    (unsigned long long)sum->bucket_messages[b]);
+	printf("},\n\"sources\":[");
+	for (i = 0; i < sum->nsources; i++) {
+		fputs(i ? ",\n" : "\n", stdout);
+		json_source(&sum->sources[i]);
+	}
+	printf("],\n\"days\":[");
+	for (i = 0; i < sum->ndays; i++) {
+		const struct vouch_owner_day *d = &sum->days[i];
+
+		report_day_str(d->day, day, sizeof(day));
+		printf("%s{\"day\":\"%s\",\"day_start\":%lld,\"messages\":%llu,"
+		       "\"dmarc_pass\":%llu,\"dkim_aligned\":%llu,"
+		       "\"spf_aligned\":%llu}",
+		    i ? "," : "", day, (long long)d->day,
+		    (unsigned long long)d->messages,
+		    (unsigned long long)d->dmarc_pass,
+		    (unsigned long long)d->dkim_aligned,
+		    (unsigned long long)d->spf_aligned);
+	}
+	printf("],\n\"reporters\":[");
+	for (i = 0; i < sum->nreporters; i++) {
+		printf("%s{\"org_name\":", i ? "," : "");
+		jstr(sum->reporters[i].org_name);
+		printf(",\"reports\":%llu,\"messages\":%llu}",
+		    (unsigned long long)sum->reporters[i].reports,
+		    (unsigned long long)sum->reporters[i].messages);
+	}
+	printf("],\n\"readiness\":{");
+	json_readiness(sum, &sum->quarantine, "quarantine");
+	putchar(',');
+	json_readiness(sum, &sum->reject, "reject");
+	printf("},\"ptr_lookups\":%lu}\n", sum->ptr_lookups);
+}
+
+static const char *const bucket_note[] = {
+    "looks like yours but fails: fix these first",
+    "nothing passed: strangers, or hosts of yours unsigned and not in SPF",
+    "relayed by others; DKIM or ARC carries them",
+    "pass DMARC",
+};
+
+static void
+human_source(const struct vouch_owner_source *s)
+{
+	size_t i;
+
+	printf(
+	    "  %-39s %10llu messages", s->ip, (unsigned long long)s->messages);
+	if (s->dmarc_fail > 0)
+		printf(
+		    ", %llu failed DMARC", (unsigned long long)s->dmarc_fail);
+	putchar('\n');
+	if (s->ptr[0] != '\0')
+		printf("      %s (%s)\n", s->ptr,
+		    s->ptr_org[0] ? s->ptr_org : "?");
+	if (s->nreporters > 0) {
+		printf("      seen by ");
+		for (i = 0; i < s->nreporters; i++)
+			printf("%s%s", i ? ", " : "", s->reporters[i]);
+		putchar('\n');
+	}
+	if (s->bucket == VOUCH_OWNER_NOT_COMPLIANT ||
+	    s->bucket == VOUCH_OWNER_UNKNOWN)
+		for (i = 0; i < s->nreasons; i++)
+			printf("      why: %s\n", s->reasons[i]);
+}
+
+static void
+print_human(const struct vouch_owner_summary *sum)
+{
+	const struct vouch_owner_readiness *r = &sum->quarantine;
+	size_t i;
+	int b;
+
+	printf("%s: %llu messages in %llu reports from %llu reporters; "
+	       "%llu (%.1f%%) passed DMARC\n",
+	    sum->domain, (unsigned long long)sum->messages,
+	    (unsigned long long)sum->reports,
+	    (unsigned long long)sum->nreporters,
+	    (unsigned long long)sum->dmarc_pass,
+	    percent(sum->dmarc_pass, sum->messages));
+	for (b = 0; b < VOUCH_OWNER_NBUCKETS; b++) {
+		if (sum->bucket_sources[b] == 0)
+			continue;
+		printf("\n%s: %llu sources, %llu messages (%s)\n",
+		    vouch_owner_bucket_str((enum vouch_owner_bucket)b),
+		    (unsigned long long)sum->bucket_sources[b],
+		    (unsigned long long)sum->bucket_messages[b],
+		    bucket_note[b]);
+		for (i = 0; i < sum->nsources; i++)
+			if ((int)sum->sources[i].bucket == b)
+				human_source(&sum->sources[i]);
+	}
+	printf("\npolicy readiness (published now: p=%s)\n",
+	    sum->p != NULL && sum->p[0] ? sum->p : "?");
+	if (r->messages == 0) {
+		printf("  p=quarantine or p=reject today: no message of a "
+		       "source other than forwarders would be hit\n");
+		return;
+	}
+	printf("  p=quarantine today: %llu messages (%.1f%%) from %zu "
+	       "sources would go to spam\n",
+	    (unsigned long long)r->messages,
+	    percent(r->messages, sum->messages), r->nsources);
+	printf("  p=reject today: the same %llu messages would be refused\n",
+	    (unsigned long long)sum->reject.messages);
+	for (i = 0; i < r->nsources; i++) {
+		const struct vouch_owner_source *s =
+		    &sum->sources[r->sources[i]];
+
+		printf("    %-39s %10llu  %s%s\n", s->ip,
+		    (unsigned long long)s->dmarc_fail, s->ptr,
+		    s->ptr[0] ? "" : "(no PTR)");
+	}
+}
+
+int
+cmd_report_summary(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	    {"db", required_argument, NULL, 'd'},
+	    {"domain", required_argument, NULL, 'D'},
+	    {"since", required_argument, NULL, 's'},
+	    {"until", required_argument, NULL, 'u'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"zone", required_argument, NULL, 'z'},
+	    {"dns-server", required_argument, NULL, 'S'},
+	    {"no-dns", no_argument, NULL, 'n'},
+	    {"dns-concurrency", required_argument, NULL, 'c'},
+	    {"psl", required_argument, NULL, 'p'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	struct vouch_owner_summary_opts o;
+	struct vouch_owner_summary *sum = NULL;
+	struct vouch_dmarc_options dopts;
+	struct vouch_dmarc *psl = NULL;
+	struct vouch_dns *dns = NULL;
+	struct vouch_store *s = NULL;
+	const char *db = NULL, *zone = NULL, *server = NULL, *pslfile = NULL;
+	enum vouch_status st;
+	char err[512] = "", *end;
+	int ch, rc, json = 0, nodns = 0;
+	unsigned long n;
+
+	memset(&o, 0, sizeof(o));
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'd':
+			db = optarg;
+			break;
+		case 'D':
+			o.domain = optarg;
+			break;
+		case 's':
+		case 'u':
+			if (report_parse_time(
+			        optarg, ch == 's' ? &o.since : &o.until) != 0) {
+				fprintf(stderr,
+				    "vouch report summary: %s: not a time\n",
+				    optarg);
+				return CLI_EXIT_USAGE;
+			}
+			break;
+		case 'j':
+			json = 1;
+			break;
+		case 'z':
+			zone = optarg;
+			break;
+		case 'S':
+			server = optarg;
+			break;
+		case 'n':
+			nodns = 1;
+			break;
+		case 'c':
+			n = strtoul(optarg, &end, 10);
+			if (*end != '\0' || n < 1 || n > 64) {
+				fprintf(stderr, "vouch report summary: "
+				                "--dns-concurrency: 1 to 64\n");
+				return CLI_EXIT_USAGE;
+			}
+			o.concurrency = (unsigned)n;
+			break;
+		case 'p':
+			pslfile = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return CLI_EXIT_OK;
+		default:
+			usage(stderr);
+			return CLI_EXIT_USAGE;
+		}
+	}
+	if (optind != argc || o.domain == NULL) {
+		usage(stderr);
+		return CLI_EXIT_USAGE;
+	}
+	o.since -= o.since % 86400;
+	if (!nodns && (rc = cli_open_dns(zone, server, &dns)) != 0)
+		return rc;
+	o.dns = dns;
+	memset(&dopts, 0, sizeof(dopts));
+	dopts.mode = VOUCH_DMARC_MODE_RFC7489;
+	dopts.psl_file = pslfile;
+	if ((st = vouch_dmarc_new(&dopts, &psl, err, sizeof(err))) !=
+	    VOUCH_OK) {
+		fprintf(stderr, "vouch report summary: %s\n",
+		    err[0] ? err : vouch_status_str(st));
+		vouch_dns_free(dns);
+		return st == VOUCH_EIO ? CLI_EXIT_IO : CLI_EXIT_SOFTWARE;
+	}
+	if ((rc = report_open_store("summary", db, &s)) != CLI_EXIT_OK)
+		goto out;
+	if ((st = vouch_owner_summarize(s, &o, psl, &sum)) != VOUCH_OK) {
+		fprintf(stderr, "vouch report summary: %s\n",
+		    vouch_store_errmsg(s)[0] ? vouch_store_errmsg(s)
+		                             : vouch_status_str(st));
+		rc = st == VOUCH_ENOTFOUND ? CLI_EXIT_UNAVAILABLE
+		     : st == VOUCH_ENOMEM  ? CLI_EXIT_SOFTWARE
+		                           : CLI_EXIT_IO;
+		goto out;
+	}
+	if (json)
+		print_json(sum);
+	else
+		print_human(sum);
+	rc = fflush(stdout) == 0 ? CLI_EXIT_OK : CLI_EXIT_IO;
+out:
+	vouch_owner_summary_free(sum);
+	vouch_store_close(s);
+	vouch_dmarc_free(psl);
+	vouch_dns_free(dns);
+	return rc;
+}
