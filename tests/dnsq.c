@@ -14,6 +14,10 @@
  * With -p, THREADS threads ask the question 20 times each on the one
  * handle, and "parallel: N same" follows when every outcome matched the
  * first one's rcode and record count ("parallel: N differ" otherwise).
+ * With -a, "ttl N" follows the records, and the question is asked again,
+ * on the same handle, for every line read from standard input (the test
+ * stops the server in between: what the handle still answers came from a
+ * cache).
  */
 #include <arpa/inet.h>
 #include <pthread.h>
@@ -136,9 +140,33 @@ parallel(struct vouch_dns *dns, const char *name, uint16_t type,
 __attribute__((noreturn)) static void
 usage(void)
 {
-	fprintf(stderr, "usage: dnsq [-t SECONDS] SERVER NAME TYPE\n"
+	fprintf(stderr, "usage: dnsq [-t SECONDS] [-p THREADS] [-a] SERVER "
+	                "NAME TYPE\n"
 	                "       dnsq --zone FILE NAME TYPE\n");
 	exit(64);
+}
+
+/* One question and its printed outcome; 0, or -1 out of memory. */
+static int
+ask(struct vouch_dns *dns, const char *name, uint16_t type, int show_ttl,
+    struct vouch_dns_answer **out)
+{
+	struct vouch_dns_answer *ans;
+	size_t i;
+
+	if (vouch_dns_query(dns, name, strlen(name), type, &ans) != VOUCH_OK)
+		return -1;
+	printf("%s", vouch_dns_rcode_str(ans->rcode));
+	if (ans->reason != NULL)
+		printf(" %s", ans->reason);
+	printf("\n");
+	for (i = 0; i < ans->nrr; i++)
+		print_rr(&ans->rr[i]);
+	if (show_ttl)
+		printf("ttl %u\n", (unsigned)ans->ttl);
+	fflush(stdout);
+	*out = ans;
+	return 0;
 }
 
 int
@@ -150,8 +178,12 @@ main(int argc, char **argv)
 	unsigned timeout = 0, nthreads = 0;
 	uint16_t type = 0;
 	size_t i;
+	int again = 0;
+	char line[64];
 	enum vouch_status st;
 
+	for (; argc > 1 && strcmp(argv[1], "-a") == 0; argc--, argv++)
+		again = 1;
 	while (argc > 2 &&
 	       (strcmp(argv[1], "-t") == 0 || strcmp(argv[1], "-p") == 0)) {
 		if (argv[1][1] == 't')
@@ -180,21 +212,21 @@ main(int argc, char **argv)
 		type = (uint16_t)strtoul(argv[argc - 1], NULL, 10);
 	if (type == 0)
 		usage();
-	if (vouch_dns_query(dns, argv[argc - 2], strlen(argv[argc - 2]), type,
-	        &ans) != VOUCH_OK) {
-		fprintf(stderr, "dnsq: out of memory\n");
-		vouch_dns_free(dns);
-		return 1;
-	}
-	printf("%s", vouch_dns_rcode_str(ans->rcode));
-	if (ans->reason != NULL)
-		printf(" %s", ans->reason);
-	printf("\n");
-	for (i = 0; i < ans->nrr; i++)
-		print_rr(&ans->rr[i]);
+	if (ask(dns, argv[argc - 2], type, again, &ans) != 0)
+		goto nomem;
 	if (nthreads > 0)
 		parallel(dns, argv[argc - 2], type, ans, nthreads);
+	while (again && fgets(line, sizeof(line), stdin) != NULL) {
+		vouch_dns_answer_free(ans);
+		ans = NULL;
+		if (ask(dns, argv[argc - 2], type, again, &ans) != 0)
+			goto nomem;
+	}
 	vouch_dns_answer_free(ans);
 	vouch_dns_free(dns);
 	return 0;
+nomem:
+	fprintf(stderr, "dnsq: out of memory\n");
+	vouch_dns_free(dns);
+	return 1;
 }

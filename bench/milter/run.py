@@ -5,6 +5,8 @@ and Postfix spend per message, in one run on the same messages.
 
 Configurations (each a fresh Postfix instance and fresh milters):
   bare             Postfix, no milter
+  null-milter      a libmilter milter doing nothing (bench/milter/null_milter.c),
+                   negotiating as vouchd does: what libmilter alone costs
   vouchd-verify    vouchd verifying: SPF + DKIM + ARC + DMARC
   vouchd-verify+record  the same with Record (SQLite): every evaluation
                    into the report store (issue 8: within 5% of the row
@@ -60,11 +62,33 @@ import testzone  # noqa: E402
 import vouchd  # noqa: E402
 import vtest  # noqa: E402
 
-CONFIGS = ["bare", "vouchd-verify", "vouchd-verify+record", "vouchd-sign", "opendkim+dmarc",
-           "opendkim-sign"]
+CONFIGS = ["bare", "null-milter", "vouchd-verify", "vouchd-verify+record", "vouchd-sign",
+           "opendkim+dmarc", "opendkim-sign"]
+NULL_MILTER = os.path.join(os.environ.get("BENCH_BUILD", os.path.join(ROOT, "build")), "bench",
+                           "milter", "null_milter")
 AUTHSERV_ID = "mx.vouch.example"
 NOT_INTERNAL = "192.0.2.254"
 PROOF_RCPT = "proof@rcpt.example"
+
+
+class NullMilter(anchors.Milter):
+    """bench/milter/null_milter.c: libmilter's floor under vouchd."""
+
+    name = "null-milter"
+
+    def argv(self):
+        # libmilter makes the socket with the process's umask; Postfix
+        # must be able to write to it
+        return ["sh", "-c", "umask 000; exec \"$0\" \"$1\"", NULL_MILTER, self.socket]
+
+
+def build_null_milter(build):
+    """Builds the null milter on demand; (True, "") or (False, why)."""
+    p = subprocess.run(["ninja", "-C", build, "bench/milter/null_milter"],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    if p.returncode != 0 or not os.access(NULL_MILTER, os.X_OK):
+        return False, "null_milter not built (libmilter?): %s" % p.stdout.decode()[-200:]
+    return True, ""
 
 
 def bench_message(z, key_b1, key_arc, arc=True):
@@ -117,6 +141,10 @@ def start_milters(name, lab, z, ns, keys, dns_addr):
     d = lambda sub: lab.subdir("%s-%s" % (name, sub))  # noqa: E731
     if name == "bare":
         return []
+    if name == "null-milter":
+        if not os.access(NULL_MILTER, os.X_OK):
+            raise RuntimeError("%s is not built" % NULL_MILTER)
+        return [("null_milter", lab.add(NullMilter(d("null"))).start())]
     if name.startswith("vouchd"):
         ok, why = vouchd.built()
         if not ok:
@@ -156,6 +184,7 @@ def proof_of(m):
     with (the signing rows add one)."""
     out = ["A-R: " + v for v in m.headers("Authentication-Results")
            if v.startswith(AUTHSERV_ID)]
+    out += ["X-Null-Milter: " + v for v in m.headers("X-Null-Milter")]
     added = len(m.headers("DKIM-Signature")) - 1
     if added:
         new = m.headers("DKIM-Signature")[0]
@@ -347,6 +376,10 @@ def main():
         return 1
     configs = [c for c in CONFIGS if not a.only or c in a.only.split(",")]
     build = os.environ.get("BENCH_BUILD", os.path.join(ROOT, "build"))
+    if "null-milter" in configs:
+        built, why = build_null_milter(build)
+        if not built:
+            print("bench/milter: %s" % why, file=sys.stderr)
     rss = []
     cpu = subprocess.run(["sh", "-c", "grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'"],
                          stdout=subprocess.PIPE, text=True).stdout.strip()
@@ -401,6 +434,14 @@ def main():
     print()
     print(targets(rows))
     print()
+    by = {r["config"]: r for r in rows if "error" not in r}
+    if "null-milter" in by:
+        floor = by["null-milter"]["milter_ms"]
+        for name in ("vouchd-verify", "vouchd-sign"):
+            if name in by:
+                print("- %s: %.2f ms/msg, of which libmilter's floor (null-milter) %.2f and "
+                      "vouchd's own work above it %.2f" % (
+                          name, by[name]["milter_ms"], floor, by[name]["milter_ms"] - floor))
     for r in rows:
         if "proof" in r:
             print("- %s, what one message got: %s" % (r["config"], r["proof"]))

@@ -61,6 +61,24 @@
 #define VOUCH_DNS_MAX_CNAME 16
 
 /*
+ * Answers the libunbound back end keeps in front of libunbound, each for
+ * its TTL (the negative-caching TTL for NXDOMAIN and NODATA; failures and
+ * TTL 0 are not kept), so that a repeated question (a DKIM key, a DMARC
+ * record) is answered without a trip to libunbound's thread.  A daemon
+ * asks a few names per message; 16384 entries of about 300 bytes hold a
+ * day of a busy receiver's distinct senders.  When full, expired entries
+ * go first, then all.
+ */
+#define VOUCH_DNS_CACHE_MAX 16384
+
+/*
+ * Bytes of answers that cache holds: a TXT answer can be 64 KiB, so the
+ * entry count alone does not bound memory.  16 MiB is a thousand times a
+ * large key record.
+ */
+#define VOUCH_DNS_CACHE_MAX_BYTES (16 * 1024 * 1024)
+
+/*
  * Zone file size, bytes, and records, for the test back end.
  */
 #define VOUCH_ZONE_MAX_BYTES (64 * 1024 * 1024)

@@ -4,6 +4,7 @@
  * are escaped: no control character, quote or backslash reaches the log
  * unescaped.
  */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -16,10 +17,29 @@ void (*vouchd_recorder)(const struct vouchd_eval *ev);
 
 static bool use_syslog;
 static bool use_json;
+/* The process's id for the lines on standard error, asked once per
+ * process (getpid is a system call per line otherwise); a fork's child
+ * asks again. */
+static pid_t my_pid;
+
+static void
+forget_pid(void)
+{
+	__atomic_store_n(&my_pid, 0, __ATOMIC_RELAXED);
+}
+
+static void
+register_forget_pid(void)
+{
+	(void)pthread_atfork(NULL, NULL, forget_pid);
+}
 
 void
 log_open(const struct vouchd_conf *c)
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	(void)pthread_once(&once, register_forget_pid);
 	use_syslog = c->syslog;
 	use_json = c->log_format == VOUCHD_LOG_JSON;
 	if (use_syslog)
@@ -30,6 +50,7 @@ static void
 emit(int prio, const char *line)
 {
 	char buf[8192];
+	pid_t pid;
 	int n;
 
 	if (use_syslog) {
@@ -37,7 +58,11 @@ emit(int prio, const char *line)
 		return;
 	}
 	/* one write per line: lines of several threads do not mix */
-	n = snprintf(buf, sizeof(buf), "vouchd[%d]: %s\n", (int)getpid(), line);
+	if ((pid = __atomic_load_n(&my_pid, __ATOMIC_RELAXED)) == 0) {
+		pid = getpid();
+		__atomic_store_n(&my_pid, pid, __ATOMIC_RELAXED);
+	}
+	n = snprintf(buf, sizeof(buf), "vouchd[%d]: %s\n", (int)pid, line);
 	if (n > 0)
 		(void)!write(2, buf,
 		    (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);

@@ -37,6 +37,12 @@ static unsigned long hist[NBUCKETS + 1];
 static double hist_sum;
 static unsigned long hist_count;
 
+/*
+ * Counting costs a lock and some formatting per message; without
+ * MetricsListen nobody can read the counts, so none are kept.
+ */
+static atomic_bool serving;
+
 static void
 add_locked(const char *name, const char *labels, unsigned long n)
 {
@@ -59,6 +65,8 @@ add_locked(const char *name, const char *labels, unsigned long n)
 void
 metrics_count(const char *name)
 {
+	if (!atomic_load_explicit(&serving, memory_order_relaxed))
+		return;
 	pthread_mutex_lock(&lock);
 	add_locked(name, "", 1);
 	pthread_mutex_unlock(&lock);
@@ -85,6 +93,8 @@ metrics_eval(const struct vouchd_eval *ev)
 	double s = (double)ev->usec / 1e6;
 	size_t i;
 
+	if (!atomic_load_explicit(&serving, memory_order_relaxed))
+		return;
 	pthread_mutex_lock(&lock);
 	snprintf(labels, sizeof(labels), "role=\"%s\"", roles[ev->role]);
 	add_locked("messages", labels, 1);
@@ -255,7 +265,9 @@ metrics_start(const char *spec, char *err, size_t errlen)
 		    err, errlen, "MetricsListen %s: %s", spec, strerror(errno));
 		return -1;
 	}
+	atomic_store(&serving, true);
 	if (pthread_create(&tid, NULL, serve, NULL) != 0) {
+		atomic_store(&serving, false);
 		snprintf(err, errlen, "MetricsListen: cannot start a thread");
 		return -1;
 	}

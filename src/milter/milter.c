@@ -84,6 +84,7 @@ msg_free(struct vouchd_conn *c)
 	vouch_arc_seal_free(m->seal);
 	vouch_dkim_sign_free(m->ds);
 	vbuf_free(&m->hdr);
+	vbuf_free(&m->field);
 	free(m);
 	c->msg = NULL;
 }
@@ -236,6 +237,7 @@ mlfi_envfrom(SMFICTX *ctx, char **argv)
 	c->msg = m;
 	clock_gettime(CLOCK_MONOTONIC, &m->t0);
 	vbuf_init(&m->hdr, VOUCH_MAX_HEADER_BYTES);
+	vbuf_init(&m->field, VOUCH_MAX_HEADER_BYTES + 2);
 	copy_addr(
 	    m->mail_from, sizeof(m->mail_from), argv != NULL ? argv[0] : NULL);
 	login = smfi_getsymval(ctx, "{auth_authen}");
@@ -290,17 +292,22 @@ static void
 raw_field(const struct vouchd_conn *c, const char *name, const char *value,
     struct vbuf *out)
 {
-	const char *p;
+	const char *p = value, *nl;
+	size_t len = strlen(value);
 
 	vbuf_adds(out, name);
-	vbuf_addc(out, ':');
-	if (!(c->pflags & SMFIP_HDR_LEADSPC))
-		vbuf_addc(out, ' ');
-	for (p = value; *p != '\0'; p++) {
-		if (*p == '\n' && (p == value || p[-1] != '\r'))
+	vbuf_add(out, c->pflags & SMFIP_HDR_LEADSPC ? ":" : ": ",
+	    c->pflags & SMFIP_HDR_LEADSPC ? 1 : 2);
+	/* the value in spans between line ends, not byte by byte: every
+	 * header field of every message comes through here */
+	while ((nl = memchr(p, '\n', len - (size_t)(p - value))) != NULL) {
+		vbuf_add(out, p, (size_t)(nl - p));
+		if (nl == value || nl[-1] != '\r')
 			vbuf_addc(out, '\r');
-		vbuf_addc(out, (uint8_t)*p);
+		vbuf_addc(out, '\n');
+		p = nl + 1;
 	}
+	vbuf_add(out, p, len - (size_t)(p - value));
 	vbuf_adds(out, "\r\n");
 }
 
@@ -343,7 +350,7 @@ mlfi_header(SMFICTX *ctx, char *name, char *value)
 {
 	struct vouchd_conn *c = conn_of(ctx);
 	struct vouchd_msg *m;
-	struct vbuf f;
+	struct vbuf *f;
 	size_t start, flen;
 	const uint8_t *field;
 
@@ -353,14 +360,16 @@ mlfi_header(SMFICTX *ctx, char *name, char *value)
 		return noreply(c, SMFIP_NR_HDR);
 	/* the field alone first: the verify session judges every field,
 	 * also past the size vouchd keeps (the library marks the header
-	 * too large itself, as for a whole message) */
-	vbuf_init(&f, VOUCH_MAX_HEADER_BYTES + 2);
-	raw_field(c, name, value != NULL ? value : "", &f);
+	 * too large itself, as for a whole message); the message's scratch
+	 * buffer keeps its storage from one field to the next */
+	f = &m->field;
+	vbuf_reset(f);
+	raw_field(c, name, value != NULL ? value : "", f);
 	note_field(m, name);
 	start = m->hdr.len;
-	if (f.err == VOUCH_OK)
-		vbuf_add(&m->hdr, f.p, f.len);
-	if (f.err != VOUCH_OK || m->hdr.err != VOUCH_OK) {
+	if (f->err == VOUCH_OK)
+		vbuf_add(&m->hdr, f->p, f->len);
+	if (f->err != VOUCH_OK || m->hdr.err != VOUCH_OK) {
 		/* over VOUCH_MAX_HEADER_BYTES: not kept; nothing is signed */
 		m->hdr.len = start;
 		m->hdr.err = VOUCH_OK;
@@ -369,12 +378,10 @@ mlfi_header(SMFICTX *ctx, char *name, char *value)
 			m->fail_why = "header section too large to sign";
 		}
 	}
-	if (m->role != ROLE_VERIFY || f.err != VOUCH_OK) {
-		vbuf_free(&f);
+	if (m->role != ROLE_VERIFY || f->err != VOUCH_OK)
 		return noreply(c, SMFIP_NR_HDR);
-	}
-	field = f.p;
-	flen = f.len;
+	field = f->p;
+	flen = f->len;
 	if (strcasecmp(name, "Authentication-Results") == 0) {
 		m->nauthres++;
 		/* RFC 8601 §5: fields claiming our authserv-id are removed */
@@ -393,7 +400,6 @@ mlfi_header(SMFICTX *ctx, char *name, char *value)
 		m->failed = true;
 		m->fail_why = "verify session refused a header field";
 	}
-	vbuf_free(&f);
 	return noreply(c, SMFIP_NR_HDR);
 }
 
@@ -435,10 +441,14 @@ mlfi_body(SMFICTX *ctx, unsigned char *p, size_t len)
 
 	if (c == NULL || (m = c->msg) == NULL)
 		return SMFIS_TEMPFAIL;
+	/* SMFIS_SKIP is a reply: where the MTA sends the body without
+	 * awaiting one (SMFIP_NR_BODY), libmilter drops it and logs an
+	 * error for every chunk */
 	if (m->failed || m->role == ROLE_NONE ||
 	    (m->role == ROLE_SIGN && m->ds == NULL))
-		return (c->pflags & SMFIP_SKIP) ? SMFIS_SKIP
-		                                : noreply(c, SMFIP_NR_BODY);
+		return (c->pflags & SMFIP_NR_BODY) ? SMFIS_NOREPLY
+		       : (c->pflags & SMFIP_SKIP)  ? SMFIS_SKIP
+		                                   : SMFIS_CONTINUE;
 	m->body_seen = true;
 	if (m->role == ROLE_VERIFY) {
 		st = vouch_verify_msg_body(m->vm, p, len);

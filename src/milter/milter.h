@@ -40,6 +40,7 @@ struct vouchd_msg {
 	char queue_id[64];
 	struct timespec t0;
 	struct vbuf hdr; /* the header section as received, CRLF */
+	struct vbuf field; /* scratch: the field being received */
 	unsigned nauthres; /* Authentication-Results fields seen */
 	size_t nforged;
 	unsigned forged[VOUCHD_MAX_FORGED]; /* 1-based per-name indices */

@@ -314,6 +314,24 @@ def test_tables():
            "both verify", repr(j))
         res = send(d, msg(frm="x@example.org"), ip="127.0.0.1")
         ok(not res.header("DKIM-Signature"), "refile: no pattern matches example.org: not signed")
+    # vouchd-tables(5): OpenDKIM's value is one name (the form above);
+    # vouchd also takes several on one line, blank- or comma-separated,
+    # without MultipleSignatures.
+    for names in ("ed._domainkey.example.com rsa._domainkey.example.com",
+                  "ed._domainkey.example.com, rsa._domainkey.example.com"):
+        with open(st, "w") as f:
+            f.write("*@example.com %s\n" % names)
+        with Vouchd(["ZoneFile " + ZONE, "AuthservID " + ID, "KeyTable " + kt,
+                     "SigningTable refile:" + st]) as d:
+            m = msg()
+            res = send(d, m, ip="127.0.0.1")
+            j = dkim_verify(apply_mods(m, res))
+            algs = sorted(re.sub(r"\s", "", re.search(r"a=([^;]*)", s).group(1))
+                          for s in res.header("DKIM-Signature"))
+            ok(algs == ["ed25519-sha256", "rsa-sha256"] and j is not None and
+               [x["result"] for x in j["signatures"]] == ["pass", "pass"],
+               "SigningTable, one line naming two keys (%r): both sign in one pass, both verify"
+               % names, "%r %r" % (algs, j))
     with open(st, "w") as f:
         f.write("* ed._domainkey.example.com\n")
     with open(os.path.join(TMP, "tables.conf"), "w") as f:

@@ -6,6 +6,9 @@ zone from a temporary directory, and asks it questions through
 build/tests/dnsq (which forwards to ADDR@PORT).  Checks ANSWER for A, AAAA,
 TXT (several strings joined), MX, CNAME (followed); NODATA; NXDOMAIN; and
 TEMPFAIL "timeout" from a port where nothing listens.  NSD is always stopped.
+The handle's caches (its own, in front of libunbound's): with the server
+paused, a repeated question is still answered until the record's TTL runs
+out, and then no longer (nothing is served stale).
 """
 import os
 import subprocess
@@ -32,6 +35,7 @@ ptrs    IN PTR host.example.org.
 bytes   IN TXT "a\\009b\\\\c\\"d"
 long    IN TXT "{long1}" "{long2}"
 a.b.ent IN A 192.0.2.99
+short 2 IN A 192.0.2.7
 """.replace("{long1}", "x" * 255).replace("{long2}", "y" * 200)
 
 
@@ -51,6 +55,7 @@ def main():
         if not ok(ns.ready, "nsd serves the test zone on port %d" % ns.port, ns.log_tail()):
             done()
         checks(ns.server)
+        cache_checks(ns)
     ok(ns.stopped(), "nsd stopped")
     dead_port = nsd.free_port()
     t0 = time.time()
@@ -107,6 +112,46 @@ def checks(server):
         ok(p.returncode == 0 and lines[-1:] == ["parallel: 160 same"],
            "8 threads on one handle agree (%s %s)" % (name, qtype),
            "got %r %s" % (lines[-1:], p.stderr.decode("utf-8", "replace")[-300:]))
+
+
+def cache_checks(ns):
+    """One handle asks short.example.com (TTL 2 s) three times: with the
+    server up, then paused at once, then paused 3 s later."""
+    p = subprocess.Popen([DNSQ, "-a", "-t", "1", ns.server, "short.example.com", "A"],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+    def block():
+        lines = []
+        while True:
+            line = p.stdout.readline().decode("utf-8", "replace").rstrip("\n")
+            if not line or line.startswith("ttl "):
+                return lines, line
+            lines.append(line)
+    try:
+        first, ttl1 = block()
+        ns.pause()
+        p.stdin.write(b"\n")
+        p.stdin.flush()
+        second, ttl2 = block()
+        time.sleep(3)
+        p.stdin.write(b"\n")
+        p.stdin.flush()
+        third, _ = block()
+        p.stdin.close()
+        p.wait(timeout=30)
+    finally:
+        ns.resume()
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    ok(first == ["answer", "192.0.2.7"] and ttl1 in ("ttl 1", "ttl 2"),
+       "cache: the first answer, TTL 2", "got %r %r" % (first, ttl1))
+    ok(second == first and ttl2 in ("ttl 0", "ttl 1", "ttl 2") and int(ttl2[4:]) <= int(ttl1[4:]),
+       "cache: the server paused, the question is answered from the cache, "
+       "its TTL counting down", "got %r %r" % (second, ttl2))
+    ok(third == ["tempfail timeout"],
+       "cache: past the TTL the answer is not served stale (the paused server "
+       "times out)", "got %r" % third)
 
 
 if __name__ == "__main__":

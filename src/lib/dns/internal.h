@@ -82,6 +82,14 @@ enum vouch_status dns_builder_finish(struct dns_builder *b,
     enum vouch_dns_rcode rcode, const char *reason, uint32_t ttl,
     struct vouch_dns_answer **out);
 
+/*
+ * dns_answer_dup - a new answer with the outcome and records of `a` (a
+ * cached one), every TTL at most ttl_left (the seconds the cache has left
+ * for it).  Errors: VOUCH_ENOMEM.
+ */
+enum vouch_status dns_answer_dup(const struct vouch_dns_answer *a,
+    uint32_t ttl_left, struct vouch_dns_answer **out);
+
 /* dns_answer_empty - an answer without records. Errors: VOUCH_ENOMEM. */
 enum vouch_status dns_answer_empty(enum vouch_dns_rcode rcode,
     const char *reason, uint32_t ttl, struct vouch_dns_answer **out);

@@ -176,6 +176,26 @@ dns_answer_empty(enum vouch_dns_rcode rcode, const char *reason, uint32_t ttl,
 }
 
 enum vouch_status
+dns_answer_dup(const struct vouch_dns_answer *a, uint32_t ttl_left,
+    struct vouch_dns_answer **out)
+{
+	struct dns_builder b;
+	const struct vouch_dns_rr *rr;
+	size_t i;
+
+	dns_builder_init(&b);
+	for (i = 0; i < a->nrr; i++) {
+		rr = &a->rr[i];
+		/* a cached answer kept at most VOUCH_DNS_MAX_RRS records */
+		(void)dns_builder_add(&b, rr->type, rr->pref,
+		    rr->ttl < ttl_left ? rr->ttl : ttl_left, rr->data, rr->len,
+		    rr->nstrings);
+	}
+	return dns_builder_finish(&b, a->rcode, a->reason,
+	    a->ttl < ttl_left ? a->ttl : ttl_left, out);
+}
+
+enum vouch_status
 vouch_dns_query(struct vouch_dns *dns, const char *name, size_t namelen,
     uint16_t type, struct vouch_dns_answer **out)
 {

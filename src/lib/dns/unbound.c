@@ -9,6 +9,11 @@
  * query one handle: libunbound locks its context, and a result is handed
  * to the thread that asked through a small state block guarded by a mutex
  * (another thread's ub_process() may deliver it).
+ *
+ * In front of libunbound sits an answer cache of our own (dns/cache.h):
+ * libunbound answers even a question it has cached through its thread
+ * and pipes (two context switches and some twenty system calls), which
+ * a daemon asking the same few names for every message pays each time.
  */
 #ifdef VOUCH_HAVE_UNBOUND
 
@@ -22,6 +27,7 @@
 #include <time.h>
 #include <unbound.h>
 
+#include "cache.h"
 #include "internal.h"
 
 /* Seconds per question when the caller gives 0. */
@@ -45,6 +51,8 @@ struct ub {
 	unsigned timeout; /* seconds */
 	pthread_mutex_t lock; /* guards every struct ubq */
 	pthread_cond_t cond; /* signalled when a struct ubq is done */
+	struct dns_cache cache;
+	int cache_ready;
 };
 
 /* One question in flight. */
@@ -163,11 +171,54 @@ ub_answer(
 	return dns_builder_finish(&b, VOUCH_DNS_ANSWER, NULL, ttl, out);
 }
 
+static enum vouch_status ub_ask(struct ub *ub, const char *name, size_t namelen,
+    uint16_t type, struct vouch_dns_answer **out);
+
+static time_t
+mono_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+/* The cache first; what libunbound answers is kept for its TTL. */
 static enum vouch_status
 ub_query(struct vouch_dns *dns, const char *name, size_t namelen, uint16_t type,
     struct vouch_dns_answer **out)
 {
 	struct ub *ub = dns->impl;
+	struct dns_cache_entry *e;
+	const struct vouch_dns_answer *hit;
+	struct vouch_dns_answer *copy;
+	uint32_t ttl_left;
+	time_t now = mono_seconds();
+	enum vouch_status st;
+
+	if ((e = dns_cache_get(&ub->cache, type, name, namelen, now, &hit,
+	         &ttl_left)) != NULL) {
+		st = dns_answer_dup(hit, ttl_left, out);
+		dns_cache_release(&ub->cache, e);
+		return st;
+	}
+	if ((st = ub_ask(ub, name, namelen, type, out)) != VOUCH_OK)
+		return st;
+	/* the cache keeps a copy; nothing is lost when it cannot */
+	if (dns_answer_dup(*out, (*out)->ttl, &copy) == VOUCH_OK &&
+	    (e = dns_cache_put(&ub->cache, type, name, namelen, now, copy)) !=
+	        NULL)
+		dns_cache_release(&ub->cache, e);
+	else
+		vouch_dns_answer_free(copy);
+	return VOUCH_OK;
+}
+
+/* One question to libunbound, waited for until the deadline. */
+static enum vouch_status
+ub_ask(struct ub *ub, const char *name, size_t namelen, uint16_t type,
+    struct vouch_dns_answer **out)
+{
 	struct ubq *q;
 	struct pollfd pfd;
 	struct timespec ts;
@@ -244,6 +295,8 @@ ub_backend_free(struct vouch_dns *dns)
 		return;
 	if (ub->ctx != NULL)
 		ub_ctx_delete(ub->ctx);
+	if (ub->cache_ready)
+		dns_cache_fini(&ub->cache);
 	pthread_cond_destroy(&ub->cond);
 	pthread_mutex_destroy(&ub->lock);
 	free(ub);
@@ -306,6 +359,12 @@ vouch_dns_unbound_new(const char *server, unsigned timeout,
 	pthread_mutex_init(&ub->lock, NULL);
 	pthread_cond_init(&ub->cond, NULL);
 	ub->timeout = timeout > 0 ? timeout : UB_DEFAULT_TIMEOUT;
+	if (dns_cache_init(&ub->cache, VOUCH_DNS_CACHE_MAX,
+	        VOUCH_DNS_CACHE_MAX_BYTES, 0) != VOUCH_OK) {
+		st = VOUCH_ENOMEM;
+		goto out;
+	}
+	ub->cache_ready = 1;
 	if ((ub->ctx = ub_ctx_create()) == NULL) {
 		st = VOUCH_ENOMEM;
 		goto out;
@@ -338,6 +397,8 @@ out:
 	if (st != VOUCH_OK) {
 		if (ub->ctx != NULL)
 			ub_ctx_delete(ub->ctx);
+		if (ub->cache_ready)
+			dns_cache_fini(&ub->cache);
 		pthread_cond_destroy(&ub->cond);
 		pthread_mutex_destroy(&ub->lock);
 		free(ub);

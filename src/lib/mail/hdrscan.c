@@ -139,8 +139,21 @@ mail_hdr_scan_feed(struct mail_hdr_scan *s, const uint8_t *p, size_t len)
 	size_t i;
 
 	for (i = 0; i < len && !s->ended; i++) {
-		uint8_t c = p[i];
+		uint8_t c;
 
+		/* Inside a field's value only line ends matter (byte() does
+		 * nothing there): skip to the next CR or LF in one loop,
+		 * since values are most of a header section. */
+		if (!s->cr && !s->bol && !s->in_name) {
+			size_t j = i;
+
+			while (j < len && p[j] != '\r' && p[j] != '\n')
+				j++;
+			s->seen += j - i;
+			if ((i = j) == len)
+				break;
+		}
+		c = p[i];
 		if (s->cr) {
 			s->cr = 0;
 			if (c == '\n') {

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "cache.h"
+#include "dns/cache.h"
 #include "internal.h"
 #include "rcache.h"
 #include "vouch/limits.h"
@@ -27,7 +27,7 @@ struct vouch_spf {
 	void *trace_arg;
 	int cache_on; /* DNS answers */
 	int rcache_on; /* results */
-	struct spf_cache cache;
+	struct dns_cache cache;
 	struct spf_rcache rcache;
 	pthread_mutex_t pool_lock;
 	struct spf_eval *pool; /* idle contexts */
@@ -37,7 +37,7 @@ struct vouch_spf {
 struct spf_ans {
 	const struct vouch_dns_answer *ans;
 	struct vouch_dns_answer *owned;
-	struct spf_cache_entry *ent;
+	struct dns_cache_entry *ent;
 	int hit; /* came from the cache */
 };
 
@@ -180,7 +180,7 @@ query(struct spf_eval *ev, const char *name, size_t len, uint16_t type,
 
 	memset(a, 0, sizeof(*a));
 	ev->res->dns_queries++;
-	if (spf->cache_on && (a->ent = spf_cache_get(&spf->cache, type, name,
+	if (spf->cache_on && (a->ent = dns_cache_get(&spf->cache, type, name,
 	                          len, ev->mono, &a->ans, &ttl)) != NULL) {
 		a->hit = 1;
 		goto done;
@@ -195,7 +195,7 @@ query(struct spf_eval *ev, const char *name, size_t len, uint16_t type,
 		a->ans = &time_limit_answer;
 		return;
 	}
-	if (spf->cache_on && (a->ent = spf_cache_put(&spf->cache, type, name,
+	if (spf->cache_on && (a->ent = dns_cache_put(&spf->cache, type, name,
 	                          len, ev->mono, ans)) != NULL)
 		a->ans = ans;
 	else
@@ -221,7 +221,7 @@ static void
 release(struct spf_eval *ev, struct spf_ans *a)
 {
 	if (a->ent != NULL)
-		spf_cache_release(&ev->spf->cache, a->ent);
+		dns_cache_release(&ev->spf->cache, a->ent);
 	else
 		vouch_dns_answer_free(a->owned);
 	memset(a, 0, sizeof(*a));
@@ -802,7 +802,7 @@ keep_record(struct spf_level *lv)
 	copy->cap = n;
 	if (n > 0)
 		memcpy(copy->terms, lv->own.terms, n * sizeof(struct spf_term));
-	lv->rec = spf_cache_set_aux(lv->txt.ent, copy);
+	lv->rec = dns_cache_set_aux(lv->txt.ent, copy);
 }
 
 /*
@@ -859,7 +859,7 @@ fetch_record(struct spf_eval *ev, unsigned depth, enum vouch_spf_verdict *v)
 	}
 	trace(ev, "  record: %.*s", TXT(rec->data, rec->len));
 	if (lv->txt.ent != NULL &&
-	    (lv->rec = spf_cache_aux(lv->txt.ent)) != NULL)
+	    (lv->rec = dns_cache_aux(lv->txt.ent)) != NULL)
 		return 0; /* parsed before, kept with the answer */
 	lv->rec = &lv->own;
 	st = spf_record_parse(&lv->own, rec->data, rec->len, &why, &where);
@@ -1218,17 +1218,20 @@ vouch_spf_new(struct vouch_dns *dns, struct vouch_spf **out)
 		return VOUCH_ENOMEM;
 	spf->dns = dns;
 	spf->cache_on = spf->rcache_on = 1;
-	if (spf_cache_init(&spf->cache) != VOUCH_OK) {
+	/* each answer counted with room for a kept parse of its record */
+	if (dns_cache_init(&spf->cache, VOUCH_SPF_CACHE_MAX,
+	        VOUCH_SPF_CACHE_MAX_BYTES,
+	        VOUCH_SPF_KEEP_TERMS * 96) != VOUCH_OK) {
 		free(spf);
 		return VOUCH_ENOMEM;
 	}
 	if (spf_rcache_init(&spf->rcache) != VOUCH_OK) {
-		spf_cache_fini(&spf->cache);
+		dns_cache_fini(&spf->cache);
 		free(spf);
 		return VOUCH_ENOMEM;
 	}
 	if (pthread_mutex_init(&spf->pool_lock, NULL) != 0) {
-		spf_cache_fini(&spf->cache);
+		dns_cache_fini(&spf->cache);
 		spf_rcache_fini(&spf->rcache);
 		free(spf);
 		return VOUCH_ENOMEM;
@@ -1255,7 +1258,7 @@ vouch_spf_free(struct vouch_spf *spf)
 		spf->pool = ev->next;
 		eval_free(ev);
 	}
-	spf_cache_fini(&spf->cache);
+	dns_cache_fini(&spf->cache);
 	spf_rcache_fini(&spf->rcache);
 	pthread_mutex_destroy(&spf->pool_lock);
 	free(spf->default_exp);

@@ -1,6 +1,6 @@
 /*
- * The SPF handle's cache of DNS answers, shared by every evaluation made
- * through the handle and keyed by (type, name without case).  Each answer
+ * A cache of DNS answers (cache.h), shared by every thread using it and
+ * keyed by (type, name without case).  Each answer
  * is kept for its TTL (the negative-caching TTL for NXDOMAIN and NODATA);
  * temporary failures and TTL 0 are not kept.  Entries are reference
  * counted so that an evaluation can hold an answer (whose TXT bytes its
@@ -15,8 +15,8 @@
 
 #define NBUCKETS 4096 /* a power of two */
 
-struct spf_cache_entry {
-	struct spf_cache_entry *next; /* hash chain; NULL when unlinked */
+struct dns_cache_entry {
+	struct dns_cache_entry *next; /* hash chain; NULL when unlinked */
 	int linked;
 	unsigned refs;
 	time_t expires; /* monotonic seconds */
@@ -25,7 +25,7 @@ struct spf_cache_entry {
 	size_t namelen;
 	char name[VOUCH_DNS_MAX_NAME + 1]; /* lower case */
 	struct vouch_dns_answer *ans;
-	void *aux; /* see spf_cache_set_aux */
+	void *aux; /* see dns_cache_set_aux */
 };
 
 /*
@@ -94,9 +94,13 @@ name_eq(const char *a, const char *b, size_t len)
 }
 
 enum vouch_status
-spf_cache_init(struct spf_cache *c)
+dns_cache_init(
+    struct dns_cache *c, size_t max_entries, size_t max_bytes, size_t aux_bytes)
 {
 	memset(c, 0, sizeof(*c));
+	c->max_entries = max_entries;
+	c->max_bytes = max_bytes;
+	c->aux_bytes = aux_bytes;
 	/* an array of pointers to entries */
 	c->buckets = calloc(NBUCKETS, sizeof(*c->buckets)); /* NOLINT */
 	if (c->buckets == NULL)
@@ -110,7 +114,7 @@ spf_cache_init(struct spf_cache *c)
 }
 
 static void
-entry_free(struct spf_cache_entry *e)
+entry_free(struct dns_cache_entry *e)
 {
 	vouch_dns_answer_free(e->ans);
 	free(e->aux);
@@ -118,9 +122,9 @@ entry_free(struct spf_cache_entry *e)
 }
 
 void
-spf_cache_fini(struct spf_cache *c)
+dns_cache_fini(struct dns_cache *c)
 {
-	struct spf_cache_entry *e, *n;
+	struct dns_cache_entry *e, *n;
 	size_t i;
 
 	if (c->buckets == NULL)
@@ -137,9 +141,9 @@ spf_cache_fini(struct spf_cache *c)
 
 /* Unlink an entry; it is freed now or when its last holder lets go. */
 static void
-unlink_entry(struct spf_cache *c, struct spf_cache_entry **pp)
+unlink_entry(struct dns_cache *c, struct dns_cache_entry **pp)
 {
-	struct spf_cache_entry *e = *pp;
+	struct dns_cache_entry *e = *pp;
 
 	*pp = e->next;
 	e->next = NULL;
@@ -151,17 +155,16 @@ unlink_entry(struct spf_cache *c, struct spf_cache_entry **pp)
 }
 
 static int
-full(const struct spf_cache *c)
+full(const struct dns_cache *c)
 {
-	return c->n >= VOUCH_SPF_CACHE_MAX ||
-	       c->bytes >= VOUCH_SPF_CACHE_MAX_BYTES;
+	return c->n >= c->max_entries || c->bytes >= c->max_bytes;
 }
 
 /* Drop expired entries; if that frees nothing, drop every idle one. */
 static void
-sweep(struct spf_cache *c, time_t now)
+sweep(struct dns_cache *c, time_t now)
 {
-	struct spf_cache_entry **pp;
+	struct dns_cache_entry **pp;
 	size_t i;
 	int pass;
 
@@ -175,11 +178,11 @@ sweep(struct spf_cache *c, time_t now)
 			}
 }
 
-struct spf_cache_entry *
-spf_cache_get(struct spf_cache *c, uint16_t type, const char *name, size_t len,
+struct dns_cache_entry *
+dns_cache_get(struct dns_cache *c, uint16_t type, const char *name, size_t len,
     time_t now, const struct vouch_dns_answer **ans, uint32_t *ttl_left)
 {
-	struct spf_cache_entry **pp, *e;
+	struct dns_cache_entry **pp, *e;
 
 	if (len > VOUCH_DNS_MAX_NAME)
 		return NULL;
@@ -204,11 +207,11 @@ spf_cache_get(struct spf_cache *c, uint16_t type, const char *name, size_t len,
 	return NULL;
 }
 
-struct spf_cache_entry *
-spf_cache_put(struct spf_cache *c, uint16_t type, const char *name, size_t len,
+struct dns_cache_entry *
+dns_cache_put(struct dns_cache *c, uint16_t type, const char *name, size_t len,
     time_t now, struct vouch_dns_answer *ans)
 {
-	struct spf_cache_entry *e, **pp;
+	struct dns_cache_entry *e, **pp;
 	size_t i;
 
 	if (len > VOUCH_DNS_MAX_NAME || ans->ttl == 0 ||
@@ -226,8 +229,8 @@ spf_cache_put(struct spf_cache *c, uint16_t type, const char *name, size_t len,
 	}
 	e->ans = ans;
 	e->expires = now + (time_t)ans->ttl;
-	/* The answer's one allocation, and room for a kept parse. */
-	e->bytes = sizeof(*e) + sizeof(*ans) + VOUCH_SPF_KEEP_TERMS * 96;
+	/* The answer's one allocation, and room for what is kept with it. */
+	e->bytes = sizeof(*e) + sizeof(*ans) + c->aux_bytes;
 	for (i = 0; i < ans->nrr; i++)
 		e->bytes += sizeof(ans->rr[i]) + ans->rr[i].len + 1;
 	e->refs = 1;
@@ -253,7 +256,7 @@ spf_cache_put(struct spf_cache *c, uint16_t type, const char *name, size_t len,
 }
 
 void
-spf_cache_release(struct spf_cache *c, struct spf_cache_entry *e)
+dns_cache_release(struct dns_cache *c, struct dns_cache_entry *e)
 {
 	pthread_mutex_lock(&c->lock);
 	if (--e->refs == 0 && !e->linked)
@@ -262,13 +265,13 @@ spf_cache_release(struct spf_cache *c, struct spf_cache_entry *e)
 }
 
 void *
-spf_cache_aux(struct spf_cache_entry *e)
+dns_cache_aux(struct dns_cache_entry *e)
 {
 	return __atomic_load_n(&e->aux, __ATOMIC_ACQUIRE);
 }
 
 void *
-spf_cache_set_aux(struct spf_cache_entry *e, void *aux)
+dns_cache_set_aux(struct dns_cache_entry *e, void *aux)
 {
 	void *expected = NULL;
 
