@@ -48,6 +48,9 @@ add_author(struct vouch_dmarc_result *res, const char *name)
 			return 0;
 	if (res->ndomains == VOUCH_DMARC_MAX_AUTHOR_DOMAINS)
 		return -1;
+	/* entries past the first are not cleared with the result (dmarc.h) */
+	if (res->ndomains > 0)
+		memset(&res->domain[res->ndomains], 0, sizeof(res->domain[0]));
 	memcpy(
 	    res->domain[res->ndomains++].author_domain, name, strlen(name) + 1);
 	return 0;

@@ -5,6 +5,7 @@
  * external report destinations (RFC 9990 §4, RFC 7489 §7.1).
  */
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -631,6 +632,21 @@ decide(struct vouch_dmarc_result *res)
 	memcpy(res->reason, res->domain[best].reason, sizeof(res->reason));
 }
 
+/*
+ * The result emptied: every field but the author domains past the first,
+ * which dmarc_read_authors clears as it adds them (dmarc.h: only
+ * domain[0..ndomains) is set).
+ */
+static void
+result_clear(struct vouch_dmarc_result *res)
+{
+	size_t head = offsetof(struct vouch_dmarc_result, domain[1]);
+	size_t tail = offsetof(struct vouch_dmarc_result, nlookups);
+
+	memset(res, 0, head);
+	memset((char *)res + tail, 0, sizeof(*res) - tail);
+}
+
 enum vouch_status
 vouch_dmarc_evaluate(struct vouch_dmarc *d, struct vouch_dns *dns,
     const uint8_t *const *from, const size_t *fromlen, size_t nfrom,
@@ -644,7 +660,7 @@ vouch_dmarc_evaluate(struct vouch_dmarc *d, struct vouch_dns *dns,
 	if (d == NULL || res == NULL ||
 	    (nfrom > 0 && (from == NULL || fromlen == NULL)))
 		return VOUCH_EINVAL;
-	memset(res, 0, sizeof(*res));
+	result_clear(res);
 	if (facts == NULL)
 		facts = &nofacts;
 	if (facts->unsafe != VOUCH_DMARC_SAFE)
