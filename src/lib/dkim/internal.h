@@ -178,6 +178,19 @@ int dkim_header_data(enum canon_alg hcanon, const struct mail_header *h,
 int dkim_self_data(enum canon_alg hcanon, const struct mail_field *self,
     const uint8_t *b, size_t blen, struct vbuf *out);
 
+struct vouch_dkim_verifier;
+
+/*
+ * dkim_verify_parsed - vouch_dkim_verify_header on a header section
+ * already scanned: `h` and the status mail_header_parse returned for it
+ * (`parsed`; h->error says why when it is not VOUCH_OK).  `h` is read
+ * during the call only.  For `vouch verify`, whose DKIM and ARC verifiers
+ * read the same header: it is scanned (and copied) once, not twice.
+ * Returns as vouch_dkim_verify_header; VOUCH_ENOMEM when `parsed` is.
+ */
+enum vouch_status dkim_verify_parsed(struct vouch_dkim_verifier *v,
+    const struct mail_header *h, enum vouch_status parsed);
+
 /*
  * Text of tag values, shared by the key record parser, the verifier and
  * the header data.  dkim_ieq: p[0..len) equals the NUL-terminated s, ASCII

@@ -863,12 +863,26 @@ vouch_dkim_verify_header(
 {
 	struct mail_header h;
 	enum vouch_status st;
-	size_t k, nsig = 0, idx = 0;
 
 	if (v->state != 0 || (hdr == NULL && len > 0))
 		return VOUCH_EINVAL;
-	v->state = 1;
 	st = mail_header_parse(&h, hdr, len);
+	st = dkim_verify_parsed(v, &h, st);
+	mail_header_free(&h);
+	return st;
+}
+
+/* dkim_verify_parsed - in internal.h, which says why. */
+enum vouch_status
+dkim_verify_parsed(struct vouch_dkim_verifier *v, const struct mail_header *h,
+    enum vouch_status parsed)
+{
+	enum vouch_status st = parsed;
+	size_t k, nsig = 0, idx = 0;
+
+	if (v->state != 0)
+		return VOUCH_EINVAL;
+	v->state = 1;
 	if (st == VOUCH_ENOMEM)
 		goto out;
 	if (st != VOUCH_OK) {
@@ -877,13 +891,13 @@ vouch_dkim_verify_header(
 			goto out;
 		v->res->result = VOUCH_DKIM_PERMERROR;
 		snprintf(v->res->reason, sizeof(v->res->reason), "%s",
-		    h.error ? h.error : "malformed header");
+		    h->error ? h->error : "malformed header");
 		st = VOUCH_OK;
 		goto out;
 	}
-	for (k = 0; k < h.nfield; k++)
-		if (mail_name_eq(
-		        h.field[k].name, h.field[k].namelen, "DKIM-Signature"))
+	for (k = 0; k < h->nfield; k++)
+		if (mail_name_eq(h->field[k].name, h->field[k].namelen,
+		        "DKIM-Signature"))
 			nsig++;
 	if ((st = alloc_result(v, nsig)) != VOUCH_OK)
 		goto out;
@@ -897,17 +911,16 @@ vouch_dkim_verify_header(
 	 * analyzer, which otherwise follows a path where nsig is 0 and
 	 * res->sig NULL into check_one.
 	 */
-	for (k = 0; k < h.nfield && idx < nsig; k++) {
-		if (!mail_name_eq(
-		        h.field[k].name, h.field[k].namelen, "DKIM-Signature"))
+	for (k = 0; k < h->nfield && idx < nsig; k++) {
+		if (!mail_name_eq(h->field[k].name, h->field[k].namelen,
+		        "DKIM-Signature"))
 			continue;
-		if (check_one(v, &h, &h.field[k], idx++) != 0) {
+		if (check_one(v, h, &h->field[k], idx++) != 0) {
 			st = VOUCH_ENOMEM;
 			goto out;
 		}
 	}
 out:
-	mail_header_free(&h);
 	vbuf_free(&v->canon);
 	return st;
 }

@@ -4,7 +4,9 @@
  * §5.2), DMARC (RFC 9989) with SPF and DKIM as facts, the trusted-sealer
  * override (RFC 8617 §7.2.1), the forged Authentication-Results fields
  * (RFC 8601 §5) and the field to prepend (RFC 8601 §2).  This file only
- * assembles the protocol modules through their public headers.
+ * assembles the protocol modules through their public headers, and hands
+ * the DKIM and ARC verifiers one scanned header (dkim_verify_parsed,
+ * arc_verify_parsed).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +16,8 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "arc/internal.h"
+#include "dkim/internal.h"
 #include "mail/hdrscan.h"
 #include "mail/header.h"
 #include "mail/message.h"
@@ -540,7 +544,8 @@ find_forged(struct vouch_verify_msg *m)
  * chain fail (RFC 8617 §5.2.1: every error is a fail).
  */
 static enum vouch_status
-start_arc(struct vouch_verify_msg *m)
+start_arc(struct vouch_verify_msg *m, const struct mail_header *h,
+    enum vouch_status parsed)
 {
 	struct vouch_arc_options ao;
 	enum vouch_status st;
@@ -550,15 +555,20 @@ start_arc(struct vouch_verify_msg *m)
 	ao.legacy = m->v->opts.dkim.legacy;
 	if ((st = vouch_arc_verify_new(m->v->dns, &ao, &m->arc)) != VOUCH_OK)
 		return st;
-	return vouch_arc_verify_header(m->arc, m->hdr.p, m->hdr.len);
+	return arc_verify_parsed(m->arc, h, parsed);
 }
 
-/* End of the header section: DKIM and ARC keys and header hashes,
- * forgeries. */
+/*
+ * End of the header section: DKIM and ARC keys and header hashes,
+ * forgeries.  The section is scanned into fields once for both verifiers
+ * (what vouch_dkim_verify_header and vouch_arc_verify_header would each
+ * do: a copy and a split of the whole header, per message).
+ */
 static enum vouch_status
 end_header(struct vouch_verify_msg *m)
 {
-	enum vouch_status st;
+	struct mail_header h;
+	enum vouch_status st, parsed;
 
 	m->state = 1;
 	if (m->hdr.err == VOUCH_ENOMEM)
@@ -569,11 +579,13 @@ end_header(struct vouch_verify_msg *m)
 	st = vouch_dkim_verify_new(m->v->dns, &m->v->opts.dkim, &m->dkim);
 	if (st != VOUCH_OK)
 		return st;
-	st = vouch_dkim_verify_header(
-	    m->dkim, m->hdr.p ? m->hdr.p : (const uint8_t *)"", m->hdr.len);
+	parsed = mail_header_parse(
+	    &h, m->hdr.p ? m->hdr.p : (const uint8_t *)"", m->hdr.len);
+	st = dkim_verify_parsed(m->dkim, &h, parsed);
+	if (st == VOUCH_OK && !m->v->opts.skip_arc)
+		st = start_arc(m, &h, parsed);
+	mail_header_free(&h);
 	if (st != VOUCH_OK)
-		return st;
-	if (!m->v->opts.skip_arc && (st = start_arc(m)) != VOUCH_OK)
 		return st;
 	return find_forged(m);
 }
