@@ -9,6 +9,8 @@
  * and vouch_dkim_verify_finish() compares the body hashes.
  */
 #include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,6 +75,18 @@ struct vouch_dkim_verifier {
 		struct vouch_dns_answer *ans;
 	} * answers;
 	size_t nanswers;
+	/*
+	 * The arrays above for a header with one signature, the usual case:
+	 * four allocations per message saved.  Not cleared with the rest of
+	 * the verifier (the hasher alone is over 2 KiB): alloc_result does
+	 * what each needs.  Last in the struct (see vouch_dkim_verify_new).
+	 */
+	struct {
+		char bfull[BPREFIX];
+		struct pending pend;
+		struct key_answer answer;
+		struct dkim_hasher hash;
+	} one;
 };
 
 /* The parsed tags of one DKIM-Signature that verification needs. */
@@ -689,10 +703,12 @@ int
 dkim_hasher_init(struct dkim_hasher *hs, enum canon_alg canon, uint64_t limit,
     const EVP_MD *md)
 {
-	memset(hs, 0, sizeof(*hs));
+	/* field by field: canon_body_init leaves the 2 KiB stage as it is */
 	hs->canon = canon;
 	hs->limit = limit;
 	hs->md = md;
+	hs->dlen = 0;
+	hs->nomem = false;
 	if ((hs->ctx = EVP_MD_CTX_new()) == NULL ||
 	    EVP_DigestInit_ex(hs->ctx, md, NULL) != 1) {
 		EVP_MD_CTX_free(hs->ctx);
@@ -813,8 +829,9 @@ vouch_dkim_verify_new(struct vouch_dns *dns,
 	*out = NULL;
 	if (dns == NULL)
 		return VOUCH_EINVAL;
-	if ((v = calloc(1, sizeof(*v))) == NULL)
+	if ((v = malloc(sizeof(*v))) == NULL)
 		return VOUCH_ENOMEM;
+	memset(v, 0, offsetof(struct vouch_dkim_verifier, one));
 	v->dns = dns;
 	if (opts != NULL)
 		v->opt = *opts;
@@ -831,23 +848,41 @@ vouch_dkim_verify_new(struct vouch_dns *dns,
 	return VOUCH_OK;
 }
 
+/*
+ * The result and the per-signature arrays.  The result and its signatures
+ * are one allocation (vouch_dkim_result_free knows); with one signature
+ * the arrays are those inside the verifier.  Only bfull must start empty
+ * (set_b_prefixes reads every entry); the others are written before they
+ * are read (pend, answers: up to npend, nanswers; hash: dkim_hasher_init).
+ */
+_Static_assert(
+    sizeof(struct vouch_dkim_result) % _Alignof(struct vouch_dkim_signature) ==
+        0,
+    "the signatures follow the result in one allocation");
+
 static enum vouch_status
 alloc_result(struct vouch_dkim_verifier *v, size_t nsig)
 {
-	size_t k, nmax = v->opt.max_signatures;
+	size_t k, nmax = v->opt.max_signatures, n;
 
-	if ((v->res = calloc(1, sizeof(*v->res))) == NULL)
+	if (nsig > SIZE_MAX / sizeof(*v->res->sig) - 1 ||
+	    (v->res = calloc(
+	         1, sizeof(*v->res) + nsig * sizeof(*v->res->sig))) == NULL)
 		return VOUCH_ENOMEM;
 	if (nsig == 0)
 		return VOUCH_OK;
-	if ((v->res->sig = calloc(nsig, sizeof(*v->res->sig))) == NULL ||
-	    (v->bfull = calloc(nsig, sizeof(*v->bfull))) == NULL ||
-	    (v->pend = calloc(nsig < nmax ? nsig : nmax, sizeof(*v->pend))) ==
-	        NULL ||
-	    (v->hash = calloc(nsig < nmax ? nsig : nmax, sizeof(*v->hash))) ==
-	        NULL ||
-	    (v->answers = calloc(
-	         nsig < nmax ? nsig : nmax, sizeof(*v->answers))) == NULL)
+	v->res->sig = (struct vouch_dkim_signature *)(void *)(v->res + 1);
+	n = nsig < nmax ? nsig : nmax;
+	if (nsig == 1) {
+		v->one.bfull[0] = '\0';
+		v->bfull = &v->one.bfull;
+		v->pend = &v->one.pend;
+		v->hash = &v->one.hash;
+		v->answers = &v->one.answer;
+	} else if ((v->bfull = calloc(nsig, sizeof(*v->bfull))) == NULL ||
+	           (v->pend = malloc(n * sizeof(*v->pend))) == NULL ||
+	           (v->hash = malloc(n * sizeof(*v->hash))) == NULL ||
+	           (v->answers = malloc(n * sizeof(*v->answers))) == NULL)
 		return VOUCH_ENOMEM;
 	v->res->nsig = nsig;
 	for (k = 0; k < nsig; k++) {
@@ -1042,7 +1077,9 @@ vouch_dkim_result_free(struct vouch_dkim_result *res)
 {
 	if (res == NULL)
 		return;
-	free(res->sig);
+	/* the verifier's results carry their signatures (alloc_result) */
+	if (res->sig != (struct vouch_dkim_signature *)(void *)(res + 1))
+		free(res->sig);
 	free(res);
 }
 
@@ -1055,12 +1092,14 @@ vouch_dkim_verify_free(struct vouch_dkim_verifier *v)
 		return;
 	for (k = 0; k < v->nhash; k++)
 		EVP_MD_CTX_free(v->hash[k].ctx);
-	free(v->bfull);
 	for (k = 0; k < v->nanswers; k++)
 		vouch_dns_answer_free(v->answers[k].ans);
-	free(v->answers);
-	free(v->hash);
-	free(v->pend);
+	if (v->bfull != &v->one.bfull) {
+		free(v->bfull);
+		free(v->answers);
+		free(v->hash);
+		free(v->pend);
+	}
 	vouch_dkim_result_free(v->res);
 	vbuf_free(&v->canon);
 	free(v);
