@@ -59,13 +59,32 @@ is_keyword(const char *s)
  * other controls and non-UTF-8 bytes by '?'.  So no input can end the field
  * or the quoted-string or comment early.
  */
+/* Is c one of the (two or three) bytes of `set`?  No call per byte. */
+static int
+in_set(const char *set, uint8_t c)
+{
+	for (; *set != '\0'; set++)
+		if ((uint8_t)*set == c)
+			return 1;
+	return 0;
+}
+
 static void
 put_text(struct vbuf *v, const uint8_t *p, size_t n, const char *special)
 {
-	const uint8_t *end = p + n;
+	const uint8_t *end = p + n, *run;
 	size_t l;
 
 	while (p < end) {
+		/* a run of printable ASCII that needs no escape, in one copy */
+		for (run = p;
+		     p < end && *p >= 0x20 && *p < 0x7f && !in_set(special, *p);
+		     p++)
+			;
+		if (p > run)
+			(void)vbuf_add(v, run, (size_t)(p - run));
+		if (p >= end)
+			break;
 		if (*p == '\r' || *p == '\n' || *p == '\t') {
 			(void)vbuf_addc(v, ' ');
 			p++;
@@ -81,7 +100,7 @@ put_text(struct vbuf *v, const uint8_t *p, size_t n, const char *special)
 				p += l;
 			}
 		} else {
-			if (strchr(special, *p) != NULL)
+			if (in_set(special, *p))
 				(void)vbuf_addc(v, '\\');
 			(void)vbuf_addc(v, *p);
 			p++;
