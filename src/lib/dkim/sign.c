@@ -5,6 +5,7 @@
  * canonicalization however many signatures are made.
  */
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@
 #include "dkim/sign_internal.h"
 #include "mail/canon.h"
 #include "mail/header.h"
+#include "util/base64.h"
 #include "util/buf.h"
 
 /*
@@ -85,20 +87,22 @@ static const char *const default_signed[] = {
 #define HASH_BATCH (16 * 1024)
 
 struct sign_body {
-	struct canon_body cb;
 	EVP_MD_CTX *md;
 	int used; /* 1 in use, -1 a digest call failed */
 	size_t nbatch;
 	uint8_t *batch; /* HASH_BATCH bytes, owned; not zeroed: only
 	                   nbatch bytes are ever read */
+	struct canon_body cb; /* last: its 2 KiB stage is never cleared */
 };
 
 struct sign_one {
 	const struct vouch_dkim_key *key;
 	enum vouch_dkim_sign_alg alg;
 	enum canon_alg hcanon, bcanon;
-	char *domain, *selector, *auid;
-	char **headers; /* NULL = default list */
+	/* one block, owned: the headers array and every string below */
+	void *pool;
+	const char *domain, *selector, *auid;
+	const char **headers; /* NULL = default list */
 	size_t nheaders;
 	int oversign;
 	/* with oversign_headers: 1 for headers[i] listed once more */
@@ -108,15 +112,21 @@ struct sign_one {
 };
 
 struct vouch_dkim_sign {
-	struct sign_one req[VOUCH_DKIM_SIGN_MAX_REQUESTS];
 	size_t nreq;
 	int64_t now;
-	struct sign_body body[2]; /* by enum canon_alg */
 	struct vbuf hdr; /* the header section, raw */
+	struct vbuf data; /* scratch: the canonical header data */
 	struct dkim_header_split hs;
 	int finished;
 	enum vouch_status err;
 	const char *reason;
+	/*
+	 * Not cleared with the rest (vouch_dkim_sign_new): a request past
+	 * nreq is never read, a body's head is cleared when it is set up
+	 * and its canonicalization stage is written before it is read.
+	 */
+	struct sign_one req[VOUCH_DKIM_SIGN_MAX_REQUESTS];
+	struct sign_body body[2]; /* by enum canon_alg */
 };
 
 static void
@@ -142,12 +152,6 @@ body_sink(void *arg, const uint8_t *p, size_t n)
 	}
 	memcpy(b->batch + b->nbatch, p, n);
 	b->nbatch += n;
-}
-
-static char *
-dup_str(const char *s)
-{
-	return s == NULL ? NULL : strdup(s);
 }
 
 /* i= must be "[local-part]@domain" with its domain within d= (§3.5). */
@@ -191,53 +195,121 @@ hname_ok(const char *s)
 void
 vouch_dkim_sign_free(struct vouch_dkim_sign *s)
 {
-	size_t i, j;
+	size_t i;
 
 	if (s == NULL)
 		return;
-	for (i = 0; i < s->nreq; i++) {
-		free(s->req[i].domain);
-		free(s->req[i].selector);
-		free(s->req[i].auid);
-		for (j = 0; j < s->req[i].nheaders; j++)
-			free(s->req[i].headers[j]);
-		free(s->req[i].headers);
-	}
+	for (i = 0; i < s->nreq; i++)
+		free(s->req[i].pool);
 	for (i = 0; i < NELEM(s->body); i++) {
 		EVP_MD_CTX_free(s->body[i].md);
 		free(s->body[i].batch);
 	}
 	vbuf_free(&s->hdr);
+	vbuf_free(&s->data);
 	free(s);
 }
 
+/* Two header names, the same without regard to ASCII case? */
+static int
+same_name(const char *a, const char *b)
+{
+	for (; *a != '\0'; a++, b++)
+		if (dkim_lower((uint8_t)*a) != dkim_lower((uint8_t)*b))
+			return 0;
+	return *b == '\0';
+}
+
+/*
+ * The strings of a request, copied into one block (o->pool): the headers
+ * array first, then the text.  pool_str appends one string.
+ */
+struct pool {
+	char *p;
+	size_t len;
+};
+
+static const char *
+pool_str(struct pool *pl, const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *at = pl->p + pl->len;
+
+	memcpy(at, s, n);
+	pl->len += n;
+	return at;
+}
+
 /* Add a header name to o's list (once), marking it oversigned. */
-static enum vouch_status
-add_hname(struct sign_one *o, const char *name, int over)
+static void
+add_hname(struct sign_one *o, struct pool *pl, const char *name, int over)
 {
 	size_t j;
 
-	if (name == NULL || !hname_ok(name))
-		return VOUCH_EINVAL;
 	/* a name given twice is listed by its count anyway */
 	for (j = 0; j < o->nheaders; j++)
-		if (strcasecmp(o->headers[j], name) == 0) {
+		if (same_name(o->headers[j], name)) {
 			o->over[j] |= (unsigned char)over;
-			return VOUCH_OK;
+			return;
 		}
-	if (o->nheaders >= VOUCH_DKIM_SIGN_MAX_HEADERS * 2)
-		return VOUCH_EINVAL;
-	if ((o->headers[o->nheaders] = dup_str(name)) == NULL)
-		return VOUCH_ENOMEM;
+	o->headers[o->nheaders] = pool_str(pl, name);
 	o->over[o->nheaders++] = (unsigned char)over;
-	return VOUCH_OK;
+}
+
+/*
+ * The bytes the header names of a request take (names and NULs), or 0
+ * with a name that is NULL or not a field name (RFC 5322 §3.6.8).
+ */
+static size_t
+names_size(const char *const *names, size_t n)
+{
+	size_t i, sum = 0;
+
+	for (i = 0; i < n; i++) {
+		if (names[i] == NULL || !hname_ok(names[i]))
+			return 0;
+		sum += strlen(names[i]) + 1;
+	}
+	return sum;
+}
+
+/*
+ * The header names of a request, into o->headers: the given list (or the
+ * default one), then the names to oversign.  The pool has room for them
+ * (names_size).  RFC 6376 §5.4: From must be among them.
+ */
+static enum vouch_status
+copy_hnames(
+    struct sign_one *o, struct pool *pl, const struct vouch_dkim_sign_req *r)
+{
+	size_t i;
+
+	o->nheaders = 0;
+	if (r->headers != NULL) {
+		for (i = 0; i < r->nheaders; i++)
+			add_hname(o, pl, r->headers[i], 0);
+	} else {
+		/* the default names, each signed as often as it occurs */
+		for (i = 0; i < NELEM(default_oversigned); i++)
+			add_hname(o, pl, default_oversigned[i], 0);
+		for (i = 0; i < NELEM(default_signed); i++)
+			add_hname(o, pl, default_signed[i], 0);
+	}
+	for (i = 0; i < r->noversign_headers; i++)
+		add_hname(o, pl, r->oversign_headers[i], 1);
+	/* RFC 6376 §5.4: the From header field MUST be signed */
+	for (i = 0; i < o->nheaders; i++)
+		if (same_name(o->headers[i], "From"))
+			return VOUCH_OK;
+	return VOUCH_EINVAL;
 }
 
 static enum vouch_status
 sign_req_copy(struct sign_one *o, const struct vouch_dkim_sign_req *r)
 {
-	size_t i, j;
-	enum vouch_status st;
+	struct pool pl;
+	size_t nnames = 0, names = 0, over = 0, size;
+	int custom = r->headers != NULL || r->oversign_headers != NULL;
 
 	if (r->key == NULL || !dkim_name_ok(r->domain) ||
 	    !dkim_name_ok(r->selector))
@@ -262,45 +334,44 @@ sign_req_copy(struct sign_one *o, const struct vouch_dkim_sign_req *r)
 	o->oversign = r->oversign;
 	o->body_length = r->body_length;
 	o->expire = r->expire;
-	if ((o->domain = dup_str(r->domain)) == NULL ||
-	    (o->selector = dup_str(r->selector)) == NULL ||
-	    (r->auid != NULL && (o->auid = dup_str(r->auid)) == NULL))
-		return VOUCH_ENOMEM;
-	if (r->headers == NULL && r->oversign_headers == NULL)
-		return VOUCH_OK;
-	if ((r->headers != NULL &&
-	        (r->nheaders == 0 ||
-	            r->nheaders > VOUCH_DKIM_SIGN_MAX_HEADERS)) ||
-	    r->noversign_headers > VOUCH_DKIM_SIGN_MAX_HEADERS)
-		return VOUCH_EINVAL;
-	if ((o->headers = calloc(
-	         VOUCH_DKIM_SIGN_MAX_HEADERS * 2, sizeof(char *))) == NULL)
-		return VOUCH_ENOMEM;
-	o->nheaders = 0;
-	if (r->headers != NULL) {
-		for (i = 0; i < r->nheaders; i++)
-			if ((st = add_hname(o, r->headers[i], 0)) != VOUCH_OK)
-				return st;
-	} else {
-		/* the default names, each signed as often as it occurs */
-		for (i = 0; i < NELEM(default_oversigned); i++)
-			if ((st = add_hname(o, default_oversigned[i], 0)) !=
-			    VOUCH_OK)
-				return st;
-		for (i = 0; i < NELEM(default_signed); i++)
-			if ((st = add_hname(o, default_signed[i], 0)) !=
-			    VOUCH_OK)
-				return st;
+	if (custom) {
+		if ((r->headers != NULL &&
+		        (r->nheaders == 0 ||
+		            r->nheaders > VOUCH_DKIM_SIGN_MAX_HEADERS)) ||
+		    r->noversign_headers > VOUCH_DKIM_SIGN_MAX_HEADERS ||
+		    (r->noversign_headers > 0 && r->oversign_headers == NULL))
+			return VOUCH_EINVAL;
+		if (r->headers != NULL) {
+			nnames = r->nheaders;
+			names = names_size(r->headers, r->nheaders);
+		} else {
+			nnames =
+			    NELEM(default_oversigned) + NELEM(default_signed);
+			names =
+			    names_size(
+			        default_oversigned, NELEM(default_oversigned)) +
+			    names_size(default_signed, NELEM(default_signed));
+		}
+		over = names_size(r->oversign_headers, r->noversign_headers);
+		if (names == 0 || (r->noversign_headers > 0 && over == 0))
+			return VOUCH_EINVAL;
+		nnames += r->noversign_headers;
 	}
-	for (i = 0; i < r->noversign_headers; i++)
-		if (r->oversign_headers == NULL ||
-		    (st = add_hname(o, r->oversign_headers[i], 1)) != VOUCH_OK)
-			return r->oversign_headers == NULL ? VOUCH_EINVAL : st;
-	/* RFC 6376 §5.4: the From header field MUST be signed */
-	for (j = 0; j < o->nheaders; j++)
-		if (strcasecmp(o->headers[j], "From") == 0)
-			return VOUCH_OK;
-	return VOUCH_EINVAL;
+	/* one allocation for the request's strings, not one per string */
+	size = nnames * sizeof(*o->headers) + names + over + strlen(r->domain) +
+	       strlen(r->selector) + 2 +
+	       (r->auid != NULL ? strlen(r->auid) + 1 : 0);
+	if ((o->pool = malloc(size)) == NULL)
+		return VOUCH_ENOMEM;
+	pl.p = (char *)o->pool + nnames * sizeof(*o->headers);
+	pl.len = 0;
+	o->domain = pool_str(&pl, r->domain);
+	o->selector = pool_str(&pl, r->selector);
+	o->auid = r->auid != NULL ? pool_str(&pl, r->auid) : NULL;
+	if (!custom)
+		return VOUCH_OK;
+	o->headers = o->pool;
+	return copy_hnames(o, &pl, r);
 }
 
 static enum vouch_status
@@ -316,14 +387,21 @@ vouch_dkim_sign_new_inner(const struct vouch_dkim_sign_req *reqs, size_t nreqs,
 	if (reqs == NULL || nreqs == 0 ||
 	    nreqs > VOUCH_DKIM_SIGN_MAX_REQUESTS || now < 0)
 		return VOUCH_EINVAL;
-	if ((s = calloc(1, sizeof(*s))) == NULL)
+	if ((s = malloc(sizeof(*s))) == NULL)
 		return VOUCH_ENOMEM;
+	/* the requests and bodies are cleared as they are used (see the
+	 * struct): over 6 KiB not cleared for every message */
+	memset(s, 0, offsetof(struct vouch_dkim_sign, req));
+	for (c = 0; c < 2; c++)
+		memset(&s->body[c], 0, offsetof(struct sign_body, cb));
 	vbuf_init(&s->hdr, VOUCH_MAX_HEADER_BYTES);
+	vbuf_init(&s->data, VOUCH_MAX_HEADER_BYTES + SIG_FIELD_MAX);
 	/* a usual header section at once; a failure is sticky (update) */
 	(void)vbuf_space(&s->hdr, 4096);
 	dkim_header_split_init(&s->hs);
 	s->now = now != 0 ? now : (int64_t)time(NULL);
 	for (i = 0; i < nreqs; i++) {
+		memset(&s->req[i], 0, sizeof(s->req[i]));
 		s->nreq++;
 		if ((st = sign_req_copy(&s->req[i], &reqs[i])) != VOUCH_OK)
 			goto fail;
@@ -407,8 +485,7 @@ enum vouch_status
 dkim_header_split_add(struct dkim_header_split *hs, struct vbuf *hdr,
     const uint8_t *p, const uint8_t *end, const uint8_t **body)
 {
-	const uint8_t *nl;
-	size_t n;
+	const uint8_t *nl, *q;
 
 	/* Each step consumes at least one byte, so the loop ends. */
 	while (!hs->in_body && p < end) {
@@ -426,12 +503,27 @@ dkim_header_split_add(struct dkim_header_split *hs, struct vbuf *hdr,
 				return hdr->err;
 			continue;
 		}
-		nl = memchr(p, '\n', (size_t)(end - p));
-		n = nl != NULL ? (size_t)(nl - p) + 1 : (size_t)(end - p);
-		if (vbuf_add(hdr, p, n) != VOUCH_OK)
+		/*
+		 * Inside the section: up to the next line start that may be
+		 * the empty line (an LF, or a CR before LF or the chunk's
+		 * end), copied at once rather than line by line.
+		 */
+		for (q = p;;) {
+			if ((nl = memchr(q, '\n', (size_t)(end - q))) == NULL) {
+				q = end;
+				hs->bol = 0;
+				break;
+			}
+			q = nl + 1;
+			if (q == end || *q == '\n' ||
+			    (*q == '\r' && (q + 1 == end || q[1] == '\n'))) {
+				hs->bol = 1;
+				break;
+			}
+		}
+		if (vbuf_add(hdr, p, (size_t)(q - p)) != VOUCH_OK)
 			return hdr->err;
-		p += n;
-		hs->bol = nl != NULL;
+		p = q;
 	}
 	*body = p;
 	return VOUCH_OK;
@@ -578,18 +670,20 @@ u64_text(uint64_t v, char buf[21])
 	return p;
 }
 
-/* Base64 text cut to fit the lines: for bh= and b= (FWS allowed, §3.5). */
+/*
+ * Base64 text cut to fit the lines: for b= (FWS allowed, §3.5); `len` is at
+ * most 1024 bytes (dkim_sign_hash), whose text fits on the stack.
+ */
 static void
 fold_b64(struct fold *f, const uint8_t *p, size_t len)
 {
-	uint8_t *txt;
-	size_t n = (len + 2) / 3 * 4, off = 0, room;
+	char txt[BASE64_ENCODED_LEN(1024)];
+	size_t n, off = 0, room;
 
-	if ((txt = malloc(n + 1)) == NULL) {
-		f->b->err = VOUCH_ENOMEM;
+	if ((n = base64_encode(p, len, txt, sizeof(txt))) == 0) {
+		f->b->err = VOUCH_ELIMIT;
 		return;
 	}
-	EVP_EncodeBlock(txt, p, (int)len);
 	while (off < n) {
 		if (f->col >= FOLD_WIDTH) {
 			vbuf_adds(f->b, "\r\n\t");
@@ -602,14 +696,13 @@ fold_b64(struct fold *f, const uint8_t *p, size_t len)
 		f->col += room;
 		off += room;
 	}
-	free(txt);
 }
 
 /* The base64 text of a SHA-256 value: 44 characters and a NUL. */
 static void
-b64_32(const uint8_t *p, char *txt)
+b64_32(const uint8_t *p, char txt[45])
 {
-	EVP_EncodeBlock((unsigned char *)txt, p, 32);
+	txt[base64_encode(p, 32, txt, 44)] = '\0';
 }
 
 static const char *
@@ -659,8 +752,24 @@ dkim_sign_hash(const struct vouch_dkim_key *key, enum vouch_dkim_sign_alg alg,
 }
 
 /*
- * Make one DKIM-Signature field and append it (CRLF line ends) to `out`.
- * RFC 6376 §5.4 (header selection), §3.7 (the hash), §3.5 (the tags).
+ * The SHA-256 of the canonical header data, with the body's digest
+ * context, which vouch_dkim_sign_finish has finished with: set up again,
+ * not made anew for each signature.
+ */
+static int
+header_hash(
+    EVP_MD_CTX *md, const struct vbuf *data, uint8_t *hash, unsigned *hashlen)
+{
+	return EVP_DigestInit_ex(md, dkim_md(DKIM_HASH_SHA256), NULL) == 1 &&
+	       EVP_DigestUpdate(md, data->p, data->len) == 1 &&
+	       EVP_DigestFinal_ex(md, hash, hashlen) == 1;
+}
+
+/*
+ * Make one DKIM-Signature field and append it (CRLF line ends) to `out`:
+ * it is written there, and canonicalized from there for the hash, so it
+ * is never copied; on error `out` is as it was.  RFC 6376 §5.4 (header
+ * selection), §3.7 (the hash), §3.5 (the tags).
  */
 static enum vouch_status
 sign_one(struct vouch_dkim_sign *s, const struct sign_one *o,
@@ -673,9 +782,9 @@ sign_one(struct vouch_dkim_sign *s, const struct sign_one *o,
 	uint8_t used[VOUCH_MAX_HEADER_FIELDS];
 	uint8_t hash[EVP_MAX_MD_SIZE], sig[1024];
 	char bhtxt[45], num[21];
-	size_t nnames, i, j, siglen = sizeof(sig);
+	size_t nnames, i, j, siglen = sizeof(sig), mark = out->len;
 	unsigned hashlen = 0;
-	struct vbuf field, data;
+	struct vbuf *data = &s->data;
 	struct fold f;
 	enum vouch_status st;
 
@@ -684,15 +793,14 @@ sign_one(struct vouch_dkim_sign *s, const struct sign_one *o,
 		return VOUCH_ELIMIT;
 	}
 	nnames = build_hlist(o, h, names, NELEM(names));
-	vbuf_init(&field, SIG_FIELD_MAX);
-	vbuf_init(&data, VOUCH_MAX_HEADER_BYTES + SIG_FIELD_MAX);
+	vbuf_reset(data);
 	/* room for a usual field and header data at once, not by doubling
 	 * from 64 bytes; a failure is sticky and seen below */
-	(void)vbuf_space(&field, 1024);
-	(void)vbuf_space(&data, 4096);
-	f.b = &field;
+	(void)vbuf_space(out, 1024);
+	(void)vbuf_space(data, 4096);
+	f.b = out;
 	f.col = 0;
-	vbuf_adds(&field, "DKIM-Signature:");
+	vbuf_adds(out, "DKIM-Signature:");
 	f.col = strlen("DKIM-Signature:");
 	FOLD(&f, 1, "v=1;");
 	FOLD(&f, 1, "a=", alg_name(o->alg), ";");
@@ -716,10 +824,10 @@ sign_one(struct vouch_dkim_sign *s, const struct sign_one *o,
 	b64_32(bh, bhtxt);
 	FOLD(&f, 1, "bh=", bhtxt, ";");
 	/* b= on a line of its own; its value is added after signing */
-	vbuf_adds(&field, "\r\n\tb=");
+	vbuf_adds(out, "\r\n\tb=");
 	f.col = FOLD_INDENT + 2;
-	if (field.err != VOUCH_OK) {
-		st = field.err;
+	if (out->err != VOUCH_OK || out->len - mark > SIG_FIELD_MAX) {
+		st = out->err != VOUCH_OK ? out->err : VOUCH_ELIMIT;
 		s->reason = "DKIM-Signature field too long";
 		goto out;
 	}
@@ -740,21 +848,21 @@ sign_one(struct vouch_dkim_sign *s, const struct sign_one *o,
 			continue;
 		used[j] = 1;
 		if (canon_header(o->hcanon, h->field[j].raw, h->field[j].len,
-		        &data) != VOUCH_OK)
+		        data) != VOUCH_OK)
 			break;
 	}
 	/* §3.7: the signature field itself, b= empty, no final CRLF */
-	if (canon_header(o->hcanon, field.p, field.len, &data) != VOUCH_OK ||
-	    data.err != VOUCH_OK) {
-		st = data.err != VOUCH_OK ? data.err : VOUCH_ENOMEM;
+	if (canon_header(o->hcanon, out->p + mark, out->len - mark, data) !=
+	        VOUCH_OK ||
+	    data->err != VOUCH_OK) {
+		st = data->err != VOUCH_OK ? data->err : VOUCH_ENOMEM;
 		s->reason = "header section too large";
 		goto out;
 	}
-	if (data.len >= 2 && data.p[data.len - 2] == '\r' &&
-	    data.p[data.len - 1] == '\n')
-		data.len -= 2;
-	if (!EVP_Digest(data.p, data.len, hash, &hashlen,
-	        dkim_md(DKIM_HASH_SHA256), NULL)) {
+	if (data->len >= 2 && data->p[data->len - 2] == '\r' &&
+	    data->p[data->len - 1] == '\n')
+		data->len -= 2;
+	if (!header_hash(s->body[o->bcanon].md, data, hash, &hashlen)) {
 		st = VOUCH_ECRYPTO;
 		s->reason = "SHA-256 failed";
 		goto out;
@@ -765,14 +873,17 @@ sign_one(struct vouch_dkim_sign *s, const struct sign_one *o,
 		goto out;
 	}
 	fold_b64(&f, sig, siglen);
-	vbuf_adds(&field, "\r\n");
-	vbuf_add(out, field.p, field.len);
-	st = out->err != VOUCH_OK ? out->err : field.err;
+	vbuf_adds(out, "\r\n");
+	st = out->err;
+	if (st == VOUCH_OK && out->len - mark > SIG_FIELD_MAX)
+		st = VOUCH_ELIMIT;
 	if (st != VOUCH_OK)
 		s->reason = "DKIM-Signature field too long";
 out:
-	vbuf_free(&field);
-	vbuf_free(&data);
+	if (st != VOUCH_OK && out->p != NULL) {
+		out->len = mark; /* no part of a field */
+		out->p[mark] = '\0';
+	}
 	return st;
 }
 
