@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <openssl/err.h>
 #include <openssl/evp.h>
 
 #include "vouch/status.h"
@@ -109,6 +110,19 @@ enum dkim_sigcheck {
  * failed left an empty queue or "initialization error" in the tests.
  */
 enum dkim_sigcheck dkim_crypto_nomem(void);
+
+/*
+ * dkim_err_clear - empty OpenSSL's error queue of this thread, so that
+ * what is there afterwards comes from the next calls; a look first, as
+ * ERR_clear_error walks all of its slots even when the queue is empty,
+ * and a signature check clears it every time.
+ */
+static inline void
+dkim_err_clear(void)
+{
+	if (ERR_peek_error() != 0)
+		ERR_clear_error();
+}
 
 /*
  * A body hash (RFC 6376 §3.7) for one (canonicalization, l=, digest),

@@ -99,8 +99,8 @@ struct sigtags {
 	char idom[VOUCH_DNS_MAX_NAME + 66]; /* domain part of i= */
 	uint8_t bh[EVP_MAX_MD_SIZE + 3];
 	size_t bhlen;
-	uint8_t sig[SIG_MAX];
 	size_t siglen;
+	uint8_t sig[SIG_MAX]; /* last: not cleared, written by check_tags */
 };
 
 static const char *const verdict_names[] = {
@@ -270,15 +270,84 @@ alg_md(enum alg a)
 }
 
 /*
+ * The tags of a DKIM-Signature that verification reads, found in one pass
+ * over the list (tag names are unique in a list, RFC 6376 §3.2): check_tags
+ * looks at about twenty, and a search each was a fixed cost per message.
+ */
+struct sigtag_ix {
+	const struct tag *v, *a, *b, *bh, *c, *d, *h, *i, *l, *q, *s, *t, *x;
+};
+
+static void
+index_tags(const struct tag_list *tl, struct sigtag_ix *ix)
+{
+	const struct tag *t;
+	size_t k;
+
+	memset(ix, 0, sizeof(*ix));
+	for (k = 0; k < tl->ntags; k++) {
+		t = &tl->tag[k];
+		if (t->namelen == 2 && t->name[0] == 'b' && t->name[1] == 'h') {
+			ix->bh = t;
+			continue;
+		}
+		if (t->namelen != 1)
+			continue;
+		switch (t->name[0]) {
+		case 'v':
+			ix->v = t;
+			break;
+		case 'a':
+			ix->a = t;
+			break;
+		case 'b':
+			ix->b = t;
+			break;
+		case 'c':
+			ix->c = t;
+			break;
+		case 'd':
+			ix->d = t;
+			break;
+		case 'h':
+			ix->h = t;
+			break;
+		case 'i':
+			ix->i = t;
+			break;
+		case 'l':
+			ix->l = t;
+			break;
+		case 'q':
+			ix->q = t;
+			break;
+		case 's':
+			ix->s = t;
+			break;
+		case 't':
+			ix->t = t;
+			break;
+		case 'x':
+			ix->x = t;
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+/*
  * RFC 6376 §6.1.1: check the fields of one DKIM-Signature.  Fills the
  * display fields of `sig` as it goes; returns 0, or -1 with the verdict
  * set.
  */
 static int
-check_tags(struct vouch_dkim_verifier *v, const struct tag_list *tl,
+check_tags(struct vouch_dkim_verifier *v, const struct sigtag_ix *ix,
     struct vouch_dkim_signature *sig, struct sigtags *st)
 {
 	static const char *const required[] = {"a", "b", "bh", "d", "h", "s"};
+	const struct tag *const need[] = {
+	    ix->a, ix->b, ix->bh, ix->d, ix->h, ix->s};
 	const struct tag *t;
 	char ibuf[sizeof(sig->i)];
 	const char *at;
@@ -287,19 +356,19 @@ check_tags(struct vouch_dkim_verifier *v, const struct tag_list *tl,
 	int64_t now = v->opt.now;
 
 	/* Display fields first, so a broken signature still shows them. */
-	if ((t = tag_find(tl, "d")) != NULL)
+	if ((t = ix->d) != NULL)
 		copy_text(sig->d, sizeof(sig->d), t->value, t->valuelen);
-	if ((t = tag_find(tl, "s")) != NULL)
+	if ((t = ix->s) != NULL)
 		copy_text(sig->s, sizeof(sig->s), t->value, t->valuelen);
-	if ((t = tag_find(tl, "a")) != NULL)
+	if ((t = ix->a) != NULL)
 		copy_text(sig->a, sizeof(sig->a), t->value, t->valuelen);
-	if ((t = tag_find(tl, "c")) != NULL)
+	if ((t = ix->c) != NULL)
 		copy_text(sig->c, sizeof(sig->c), t->value, t->valuelen);
-	if ((t = tag_find(tl, "t")) != NULL)
+	if ((t = ix->t) != NULL)
 		sig->t = parse_digits(t);
-	if ((t = tag_find(tl, "x")) != NULL)
+	if ((t = ix->x) != NULL)
 		sig->x = parse_digits(t);
-	if ((t = tag_find(tl, "l")) != NULL)
+	if ((t = ix->l) != NULL)
 		sig->l = parse_digits(t);
 
 	/*
@@ -307,7 +376,7 @@ check_tags(struct vouch_dkim_verifier *v, const struct tag_list *tl,
 	 * before RFC 4871 had no v= (draft-ietf-dkim-base-00..04) or v=0.5;
 	 * only the legacy option accepts them, for old test corpora.
 	 */
-	t = tag_find(tl, "v");
+	t = ix->v;
 	if (t == NULL && !v->opt.legacy) {
 		verdict(sig, VOUCH_DKIM_PERMERROR,
 		    "signature missing required tag v= (pre-standard draft)");
@@ -322,14 +391,14 @@ check_tags(struct vouch_dkim_verifier *v, const struct tag_list *tl,
 		return -1;
 	}
 	for (k = 0; k < sizeof(required) / sizeof(required[0]); k++)
-		if (tag_find(tl, required[k]) == NULL) {
+		if (need[k] == NULL) {
 			verdict(sig, VOUCH_DKIM_PERMERROR,
 			    "signature missing required tag %s=", required[k]);
 			return -1;
 		}
 
 	/* a=: RFC 8301 §3.1, RFC 8463 §3 */
-	t = tag_find(tl, "a");
+	t = ix->a;
 	if (dkim_ieq(t->value, t->valuelen, "rsa-sha256"))
 		st->alg = ALG_RSA_SHA256;
 	else if (dkim_ieq(t->value, t->valuelen, "ed25519-sha256"))
@@ -348,7 +417,7 @@ check_tags(struct vouch_dkim_verifier *v, const struct tag_list *tl,
 	}
 
 	/* c= (§3.5): absent = simple/simple */
-	t = tag_find(tl, "c");
+	t = ix->c;
 	if (canon_parse(t ? t->value : NULL, t ? t->valuelen : 0, &st->hcanon,
 	        &st->bcanon) != 0) {
 		verdict(sig, VOUCH_DKIM_PERMERROR,
@@ -360,21 +429,21 @@ check_tags(struct vouch_dkim_verifier *v, const struct tag_list *tl,
 	 * q= (§3.5): must offer dns/txt, the only method defined (the
 	 * pre-standard drafts said "dns": legacy only).
 	 */
-	if ((t = tag_find(tl, "q")) != NULL && !list_has(t, "dns/txt") &&
+	if ((t = ix->q) != NULL && !list_has(t, "dns/txt") &&
 	    !(v->opt.legacy && list_has(t, "dns"))) {
 		verdict(
 		    sig, VOUCH_DKIM_PERMERROR, "unsupported query method q=");
 		return -1;
 	}
 
-	t = tag_find(tl, "d");
+	t = ix->d;
 	if (!valid_domain(t->value, t->valuelen)) {
 		verdict(sig, VOUCH_DKIM_PERMERROR, "bad domain in d=");
 		return -1;
 	}
 	st->d = t->value;
 	st->dlen = t->valuelen;
-	t = tag_find(tl, "s");
+	t = ix->s;
 	if (!valid_domain(t->value, t->valuelen)) {
 		verdict(sig, VOUCH_DKIM_PERMERROR, "bad selector in s=");
 		return -1;
@@ -383,7 +452,7 @@ check_tags(struct vouch_dkim_verifier *v, const struct tag_list *tl,
 	st->slen = t->valuelen;
 
 	/* i= (§3.5): dkim-quoted-printable; its domain within d= (§6.1.1). */
-	if ((t = tag_find(tl, "i")) != NULL) {
+	if ((t = ix->i) != NULL) {
 		n = qp_decode(t->value, t->valuelen, ibuf, sizeof(ibuf));
 		if (n < 0 || (at = strrchr(ibuf, '@')) == NULL) {
 			copy_text(
@@ -403,7 +472,8 @@ check_tags(struct vouch_dkim_verifier *v, const struct tag_list *tl,
 			    "i= domain is not within d= (domain mismatch)");
 			return -1;
 		}
-		snprintf(st->idom, sizeof(st->idom), "%s", at);
+		/* at most sizeof(ibuf) - 1 bytes: it fits (idom is larger) */
+		memcpy(st->idom, at, k + 1);
 	} else {
 		/* d= passed valid_domain: sig->d holds it whole (st->dlen) */
 		sig->i[0] = '@';
@@ -412,21 +482,21 @@ check_tags(struct vouch_dkim_verifier *v, const struct tag_list *tl,
 	}
 
 	/* h= (§3.5): names separated by ':'; From required (§6.1.1). */
-	st->h = tag_find(tl, "h");
+	st->h = ix->h;
 	if (!list_has(st->h, "from")) {
 		verdict(sig, VOUCH_DKIM_PERMERROR, "From field not signed");
 		return -1;
 	}
 
-	if (tag_find(tl, "l") != NULL && sig->l < 0) {
+	if (ix->l != NULL && sig->l < 0) {
 		verdict(sig, VOUCH_DKIM_PERMERROR, "bad l= value");
 		return -1;
 	}
-	if (tag_find(tl, "t") != NULL && sig->t < 0) {
+	if (ix->t != NULL && sig->t < 0) {
 		verdict(sig, VOUCH_DKIM_PERMERROR, "bad t= value");
 		return -1;
 	}
-	if (tag_find(tl, "x") != NULL && sig->x < 0) {
+	if (ix->x != NULL && sig->x < 0) {
 		verdict(sig, VOUCH_DKIM_PERMERROR, "bad x= value");
 		return -1;
 	}
@@ -445,12 +515,11 @@ check_tags(struct vouch_dkim_verifier *v, const struct tag_list *tl,
 		return -1;
 	}
 
-	if (decode_b64(
-	        tag_find(tl, "bh"), st->bh, sizeof(st->bh), &st->bhlen) != 0) {
+	if (decode_b64(ix->bh, st->bh, sizeof(st->bh), &st->bhlen) != 0) {
 		verdict(sig, VOUCH_DKIM_PERMERROR, "bh= is not base64");
 		return -1;
 	}
-	st->b = tag_find(tl, "b");
+	st->b = ix->b;
 	if (decode_b64(st->b, st->sig, sizeof(st->sig), &st->siglen) != 0 ||
 	    st->siglen == 0) {
 		verdict(
@@ -656,7 +725,7 @@ dkim_verify_hash(EVP_PKEY *pk, bool ed25519, unsigned hash_alg,
 	EVP_PKEY_CTX *pc;
 	int ok;
 
-	ERR_clear_error(); /* what is left afterwards is this check's */
+	dkim_err_clear(); /* what is left afterwards is this check's */
 	if (ed25519)
 		return ed25519_verify(pk, hash, hlen, sig, siglen);
 	/* RFC 6376 §3.3.1: RSASSA-PKCS1-v1_5 */
@@ -674,16 +743,23 @@ dkim_verify_hash(EVP_PKEY *pk, bool ed25519, unsigned hash_alg,
 	return openssl_nomem() ? DKIM_SIG_NOMEM : DKIM_SIG_BAD;
 }
 
-/* §6.1.3 step 4: the signature over the header hash. */
+/*
+ * §6.1.3 step 4: the signature over the header hash.  The hash is taken
+ * with the digest context of the signature's body hasher, which has seen
+ * no body yet and is set up again afterwards: not a context made and
+ * freed for each signature (what EVP_Digest does).
+ */
 static enum dkim_sigcheck
-check_signature(
-    EVP_PKEY *pk, const struct sigtags *st, const uint8_t *data, size_t len)
+check_signature(EVP_PKEY *pk, const struct sigtags *st, struct dkim_hasher *hs,
+    const uint8_t *data, size_t len)
 {
 	uint8_t hash[EVP_MAX_MD_SIZE];
 	unsigned hlen;
 
-	ERR_clear_error();
-	if (EVP_Digest(data, len, hash, &hlen, alg_md(st->alg), NULL) != 1)
+	dkim_err_clear();
+	if (EVP_DigestUpdate(hs->ctx, data, len) != 1 ||
+	    EVP_DigestFinal_ex(hs->ctx, hash, &hlen) != 1 ||
+	    EVP_DigestInit_ex(hs->ctx, hs->md, NULL) != 1)
 		return dkim_crypto_nomem();
 	return dkim_verify_hash(pk, st->alg == ALG_ED25519_SHA256,
 	    st->alg == ALG_RSA_SHA1 ? DKIM_HASH_SHA1 : DKIM_HASH_SHA256, hash,
@@ -757,6 +833,7 @@ check_one(struct vouch_dkim_verifier *v, const struct mail_header *h,
 	struct vouch_dkim_signature *sig = &v->res->sig[idx];
 	struct sigtags st;
 	struct tag_list tl;
+	struct sigtag_ix ix;
 	const struct tag *t;
 	const char *why = NULL;
 	EVP_PKEY *pk = NULL;
@@ -766,13 +843,14 @@ check_one(struct vouch_dkim_verifier *v, const struct mail_header *h,
 	int rc;
 	char *bf;
 
-	memset(&st, 0, sizeof(st));
+	memset(&st, 0, offsetof(struct sigtags, sig));
 	if (tag_list_parse(f->value, f->valuelen, &tl, &why) != VOUCH_OK) {
 		verdict(sig, VOUCH_DKIM_PERMERROR, "signature syntax error: %s",
 		    why ? why : "bad tag list");
 		return 0;
 	}
-	if ((t = tag_find(&tl, "b")) != NULL) {
+	index_tags(&tl, &ix);
+	if ((t = ix.b) != NULL) {
 		/* b= without its whitespace, for header.b (RFC 6008). */
 		bf = v->bfull[idx];
 		hi = 0;
@@ -783,17 +861,17 @@ check_one(struct vouch_dkim_verifier *v, const struct mail_header *h,
 	}
 	if (idx >= (v->opt.max_signatures ? v->opt.max_signatures
 	                                  : VOUCH_DKIM_MAX_SIGNATURES)) {
-		if ((t = tag_find(&tl, "d")) != NULL)
+		if ((t = ix.d) != NULL)
 			copy_text(
 			    sig->d, sizeof(sig->d), t->value, t->valuelen);
-		if ((t = tag_find(&tl, "s")) != NULL)
+		if ((t = ix.s) != NULL)
 			copy_text(
 			    sig->s, sizeof(sig->s), t->value, t->valuelen);
 		verdict(
 		    sig, VOUCH_DKIM_NONE, "not checked: too many signatures");
 		return 0;
 	}
-	if (check_tags(v, &tl, sig, &st) != 0)
+	if (check_tags(v, &ix, sig, &st) != 0)
 		return 0;
 	if ((rc = fetch_key(v, sig, &st, &pk)) != 0)
 		return rc == -2 ? -1 : 0;
@@ -802,7 +880,13 @@ check_one(struct vouch_dkim_verifier *v, const struct mail_header *h,
 		EVP_PKEY_free(pk);
 		return rc == -2 ? -1 : 0;
 	}
-	sc = check_signature(pk, &st, v->canon.p, v->canon.len);
+	hi = get_hasher(v, st.bcanon,
+	    sig->l >= 0 ? (uint64_t)sig->l : UINT64_MAX, alg_md(st.alg));
+	if (hi == SIZE_MAX) {
+		EVP_PKEY_free(pk);
+		return -1;
+	}
+	sc = check_signature(pk, &st, &v->hash[hi], v->canon.p, v->canon.len);
 	EVP_PKEY_free(pk);
 	if (sc == DKIM_SIG_NOMEM)
 		return -1; /* not checked, so not a fail (STYLE.md) */
@@ -811,10 +895,6 @@ check_one(struct vouch_dkim_verifier *v, const struct mail_header *h,
 	pd->header_ok = sc == DKIM_SIG_VERIFIED;
 	memcpy(pd->bh, st.bh, st.bhlen);
 	pd->bhlen = st.bhlen;
-	hi = get_hasher(v, st.bcanon,
-	    sig->l >= 0 ? (uint64_t)sig->l : UINT64_MAX, alg_md(st.alg));
-	if (hi == SIZE_MAX)
-		return -1;
 	pd->hasher = hi;
 	v->npend++;
 	return 0;
