@@ -67,6 +67,28 @@ enum vouch_status dkim_key_decode(const struct dkim_keyrec *kr, EVP_PKEY **pk,
     unsigned *bits, const char **why);
 
 /*
+ * dkim_keyrec_lookup - a key record seen before, by its whole text
+ * (`txt`/`len`, the TXT strings joined): 1 with *kr as dkim_keyrec_parse
+ * made it (kr->p pointing into txt) and *pk, *bits as dkim_key_decode
+ * gave them (*pk a reference the caller frees); 0 when the text is not
+ * remembered.  Records are remembered (dkim_keyrec_remember) only when
+ * they parsed and their key decoded, beside the parsed key in its cache,
+ * and leave with it; a record whose text changes is a new one.  The DNS
+ * answer is still asked for every message: only its parse is saved.
+ */
+int dkim_keyrec_lookup(const uint8_t *txt, size_t len, struct dkim_keyrec *kr,
+    EVP_PKEY **pk, unsigned *bits);
+
+/*
+ * dkim_keyrec_remember - remember the record `txt`/`len`, parsed into
+ * `kr` (kr->p inside it), whose key dkim_key_decode gave as `pk`: with
+ * the cache entry of pk, if it is still there.  Best effort (no memory:
+ * not remembered).
+ */
+void dkim_keyrec_remember(
+    const uint8_t *txt, size_t len, const struct dkim_keyrec *kr, EVP_PKEY *pk);
+
+/*
  * dkim_md - the digest of a DKIM hash algorithm (DKIM_HASH_SHA1 or
  * DKIM_HASH_SHA256), fetched from the default provider once per process
  * (an implicit fetch on every use costs more than hashing a small header).

@@ -529,6 +529,28 @@ check_tags(struct vouch_dkim_verifier *v, const struct sigtag_ix *ix,
 	return 0;
 }
 
+/* The key of a remembered record (dkim_keyrec_lookup), handed over. */
+static enum vouch_status
+take_key(EVP_PKEY **kpk, unsigned kbits, EVP_PKEY **pk, unsigned *bits)
+{
+	*pk = *kpk;
+	*kpk = NULL;
+	*bits = kbits;
+	return VOUCH_OK;
+}
+
+/* dkim_key_decode, and the record remembered when its key decodes. */
+static enum vouch_status
+decode_key(const struct dkim_keyrec *kr, const uint8_t *txt, size_t len,
+    EVP_PKEY **pk, unsigned *bits, const char **why)
+{
+	enum vouch_status s = dkim_key_decode(kr, pk, bits, why);
+
+	if (s == VOUCH_OK)
+		dkim_keyrec_remember(txt, len, kr, *pk);
+	return s;
+}
+
 /*
  * RFC 6376 §6.1.2: fetch and check the key.  Returns 0 with *pk set, or -1
  * with the verdict set.  Several TXT records: the first one, in the order
@@ -546,9 +568,10 @@ fetch_key(struct vouch_dkim_verifier *v, struct vouch_dkim_signature *sig,
 	const char *why = NULL, *first = NULL;
 	enum vouch_dkim_verdict fv = VOUCH_DKIM_PERMERROR;
 	enum vouch_status s;
-	unsigned bits, need;
+	EVP_PKEY *kpk = NULL;
+	unsigned bits, need, kbits = 0;
 	size_t k, nlen;
-	int rc = -1;
+	int rc = -1, hit;
 
 	*pk = NULL;
 	/* RFC 6376 §3.6.2.1: s._domainkey.d (each at most 253 bytes) */
@@ -595,8 +618,11 @@ fetch_key(struct vouch_dkim_verifier *v, struct vouch_dkim_signature *sig,
 		if (ans->rr[k].type != VOUCH_DNS_TXT)
 			continue;
 		why = NULL;
-		if (dkim_keyrec_parse(
-		        ans->rr[k].data, ans->rr[k].len, &kr, &why) != 0) {
+		/* a record seen before needs no parse and no key decode */
+		hit = dkim_keyrec_lookup(
+		    ans->rr[k].data, ans->rr[k].len, &kr, &kpk, &kbits);
+		if (!hit && dkim_keyrec_parse(ans->rr[k].data, ans->rr[k].len,
+		                &kr, &why) != 0) {
 			/* §6.1.2 step 5; why is set */
 		} else if (!(kr.hashes & need)) {
 			why = "inappropriate hash algorithm (key h=)"; /* 6 */
@@ -612,7 +638,9 @@ fetch_key(struct vouch_dkim_verifier *v, struct vouch_dkim_signature *sig,
 		               dkim_mem_ieq((const uint8_t *)st->idom, st->d,
 		                   st->dlen))) {
 			why = "key t=s: i= domain must equal d="; /* §3.6.1 */
-		} else if ((s = dkim_key_decode(&kr, pk, &bits, &why)) ==
+		} else if ((s = hit ? take_key(&kpk, kbits, pk, &bits)
+		                    : decode_key(&kr, ans->rr[k].data,
+		                          ans->rr[k].len, pk, &bits, &why)) ==
 		           VOUCH_ENOMEM) {
 			rc = -2;
 			goto out;
@@ -633,6 +661,8 @@ fetch_key(struct vouch_dkim_verifier *v, struct vouch_dkim_signature *sig,
 			sig->testing = kr.testing;
 			rc = 0;
 		}
+		EVP_PKEY_free(kpk); /* a remembered key not used */
+		kpk = NULL;
 		if (rc != 0 && first == NULL)
 			first = why;
 	}
