@@ -296,20 +296,14 @@ parse_crlf(struct mail_header *h, const uint8_t *p, size_t len)
 			}
 			if (h->nfield >= VOUCH_MAX_HEADER_FIELDS)
 				goto general;
-			for (c = pos; c < nl && *c != ':'; c++)
+			/* the name: ftext, then WSP (obs-optional), then ':' */
+			for (c = pos; c < nl && is_ftext(*c); c++)
 				;
-			if (c == nl)
+			nend = c;
+			while (c < nl && (*c == ' ' || *c == '\t'))
+				c++;
+			if (c == nl || *c != ':' || nend == pos)
 				goto general;
-			/* obs-optional: WSP between the name and the colon */
-			for (nend = c; nend > pos &&
-			               (nend[-1] == ' ' || nend[-1] == '\t');
-			     nend--)
-				;
-			if (nend == pos)
-				goto general;
-			for (const uint8_t *q = pos; q < nend; q++)
-				if (!is_ftext(*q))
-					goto general;
 			if (field_room(h, &cap) != 0)
 				return -1;
 			f = &h->field[h->nfield++];
