@@ -163,6 +163,25 @@ next_line_end(const uint8_t *p, size_t i, size_t len)
 	return i;
 }
 
+/*
+ * A run of ftext inside a field name, past its first byte, with no WSP
+ * seen yet: what name_byte does for each of them, at once.
+ */
+static void
+name_run(struct mail_hdr_scan *s, const uint8_t *p, size_t n)
+{
+	size_t k;
+	uint8_t c;
+
+	for (k = 0; k < n && s->namelen + k < sizeof(s->name); k++) {
+		c = p[k];
+		s->name[s->namelen + k] =
+		    c >= 'A' && c <= 'Z' ? (uint8_t)(c - 'A' + 'a') : c;
+	}
+	s->namelen += n;
+	s->seen += n;
+}
+
 size_t
 mail_hdr_scan_feed(struct mail_hdr_scan *s, const uint8_t *p, size_t len)
 {
@@ -176,6 +195,15 @@ mail_hdr_scan_feed(struct mail_hdr_scan *s, const uint8_t *p, size_t len)
 			/* byte() would only count these: a field body */
 			j = next_line_end(p, i, len);
 			s->seen += j - i;
+			i = j - 1;
+			continue;
+		}
+		if (!s->bol && !s->cr && s->in_name && !s->name_wsp &&
+		    is_ftext(c)) {
+			/* the rest of a name: name_byte's work, per run */
+			for (j = i + 1; j < len && is_ftext(p[j]); j++)
+				;
+			name_run(s, p + i, j - i);
 			i = j - 1;
 			continue;
 		}
