@@ -182,6 +182,66 @@ name_run(struct mail_hdr_scan *s, const uint8_t *p, size_t n)
 	s->seen += n;
 }
 
+/* Does a CRLF start at p[j], inside the piece? */
+static int
+crlf_at(const uint8_t *p, size_t j, size_t len)
+{
+	return j + 1 < len && p[j] == '\r' && p[j + 1] == '\n';
+}
+
+/*
+ * A whole line at a line start, p[i..), in the usual shapes: a field
+ * "name:" (ftext, then WSP allowed before the colon) or a continuation of
+ * a field, either ending in its first CR, which is before LF.  Does what
+ * the byte-by-byte scan would do for it and returns its length; 0 when
+ * the line is of another shape or does not end in this piece (the
+ * byte-by-byte scan takes it then).  One straight pass per line: the
+ * state machine's branches, taken a byte at a time, cost more in
+ * mispredictions than the bytes themselves.
+ */
+static size_t
+whole_line(struct mail_hdr_scan *s, const uint8_t *p, size_t i, size_t len)
+{
+	size_t j, e, n;
+
+	if (p[i] == ' ' || p[i] == '\t') {
+		/* RFC 5322 §2.2.3: continues the field before */
+		if (!s->in_field)
+			return 0;
+		e = next_line_end(p, i, len);
+		if (!crlf_at(p, e, len))
+			return 0;
+		s->seen += e + 2 - i;
+		return e + 2 - i;
+	}
+	for (j = i; j < len && is_ftext(p[j]); j++)
+		;
+	n = j - i;
+	while (j < len && (p[j] == ' ' || p[j] == '\t'))
+		j++;
+	if (n == 0 || j >= len || p[j] != ':')
+		return 0;
+	e = next_line_end(p, j + 1, len);
+	if (!crlf_at(p, e, len))
+		return 0;
+	/* byte() at a line start, name_byte() for the name, end_name() */
+	close_field(s, s->seen);
+	if (!s->in_field)
+		s->orphan_len = s->seen;
+	s->in_field = 1;
+	s->nfields++;
+	s->field_off = s->seen;
+	s->name_wsp = 0;
+	s->name_bad = 0;
+	s->namelen = 0;
+	name_run(s, p + i, n);
+	s->seen -= n; /* name_run counted them; the line is counted below */
+	s->name_wsp = j != i + n; /* obs: WSP before the colon */
+	end_name(s);
+	s->seen += e + 2 - i;
+	return e + 2 - i;
+}
+
 size_t
 mail_hdr_scan_feed(struct mail_hdr_scan *s, const uint8_t *p, size_t len)
 {
@@ -190,6 +250,10 @@ mail_hdr_scan_feed(struct mail_hdr_scan *s, const uint8_t *p, size_t len)
 	for (i = 0; i < len && !s->ended; i++) {
 		uint8_t c = p[i];
 
+		if (s->bol && !s->cr && (j = whole_line(s, p, i, len)) > 0) {
+			i += j - 1; /* bol stays: the next line starts */
+			continue;
+		}
 		if (!s->bol && !s->cr && !s->in_name && c != '\r' &&
 		    c != '\n') {
 			/* byte() would only count these: a field body */
