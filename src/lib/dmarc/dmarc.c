@@ -403,8 +403,7 @@ evaluate_domain(struct dmarc_eval *ev, const struct vouch_dmarc_facts *facts,
 	memcpy(dr->policy_domain, use->name, strlen(use->name) + 1);
 
 	/* A copy of the record for the result (its URIs are marked below). */
-	st = vouch_dmarc_record_parse(
-	    (const uint8_t *)use->rec.text, use->rec.textlen, &dr->record);
+	st = dmarc_record_copy(&dr->record, &use->rec);
 	if (st != VOUCH_OK) {
 		vouch_dmarc_record_free(&dr->record);
 		return st == VOUCH_ENOMEM ? st : VOUCH_EINVAL;

@@ -90,6 +90,15 @@ void dmarc_set_unsafe(struct vouch_dmarc_result *res, enum vouch_dmarc_unsafe u,
     const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Number of labels of a normalized name. */
+/*
+ * dmarc_record_copy - a copy of a parsed record (vouch_dmarc_record_parse
+ * gave src) that owns its own buf and overrides: what parsing the text
+ * again would give, without the parse.  Errors: VOUCH_ENOMEM (dst is then
+ * empty).
+ */
+enum vouch_status dmarc_record_copy(
+    struct vouch_dmarc_record *dst, const struct vouch_dmarc_record *src);
+
 size_t dmarc_nlabels(const char *name);
 /* The suffix of `name` holding its last n labels. */
 const char *dmarc_last_labels(const char *name, size_t n);
