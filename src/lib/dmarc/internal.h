@@ -46,12 +46,22 @@ struct dmarc_lookup {
  */
 #define DMARC_CACHE 192
 
+/*
+ * The cache is kept in chunks that never move (a lookup's address is kept
+ * in struct dmarc_org): the first inside the evaluation, the others made
+ * when a message needs them.  A message looks up one or two names; the
+ * whole cache in one block was 365 KB to allocate (and to consolidate on
+ * free) for each.
+ */
+#define DMARC_CACHE_CHUNK 8
+
 struct dmarc_eval {
 	struct vouch_dmarc *d;
 	struct vouch_dns *dns;
 	unsigned long nlookups;
 	size_t ncache;
-	struct dmarc_lookup cache[DMARC_CACHE];
+	struct dmarc_lookup *chunk[DMARC_CACHE / DMARC_CACHE_CHUNK];
+	struct dmarc_lookup first[DMARC_CACHE_CHUNK]; /* chunk[0] */
 	struct dmarc_lookup spare; /* answers DL_TEMP when the cache is full */
 };
 
@@ -89,7 +99,6 @@ enum vouch_status dmarc_read_authors(const uint8_t *const *from,
 void dmarc_set_unsafe(struct vouch_dmarc_result *res, enum vouch_dmarc_unsafe u,
     const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
-/* Number of labels of a normalized name. */
 /*
  * dmarc_record_copy - a copy of a parsed record (vouch_dmarc_record_parse
  * gave src) that owns its own buf and overrides: what parsing the text
@@ -99,6 +108,7 @@ void dmarc_set_unsafe(struct vouch_dmarc_result *res, enum vouch_dmarc_unsafe u,
 enum vouch_status dmarc_record_copy(
     struct vouch_dmarc_record *dst, const struct vouch_dmarc_record *src);
 
+/* Number of labels of a normalized name. */
 size_t dmarc_nlabels(const char *name);
 /* The suffix of `name` holding its last n labels. */
 const char *dmarc_last_labels(const char *name, size_t n);
