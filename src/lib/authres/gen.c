@@ -295,6 +295,10 @@ vouch_authres_new(
 		return VOUCH_ENOMEM;
 	vbuf_init(&b->out, VOUCH_AUTHRES_MAX_FIELD);
 	vbuf_init(&b->piece, VOUCH_AUTHRES_MAX_FIELD);
+	/* a usual field and piece at once, not by doubling from 64 bytes; a
+	 * failure is sticky and seen with the first piece */
+	(void)vbuf_space(&b->out, 1024);
+	(void)vbuf_space(&b->piece, 256);
 	(void)vbuf_add(&b->out, AR_FIELD_NAME ":", AR_FIELD_NAME_LEN + 1);
 	b->col = AR_FIELD_NAME_LEN + 1;
 	/* RFC 8601 §2.2: authserv-id = value (RFC 2045 §5.1) */

@@ -467,6 +467,10 @@ vouch_verify_msg_header(
 	if (room > len)
 		room = len;
 	(void)mail_hdr_scan_feed(&m->scan, p, room);
+	/* a whole section given in one call is held at once, not by
+	 * doubling from 64 bytes (given a field at a time, it doubles) */
+	if (m->hdr.p == NULL && room > 0)
+		(void)vbuf_space(&m->hdr, room);
 	if (room > 0 && vbuf_add(&m->hdr, p, room) != VOUCH_OK &&
 	    m->hdr.err != VOUCH_ELIMIT)
 		return m->hdr.err;
