@@ -105,6 +105,25 @@ reason(char *buf, const char *fmt, ...)
 	va_end(ap);
 }
 
+/*
+ * reason() for a text made of plain pieces (a NULL-terminated list): no
+ * printf on the path of every pass.  Cut to fit, as vsnprintf cuts.
+ */
+static void
+reason_cat(char *buf, const char *const *part)
+{
+	size_t cap = sizeof(((struct vouch_dmarc_result *)0)->reason), n = 0, k;
+
+	for (; *part != NULL && n + 1 < cap; part++) {
+		k = strlen(*part);
+		if (k > cap - 1 - n)
+			k = cap - 1 - n;
+		memcpy(buf + n, *part, k);
+		n += k;
+	}
+	buf[n] = '\0';
+}
+
 /* Is `sub` equal to `dom` or below it? */
 static int
 is_within(const char *sub, const char *dom)
@@ -505,10 +524,11 @@ evaluate_domain(struct dmarc_eval *ev, const struct vouch_dmarc_facts *facts,
 	if (dr->spf_aligned || dr->dkim_aligned) {
 		dr->result = VOUCH_DMARC_PASS;
 		dr->disposition = VOUCH_DMARC_POLICY_NONE;
-		reason(dr->reason, "%s%s%s aligned with %s",
-		    dr->spf_aligned ? "SPF" : "",
-		    dr->spf_aligned && dr->dkim_aligned ? " and " : "",
-		    dr->dkim_aligned ? "DKIM" : "", author);
+		reason_cat(dr->reason,
+		    (const char *const[]){dr->spf_aligned ? "SPF" : "",
+		        dr->spf_aligned && dr->dkim_aligned ? " and " : "",
+		        dr->dkim_aligned ? "DKIM" : "", " aligned with ",
+		        author, NULL});
 		return VOUCH_OK;
 	}
 	/* No aligned pass, but an identifier that might have aligned failed

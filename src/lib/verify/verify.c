@@ -1136,11 +1136,43 @@ add_spf(struct vouch_authres_builder *b, const struct vouch_spf_result *r,
 	    b, "smtp", ptype_prop, (const uint8_t *)value, len);
 }
 
+/*
+ * Appends the NUL-terminated s to the NUL-terminated text in buf (cap
+ * bytes), cut at cap: the comments of the field without a printf, which
+ * every message paid for.
+ */
+static void
+text_add(char *buf, size_t cap, const char *s)
+{
+	size_t n = strlen(buf), k = strlen(s);
+
+	if (n + 1 >= cap)
+		return;
+	if (k > cap - 1 - n)
+		k = cap - 1 - n;
+	memcpy(buf + n, s, k);
+	buf[n + k] = '\0';
+}
+
+/* The decimal text of v (11 bytes: 10 digits and the NUL). */
+static const char *
+uint_text(unsigned v, char buf[11])
+{
+	char *p = buf + 10;
+
+	*p = '\0';
+	do {
+		*--p = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	return p;
+}
+
 static void
 add_dkim(struct vouch_authres_builder *b, const struct vouch_dkim_result *d)
 {
 	const struct vouch_dkim_signature *s;
-	char text[96];
+	char text[96], num[11];
 	size_t i, n;
 
 	if (d->nsig == 0) {
@@ -1158,8 +1190,12 @@ add_dkim(struct vouch_authres_builder *b, const struct vouch_dkim_result *d)
 		    s->result != VOUCH_DKIM_PASS && s->reason[0] ? s->reason
 		                                                 : NULL);
 		if (s->result == VOUCH_DKIM_PASS && s->key_bits > 0) {
-			snprintf(text, sizeof(text), "%u-bit key%s",
-			    s->key_bits, s->testing ? "; test mode" : "");
+			text[0] = '\0';
+			text_add(
+			    text, sizeof(text), uint_text(s->key_bits, num));
+			text_add(text, sizeof(text), "-bit key");
+			if (s->testing)
+				text_add(text, sizeof(text), "; test mode");
 			(void)vouch_authres_comment(b, text, strlen(text));
 		}
 		prop_str(b, "header", "d", s->d);
@@ -1211,10 +1247,13 @@ add_dmarc(struct vouch_authres_builder *b,
 	    r->reason[0] ? r->reason : NULL);
 	text[0] = '\0';
 	if (dr != NULL && dr->has_record &&
-	    r->policy != VOUCH_DMARC_POLICY_UNSET)
-		append(text, sizeof(text), "%s=%s%s", tag_word(r->policy_tag),
-		    vouch_dmarc_policy_str(r->policy),
-		    dr->record.testing ? " t=y" : "");
+	    r->policy != VOUCH_DMARC_POLICY_UNSET) {
+		text_add(text, sizeof(text), tag_word(r->policy_tag));
+		text_add(text, sizeof(text), "=");
+		text_add(text, sizeof(text), vouch_dmarc_policy_str(r->policy));
+		if (dr->record.testing)
+			text_add(text, sizeof(text), " t=y");
+	}
 	if (r->override != VOUCH_DMARC_OVERRIDE_NONE && text[0] != '\0')
 		append(text, sizeof(text), " override=%s",
 		    vouch_dmarc_override_str(r->override));
