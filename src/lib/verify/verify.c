@@ -498,6 +498,29 @@ add_forged(struct vouch_verify_result *res, size_t off, size_t len)
 }
 
 /*
+ * Can the field p/len be one of ours, or hide one?  vouch_verify_forged_
+ * field reads the name of the field and of every line that a CR without
+ * LF starts (RFC 8601 §5, doc/threat-model.md class 5): a field whose name
+ * does not start with 'A' and that holds no such CR is neither, and is
+ * passed over without the call (every field of every message).
+ */
+static int
+may_be_ours(const uint8_t *p, size_t len)
+{
+	const uint8_t *r, *end = p + len;
+
+	if (p[0] == 'A' || p[0] == 'a')
+		return 1;
+	for (r = p; r + 1 < end; r++) {
+		if ((r = memchr(r, '\r', (size_t)(end - 1 - r))) == NULL)
+			return 0;
+		if (r[1] != '\n' && r[1] != ' ' && r[1] != '\t')
+			return 1;
+	}
+	return 0;
+}
+
+/*
  * The forged fields: Authentication-Results claiming our authserv-id
  * (RFC 8601 §5: an MTA MUST remove or render unreadable such fields that
  * arrive from outside).  Each field is judged alone, so no count of
@@ -524,7 +547,7 @@ find_forged(struct vouch_verify_msg *m)
 			break;
 		if (h[off] != ' ' && h[off] != '\t') {
 			/* a new field: the previous one is whole */
-			if (in_field &&
+			if (in_field && may_be_ours(h + field, off - field) &&
 			    vouch_verify_forged_field(
 			        m->v, h + field, off - field) &&
 			    (st = add_forged(m->res, field, off - field)) !=
@@ -536,6 +559,7 @@ find_forged(struct vouch_verify_msg *m)
 		off = next;
 	}
 	if (in_field && !(m->res->header_too_large && off == len) &&
+	    may_be_ours(h + field, off - field) &&
 	    vouch_verify_forged_field(m->v, h + field, off - field))
 		return add_forged(m->res, field, off - field);
 	return VOUCH_OK;
