@@ -355,21 +355,18 @@ read_shown(struct vouch_dmarc_result *res, const uint8_t *p, size_t len)
 static enum vouch_status
 read_field(struct vouch_dmarc_result *res, const uint8_t *f, size_t len)
 {
-	struct mail_mailbox_list *l;
 	struct unsafe_note note = {VOUCH_DMARC_SAFE, ""};
 	struct reading rfc = {res, &note, 0, 0xcbf29ce484222325ull};
 	struct reading reader = {NULL, NULL, 0, 0xcbf29ce484222325ull};
 	enum vouch_status srfc, sreader;
 	const char *why_rfc, *why_reader;
-	unsigned ngroups;
+	unsigned ngroups, nrgroups;
 	int differ;
 
-	if ((l = malloc(sizeof(*l))) == NULL)
-		return VOUCH_ENOMEM;
-	srfc = mail_from_parse_each(f, len, 0, l, &why_rfc, each_mailbox, &rfc);
-	ngroups = l->ngroups;
-	sreader = mail_from_parse_each(
-	    f, len, MAIL_FROM_LENIENT, l, &why_reader, each_mailbox, &reader);
+	srfc = mail_from_parse_each(
+	    f, len, 0, &ngroups, &why_rfc, each_mailbox, &rfc);
+	sreader = mail_from_parse_each(f, len, MAIL_FROM_LENIENT, &nrgroups,
+	    &why_reader, each_mailbox, &reader);
 	if (srfc != VOUCH_OK)
 		dmarc_set_unsafe(res, VOUCH_DMARC_UNSAFE_MALFORMED_FROM,
 		    "From field does not parse: %s",
@@ -398,11 +395,10 @@ read_field(struct vouch_dmarc_result *res, const uint8_t *f, size_t len)
 		/* what the reader shows is evaluated too */
 		reader.res = res;
 		reader.n = 0;
-		(void)mail_from_parse_each(f, len, MAIL_FROM_LENIENT, l,
+		(void)mail_from_parse_each(f, len, MAIL_FROM_LENIENT, &nrgroups,
 		    &why_reader, each_mailbox, &reader);
 	}
 	read_shown(res, f, len);
-	free(l);
 	return VOUCH_OK;
 }
 
