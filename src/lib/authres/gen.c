@@ -41,8 +41,9 @@ fail(struct vouch_authres_builder *b, enum vouch_status st)
 	return b->err;
 }
 
-static int
-is_keyword(const char *s)
+/* The length of s when it is a keyword, else 0 (its length for free). */
+static size_t
+keyword_len(const char *s)
 {
 	size_t i;
 
@@ -50,7 +51,7 @@ is_keyword(const char *s)
 	for (i = 0; i < AR_MAX_KEYWORD && s[i] != '\0'; i++)
 		if (!ar_is_keyword_char((uint8_t)s[i]))
 			return 0;
-	return i > 0 && i < AR_MAX_KEYWORD && s[i - 1] != '-';
+	return i > 0 && i < AR_MAX_KEYWORD && s[i - 1] != '-' ? i : 0;
 }
 
 /*
@@ -318,14 +319,15 @@ enum vouch_status
 vouch_authres_add(struct vouch_authres_builder *b, const char *method,
     const char *result, const char *reason)
 {
-	size_t rlen;
+	size_t rlen, mlen, reslen;
 
 	if (b == NULL)
 		return VOUCH_EINVAL;
 	if (b->err != VOUCH_OK)
 		return b->err;
 	if (method == NULL || result == NULL || b->none || b->finished ||
-	    !is_keyword(method) || !is_keyword(result))
+	    (mlen = keyword_len(method)) == 0 ||
+	    (reslen = keyword_len(result)) == 0)
 		return fail(b, VOUCH_EINVAL);
 	if (b->nresults >= VOUCH_AUTHRES_MAX_RESULTS)
 		return fail(b, VOUCH_ELIMIT);
@@ -337,9 +339,9 @@ vouch_authres_add(struct vouch_authres_builder *b, const char *method,
 	(void)vbuf_addc(&b->out, ';');
 	newline(b);
 	/* plain appends: a field is made for every message */
-	(void)vbuf_adds(&b->piece, method);
+	(void)vbuf_add(&b->piece, method, mlen);
 	(void)vbuf_addc(&b->piece, '=');
-	(void)vbuf_adds(&b->piece, result);
+	(void)vbuf_add(&b->piece, result, reslen);
 	put_folded(b, b->piece.p, b->piece.len);
 	vbuf_reset(&b->piece);
 	if (b->out.err != VOUCH_OK)
@@ -349,7 +351,7 @@ vouch_authres_add(struct vouch_authres_builder *b, const char *method,
 	if (reason != NULL) {
 		/* reasonspec = "reason" [CFWS] "=" [CFWS] value, always quoted
 		 */
-		(void)vbuf_adds(&b->piece, "reason=");
+		(void)vbuf_add(&b->piece, "reason=", 7);
 		put_quoted(&b->piece, (const uint8_t *)reason, rlen);
 		return place(b);
 	}
@@ -360,21 +362,24 @@ enum vouch_status
 vouch_authres_prop(struct vouch_authres_builder *b, const char *ptype,
     const char *property, const uint8_t *value, size_t len)
 {
+	size_t tlen, plen;
+
 	if (b == NULL)
 		return VOUCH_EINVAL;
 	if (b->err != VOUCH_OK)
 		return b->err;
 	if (ptype == NULL || property == NULL || (value == NULL && len > 0) ||
-	    b->nresults == 0 || b->finished || !is_keyword(ptype) ||
-	    !is_keyword(property))
+	    b->nresults == 0 || b->finished ||
+	    (tlen = keyword_len(ptype)) == 0 ||
+	    (plen = keyword_len(property)) == 0)
 		return fail(b, VOUCH_EINVAL);
 	if (b->nprops >= VOUCH_AUTHRES_MAX_PROPS ||
 	    len > VOUCH_AUTHRES_MAX_VALUE)
 		return fail(b, VOUCH_ELIMIT);
 	/* RFC 8601 §2.2: propspec = ptype "." property "=" pvalue */
-	(void)vbuf_adds(&b->piece, ptype);
+	(void)vbuf_add(&b->piece, ptype, tlen);
 	(void)vbuf_addc(&b->piece, '.');
-	(void)vbuf_adds(&b->piece, property);
+	(void)vbuf_add(&b->piece, property, plen);
 	(void)vbuf_addc(&b->piece, '=');
 	if (len == 0)
 		(void)vbuf_add(&b->piece, "\"\"", 2);
