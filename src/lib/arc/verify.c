@@ -745,6 +745,19 @@ vouch_arc_verify_header(
 	return st;
 }
 
+/* arc_result_none - in internal.h. */
+struct vouch_arc_result *
+arc_result_none(void)
+{
+	struct vouch_arc_result *r = calloc(1, sizeof(*r));
+
+	if (r != NULL) {
+		r->cv = VOUCH_ARC_NONE;
+		r->max_instance = 0;
+	}
+	return r;
+}
+
 /* arc_verify_parsed - in internal.h, which says why. */
 enum vouch_status
 arc_verify_parsed(struct vouch_arc_verifier *v, const struct mail_header *h,

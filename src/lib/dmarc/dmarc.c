@@ -78,7 +78,34 @@ vouch_dmarc_free(struct vouch_dmarc *d)
 		return;
 	if (d->psl_owned)
 		psl_free((psl_ctx_t *)d->psl);
+	free(d->spare);
 	free(d);
+}
+
+/*
+ * An evaluation's scratch: the one the evaluator keeps, or a new one.  A
+ * message's verdict took one allocation (and free) of 17 KB for it; an
+ * evaluator evaluates one message at a time, and the exchange keeps even
+ * a caller that breaks that rule safe.
+ */
+static struct dmarc_eval *
+eval_take(struct vouch_dmarc *d)
+{
+	struct dmarc_eval *ev = __atomic_exchange_n(
+	    &d->spare, (struct dmarc_eval *)NULL, __ATOMIC_ACQ_REL);
+
+	return ev != NULL ? ev : malloc(sizeof(*ev));
+}
+
+/* Gives the scratch back (dmarc_eval_free done), or frees it. */
+static void
+eval_give(struct vouch_dmarc *d, struct dmarc_eval *ev)
+{
+	struct dmarc_eval *none = NULL;
+
+	if (!__atomic_compare_exchange_n(
+	        &d->spare, &none, ev, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		free(ev);
 }
 
 void
@@ -699,7 +726,7 @@ vouch_dmarc_evaluate(struct vouch_dmarc *d, struct vouch_dns *dns,
 		permerror(res, "several author domains in From");
 		goto out;
 	}
-	if ((ev = malloc(sizeof(*ev))) == NULL) {
+	if ((ev = eval_take(d)) == NULL) {
 		st = VOUCH_ENOMEM;
 		goto out;
 	}
@@ -724,7 +751,7 @@ out:
 	if (ev != NULL) {
 		res->nlookups = ev->nlookups;
 		dmarc_eval_free(ev);
-		free(ev);
+		eval_give(d, ev);
 	}
 	if (st != VOUCH_OK)
 		vouch_dmarc_result_free(res);
@@ -789,7 +816,7 @@ vouch_dmarc_org_domain(struct vouch_dmarc *d, struct vouch_dns *dns,
 		return VOUCH_EINVAL;
 	if (d->opts.mode == VOUCH_DMARC_MODE_RFC9989 && dns == NULL)
 		return VOUCH_EINVAL;
-	if ((ev = malloc(sizeof(*ev))) == NULL)
+	if ((ev = eval_take(d)) == NULL)
 		return VOUCH_ENOMEM;
 	dmarc_eval_init(ev, d, dns);
 	st = dmarc_org_domain(ev, norm, &org);
@@ -803,7 +830,7 @@ vouch_dmarc_org_domain(struct vouch_dmarc *d, struct vouch_dns *dns,
 		memcpy(out, org.org, strlen(org.org) + 1);
 	}
 	dmarc_eval_free(ev);
-	free(ev);
+	eval_give(d, ev);
 	return st;
 }
 

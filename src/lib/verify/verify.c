@@ -578,6 +578,14 @@ start_arc(struct vouch_verify_msg *m, const struct mail_header *h,
 	struct vouch_arc_options ao;
 	enum vouch_status st;
 
+	/*
+	 * RFC 8617 §5.2 step 1: no ARC field, no chain: its result (none)
+	 * is all there is, and no validator is made (most mail; what
+	 * arc_verify_parsed would decide with one).
+	 */
+	if (parsed == VOUCH_OK && arc_field_count(h) == 0)
+		return (m->res->arc = arc_result_none()) != NULL ? VOUCH_OK
+		                                                 : VOUCH_ENOMEM;
 	vouch_arc_options_init(&ao);
 	ao.now = m->v->opts.dkim.now;
 	ao.legacy = m->v->opts.dkim.legacy;
