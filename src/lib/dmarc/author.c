@@ -344,6 +344,24 @@ read_shown(struct vouch_dmarc_result *res, const uint8_t *p, size_t len)
 }
 
 /*
+ * Does "=?" occur in p/len?  MAIL_FROM_LENIENT reads differently only an
+ * encoded-word (mail/address.c atom(): one begins "=?"), so without one
+ * the reader's reading of a field is the RFC 5322 one, and not made.
+ */
+static int
+has_ew_start(const uint8_t *p, size_t len)
+{
+	const uint8_t *q = p, *end = p + len;
+
+	while (q < end && (q = memchr(q, '=', (size_t)(end - q))) != NULL) {
+		if (q + 1 < end && q[1] == '?')
+			return 1;
+		q++;
+	}
+	return 0;
+}
+
+/*
  * One From field: its author domains.  RFC 5322 §3.4 decides the
  * addresses; every one is evaluated, however many (each mailbox is read as
  * it is parsed, nothing is kept but the distinct domains, RFC 9989 §11.5
@@ -365,8 +383,15 @@ read_field(struct vouch_dmarc_result *res, const uint8_t *f, size_t len)
 
 	srfc = mail_from_parse_each(
 	    f, len, 0, &ngroups, &why_rfc, each_mailbox, &rfc);
-	sreader = mail_from_parse_each(f, len, MAIL_FROM_LENIENT, &nrgroups,
-	    &why_reader, each_mailbox, &reader);
+	if (has_ew_start(f, len))
+		sreader = mail_from_parse_each(f, len, MAIL_FROM_LENIENT,
+		    &nrgroups, &why_reader, each_mailbox, &reader);
+	else {
+		/* the two readings differ only at an encoded-word */
+		sreader = srfc;
+		reader.n = rfc.n;
+		reader.digest = rfc.digest;
+	}
 	if (srfc != VOUCH_OK)
 		dmarc_set_unsafe(res, VOUCH_DMARC_UNSAFE_MALFORMED_FROM,
 		    "From field does not parse: %s",
