@@ -84,25 +84,35 @@ static const char *const default_signed[] = {
  * hands over one run per line or so, and SHA-256 is faster fed in large
  * blocks than called per line.
  */
-#define HASH_BATCH (16 * 1024)
+#define HASH_BATCH (4 * 1024)
 
 struct sign_body {
 	EVP_MD_CTX *md;
 	int used; /* 1 in use, -1 a digest call failed */
 	size_t nbatch;
-	uint8_t *batch; /* HASH_BATCH bytes, owned; not zeroed: only
-	                   nbatch bytes are ever read */
+	/* not cleared: only nbatch bytes are ever read; in the context, not
+	 * an allocation of its own for every message */
+	uint8_t batch[HASH_BATCH];
 	struct canon_body cb; /* last: its 2 KiB stage is never cleared */
 };
+
+/* A piece of text and its length; P() of a string literal. */
+struct piece {
+	const char *s;
+	size_t n;
+};
+
+#define P(lit) ((struct piece){(lit), sizeof(lit) - 1})
 
 struct sign_one {
 	const struct vouch_dkim_key *key;
 	enum vouch_dkim_sign_alg alg;
 	enum canon_alg hcanon, bcanon;
-	/* one block, owned: the headers array and every string below */
+	/* one block, owned: the arrays and every string below */
 	void *pool;
-	const char *domain, *selector, *auid;
+	struct piece domain, selector, auid; /* auid.s NULL: no i= */
 	const char **headers; /* NULL = default list */
+	size_t *hlen; /* their lengths */
 	size_t nheaders;
 	int oversign;
 	/* with oversign_headers: 1 for headers[i] listed once more */
@@ -203,7 +213,6 @@ vouch_dkim_sign_free(struct vouch_dkim_sign *s)
 		free(s->req[i].pool);
 	for (i = 0; i < NELEM(s->body); i++) {
 		EVP_MD_CTX_free(s->body[i].md);
-		free(s->body[i].batch);
 	}
 	vbuf_free(&s->hdr);
 	vbuf_free(&s->data);
@@ -229,21 +238,22 @@ struct pool {
 	size_t len;
 };
 
-static const char *
+static struct piece
 pool_str(struct pool *pl, const char *s)
 {
-	size_t n = strlen(s) + 1;
+	size_t n = strlen(s);
 	char *at = pl->p + pl->len;
 
-	memcpy(at, s, n);
-	pl->len += n;
-	return at;
+	memcpy(at, s, n + 1);
+	pl->len += n + 1;
+	return (struct piece){at, n};
 }
 
 /* Add a header name to o's list (once), marking it oversigned. */
 static void
 add_hname(struct sign_one *o, struct pool *pl, const char *name, int over)
 {
+	struct piece c;
 	size_t j;
 
 	/* a name given twice is listed by its count anyway */
@@ -252,7 +262,9 @@ add_hname(struct sign_one *o, struct pool *pl, const char *name, int over)
 			o->over[j] |= (unsigned char)over;
 			return;
 		}
-	o->headers[o->nheaders] = pool_str(pl, name);
+	c = pool_str(pl, name);
+	o->headers[o->nheaders] = c.s;
+	o->hlen[o->nheaders] = c.n;
 	o->over[o->nheaders++] = (unsigned char)over;
 }
 
@@ -358,19 +370,22 @@ sign_req_copy(struct sign_one *o, const struct vouch_dkim_sign_req *r)
 		nnames += r->noversign_headers;
 	}
 	/* one allocation for the request's strings, not one per string */
-	size = nnames * sizeof(*o->headers) + names + over + strlen(r->domain) +
-	       strlen(r->selector) + 2 +
+	size = nnames * (sizeof(*o->headers) + sizeof(*o->hlen)) + names +
+	       over + strlen(r->domain) + strlen(r->selector) + 2 +
 	       (r->auid != NULL ? strlen(r->auid) + 1 : 0);
 	if ((o->pool = malloc(size)) == NULL)
 		return VOUCH_ENOMEM;
-	pl.p = (char *)o->pool + nnames * sizeof(*o->headers);
+	pl.p =
+	    (char *)o->pool + nnames * (sizeof(*o->headers) + sizeof(*o->hlen));
 	pl.len = 0;
 	o->domain = pool_str(&pl, r->domain);
 	o->selector = pool_str(&pl, r->selector);
-	o->auid = r->auid != NULL ? pool_str(&pl, r->auid) : NULL;
+	if (r->auid != NULL)
+		o->auid = pool_str(&pl, r->auid);
 	if (!custom)
 		return VOUCH_OK;
 	o->headers = o->pool;
+	o->hlen = (size_t *)(void *)(o->headers + nnames);
 	return copy_hnames(o, &pl, r);
 }
 
@@ -393,7 +408,7 @@ vouch_dkim_sign_new_inner(const struct vouch_dkim_sign_req *reqs, size_t nreqs,
 	 * struct): over 6 KiB not cleared for every message */
 	memset(s, 0, offsetof(struct vouch_dkim_sign, req));
 	for (c = 0; c < 2; c++)
-		memset(&s->body[c], 0, offsetof(struct sign_body, cb));
+		memset(&s->body[c], 0, offsetof(struct sign_body, batch));
 	vbuf_init(&s->hdr, VOUCH_MAX_HEADER_BYTES);
 	vbuf_init(&s->data, VOUCH_MAX_HEADER_BYTES + SIG_FIELD_MAX);
 	/* a usual header section at once; a failure is sticky (update) */
@@ -412,8 +427,7 @@ vouch_dkim_sign_new_inner(const struct vouch_dkim_sign_req *reqs, size_t nreqs,
 
 		if (!b->used)
 			continue;
-		if ((b->md = EVP_MD_CTX_new()) == NULL ||
-		    (b->batch = malloc(HASH_BATCH)) == NULL) {
+		if ((b->md = EVP_MD_CTX_new()) == NULL) {
 			st = VOUCH_ENOMEM;
 			goto fail;
 		}
@@ -561,48 +575,93 @@ toolarge:
 	return s->err = s->hdr.err;
 }
 
-/* How often a field occurs in the header section. */
+/*
+ * The header names of one signature, distinct, in the order of its list,
+ * with their lengths (the default list, or the request's), and which
+ * fields of the section each names: the fields are matched against the
+ * names once, where the h= list and the §5.4.2 selection each compared
+ * every name with every field.
+ */
+#define SEL_MAX (VOUCH_DKIM_SIGN_MAX_HEADERS * 2)
+
+struct hsel {
+	size_t n;
+	const char *name[SEL_MAX];
+	size_t len[SEL_MAX];
+	int over[SEL_MAX]; /* listed once more than it occurs */
+	size_t count[SEL_MAX]; /* fields of that name */
+	int16_t which[VOUCH_MAX_HEADER_FIELDS]; /* the name of field k, -1 */
+};
+
+/* How often the field `name` (len bytes) occurs in the header section. */
 static size_t
-field_count(const struct mail_header *h, const char *name)
+field_count(const struct mail_header *h, const char *name, size_t len)
 {
-	size_t i, n = 0, nlen = strlen(name);
+	size_t i, n = 0;
 
 	for (i = 0; i < h->nfield; i++)
-		if (h->field[i].namelen == nlen &&
-		    mail_name_eq(h->field[i].name, nlen, name))
+		if (h->field[i].namelen == len &&
+		    mail_name_eq(h->field[i].name, len, name))
 			n++;
 	return n;
 }
 
+static void
+sel_add(struct hsel *sl, const char *name, size_t len, int over)
+{
+	sl->name[sl->n] = name;
+	sl->len[sl->n] = len;
+	sl->over[sl->n] = over;
+	sl->count[sl->n] = 0;
+	sl->n++;
+}
+
+/* The names of o with their counts in h (h->nfield is within bounds). */
+static void
+sel_make(struct hsel *sl, const struct sign_one *o, const struct mail_header *h)
+{
+	size_t i, j;
+
+	sl->n = 0;
+	if (o->headers == NULL) {
+		for (i = 0; i < NELEM(default_oversigned); i++)
+			sel_add(sl, default_oversigned[i],
+			    strlen(default_oversigned[i]), 1);
+		for (i = 0; i < NELEM(default_signed); i++)
+			sel_add(sl, default_signed[i],
+			    strlen(default_signed[i]), 0);
+	} else
+		for (i = 0; i < o->nheaders; i++)
+			sel_add(sl, o->headers[i], o->hlen[i],
+			    o->oversign || o->over[i]);
+	/* the names are distinct: a field is named by one at most */
+	for (i = 0; i < h->nfield; i++) {
+		sl->which[i] = -1;
+		for (j = 0; j < sl->n; j++)
+			if (h->field[i].namelen == sl->len[j] &&
+			    mail_name_eq(
+			        h->field[i].name, sl->len[j], sl->name[j])) {
+				sl->which[i] = (int16_t)j;
+				sl->count[j]++;
+				break;
+			}
+	}
+}
+
 /*
- * The h= list for one signature, as names with repeats, into `names`
- * (capacity `cap`, enough for every field plus one per name).  Returns
- * the count.
+ * The h= list, as indices into sl, with repeats: each name as often as it
+ * occurs, once more when oversigned.  `list` holds `cap` entries (every
+ * field plus one per name).  Returns the count.
  */
 static size_t
-build_hlist(const struct sign_one *o, const struct mail_header *h,
-    const char **names, size_t cap)
+build_hlist(const struct hsel *sl, uint16_t *list, size_t cap)
 {
-	size_t i, k, n, nn = 0;
+	size_t j, k, n, nn = 0;
 
-	if (o->headers == NULL) {
-		for (i = 0; i < NELEM(default_oversigned); i++) {
-			n = field_count(h, default_oversigned[i]) + 1;
-			for (k = 0; k < n && nn < cap; k++)
-				names[nn++] = default_oversigned[i];
-		}
-		for (i = 0; i < NELEM(default_signed); i++) {
-			n = field_count(h, default_signed[i]);
-			for (k = 0; k < n && nn < cap; k++)
-				names[nn++] = default_signed[i];
-		}
-		return nn;
-	}
-	for (i = 0; i < o->nheaders; i++) {
-		n = field_count(h, o->headers[i]) +
-		    (o->oversign || o->over[i] ? 1 : 0);
+	for (j = 0; j < sl->n; j++) {
+		n = sl->count[j] + (sl->over[j] ? 1 : 0);
 		for (k = 0; k < n && nn < cap; k++)
-			names[nn++] = o->headers[i];
+			list[nn++] = (uint16_t)j;
 	}
 	return nn;
 }
@@ -629,32 +688,39 @@ fold_add(struct fold *f, const char *s, size_t n, int space_before)
 }
 
 /*
- * Append the strings of `part` (a NULL-terminated list, at most 511 bytes
- * together) as one unit that folding keeps whole.  Plain copies: the
- * field is made for every message, and a printf per tag cost more than
- * canonicalizing the header.
+ * Append the pieces of `part` (ending with one whose s is NULL, at most
+ * 511 bytes together) as one unit that folding keeps whole.  Plain copies
+ * of known lengths: the field is made for every message, and a printf
+ * (or a strlen) per tag cost more than canonicalizing the header.
  */
 static void
-fold_cat(struct fold *f, int space_before, const char *const *part)
+fold_cat(struct fold *f, int space_before, const struct piece *part)
 {
 	char tmp[512];
-	size_t len, n = 0;
+	size_t n = 0;
 
-	for (; *part != NULL; part++) {
-		len = strlen(*part);
-		if (len >= sizeof(tmp) - n) {
+	for (; part->s != NULL; part++) {
+		if (part->n >= sizeof(tmp) - n) {
 			f->b->err = VOUCH_ELIMIT;
 			return;
 		}
-		memcpy(tmp + n, *part, len);
-		n += len;
+		memcpy(tmp + n, part->s, part->n);
+		n += part->n;
 	}
 	fold_add(f, tmp, n, space_before);
 }
 
-/* fold_cat of the strings given, with less to write. */
+/* fold_cat of the pieces given, with less to write. */
 #define FOLD(f, space_before, ...) \
-	fold_cat((f), (space_before), (const char *const[]){__VA_ARGS__, NULL})
+	fold_cat((f), (space_before), \
+	    (const struct piece[]){__VA_ARGS__, {NULL, 0}})
+
+/* The piece of a NUL-terminated string. */
+static struct piece
+str_piece(const char *s)
+{
+	return (struct piece){s, strlen(s)};
+}
 
 /* The decimal text of v in buf (21 bytes); returns where it starts. */
 static const char *
@@ -777,9 +843,9 @@ sign_one(struct vouch_dkim_sign *s, const struct sign_one *o,
     struct vbuf *out)
 {
 	/* every field once, plus one per distinct name oversigned */
-	const char *names[VOUCH_MAX_HEADER_FIELDS + NELEM(default_oversigned) +
-	                  NELEM(default_signed) + VOUCH_DKIM_SIGN_MAX_HEADERS];
-	uint8_t used[VOUCH_MAX_HEADER_FIELDS];
+	uint16_t list[VOUCH_MAX_HEADER_FIELDS + SEL_MAX];
+	size_t next[SEL_MAX];
+	struct hsel sl;
 	uint8_t hash[EVP_MAX_MD_SIZE], sig[1024];
 	char bhtxt[45], num[21];
 	size_t nnames, i, j, siglen = sizeof(sig), mark = out->len;
@@ -792,7 +858,8 @@ sign_one(struct vouch_dkim_sign *s, const struct sign_one *o,
 		s->reason = "too many header fields";
 		return VOUCH_ELIMIT;
 	}
-	nnames = build_hlist(o, h, names, NELEM(names));
+	sel_make(&sl, o, h);
+	nnames = build_hlist(&sl, list, NELEM(list));
 	vbuf_reset(data);
 	/* room for a usual field and header data at once, not by doubling
 	 * from 64 bytes; a failure is sticky and seen below */
@@ -802,27 +869,30 @@ sign_one(struct vouch_dkim_sign *s, const struct sign_one *o,
 	f.col = 0;
 	vbuf_adds(out, "DKIM-Signature:");
 	f.col = strlen("DKIM-Signature:");
-	FOLD(&f, 1, "v=1;");
-	FOLD(&f, 1, "a=", alg_name(o->alg), ";");
-	FOLD(&f, 1, "c=", canon_name(o->hcanon), "/", canon_name(o->bcanon),
-	    ";");
-	FOLD(&f, 1, "d=", o->domain, ";");
-	FOLD(&f, 1, "s=", o->selector, ";");
-	FOLD(&f, 1, "t=", u64_text((uint64_t)s->now, num), ";");
+	FOLD(&f, 1, P("v=1;"));
+	FOLD(&f, 1, P("a="), str_piece(alg_name(o->alg)), P(";"));
+	FOLD(&f, 1, P("c="), str_piece(canon_name(o->hcanon)), P("/"),
+	    str_piece(canon_name(o->bcanon)), P(";"));
+	FOLD(&f, 1, P("d="), o->domain, P(";"));
+	FOLD(&f, 1, P("s="), o->selector, P(";"));
+	FOLD(
+	    &f, 1, P("t="), str_piece(u64_text((uint64_t)s->now, num)), P(";"));
 	if (o->expire != 0)
-		FOLD(&f, 1, "x=", u64_text((uint64_t)s->now + o->expire, num),
-		    ";");
-	if (o->auid != NULL)
-		FOLD(&f, 1, "i=", o->auid, ";");
+		FOLD(&f, 1, P("x="),
+		    str_piece(u64_text((uint64_t)s->now + o->expire, num)),
+		    P(";"));
+	if (o->auid.s != NULL)
+		FOLD(&f, 1, P("i="), o->auid, P(";"));
 	if (o->body_length)
-		FOLD(&f, 1, "l=", u64_text(blen, num), ";");
+		FOLD(&f, 1, P("l="), str_piece(u64_text(blen, num)), P(";"));
 	/* h= with folding between names (FWS around ':' is allowed) */
 	for (i = 0; i < nnames; i++)
-		FOLD(&f, i == 0, i == 0 ? "h=" : "", names[i],
-		    i + 1 == nnames ? ";" : ":");
+		FOLD(&f, i == 0, i == 0 ? P("h=") : P(""),
+		    ((struct piece){sl.name[list[i]], sl.len[list[i]]}),
+		    i + 1 == nnames ? P(";") : P(":"));
 	/* bh= is 47 characters with its value: kept on one line */
 	b64_32(bh, bhtxt);
-	FOLD(&f, 1, "bh=", bhtxt, ";");
+	FOLD(&f, 1, P("bh="), ((struct piece){bhtxt, 44}), P(";"));
 	/* b= on a line of its own; its value is added after signing */
 	vbuf_adds(out, "\r\n\tb=");
 	f.col = FOLD_INDENT + 2;
@@ -834,21 +904,21 @@ sign_one(struct vouch_dkim_sign *s, const struct sign_one *o,
 
 	/*
 	 * §5.4.2: for each name in h=, the last instance not yet used, going
-	 * up from the bottom; a name with none left contributes nothing.
+	 * up from the bottom (a cursor per name); a name with none left
+	 * contributes nothing.
 	 */
-	memset(used, 0, h->nfield);
+	for (i = 0; i < sl.n; i++)
+		next[i] = h->nfield;
 	for (i = 0; i < nnames; i++) {
-		size_t nlen = strlen(names[i]);
+		size_t k = list[i];
 
-		for (j = h->nfield; j-- > 0;)
-			if (!used[j] && h->field[j].namelen == nlen &&
-			    mail_name_eq(h->field[j].name, nlen, names[i]))
-				break;
-		if (j == (size_t)-1)
+		for (j = next[k]; j > 0 && sl.which[j - 1] != (int16_t)k; j--)
+			;
+		next[k] = j > 0 ? j - 1 : 0;
+		if (j == 0)
 			continue;
-		used[j] = 1;
-		if (canon_header(o->hcanon, h->field[j].raw, h->field[j].len,
-		        data) != VOUCH_OK)
+		if (canon_header(o->hcanon, h->field[j - 1].raw,
+		        h->field[j - 1].len, data) != VOUCH_OK)
 			break;
 	}
 	/* §3.7: the signature field itself, b= empty, no final CRLF */
@@ -929,7 +999,7 @@ vouch_dkim_sign_finish_inner(
 		goto out;
 	}
 	/* RFC 6376 §5.4 and RFC 5322 §3.6: exactly one From to sign */
-	nfrom = field_count(&h, "From");
+	nfrom = field_count(&h, "From", 4);
 	if (nfrom != 1) {
 		s->reason = nfrom == 0 ? "the message has no From header field"
 		                       : "the message has more than one From "
