@@ -320,6 +320,10 @@ read_shown(struct vouch_dmarc_result *res, const uint8_t *p, size_t len)
 	size_t n;
 
 	while (p < end) {
+		if (*p < 0x80 && *p != '=') {
+			p++; /* ASCII: no encoded-word, no bidi control */
+			continue;
+		}
 		if (*p == '=' && (n = mail_encoded_word(p, end)) > 0) {
 			if (word_shows_at(p, n))
 				dmarc_set_unsafe(res,
