@@ -502,15 +502,19 @@ add_forged(struct vouch_verify_result *res, size_t off, size_t len)
  * field reads the name of the field and of every line that a CR without
  * LF starts (RFC 8601 §5, doc/threat-model.md class 5): a field whose name
  * does not start with 'A' and that holds no such CR is neither, and is
- * passed over without the call (every field of every message).
+ * passed over without the call (every field of every message).  With
+ * no_lone_cr (the header scan found every CR before an LF) no field holds
+ * one, and only the name is looked at.
  */
 static int
-may_be_ours(const uint8_t *p, size_t len)
+may_be_ours(const uint8_t *p, size_t len, int no_lone_cr)
 {
 	const uint8_t *r, *end = p + len;
 
 	if (p[0] == 'A' || p[0] == 'a')
 		return 1;
+	if (no_lone_cr)
+		return 0;
 	for (r = p; r + 1 < end; r++) {
 		if ((r = memchr(r, '\r', (size_t)(end - 1 - r))) == NULL)
 			return 0;
@@ -535,6 +539,12 @@ find_forged(struct vouch_verify_msg *m)
 	size_t len = m->hdr.len, off = 0, field = 0, next;
 	enum vouch_status st;
 	int in_field = 0;
+	/*
+	 * The header scan saw every byte of the section (the held ones
+	 * first) and names the first thing RFC 5322 does not allow: when
+	 * there is none, every CR is before an LF, and no field hides one.
+	 */
+	int no_lone_cr = m->scan.malformed == NULL;
 
 	if (h == NULL) /* nothing read: no field, forged or not */
 		return VOUCH_OK;
@@ -547,7 +557,8 @@ find_forged(struct vouch_verify_msg *m)
 			break;
 		if (h[off] != ' ' && h[off] != '\t') {
 			/* a new field: the previous one is whole */
-			if (in_field && may_be_ours(h + field, off - field) &&
+			if (in_field &&
+			    may_be_ours(h + field, off - field, no_lone_cr) &&
 			    vouch_verify_forged_field(
 			        m->v, h + field, off - field) &&
 			    (st = add_forged(m->res, field, off - field)) !=
@@ -559,7 +570,7 @@ find_forged(struct vouch_verify_msg *m)
 		off = next;
 	}
 	if (in_field && !(m->res->header_too_large && off == len) &&
-	    may_be_ours(h + field, off - field) &&
+	    may_be_ours(h + field, off - field, no_lone_cr) &&
 	    vouch_verify_forged_field(m->v, h + field, off - field))
 		return add_forged(m->res, field, off - field);
 	return VOUCH_OK;
