@@ -2,7 +2,9 @@
  * libFuzzer target: the From: address parser (src/lib/mail/address.c) and
  * the header scanner beside it, then the whole DMARC evaluation of the
  * field against a small fixed zone (tree walk, alignment, normalization of
- * any domain the parser lets through).
+ * any domain the parser lets through).  The parser's two ways, keeping
+ * the mailboxes (mail_from_parse_mode) and handing each to a callback
+ * (mail_from_parse_each), must read the same mailboxes.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +25,82 @@ static const char zone[] =
 
 static struct vouch_dns *dns;
 static struct vouch_dmarc *dmarc;
+
+/* A digest of mailboxes in order (FNV-1a), and their count. */
+struct digest {
+	uint64_t h;
+	size_t n;
+};
+
+static void
+mix(struct digest *d, const void *p, size_t len)
+{
+	const uint8_t *b = p;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		d->h ^= b[i];
+		d->h *= 0x100000001b3ull;
+	}
+}
+
+static void
+add_mailbox(void *arg, const struct mail_mailbox *mb)
+{
+	struct digest *d = arg;
+
+	d->n++;
+	mix(d, &mb->domainlen, sizeof(mb->domainlen));
+	mix(d, mb->domain, mb->domainlen);
+	mix(d, &mb->locallen, sizeof(mb->locallen));
+	mix(d, mb->local, mb->locallen);
+	mix(d, &mb->literal, sizeof(mb->literal));
+	mix(d, &mb->local_quoted, sizeof(mb->local_quoted));
+	mix(d, &mb->local_toolong, sizeof(mb->local_toolong));
+}
+
+/*
+ * The field read both ways, with and without MAIL_FROM_LENIENT; and
+ * without "=?" in it (no encoded-word can start), the two flags read the
+ * same (DMARC reads such a field once: dmarc/author.c).
+ */
+static void
+kept_vs_each(const uint8_t *data, size_t size, struct mail_mailbox_list *l)
+{
+	struct digest a, b, by[2];
+	enum vouch_status sa, sb, sby[2];
+	const char *wa, *wb, *wby[2];
+	unsigned flags, ngroups, gby[2];
+	size_t i;
+	int ew = 0;
+
+	for (i = 0; i + 1 < size; i++)
+		if (data[i] == '=' && data[i + 1] == '?')
+			ew = 1;
+	for (flags = 0; flags <= MAIL_FROM_LENIENT; flags++) {
+		a.h = b.h = 0xcbf29ce484222325ull;
+		a.n = b.n = 0;
+		sa = mail_from_parse_mode(data, size, flags, l, &wa);
+		sb = mail_from_parse_each(
+		    data, size, flags, &ngroups, &wb, add_mailbox, &b);
+		if (sa != sb || wa != wb || l->ngroups != ngroups ||
+		    l->ntotal != b.n)
+			abort();
+		by[flags] = b;
+		sby[flags] = sb;
+		wby[flags] = wb;
+		gby[flags] = ngroups;
+		if (l->ntotal > VOUCH_FROM_MAX_MAILBOXES)
+			continue; /* only the first ones were kept */
+		for (i = 0; i < l->n; i++)
+			add_mailbox(&a, &l->mb[i]);
+		if (a.n != b.n || a.h != b.h)
+			abort();
+	}
+	if (!ew && (sby[0] != sby[1] || wby[0] != wby[1] || gby[0] != gby[1] ||
+	               by[0].n != by[1].n || by[0].h != by[1].h))
+		abort();
+}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -51,6 +129,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				abort();
 	} else if (why == NULL)
 		abort();
+	kept_vs_each(data, size, &list);
 	if (mail_find_fields(data, size, "From", 4, spans, 4, &ns, &nf) ==
 	    VOUCH_OK) {
 		for (i = 0; i < ns; i++)

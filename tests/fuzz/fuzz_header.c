@@ -1,9 +1,10 @@
 /*
- * libFuzzer target: the header section scanner (RFC 5322 §2.2) and the
- * header canonicalizations (RFC 6376 §3.4.1, §3.4.2) of every field found;
- * and the streaming body canonicalizers over the whole input, fed whole and
- * cut in three at points the input chooses, compared byte for byte with a
- * plain line-by-line reading of RFC 6376 §3.4.3 and §3.4.4 written here.
+ * libFuzzer target: the header section scanner (RFC 5322 §2.2), split in
+ * place and copied, which must agree, and the header canonicalizations
+ * (RFC 6376 §3.4.1, §3.4.2) of every field found; and the streaming body
+ * canonicalizers over the whole input, fed whole and cut in three at
+ * points the input chooses, compared byte for byte with a plain
+ * line-by-line reading of RFC 6376 §3.4.3 and §3.4.4 written here.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -13,6 +14,50 @@
 #include "mail/header.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* A field's bytes, as an offset from its section's start: the same. */
+static int
+same_field(const struct mail_field *a, const uint8_t *abase,
+    const struct mail_field *b, const uint8_t *bbase)
+{
+	return a->raw - abase == b->raw - bbase && a->len == b->len &&
+	       memcmp(a->raw, b->raw, a->len) == 0 &&
+	       a->name - a->raw == b->name - b->raw &&
+	       a->namelen == b->namelen &&
+	       a->value - a->raw == b->value - b->raw &&
+	       a->valuelen == b->valuelen;
+}
+
+/*
+ * mail_header_parse (in place when every line ends in CRLF) against
+ * mail_header_parse_copy (always the general path): the same status,
+ * reason, extent and fields.
+ */
+static void
+in_place_vs_copy(const uint8_t *data, size_t size)
+{
+	struct mail_header a, b;
+	enum vouch_status sa, sb;
+	const uint8_t *abase, *bbase;
+	size_t i;
+
+	sa = mail_header_parse(&a, data, size);
+	sb = mail_header_parse_copy(&b, data, size);
+	if (sa != sb || a.error != b.error || a.consumed != b.consumed ||
+	    a.complete != b.complete || a.nfield != b.nfield)
+		abort();
+	if (sa == VOUCH_OK && a.nfield > 0) {
+		abase = a.buf != NULL ? a.buf : a.field[0].raw;
+		bbase = b.buf != NULL ? b.buf : b.field[0].raw;
+		if (a.buf == NULL && (abase != data || b.buf == NULL))
+			abort();
+		for (i = 0; i < a.nfield; i++)
+			if (!same_field(&a.field[i], abase, &b.field[i], bbase))
+				abort();
+	}
+	mail_header_free(&a);
+	mail_header_free(&b);
+}
 
 static void
 sink(void *arg, const uint8_t *p, size_t n)
@@ -98,6 +143,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int alg;
 	enum vouch_status st = VOUCH_OK;
 
+	in_place_vs_copy(data, size);
 	if (mail_header_parse(&h, data, size) == VOUCH_OK) {
 		vbuf_init(&out, 4 * size + 64);
 		for (i = 0; i < h.nfield; i++) {

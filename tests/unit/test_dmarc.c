@@ -384,6 +384,22 @@ main(void)
 	    vouch_dmarc_verdict_str(res.result), res.nlookups,
 	    res.domain[0].org_domain);
 	vouch_dmarc_result_free(&res);
+	/*
+	 * More names than the evaluation's first block of cached lookups
+	 * (DMARC_CACHE_CHUNK, 8): the walk of the author domain, then that
+	 * of a DKIM domain below the same Organizational Domain (RFC 9989
+	 * §4.10.2: relaxed alignment compares the two).
+	 */
+	st = eval(d, dns, "From: a@a.b.c.d.e.f.g.h.i.j.mail.example.com\r\n",
+	    NULL, "pass:k.l.m.n.o.p.q.r.s.t.example.com", &res);
+	tap_check(st == VOUCH_OK && res.result == VOUCH_DMARC_PASS &&
+	              res.nlookups > 8 &&
+	              strcmp(res.domain[0].org_domain, "example.com") == 0,
+	    "two tree walks, over 8 names cached: got %s, %lu queries, org "
+	    "%s; want pass, more than 8, example.com",
+	    vouch_dmarc_verdict_str(res.result), res.nlookups,
+	    res.domain[0].org_domain);
+	vouch_dmarc_result_free(&res);
 	/* The eighth query is _dmarc.com: a record there is still found. */
 	vouch_dns_free(dns);
 	dns = zone(Z("_dmarc.com. TXT \"v=DMARC1; p=quarantine\"\n"));

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "vouch/limits.h"
 #include "dkim/internal.h"
 #include "tap.h"
 
@@ -70,6 +71,83 @@ static const struct {
     {"empty record", "", 0, 0, 0, 0, 0, 0, 0},
 };
 
+/* The record "k=ed25519; p=..." of a key made of the byte n, 32 times. */
+static size_t
+ed_record(unsigned n, char *out, size_t cap)
+{
+	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnop"
+	                          "qrstuvwxyz0123456789+/";
+	uint8_t raw[33];
+	size_t i, o;
+
+	memset(raw, (int)n, 32);
+	raw[32] = 0;
+	o = (size_t)snprintf(out, cap, "k=ed25519; p=");
+	for (i = 0; i < 33; i += 3) {
+		unsigned v = (unsigned)raw[i] << 16 |
+		             (unsigned)raw[i + 1] << 8 | raw[i + 2];
+
+		out[o++] = b64[v >> 18];
+		out[o++] = b64[(v >> 12) & 63];
+		out[o++] = b64[(v >> 6) & 63];
+		out[o++] = i + 2 < 32 ? b64[v & 63] : '=';
+	}
+	out[o] = '\0';
+	return o;
+}
+
+/*
+ * More keys than the cache holds (VOUCH_DKIM_KEY_CACHE): the records
+ * remembered with the newest keys are found again, with their key; the
+ * first ones, replaced, are not, and are decoded and remembered again.
+ */
+static void
+cache_tests(void)
+{
+	char txt[128];
+	struct dkim_keyrec kr, kr2;
+	EVP_PKEY *pk, *pk2;
+	unsigned n, bits, bits2;
+	size_t len;
+	const char *why;
+	int good = 1, hit;
+
+	for (n = 1; n <= VOUCH_DKIM_KEY_CACHE + 6; n++) {
+		len = ed_record(n, txt, sizeof(txt));
+		pk = NULL;
+		if (dkim_keyrec_parse((const uint8_t *)txt, len, &kr, &why) !=
+		        0 ||
+		    dkim_key_decode(&kr, &pk, &bits, &why) != VOUCH_OK) {
+			good = 0;
+			break;
+		}
+		dkim_keyrec_remember((const uint8_t *)txt, len, &kr, pk);
+		hit = dkim_keyrec_lookup(
+		    (const uint8_t *)txt, len, &kr2, &pk2, &bits2);
+		if (!hit || pk2 != pk || bits2 != 256 ||
+		    kr2.p !=
+		        (const uint8_t *)txt + (kr.p - (const uint8_t *)txt) ||
+		    kr2.plen != kr.plen || kr2.k != DKIM_KEY_ED25519)
+			good = 0;
+		EVP_PKEY_free(pk);
+		EVP_PKEY_free(pk2);
+	}
+	tap_check(good,
+	    "%d records remembered with their keys, each found "
+	    "again at once",
+	    VOUCH_DKIM_KEY_CACHE + 6);
+	len = ed_record(VOUCH_DKIM_KEY_CACHE + 6, txt, sizeof(txt));
+	hit = dkim_keyrec_lookup((const uint8_t *)txt, len, &kr2, &pk2, &bits2);
+	tap_check(hit == 1, "the newest record is still remembered");
+	if (hit)
+		EVP_PKEY_free(pk2);
+	len = ed_record(1, txt, sizeof(txt));
+	hit = dkim_keyrec_lookup((const uint8_t *)txt, len, &kr2, &pk2, &bits2);
+	tap_check(hit == 0, "the oldest record left with its key");
+	if (hit)
+		EVP_PKEY_free(pk2);
+}
+
 int
 main(void)
 {
@@ -131,5 +209,6 @@ main(void)
 		EVP_PKEY_free(a);
 		EVP_PKEY_free(b);
 	}
+	cache_tests();
 	return tap_done();
 }

@@ -107,6 +107,36 @@ static const char zone1[] =
     "cnamed CNAME slow\n";
 
 /* Names of the SPF council suite: spaces (\032), ':' and '/'. */
+/*
+ * Answers larger than what the answer builder keeps on the stack (4
+ * records, 1 KiB of data: src/lib/dns/internal.h), so that its spill to
+ * the heap is taken.
+ */
+static const char zone_big[] =
+    "$ORIGIN example.com.\n$TTL 300\n"
+    "many A 192.0.2.1\nmany A 192.0.2.2\nmany A 192.0.2.3\n"
+    "many A 192.0.2.4\nmany A 192.0.2.5\nmany A 192.0.2.6\n"
+    "big TXT \"small\"\n"
+    "big TXT "
+    "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\" "
+    "\"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+    "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+    "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\" "
+    "\"cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc"
+    "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc"
+    "cccccccccccccccccccccccccccccccccccccccccccccccccccccc\" "
+    "\"dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd"
+    "dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd"
+    "dddddddddddddddddddddddddddddddddddddddddddddddddddddd\" "
+    "\"eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee"
+    "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee"
+    "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee\" "
+    "\"ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"
+    "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"
+    "ffffffffffffffffffffffffffffffffffffffffffffffffffffff\"\n";
+
 static const char zone3[] =
     "$ORIGIN example.com.\n"
     "macro%percent\\032\\032space%20url-space TXT \"v=spf1 -all\"\n"
@@ -132,6 +162,34 @@ struct qcase {
 };
 
 static const struct qcase qcases[] = {
+    {"six A records: more than the builder keeps in place", zone_big,
+        "many.example.com", VOUCH_DNS_A,
+        "answer | 192.0.2.1 | 192.0.2.2 | 192.0.2.3 | 192.0.2.4 | 192.0.2.5 | "
+        "192.0.2.6",
+        -1},
+    {"a TXT of 1200 bytes after a small one: past the builder's 1 KiB",
+        zone_big, "big.example.com", VOUCH_DNS_TXT,
+        "answer | 1:small | "
+        "6:"
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaabbbbbbbbbb"
+        "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+        "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+        "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbcccccccccccccccccccc"
+        "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc"
+        "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc"
+        "ccccccccccccccccccccccccccccccccccccccccdddddddddddddddddddddddddddddd"
+        "dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd"
+        "dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd"
+        "ddddddddddddddddddddddddddddddeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee"
+        "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee"
+        "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee"
+        "eeeeeeeeeeeeeeeeeeeeffffffffffffffffffffffffffffffffffffffffffffffffff"
+        "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"
+        "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"
+        "ffffffffff",
+        -1},
     {"A at the origin (@)", zone1, "example.com", VOUCH_DNS_A,
         "answer | 192.0.2.1", 300},
     {"a final dot in the query", zone1, "example.com.", VOUCH_DNS_A,
@@ -304,7 +362,7 @@ run_qcases(void)
 	const struct qcase *c;
 	struct vouch_dns *dns;
 	struct vouch_dns_answer *ans;
-	char err[256], got[1024];
+	char err[256], got[2048];
 	size_t i;
 	enum vouch_status st;
 	int good;

@@ -70,4 +70,25 @@ size_t arc_field_count(const struct mail_header *h);
  */
 int arc_cv_parse(const struct tag_list *tl, enum vouch_arc_cv *cv);
 
+struct vouch_arc_verifier;
+
+/*
+ * arc_result_none - the result of a header without ARC fields (RFC 8617
+ * §5.2 step 1, cv=none): what vouch_arc_verify_finish gives for one,
+ * without a validator.  Owned by the caller (vouch_arc_result_free); NULL
+ * when memory ran out.
+ */
+struct vouch_arc_result *arc_result_none(void);
+
+/*
+ * arc_verify_parsed - vouch_arc_verify_header on a header section already
+ * scanned: `h` and the status mail_header_parse returned for it (`parsed`;
+ * a status other than VOUCH_OK and VOUCH_ENOMEM is a chain fail, RFC 8617
+ * §5.2.1).  `h` is read during the call only.  For `vouch verify`, whose
+ * DKIM and ARC verifiers read the same header: it is scanned once.
+ * Returns as vouch_arc_verify_header; VOUCH_ENOMEM when `parsed` is.
+ */
+enum vouch_status arc_verify_parsed(struct vouch_arc_verifier *v,
+    const struct mail_header *h, enum vouch_status parsed);
+
 #endif

@@ -734,23 +734,49 @@ vouch_arc_verify_header(
     struct vouch_arc_verifier *v, const uint8_t *hdr, size_t len)
 {
 	struct mail_header h;
-	struct arc_chain *c = NULL;
-	enum vouch_status st = VOUCH_OK;
-	char swhy[128];
-	unsigned i;
+	enum vouch_status st;
 
 	if (v->state != 0 || (hdr == NULL && len > 0))
 		return VOUCH_EINVAL;
-	v->state = 1;
-	memset(&h, 0, sizeof(h));
-	ERR_set_mark();
 	st =
 	    mail_header_parse(&h, hdr != NULL ? hdr : (const uint8_t *)"", len);
+	st = arc_verify_parsed(v, &h, st);
+	mail_header_free(&h);
+	return st;
+}
+
+/* arc_result_none - in internal.h. */
+struct vouch_arc_result *
+arc_result_none(void)
+{
+	struct vouch_arc_result *r = calloc(1, sizeof(*r));
+
+	if (r != NULL) {
+		r->cv = VOUCH_ARC_NONE;
+		r->max_instance = 0;
+	}
+	return r;
+}
+
+/* arc_verify_parsed - in internal.h, which says why. */
+enum vouch_status
+arc_verify_parsed(struct vouch_arc_verifier *v, const struct mail_header *h,
+    enum vouch_status parsed)
+{
+	struct arc_chain *c = NULL;
+	enum vouch_status st = parsed;
+	char swhy[128];
+	unsigned i;
+
+	if (v->state != 0)
+		return VOUCH_EINVAL;
+	v->state = 1;
+	ERR_set_mark();
 	if (st == VOUCH_ENOMEM)
 		goto out;
 	if (st != VOUCH_OK) {
 		/* RFC 8617 §5.2.1: any error is a fail */
-		chain_fail(v, h.error != NULL ? h.error : "malformed header");
+		chain_fail(v, h->error != NULL ? h->error : "malformed header");
 		st = VOUCH_OK;
 		goto out;
 	}
@@ -759,7 +785,7 @@ vouch_arc_verify_header(
 	 * chain (a tag list for every possible instance) is large: it is
 	 * made only when there is one.
 	 */
-	if (arc_field_count(&h) == 0) {
+	if (arc_field_count(h) == 0) {
 		v->decided = true;
 		v->res->cv = VOUCH_ARC_NONE;
 		v->res->max_instance = 0;
@@ -769,7 +795,7 @@ vouch_arc_verify_header(
 		st = VOUCH_ENOMEM;
 		goto out;
 	}
-	arc_collect(&h, c);
+	arc_collect(h, c);
 	if ((st = structure(v, c)) != VOUCH_OK || v->decided)
 		goto out;
 	if ((v->ams = calloc(VOUCH_ARC_MAX_INSTANCES + 1, sizeof(*v->ams))) ==
@@ -781,7 +807,7 @@ vouch_arc_verify_header(
 	}
 	/* Every AMS now (step 4 and 5 wait for the body hashes). */
 	for (i = c->max; i >= 1; i--) {
-		if (check_ams(v, &h, c, i) != 0) {
+		if (check_ams(v, h, c, i) != 0) {
 			st = VOUCH_ENOMEM;
 			goto out;
 		}
@@ -810,7 +836,6 @@ vouch_arc_verify_header(
 out:
 	ERR_pop_to_mark();
 	free(c);
-	mail_header_free(&h);
 	return st;
 }
 

@@ -1,38 +1,10 @@
 /*
  * Character classes of the Authentication-Results grammar (RFC 8601 §2.2,
- * which borrows from RFC 2045, RFC 5321, RFC 5322 and RFC 6532).
+ * which borrows from RFC 2045, RFC 5321, RFC 5322 and RFC 6532); the small
+ * ones, called for every byte of a field, are inline in internal.h.
  */
 
 #include "internal.h"
-
-int
-ar_is_tchar(uint8_t c)
-{
-	/* RFC 2045 §5.1: tspecials (a switch: called for every byte of
-	 * every value the field carries) */
-	if (c <= 0x20 || c >= 0x7f)
-		return 0;
-	switch (c) {
-	case '(':
-	case ')':
-	case '<':
-	case '>':
-	case '@':
-	case ',':
-	case ';':
-	case ':':
-	case '\\':
-	case '"':
-	case '/':
-	case '[':
-	case ']':
-	case '?':
-	case '=':
-		return 0;
-	default:
-		return 1;
-	}
-}
 
 int
 ar_is_atext(uint8_t c)
@@ -66,13 +38,6 @@ ar_is_atext(uint8_t c)
 	}
 }
 
-int
-ar_is_keyword_char(uint8_t c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	       (c >= '0' && c <= '9') || c == '-';
-}
-
 size_t
 ar_utf8_len(const uint8_t *p, const uint8_t *end)
 {
@@ -104,10 +69,4 @@ ar_utf8_len(const uint8_t *p, const uint8_t *end)
 		if (p[i] < 0x80 || p[i] > 0xbf)
 			return 0;
 	return n;
-}
-
-uint8_t
-ar_lower(uint8_t c)
-{
-	return (c >= 'A' && c <= 'Z') ? (uint8_t)(c - 'A' + 'a') : c;
 }

@@ -41,8 +41,9 @@ fail(struct vouch_authres_builder *b, enum vouch_status st)
 	return b->err;
 }
 
-static int
-is_keyword(const char *s)
+/* The length of s when it is a keyword, else 0 (its length for free). */
+static size_t
+keyword_len(const char *s)
 {
 	size_t i;
 
@@ -50,7 +51,7 @@ is_keyword(const char *s)
 	for (i = 0; i < AR_MAX_KEYWORD && s[i] != '\0'; i++)
 		if (!ar_is_keyword_char((uint8_t)s[i]))
 			return 0;
-	return i > 0 && i < AR_MAX_KEYWORD && s[i - 1] != '-';
+	return i > 0 && i < AR_MAX_KEYWORD && s[i - 1] != '-' ? i : 0;
 }
 
 /*
@@ -59,13 +60,32 @@ is_keyword(const char *s)
  * other controls and non-UTF-8 bytes by '?'.  So no input can end the field
  * or the quoted-string or comment early.
  */
+/* Is c one of the (two or three) bytes of `set`?  No call per byte. */
+static int
+in_set(const char *set, uint8_t c)
+{
+	for (; *set != '\0'; set++)
+		if ((uint8_t)*set == c)
+			return 1;
+	return 0;
+}
+
 static void
 put_text(struct vbuf *v, const uint8_t *p, size_t n, const char *special)
 {
-	const uint8_t *end = p + n;
+	const uint8_t *end = p + n, *run;
 	size_t l;
 
 	while (p < end) {
+		/* a run of printable ASCII that needs no escape, in one copy */
+		for (run = p;
+		     p < end && *p >= 0x20 && *p < 0x7f && !in_set(special, *p);
+		     p++)
+			;
+		if (p > run)
+			(void)vbuf_add(v, run, (size_t)(p - run));
+		if (p >= end)
+			break;
 		if (*p == '\r' || *p == '\n' || *p == '\t') {
 			(void)vbuf_addc(v, ' ');
 			p++;
@@ -81,7 +101,7 @@ put_text(struct vbuf *v, const uint8_t *p, size_t n, const char *special)
 				p += l;
 			}
 		} else {
-			if (strchr(special, *p) != NULL)
+			if (in_set(special, *p))
 				(void)vbuf_addc(v, '\\');
 			(void)vbuf_addc(v, *p);
 			p++;
@@ -276,6 +296,10 @@ vouch_authres_new(
 		return VOUCH_ENOMEM;
 	vbuf_init(&b->out, VOUCH_AUTHRES_MAX_FIELD);
 	vbuf_init(&b->piece, VOUCH_AUTHRES_MAX_FIELD);
+	/* a usual field and piece at once, not by doubling from 64 bytes; a
+	 * failure is sticky and seen with the first piece */
+	(void)vbuf_space(&b->out, 1024);
+	(void)vbuf_space(&b->piece, 256);
 	(void)vbuf_add(&b->out, AR_FIELD_NAME ":", AR_FIELD_NAME_LEN + 1);
 	b->col = AR_FIELD_NAME_LEN + 1;
 	/* RFC 8601 §2.2: authserv-id = value (RFC 2045 §5.1) */
@@ -295,14 +319,15 @@ enum vouch_status
 vouch_authres_add(struct vouch_authres_builder *b, const char *method,
     const char *result, const char *reason)
 {
-	size_t rlen;
+	size_t rlen, mlen, reslen;
 
 	if (b == NULL)
 		return VOUCH_EINVAL;
 	if (b->err != VOUCH_OK)
 		return b->err;
 	if (method == NULL || result == NULL || b->none || b->finished ||
-	    !is_keyword(method) || !is_keyword(result))
+	    (mlen = keyword_len(method)) == 0 ||
+	    (reslen = keyword_len(result)) == 0)
 		return fail(b, VOUCH_EINVAL);
 	if (b->nresults >= VOUCH_AUTHRES_MAX_RESULTS)
 		return fail(b, VOUCH_ELIMIT);
@@ -314,9 +339,9 @@ vouch_authres_add(struct vouch_authres_builder *b, const char *method,
 	(void)vbuf_addc(&b->out, ';');
 	newline(b);
 	/* plain appends: a field is made for every message */
-	(void)vbuf_adds(&b->piece, method);
+	(void)vbuf_add(&b->piece, method, mlen);
 	(void)vbuf_addc(&b->piece, '=');
-	(void)vbuf_adds(&b->piece, result);
+	(void)vbuf_add(&b->piece, result, reslen);
 	put_folded(b, b->piece.p, b->piece.len);
 	vbuf_reset(&b->piece);
 	if (b->out.err != VOUCH_OK)
@@ -326,7 +351,7 @@ vouch_authres_add(struct vouch_authres_builder *b, const char *method,
 	if (reason != NULL) {
 		/* reasonspec = "reason" [CFWS] "=" [CFWS] value, always quoted
 		 */
-		(void)vbuf_adds(&b->piece, "reason=");
+		(void)vbuf_add(&b->piece, "reason=", 7);
 		put_quoted(&b->piece, (const uint8_t *)reason, rlen);
 		return place(b);
 	}
@@ -337,21 +362,24 @@ enum vouch_status
 vouch_authres_prop(struct vouch_authres_builder *b, const char *ptype,
     const char *property, const uint8_t *value, size_t len)
 {
+	size_t tlen, plen;
+
 	if (b == NULL)
 		return VOUCH_EINVAL;
 	if (b->err != VOUCH_OK)
 		return b->err;
 	if (ptype == NULL || property == NULL || (value == NULL && len > 0) ||
-	    b->nresults == 0 || b->finished || !is_keyword(ptype) ||
-	    !is_keyword(property))
+	    b->nresults == 0 || b->finished ||
+	    (tlen = keyword_len(ptype)) == 0 ||
+	    (plen = keyword_len(property)) == 0)
 		return fail(b, VOUCH_EINVAL);
 	if (b->nprops >= VOUCH_AUTHRES_MAX_PROPS ||
 	    len > VOUCH_AUTHRES_MAX_VALUE)
 		return fail(b, VOUCH_ELIMIT);
 	/* RFC 8601 §2.2: propspec = ptype "." property "=" pvalue */
-	(void)vbuf_adds(&b->piece, ptype);
+	(void)vbuf_add(&b->piece, ptype, tlen);
 	(void)vbuf_addc(&b->piece, '.');
-	(void)vbuf_adds(&b->piece, property);
+	(void)vbuf_add(&b->piece, property, plen);
 	(void)vbuf_addc(&b->piece, '=');
 	if (len == 0)
 		(void)vbuf_add(&b->piece, "\"\"", 2);

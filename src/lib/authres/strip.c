@@ -176,8 +176,11 @@ hides_ours(const uint8_t *p, const uint8_t *q, const char *id, size_t id_len,
 	if (is_authres(p, q, body) &&
 	    is_ours(*body, (size_t)(q - *body), id, id_len))
 		return 1;
+	/* each CR in turn (memchr: this runs over every field received) */
 	for (r = p; r + 1 < q; r++) {
-		if (*r != '\r' || r[1] == '\n' || r[1] == ' ' || r[1] == '\t')
+		if ((r = memchr(r, '\r', (size_t)(q - 1 - r))) == NULL)
+			break;
+		if (r[1] == '\n' || r[1] == ' ' || r[1] == '\t')
 			continue;
 		if (is_authres(r + 1, q, body) &&
 		    is_ours(*body, (size_t)(q - *body), id, id_len))

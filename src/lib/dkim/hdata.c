@@ -15,7 +15,7 @@ dkim_self_data(enum canon_alg hcanon, const struct mail_field *self,
     const uint8_t *b, size_t blen, struct vbuf *out)
 {
 	const uint8_t *bs, *be, *fend;
-	uint8_t *tmp;
+	uint8_t small[2048], *tmp = small;
 	size_t n1, n2, mark;
 	int rc = 0;
 
@@ -32,14 +32,16 @@ dkim_self_data(enum canon_alg hcanon, const struct mail_field *self,
 		be++;
 	n1 = (size_t)(bs - self->raw);
 	n2 = (size_t)(self->raw + self->len - be);
-	if ((tmp = malloc(n1 + n2 + 1)) == NULL)
+	/* a usual field without its b= fits on the stack */
+	if (n1 + n2 + 1 > sizeof(small) && (tmp = malloc(n1 + n2 + 1)) == NULL)
 		return -2;
 	memcpy(tmp, self->raw, n1);
 	memcpy(tmp + n1, be, n2);
 	mark = out->len;
 	if (canon_header(hcanon, tmp, n1 + n2, out) != VOUCH_OK)
 		rc = out->err == VOUCH_ENOMEM ? -2 : -1;
-	free(tmp);
+	if (tmp != small)
+		free(tmp);
 	/* Without the final CRLF (§3.7). */
 	if (rc == 0 && out->len >= mark + 2 && out->p[out->len - 2] == '\r' &&
 	    out->p[out->len - 1] == '\n')
@@ -56,7 +58,7 @@ dkim_header_data(enum canon_alg hcanon, const struct mail_header *h,
 		const uint8_t *name;
 		size_t len;
 		size_t next; /* fields below this index are still free */
-	} * cur;
+	} small[32], *cur = small;
 	size_t ncur = 0, i, j, ncolon = 0, n;
 	const uint8_t *p, *end, *s, *e;
 	int rc = -1;
@@ -69,7 +71,9 @@ dkim_header_data(enum canon_alg hcanon, const struct mail_header *h,
 		*why = "too many names in h=";
 		return -1;
 	}
-	if ((cur = calloc(ncolon + 1, sizeof(*cur))) == NULL)
+	/* a usual h= list on the stack (only entries below ncur are read) */
+	if (ncolon + 1 > sizeof(small) / sizeof(small[0]) &&
+	    (cur = calloc(ncolon + 1, sizeof(*cur))) == NULL)
 		return -2;
 	/* an empty list may come as (NULL, 0): no arithmetic on it */
 	p = hlistlen > 0 ? hlist : (const uint8_t *)"";
@@ -123,6 +127,7 @@ toolong:
 	*why = "signed header data too large";
 	rc = -1;
 out:
-	free(cur);
+	if (cur != small)
+		free(cur);
 	return rc;
 }

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <openssl/err.h>
 #include <openssl/evp.h>
 
 #include "vouch/status.h"
@@ -66,6 +67,28 @@ enum vouch_status dkim_key_decode(const struct dkim_keyrec *kr, EVP_PKEY **pk,
     unsigned *bits, const char **why);
 
 /*
+ * dkim_keyrec_lookup - a key record seen before, by its whole text
+ * (`txt`/`len`, the TXT strings joined): 1 with *kr as dkim_keyrec_parse
+ * made it (kr->p pointing into txt) and *pk, *bits as dkim_key_decode
+ * gave them (*pk a reference the caller frees); 0 when the text is not
+ * remembered.  Records are remembered (dkim_keyrec_remember) only when
+ * they parsed and their key decoded, beside the parsed key in its cache,
+ * and leave with it; a record whose text changes is a new one.  The DNS
+ * answer is still asked for every message: only its parse is saved.
+ */
+int dkim_keyrec_lookup(const uint8_t *txt, size_t len, struct dkim_keyrec *kr,
+    EVP_PKEY **pk, unsigned *bits);
+
+/*
+ * dkim_keyrec_remember - remember the record `txt`/`len`, parsed into
+ * `kr` (kr->p inside it), whose key dkim_key_decode gave as `pk`: with
+ * the cache entry of pk, if it is still there.  Best effort (no memory:
+ * not remembered).
+ */
+void dkim_keyrec_remember(
+    const uint8_t *txt, size_t len, const struct dkim_keyrec *kr, EVP_PKEY *pk);
+
+/*
  * dkim_md - the digest of a DKIM hash algorithm (DKIM_HASH_SHA1 or
  * DKIM_HASH_SHA256), fetched from the default provider once per process
  * (an implicit fetch on every use costs more than hashing a small header).
@@ -109,6 +132,19 @@ enum dkim_sigcheck {
  * failed left an empty queue or "initialization error" in the tests.
  */
 enum dkim_sigcheck dkim_crypto_nomem(void);
+
+/*
+ * dkim_err_clear - empty OpenSSL's error queue of this thread, so that
+ * what is there afterwards comes from the next calls; a look first, as
+ * ERR_clear_error walks all of its slots even when the queue is empty,
+ * and a signature check clears it every time.
+ */
+static inline void
+dkim_err_clear(void)
+{
+	if (ERR_peek_error() != 0)
+		ERR_clear_error();
+}
 
 /*
  * A body hash (RFC 6376 §3.7) for one (canonicalization, l=, digest),
@@ -177,6 +213,19 @@ int dkim_header_data(enum canon_alg hcanon, const struct mail_header *h,
  */
 int dkim_self_data(enum canon_alg hcanon, const struct mail_field *self,
     const uint8_t *b, size_t blen, struct vbuf *out);
+
+struct vouch_dkim_verifier;
+
+/*
+ * dkim_verify_parsed - vouch_dkim_verify_header on a header section
+ * already scanned: `h` and the status mail_header_parse returned for it
+ * (`parsed`; h->error says why when it is not VOUCH_OK).  `h` is read
+ * during the call only.  For `vouch verify`, whose DKIM and ARC verifiers
+ * read the same header: it is scanned (and copied) once, not twice.
+ * Returns as vouch_dkim_verify_header; VOUCH_ENOMEM when `parsed` is.
+ */
+enum vouch_status dkim_verify_parsed(struct vouch_dkim_verifier *v,
+    const struct mail_header *h, enum vouch_status parsed);
 
 /*
  * Text of tag values, shared by the key record parser, the verifier and

@@ -129,9 +129,20 @@ struct key_entry {
 	uint64_t used;
 	EVP_PKEY_CTX *verify[2]; /* RSA: prepared for SHA-1, SHA-256 */
 	uint8_t ed25519[DKIM_ED25519_PK_LEN]; /* Ed25519: the raw key */
+	/* the whole record last seen with this key, and what it parsed to
+	 * (rkr.p is its offset, poff): NULL until dkim_keyrec_remember */
+	uint8_t *rec;
+	size_t reclen, poff;
+	struct dkim_keyrec rkr;
 };
 
 static struct key_entry cache[VOUCH_DKIM_KEY_CACHE];
+/*
+ * Entries are filled from the first and never emptied (only replaced):
+ * cache[0..cache_used) are the keys, so a search stops there rather than
+ * reading all 64 entries (11 KB) for every message.
+ */
+static size_t cache_used;
 static uint64_t cache_clock;
 static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -142,7 +153,7 @@ cache_get(enum dkim_keytype k, const uint8_t *text, size_t len, unsigned *bits)
 	size_t i;
 
 	pthread_mutex_lock(&cache_lock);
-	for (i = 0; i < VOUCH_DKIM_KEY_CACHE; i++)
+	for (i = 0; i < cache_used; i++)
 		if (cache[i].pk != NULL && cache[i].k == k &&
 		    cache[i].len == len &&
 		    memcmp(cache[i].text, text, len) == 0) {
@@ -172,18 +183,19 @@ cache_put(enum dkim_keytype k, const uint8_t *text, size_t len, EVP_PKEY *pk,
 		return;
 	}
 	pthread_mutex_lock(&cache_lock);
-	for (i = 0; i < VOUCH_DKIM_KEY_CACHE; i++) {
-		if (cache[i].pk == NULL) {
-			victim = i;
-			break;
-		}
-		if (cache[i].used < cache[victim].used)
-			victim = i;
-	}
+	if (cache_used < VOUCH_DKIM_KEY_CACHE)
+		victim = cache_used++; /* the first empty entry */
+	else
+		for (i = 1; i < VOUCH_DKIM_KEY_CACHE; i++)
+			if (cache[i].used < cache[victim].used)
+				victim = i;
 	EVP_PKEY_free(cache[victim].pk);
 	EVP_PKEY_CTX_free(cache[victim].verify[0]);
 	EVP_PKEY_CTX_free(cache[victim].verify[1]);
 	free(cache[victim].text);
+	free(cache[victim].rec);
+	cache[victim].rec = NULL;
+	cache[victim].reclen = 0;
 	cache[victim].verify[0] = cache[victim].verify[1] = NULL;
 	if (ed25519 != NULL)
 		memcpy(cache[victim].ed25519, ed25519, DKIM_ED25519_PK_LEN);
@@ -194,6 +206,60 @@ cache_put(enum dkim_keytype k, const uint8_t *text, size_t len, EVP_PKEY *pk,
 	cache[victim].bits = bits;
 	cache[victim].used = ++cache_clock;
 	pthread_mutex_unlock(&cache_lock);
+}
+
+int
+dkim_keyrec_lookup(const uint8_t *txt, size_t len, struct dkim_keyrec *kr,
+    EVP_PKEY **pk, unsigned *bits)
+{
+	size_t i;
+	int hit = 0;
+
+	*pk = NULL;
+	pthread_mutex_lock(&cache_lock);
+	for (i = 0; i < cache_used; i++)
+		if (cache[i].rec != NULL && cache[i].reclen == len &&
+		    memcmp(cache[i].rec, txt, len) == 0) {
+			if (EVP_PKEY_up_ref(cache[i].pk) == 1) {
+				*pk = cache[i].pk;
+				*bits = cache[i].bits;
+				*kr = cache[i].rkr;
+				kr->p = txt + cache[i].poff;
+				cache[i].used = ++cache_clock;
+				hit = 1;
+			}
+			break;
+		}
+	pthread_mutex_unlock(&cache_lock);
+	return hit;
+}
+
+void
+dkim_keyrec_remember(
+    const uint8_t *txt, size_t len, const struct dkim_keyrec *kr, EVP_PKEY *pk)
+{
+	uint8_t *copy;
+	size_t i;
+
+	if (kr->p < txt || kr->p + kr->plen > txt + len ||
+	    (copy = malloc(len)) == NULL)
+		return; /* not remembered: only slower */
+	memcpy(copy, txt, len);
+	pthread_mutex_lock(&cache_lock);
+	for (i = 0; i < cache_used; i++)
+		if (cache[i].pk == pk)
+			break;
+	if (i < cache_used) {
+		free(cache[i].rec);
+		cache[i].rec = copy;
+		cache[i].reclen = len;
+		cache[i].poff = (size_t)(kr->p - txt);
+		cache[i].rkr = *kr;
+		cache[i].rkr.p = NULL;
+		copy = NULL;
+	}
+	pthread_mutex_unlock(&cache_lock);
+	free(copy); /* the key left the cache meanwhile */
 }
 
 static EVP_PKEY *
@@ -310,10 +376,10 @@ dkim_rsa_verify_ctx(EVP_PKEY *pk, unsigned hash)
 	int slot = hash == DKIM_HASH_SHA1 ? 0 : 1;
 
 	pthread_mutex_lock(&cache_lock);
-	for (i = 0; i < VOUCH_DKIM_KEY_CACHE; i++)
+	for (i = 0; i < cache_used; i++)
 		if (cache[i].pk == pk)
 			break;
-	if (i < VOUCH_DKIM_KEY_CACHE) {
+	if (i < cache_used) {
 		if (cache[i].verify[slot] == NULL)
 			cache[i].verify[slot] = rsa_ctx_new(pk, hash);
 		if (cache[i].verify[slot] != NULL)
@@ -332,7 +398,7 @@ dkim_ed25519_public(EVP_PKEY *pk, uint8_t raw[DKIM_ED25519_PK_LEN])
 	int found = 0;
 
 	pthread_mutex_lock(&cache_lock);
-	for (i = 0; i < VOUCH_DKIM_KEY_CACHE; i++)
+	for (i = 0; i < cache_used; i++)
 		if (cache[i].pk == pk && cache[i].k == DKIM_KEY_ED25519) {
 			memcpy(raw, cache[i].ed25519, DKIM_ED25519_PK_LEN);
 			found = 1;

@@ -5,6 +5,7 @@
  * canonicalization however many signatures are made.
  */
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@
 #include "dkim/sign_internal.h"
 #include "mail/canon.h"
 #include "mail/header.h"
+#include "util/base64.h"
 #include "util/buf.h"
 
 /*
@@ -82,23 +84,35 @@ static const char *const default_signed[] = {
  * hands over one run per line or so, and SHA-256 is faster fed in large
  * blocks than called per line.
  */
-#define HASH_BATCH (16 * 1024)
+#define HASH_BATCH (4 * 1024)
 
 struct sign_body {
-	struct canon_body cb;
 	EVP_MD_CTX *md;
 	int used; /* 1 in use, -1 a digest call failed */
 	size_t nbatch;
-	uint8_t *batch; /* HASH_BATCH bytes, owned; not zeroed: only
-	                   nbatch bytes are ever read */
+	/* not cleared: only nbatch bytes are ever read; in the context, not
+	 * an allocation of its own for every message */
+	uint8_t batch[HASH_BATCH];
+	struct canon_body cb; /* last: its 2 KiB stage is never cleared */
 };
+
+/* A piece of text and its length; P() of a string literal. */
+struct piece {
+	const char *s;
+	size_t n;
+};
+
+#define P(lit) ((struct piece){(lit), sizeof(lit) - 1})
 
 struct sign_one {
 	const struct vouch_dkim_key *key;
 	enum vouch_dkim_sign_alg alg;
 	enum canon_alg hcanon, bcanon;
-	char *domain, *selector, *auid;
-	char **headers; /* NULL = default list */
+	/* one block, owned: the arrays and every string below */
+	void *pool;
+	struct piece domain, selector, auid; /* auid.s NULL: no i= */
+	const char **headers; /* NULL = default list */
+	size_t *hlen; /* their lengths */
 	size_t nheaders;
 	int oversign;
 	/* with oversign_headers: 1 for headers[i] listed once more */
@@ -108,15 +122,21 @@ struct sign_one {
 };
 
 struct vouch_dkim_sign {
-	struct sign_one req[VOUCH_DKIM_SIGN_MAX_REQUESTS];
 	size_t nreq;
 	int64_t now;
-	struct sign_body body[2]; /* by enum canon_alg */
 	struct vbuf hdr; /* the header section, raw */
+	struct vbuf data; /* scratch: the canonical header data */
 	struct dkim_header_split hs;
 	int finished;
 	enum vouch_status err;
 	const char *reason;
+	/*
+	 * Not cleared with the rest (vouch_dkim_sign_new): a request past
+	 * nreq is never read, a body's head is cleared when it is set up
+	 * and its canonicalization stage is written before it is read.
+	 */
+	struct sign_one req[VOUCH_DKIM_SIGN_MAX_REQUESTS];
+	struct sign_body body[2]; /* by enum canon_alg */
 };
 
 static void
@@ -142,12 +162,6 @@ body_sink(void *arg, const uint8_t *p, size_t n)
 	}
 	memcpy(b->batch + b->nbatch, p, n);
 	b->nbatch += n;
-}
-
-static char *
-dup_str(const char *s)
-{
-	return s == NULL ? NULL : strdup(s);
 }
 
 /* i= must be "[local-part]@domain" with its domain within d= (§3.5). */
@@ -191,53 +205,123 @@ hname_ok(const char *s)
 void
 vouch_dkim_sign_free(struct vouch_dkim_sign *s)
 {
-	size_t i, j;
+	size_t i;
 
 	if (s == NULL)
 		return;
-	for (i = 0; i < s->nreq; i++) {
-		free(s->req[i].domain);
-		free(s->req[i].selector);
-		free(s->req[i].auid);
-		for (j = 0; j < s->req[i].nheaders; j++)
-			free(s->req[i].headers[j]);
-		free(s->req[i].headers);
-	}
+	for (i = 0; i < s->nreq; i++)
+		free(s->req[i].pool);
 	for (i = 0; i < NELEM(s->body); i++) {
 		EVP_MD_CTX_free(s->body[i].md);
-		free(s->body[i].batch);
 	}
 	vbuf_free(&s->hdr);
+	vbuf_free(&s->data);
 	free(s);
 }
 
-/* Add a header name to o's list (once), marking it oversigned. */
-static enum vouch_status
-add_hname(struct sign_one *o, const char *name, int over)
+/* Two header names, the same without regard to ASCII case? */
+static int
+same_name(const char *a, const char *b)
 {
+	for (; *a != '\0'; a++, b++)
+		if (dkim_lower((uint8_t)*a) != dkim_lower((uint8_t)*b))
+			return 0;
+	return *b == '\0';
+}
+
+/*
+ * The strings of a request, copied into one block (o->pool): the headers
+ * array first, then the text.  pool_str appends one string.
+ */
+struct pool {
+	char *p;
+	size_t len;
+};
+
+static struct piece
+pool_str(struct pool *pl, const char *s)
+{
+	size_t n = strlen(s);
+	char *at = pl->p + pl->len;
+
+	memcpy(at, s, n + 1);
+	pl->len += n + 1;
+	return (struct piece){at, n};
+}
+
+/* Add a header name to o's list (once), marking it oversigned. */
+static void
+add_hname(struct sign_one *o, struct pool *pl, const char *name, int over)
+{
+	struct piece c;
 	size_t j;
 
-	if (name == NULL || !hname_ok(name))
-		return VOUCH_EINVAL;
 	/* a name given twice is listed by its count anyway */
 	for (j = 0; j < o->nheaders; j++)
-		if (strcasecmp(o->headers[j], name) == 0) {
+		if (same_name(o->headers[j], name)) {
 			o->over[j] |= (unsigned char)over;
-			return VOUCH_OK;
+			return;
 		}
-	if (o->nheaders >= VOUCH_DKIM_SIGN_MAX_HEADERS * 2)
-		return VOUCH_EINVAL;
-	if ((o->headers[o->nheaders] = dup_str(name)) == NULL)
-		return VOUCH_ENOMEM;
+	c = pool_str(pl, name);
+	o->headers[o->nheaders] = c.s;
+	o->hlen[o->nheaders] = c.n;
 	o->over[o->nheaders++] = (unsigned char)over;
-	return VOUCH_OK;
+}
+
+/*
+ * The bytes the header names of a request take (names and NULs), or 0
+ * with a name that is NULL or not a field name (RFC 5322 §3.6.8).
+ */
+static size_t
+names_size(const char *const *names, size_t n)
+{
+	size_t i, sum = 0;
+
+	for (i = 0; i < n; i++) {
+		if (names[i] == NULL || !hname_ok(names[i]))
+			return 0;
+		sum += strlen(names[i]) + 1;
+	}
+	return sum;
+}
+
+/*
+ * The header names of a request, into o->headers: the given list (or the
+ * default one), then the names to oversign.  The pool has room for them
+ * (names_size).  RFC 6376 §5.4: From must be among them.
+ */
+static enum vouch_status
+copy_hnames(
+    struct sign_one *o, struct pool *pl, const struct vouch_dkim_sign_req *r)
+{
+	size_t i;
+
+	o->nheaders = 0;
+	if (r->headers != NULL) {
+		for (i = 0; i < r->nheaders; i++)
+			add_hname(o, pl, r->headers[i], 0);
+	} else {
+		/* the default names, each signed as often as it occurs */
+		for (i = 0; i < NELEM(default_oversigned); i++)
+			add_hname(o, pl, default_oversigned[i], 0);
+		for (i = 0; i < NELEM(default_signed); i++)
+			add_hname(o, pl, default_signed[i], 0);
+	}
+	for (i = 0; i < r->noversign_headers; i++)
+		add_hname(o, pl, r->oversign_headers[i], 1);
+	/* RFC 6376 §5.4: the From header field MUST be signed */
+	for (i = 0; i < o->nheaders; i++)
+		if (same_name(o->headers[i], "From"))
+			return VOUCH_OK;
+	return VOUCH_EINVAL;
 }
 
 static enum vouch_status
 sign_req_copy(struct sign_one *o, const struct vouch_dkim_sign_req *r)
 {
-	size_t i, j;
-	enum vouch_status st;
+	struct pool pl;
+	size_t nnames = 0, names = 0, over = 0, size;
+	int custom = r->headers != NULL || r->oversign_headers != NULL;
 
 	if (r->key == NULL || !dkim_name_ok(r->domain) ||
 	    !dkim_name_ok(r->selector))
@@ -262,45 +346,47 @@ sign_req_copy(struct sign_one *o, const struct vouch_dkim_sign_req *r)
 	o->oversign = r->oversign;
 	o->body_length = r->body_length;
 	o->expire = r->expire;
-	if ((o->domain = dup_str(r->domain)) == NULL ||
-	    (o->selector = dup_str(r->selector)) == NULL ||
-	    (r->auid != NULL && (o->auid = dup_str(r->auid)) == NULL))
-		return VOUCH_ENOMEM;
-	if (r->headers == NULL && r->oversign_headers == NULL)
-		return VOUCH_OK;
-	if ((r->headers != NULL &&
-	        (r->nheaders == 0 ||
-	            r->nheaders > VOUCH_DKIM_SIGN_MAX_HEADERS)) ||
-	    r->noversign_headers > VOUCH_DKIM_SIGN_MAX_HEADERS)
-		return VOUCH_EINVAL;
-	if ((o->headers = calloc(
-	         VOUCH_DKIM_SIGN_MAX_HEADERS * 2, sizeof(char *))) == NULL)
-		return VOUCH_ENOMEM;
-	o->nheaders = 0;
-	if (r->headers != NULL) {
-		for (i = 0; i < r->nheaders; i++)
-			if ((st = add_hname(o, r->headers[i], 0)) != VOUCH_OK)
-				return st;
-	} else {
-		/* the default names, each signed as often as it occurs */
-		for (i = 0; i < NELEM(default_oversigned); i++)
-			if ((st = add_hname(o, default_oversigned[i], 0)) !=
-			    VOUCH_OK)
-				return st;
-		for (i = 0; i < NELEM(default_signed); i++)
-			if ((st = add_hname(o, default_signed[i], 0)) !=
-			    VOUCH_OK)
-				return st;
+	if (custom) {
+		if ((r->headers != NULL &&
+		        (r->nheaders == 0 ||
+		            r->nheaders > VOUCH_DKIM_SIGN_MAX_HEADERS)) ||
+		    r->noversign_headers > VOUCH_DKIM_SIGN_MAX_HEADERS ||
+		    (r->noversign_headers > 0 && r->oversign_headers == NULL))
+			return VOUCH_EINVAL;
+		if (r->headers != NULL) {
+			nnames = r->nheaders;
+			names = names_size(r->headers, r->nheaders);
+		} else {
+			nnames =
+			    NELEM(default_oversigned) + NELEM(default_signed);
+			names =
+			    names_size(
+			        default_oversigned, NELEM(default_oversigned)) +
+			    names_size(default_signed, NELEM(default_signed));
+		}
+		over = names_size(r->oversign_headers, r->noversign_headers);
+		if (names == 0 || (r->noversign_headers > 0 && over == 0))
+			return VOUCH_EINVAL;
+		nnames += r->noversign_headers;
 	}
-	for (i = 0; i < r->noversign_headers; i++)
-		if (r->oversign_headers == NULL ||
-		    (st = add_hname(o, r->oversign_headers[i], 1)) != VOUCH_OK)
-			return r->oversign_headers == NULL ? VOUCH_EINVAL : st;
-	/* RFC 6376 §5.4: the From header field MUST be signed */
-	for (j = 0; j < o->nheaders; j++)
-		if (strcasecmp(o->headers[j], "From") == 0)
-			return VOUCH_OK;
-	return VOUCH_EINVAL;
+	/* one allocation for the request's strings, not one per string */
+	size = nnames * (sizeof(*o->headers) + sizeof(*o->hlen)) + names +
+	       over + strlen(r->domain) + strlen(r->selector) + 2 +
+	       (r->auid != NULL ? strlen(r->auid) + 1 : 0);
+	if ((o->pool = malloc(size)) == NULL)
+		return VOUCH_ENOMEM;
+	pl.p =
+	    (char *)o->pool + nnames * (sizeof(*o->headers) + sizeof(*o->hlen));
+	pl.len = 0;
+	o->domain = pool_str(&pl, r->domain);
+	o->selector = pool_str(&pl, r->selector);
+	if (r->auid != NULL)
+		o->auid = pool_str(&pl, r->auid);
+	if (!custom)
+		return VOUCH_OK;
+	o->headers = o->pool;
+	o->hlen = (size_t *)(void *)(o->headers + nnames);
+	return copy_hnames(o, &pl, r);
 }
 
 static enum vouch_status
@@ -316,14 +402,21 @@ vouch_dkim_sign_new_inner(const struct vouch_dkim_sign_req *reqs, size_t nreqs,
 	if (reqs == NULL || nreqs == 0 ||
 	    nreqs > VOUCH_DKIM_SIGN_MAX_REQUESTS || now < 0)
 		return VOUCH_EINVAL;
-	if ((s = calloc(1, sizeof(*s))) == NULL)
+	if ((s = malloc(sizeof(*s))) == NULL)
 		return VOUCH_ENOMEM;
+	/* the requests and bodies are cleared as they are used (see the
+	 * struct): over 6 KiB not cleared for every message */
+	memset(s, 0, offsetof(struct vouch_dkim_sign, req));
+	for (c = 0; c < 2; c++)
+		memset(&s->body[c], 0, offsetof(struct sign_body, batch));
 	vbuf_init(&s->hdr, VOUCH_MAX_HEADER_BYTES);
+	vbuf_init(&s->data, VOUCH_MAX_HEADER_BYTES + SIG_FIELD_MAX);
 	/* a usual header section at once; a failure is sticky (update) */
 	(void)vbuf_space(&s->hdr, 4096);
 	dkim_header_split_init(&s->hs);
 	s->now = now != 0 ? now : (int64_t)time(NULL);
 	for (i = 0; i < nreqs; i++) {
+		memset(&s->req[i], 0, sizeof(s->req[i]));
 		s->nreq++;
 		if ((st = sign_req_copy(&s->req[i], &reqs[i])) != VOUCH_OK)
 			goto fail;
@@ -334,8 +427,7 @@ vouch_dkim_sign_new_inner(const struct vouch_dkim_sign_req *reqs, size_t nreqs,
 
 		if (!b->used)
 			continue;
-		if ((b->md = EVP_MD_CTX_new()) == NULL ||
-		    (b->batch = malloc(HASH_BATCH)) == NULL) {
+		if ((b->md = EVP_MD_CTX_new()) == NULL) {
 			st = VOUCH_ENOMEM;
 			goto fail;
 		}
@@ -407,8 +499,7 @@ enum vouch_status
 dkim_header_split_add(struct dkim_header_split *hs, struct vbuf *hdr,
     const uint8_t *p, const uint8_t *end, const uint8_t **body)
 {
-	const uint8_t *nl;
-	size_t n;
+	const uint8_t *nl, *q;
 
 	/* Each step consumes at least one byte, so the loop ends. */
 	while (!hs->in_body && p < end) {
@@ -426,12 +517,27 @@ dkim_header_split_add(struct dkim_header_split *hs, struct vbuf *hdr,
 				return hdr->err;
 			continue;
 		}
-		nl = memchr(p, '\n', (size_t)(end - p));
-		n = nl != NULL ? (size_t)(nl - p) + 1 : (size_t)(end - p);
-		if (vbuf_add(hdr, p, n) != VOUCH_OK)
+		/*
+		 * Inside the section: up to the next line start that may be
+		 * the empty line (an LF, or a CR before LF or the chunk's
+		 * end), copied at once rather than line by line.
+		 */
+		for (q = p;;) {
+			if ((nl = memchr(q, '\n', (size_t)(end - q))) == NULL) {
+				q = end;
+				hs->bol = 0;
+				break;
+			}
+			q = nl + 1;
+			if (q == end || *q == '\n' ||
+			    (*q == '\r' && (q + 1 == end || q[1] == '\n'))) {
+				hs->bol = 1;
+				break;
+			}
+		}
+		if (vbuf_add(hdr, p, (size_t)(q - p)) != VOUCH_OK)
 			return hdr->err;
-		p += n;
-		hs->bol = nl != NULL;
+		p = q;
 	}
 	*body = p;
 	return VOUCH_OK;
@@ -469,48 +575,93 @@ toolarge:
 	return s->err = s->hdr.err;
 }
 
-/* How often a field occurs in the header section. */
+/*
+ * The header names of one signature, distinct, in the order of its list,
+ * with their lengths (the default list, or the request's), and which
+ * fields of the section each names: the fields are matched against the
+ * names once, where the h= list and the §5.4.2 selection each compared
+ * every name with every field.
+ */
+#define SEL_MAX (VOUCH_DKIM_SIGN_MAX_HEADERS * 2)
+
+struct hsel {
+	size_t n;
+	const char *name[SEL_MAX];
+	size_t len[SEL_MAX];
+	int over[SEL_MAX]; /* listed once more than it occurs */
+	size_t count[SEL_MAX]; /* fields of that name */
+	int16_t which[VOUCH_MAX_HEADER_FIELDS]; /* the name of field k, -1 */
+};
+
+/* How often the field `name` (len bytes) occurs in the header section. */
 static size_t
-field_count(const struct mail_header *h, const char *name)
+field_count(const struct mail_header *h, const char *name, size_t len)
 {
-	size_t i, n = 0, nlen = strlen(name);
+	size_t i, n = 0;
 
 	for (i = 0; i < h->nfield; i++)
-		if (h->field[i].namelen == nlen &&
-		    mail_name_eq(h->field[i].name, nlen, name))
+		if (h->field[i].namelen == len &&
+		    mail_name_eq(h->field[i].name, len, name))
 			n++;
 	return n;
 }
 
+static void
+sel_add(struct hsel *sl, const char *name, size_t len, int over)
+{
+	sl->name[sl->n] = name;
+	sl->len[sl->n] = len;
+	sl->over[sl->n] = over;
+	sl->count[sl->n] = 0;
+	sl->n++;
+}
+
+/* The names of o with their counts in h (h->nfield is within bounds). */
+static void
+sel_make(struct hsel *sl, const struct sign_one *o, const struct mail_header *h)
+{
+	size_t i, j;
+
+	sl->n = 0;
+	if (o->headers == NULL) {
+		for (i = 0; i < NELEM(default_oversigned); i++)
+			sel_add(sl, default_oversigned[i],
+			    strlen(default_oversigned[i]), 1);
+		for (i = 0; i < NELEM(default_signed); i++)
+			sel_add(sl, default_signed[i],
+			    strlen(default_signed[i]), 0);
+	} else
+		for (i = 0; i < o->nheaders; i++)
+			sel_add(sl, o->headers[i], o->hlen[i],
+			    o->oversign || o->over[i]);
+	/* the names are distinct: a field is named by one at most */
+	for (i = 0; i < h->nfield; i++) {
+		sl->which[i] = -1;
+		for (j = 0; j < sl->n; j++)
+			if (h->field[i].namelen == sl->len[j] &&
+			    mail_name_eq(
+			        h->field[i].name, sl->len[j], sl->name[j])) {
+				sl->which[i] = (int16_t)j;
+				sl->count[j]++;
+				break;
+			}
+	}
+}
+
 /*
- * The h= list for one signature, as names with repeats, into `names`
- * (capacity `cap`, enough for every field plus one per name).  Returns
- * the count.
+ * The h= list, as indices into sl, with repeats: each name as often as it
+ * occurs, once more when oversigned.  `list` holds `cap` entries (every
+ * field plus one per name).  Returns the count.
  */
 static size_t
-build_hlist(const struct sign_one *o, const struct mail_header *h,
-    const char **names, size_t cap)
+build_hlist(const struct hsel *sl, uint16_t *list, size_t cap)
 {
-	size_t i, k, n, nn = 0;
+	size_t j, k, n, nn = 0;
 
-	if (o->headers == NULL) {
-		for (i = 0; i < NELEM(default_oversigned); i++) {
-			n = field_count(h, default_oversigned[i]) + 1;
-			for (k = 0; k < n && nn < cap; k++)
-				names[nn++] = default_oversigned[i];
-		}
-		for (i = 0; i < NELEM(default_signed); i++) {
-			n = field_count(h, default_signed[i]);
-			for (k = 0; k < n && nn < cap; k++)
-				names[nn++] = default_signed[i];
-		}
-		return nn;
-	}
-	for (i = 0; i < o->nheaders; i++) {
-		n = field_count(h, o->headers[i]) +
-		    (o->oversign || o->over[i] ? 1 : 0);
+	for (j = 0; j < sl->n; j++) {
+		n = sl->count[j] + (sl->over[j] ? 1 : 0);
 		for (k = 0; k < n && nn < cap; k++)
-			names[nn++] = o->headers[i];
+			list[nn++] = (uint16_t)j;
 	}
 	return nn;
 }
@@ -537,32 +688,39 @@ fold_add(struct fold *f, const char *s, size_t n, int space_before)
 }
 
 /*
- * Append the strings of `part` (a NULL-terminated list, at most 511 bytes
- * together) as one unit that folding keeps whole.  Plain copies: the
- * field is made for every message, and a printf per tag cost more than
- * canonicalizing the header.
+ * Append the pieces of `part` (ending with one whose s is NULL, at most
+ * 511 bytes together) as one unit that folding keeps whole.  Plain copies
+ * of known lengths: the field is made for every message, and a printf
+ * (or a strlen) per tag cost more than canonicalizing the header.
  */
 static void
-fold_cat(struct fold *f, int space_before, const char *const *part)
+fold_cat(struct fold *f, int space_before, const struct piece *part)
 {
 	char tmp[512];
-	size_t len, n = 0;
+	size_t n = 0;
 
-	for (; *part != NULL; part++) {
-		len = strlen(*part);
-		if (len >= sizeof(tmp) - n) {
+	for (; part->s != NULL; part++) {
+		if (part->n >= sizeof(tmp) - n) {
 			f->b->err = VOUCH_ELIMIT;
 			return;
 		}
-		memcpy(tmp + n, *part, len);
-		n += len;
+		memcpy(tmp + n, part->s, part->n);
+		n += part->n;
 	}
 	fold_add(f, tmp, n, space_before);
 }
 
-/* fold_cat of the strings given, with less to write. */
+/* fold_cat of the pieces given, with less to write. */
 #define FOLD(f, space_before, ...) \
-	fold_cat((f), (space_before), (const char *const[]){__VA_ARGS__, NULL})
+	fold_cat((f), (space_before), \
+	    (const struct piece[]){__VA_ARGS__, {NULL, 0}})
+
+/* The piece of a NUL-terminated string. */
+static struct piece
+str_piece(const char *s)
+{
+	return (struct piece){s, strlen(s)};
+}
 
 /* The decimal text of v in buf (21 bytes); returns where it starts. */
 static const char *
@@ -578,18 +736,20 @@ u64_text(uint64_t v, char buf[21])
 	return p;
 }
 
-/* Base64 text cut to fit the lines: for bh= and b= (FWS allowed, §3.5). */
+/*
+ * Base64 text cut to fit the lines: for b= (FWS allowed, §3.5); `len` is at
+ * most 1024 bytes (dkim_sign_hash), whose text fits on the stack.
+ */
 static void
 fold_b64(struct fold *f, const uint8_t *p, size_t len)
 {
-	uint8_t *txt;
-	size_t n = (len + 2) / 3 * 4, off = 0, room;
+	char txt[BASE64_ENCODED_LEN(1024)];
+	size_t n, off = 0, room;
 
-	if ((txt = malloc(n + 1)) == NULL) {
-		f->b->err = VOUCH_ENOMEM;
+	if ((n = base64_encode(p, len, txt, sizeof(txt))) == 0) {
+		f->b->err = VOUCH_ELIMIT;
 		return;
 	}
-	EVP_EncodeBlock(txt, p, (int)len);
 	while (off < n) {
 		if (f->col >= FOLD_WIDTH) {
 			vbuf_adds(f->b, "\r\n\t");
@@ -602,14 +762,13 @@ fold_b64(struct fold *f, const uint8_t *p, size_t len)
 		f->col += room;
 		off += room;
 	}
-	free(txt);
 }
 
 /* The base64 text of a SHA-256 value: 44 characters and a NUL. */
 static void
-b64_32(const uint8_t *p, char *txt)
+b64_32(const uint8_t *p, char txt[45])
 {
-	EVP_EncodeBlock((unsigned char *)txt, p, 32);
+	txt[base64_encode(p, 32, txt, 44)] = '\0';
 }
 
 static const char *
@@ -659,8 +818,24 @@ dkim_sign_hash(const struct vouch_dkim_key *key, enum vouch_dkim_sign_alg alg,
 }
 
 /*
- * Make one DKIM-Signature field and append it (CRLF line ends) to `out`.
- * RFC 6376 §5.4 (header selection), §3.7 (the hash), §3.5 (the tags).
+ * The SHA-256 of the canonical header data, with the body's digest
+ * context, which vouch_dkim_sign_finish has finished with: set up again,
+ * not made anew for each signature.
+ */
+static int
+header_hash(
+    EVP_MD_CTX *md, const struct vbuf *data, uint8_t *hash, unsigned *hashlen)
+{
+	return EVP_DigestInit_ex(md, dkim_md(DKIM_HASH_SHA256), NULL) == 1 &&
+	       EVP_DigestUpdate(md, data->p, data->len) == 1 &&
+	       EVP_DigestFinal_ex(md, hash, hashlen) == 1;
+}
+
+/*
+ * Make one DKIM-Signature field and append it (CRLF line ends) to `out`:
+ * it is written there, and canonicalized from there for the hash, so it
+ * is never copied; on error `out` is as it was.  RFC 6376 §5.4 (header
+ * selection), §3.7 (the hash), §3.5 (the tags).
  */
 static enum vouch_status
 sign_one(struct vouch_dkim_sign *s, const struct sign_one *o,
@@ -668,14 +843,14 @@ sign_one(struct vouch_dkim_sign *s, const struct sign_one *o,
     struct vbuf *out)
 {
 	/* every field once, plus one per distinct name oversigned */
-	const char *names[VOUCH_MAX_HEADER_FIELDS + NELEM(default_oversigned) +
-	                  NELEM(default_signed) + VOUCH_DKIM_SIGN_MAX_HEADERS];
-	uint8_t used[VOUCH_MAX_HEADER_FIELDS];
+	uint16_t list[VOUCH_MAX_HEADER_FIELDS + SEL_MAX];
+	size_t next[SEL_MAX];
+	struct hsel sl;
 	uint8_t hash[EVP_MAX_MD_SIZE], sig[1024];
 	char bhtxt[45], num[21];
-	size_t nnames, i, j, siglen = sizeof(sig);
+	size_t nnames, i, j, siglen = sizeof(sig), mark = out->len;
 	unsigned hashlen = 0;
-	struct vbuf field, data;
+	struct vbuf *data = &s->data;
 	struct fold f;
 	enum vouch_status st;
 
@@ -683,78 +858,81 @@ sign_one(struct vouch_dkim_sign *s, const struct sign_one *o,
 		s->reason = "too many header fields";
 		return VOUCH_ELIMIT;
 	}
-	nnames = build_hlist(o, h, names, NELEM(names));
-	vbuf_init(&field, SIG_FIELD_MAX);
-	vbuf_init(&data, VOUCH_MAX_HEADER_BYTES + SIG_FIELD_MAX);
+	sel_make(&sl, o, h);
+	nnames = build_hlist(&sl, list, NELEM(list));
+	vbuf_reset(data);
 	/* room for a usual field and header data at once, not by doubling
 	 * from 64 bytes; a failure is sticky and seen below */
-	(void)vbuf_space(&field, 1024);
-	(void)vbuf_space(&data, 4096);
-	f.b = &field;
+	(void)vbuf_space(out, 1024);
+	(void)vbuf_space(data, 4096);
+	f.b = out;
 	f.col = 0;
-	vbuf_adds(&field, "DKIM-Signature:");
+	vbuf_adds(out, "DKIM-Signature:");
 	f.col = strlen("DKIM-Signature:");
-	FOLD(&f, 1, "v=1;");
-	FOLD(&f, 1, "a=", alg_name(o->alg), ";");
-	FOLD(&f, 1, "c=", canon_name(o->hcanon), "/", canon_name(o->bcanon),
-	    ";");
-	FOLD(&f, 1, "d=", o->domain, ";");
-	FOLD(&f, 1, "s=", o->selector, ";");
-	FOLD(&f, 1, "t=", u64_text((uint64_t)s->now, num), ";");
+	FOLD(&f, 1, P("v=1;"));
+	FOLD(&f, 1, P("a="), str_piece(alg_name(o->alg)), P(";"));
+	FOLD(&f, 1, P("c="), str_piece(canon_name(o->hcanon)), P("/"),
+	    str_piece(canon_name(o->bcanon)), P(";"));
+	FOLD(&f, 1, P("d="), o->domain, P(";"));
+	FOLD(&f, 1, P("s="), o->selector, P(";"));
+	FOLD(
+	    &f, 1, P("t="), str_piece(u64_text((uint64_t)s->now, num)), P(";"));
 	if (o->expire != 0)
-		FOLD(&f, 1, "x=", u64_text((uint64_t)s->now + o->expire, num),
-		    ";");
-	if (o->auid != NULL)
-		FOLD(&f, 1, "i=", o->auid, ";");
+		FOLD(&f, 1, P("x="),
+		    str_piece(u64_text((uint64_t)s->now + o->expire, num)),
+		    P(";"));
+	if (o->auid.s != NULL)
+		FOLD(&f, 1, P("i="), o->auid, P(";"));
 	if (o->body_length)
-		FOLD(&f, 1, "l=", u64_text(blen, num), ";");
+		FOLD(&f, 1, P("l="), str_piece(u64_text(blen, num)), P(";"));
 	/* h= with folding between names (FWS around ':' is allowed) */
 	for (i = 0; i < nnames; i++)
-		FOLD(&f, i == 0, i == 0 ? "h=" : "", names[i],
-		    i + 1 == nnames ? ";" : ":");
+		FOLD(&f, i == 0, i == 0 ? P("h=") : P(""),
+		    ((struct piece){sl.name[list[i]], sl.len[list[i]]}),
+		    i + 1 == nnames ? P(";") : P(":"));
 	/* bh= is 47 characters with its value: kept on one line */
 	b64_32(bh, bhtxt);
-	FOLD(&f, 1, "bh=", bhtxt, ";");
+	FOLD(&f, 1, P("bh="), ((struct piece){bhtxt, 44}), P(";"));
 	/* b= on a line of its own; its value is added after signing */
-	vbuf_adds(&field, "\r\n\tb=");
+	vbuf_adds(out, "\r\n\tb=");
 	f.col = FOLD_INDENT + 2;
-	if (field.err != VOUCH_OK) {
-		st = field.err;
+	if (out->err != VOUCH_OK || out->len - mark > SIG_FIELD_MAX) {
+		st = out->err != VOUCH_OK ? out->err : VOUCH_ELIMIT;
 		s->reason = "DKIM-Signature field too long";
 		goto out;
 	}
 
 	/*
 	 * §5.4.2: for each name in h=, the last instance not yet used, going
-	 * up from the bottom; a name with none left contributes nothing.
+	 * up from the bottom (a cursor per name); a name with none left
+	 * contributes nothing.
 	 */
-	memset(used, 0, h->nfield);
+	for (i = 0; i < sl.n; i++)
+		next[i] = h->nfield;
 	for (i = 0; i < nnames; i++) {
-		size_t nlen = strlen(names[i]);
+		size_t k = list[i];
 
-		for (j = h->nfield; j-- > 0;)
-			if (!used[j] && h->field[j].namelen == nlen &&
-			    mail_name_eq(h->field[j].name, nlen, names[i]))
-				break;
-		if (j == (size_t)-1)
+		for (j = next[k]; j > 0 && sl.which[j - 1] != (int16_t)k; j--)
+			;
+		next[k] = j > 0 ? j - 1 : 0;
+		if (j == 0)
 			continue;
-		used[j] = 1;
-		if (canon_header(o->hcanon, h->field[j].raw, h->field[j].len,
-		        &data) != VOUCH_OK)
+		if (canon_header(o->hcanon, h->field[j - 1].raw,
+		        h->field[j - 1].len, data) != VOUCH_OK)
 			break;
 	}
 	/* §3.7: the signature field itself, b= empty, no final CRLF */
-	if (canon_header(o->hcanon, field.p, field.len, &data) != VOUCH_OK ||
-	    data.err != VOUCH_OK) {
-		st = data.err != VOUCH_OK ? data.err : VOUCH_ENOMEM;
+	if (canon_header(o->hcanon, out->p + mark, out->len - mark, data) !=
+	        VOUCH_OK ||
+	    data->err != VOUCH_OK) {
+		st = data->err != VOUCH_OK ? data->err : VOUCH_ENOMEM;
 		s->reason = "header section too large";
 		goto out;
 	}
-	if (data.len >= 2 && data.p[data.len - 2] == '\r' &&
-	    data.p[data.len - 1] == '\n')
-		data.len -= 2;
-	if (!EVP_Digest(data.p, data.len, hash, &hashlen,
-	        dkim_md(DKIM_HASH_SHA256), NULL)) {
+	if (data->len >= 2 && data->p[data->len - 2] == '\r' &&
+	    data->p[data->len - 1] == '\n')
+		data->len -= 2;
+	if (!header_hash(s->body[o->bcanon].md, data, hash, &hashlen)) {
 		st = VOUCH_ECRYPTO;
 		s->reason = "SHA-256 failed";
 		goto out;
@@ -765,14 +943,17 @@ sign_one(struct vouch_dkim_sign *s, const struct sign_one *o,
 		goto out;
 	}
 	fold_b64(&f, sig, siglen);
-	vbuf_adds(&field, "\r\n");
-	vbuf_add(out, field.p, field.len);
-	st = out->err != VOUCH_OK ? out->err : field.err;
+	vbuf_adds(out, "\r\n");
+	st = out->err;
+	if (st == VOUCH_OK && out->len - mark > SIG_FIELD_MAX)
+		st = VOUCH_ELIMIT;
 	if (st != VOUCH_OK)
 		s->reason = "DKIM-Signature field too long";
 out:
-	vbuf_free(&field);
-	vbuf_free(&data);
+	if (st != VOUCH_OK && out->p != NULL) {
+		out->len = mark; /* no part of a field */
+		out->p[mark] = '\0';
+	}
 	return st;
 }
 
@@ -818,7 +999,7 @@ vouch_dkim_sign_finish_inner(
 		goto out;
 	}
 	/* RFC 6376 §5.4 and RFC 5322 §3.6: exactly one From to sign */
-	nfrom = field_count(&h, "From");
+	nfrom = field_count(&h, "From", 4);
 	if (nfrom != 1) {
 		s->reason = nfrom == 0 ? "the message has no From header field"
 		                       : "the message has more than one From "

@@ -9,6 +9,8 @@
  * and vouch_dkim_verify_finish() compares the body hashes.
  */
 #include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,6 +75,18 @@ struct vouch_dkim_verifier {
 		struct vouch_dns_answer *ans;
 	} * answers;
 	size_t nanswers;
+	/*
+	 * The arrays above for a header with one signature, the usual case:
+	 * four allocations per message saved.  Not cleared with the rest of
+	 * the verifier (the hasher alone is over 2 KiB): alloc_result does
+	 * what each needs.  Last in the struct (see vouch_dkim_verify_new).
+	 */
+	struct {
+		char bfull[BPREFIX];
+		struct pending pend;
+		struct key_answer answer;
+		struct dkim_hasher hash;
+	} one;
 };
 
 /* The parsed tags of one DKIM-Signature that verification needs. */
@@ -85,8 +99,8 @@ struct sigtags {
 	char idom[VOUCH_DNS_MAX_NAME + 66]; /* domain part of i= */
 	uint8_t bh[EVP_MAX_MD_SIZE + 3];
 	size_t bhlen;
-	uint8_t sig[SIG_MAX];
 	size_t siglen;
+	uint8_t sig[SIG_MAX]; /* last: not cleared, written by check_tags */
 };
 
 static const char *const verdict_names[] = {
@@ -256,15 +270,84 @@ alg_md(enum alg a)
 }
 
 /*
+ * The tags of a DKIM-Signature that verification reads, found in one pass
+ * over the list (tag names are unique in a list, RFC 6376 §3.2): check_tags
+ * looks at about twenty, and a search each was a fixed cost per message.
+ */
+struct sigtag_ix {
+	const struct tag *v, *a, *b, *bh, *c, *d, *h, *i, *l, *q, *s, *t, *x;
+};
+
+static void
+index_tags(const struct tag_list *tl, struct sigtag_ix *ix)
+{
+	const struct tag *t;
+	size_t k;
+
+	memset(ix, 0, sizeof(*ix));
+	for (k = 0; k < tl->ntags; k++) {
+		t = &tl->tag[k];
+		if (t->namelen == 2 && t->name[0] == 'b' && t->name[1] == 'h') {
+			ix->bh = t;
+			continue;
+		}
+		if (t->namelen != 1)
+			continue;
+		switch (t->name[0]) {
+		case 'v':
+			ix->v = t;
+			break;
+		case 'a':
+			ix->a = t;
+			break;
+		case 'b':
+			ix->b = t;
+			break;
+		case 'c':
+			ix->c = t;
+			break;
+		case 'd':
+			ix->d = t;
+			break;
+		case 'h':
+			ix->h = t;
+			break;
+		case 'i':
+			ix->i = t;
+			break;
+		case 'l':
+			ix->l = t;
+			break;
+		case 'q':
+			ix->q = t;
+			break;
+		case 's':
+			ix->s = t;
+			break;
+		case 't':
+			ix->t = t;
+			break;
+		case 'x':
+			ix->x = t;
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+/*
  * RFC 6376 §6.1.1: check the fields of one DKIM-Signature.  Fills the
  * display fields of `sig` as it goes; returns 0, or -1 with the verdict
  * set.
  */
 static int
-check_tags(struct vouch_dkim_verifier *v, const struct tag_list *tl,
+check_tags(struct vouch_dkim_verifier *v, const struct sigtag_ix *ix,
     struct vouch_dkim_signature *sig, struct sigtags *st)
 {
 	static const char *const required[] = {"a", "b", "bh", "d", "h", "s"};
+	const struct tag *const need[] = {
+	    ix->a, ix->b, ix->bh, ix->d, ix->h, ix->s};
 	const struct tag *t;
 	char ibuf[sizeof(sig->i)];
 	const char *at;
@@ -273,19 +356,19 @@ check_tags(struct vouch_dkim_verifier *v, const struct tag_list *tl,
 	int64_t now = v->opt.now;
 
 	/* Display fields first, so a broken signature still shows them. */
-	if ((t = tag_find(tl, "d")) != NULL)
+	if ((t = ix->d) != NULL)
 		copy_text(sig->d, sizeof(sig->d), t->value, t->valuelen);
-	if ((t = tag_find(tl, "s")) != NULL)
+	if ((t = ix->s) != NULL)
 		copy_text(sig->s, sizeof(sig->s), t->value, t->valuelen);
-	if ((t = tag_find(tl, "a")) != NULL)
+	if ((t = ix->a) != NULL)
 		copy_text(sig->a, sizeof(sig->a), t->value, t->valuelen);
-	if ((t = tag_find(tl, "c")) != NULL)
+	if ((t = ix->c) != NULL)
 		copy_text(sig->c, sizeof(sig->c), t->value, t->valuelen);
-	if ((t = tag_find(tl, "t")) != NULL)
+	if ((t = ix->t) != NULL)
 		sig->t = parse_digits(t);
-	if ((t = tag_find(tl, "x")) != NULL)
+	if ((t = ix->x) != NULL)
 		sig->x = parse_digits(t);
-	if ((t = tag_find(tl, "l")) != NULL)
+	if ((t = ix->l) != NULL)
 		sig->l = parse_digits(t);
 
 	/*
@@ -293,7 +376,7 @@ check_tags(struct vouch_dkim_verifier *v, const struct tag_list *tl,
 	 * before RFC 4871 had no v= (draft-ietf-dkim-base-00..04) or v=0.5;
 	 * only the legacy option accepts them, for old test corpora.
 	 */
-	t = tag_find(tl, "v");
+	t = ix->v;
 	if (t == NULL && !v->opt.legacy) {
 		verdict(sig, VOUCH_DKIM_PERMERROR,
 		    "signature missing required tag v= (pre-standard draft)");
@@ -308,14 +391,14 @@ check_tags(struct vouch_dkim_verifier *v, const struct tag_list *tl,
 		return -1;
 	}
 	for (k = 0; k < sizeof(required) / sizeof(required[0]); k++)
-		if (tag_find(tl, required[k]) == NULL) {
+		if (need[k] == NULL) {
 			verdict(sig, VOUCH_DKIM_PERMERROR,
 			    "signature missing required tag %s=", required[k]);
 			return -1;
 		}
 
 	/* a=: RFC 8301 §3.1, RFC 8463 §3 */
-	t = tag_find(tl, "a");
+	t = ix->a;
 	if (dkim_ieq(t->value, t->valuelen, "rsa-sha256"))
 		st->alg = ALG_RSA_SHA256;
 	else if (dkim_ieq(t->value, t->valuelen, "ed25519-sha256"))
@@ -334,7 +417,7 @@ check_tags(struct vouch_dkim_verifier *v, const struct tag_list *tl,
 	}
 
 	/* c= (§3.5): absent = simple/simple */
-	t = tag_find(tl, "c");
+	t = ix->c;
 	if (canon_parse(t ? t->value : NULL, t ? t->valuelen : 0, &st->hcanon,
 	        &st->bcanon) != 0) {
 		verdict(sig, VOUCH_DKIM_PERMERROR,
@@ -346,21 +429,21 @@ check_tags(struct vouch_dkim_verifier *v, const struct tag_list *tl,
 	 * q= (§3.5): must offer dns/txt, the only method defined (the
 	 * pre-standard drafts said "dns": legacy only).
 	 */
-	if ((t = tag_find(tl, "q")) != NULL && !list_has(t, "dns/txt") &&
+	if ((t = ix->q) != NULL && !list_has(t, "dns/txt") &&
 	    !(v->opt.legacy && list_has(t, "dns"))) {
 		verdict(
 		    sig, VOUCH_DKIM_PERMERROR, "unsupported query method q=");
 		return -1;
 	}
 
-	t = tag_find(tl, "d");
+	t = ix->d;
 	if (!valid_domain(t->value, t->valuelen)) {
 		verdict(sig, VOUCH_DKIM_PERMERROR, "bad domain in d=");
 		return -1;
 	}
 	st->d = t->value;
 	st->dlen = t->valuelen;
-	t = tag_find(tl, "s");
+	t = ix->s;
 	if (!valid_domain(t->value, t->valuelen)) {
 		verdict(sig, VOUCH_DKIM_PERMERROR, "bad selector in s=");
 		return -1;
@@ -369,7 +452,7 @@ check_tags(struct vouch_dkim_verifier *v, const struct tag_list *tl,
 	st->slen = t->valuelen;
 
 	/* i= (§3.5): dkim-quoted-printable; its domain within d= (§6.1.1). */
-	if ((t = tag_find(tl, "i")) != NULL) {
+	if ((t = ix->i) != NULL) {
 		n = qp_decode(t->value, t->valuelen, ibuf, sizeof(ibuf));
 		if (n < 0 || (at = strrchr(ibuf, '@')) == NULL) {
 			copy_text(
@@ -389,7 +472,8 @@ check_tags(struct vouch_dkim_verifier *v, const struct tag_list *tl,
 			    "i= domain is not within d= (domain mismatch)");
 			return -1;
 		}
-		snprintf(st->idom, sizeof(st->idom), "%s", at);
+		/* at most sizeof(ibuf) - 1 bytes: it fits (idom is larger) */
+		memcpy(st->idom, at, k + 1);
 	} else {
 		/* d= passed valid_domain: sig->d holds it whole (st->dlen) */
 		sig->i[0] = '@';
@@ -398,21 +482,21 @@ check_tags(struct vouch_dkim_verifier *v, const struct tag_list *tl,
 	}
 
 	/* h= (§3.5): names separated by ':'; From required (§6.1.1). */
-	st->h = tag_find(tl, "h");
+	st->h = ix->h;
 	if (!list_has(st->h, "from")) {
 		verdict(sig, VOUCH_DKIM_PERMERROR, "From field not signed");
 		return -1;
 	}
 
-	if (tag_find(tl, "l") != NULL && sig->l < 0) {
+	if (ix->l != NULL && sig->l < 0) {
 		verdict(sig, VOUCH_DKIM_PERMERROR, "bad l= value");
 		return -1;
 	}
-	if (tag_find(tl, "t") != NULL && sig->t < 0) {
+	if (ix->t != NULL && sig->t < 0) {
 		verdict(sig, VOUCH_DKIM_PERMERROR, "bad t= value");
 		return -1;
 	}
-	if (tag_find(tl, "x") != NULL && sig->x < 0) {
+	if (ix->x != NULL && sig->x < 0) {
 		verdict(sig, VOUCH_DKIM_PERMERROR, "bad x= value");
 		return -1;
 	}
@@ -431,12 +515,11 @@ check_tags(struct vouch_dkim_verifier *v, const struct tag_list *tl,
 		return -1;
 	}
 
-	if (decode_b64(
-	        tag_find(tl, "bh"), st->bh, sizeof(st->bh), &st->bhlen) != 0) {
+	if (decode_b64(ix->bh, st->bh, sizeof(st->bh), &st->bhlen) != 0) {
 		verdict(sig, VOUCH_DKIM_PERMERROR, "bh= is not base64");
 		return -1;
 	}
-	st->b = tag_find(tl, "b");
+	st->b = ix->b;
 	if (decode_b64(st->b, st->sig, sizeof(st->sig), &st->siglen) != 0 ||
 	    st->siglen == 0) {
 		verdict(
@@ -444,6 +527,28 @@ check_tags(struct vouch_dkim_verifier *v, const struct tag_list *tl,
 		return -1;
 	}
 	return 0;
+}
+
+/* The key of a remembered record (dkim_keyrec_lookup), handed over. */
+static enum vouch_status
+take_key(EVP_PKEY **kpk, unsigned kbits, EVP_PKEY **pk, unsigned *bits)
+{
+	*pk = *kpk;
+	*kpk = NULL;
+	*bits = kbits;
+	return VOUCH_OK;
+}
+
+/* dkim_key_decode, and the record remembered when its key decodes. */
+static enum vouch_status
+decode_key(const struct dkim_keyrec *kr, const uint8_t *txt, size_t len,
+    EVP_PKEY **pk, unsigned *bits, const char **why)
+{
+	enum vouch_status s = dkim_key_decode(kr, pk, bits, why);
+
+	if (s == VOUCH_OK)
+		dkim_keyrec_remember(txt, len, kr, *pk);
+	return s;
 }
 
 /*
@@ -463,9 +568,10 @@ fetch_key(struct vouch_dkim_verifier *v, struct vouch_dkim_signature *sig,
 	const char *why = NULL, *first = NULL;
 	enum vouch_dkim_verdict fv = VOUCH_DKIM_PERMERROR;
 	enum vouch_status s;
-	unsigned bits, need;
+	EVP_PKEY *kpk = NULL;
+	unsigned bits, need, kbits = 0;
 	size_t k, nlen;
-	int rc = -1;
+	int rc = -1, hit;
 
 	*pk = NULL;
 	/* RFC 6376 §3.6.2.1: s._domainkey.d (each at most 253 bytes) */
@@ -512,8 +618,11 @@ fetch_key(struct vouch_dkim_verifier *v, struct vouch_dkim_signature *sig,
 		if (ans->rr[k].type != VOUCH_DNS_TXT)
 			continue;
 		why = NULL;
-		if (dkim_keyrec_parse(
-		        ans->rr[k].data, ans->rr[k].len, &kr, &why) != 0) {
+		/* a record seen before needs no parse and no key decode */
+		hit = dkim_keyrec_lookup(
+		    ans->rr[k].data, ans->rr[k].len, &kr, &kpk, &kbits);
+		if (!hit && dkim_keyrec_parse(ans->rr[k].data, ans->rr[k].len,
+		                &kr, &why) != 0) {
 			/* §6.1.2 step 5; why is set */
 		} else if (!(kr.hashes & need)) {
 			why = "inappropriate hash algorithm (key h=)"; /* 6 */
@@ -529,7 +638,9 @@ fetch_key(struct vouch_dkim_verifier *v, struct vouch_dkim_signature *sig,
 		               dkim_mem_ieq((const uint8_t *)st->idom, st->d,
 		                   st->dlen))) {
 			why = "key t=s: i= domain must equal d="; /* §3.6.1 */
-		} else if ((s = dkim_key_decode(&kr, pk, &bits, &why)) ==
+		} else if ((s = hit ? take_key(&kpk, kbits, pk, &bits)
+		                    : decode_key(&kr, ans->rr[k].data,
+		                          ans->rr[k].len, pk, &bits, &why)) ==
 		           VOUCH_ENOMEM) {
 			rc = -2;
 			goto out;
@@ -550,6 +661,8 @@ fetch_key(struct vouch_dkim_verifier *v, struct vouch_dkim_signature *sig,
 			sig->testing = kr.testing;
 			rc = 0;
 		}
+		EVP_PKEY_free(kpk); /* a remembered key not used */
+		kpk = NULL;
 		if (rc != 0 && first == NULL)
 			first = why;
 	}
@@ -642,7 +755,7 @@ dkim_verify_hash(EVP_PKEY *pk, bool ed25519, unsigned hash_alg,
 	EVP_PKEY_CTX *pc;
 	int ok;
 
-	ERR_clear_error(); /* what is left afterwards is this check's */
+	dkim_err_clear(); /* what is left afterwards is this check's */
 	if (ed25519)
 		return ed25519_verify(pk, hash, hlen, sig, siglen);
 	/* RFC 6376 §3.3.1: RSASSA-PKCS1-v1_5 */
@@ -660,16 +773,23 @@ dkim_verify_hash(EVP_PKEY *pk, bool ed25519, unsigned hash_alg,
 	return openssl_nomem() ? DKIM_SIG_NOMEM : DKIM_SIG_BAD;
 }
 
-/* §6.1.3 step 4: the signature over the header hash. */
+/*
+ * §6.1.3 step 4: the signature over the header hash.  The hash is taken
+ * with the digest context of the signature's body hasher, which has seen
+ * no body yet and is set up again afterwards: not a context made and
+ * freed for each signature (what EVP_Digest does).
+ */
 static enum dkim_sigcheck
-check_signature(
-    EVP_PKEY *pk, const struct sigtags *st, const uint8_t *data, size_t len)
+check_signature(EVP_PKEY *pk, const struct sigtags *st, struct dkim_hasher *hs,
+    const uint8_t *data, size_t len)
 {
 	uint8_t hash[EVP_MAX_MD_SIZE];
 	unsigned hlen;
 
-	ERR_clear_error();
-	if (EVP_Digest(data, len, hash, &hlen, alg_md(st->alg), NULL) != 1)
+	dkim_err_clear();
+	if (EVP_DigestUpdate(hs->ctx, data, len) != 1 ||
+	    EVP_DigestFinal_ex(hs->ctx, hash, &hlen) != 1 ||
+	    EVP_DigestInit_ex(hs->ctx, hs->md, NULL) != 1)
 		return dkim_crypto_nomem();
 	return dkim_verify_hash(pk, st->alg == ALG_ED25519_SHA256,
 	    st->alg == ALG_RSA_SHA1 ? DKIM_HASH_SHA1 : DKIM_HASH_SHA256, hash,
@@ -689,10 +809,12 @@ int
 dkim_hasher_init(struct dkim_hasher *hs, enum canon_alg canon, uint64_t limit,
     const EVP_MD *md)
 {
-	memset(hs, 0, sizeof(*hs));
+	/* field by field: canon_body_init leaves the 2 KiB stage as it is */
 	hs->canon = canon;
 	hs->limit = limit;
 	hs->md = md;
+	hs->dlen = 0;
+	hs->nomem = false;
 	if ((hs->ctx = EVP_MD_CTX_new()) == NULL ||
 	    EVP_DigestInit_ex(hs->ctx, md, NULL) != 1) {
 		EVP_MD_CTX_free(hs->ctx);
@@ -741,6 +863,7 @@ check_one(struct vouch_dkim_verifier *v, const struct mail_header *h,
 	struct vouch_dkim_signature *sig = &v->res->sig[idx];
 	struct sigtags st;
 	struct tag_list tl;
+	struct sigtag_ix ix;
 	const struct tag *t;
 	const char *why = NULL;
 	EVP_PKEY *pk = NULL;
@@ -750,13 +873,14 @@ check_one(struct vouch_dkim_verifier *v, const struct mail_header *h,
 	int rc;
 	char *bf;
 
-	memset(&st, 0, sizeof(st));
+	memset(&st, 0, offsetof(struct sigtags, sig));
 	if (tag_list_parse(f->value, f->valuelen, &tl, &why) != VOUCH_OK) {
 		verdict(sig, VOUCH_DKIM_PERMERROR, "signature syntax error: %s",
 		    why ? why : "bad tag list");
 		return 0;
 	}
-	if ((t = tag_find(&tl, "b")) != NULL) {
+	index_tags(&tl, &ix);
+	if ((t = ix.b) != NULL) {
 		/* b= without its whitespace, for header.b (RFC 6008). */
 		bf = v->bfull[idx];
 		hi = 0;
@@ -767,17 +891,17 @@ check_one(struct vouch_dkim_verifier *v, const struct mail_header *h,
 	}
 	if (idx >= (v->opt.max_signatures ? v->opt.max_signatures
 	                                  : VOUCH_DKIM_MAX_SIGNATURES)) {
-		if ((t = tag_find(&tl, "d")) != NULL)
+		if ((t = ix.d) != NULL)
 			copy_text(
 			    sig->d, sizeof(sig->d), t->value, t->valuelen);
-		if ((t = tag_find(&tl, "s")) != NULL)
+		if ((t = ix.s) != NULL)
 			copy_text(
 			    sig->s, sizeof(sig->s), t->value, t->valuelen);
 		verdict(
 		    sig, VOUCH_DKIM_NONE, "not checked: too many signatures");
 		return 0;
 	}
-	if (check_tags(v, &tl, sig, &st) != 0)
+	if (check_tags(v, &ix, sig, &st) != 0)
 		return 0;
 	if ((rc = fetch_key(v, sig, &st, &pk)) != 0)
 		return rc == -2 ? -1 : 0;
@@ -786,7 +910,13 @@ check_one(struct vouch_dkim_verifier *v, const struct mail_header *h,
 		EVP_PKEY_free(pk);
 		return rc == -2 ? -1 : 0;
 	}
-	sc = check_signature(pk, &st, v->canon.p, v->canon.len);
+	hi = get_hasher(v, st.bcanon,
+	    sig->l >= 0 ? (uint64_t)sig->l : UINT64_MAX, alg_md(st.alg));
+	if (hi == SIZE_MAX) {
+		EVP_PKEY_free(pk);
+		return -1;
+	}
+	sc = check_signature(pk, &st, &v->hash[hi], v->canon.p, v->canon.len);
 	EVP_PKEY_free(pk);
 	if (sc == DKIM_SIG_NOMEM)
 		return -1; /* not checked, so not a fail (STYLE.md) */
@@ -795,10 +925,6 @@ check_one(struct vouch_dkim_verifier *v, const struct mail_header *h,
 	pd->header_ok = sc == DKIM_SIG_VERIFIED;
 	memcpy(pd->bh, st.bh, st.bhlen);
 	pd->bhlen = st.bhlen;
-	hi = get_hasher(v, st.bcanon,
-	    sig->l >= 0 ? (uint64_t)sig->l : UINT64_MAX, alg_md(st.alg));
-	if (hi == SIZE_MAX)
-		return -1;
 	pd->hasher = hi;
 	v->npend++;
 	return 0;
@@ -813,8 +939,9 @@ vouch_dkim_verify_new(struct vouch_dns *dns,
 	*out = NULL;
 	if (dns == NULL)
 		return VOUCH_EINVAL;
-	if ((v = calloc(1, sizeof(*v))) == NULL)
+	if ((v = malloc(sizeof(*v))) == NULL)
 		return VOUCH_ENOMEM;
+	memset(v, 0, offsetof(struct vouch_dkim_verifier, one));
 	v->dns = dns;
 	if (opts != NULL)
 		v->opt = *opts;
@@ -831,23 +958,41 @@ vouch_dkim_verify_new(struct vouch_dns *dns,
 	return VOUCH_OK;
 }
 
+/*
+ * The result and the per-signature arrays.  The result and its signatures
+ * are one allocation (vouch_dkim_result_free knows); with one signature
+ * the arrays are those inside the verifier.  Only bfull must start empty
+ * (set_b_prefixes reads every entry); the others are written before they
+ * are read (pend, answers: up to npend, nanswers; hash: dkim_hasher_init).
+ */
+_Static_assert(
+    sizeof(struct vouch_dkim_result) % _Alignof(struct vouch_dkim_signature) ==
+        0,
+    "the signatures follow the result in one allocation");
+
 static enum vouch_status
 alloc_result(struct vouch_dkim_verifier *v, size_t nsig)
 {
-	size_t k, nmax = v->opt.max_signatures;
+	size_t k, nmax = v->opt.max_signatures, n;
 
-	if ((v->res = calloc(1, sizeof(*v->res))) == NULL)
+	if (nsig > SIZE_MAX / sizeof(*v->res->sig) - 1 ||
+	    (v->res = calloc(
+	         1, sizeof(*v->res) + nsig * sizeof(*v->res->sig))) == NULL)
 		return VOUCH_ENOMEM;
 	if (nsig == 0)
 		return VOUCH_OK;
-	if ((v->res->sig = calloc(nsig, sizeof(*v->res->sig))) == NULL ||
-	    (v->bfull = calloc(nsig, sizeof(*v->bfull))) == NULL ||
-	    (v->pend = calloc(nsig < nmax ? nsig : nmax, sizeof(*v->pend))) ==
-	        NULL ||
-	    (v->hash = calloc(nsig < nmax ? nsig : nmax, sizeof(*v->hash))) ==
-	        NULL ||
-	    (v->answers = calloc(
-	         nsig < nmax ? nsig : nmax, sizeof(*v->answers))) == NULL)
+	v->res->sig = (struct vouch_dkim_signature *)(void *)(v->res + 1);
+	n = nsig < nmax ? nsig : nmax;
+	if (nsig == 1) {
+		v->one.bfull[0] = '\0';
+		v->bfull = &v->one.bfull;
+		v->pend = &v->one.pend;
+		v->hash = &v->one.hash;
+		v->answers = &v->one.answer;
+	} else if ((v->bfull = calloc(nsig, sizeof(*v->bfull))) == NULL ||
+	           (v->pend = malloc(n * sizeof(*v->pend))) == NULL ||
+	           (v->hash = malloc(n * sizeof(*v->hash))) == NULL ||
+	           (v->answers = malloc(n * sizeof(*v->answers))) == NULL)
 		return VOUCH_ENOMEM;
 	v->res->nsig = nsig;
 	for (k = 0; k < nsig; k++) {
@@ -863,12 +1008,26 @@ vouch_dkim_verify_header(
 {
 	struct mail_header h;
 	enum vouch_status st;
-	size_t k, nsig = 0, idx = 0;
 
 	if (v->state != 0 || (hdr == NULL && len > 0))
 		return VOUCH_EINVAL;
-	v->state = 1;
 	st = mail_header_parse(&h, hdr, len);
+	st = dkim_verify_parsed(v, &h, st);
+	mail_header_free(&h);
+	return st;
+}
+
+/* dkim_verify_parsed - in internal.h, which says why. */
+enum vouch_status
+dkim_verify_parsed(struct vouch_dkim_verifier *v, const struct mail_header *h,
+    enum vouch_status parsed)
+{
+	enum vouch_status st = parsed;
+	size_t k, nsig = 0, idx = 0;
+
+	if (v->state != 0)
+		return VOUCH_EINVAL;
+	v->state = 1;
 	if (st == VOUCH_ENOMEM)
 		goto out;
 	if (st != VOUCH_OK) {
@@ -877,13 +1036,13 @@ vouch_dkim_verify_header(
 			goto out;
 		v->res->result = VOUCH_DKIM_PERMERROR;
 		snprintf(v->res->reason, sizeof(v->res->reason), "%s",
-		    h.error ? h.error : "malformed header");
+		    h->error ? h->error : "malformed header");
 		st = VOUCH_OK;
 		goto out;
 	}
-	for (k = 0; k < h.nfield; k++)
-		if (mail_name_eq(
-		        h.field[k].name, h.field[k].namelen, "DKIM-Signature"))
+	for (k = 0; k < h->nfield; k++)
+		if (mail_name_eq(h->field[k].name, h->field[k].namelen,
+		        "DKIM-Signature"))
 			nsig++;
 	if ((st = alloc_result(v, nsig)) != VOUCH_OK)
 		goto out;
@@ -897,17 +1056,16 @@ vouch_dkim_verify_header(
 	 * analyzer, which otherwise follows a path where nsig is 0 and
 	 * res->sig NULL into check_one.
 	 */
-	for (k = 0; k < h.nfield && idx < nsig; k++) {
-		if (!mail_name_eq(
-		        h.field[k].name, h.field[k].namelen, "DKIM-Signature"))
+	for (k = 0; k < h->nfield && idx < nsig; k++) {
+		if (!mail_name_eq(h->field[k].name, h->field[k].namelen,
+		        "DKIM-Signature"))
 			continue;
-		if (check_one(v, &h, &h.field[k], idx++) != 0) {
+		if (check_one(v, h, &h->field[k], idx++) != 0) {
 			st = VOUCH_ENOMEM;
 			goto out;
 		}
 	}
 out:
-	mail_header_free(&h);
 	vbuf_free(&v->canon);
 	return st;
 }
@@ -1029,7 +1187,9 @@ vouch_dkim_result_free(struct vouch_dkim_result *res)
 {
 	if (res == NULL)
 		return;
-	free(res->sig);
+	/* the verifier's results carry their signatures (alloc_result) */
+	if (res->sig != (struct vouch_dkim_signature *)(void *)(res + 1))
+		free(res->sig);
 	free(res);
 }
 
@@ -1042,12 +1202,14 @@ vouch_dkim_verify_free(struct vouch_dkim_verifier *v)
 		return;
 	for (k = 0; k < v->nhash; k++)
 		EVP_MD_CTX_free(v->hash[k].ctx);
-	free(v->bfull);
 	for (k = 0; k < v->nanswers; k++)
 		vouch_dns_answer_free(v->answers[k].ans);
-	free(v->answers);
-	free(v->hash);
-	free(v->pend);
+	if (v->bfull != &v->one.bfull) {
+		free(v->bfull);
+		free(v->answers);
+		free(v->hash);
+		free(v->pend);
+	}
 	vouch_dkim_result_free(v->res);
 	vbuf_free(&v->canon);
 	free(v);

@@ -48,6 +48,9 @@ add_author(struct vouch_dmarc_result *res, const char *name)
 			return 0;
 	if (res->ndomains == VOUCH_DMARC_MAX_AUTHOR_DOMAINS)
 		return -1;
+	/* entries past the first are not cleared with the result (dmarc.h) */
+	if (res->ndomains > 0)
+		memset(&res->domain[res->ndomains], 0, sizeof(res->domain[0]));
 	memcpy(
 	    res->domain[res->ndomains++].author_domain, name, strlen(name) + 1);
 	return 0;
@@ -108,9 +111,42 @@ hidden_in_local(const uint8_t *p, size_t len)
 	return 0;
 }
 
+/*
+ * Where a mailbox's problems go: to the result, or, for the RFC 5322
+ * reading of a field, held (the first of them) until the problems of the
+ * field itself are recorded, which come first.  So one reading gives the
+ * field's count and its domains, which took two readings before.
+ */
+struct unsafe_note {
+	enum vouch_dmarc_unsafe u;
+	char why[sizeof(((struct vouch_dmarc_result *)0)->unsafe_reason)];
+};
+
+static void mailbox_unsafe(struct vouch_dmarc_result *res,
+    struct unsafe_note *note, enum vouch_dmarc_unsafe u, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void
+mailbox_unsafe(struct vouch_dmarc_result *res, struct unsafe_note *note,
+    enum vouch_dmarc_unsafe u, const char *fmt, ...)
+{
+	enum vouch_dmarc_unsafe *to = note != NULL ? &note->u : &res->unsafe;
+	char *why = note != NULL ? note->why : res->unsafe_reason;
+	va_list ap;
+
+	/* the first problem found is the one reported */
+	if (*to != VOUCH_DMARC_SAFE)
+		return;
+	*to = u;
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(note->why), fmt, ap);
+	va_end(ap);
+}
+
 /* One mailbox: its domain as shown, added to the author domains. */
 static void
-read_mailbox(struct vouch_dmarc_result *res, const struct mail_mailbox *mb)
+read_mailbox(struct vouch_dmarc_result *res, struct unsafe_note *note,
+    const struct mail_mailbox *mb)
 {
 	uint8_t shown[VOUCH_ADDR_MAX_DOMAIN];
 	char name[VOUCH_DNS_MAX_NAME + 1];
@@ -120,34 +156,34 @@ read_mailbox(struct vouch_dmarc_result *res, const struct mail_mailbox *mb)
 	int r;
 
 	if ((cp = hidden_in_local(mb->local, mb->locallen)) != 0)
-		dmarc_set_unsafe(res, VOUCH_DMARC_UNSAFE_HIDDEN_CHARS,
+		mailbox_unsafe(res, note, VOUCH_DMARC_UNSAFE_HIDDEN_CHARS,
 		    "an address in From holds U+%04X in its local part, which "
 		    "a "
 		    "reader may not show",
 		    (unsigned)cp);
 	if (mb->literal) {
-		dmarc_set_unsafe(res, VOUCH_DMARC_UNSAFE_NO_AUTHOR_DOMAIN,
+		mailbox_unsafe(res, note, VOUCH_DMARC_UNSAFE_NO_AUTHOR_DOMAIN,
 		    "author domain is an address literal");
 		return;
 	}
 	r = visible(mb->domain, mb->domainlen, shown, &len, &cp);
 	if (r < 0) {
-		dmarc_set_unsafe(res, VOUCH_DMARC_UNSAFE_MALFORMED_FROM,
+		mailbox_unsafe(res, note, VOUCH_DMARC_UNSAFE_MALFORMED_FROM,
 		    "an author domain in From is not UTF-8");
 		return;
 	}
 	if (dmarc_normalize(shown, len, name, sizeof(name), &why) < 0) {
-		dmarc_set_unsafe(res, VOUCH_DMARC_UNSAFE_NO_AUTHOR_DOMAIN,
+		mailbox_unsafe(res, note, VOUCH_DMARC_UNSAFE_NO_AUTHOR_DOMAIN,
 		    "author domain: %s", why);
 		return;
 	}
 	if (r > 0)
-		dmarc_set_unsafe(res, VOUCH_DMARC_UNSAFE_HIDDEN_CHARS,
+		mailbox_unsafe(res, note, VOUCH_DMARC_UNSAFE_HIDDEN_CHARS,
 		    "the From field holds U+%04X, which a reader may not show, "
 		    "in the domain %s",
 		    (unsigned)cp, name);
 	if (add_author(res, name) < 0)
-		dmarc_set_unsafe(res, VOUCH_DMARC_UNSAFE_INCOMPLETE,
+		mailbox_unsafe(res, note, VOUCH_DMARC_UNSAFE_INCOMPLETE,
 		    "more than %d author domains in From: the evaluation is "
 		    "incomplete (RFC 9989 11.5)",
 		    VOUCH_DMARC_MAX_AUTHOR_DOMAINS);
@@ -160,6 +196,7 @@ read_mailbox(struct vouch_dmarc_result *res, const struct mail_mailbox *mb)
  */
 struct reading {
 	struct vouch_dmarc_result *res; /* NULL: count only */
+	struct unsafe_note *note; /* NULL: problems go to res */
 	size_t n;
 	uint64_t digest;
 };
@@ -178,7 +215,7 @@ each_mailbox(void *arg, const struct mail_mailbox *mb)
 		r->digest *= 0x100000001b3ull;
 	}
 	if (r->res != NULL)
-		read_mailbox(r->res, mb);
+		read_mailbox(r->res, r->note, mb);
 }
 
 /* The value of one base64 character (RFC 4648 §4), or -1. */
@@ -283,6 +320,10 @@ read_shown(struct vouch_dmarc_result *res, const uint8_t *p, size_t len)
 	size_t n;
 
 	while (p < end) {
+		if (*p < 0x80 && *p != '=') {
+			p++; /* ASCII: no encoded-word, no bidi control */
+			continue;
+		}
 		if (*p == '=' && (n = mail_encoded_word(p, end)) > 0) {
 			if (word_shows_at(p, n))
 				dmarc_set_unsafe(res,
@@ -307,6 +348,24 @@ read_shown(struct vouch_dmarc_result *res, const uint8_t *p, size_t len)
 }
 
 /*
+ * Does "=?" occur in p/len?  MAIL_FROM_LENIENT reads differently only an
+ * encoded-word (mail/address.c atom(): one begins "=?"), so without one
+ * the reader's reading of a field is the RFC 5322 one, and not made.
+ */
+static int
+has_ew_start(const uint8_t *p, size_t len)
+{
+	const uint8_t *q = p, *end = p + len;
+
+	while (q < end && (q = memchr(q, '=', (size_t)(end - q))) != NULL) {
+		if (q + 1 < end && q[1] == '?')
+			return 1;
+		q++;
+	}
+	return 0;
+}
+
+/*
  * One From field: its author domains.  RFC 5322 §3.4 decides the
  * addresses; every one is evaluated, however many (each mailbox is read as
  * it is parsed, nothing is kept but the distinct domains, RFC 9989 §11.5
@@ -318,20 +377,25 @@ read_shown(struct vouch_dmarc_result *res, const uint8_t *p, size_t len)
 static enum vouch_status
 read_field(struct vouch_dmarc_result *res, const uint8_t *f, size_t len)
 {
-	struct mail_mailbox_list *l;
-	struct reading rfc = {NULL, 0, 0xcbf29ce484222325ull};
-	struct reading reader = {NULL, 0, 0xcbf29ce484222325ull};
+	struct unsafe_note note = {VOUCH_DMARC_SAFE, ""};
+	struct reading rfc = {res, &note, 0, 0xcbf29ce484222325ull};
+	struct reading reader = {NULL, NULL, 0, 0xcbf29ce484222325ull};
 	enum vouch_status srfc, sreader;
 	const char *why_rfc, *why_reader;
-	unsigned ngroups;
+	unsigned ngroups, nrgroups;
 	int differ;
 
-	if ((l = malloc(sizeof(*l))) == NULL)
-		return VOUCH_ENOMEM;
-	srfc = mail_from_parse_each(f, len, 0, l, &why_rfc, each_mailbox, &rfc);
-	ngroups = l->ngroups;
-	sreader = mail_from_parse_each(
-	    f, len, MAIL_FROM_LENIENT, l, &why_reader, each_mailbox, &reader);
+	srfc = mail_from_parse_each(
+	    f, len, 0, &ngroups, &why_rfc, each_mailbox, &rfc);
+	if (has_ew_start(f, len))
+		sreader = mail_from_parse_each(f, len, MAIL_FROM_LENIENT,
+		    &nrgroups, &why_reader, each_mailbox, &reader);
+	else {
+		/* the two readings differ only at an encoded-word */
+		sreader = srfc;
+		reader.n = rfc.n;
+		reader.digest = rfc.digest;
+	}
 	if (srfc != VOUCH_OK)
 		dmarc_set_unsafe(res, VOUCH_DMARC_UNSAFE_MALFORMED_FROM,
 		    "From field does not parse: %s",
@@ -349,19 +413,21 @@ read_field(struct vouch_dmarc_result *res, const uint8_t *f, size_t len)
 		            : "no address in From field");
 	differ = srfc != VOUCH_OK || reader.n != rfc.n ||
 	         reader.digest != rfc.digest;
-	/* the problem of the field first, then its domains (RFC 5322 read
-	 * to where it stops: every address before an error counts) */
-	rfc.res = res;
-	(void)mail_from_parse_each(f, len, 0, l, &why_rfc, each_mailbox, &rfc);
+	/*
+	 * The problem of the field first, then those of its domains, which
+	 * the RFC 5322 reading above added (read to where it stops: every
+	 * address before an error counts) and held.
+	 */
+	if (note.u != VOUCH_DMARC_SAFE)
+		dmarc_set_unsafe(res, note.u, "%s", note.why);
 	if (differ) {
 		/* what the reader shows is evaluated too */
 		reader.res = res;
 		reader.n = 0;
-		(void)mail_from_parse_each(f, len, MAIL_FROM_LENIENT, l,
+		(void)mail_from_parse_each(f, len, MAIL_FROM_LENIENT, &nrgroups,
 		    &why_reader, each_mailbox, &reader);
 	}
 	read_shown(res, f, len);
-	free(l);
 	return VOUCH_OK;
 }
 

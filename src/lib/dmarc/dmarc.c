@@ -5,6 +5,7 @@
  * external report destinations (RFC 9990 §4, RFC 7489 §7.1).
  */
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,7 +78,34 @@ vouch_dmarc_free(struct vouch_dmarc *d)
 		return;
 	if (d->psl_owned)
 		psl_free((psl_ctx_t *)d->psl);
+	free(d->spare);
 	free(d);
+}
+
+/*
+ * An evaluation's scratch: the one the evaluator keeps, or a new one.  A
+ * message's verdict took one allocation (and free) of 17 KB for it; an
+ * evaluator evaluates one message at a time, and the exchange keeps even
+ * a caller that breaks that rule safe.
+ */
+static struct dmarc_eval *
+eval_take(struct vouch_dmarc *d)
+{
+	struct dmarc_eval *ev = __atomic_exchange_n(
+	    &d->spare, (struct dmarc_eval *)NULL, __ATOMIC_ACQ_REL);
+
+	return ev != NULL ? ev : malloc(sizeof(*ev));
+}
+
+/* Gives the scratch back (dmarc_eval_free done), or frees it. */
+static void
+eval_give(struct vouch_dmarc *d, struct dmarc_eval *ev)
+{
+	struct dmarc_eval *none = NULL;
+
+	if (!__atomic_compare_exchange_n(
+	        &d->spare, &none, ev, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		free(ev);
 }
 
 void
@@ -102,6 +130,25 @@ reason(char *buf, const char *fmt, ...)
 	vsnprintf(
 	    buf, sizeof(((struct vouch_dmarc_result *)0)->reason), fmt, ap);
 	va_end(ap);
+}
+
+/*
+ * reason() for a text made of plain pieces (a NULL-terminated list): no
+ * printf on the path of every pass.  Cut to fit, as vsnprintf cuts.
+ */
+static void
+reason_cat(char *buf, const char *const *part)
+{
+	size_t cap = sizeof(((struct vouch_dmarc_result *)0)->reason), n = 0, k;
+
+	for (; *part != NULL && n + 1 < cap; part++) {
+		k = strlen(*part);
+		if (k > cap - 1 - n)
+			k = cap - 1 - n;
+		memcpy(buf + n, *part, k);
+		n += k;
+	}
+	buf[n] = '\0';
 }
 
 /* Is `sub` equal to `dom` or below it? */
@@ -402,8 +449,7 @@ evaluate_domain(struct dmarc_eval *ev, const struct vouch_dmarc_facts *facts,
 	memcpy(dr->policy_domain, use->name, strlen(use->name) + 1);
 
 	/* A copy of the record for the result (its URIs are marked below). */
-	st = vouch_dmarc_record_parse(
-	    (const uint8_t *)use->rec.text, use->rec.textlen, &dr->record);
+	st = dmarc_record_copy(&dr->record, &use->rec);
 	if (st != VOUCH_OK) {
 		vouch_dmarc_record_free(&dr->record);
 		return st == VOUCH_ENOMEM ? st : VOUCH_EINVAL;
@@ -505,10 +551,11 @@ evaluate_domain(struct dmarc_eval *ev, const struct vouch_dmarc_facts *facts,
 	if (dr->spf_aligned || dr->dkim_aligned) {
 		dr->result = VOUCH_DMARC_PASS;
 		dr->disposition = VOUCH_DMARC_POLICY_NONE;
-		reason(dr->reason, "%s%s%s aligned with %s",
-		    dr->spf_aligned ? "SPF" : "",
-		    dr->spf_aligned && dr->dkim_aligned ? " and " : "",
-		    dr->dkim_aligned ? "DKIM" : "", author);
+		reason_cat(dr->reason,
+		    (const char *const[]){dr->spf_aligned ? "SPF" : "",
+		        dr->spf_aligned && dr->dkim_aligned ? " and " : "",
+		        dr->dkim_aligned ? "DKIM" : "", " aligned with ",
+		        author, NULL});
 		return VOUCH_OK;
 	}
 	/* No aligned pass, but an identifier that might have aligned failed
@@ -631,6 +678,21 @@ decide(struct vouch_dmarc_result *res)
 	memcpy(res->reason, res->domain[best].reason, sizeof(res->reason));
 }
 
+/*
+ * The result emptied: every field but the author domains past the first,
+ * which dmarc_read_authors clears as it adds them (dmarc.h: only
+ * domain[0..ndomains) is set).
+ */
+static void
+result_clear(struct vouch_dmarc_result *res)
+{
+	size_t head = offsetof(struct vouch_dmarc_result, domain[1]);
+	size_t tail = offsetof(struct vouch_dmarc_result, nlookups);
+
+	memset(res, 0, head);
+	memset((char *)res + tail, 0, sizeof(*res) - tail);
+}
+
 enum vouch_status
 vouch_dmarc_evaluate(struct vouch_dmarc *d, struct vouch_dns *dns,
     const uint8_t *const *from, const size_t *fromlen, size_t nfrom,
@@ -644,7 +706,7 @@ vouch_dmarc_evaluate(struct vouch_dmarc *d, struct vouch_dns *dns,
 	if (d == NULL || res == NULL ||
 	    (nfrom > 0 && (from == NULL || fromlen == NULL)))
 		return VOUCH_EINVAL;
-	memset(res, 0, sizeof(*res));
+	result_clear(res);
 	if (facts == NULL)
 		facts = &nofacts;
 	if (facts->unsafe != VOUCH_DMARC_SAFE)
@@ -664,7 +726,7 @@ vouch_dmarc_evaluate(struct vouch_dmarc *d, struct vouch_dns *dns,
 		permerror(res, "several author domains in From");
 		goto out;
 	}
-	if ((ev = malloc(sizeof(*ev))) == NULL) {
+	if ((ev = eval_take(d)) == NULL) {
 		st = VOUCH_ENOMEM;
 		goto out;
 	}
@@ -689,7 +751,7 @@ out:
 	if (ev != NULL) {
 		res->nlookups = ev->nlookups;
 		dmarc_eval_free(ev);
-		free(ev);
+		eval_give(d, ev);
 	}
 	if (st != VOUCH_OK)
 		vouch_dmarc_result_free(res);
@@ -754,7 +816,7 @@ vouch_dmarc_org_domain(struct vouch_dmarc *d, struct vouch_dns *dns,
 		return VOUCH_EINVAL;
 	if (d->opts.mode == VOUCH_DMARC_MODE_RFC9989 && dns == NULL)
 		return VOUCH_EINVAL;
-	if ((ev = malloc(sizeof(*ev))) == NULL)
+	if ((ev = eval_take(d)) == NULL)
 		return VOUCH_ENOMEM;
 	dmarc_eval_init(ev, d, dns);
 	st = dmarc_org_domain(ev, norm, &org);
@@ -768,7 +830,7 @@ vouch_dmarc_org_domain(struct vouch_dmarc *d, struct vouch_dns *dns,
 		memcpy(out, org.org, strlen(org.org) + 1);
 	}
 	dmarc_eval_free(ev);
-	free(ev);
+	eval_give(d, ev);
 	return st;
 }
 

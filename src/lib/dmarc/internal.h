@@ -14,11 +14,16 @@
 
 struct psl_ctx_st;
 
+struct dmarc_eval;
+
 struct vouch_dmarc {
 	struct vouch_dmarc_options opts;
 	const struct psl_ctx_st *psl; /* RFC 7489 mode */
 	int psl_owned;
 	uint64_t rng; /* pct= sampling state (splitmix64) */
+	/* an evaluation's scratch (17 KB) kept for the next one: NULL, or
+	 * one not in use (taken and given back atomically) */
+	struct dmarc_eval *spare;
 };
 
 /* What a _dmarc query found (RFC 9989 §4.10 steps 1-2). */
@@ -46,12 +51,22 @@ struct dmarc_lookup {
  */
 #define DMARC_CACHE 192
 
+/*
+ * The cache is kept in chunks that never move (a lookup's address is kept
+ * in struct dmarc_org): the first inside the evaluation, the others made
+ * when a message needs them.  A message looks up one or two names; the
+ * whole cache in one block was 365 KB to allocate (and to consolidate on
+ * free) for each.
+ */
+#define DMARC_CACHE_CHUNK 8
+
 struct dmarc_eval {
 	struct vouch_dmarc *d;
 	struct vouch_dns *dns;
 	unsigned long nlookups;
 	size_t ncache;
-	struct dmarc_lookup cache[DMARC_CACHE];
+	struct dmarc_lookup *chunk[DMARC_CACHE / DMARC_CACHE_CHUNK];
+	struct dmarc_lookup first[DMARC_CACHE_CHUNK]; /* chunk[0] */
 	struct dmarc_lookup spare; /* answers DL_TEMP when the cache is full */
 };
 
@@ -88,6 +103,15 @@ enum vouch_status dmarc_read_authors(const uint8_t *const *from,
 /* dmarc_set_unsafe - records u and its reason, unless one is recorded. */
 void dmarc_set_unsafe(struct vouch_dmarc_result *res, enum vouch_dmarc_unsafe u,
     const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/*
+ * dmarc_record_copy - a copy of a parsed record (vouch_dmarc_record_parse
+ * gave src) that owns its own buf and overrides: what parsing the text
+ * again would give, without the parse.  Errors: VOUCH_ENOMEM (dst is then
+ * empty).
+ */
+enum vouch_status dmarc_record_copy(
+    struct vouch_dmarc_record *dst, const struct vouch_dmarc_record *src);
 
 /* Number of labels of a normalized name. */
 size_t dmarc_nlabels(const char *name);

@@ -126,7 +126,16 @@ dmarc_eval_init(
 	ev->dns = dns;
 	ev->nlookups = 0;
 	ev->ncache = 0;
+	memset(ev->chunk, 0, sizeof(ev->chunk));
+	ev->chunk[0] = ev->first;
 	memset(&ev->spare, 0, sizeof(ev->spare));
+}
+
+/* Cache entry i (below ev->ncache, or the next one to fill). */
+static struct dmarc_lookup *
+entry(struct dmarc_eval *ev, size_t i)
+{
+	return &ev->chunk[i / DMARC_CACHE_CHUNK][i % DMARC_CACHE_CHUNK];
 }
 
 void
@@ -135,8 +144,12 @@ dmarc_eval_free(struct dmarc_eval *ev)
 	size_t i;
 
 	for (i = 0; i < ev->ncache; i++)
-		vouch_dmarc_record_free(&ev->cache[i].rec);
+		vouch_dmarc_record_free(&entry(ev, i)->rec);
 	vouch_dmarc_record_free(&ev->spare.rec);
+	for (i = 1; i < DMARC_CACHE / DMARC_CACHE_CHUNK; i++) {
+		free(ev->chunk[i]);
+		ev->chunk[i] = NULL;
+	}
 	ev->ncache = 0;
 }
 
@@ -161,15 +174,20 @@ dmarc_lookup(struct dmarc_eval *ev, const char *name)
 	size_t i, n;
 
 	for (i = 0; i < ev->ncache; i++)
-		if (strcmp(ev->cache[i].name, name) == 0)
-			return &ev->cache[i];
+		if (strcmp(entry(ev, i)->name, name) == 0)
+			return entry(ev, i);
 	if (ev->ncache == DMARC_CACHE) {
 		/* More names than any message needs: a temporary failure
 		 * rather than a wrong verdict. */
 		ev->spare.outcome = DL_TEMP;
 		return &ev->spare;
 	}
-	l = &ev->cache[ev->ncache++];
+	i = ev->ncache / DMARC_CACHE_CHUNK;
+	if (ev->chunk[i] == NULL &&
+	    (ev->chunk[i] =
+	            malloc(DMARC_CACHE_CHUNK * sizeof(*ev->chunk[i]))) == NULL)
+		return NULL;
+	l = entry(ev, ev->ncache++);
 	memset(l, 0, sizeof(*l));
 	n = strlen(name);
 	memcpy(l->name, name, n + 1);

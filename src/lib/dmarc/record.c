@@ -424,6 +424,79 @@ tag(struct vouch_dmarc_record *rec, const uint8_t *n, size_t nlen,
 #undef ONCE
 }
 
+/*
+ * The bytes of a record's buf for a text of len bytes: the text, then each
+ * URI and its host, NUL-ended.  At most 2 * VOUCH_DMARC_MAX_URIS URIs are
+ * stored, each a piece of its own of the text (so all of them together
+ * are at most len bytes), each host a piece of its URI of at most
+ * VOUCH_DNS_MAX_NAME bytes.  Both bounds hold; the smaller is taken (a
+ * usual record's buf then fits the allocator's small sizes, where the
+ * bound by VOUCH_DNS_MAX_NAME alone asked 8 KiB for every record).
+ */
+static size_t
+record_cap(size_t len)
+{
+	size_t nuls = 2 * 2 * VOUCH_DMARC_MAX_URIS;
+	size_t by_text = len + 1 + 2 * len + nuls;
+	size_t by_name =
+	    2 * len + 2 + 2 * VOUCH_DMARC_MAX_URIS * (VOUCH_DNS_MAX_NAME + 2);
+
+	return by_text < by_name ? by_text : by_name;
+}
+
+enum vouch_status
+dmarc_record_copy(
+    struct vouch_dmarc_record *dst, const struct vouch_dmarc_record *src)
+{
+	size_t used = src->textlen + 1, i, end;
+
+	*dst = *src;
+	dst->buf = NULL;
+	for (i = 0; i < dst->nrua; i++)
+		dst->rua[i].override = NULL;
+	for (i = 0; i < dst->nruf; i++)
+		dst->ruf[i].override = NULL;
+	if (src->buf == NULL)
+		return VOUCH_OK;
+	/* every string lies in buf: its used part, at the same offsets */
+	for (i = 0; i < src->nrua + src->nruf; i++) {
+		const struct vouch_dmarc_uri *u =
+		    i < src->nrua ? &src->rua[i] : &src->ruf[i - src->nrua];
+
+		end = (size_t)(u->host - src->buf) + strlen(u->host) + 1;
+		if (end > used)
+			used = end;
+	}
+	if ((dst->buf = malloc(used)) == NULL) {
+		vouch_dmarc_record_free(dst);
+		return VOUCH_ENOMEM;
+	}
+	memcpy(dst->buf, src->buf, used);
+	dst->text = dst->buf;
+	for (i = 0; i < dst->nrua; i++) {
+		dst->rua[i].uri = dst->buf + (src->rua[i].uri - src->buf);
+		dst->rua[i].host = dst->buf + (src->rua[i].host - src->buf);
+	}
+	for (i = 0; i < dst->nruf; i++) {
+		dst->ruf[i].uri = dst->buf + (src->ruf[i].uri - src->buf);
+		dst->ruf[i].host = dst->buf + (src->ruf[i].host - src->buf);
+	}
+	for (i = 0; i < src->nrua; i++)
+		if (src->rua[i].override != NULL &&
+		    (dst->rua[i].override = strdup(src->rua[i].override)) ==
+		        NULL)
+			goto nomem;
+	for (i = 0; i < src->nruf; i++)
+		if (src->ruf[i].override != NULL &&
+		    (dst->ruf[i].override = strdup(src->ruf[i].override)) ==
+		        NULL)
+			goto nomem;
+	return VOUCH_OK;
+nomem:
+	vouch_dmarc_record_free(dst);
+	return VOUCH_ENOMEM;
+}
+
 enum vouch_status
 vouch_dmarc_record_parse(
     const uint8_t *p, size_t len, struct vouch_dmarc_record *rec)
@@ -465,13 +538,7 @@ vouch_dmarc_record_parse(
 	if (i < len && p[i] != ';')
 		return VOUCH_ESYNTAX;
 
-	/*
-	 * One allocation: the text, then each URI and its host, NUL-ended.
-	 * A URI is at most len bytes; each adds a host of at most
-	 * VOUCH_DNS_MAX_NAME + 1, and at most 2 * VOUCH_DMARC_MAX_URIS URIs
-	 * are stored.
-	 */
-	cap = 2 * len + 2 + 2 * VOUCH_DMARC_MAX_URIS * (VOUCH_DNS_MAX_NAME + 2);
+	cap = record_cap(len);
 	if ((rec->buf = malloc(cap)) == NULL)
 		return VOUCH_ENOMEM;
 	memcpy(rec->buf, p, len);

@@ -4,7 +4,9 @@
  * is kept for its TTL (the negative-caching TTL for NXDOMAIN and NODATA);
  * temporary failures and TTL 0 are not kept.  Entries are reference
  * counted so that an evaluation can hold an answer (whose TXT bytes its
- * parsed record points into) while another thread replaces it.
+ * parsed record points into) while another thread replaces it; being in
+ * the table is one of the references, so whoever drops the last frees
+ * the entry, and a release needs no lock.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -17,8 +19,7 @@
 
 struct dns_cache_entry {
 	struct dns_cache_entry *next; /* hash chain; NULL when unlinked */
-	int linked;
-	unsigned refs;
+	unsigned refs; /* holders, and 1 while in the table (atomic) */
 	time_t expires; /* monotonic seconds */
 	size_t bytes; /* what the entry costs, for the byte cap */
 	uint16_t type;
@@ -147,10 +148,10 @@ unlink_entry(struct dns_cache *c, struct dns_cache_entry **pp)
 
 	*pp = e->next;
 	e->next = NULL;
-	e->linked = 0;
 	c->n--;
 	c->bytes -= e->bytes;
-	if (e->refs == 0)
+	/* the table's reference */
+	if (__atomic_sub_fetch(&e->refs, 1, __ATOMIC_ACQ_REL) == 0)
 		entry_free(e);
 }
 
@@ -195,7 +196,8 @@ dns_cache_get(struct dns_cache *c, uint16_t type, const char *name, size_t len,
 				unlink_entry(c, pp);
 				break;
 			}
-			e->refs++;
+			/* linked, so held by the table: refs > 0 */
+			__atomic_add_fetch(&e->refs, 1, __ATOMIC_RELAXED);
 			*ans = e->ans;
 			*ttl_left = (uint32_t)(e->expires - now);
 			pthread_mutex_unlock(&c->lock);
@@ -233,7 +235,7 @@ dns_cache_put(struct dns_cache *c, uint16_t type, const char *name, size_t len,
 	e->bytes = sizeof(*e) + sizeof(*ans) + c->aux_bytes;
 	for (i = 0; i < ans->nrr; i++)
 		e->bytes += sizeof(ans->rr[i]) + ans->rr[i].len + 1;
-	e->refs = 1;
+	e->refs = 2; /* the caller's and the table's */
 	pthread_mutex_lock(&c->lock);
 	if (full(c))
 		sweep(c, now);
@@ -248,7 +250,6 @@ dns_cache_put(struct dns_cache *c, uint16_t type, const char *name, size_t len,
 	pp = &c->buckets[hash(type, name, len) & (NBUCKETS - 1)];
 	e->next = *pp;
 	*pp = e;
-	e->linked = 1;
 	c->n++;
 	c->bytes += e->bytes;
 	pthread_mutex_unlock(&c->lock);
@@ -258,10 +259,9 @@ dns_cache_put(struct dns_cache *c, uint16_t type, const char *name, size_t len,
 void
 dns_cache_release(struct dns_cache *c, struct dns_cache_entry *e)
 {
-	pthread_mutex_lock(&c->lock);
-	if (--e->refs == 0 && !e->linked)
+	(void)c; /* no lock: the last reference frees (see the top) */
+	if (__atomic_sub_fetch(&e->refs, 1, __ATOMIC_ACQ_REL) == 0)
 		entry_free(e);
-	pthread_mutex_unlock(&c->lock);
 }
 
 void *

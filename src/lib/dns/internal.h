@@ -55,9 +55,21 @@ int dns_name_valid(const char *name, size_t len, size_t *stripped);
  * single allocation that vouch_dns_answer_free() releases with one free().
  * Errors are sticky; dns_builder_finish() reports the first one.
  */
+#define DNS_BUILDER_RRS 4
+#define DNS_BUILDER_DATA 1024
+
 struct dns_builder {
-	struct vbuf rr; /* struct vouch_dns_rr, data holds an offset */
-	struct vbuf data; /* every record's data, each followed by a NUL */
+	/*
+	 * The records so far: in the builder itself (on the caller's stack)
+	 * while a usual answer fits, then in rr and data.  Each record's
+	 * data holds an offset into the data, which follows each with a NUL.
+	 */
+	struct vouch_dns_rr rr_in[DNS_BUILDER_RRS];
+	uint8_t data_in[DNS_BUILDER_DATA];
+	size_t ndata_in;
+	int spilled; /* the records are in rr and data */
+	struct vbuf rr; /* struct vouch_dns_rr */
+	struct vbuf data;
 	size_t nrr;
 	uint32_t minttl;
 };

@@ -75,7 +75,21 @@ dns_builder_init(struct dns_builder *b)
 	vbuf_init(&b->rr, VOUCH_DNS_MAX_RRS * sizeof(struct vouch_dns_rr));
 	vbuf_init(&b->data, 64 * 1024 * 1024);
 	b->nrr = 0;
+	b->ndata_in = 0;
+	b->spilled = 0;
 	b->minttl = UINT32_MAX;
+}
+
+/*
+ * Moves the records kept in the builder itself to its buffers, when one
+ * more does not fit there.  Errors are sticky in the buffers.
+ */
+static void
+spill(struct dns_builder *b)
+{
+	b->spilled = 1;
+	(void)vbuf_add(&b->rr, b->rr_in, b->nrr * sizeof(b->rr_in[0]));
+	(void)vbuf_add(&b->data, b->data_in, b->ndata_in);
 }
 
 void
@@ -84,6 +98,8 @@ dns_builder_free(struct dns_builder *b)
 	vbuf_free(&b->rr);
 	vbuf_free(&b->data);
 	b->nrr = 0;
+	b->ndata_in = 0;
+	b->spilled = 0;
 }
 
 enum vouch_status
@@ -91,7 +107,7 @@ dns_builder_add(struct dns_builder *b, uint16_t type, uint16_t pref,
     uint32_t ttl, const uint8_t *data, size_t len, unsigned nstrings)
 {
 	struct vouch_dns_rr rr;
-	size_t off = b->data.len;
+	size_t off;
 	enum vouch_status st;
 
 	if (b->nrr >= VOUCH_DNS_MAX_RRS)
@@ -102,12 +118,27 @@ dns_builder_add(struct dns_builder *b, uint16_t type, uint16_t pref,
 	rr.ttl = ttl;
 	rr.len = len;
 	rr.nstrings = nstrings;
+	/* a usual answer stays in the builder: no allocation until finish */
+	if (!b->spilled && b->nrr < DNS_BUILDER_RRS &&
+	    len < DNS_BUILDER_DATA - b->ndata_in) {
+		rr.data = (const uint8_t *)(uintptr_t)b->ndata_in;
+		if (len > 0)
+			memcpy(b->data_in + b->ndata_in, data, len);
+		b->data_in[b->ndata_in + len] = '\0';
+		b->ndata_in += len + 1;
+		b->rr_in[b->nrr] = rr;
+		goto added;
+	}
+	if (!b->spilled)
+		spill(b);
+	off = b->data.len;
 	rr.data = (const uint8_t *)(uintptr_t)off;
 	(void)vbuf_add(&b->data, data, len);
 	(void)vbuf_addc(&b->data, '\0');
 	if ((st = vbuf_add(&b->rr, &rr, sizeof(rr))) != VOUCH_OK ||
 	    (st = b->data.err) != VOUCH_OK)
 		return st;
+added:
 	b->nrr++;
 	if (ttl < b->minttl)
 		b->minttl = ttl;
@@ -120,8 +151,12 @@ dns_builder_finish(struct dns_builder *b, enum vouch_dns_rcode rcode,
 {
 	struct vouch_dns_answer *ans;
 	struct vouch_dns_rr *rr;
+	const struct vouch_dns_rr *rrs =
+	    b->spilled ? (void *)b->rr.p : b->rr_in;
+	const uint8_t *src = b->spilled ? b->data.p : b->data_in;
 	uint8_t *data;
 	size_t i, rroff, dataoff, total;
+	size_t datalen = b->spilled ? b->data.len : b->ndata_in;
 	enum vouch_status st = VOUCH_OK;
 
 	*out = NULL;
@@ -133,18 +168,18 @@ dns_builder_finish(struct dns_builder *b, enum vouch_dns_rcode rcode,
 	rroff = (sizeof(*ans) + _Alignof(struct vouch_dns_rr) - 1) &
 	        ~(_Alignof(struct vouch_dns_rr) - 1);
 	dataoff = rroff + b->nrr * sizeof(struct vouch_dns_rr);
-	total = dataoff + b->data.len + 1;
+	total = dataoff + datalen + 1;
 	if ((ans = malloc(total)) == NULL) {
 		st = VOUCH_ENOMEM;
 		goto out;
 	}
 	rr = (struct vouch_dns_rr *)((uint8_t *)ans + rroff);
 	data = (uint8_t *)ans + dataoff;
-	if (b->data.len > 0)
-		memcpy(data, b->data.p, b->data.len);
-	data[b->data.len] = '\0';
+	if (datalen > 0)
+		memcpy(data, src, datalen);
+	data[datalen] = '\0';
 	if (b->nrr > 0)
-		memcpy(rr, b->rr.p, b->nrr * sizeof(*rr));
+		memcpy(rr, rrs, b->nrr * sizeof(*rr));
 	for (i = 0; i < b->nrr; i++)
 		rr[i].data = data + (uintptr_t)rr[i].data;
 	ans->rcode = rcode;

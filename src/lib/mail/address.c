@@ -2,6 +2,7 @@
  * RFC 5322 §3.4 mailbox-list parser (From: field), with the obsolete syntax
  * of §4.4.  See address.h.
  */
+#include <stddef.h>
 #include <string.h>
 
 #include "mail/address.h"
@@ -11,7 +12,11 @@ struct cursor {
 	const uint8_t *end;
 	const char *why; /* first error, sticky */
 	enum vouch_status err;
+	/* the mailboxes kept, or NULL (mail_from_parse_each: each one is
+	 * read into spare and handed to `each`) */
 	struct mail_mailbox_list *out;
+	size_t n, ntotal; /* mailboxes kept, and read */
+	unsigned ngroups;
 	unsigned flags; /* MAIL_FROM_* */
 	struct mail_mailbox spare; /* parses mailboxes past the limit */
 	mail_mailbox_fn each; /* called for every mailbox, or NULL */
@@ -243,8 +248,9 @@ new_mailbox(struct cursor *c)
 {
 	struct mail_mailbox *mb;
 
-	mb = c->out->n < VOUCH_FROM_MAX_MAILBOXES ? &c->out->mb[c->out->n]
-	                                          : &c->spare;
+	mb = c->out != NULL && c->n < VOUCH_FROM_MAX_MAILBOXES
+	         ? &c->out->mb[c->n]
+	         : &c->spare;
 	return mb;
 }
 
@@ -325,9 +331,9 @@ addr_spec_domain(struct cursor *c, const uint8_t *local)
 		return -1;
 	if (c->each != NULL)
 		c->each(c->arg, mb);
-	if (mb != &c->spare)
-		c->out->n++;
-	c->out->ntotal++;
+	if (c->n < VOUCH_FROM_MAX_MAILBOXES)
+		c->n++;
+	c->ntotal++;
 	return 0;
 }
 
@@ -438,7 +444,7 @@ mailbox_or_group(struct cursor *c, int ingroup)
 		if (n == 0)
 			return fail(c, VOUCH_ESYNTAX, "group without a name");
 		c->p++;
-		c->out->ngroups++;
+		c->ngroups++;
 		if (mailbox_list(c, 1) < 0)
 			return -1;
 		if (c->p == c->end || *c->p != ';')
@@ -487,22 +493,29 @@ mailbox_list(struct cursor *c, int ingroup)
 
 static enum vouch_status
 list_parse(const uint8_t *p, size_t len, unsigned flags,
-    struct mail_mailbox_list *out, const char **why, mail_mailbox_fn each,
-    void *arg)
+    struct mail_mailbox_list *out, unsigned *ngroups, const char **why,
+    mail_mailbox_fn each, void *arg)
 {
 	struct cursor c;
+	int rc;
 
-	memset(&c, 0, sizeof(c));
+	memset(&c, 0, offsetof(struct cursor, spare));
 	c.p = p;
 	c.end = p + len;
 	c.out = out;
 	c.flags = flags;
 	c.each = each;
 	c.arg = arg;
-	out->n = 0;
-	out->ntotal = 0;
-	out->ngroups = 0;
-	if (mailbox_list(&c, 0) < 0 || c.err != VOUCH_OK) {
+	rc = mailbox_list(&c, 0);
+	/* what was read, also before an error */
+	if (out != NULL) {
+		out->n = c.n;
+		out->ntotal = c.ntotal;
+		out->ngroups = c.ngroups;
+	}
+	if (ngroups != NULL)
+		*ngroups = c.ngroups;
+	if (rc < 0 || c.err != VOUCH_OK) {
 		*why = c.why;
 		return c.err != VOUCH_OK ? c.err : VOUCH_ESYNTAX;
 	}
@@ -514,7 +527,7 @@ enum vouch_status
 mail_mailbox_list_parse_mode(const uint8_t *p, size_t len, unsigned flags,
     struct mail_mailbox_list *out, const char **why)
 {
-	return list_parse(p, len, flags, out, why, NULL, NULL);
+	return list_parse(p, len, flags, out, NULL, why, NULL, NULL);
 }
 
 enum vouch_status
@@ -525,21 +538,27 @@ mail_mailbox_list_parse(const uint8_t *p, size_t len,
 	    p, len, MAIL_FROM_LENIENT, out, why);
 }
 
-enum vouch_status
-mail_from_parse_each(const uint8_t *p, size_t len, unsigned flags,
-    struct mail_mailbox_list *out, const char **why, mail_mailbox_fn each,
-    void *arg)
+/* The body of a From field: what follows the first colon, or NULL. */
+static const uint8_t *
+after_colon(const uint8_t *p, size_t len)
 {
 	const uint8_t *colon = len > 0 ? memchr(p, ':', len) : NULL;
 
-	if (colon == NULL) {
-		out->n = 0;
-		out->ntotal = 0;
-		out->ngroups = 0;
+	return colon != NULL ? colon + 1 : NULL;
+}
+
+enum vouch_status
+mail_from_parse_each(const uint8_t *p, size_t len, unsigned flags,
+    unsigned *ngroups, const char **why, mail_mailbox_fn each, void *arg)
+{
+	const uint8_t *body = after_colon(p, len);
+
+	if (body == NULL) {
+		*ngroups = 0;
 		*why = "no colon after the field name";
 		return VOUCH_ESYNTAX;
 	}
-	return list_parse(colon + 1, len - (size_t)(colon + 1 - p), flags, out,
+	return list_parse(body, len - (size_t)(body - p), flags, NULL, ngroups,
 	    why, each, arg);
 }
 
@@ -547,7 +566,17 @@ enum vouch_status
 mail_from_parse_mode(const uint8_t *p, size_t len, unsigned flags,
     struct mail_mailbox_list *out, const char **why)
 {
-	return mail_from_parse_each(p, len, flags, out, why, NULL, NULL);
+	const uint8_t *body = after_colon(p, len);
+
+	if (body == NULL) {
+		out->n = 0;
+		out->ntotal = 0;
+		out->ngroups = 0;
+		*why = "no colon after the field name";
+		return VOUCH_ESYNTAX;
+	}
+	return list_parse(
+	    body, len - (size_t)(body - p), flags, out, NULL, why, NULL, NULL);
 }
 
 enum vouch_status

@@ -86,14 +86,15 @@ enum vouch_status mail_from_parse_mode(const uint8_t *p, size_t len,
 
 /*
  * mail_from_parse_each - the same, calling each(arg, mb) for every
- * mailbox as it is read, those past VOUCH_FROM_MAX_MAILBOXES too (mb is
- * valid during the call only).  Mailboxes read before a syntax error have
- * been given to `each` all the same.
+ * mailbox as it is read, however many (mb is valid during the call only),
+ * and keeping none: the caller needs no struct mail_mailbox_list (42 KB).
+ * *ngroups receives the number of groups seen.  Mailboxes read before a
+ * syntax error have been given to `each` all the same.
  */
 typedef void (*mail_mailbox_fn)(void *arg, const struct mail_mailbox *mb);
 enum vouch_status mail_from_parse_each(const uint8_t *p, size_t len,
-    unsigned flags, struct mail_mailbox_list *out, const char **why,
-    mail_mailbox_fn each, void *arg);
+    unsigned flags, unsigned *ngroups, const char **why, mail_mailbox_fn each,
+    void *arg);
 
 /*
  * mail_mailbox_list_parse - the same, for the field body (after the colon).

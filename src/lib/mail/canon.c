@@ -6,12 +6,18 @@
  * with single spaces between words), and only break a run where the output
  * differs: an empty line held back, a WSP run squeezed, a bare LF turned
  * into CRLF.  The relaxed scanner looks for those places 32 bytes at a
- * time with SSE2 where the compiler offers it.
+ * time with SSE2 where the compiler offers it, and 64 at a time with AVX2
+ * where the processor has it (chosen at run time).
  */
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 #ifdef __SSE2__
 #include <emmintrin.h>
+#endif
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define CANON_AVX2 1
 #endif
 
 #include "canon.h"
@@ -212,7 +218,8 @@ void
 canon_body_init(struct canon_body *cb, enum canon_alg alg, uint64_t limit,
     canon_sink_fn sink, void *arg)
 {
-	memset(cb, 0, sizeof(*cb));
+	/* the stage is written before it is read: 2 KiB not cleared */
+	memset(cb, 0, offsetof(struct canon_body, stage));
 	cb->alg = alg;
 	cb->limit = limit;
 	cb->sink = sink;
@@ -308,6 +315,75 @@ relaxed_stop(const uint8_t *p, const uint8_t *end)
 	                        p[1] == '\r' || p[1] == '\n');
 }
 
+#ifdef CANON_AVX2
+/*
+ * The vector rule of relaxed_next over 32 bytes at p (p[-1] and p[32]
+ * readable): a mask of the stops.
+ */
+__attribute__((target("avx2"))) static inline uint32_t
+stops32(const uint8_t *p)
+{
+	const __m256i lim = _mm256_set1_epi8(0x20), sp = _mm256_set1_epi8(' ');
+	const __m256i tab = _mm256_set1_epi8('\t'), lf = _mm256_set1_epi8('\n');
+	const __m256i cr = _mm256_set1_epi8('\r');
+	__m256i x, prev, next, hit;
+
+	x = _mm256_loadu_si256((const __m256i *)(const void *)p);
+	if (_mm256_movemask_epi8(
+	        _mm256_cmpeq_epi8(_mm256_min_epu8(x, lim), x)) == 0)
+		return 0; /* no byte <= 0x20: no stop */
+	prev = _mm256_loadu_si256((const __m256i *)(const void *)(p - 1));
+	next = _mm256_loadu_si256((const __m256i *)(const void *)(p + 1));
+	hit = _mm256_or_si256(_mm256_cmpeq_epi8(x, tab),
+	    _mm256_and_si256(_mm256_cmpeq_epi8(x, sp),
+	        _mm256_cmpeq_epi8(_mm256_min_epu8(next, lim), next)));
+	hit = _mm256_or_si256(hit,
+	    _mm256_and_si256(_mm256_cmpeq_epi8(x, lf),
+	        _mm256_or_si256(_mm256_andnot_si256(_mm256_cmpeq_epi8(prev, cr),
+	                            _mm256_set1_epi8(-1)),
+	            _mm256_or_si256(_mm256_cmpeq_epi8(next, cr),
+	                _mm256_cmpeq_epi8(next, lf)))));
+	return (uint32_t)_mm256_movemask_epi8(hit);
+}
+
+/*
+ * relaxed_next's vector loop with AVX2, 64 bytes a round: the first stop,
+ * or NULL with *pp moved to where fewer than 65 bytes are left (the
+ * caller goes on from there).  (*pp)[-1] is inside the chunk.
+ */
+__attribute__((target("avx2"))) static const uint8_t *
+relaxed_scan_avx2(const uint8_t **pp, const uint8_t *end)
+{
+	const uint8_t *p = *pp;
+	uint64_t m;
+
+	for (; end - p >= 65; p += 64) {
+		m = stops32(p) | (uint64_t)stops32(p + 32) << 32;
+		if (m != 0)
+			return p + __builtin_ctzll(m);
+	}
+	*pp = p;
+	return NULL;
+}
+
+/*
+ * Has the processor AVX2 (and the system its registers)?  Asked once;
+ * threads that ask at the same time store the same answer.
+ */
+static int
+have_avx2(void)
+{
+	static int known = -1;
+	int k = __atomic_load_n(&known, __ATOMIC_RELAXED);
+
+	if (k < 0) {
+		k = __builtin_cpu_supports("avx2") ? 1 : 0;
+		__atomic_store_n(&known, k, __ATOMIC_RELAXED);
+	}
+	return k;
+}
+#endif
+
 /*
  * Relaxed: the first byte at or after p where the output may differ from
  * the input; `end` if none.  The byte at p is judged by the scalar rule
@@ -334,6 +410,14 @@ relaxed_next(const uint8_t *p, const uint8_t *end)
 	if (p >= end || relaxed_stop(p, end))
 		return p;
 	p++;
+#ifdef CANON_AVX2
+	if (have_avx2()) {
+		const uint8_t *q = relaxed_scan_avx2(&p, end);
+
+		if (q != NULL)
+			return q;
+	}
+#endif
 #ifdef __SSE2__
 	/* p[-1] and p[32] are inside the chunk. */
 	while (end - p >= 33) {

@@ -1,11 +1,17 @@
 /*
  * RFC 5322 header section scanner (the model: OpenSMTPD rfc5322.c, bounded
- * and byte-exact).  Two passes over at most VOUCH_MAX_HEADER_BYTES: the
- * first copies the section with its line ends normalised to CRLF and checks
- * line lengths, the second splits the copy into fields.
+ * and byte-exact).  A section whose lines all end in CRLF and whose fields
+ * are well formed (mail from an MTA) is split in one pass where it lies
+ * (parse_crlf).  Any other goes the general way, two passes over at most
+ * VOUCH_MAX_HEADER_BYTES: the first copies the section with its line ends
+ * normalised to CRLF and checks line lengths, the second splits the copy
+ * into fields; every error comes from there.
  */
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "vouch/limits.h"
 
@@ -198,8 +204,143 @@ split_fields(struct mail_header *h)
 	return VOUCH_OK;
 }
 
+/*
+ * The first LF in [p, end), or NULL.  Inline, 16 bytes at a time with
+ * SSE2: header lines are short, and a library call per line was the
+ * largest part of a scan.
+ */
+static const uint8_t *
+find_lf(const uint8_t *p, const uint8_t *end)
+{
+#ifdef __SSE2__
+	const __m128i lf = _mm_set1_epi8('\n');
+	int m;
+
+	for (; end - p >= 16; p += 16) {
+		m = _mm_movemask_epi8(_mm_cmpeq_epi8(
+		    _mm_loadu_si128((const __m128i *)(const void *)p), lf));
+		if (m != 0)
+			return p + __builtin_ctz((unsigned)m);
+	}
+	for (; p < end; p++)
+		if (*p == '\n')
+			return p;
+	return NULL;
+#else
+	return memchr(p, '\n', (size_t)(end - p));
+#endif
+}
+
+/* Room for one more field; 0, or -1 when memory ran out. */
+static int
+field_room(struct mail_header *h, size_t *cap)
+{
+	struct mail_field *f;
+	size_t nf;
+
+	if (h->nfield < *cap)
+		return 0;
+	nf = *cap ? *cap * 2 : 32;
+	if (nf > VOUCH_MAX_HEADER_FIELDS)
+		nf = VOUCH_MAX_HEADER_FIELDS;
+	if ((f = realloc(h->field, nf * sizeof(*f))) == NULL)
+		return -1;
+	h->field = f;
+	*cap = nf;
+	return 0;
+}
+
+/*
+ * The usual header section, in one pass and without a copy: every line up
+ * to the empty line (or the end of the input) ends in CRLF, none is over
+ * VOUCH_MAX_LINE_BYTES, every field is "name:" with a name of ftext, and
+ * the limits hold.  The fields then point into the caller's bytes, where
+ * the general path (mail_header_end, normalise, split_fields: three scans
+ * and a copy) would have made the same fields in an identical copy.
+ * Returns 1 when done, 0 when the section needs the general path (any
+ * other shape, every error included; h is left empty), -1 on ENOMEM.
+ */
+static int
+parse_crlf(struct mail_header *h, const uint8_t *p, size_t len)
+{
+	const uint8_t *pos = p, *end = p + len, *nl, *c, *nend;
+	struct mail_field *f = NULL;
+	size_t cap = 0;
+
+	for (;;) {
+		if (pos == end) {
+			/* no empty line: the whole input is the section */
+			h->consumed = len;
+			break;
+		}
+		if ((nl = find_lf(pos, end)) == NULL || nl == pos ||
+		    nl[-1] != '\r')
+			goto general;
+		if (nl == pos + 1) {
+			/* RFC 5322 §2.1: the empty line ends the section */
+			h->complete = 1;
+			h->consumed = (size_t)(nl + 1 - p);
+			break;
+		}
+		if ((size_t)(nl - pos) > VOUCH_MAX_LINE_BYTES + 1 ||
+		    (size_t)(nl + 1 - p) > VOUCH_MAX_HEADER_BYTES)
+			goto general;
+		if (*pos == ' ' || *pos == '\t') {
+			/* §2.2.3: a continuation of the field before */
+			if (f == NULL)
+				goto general;
+		} else {
+			if (f != NULL) {
+				f->len = (size_t)(pos - f->raw);
+				f->valuelen = (size_t)(pos - 2 - f->value);
+			}
+			if (h->nfield >= VOUCH_MAX_HEADER_FIELDS)
+				goto general;
+			/* the name: ftext, then WSP (obs-optional), then ':' */
+			for (c = pos; c < nl && is_ftext(*c); c++)
+				;
+			nend = c;
+			while (c < nl && (*c == ' ' || *c == '\t'))
+				c++;
+			if (c == nl || *c != ':' || nend == pos)
+				goto general;
+			if (field_room(h, &cap) != 0)
+				return -1;
+			f = &h->field[h->nfield++];
+			f->name = pos;
+			f->namelen = (size_t)(nend - pos);
+			f->raw = pos;
+			f->value = c + 1;
+		}
+		pos = nl + 1;
+	}
+	if (f != NULL) {
+		f->len = (size_t)(pos - f->raw);
+		f->valuelen = (size_t)(pos - 2 - f->value);
+	}
+	h->buflen = (size_t)(pos - p);
+	return 1;
+general:
+	free(h->field);
+	memset(h, 0, sizeof(*h));
+	return 0;
+}
+
 enum vouch_status
 mail_header_parse(struct mail_header *h, const uint8_t *p, size_t len)
+{
+	int rc;
+
+	memset(h, 0, sizeof(*h));
+	if (len == 0)
+		p = (const uint8_t *)""; /* NULL with length 0 is allowed */
+	if ((rc = parse_crlf(h, p, len)) != 0)
+		return rc > 0 ? VOUCH_OK : VOUCH_ENOMEM;
+	return mail_header_parse_copy(h, p, len);
+}
+
+enum vouch_status
+mail_header_parse_copy(struct mail_header *h, const uint8_t *p, size_t len)
 {
 	size_t end, seclen;
 	enum vouch_status st;

@@ -23,8 +23,9 @@
 
 /*
  * One header field.  Every pointer points into the owning struct
- * mail_header's buffer (valid until mail_header_free); nothing is
- * NUL-terminated.
+ * mail_header's buffer or, for a section mail_header_parse split where it
+ * lies, into the caller's input (valid until mail_header_free and as long
+ * as that input); nothing is NUL-terminated.
  *   name/namelen    the field name, without the colon and without any
  *                   whitespace between name and colon (obsolete syntax,
  *                   RFC 5322 §4.5.3);
@@ -43,8 +44,9 @@ struct mail_field {
 };
 
 /*
- * A scanned header section.  Owns `buf` (the section, line ends CRLF, the
- * empty line that ends the section not included) and `field`.
+ * A scanned header section.  Owns `field` and, when the section had to be
+ * copied, `buf` (the section, line ends CRLF, the empty line that ends the
+ * section not included; NULL when the fields point into the input).
  *   consumed  bytes of the caller's input the section took, including the
  *             empty line that ends it, if there was one: the body starts
  *             there.
@@ -74,10 +76,21 @@ struct mail_header {
  * than VOUCH_MAX_HEADER_FIELDS fields), VOUCH_ESYNTAX (a line that is
  * neither a field "name:" nor a continuation, a continuation first),
  * VOUCH_ENOMEM.  h->error names the reason.
+ * A section whose lines all end in CRLF is not copied: its fields point
+ * into `p`, which must then outlive `h` (every caller scans a header it
+ * holds); any other section is copied, normalised.
  * RFC 5322 §2.2, §3.6.8; RFC 6376 §3.4.2 (what the canonicalizations see).
  */
 enum vouch_status mail_header_parse(struct mail_header *h, const uint8_t *p,
     size_t len) __attribute__((warn_unused_result));
+
+/*
+ * mail_header_parse_copy - the same, always into a copy that `h` owns: the
+ * fields never point into `p`.  The two give the same fields, byte for
+ * byte, and the same errors (fuzz_header checks it).
+ */
+enum vouch_status mail_header_parse_copy(struct mail_header *h,
+    const uint8_t *p, size_t len) __attribute__((warn_unused_result));
 
 /* mail_header_free - release the buffers; h is left empty (reusable). */
 void mail_header_free(struct mail_header *h);

@@ -128,13 +128,40 @@ name_eq(const struct tag *a, const struct tag *b)
 	return 1;
 }
 
+/*
+ * Has the list a tag of t's name already (RFC 6376 §3.2: duplicates MUST
+ * NOT occur)?  Names of one letter, most of them, are kept as bits of
+ * *seen; longer ones are compared with every name before.
+ */
+static int
+duplicate(const struct tag_list *tl, const struct tag *t, uint64_t *seen)
+{
+	uint64_t bit;
+	size_t i;
+	uint8_t c = t->name[0];
+
+	if (t->namelen == 1) {
+		/* a tag name starts with ALPHA: 52 bits */
+		bit = (uint64_t)1 << (c >= 'a' ? (unsigned)(c - 'a') + 26
+		                               : (unsigned)(c - 'A'));
+		if (*seen & bit)
+			return 1;
+		*seen |= bit;
+		return 0;
+	}
+	for (i = 0; i < tl->ntags; i++)
+		if (name_eq(&tl->tag[i], t))
+			return 1;
+	return 0;
+}
+
 enum vouch_status
 tag_list_parse(
     const uint8_t *p, size_t len, struct tag_list *tl, const char **why)
 {
 	struct cursor c;
 	struct tag t;
-	size_t i;
+	uint64_t seen = 0;
 	const char *dummy;
 
 	if (why == NULL)
@@ -164,11 +191,10 @@ tag_list_parse(
 			*why = "bad character in tag value";
 			return VOUCH_ESYNTAX;
 		}
-		for (i = 0; i < tl->ntags; i++)
-			if (name_eq(&tl->tag[i], &t)) {
-				*why = "duplicate tag"; /* RFC 6376 §3.2 */
-				return VOUCH_ESYNTAX;
-			}
+		if (duplicate(tl, &t, &seen)) {
+			*why = "duplicate tag"; /* RFC 6376 §3.2 */
+			return VOUCH_ESYNTAX;
+		}
 		if (tl->ntags >= VOUCH_MAX_TAGS) {
 			*why = "too many tags";
 			return VOUCH_ELIMIT;

@@ -76,6 +76,10 @@ mail_cp_hidden(uint32_t cp)
 {
 	size_t lo = 0, hi = sizeof(hidden) / sizeof(hidden[0]), mid;
 
+	/* printable ASCII, most of what is asked: in no range of the table */
+	if (cp >= 0x20 && cp < 0x7f)
+		return 0;
+
 	while (lo < hi) {
 		mid = (lo + hi) / 2;
 		if (cp < hidden[mid].lo)

@@ -325,30 +325,42 @@ target_name(struct spf_eval *ev, const struct spf_level *lv,
 {
 	struct spf_macro_env env;
 	enum vouch_status st;
-	size_t off, n;
+	const uint8_t *name = spec;
+	size_t off, n, len = speclen;
 
 	if (spec == NULL) {
 		memcpy(out, lv->domain, lv->domain_len + 1);
 		*outlen = lv->domain_len;
 		return 0;
 	}
-	macro_env(ev, lv, &env);
-	vbuf_reset(&ev->expand);
-	st = spf_macro_expand(
-	    &env, spec, speclen, SPF_MACRO_DOMAIN, &ev->expand);
-	if (st == VOUCH_ENOMEM) {
-		ev->st = st;
-		return -1;
+	/*
+	 * A domain-spec without '%' is its own expansion: the record parser
+	 * checked its bytes (spf_domain_spec_check, the rule the expansion
+	 * applies), and it uses no macro letter.  Most are ("include:
+	 * _spf.example.com"), and each was expanded for every evaluation.
+	 */
+	if (memchr(spec, '%', speclen) != NULL) {
+		macro_env(ev, lv, &env);
+		vbuf_reset(&ev->expand);
+		st = spf_macro_expand(
+		    &env, spec, speclen, SPF_MACRO_DOMAIN, &ev->expand);
+		if (st == VOUCH_ENOMEM) {
+			ev->st = st;
+			return -1;
+		}
+		if (st != VOUCH_OK) {
+			if (!strict)
+				return 1;
+			fail_with(ev, T_PERMERROR,
+			    "macro expansion %s in \"%.*s\"",
+			    st == VOUCH_ELIMIT ? "too long" : "invalid",
+			    TXT(spec, speclen));
+			return -1;
+		}
+		name = ev->expand.p;
+		len = ev->expand.len;
 	}
-	if (st != VOUCH_OK) {
-		if (!strict)
-			return 1;
-		fail_with(ev, T_PERMERROR, "macro expansion %s in \"%.*s\"",
-		    st == VOUCH_ELIMIT ? "too long" : "invalid",
-		    TXT(spec, speclen));
-		return -1;
-	}
-	if (spf_name_fit(ev->expand.p, ev->expand.len, &off, &n) != 0) {
+	if (spf_name_fit(name, len, &off, &n) != 0) {
 		if (!strict)
 			return 1;
 		/*
@@ -359,10 +371,10 @@ target_name(struct spf_eval *ev, const struct spf_level *lv,
 		fail_with(ev, T_PERMERROR,
 		    "target \"%.*s\" is not a valid domain name (empty label "
 		    "or label over 63 bytes)",
-		    TXT(ev->expand.p, ev->expand.len));
+		    TXT(name, len));
 		return -1;
 	}
-	memcpy(out, ev->expand.p + off, n);
+	memcpy(out, name + off, n);
 	out[n] = '\0';
 	*outlen = n;
 	return 0;

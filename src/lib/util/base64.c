@@ -43,39 +43,54 @@ static const uint8_t decode_table[256] = {
 };
 /* clang-format on */
 
+/*
+ * A run of whole quanta of four alphabet characters from in[*i], three
+ * bytes each into out[*o]: the bulk of b= and p=, whose whitespace comes
+ * only where the signer folded.  Stops before anything else.
+ */
+static void
+quanta(const uint8_t *in, size_t len, size_t *i, uint8_t *out, size_t cap,
+    size_t *o)
+{
+	size_t ii = *i, oo = *o;
+	uint32_t a, b, c, d;
+
+	while (len - ii >= 4 && cap - oo >= 3) {
+		a = decode_table[in[ii]];
+		b = decode_table[in[ii + 1]];
+		c = decode_table[in[ii + 2]];
+		d = decode_table[in[ii + 3]];
+		if ((a | b | c | d) >= 64)
+			break;
+		a = a << 18 | b << 12 | c << 6 | d;
+		out[oo] = (uint8_t)(a >> 16);
+		out[oo + 1] = (uint8_t)(a >> 8);
+		out[oo + 2] = (uint8_t)a;
+		ii += 4;
+		oo += 3;
+	}
+	*i = ii;
+	*o = oo;
+}
+
 enum vouch_status
 base64_decode(
     const uint8_t *in, size_t len, uint8_t *out, size_t cap, size_t *outlen)
 {
 	uint32_t acc = 0;
-	size_t i, o = 0;
+	size_t i = 0, o = 0;
 	unsigned nq = 0, npad = 0;
 	uint8_t v;
 
 	*outlen = 0;
-	for (i = 0; i < len; i++) {
-		/*
-		 * Four alphabet characters at the start of a quantum: three
-		 * bytes at once (the bulk of b= and p=, whose whitespace
-		 * comes only where the signer folded).
-		 */
-		if (nq == 0 && npad == 0 && len - i >= 4 && cap - o >= 3) {
-			uint32_t a = decode_table[in[i]],
-			         b = decode_table[in[i + 1]],
-			         c = decode_table[in[i + 2]],
-			         d = decode_table[in[i + 3]];
-
-			if ((a | b | c | d) < 64) {
-				acc = a << 18 | b << 12 | c << 6 | d;
-				out[o++] = (uint8_t)(acc >> 16);
-				out[o++] = (uint8_t)(acc >> 8);
-				out[o++] = (uint8_t)acc;
-				acc = 0;
-				i += 3;
-				continue;
-			}
+	while (i < len) {
+		/* at the start of a quantum: as many whole ones as there are */
+		if (nq == 0 && npad == 0) {
+			quanta(in, len, &i, out, cap, &o);
+			if (i >= len)
+				break;
 		}
-		v = decode_table[in[i]];
+		v = decode_table[in[i++]];
 		if (v == B64_WSP)
 			continue;
 		if (v == B64_BAD)

@@ -88,6 +88,12 @@ vbuf_add(struct vbuf *b, const void *p, size_t n)
 enum vouch_status
 vbuf_addc(struct vbuf *b, uint8_t c)
 {
+	/* room for it and the NUL, within max: no call, no memcpy */
+	if (b->err == VOUCH_OK && b->len < b->max && b->len + 2 <= b->cap) {
+		b->p[b->len++] = c;
+		b->p[b->len] = '\0';
+		return VOUCH_OK;
+	}
 	return vbuf_add(b, &c, 1);
 }
 
