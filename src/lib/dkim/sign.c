@@ -724,42 +724,50 @@ struct fold {
 	size_t col;
 };
 
+/* Before a unit of n bytes: a fold when it would not fit, or a space. */
 static void
-fold_add(struct fold *f, const char *s, size_t n, int space_before)
+fold_before(struct fold *f, size_t n, int space_before)
 {
 	if (f->col + (space_before ? 1 : 0) + n > FOLD_WIDTH &&
 	    f->col > FOLD_INDENT) {
-		vbuf_adds(f->b, "\r\n\t");
+		vbuf_add(f->b, "\r\n\t", 3);
 		f->col = FOLD_INDENT;
 	} else if (space_before) {
 		vbuf_addc(f->b, ' ');
 		f->col++;
 	}
-	vbuf_add(f->b, s, n);
-	f->col += n;
 }
 
 /*
  * Append the pieces of `part` (ending with one whose s is NULL, at most
  * 511 bytes together) as one unit that folding keeps whole.  Plain copies
- * of known lengths: the field is made for every message, and a printf
- * (or a strlen) per tag cost more than canonicalizing the header.
+ * of known lengths, each straight into the field: the field is made for
+ * every message, and a printf (or a strlen) per tag cost more than
+ * canonicalizing the header.
  */
 static void
 fold_cat(struct fold *f, int space_before, const struct piece *part)
 {
-	char tmp[512];
+	const struct piece *q;
+	uint8_t *w;
 	size_t n = 0;
 
-	for (; part->s != NULL; part++) {
-		if (part->n >= sizeof(tmp) - n) {
+	for (q = part; q->s != NULL; q++) {
+		if (q->n >= 512 - n) {
 			f->b->err = VOUCH_ELIMIT;
 			return;
 		}
-		memcpy(tmp + n, part->s, part->n);
-		n += part->n;
+		n += q->n;
 	}
-	fold_add(f, tmp, n, space_before);
+	fold_before(f, n, space_before);
+	if ((w = vbuf_space(f->b, n)) == NULL)
+		return; /* the error is sticky in the buffer */
+	for (q = part; q->s != NULL; q++) {
+		memcpy(w, q->s, q->n);
+		w += q->n;
+	}
+	vbuf_commit(f->b, n);
+	f->col += n;
 }
 
 /* fold_cat of the pieces given, with less to write. */
