@@ -190,8 +190,9 @@ auid_ok(const char *auid, const char *domain)
 	       strcasecmp(at + 1 + alen - dlen, domain) == 0;
 }
 
-static int
-hname_ok(const char *s)
+/* The length of a field name (RFC 5322 §3.6.8), or 0 if `s` is not one. */
+static size_t
+hname_len(const char *s)
 {
 	size_t i;
 
@@ -199,7 +200,7 @@ hname_ok(const char *s)
 	for (i = 0; s[i] != '\0'; i++)
 		if (i >= 256 || s[i] < 33 || s[i] > 126 || s[i] == ':')
 			return 0;
-	return i > 0;
+	return i;
 }
 
 /*
@@ -280,10 +281,10 @@ struct pool {
 	size_t len;
 };
 
+/* pool_strn - append the n bytes of `s` (a string of that length). */
 static struct piece
-pool_str(struct pool *pl, const char *s)
+pool_strn(struct pool *pl, const char *s, size_t n)
 {
-	size_t n = strlen(s);
 	char *at = pl->p + pl->len;
 
 	memcpy(at, s, n + 1);
@@ -291,20 +292,26 @@ pool_str(struct pool *pl, const char *s)
 	return (struct piece){at, n};
 }
 
+static struct piece
+pool_str(struct pool *pl, const char *s)
+{
+	return pool_strn(pl, s, strlen(s));
+}
+
 /* Add a header name to o's list (once), marking it oversigned. */
 static void
 add_hname(struct sign_one *o, struct pool *pl, const char *name, int over)
 {
 	struct piece c;
-	size_t j;
+	size_t j, len = strlen(name);
 
 	/* a name given twice is listed by its count anyway */
 	for (j = 0; j < o->nheaders; j++)
-		if (same_name(o->headers[j], name)) {
+		if (o->hlen[j] == len && same_name(o->headers[j], name)) {
 			o->over[j] |= (unsigned char)over;
 			return;
 		}
-	c = pool_str(pl, name);
+	c = pool_strn(pl, name, len);
 	o->headers[o->nheaders] = c.s;
 	o->hlen[o->nheaders] = c.n;
 	o->over[o->nheaders++] = (unsigned char)over;
@@ -317,12 +324,12 @@ add_hname(struct sign_one *o, struct pool *pl, const char *name, int over)
 static size_t
 names_size(const char *const *names, size_t n)
 {
-	size_t i, sum = 0;
+	size_t i, len, sum = 0;
 
 	for (i = 0; i < n; i++) {
-		if (names[i] == NULL || !hname_ok(names[i]))
+		if (names[i] == NULL || (len = hname_len(names[i])) == 0)
 			return 0;
-		sum += strlen(names[i]) + 1;
+		sum += len + 1;
 	}
 	return sum;
 }
