@@ -203,63 +203,21 @@ hname_len(const char *s)
 	return i;
 }
 
-/*
- * The header buffers a signer kept for the next one keep at most this much
- * storage each: a usual header section (and its header data) is a few
- * KiB, and a large one should not stay allocated after its message.
- */
-#define SPARE_BUF_MAX (16 * 1024)
-
-/*
- * One signer kept between messages, with its header buffers: every
- * message paid for a 13 KiB allocation and two 4 KiB buffers, and freed
- * them again.  A signing process signs one message after another; the
- * exchange keeps signers in several threads safe (each takes the spare
- * or allocates its own).  It holds no key, only the last message's
- * header bytes, as freed memory would.
- */
-static struct vouch_dkim_sign *spare;
-
-/* The digest contexts are freed already (vouch_dkim_sign_free). */
-static void
-sign_destroy(struct vouch_dkim_sign *s)
-{
-	vbuf_free(&s->hdr);
-	vbuf_free(&s->data);
-	free(s);
-}
-
-static struct vouch_dkim_sign *
-sign_take(void)
-{
-	return __atomic_exchange_n(
-	    &spare, (struct vouch_dkim_sign *)NULL, __ATOMIC_ACQ_REL);
-}
-
 void
 vouch_dkim_sign_free(struct vouch_dkim_sign *s)
 {
-	struct vouch_dkim_sign *none = NULL;
 	size_t i;
 
 	if (s == NULL)
 		return;
 	for (i = 0; i < s->nreq; i++)
 		free(s->req[i].pool);
-	s->nreq = 0;
-	/* OpenSSL's contexts are not kept: what they hold inside is
-	 * OpenSSL's, and a failed digest call may leave one half made */
 	for (i = 0; i < NELEM(s->body); i++) {
 		EVP_MD_CTX_free(s->body[i].md);
-		s->body[i].md = NULL;
 	}
-	if (s->hdr.cap > SPARE_BUF_MAX)
-		vbuf_free(&s->hdr);
-	if (s->data.cap > SPARE_BUF_MAX)
-		vbuf_free(&s->data);
-	if (!__atomic_compare_exchange_n(
-	        &spare, &none, s, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-		sign_destroy(s);
+	vbuf_free(&s->hdr);
+	vbuf_free(&s->data);
+	free(s);
 }
 
 /* Two header names, the same without regard to ASCII case? */
@@ -443,33 +401,23 @@ vouch_dkim_sign_new_inner(const struct vouch_dkim_sign_req *reqs, size_t nreqs,
     int64_t now, struct vouch_dkim_sign **out)
 {
 	struct vouch_dkim_sign *s;
-	struct vbuf hdr, data;
 	enum vouch_status st;
 	size_t i;
 	int c;
 
 	*out = NULL;
-	vbuf_init(&hdr, VOUCH_MAX_HEADER_BYTES);
-	vbuf_init(&data, VOUCH_MAX_HEADER_BYTES + SIG_FIELD_MAX);
 	if (reqs == NULL || nreqs == 0 ||
 	    nreqs > VOUCH_DKIM_SIGN_MAX_REQUESTS || now < 0)
 		return VOUCH_EINVAL;
-	if ((s = sign_take()) != NULL) {
-		/* a signer of an earlier message: its header storage is
-		 * kept, the rest is set up anew */
-		hdr = s->hdr;
-		data = s->data;
-	} else if ((s = malloc(sizeof(*s))) == NULL)
+	if ((s = malloc(sizeof(*s))) == NULL)
 		return VOUCH_ENOMEM;
 	/* the requests and bodies are cleared as they are used (see the
 	 * struct): over 6 KiB not cleared for every message */
 	memset(s, 0, offsetof(struct vouch_dkim_sign, req));
 	for (c = 0; c < 2; c++)
 		memset(&s->body[c], 0, offsetof(struct sign_body, batch));
-	s->hdr = hdr;
-	s->data = data;
-	vbuf_reset(&s->hdr);
-	vbuf_reset(&s->data);
+	vbuf_init(&s->hdr, VOUCH_MAX_HEADER_BYTES);
+	vbuf_init(&s->data, VOUCH_MAX_HEADER_BYTES + SIG_FIELD_MAX);
 	/* a usual header section at once; a failure is sticky (update) */
 	(void)vbuf_space(&s->hdr, 4096);
 	dkim_header_split_init(&s->hs);
