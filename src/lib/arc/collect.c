@@ -104,6 +104,16 @@ arc_kind_of(const struct mail_field *f)
 {
 	int kind;
 
+	/*
+	 * Each name starts "ARC-" (RFC 8617 §4.1) and has 8 bytes or more:
+	 * every other field of every message is told apart by its first
+	 * bytes, not compared with the three names.  (c | 0x20) == 'a' only
+	 * for 'A' and 'a', and so for 'r' and 'c'.
+	 */
+	if (f->namelen < 8 || (f->name[0] | 0x20) != 'a' ||
+	    (f->name[1] | 0x20) != 'r' || (f->name[2] | 0x20) != 'c' ||
+	    f->name[3] != '-')
+		return -1;
 	for (kind = ARC_AAR; kind <= ARC_AS; kind++)
 		if (mail_name_eq(f->name, f->namelen, kind_name[kind]))
 			return kind;

@@ -190,8 +190,9 @@ auid_ok(const char *auid, const char *domain)
 	       strcasecmp(at + 1 + alen - dlen, domain) == 0;
 }
 
-static int
-hname_ok(const char *s)
+/* The length of a field name (RFC 5322 §3.6.8), or 0 if `s` is not one. */
+static size_t
+hname_len(const char *s)
 {
 	size_t i;
 
@@ -199,7 +200,7 @@ hname_ok(const char *s)
 	for (i = 0; s[i] != '\0'; i++)
 		if (i >= 256 || s[i] < 33 || s[i] > 126 || s[i] == ':')
 			return 0;
-	return i > 0;
+	return i;
 }
 
 void
@@ -238,10 +239,10 @@ struct pool {
 	size_t len;
 };
 
+/* pool_strn - append the n bytes of `s` (a string of that length). */
 static struct piece
-pool_str(struct pool *pl, const char *s)
+pool_strn(struct pool *pl, const char *s, size_t n)
 {
-	size_t n = strlen(s);
 	char *at = pl->p + pl->len;
 
 	memcpy(at, s, n + 1);
@@ -249,20 +250,26 @@ pool_str(struct pool *pl, const char *s)
 	return (struct piece){at, n};
 }
 
+static struct piece
+pool_str(struct pool *pl, const char *s)
+{
+	return pool_strn(pl, s, strlen(s));
+}
+
 /* Add a header name to o's list (once), marking it oversigned. */
 static void
 add_hname(struct sign_one *o, struct pool *pl, const char *name, int over)
 {
 	struct piece c;
-	size_t j;
+	size_t j, len = strlen(name);
 
 	/* a name given twice is listed by its count anyway */
 	for (j = 0; j < o->nheaders; j++)
-		if (same_name(o->headers[j], name)) {
+		if (o->hlen[j] == len && same_name(o->headers[j], name)) {
 			o->over[j] |= (unsigned char)over;
 			return;
 		}
-	c = pool_str(pl, name);
+	c = pool_strn(pl, name, len);
 	o->headers[o->nheaders] = c.s;
 	o->hlen[o->nheaders] = c.n;
 	o->over[o->nheaders++] = (unsigned char)over;
@@ -275,12 +282,12 @@ add_hname(struct sign_one *o, struct pool *pl, const char *name, int over)
 static size_t
 names_size(const char *const *names, size_t n)
 {
-	size_t i, sum = 0;
+	size_t i, len, sum = 0;
 
 	for (i = 0; i < n; i++) {
-		if (names[i] == NULL || !hname_ok(names[i]))
+		if (names[i] == NULL || (len = hname_len(names[i])) == 0)
 			return 0;
-		sum += strlen(names[i]) + 1;
+		sum += len + 1;
 	}
 	return sum;
 }
@@ -672,42 +679,50 @@ struct fold {
 	size_t col;
 };
 
+/* Before a unit of n bytes: a fold when it would not fit, or a space. */
 static void
-fold_add(struct fold *f, const char *s, size_t n, int space_before)
+fold_before(struct fold *f, size_t n, int space_before)
 {
 	if (f->col + (space_before ? 1 : 0) + n > FOLD_WIDTH &&
 	    f->col > FOLD_INDENT) {
-		vbuf_adds(f->b, "\r\n\t");
+		vbuf_add(f->b, "\r\n\t", 3);
 		f->col = FOLD_INDENT;
 	} else if (space_before) {
 		vbuf_addc(f->b, ' ');
 		f->col++;
 	}
-	vbuf_add(f->b, s, n);
-	f->col += n;
 }
 
 /*
  * Append the pieces of `part` (ending with one whose s is NULL, at most
  * 511 bytes together) as one unit that folding keeps whole.  Plain copies
- * of known lengths: the field is made for every message, and a printf
- * (or a strlen) per tag cost more than canonicalizing the header.
+ * of known lengths, each straight into the field: the field is made for
+ * every message, and a printf (or a strlen) per tag cost more than
+ * canonicalizing the header.
  */
 static void
 fold_cat(struct fold *f, int space_before, const struct piece *part)
 {
-	char tmp[512];
+	const struct piece *q;
+	uint8_t *w;
 	size_t n = 0;
 
-	for (; part->s != NULL; part++) {
-		if (part->n >= sizeof(tmp) - n) {
+	for (q = part; q->s != NULL; q++) {
+		if (q->n >= 512 - n) {
 			f->b->err = VOUCH_ELIMIT;
 			return;
 		}
-		memcpy(tmp + n, part->s, part->n);
-		n += part->n;
+		n += q->n;
 	}
-	fold_add(f, tmp, n, space_before);
+	fold_before(f, n, space_before);
+	if ((w = vbuf_space(f->b, n)) == NULL)
+		return; /* the error is sticky in the buffer */
+	for (q = part; q->s != NULL; q++) {
+		memcpy(w, q->s, q->n);
+		w += q->n;
+	}
+	vbuf_commit(f->b, n);
+	f->col += n;
 }
 
 /* fold_cat of the pieces given, with less to write. */
