@@ -60,10 +60,8 @@ report_open_store(const char *cmd, const char *db, struct vouch_store **s)
 
 	st = vouch_store_open(db, 0, s, err, sizeof(err));
 	if (st != VOUCH_OK) {
-		fprintf(stderr, "vouch report %s: %s%s\n", cmd,
-		    err[0] ? err : vouch_status_str(st),
-		    st == VOUCH_ENOTFOUND ? " (vouch store init makes it)"
-		                          : "");
+		fprintf(stderr, "vouch report %s: %s\n", cmd,
+		    err[0] ? err : vouch_status_str(st));
 		return cli_store_exit(st);
 	}
 	return CLI_EXIT_OK;

@@ -81,6 +81,27 @@ sq_exec(struct vouch_store *s, const char *sql)
 	return VOUCH_OK;
 }
 
+/*
+ * SQLite creates the file but not its directory, and then says only "unable
+ * to open database file"; name the directory that is missing instead.
+ */
+static enum vouch_status
+check_parent(struct vouch_store *s, const char *target)
+{
+	const char *slash = strrchr(target, '/');
+	char dir[4096];
+	struct stat sb;
+	int n;
+
+	if (slash == NULL || slash == target)
+		return VOUCH_OK;
+	n = snprintf(dir, sizeof(dir), "%.*s", (int)(slash - target), target);
+	if (n < 0 || (size_t)n >= sizeof(dir) || stat(dir, &sb) == 0)
+		return VOUCH_OK;
+	return store_seterr(s, VOUCH_EIO, "%s: cannot create it: %s: %s",
+	    target, dir, strerror(errno));
+}
+
 static enum vouch_status
 sq_open(struct vouch_store *s, const char *target, unsigned flags)
 {
@@ -99,6 +120,8 @@ sq_open(struct vouch_store *s, const char *target, unsigned flags)
 			    "%s: %s%s", target, strerror(errno),
 			    errno == ENOENT ? " (vouch store init makes it)"
 			                    : "");
+		if ((st = check_parent(s, target)) != VOUCH_OK)
+			return st;
 		oflags |= SQLITE_OPEN_CREATE;
 	}
 	rc = sqlite3_open_v2(target, &be->db, oflags, NULL);
