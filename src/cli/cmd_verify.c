@@ -1287,6 +1287,10 @@ verify_main(int argc, char **argv, const char **sealers)
 		                "--record\n");
 		return CLI_EXIT_USAGE;
 	}
+	/* before any verdict is printed: a typo here would lose the reports */
+	if (a.failure.dir != NULL &&
+	    (rc = cli_failure_check_dir(&a.failure)) != CLI_EXIT_OK)
+		return rc;
 	a.mode = opts.dmarc.mode;
 	if (want_record) {
 		struct vouch_recorder_options ro;

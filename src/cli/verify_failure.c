@@ -353,6 +353,24 @@ save_state(struct vouch_failure *f, int fd)
 }
 
 int
+cli_failure_check_dir(const struct cli_failure *cf)
+{
+	struct stat sb;
+
+	if (stat(cf->dir, &sb) < 0) {
+		fprintf(stderr, "vouch verify: --failure-report %s: %s\n",
+		    cf->dir, strerror(errno));
+		return CLI_EXIT_IO;
+	}
+	if (!S_ISDIR(sb.st_mode)) {
+		fprintf(stderr, "vouch verify: --failure-report %s: %s\n",
+		    cf->dir, strerror(ENOTDIR));
+		return CLI_EXIT_IO;
+	}
+	return CLI_EXIT_OK;
+}
+
+int
 cli_failure_run(const struct cli_failure *cf, const char *authserv_id,
     const struct vouch_verify_result *res, const struct vouch_verify_smtp *smtp,
     const struct vouch_failure_message *msg, struct vouch_dns *dns)
@@ -365,14 +383,11 @@ cli_failure_run(const struct cli_failure *cf, const char *authserv_id,
 	size_t i, nstate = 0;
 	int fd = -1, rc = CLI_EXIT_IO;
 	enum vouch_status st;
-	struct stat sb;
 
 	memset(&out, 0, sizeof(out));
-	if (stat(cf->dir, &sb) < 0 || !S_ISDIR(sb.st_mode)) {
-		fprintf(stderr, "vouch verify: --failure-report %s: %s\n",
-		    cf->dir, "not a directory");
-		return CLI_EXIT_IO;
-	}
+	if ((rc = cli_failure_check_dir(cf)) != CLI_EXIT_OK)
+		return rc;
+	rc = CLI_EXIT_IO;
 	if (o.from == NULL) {
 		snprintf(from, sizeof(from), "postmaster@%s", authserv_id);
 		o.from = from;

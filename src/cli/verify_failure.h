@@ -35,6 +35,13 @@ void cli_failure_init(struct cli_failure *cf);
 int cli_failure_option(struct cli_failure *cf, int ch, const char *arg);
 
 /*
+ * Whether cf->dir is a directory: CLI_EXIT_OK, or CLI_EXIT_IO after saying
+ * what is wrong with it on stderr.  Checked before the verdict is printed,
+ * and again when the reports are written.
+ */
+int cli_failure_check_dir(const struct cli_failure *cf);
+
+/*
  * The reports of one verdict written to cf->dir; returns a CLI exit
  * status (0, CLI_EXIT_IO, CLI_EXIT_USAGE for a bad option found now,
  * CLI_EXIT_SOFTWARE), having said what failed on stderr.

@@ -1029,9 +1029,12 @@ vouch_report_generate(struct vouch_store *s,
 	if (o->out_dir != NULL) {
 		struct stat sb;
 
-		if (stat(o->out_dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
-			return fail(
-			    &g, VOUCH_EIO, "%s: not a directory", o->out_dir);
+		if (stat(o->out_dir, &sb) != 0)
+			return fail(&g, VOUCH_EIO, "%s: %s", o->out_dir,
+			    strerror(errno));
+		if (!S_ISDIR(sb.st_mode))
+			return fail(&g, VOUCH_EIO, "%s: %s", o->out_dir,
+			    strerror(ENOTDIR));
 	}
 	if ((st = load_suppressed(&g)) != VOUCH_OK)
 		goto out;
