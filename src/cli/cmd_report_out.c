@@ -210,11 +210,14 @@ cmd_report_generate(int argc, char **argv)
 		fprintf(stderr, "vouch report generate: %s\n",
 		    err[0] ? err : vouch_status_str(st));
 	if (st == VOUCH_OK || st == VOUCH_ELIMIT)
-		printf("%u reports made (%" PRIu64 " records, %" PRIu64
-		       " messages), %u kept, %u suppressed, %u without "
-		       "destination, %u intervals\n",
-		    sum.reports, sum.records, sum.messages, sum.kept,
-		    sum.suppressed, sum.no_destination, sum.intervals);
+		printf("%u report%s made (%" PRIu64 " record%s, %" PRIu64
+		       " message%s), %u kept, %u suppressed, %u without "
+		       "destination, %u interval%s\n",
+		    sum.reports, sum.reports == 1 ? "" : "s", sum.records,
+		    sum.records == 1 ? "" : "s", sum.messages,
+		    sum.messages == 1 ? "" : "s", sum.kept, sum.suppressed,
+		    sum.no_destination, sum.intervals,
+		    sum.intervals == 1 ? "" : "s");
 	switch (st) {
 	case VOUCH_OK:
 		return CLI_EXIT_OK;
@@ -460,6 +463,7 @@ list_one(void *arg, const struct vouch_report_delivery *d)
 	struct list_state *ls = arg;
 
 	if (!ls->json) {
+		ls->n++;
 		printf("%" PRId64 " %" PRId64 " %s %s %" PRIu64 " %" PRIu64
 		       " %s %s %u %d %s\n",
 		    d->begin, d->end, d->policy_domain, d->report_id,
@@ -530,6 +534,10 @@ cmd_report_list(int argc, char **argv)
 	st = vouch_report_list(s, list_one, &ls);
 	if (ls.json)
 		printf("]\n");
+	/* on stderr: stdout stays one line per delivery, for scripts */
+	if (st == VOUCH_OK && !ls.json && ls.n == 0)
+		fprintf(stderr, "vouch report list: no reports (vouch report "
+		                "generate makes them)\n");
 	if (st != VOUCH_OK)
 		fprintf(
 		    stderr, "vouch report list: %s\n", vouch_store_errmsg(s));
