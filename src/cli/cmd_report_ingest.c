@@ -84,8 +84,9 @@ struct ingest_cli {
 	/* progress bar */
 	struct timespec last;
 	int bar_shown;
-	/* what went wrong */
+	/* what went wrong; nio inputs could not be read (counted refused) */
 	int refused, io_error;
+	uint64_t nio;
 };
 
 static void
@@ -289,8 +290,10 @@ on_problem(void *arg, enum vouch_ingest_problem what, enum vouch_status st,
 	(void)st;
 	if (what == VOUCH_INGEST_REFUSED)
 		c->refused = 1;
-	else if (what == VOUCH_INGEST_IO)
+	else if (what == VOUCH_INGEST_IO) {
 		c->io_error = 1;
+		c->nio++;
+	}
 	bar_clear(c);
 	fprintf(stderr, "vouch report ingest: %s%s%s: %s: %s\n", where->source,
 	    where->item != NULL ? ": " : "",
@@ -345,10 +348,8 @@ open_store(struct ingest_cli *c)
 
 	st = vouch_store_open(c->db, 0, &c->store, err, sizeof(err));
 	if (st != VOUCH_OK) {
-		fprintf(stderr, "vouch report ingest: %s%s\n",
-		    err[0] ? err : vouch_status_str(st),
-		    st == VOUCH_ENOTFOUND ? " (vouch store init makes it)"
-		                          : "");
+		fprintf(stderr, "vouch report ingest: %s\n",
+		    err[0] ? err : vouch_status_str(st));
 		return cli_store_exit(st);
 	}
 	if ((st = vouch_owner_writer_new(c->store, &c->writer)) != VOUCH_OK) {
@@ -389,6 +390,33 @@ is_imap(const char *s)
 	return strncmp(s, "imap://", 7) == 0 || strncmp(s, "imaps://", 8) == 0;
 }
 
+static const char *
+plural(unsigned long long n)
+{
+	return n == 1 ? "" : "s";
+}
+
+/* The counts in words, the inputs that could not be read (a mailbox or
+ * file never opened) apart from those refused for what they hold. */
+static void
+print_text_counts(
+    const struct ingest_cli *c, const struct vouch_ingest_stats *s)
+{
+	unsigned long long in = s->inputs, rep = s->reports,
+	                   dup = c->duplicates, fr = s->failure_reports,
+	                   nio = c->nio <= s->refused ? c->nio : s->refused;
+
+	printf("%llu input%s: %llu report%s (%llu new, %llu duplicate%s), "
+	       "%llu refused, %llu without a report, %llu failure report%s "
+	       "skipped",
+	    in, plural(in), rep, plural(rep), (unsigned long long)c->stored,
+	    dup, plural(dup), (unsigned long long)(s->refused - nio),
+	    (unsigned long long)s->no_report, fr, plural(fr));
+	if (nio > 0)
+		printf(", %llu could not be read", nio);
+	printf("\n");
+}
+
 static void
 print_counts(const struct ingest_cli *c)
 {
@@ -407,15 +435,7 @@ print_counts(const struct ingest_cli *c)
 		    (unsigned long long)s.no_report,
 		    (unsigned long long)s.failure_reports);
 	else
-		printf("%llu inputs: %llu reports (%llu new, %llu duplicates), "
-		       "%llu refused, %llu without a report, %llu failure "
-		       "reports skipped\n",
-		    (unsigned long long)s.inputs, (unsigned long long)s.reports,
-		    (unsigned long long)c->stored,
-		    (unsigned long long)c->duplicates,
-		    (unsigned long long)s.refused,
-		    (unsigned long long)s.no_report,
-		    (unsigned long long)s.failure_reports);
+		print_text_counts(c, &s);
 }
 
 int
