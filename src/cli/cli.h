@@ -65,4 +65,11 @@ void cli_close_input(FILE *fp);
 
 extern const char *cli_progname;
 
+/*
+ * Names a subcommand in argv[0] as "PARENT NAME" ("vouch arc verify"), so
+ * that getopt's messages say which command they are about; the name lives
+ * in buf, of cap bytes, owned by the caller.
+ */
+void cli_name_command(char **argv, const char *parent, char *buf, size_t cap);
+
 #endif

@@ -746,6 +746,7 @@ out:
 int
 cmd_arc(int argc, char **argv)
 {
+	static char name[32];
 	struct arc_opts o;
 	int rc;
 
@@ -766,6 +767,7 @@ cmd_arc(int argc, char **argv)
 		return CLI_EXIT_USAGE;
 	}
 	o.seal = strcmp(argv[1], "seal") == 0;
+	cli_name_command(argv + 1, "vouch arc", name, sizeof(name));
 	if ((rc = parse_opts(argc - 1, argv + 1, &o)) != 0)
 		return rc < 0 ? CLI_EXIT_OK : rc;
 	return o.seal ? arc_seal(&o) : arc_verify(&o);

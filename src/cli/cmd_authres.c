@@ -368,6 +368,7 @@ cmd_authres(int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
+	static char name[32];
 	const char *sub, *id = NULL, *path = "-";
 	FILE *fp;
 	int ch, rc;
@@ -397,6 +398,7 @@ cmd_authres(int argc, char **argv)
 	}
 	argc--;
 	argv++;
+	cli_name_command(argv, "vouch authres", name, sizeof(name));
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "a:h", longopts, NULL)) != -1) {
 		switch (ch) {

@@ -45,6 +45,7 @@ report_usage(FILE *fp)
 int
 cmd_report(int argc, char **argv)
 {
+	static char name[32];
 	size_t i;
 
 	if (argc < 2) {
@@ -56,8 +57,11 @@ cmd_report(int argc, char **argv)
 		return CLI_EXIT_OK;
 	}
 	for (i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)
-		if (strcmp(argv[1], subs[i].name) == 0)
+		if (strcmp(argv[1], subs[i].name) == 0) {
+			cli_name_command(
+			    argv + 1, "vouch report", name, sizeof(name));
 			return subs[i].run(argc - 1, argv + 1);
+		}
 	fprintf(stderr, "vouch report: unknown command '%s'\n", argv[1]);
 	report_usage(stderr);
 	return CLI_EXIT_USAGE;

@@ -74,6 +74,21 @@ store_status(struct vouch_store *s)
 	return CLI_EXIT_OK;
 }
 
+/* The verb among the arguments, before getopt moves it, or NULL. */
+static const char *
+find_verb(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--db") == 0)
+			i++;
+		else if (argv[i][0] != '-')
+			return argv[i];
+	}
+	return NULL;
+}
+
 int
 cmd_store(int argc, char **argv)
 {
@@ -82,11 +97,16 @@ cmd_store(int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
 	const char *db = NULL, *verb;
 	struct vouch_store *s = NULL;
-	char err[512] = "";
+	char err[512] = "", name[64];
 	enum vouch_status st;
 	unsigned n = 0;
 	int ch, rc;
 
+	/* "vouch store init: unrecognized option", naming the verb */
+	if ((verb = find_verb(argc, argv)) != NULL &&
+	    snprintf(name, sizeof(name), "vouch store %s", verb) <
+	        (int)sizeof(name))
+		argv[0] = name;
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (ch) {

@@ -15,6 +15,6 @@ const char *cli_progname = "vouch";
 int
 main(int argc, char **argv)
 {
-	argv[0] = "ingest";
+	argv[0] = "vouch report ingest";
 	return cmd_report_ingest(argc, argv);
 }

@@ -35,9 +35,19 @@ usage(FILE *fp)
 	fprintf(fp, "\n'vouch COMMAND --help' describes each; see vouch(1).\n");
 }
 
+void
+cli_name_command(char **argv, const char *parent, char *buf, size_t cap)
+{
+	int n = snprintf(buf, cap, "%s %s", parent, argv[0]);
+
+	if (n > 0 && (size_t)n < cap)
+		argv[0] = buf;
+}
+
 int
 main(int argc, char **argv)
 {
+	static char name[32];
 	size_t i;
 
 	if (argc < 2) {
@@ -54,8 +64,10 @@ main(int argc, char **argv)
 		return CLI_EXIT_OK;
 	}
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (strcmp(argv[1], commands[i].name) == 0)
+		if (strcmp(argv[1], commands[i].name) == 0) {
+			cli_name_command(argv + 1, "vouch", name, sizeof(name));
 			return commands[i].run(argc - 1, argv + 1);
+		}
 	fprintf(stderr, "vouch: unknown command '%s'\n", argv[1]);
 	usage(stderr);
 	return CLI_EXIT_USAGE;
