@@ -70,6 +70,13 @@ extern const char *cli_progname;
  * that getopt's messages say which command they are about; the name lives
  * in buf, of cap bytes, owned by the caller.
  */
+/*
+ * Says on stderr "CMD: unexpected argument 'ARG'" about the first of the
+ * arguments argv[first..argc) and returns 1, or returns 0 when there are
+ * none.
+ */
+int cli_unexpected_args(const char *cmd, int first, int argc, char **argv);
+
 void cli_name_command(char **argv, const char *parent, char *buf, size_t cap);
 
 #endif

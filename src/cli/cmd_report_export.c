@@ -284,8 +284,19 @@ cmd_report_export(int argc, char **argv)
 			return CLI_EXIT_USAGE;
 		}
 	}
-	if (optind != argc || format == NULL ||
+	if (cli_unexpected_args("vouch report export", optind, argc, argv)) {
+		usage(stderr);
+		return CLI_EXIT_USAGE;
+	}
+	if (format == NULL ||
 	    (strcmp(format, "csv") != 0 && strcmp(format, "json") != 0)) {
+		if (format == NULL)
+			fprintf(stderr, "vouch report export: --format csv or "
+			                "json is required\n");
+		else
+			fprintf(stderr,
+			    "vouch report export: --format %s: csv or json\n",
+			    format);
 		usage(stderr);
 		return CLI_EXIT_USAGE;
 	}

@@ -272,7 +272,12 @@ cmd_report_html(int argc, char **argv)
 			return CLI_EXIT_USAGE;
 		}
 	}
-	if (optind != argc || out == NULL) {
+	if (cli_unexpected_args("vouch report html", optind, argc, argv)) {
+		usage(stderr);
+		return CLI_EXIT_USAGE;
+	}
+	if (out == NULL) {
+		fprintf(stderr, "vouch report html: -o FILE is required\n");
 		usage(stderr);
 		return CLI_EXIT_USAGE;
 	}

@@ -129,7 +129,11 @@ cmd_spf(int argc, char **argv)
 			return CLI_EXIT_USAGE;
 		}
 	}
-	if (optind != argc || ip == NULL ||
+	if (cli_unexpected_args("vouch spf", optind, argc, argv)) {
+		usage(stderr);
+		return CLI_EXIT_USAGE;
+	}
+	if (ip == NULL ||
 	    (mail_from == NULL && req.identity == VOUCH_SPF_MAILFROM)) {
 		fprintf(stderr, "vouch spf: --ip and --mail-from are "
 		                "required\n");

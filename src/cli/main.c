@@ -35,6 +35,15 @@ usage(FILE *fp)
 	fprintf(fp, "\n'vouch COMMAND --help' describes each; see vouch(1).\n");
 }
 
+int
+cli_unexpected_args(const char *cmd, int first, int argc, char **argv)
+{
+	if (first >= argc)
+		return 0;
+	fprintf(stderr, "%s: unexpected argument '%s'\n", cmd, argv[first]);
+	return 1;
+}
+
 void
 cli_name_command(char **argv, const char *parent, char *buf, size_t cap)
 {
