@@ -215,13 +215,20 @@ human_source(const struct vouch_owner_source *s)
 			printf("      why: %s\n", s->reasons[i]);
 }
 
+/* With --no-dns, ptr is empty because it was not looked up. */
 static void
-print_human(const struct vouch_owner_summary *sum)
+print_human(const struct vouch_owner_summary *sum, const struct report_owner *o)
 {
 	const struct vouch_owner_readiness *r = &sum->quarantine;
 	size_t i;
 	int b;
 
+	if (sum->reports == 0) {
+		printf("%s: no reports%s (vouch report ingest reads them)\n",
+		    sum->domain,
+		    o->since || o->until ? " in the period asked" : "");
+		return;
+	}
 	printf("%s: %llu messages in %llu reports from %llu reporters; "
 	       "%llu (%.1f%%) passed DMARC\n",
 	    sum->domain, (unsigned long long)sum->messages,
@@ -260,7 +267,9 @@ print_human(const struct vouch_owner_summary *sum)
 
 		printf("    %-39s %10llu  %s%s\n", s->ip,
 		    (unsigned long long)s->dmarc_fail, s->ptr,
-		    s->ptr[0] ? "" : "(no PTR)");
+		    s->ptr[0]  ? ""
+		    : o->nodns ? "(PTR not looked up)"
+		               : "(no PTR)");
 	}
 }
 
@@ -309,7 +318,12 @@ cmd_report_summary(int argc, char **argv)
 			return CLI_EXIT_USAGE;
 		}
 	}
-	if (optind != argc || domain == NULL) {
+	if (cli_unexpected_args("vouch report summary", optind, argc, argv)) {
+		usage(stderr);
+		return CLI_EXIT_USAGE;
+	}
+	if (domain == NULL) {
+		fprintf(stderr, "vouch report summary: --domain is required\n");
 		usage(stderr);
 		return CLI_EXIT_USAGE;
 	}
@@ -319,7 +333,7 @@ cmd_report_summary(int argc, char **argv)
 	if (json)
 		print_json(sum);
 	else
-		print_human(sum);
+		print_human(sum, &o);
 	rc = fflush(stdout) == 0 ? CLI_EXIT_OK : CLI_EXIT_IO;
 out:
 	vouch_owner_summary_free(sum);
