@@ -129,9 +129,9 @@ verify_usage(FILE *fp)
 	    "(default all)\n"
 	    "Exit status: 0 a verdict was produced (whatever it is), 64 "
 	    "usage,\n"
-	    "74 a file could not be read or written (or --record failed), 70 "
-	    "out of\n"
-	    "memory.\n");
+	    "69 the --record store could not be opened, 74 a file or the "
+	    "store could\n"
+	    "not be read or written, 70 out of memory.\n");
 }
 
 /* ---- JSON -------------------------------------------------------------- */
