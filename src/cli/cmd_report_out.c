@@ -202,6 +202,12 @@ cmd_report_generate(int argc, char **argv)
 		o.to = now / (int64_t)iv * (int64_t)iv;
 	if (!have_from)
 		o.from = o.to - 7 * 86400;
+	if (o.from >= o.to) {
+		fprintf(stderr, "vouch report generate: --from must be before "
+		                "--to, which is exclusive (--from 2026-12-07 "
+		                "--to 2026-12-08 is the day of 7 December)\n");
+		return CLI_EXIT_USAGE;
+	}
 	if ((rc = store_open(db, "generate", &s)) != 0)
 		return rc;
 	st = vouch_report_generate(s, &o, &sum, err, sizeof(err));
