@@ -108,8 +108,8 @@ struct sign_one {
 	const struct vouch_dkim_key *key;
 	enum vouch_dkim_sign_alg alg;
 	enum canon_alg hcanon, bcanon;
-	/* one block, owned: the arrays and every string below */
-	void *pool;
+	/* the arrays and every string below live in the context's own
+	 * allocation, after the struct (vouch_dkim_sign_new) */
 	struct piece domain, selector, auid; /* auid.s NULL: no i= */
 	const char **headers; /* NULL = default list */
 	size_t *hlen; /* their lengths */
@@ -210,8 +210,6 @@ vouch_dkim_sign_free(struct vouch_dkim_sign *s)
 
 	if (s == NULL)
 		return;
-	for (i = 0; i < s->nreq; i++)
-		free(s->req[i].pool);
 	for (i = 0; i < NELEM(s->body); i++) {
 		EVP_MD_CTX_free(s->body[i].md);
 	}
@@ -231,8 +229,9 @@ same_name(const char *a, const char *b)
 }
 
 /*
- * The strings of a request, copied into one block (o->pool): the headers
- * array first, then the text.  pool_str appends one string.
+ * The strings of a request, copied into its block of the context's
+ * allocation: the headers array first, then the text.  pool_str appends
+ * one string.
  */
 struct pool {
 	char *p;
@@ -323,16 +322,62 @@ copy_hnames(
 	return VOUCH_EINVAL;
 }
 
-static enum vouch_status
-sign_req_copy(struct sign_one *o, const struct vouch_dkim_sign_req *r)
+/*
+ * The bytes a request's block takes (its header arrays and strings),
+ * rounded up so that the next block stays aligned, or 0 when the request
+ * cannot be signed as given: checked before the context is allocated, so
+ * that the context and every request's strings are one allocation.
+ */
+static size_t
+sign_req_size(const struct vouch_dkim_sign_req *r)
 {
-	struct pool pl;
 	size_t nnames = 0, names = 0, over = 0, size;
-	int custom = r->headers != NULL || r->oversign_headers != NULL;
+	const size_t align = _Alignof(max_align_t);
 
 	if (r->key == NULL || !dkim_name_ok(r->domain) ||
 	    !dkim_name_ok(r->selector))
-		return VOUCH_EINVAL;
+		return 0;
+	if (r->headers != NULL || r->oversign_headers != NULL) {
+		if ((r->headers != NULL &&
+		        (r->nheaders == 0 ||
+		            r->nheaders > VOUCH_DKIM_SIGN_MAX_HEADERS)) ||
+		    r->noversign_headers > VOUCH_DKIM_SIGN_MAX_HEADERS ||
+		    (r->noversign_headers > 0 && r->oversign_headers == NULL))
+			return 0;
+		if (r->headers != NULL) {
+			nnames = r->nheaders;
+			names = names_size(r->headers, r->nheaders);
+		} else {
+			nnames =
+			    NELEM(default_oversigned) + NELEM(default_signed);
+			names =
+			    names_size(
+			        default_oversigned, NELEM(default_oversigned)) +
+			    names_size(default_signed, NELEM(default_signed));
+		}
+		over = names_size(r->oversign_headers, r->noversign_headers);
+		if (names == 0 || (r->noversign_headers > 0 && over == 0))
+			return 0;
+		nnames += r->noversign_headers;
+	}
+	size = nnames * (sizeof(const char *) + sizeof(size_t)) + names + over +
+	       strlen(r->domain) + strlen(r->selector) + 2 +
+	       (r->auid != NULL ? strlen(r->auid) + 1 : 0);
+	return (size + align - 1) / align * align;
+}
+
+/*
+ * Check the rest of request r and copy it into o, its strings into
+ * `pool` (sign_req_size bytes, aligned).
+ */
+static enum vouch_status
+sign_req_copy(
+    struct sign_one *o, const struct vouch_dkim_sign_req *r, char *pool)
+{
+	struct pool pl;
+	size_t nnames = 0;
+	int custom = r->headers != NULL || r->oversign_headers != NULL;
+
 	o->key = r->key;
 	o->alg = r->alg;
 	if (o->alg == VOUCH_DKIM_SIGN_ALG_AUTO)
@@ -353,37 +398,12 @@ sign_req_copy(struct sign_one *o, const struct vouch_dkim_sign_req *r)
 	o->oversign = r->oversign;
 	o->body_length = r->body_length;
 	o->expire = r->expire;
-	if (custom) {
-		if ((r->headers != NULL &&
-		        (r->nheaders == 0 ||
-		            r->nheaders > VOUCH_DKIM_SIGN_MAX_HEADERS)) ||
-		    r->noversign_headers > VOUCH_DKIM_SIGN_MAX_HEADERS ||
-		    (r->noversign_headers > 0 && r->oversign_headers == NULL))
-			return VOUCH_EINVAL;
-		if (r->headers != NULL) {
-			nnames = r->nheaders;
-			names = names_size(r->headers, r->nheaders);
-		} else {
-			nnames =
-			    NELEM(default_oversigned) + NELEM(default_signed);
-			names =
-			    names_size(
-			        default_oversigned, NELEM(default_oversigned)) +
-			    names_size(default_signed, NELEM(default_signed));
-		}
-		over = names_size(r->oversign_headers, r->noversign_headers);
-		if (names == 0 || (r->noversign_headers > 0 && over == 0))
-			return VOUCH_EINVAL;
-		nnames += r->noversign_headers;
-	}
-	/* one allocation for the request's strings, not one per string */
-	size = nnames * (sizeof(*o->headers) + sizeof(*o->hlen)) + names +
-	       over + strlen(r->domain) + strlen(r->selector) + 2 +
-	       (r->auid != NULL ? strlen(r->auid) + 1 : 0);
-	if ((o->pool = malloc(size)) == NULL)
-		return VOUCH_ENOMEM;
-	pl.p =
-	    (char *)o->pool + nnames * (sizeof(*o->headers) + sizeof(*o->hlen));
+	if (custom)
+		nnames = (r->headers != NULL ? r->nheaders
+		                             : NELEM(default_oversigned) +
+		                                   NELEM(default_signed)) +
+		         r->noversign_headers;
+	pl.p = pool + nnames * (sizeof(*o->headers) + sizeof(*o->hlen));
 	pl.len = 0;
 	o->domain = pool_str(&pl, r->domain);
 	o->selector = pool_str(&pl, r->selector);
@@ -391,7 +411,7 @@ sign_req_copy(struct sign_one *o, const struct vouch_dkim_sign_req *r)
 		o->auid = pool_str(&pl, r->auid);
 	if (!custom)
 		return VOUCH_OK;
-	o->headers = o->pool;
+	o->headers = (const char **)(void *)pool;
 	o->hlen = (size_t *)(void *)(o->headers + nnames);
 	return copy_hnames(o, &pl, r);
 }
@@ -402,15 +422,24 @@ vouch_dkim_sign_new_inner(const struct vouch_dkim_sign_req *reqs, size_t nreqs,
 {
 	struct vouch_dkim_sign *s;
 	enum vouch_status st;
-	size_t i;
+	size_t i, size[VOUCH_DKIM_SIGN_MAX_REQUESTS], total = 0;
+	char *pool;
 	int c;
 
 	*out = NULL;
 	if (reqs == NULL || nreqs == 0 ||
 	    nreqs > VOUCH_DKIM_SIGN_MAX_REQUESTS || now < 0)
 		return VOUCH_EINVAL;
-	if ((s = malloc(sizeof(*s))) == NULL)
+	for (i = 0; i < nreqs; i++) {
+		if ((size[i] = sign_req_size(&reqs[i])) == 0)
+			return VOUCH_EINVAL;
+		total += size[i];
+	}
+	/* the context and the requests' strings: one allocation, not one
+	 * more per request for every message */
+	if ((s = malloc(sizeof(*s) + total)) == NULL)
 		return VOUCH_ENOMEM;
+	pool = (char *)(s + 1);
 	/* the requests and bodies are cleared as they are used (see the
 	 * struct): over 6 KiB not cleared for every message */
 	memset(s, 0, offsetof(struct vouch_dkim_sign, req));
@@ -425,8 +454,10 @@ vouch_dkim_sign_new_inner(const struct vouch_dkim_sign_req *reqs, size_t nreqs,
 	for (i = 0; i < nreqs; i++) {
 		memset(&s->req[i], 0, sizeof(s->req[i]));
 		s->nreq++;
-		if ((st = sign_req_copy(&s->req[i], &reqs[i])) != VOUCH_OK)
+		st = sign_req_copy(&s->req[i], &reqs[i], pool);
+		if (st != VOUCH_OK)
 			goto fail;
+		pool += size[i];
 		s->body[s->req[i].bcanon].used = 1;
 	}
 	for (c = 0; c < 2; c++) {
@@ -597,7 +628,10 @@ struct hsel {
 	size_t len[SEL_MAX];
 	int over[SEL_MAX]; /* listed once more than it occurs */
 	size_t count[SEL_MAX]; /* fields of that name */
-	int16_t which[VOUCH_MAX_HEADER_FIELDS]; /* the name of field k, -1 */
+	/* 1 + the last field of that name, 0 if none; from there each field
+	 * of a name links to the one above it (prev, the same plus one) */
+	size_t last[SEL_MAX];
+	uint16_t prev[VOUCH_MAX_HEADER_FIELDS];
 };
 
 /* How often the field `name` (len bytes) occurs in the header section. */
@@ -620,7 +654,26 @@ sel_add(struct hsel *sl, const char *name, size_t len, int over)
 	sl->len[sl->n] = len;
 	sl->over[sl->n] = over;
 	sl->count[sl->n] = 0;
+	sl->last[sl->n] = 0;
 	sl->n++;
+}
+
+/*
+ * Field name p (len bytes) and header name s (at least len bytes), the
+ * same without regard to ASCII case?  Inline and without the NUL checks
+ * of mail_name_eq: the lengths are known to match, and most pairs differ
+ * in their first byte.
+ */
+static int
+name_eq(const uint8_t *p, const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (p[i] != (uint8_t)s[i] &&
+		    dkim_lower(p[i]) != dkim_lower((uint8_t)s[i]))
+			return 0;
+	return 1;
 }
 
 /* The names of o with their counts in h (h->nfield is within bounds). */
@@ -643,12 +696,12 @@ sel_make(struct hsel *sl, const struct sign_one *o, const struct mail_header *h)
 			    o->oversign || o->over[i]);
 	/* the names are distinct: a field is named by one at most */
 	for (i = 0; i < h->nfield; i++) {
-		sl->which[i] = -1;
 		for (j = 0; j < sl->n; j++)
 			if (h->field[i].namelen == sl->len[j] &&
-			    mail_name_eq(
-			        h->field[i].name, sl->len[j], sl->name[j])) {
-				sl->which[i] = (int16_t)j;
+			    name_eq(
+			        h->field[i].name, sl->name[j], sl->len[j])) {
+				sl->prev[i] = (uint16_t)sl->last[j];
+				sl->last[j] = i + 1;
 				sl->count[j]++;
 				break;
 			}
@@ -859,7 +912,6 @@ sign_one(struct vouch_dkim_sign *s, const struct sign_one *o,
 {
 	/* every field once, plus one per distinct name oversigned */
 	uint16_t list[VOUCH_MAX_HEADER_FIELDS + SEL_MAX];
-	size_t next[SEL_MAX];
 	struct hsel sl;
 	uint8_t hash[EVP_MAX_MD_SIZE], sig[1024];
 	char bhtxt[45], num[21];
@@ -919,19 +971,15 @@ sign_one(struct vouch_dkim_sign *s, const struct sign_one *o,
 
 	/*
 	 * §5.4.2: for each name in h=, the last instance not yet used, going
-	 * up from the bottom (a cursor per name); a name with none left
-	 * contributes nothing.
+	 * up from the bottom (the fields of each name linked by sel_make); a
+	 * name with none left contributes nothing.
 	 */
-	for (i = 0; i < sl.n; i++)
-		next[i] = h->nfield;
 	for (i = 0; i < nnames; i++) {
 		size_t k = list[i];
 
-		for (j = next[k]; j > 0 && sl.which[j - 1] != (int16_t)k; j--)
-			;
-		next[k] = j > 0 ? j - 1 : 0;
-		if (j == 0)
+		if ((j = sl.last[k]) == 0)
 			continue;
+		sl.last[k] = sl.prev[j - 1];
 		if (canon_header(o->hcanon, h->field[j - 1].raw,
 		        h->field[j - 1].len, data) != VOUCH_OK)
 			break;
