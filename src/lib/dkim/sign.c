@@ -190,17 +190,23 @@ auid_ok(const char *auid, const char *domain)
 	       strcasecmp(at + 1 + alen - dlen, domain) == 0;
 }
 
-/* The length of a field name (RFC 5322 §3.6.8), or 0 if `s` is not one. */
+/*
+ * The length of a field name (RFC 5322 §3.6.8; at most 256 bytes), or 0
+ * if `s` is not one.  One range test per byte (NUL ends the scan as a
+ * byte outside ftext): every name of every request is checked for every
+ * message.
+ */
 static size_t
 hname_len(const char *s)
 {
 	size_t i;
 
 	/* RFC 5322 §3.6.8: ftext is %d33-57 / %d59-126 */
-	for (i = 0; s[i] != '\0'; i++)
-		if (i >= 256 || s[i] < 33 || s[i] > 126 || s[i] == ':')
-			return 0;
-	return i;
+	for (i = 0; i <= 256 && (uint8_t)((uint8_t)s[i] - 33) <= 126 - 33 &&
+	            s[i] != ':';
+	     i++)
+		;
+	return i <= 256 && s[i] == '\0' ? i : 0;
 }
 
 void
@@ -839,11 +845,64 @@ b64_32(const uint8_t *p, char txt[45])
 	txt[base64_encode(p, 32, txt, 44)] = '\0';
 }
 
-static const char *
-alg_name(enum vouch_dkim_sign_alg alg)
+static struct piece
+alg_piece(enum vouch_dkim_sign_alg alg)
 {
-	return alg == VOUCH_DKIM_SIGN_RSA_SHA256 ? "rsa-sha256"
-	                                         : "ed25519-sha256";
+	return alg == VOUCH_DKIM_SIGN_RSA_SHA256 ? P("rsa-sha256")
+	                                         : P("ed25519-sha256");
+}
+
+/* canon_name's text with its length. */
+static struct piece
+canon_piece(enum canon_alg alg)
+{
+	return alg == CANON_RELAXED ? P("relaxed") : P("simple");
+}
+
+/*
+ * h=, folding between names (FWS around ':' is allowed, §3.5), each name
+ * with its ':' (';' after the last) one unit as fold_cat would make it:
+ * written at once, room made for the whole list first, because a
+ * fold_cat per name was the largest part of writing the field.
+ */
+static void
+fold_hlist(
+    struct fold *f, const struct hsel *sl, const uint16_t *list, size_t nnames)
+{
+	size_t i, n, room = 2; /* "h=" */
+	const char *name;
+	uint8_t *w, *start;
+
+	/* each name: itself, ':' or ';', and a fold (3) or a space before */
+	for (i = 0; i < nnames; i++)
+		room += sl->len[list[i]] + 4;
+	if ((start = w = vbuf_space(f->b, room)) == NULL)
+		return; /* the error is sticky in the buffer */
+	for (i = 0; i < nnames; i++) {
+		name = sl->name[list[i]];
+		n = sl->len[list[i]];
+		/* fold_before's rule, with the space before h= only */
+		if (f->col + (i == 0 ? 1 : 0) + n + (i == 0 ? 3 : 1) >
+		        FOLD_WIDTH &&
+		    f->col > FOLD_INDENT) {
+			memcpy(w, "\r\n\t", 3);
+			w += 3;
+			f->col = FOLD_INDENT;
+		} else if (i == 0) {
+			*w++ = ' ';
+			f->col++;
+		}
+		if (i == 0) {
+			memcpy(w, "h=", 2);
+			w += 2;
+			f->col += 2;
+		}
+		memcpy(w, name, n);
+		w += n;
+		*w++ = i + 1 == nnames ? ';' : ':';
+		f->col += n + 1;
+	}
+	vbuf_commit(f->b, (size_t)(w - start));
 }
 
 /*
@@ -934,12 +993,9 @@ sign_one(struct vouch_dkim_sign *s, const struct sign_one *o,
 	(void)vbuf_space(data, 4096);
 	f.b = out;
 	f.col = 0;
-	vbuf_adds(out, "DKIM-Signature:");
-	f.col = strlen("DKIM-Signature:");
-	FOLD(&f, 1, P("v=1;"));
-	FOLD(&f, 1, P("a="), str_piece(alg_name(o->alg)), P(";"));
-	FOLD(&f, 1, P("c="), str_piece(canon_name(o->hcanon)), P("/"),
-	    str_piece(canon_name(o->bcanon)), P(";"));
+	/* the first line, at most 57 columns: nothing in it can fold */
+	FOLD(&f, 0, P("DKIM-Signature: v=1; a="), alg_piece(o->alg), P("; c="),
+	    canon_piece(o->hcanon), P("/"), canon_piece(o->bcanon), P(";"));
 	FOLD(&f, 1, P("d="), o->domain, P(";"));
 	FOLD(&f, 1, P("s="), o->selector, P(";"));
 	FOLD(
@@ -952,11 +1008,7 @@ sign_one(struct vouch_dkim_sign *s, const struct sign_one *o,
 		FOLD(&f, 1, P("i="), o->auid, P(";"));
 	if (o->body_length)
 		FOLD(&f, 1, P("l="), str_piece(u64_text(blen, num)), P(";"));
-	/* h= with folding between names (FWS around ':' is allowed) */
-	for (i = 0; i < nnames; i++)
-		FOLD(&f, i == 0, i == 0 ? P("h=") : P(""),
-		    ((struct piece){sl.name[list[i]], sl.len[list[i]]}),
-		    i + 1 == nnames ? P(";") : P(":"));
+	fold_hlist(&f, &sl, list, nnames);
 	/* bh= is 47 characters with its value: kept on one line */
 	b64_32(bh, bhtxt);
 	FOLD(&f, 1, P("bh="), ((struct piece){bhtxt, 44}), P(";"));
