@@ -627,6 +627,8 @@ toolarge:
  * every name with every field.
  */
 #define SEL_MAX (VOUCH_DKIM_SIGN_MAX_HEADERS * 2)
+_Static_assert(
+    SEL_MAX < 256, "hsel's buckets hold a name's index + 1 in a byte");
 
 struct hsel {
 	size_t n;
@@ -638,6 +640,12 @@ struct hsel {
 	 * of a name links to the one above it (prev, the same plus one) */
 	size_t last[SEL_MAX];
 	uint16_t prev[VOUCH_MAX_HEADER_FIELDS];
+	/* the names by their first byte, lowered, modulo 32 (one bucket per
+	 * letter): 1 + the first name of a bucket, 1 + the next one in it,
+	 * 0 at the end; a field is compared with the names of its bucket
+	 * only, not with every name */
+	uint8_t bucket[32];
+	uint8_t chain[SEL_MAX];
 };
 
 /* How often the field `name` (len bytes) occurs in the header section. */
@@ -656,11 +664,17 @@ field_count(const struct mail_header *h, const char *name, size_t len)
 static void
 sel_add(struct hsel *sl, const char *name, size_t len, int over)
 {
+	unsigned b;
+
 	sl->name[sl->n] = name;
 	sl->len[sl->n] = len;
 	sl->over[sl->n] = over;
 	sl->count[sl->n] = 0;
 	sl->last[sl->n] = 0;
+	/* a name is not empty (hname_len, the default lists) */
+	b = dkim_lower((uint8_t)name[0]) & 31;
+	sl->chain[sl->n] = sl->bucket[b];
+	sl->bucket[b] = (uint8_t)(sl->n + 1);
 	sl->n++;
 }
 
@@ -689,6 +703,7 @@ sel_make(struct hsel *sl, const struct sign_one *o, const struct mail_header *h)
 	size_t i, j;
 
 	sl->n = 0;
+	memset(sl->bucket, 0, sizeof(sl->bucket));
 	if (o->headers == NULL) {
 		for (i = 0; i < NELEM(default_oversigned); i++)
 			sel_add(sl, default_oversigned[i],
@@ -702,13 +717,16 @@ sel_make(struct hsel *sl, const struct sign_one *o, const struct mail_header *h)
 			    o->oversign || o->over[i]);
 	/* the names are distinct: a field is named by one at most */
 	for (i = 0; i < h->nfield; i++) {
-		for (j = 0; j < sl->n; j++)
-			if (h->field[i].namelen == sl->len[j] &&
-			    name_eq(
-			        h->field[i].name, sl->name[j], sl->len[j])) {
-				sl->prev[i] = (uint16_t)sl->last[j];
-				sl->last[j] = i + 1;
-				sl->count[j]++;
+		const struct mail_field *fl = &h->field[i];
+
+		/* a field name is not empty (mail_header_parse) */
+		for (j = sl->bucket[dkim_lower(fl->name[0]) & 31]; j != 0;
+		     j = sl->chain[j - 1])
+			if (fl->namelen == sl->len[j - 1] &&
+			    name_eq(fl->name, sl->name[j - 1], fl->namelen)) {
+				sl->prev[i] = (uint16_t)sl->last[j - 1];
+				sl->last[j - 1] = i + 1;
+				sl->count[j - 1]++;
 				break;
 			}
 	}
