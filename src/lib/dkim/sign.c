@@ -87,8 +87,10 @@ static const char *const default_signed[] = {
 #define HASH_BATCH (4 * 1024)
 
 struct sign_body {
-	EVP_MD_CTX *md;
+	EVP_MD_CTX *md; /* made at its first use (body_md) */
 	int used; /* 1 in use, -1 a digest call failed */
+	int in_finish; /* in vouch_dkim_sign_finish, under its ERR mark */
+	enum vouch_status fail; /* with used -1: VOUCH_ENOMEM, else crypto */
 	size_t nbatch;
 	/* not cleared: only nbatch bytes are ever read; in the context, not
 	 * an allocation of its own for every message */
@@ -108,8 +110,8 @@ struct sign_one {
 	const struct vouch_dkim_key *key;
 	enum vouch_dkim_sign_alg alg;
 	enum canon_alg hcanon, bcanon;
-	/* one block, owned: the arrays and every string below */
-	void *pool;
+	/* the arrays and every string below live in the context's own
+	 * allocation, after the struct (vouch_dkim_sign_new) */
 	struct piece domain, selector, auid; /* auid.s NULL: no i= */
 	const char **headers; /* NULL = default list */
 	size_t *hlen; /* their lengths */
@@ -139,12 +141,54 @@ struct vouch_dkim_sign {
 	struct sign_body body[2]; /* by enum canon_alg */
 };
 
+/*
+ * The body's digest context, made at its first use, not in
+ * vouch_dkim_sign_new, so that sign_new calls no OpenSSL function and
+ * needs no ERR mark of its own (the pair cost about 0.1% of a 2 KiB
+ * Ed25519 signature): a body that fits in the batch gets its context in
+ * vouch_dkim_sign_finish, under finish's mark; a larger one in
+ * vouch_dkim_sign_update, under a mark set here.  NULL once a digest call
+ * failed (used -1; why in fail).
+ */
+static EVP_MD_CTX *
+body_md(struct sign_body *b)
+{
+	if (b->used < 0)
+		return NULL;
+	if (b->md != NULL)
+		return b->md;
+	if (!b->in_finish)
+		ERR_set_mark();
+	if ((b->md = EVP_MD_CTX_new()) == NULL)
+		b->fail = VOUCH_ENOMEM;
+	else if (!EVP_DigestInit_ex(b->md, dkim_md(DKIM_HASH_SHA256), NULL))
+		b->fail = VOUCH_ECRYPTO;
+	if (!b->in_finish)
+		ERR_pop_to_mark();
+	if (b->fail != VOUCH_OK) {
+		b->used = -1;
+		return NULL;
+	}
+	return b->md;
+}
+
+/* Hash n bytes at p; a failure is seen at the end (vouch_dkim_sign_finish). */
+static void
+body_hash(struct sign_body *b, const uint8_t *p, size_t n)
+{
+	EVP_MD_CTX *md = body_md(b);
+
+	if (md != NULL && !EVP_DigestUpdate(md, p, n)) {
+		b->used = -1;
+		b->fail = VOUCH_ECRYPTO;
+	}
+}
+
 static void
 body_flush(struct sign_body *b)
 {
-	/* A failure is seen at the end, in vouch_dkim_sign_finish. */
-	if (b->nbatch > 0 && !EVP_DigestUpdate(b->md, b->batch, b->nbatch))
-		b->used = -1;
+	if (b->nbatch > 0)
+		body_hash(b, b->batch, b->nbatch);
 	b->nbatch = 0;
 }
 
@@ -156,8 +200,7 @@ body_sink(void *arg, const uint8_t *p, size_t n)
 	if (n > HASH_BATCH - b->nbatch)
 		body_flush(b);
 	if (n >= HASH_BATCH / 2) {
-		if (!EVP_DigestUpdate(b->md, p, n))
-			b->used = -1;
+		body_hash(b, p, n);
 		return;
 	}
 	memcpy(b->batch + b->nbatch, p, n);
@@ -190,17 +233,23 @@ auid_ok(const char *auid, const char *domain)
 	       strcasecmp(at + 1 + alen - dlen, domain) == 0;
 }
 
-/* The length of a field name (RFC 5322 §3.6.8), or 0 if `s` is not one. */
+/*
+ * The length of a field name (RFC 5322 §3.6.8; at most 256 bytes), or 0
+ * if `s` is not one.  One range test per byte (NUL ends the scan as a
+ * byte outside ftext): every name of every request is checked for every
+ * message.
+ */
 static size_t
 hname_len(const char *s)
 {
 	size_t i;
 
 	/* RFC 5322 §3.6.8: ftext is %d33-57 / %d59-126 */
-	for (i = 0; s[i] != '\0'; i++)
-		if (i >= 256 || s[i] < 33 || s[i] > 126 || s[i] == ':')
-			return 0;
-	return i;
+	for (i = 0; i <= 256 && (uint8_t)((uint8_t)s[i] - 33) <= 126 - 33 &&
+	            s[i] != ':';
+	     i++)
+		;
+	return i <= 256 && s[i] == '\0' ? i : 0;
 }
 
 void
@@ -210,8 +259,6 @@ vouch_dkim_sign_free(struct vouch_dkim_sign *s)
 
 	if (s == NULL)
 		return;
-	for (i = 0; i < s->nreq; i++)
-		free(s->req[i].pool);
 	for (i = 0; i < NELEM(s->body); i++) {
 		EVP_MD_CTX_free(s->body[i].md);
 	}
@@ -231,8 +278,9 @@ same_name(const char *a, const char *b)
 }
 
 /*
- * The strings of a request, copied into one block (o->pool): the headers
- * array first, then the text.  pool_str appends one string.
+ * The strings of a request, copied into its block of the context's
+ * allocation: the headers array first, then the text.  pool_str appends
+ * one string.
  */
 struct pool {
 	char *p;
@@ -323,16 +371,62 @@ copy_hnames(
 	return VOUCH_EINVAL;
 }
 
-static enum vouch_status
-sign_req_copy(struct sign_one *o, const struct vouch_dkim_sign_req *r)
+/*
+ * The bytes a request's block takes (its header arrays and strings),
+ * rounded up so that the next block stays aligned, or 0 when the request
+ * cannot be signed as given: checked before the context is allocated, so
+ * that the context and every request's strings are one allocation.
+ */
+static size_t
+sign_req_size(const struct vouch_dkim_sign_req *r)
 {
-	struct pool pl;
 	size_t nnames = 0, names = 0, over = 0, size;
-	int custom = r->headers != NULL || r->oversign_headers != NULL;
+	const size_t align = _Alignof(max_align_t);
 
 	if (r->key == NULL || !dkim_name_ok(r->domain) ||
 	    !dkim_name_ok(r->selector))
-		return VOUCH_EINVAL;
+		return 0;
+	if (r->headers != NULL || r->oversign_headers != NULL) {
+		if ((r->headers != NULL &&
+		        (r->nheaders == 0 ||
+		            r->nheaders > VOUCH_DKIM_SIGN_MAX_HEADERS)) ||
+		    r->noversign_headers > VOUCH_DKIM_SIGN_MAX_HEADERS ||
+		    (r->noversign_headers > 0 && r->oversign_headers == NULL))
+			return 0;
+		if (r->headers != NULL) {
+			nnames = r->nheaders;
+			names = names_size(r->headers, r->nheaders);
+		} else {
+			nnames =
+			    NELEM(default_oversigned) + NELEM(default_signed);
+			names =
+			    names_size(
+			        default_oversigned, NELEM(default_oversigned)) +
+			    names_size(default_signed, NELEM(default_signed));
+		}
+		over = names_size(r->oversign_headers, r->noversign_headers);
+		if (names == 0 || (r->noversign_headers > 0 && over == 0))
+			return 0;
+		nnames += r->noversign_headers;
+	}
+	size = nnames * (sizeof(const char *) + sizeof(size_t)) + names + over +
+	       strlen(r->domain) + strlen(r->selector) + 2 +
+	       (r->auid != NULL ? strlen(r->auid) + 1 : 0);
+	return (size + align - 1) / align * align;
+}
+
+/*
+ * Check the rest of request r and copy it into o, its strings into
+ * `pool` (sign_req_size bytes, aligned).
+ */
+static enum vouch_status
+sign_req_copy(
+    struct sign_one *o, const struct vouch_dkim_sign_req *r, char *pool)
+{
+	struct pool pl;
+	size_t nnames = 0;
+	int custom = r->headers != NULL || r->oversign_headers != NULL;
+
 	o->key = r->key;
 	o->alg = r->alg;
 	if (o->alg == VOUCH_DKIM_SIGN_ALG_AUTO)
@@ -353,37 +447,12 @@ sign_req_copy(struct sign_one *o, const struct vouch_dkim_sign_req *r)
 	o->oversign = r->oversign;
 	o->body_length = r->body_length;
 	o->expire = r->expire;
-	if (custom) {
-		if ((r->headers != NULL &&
-		        (r->nheaders == 0 ||
-		            r->nheaders > VOUCH_DKIM_SIGN_MAX_HEADERS)) ||
-		    r->noversign_headers > VOUCH_DKIM_SIGN_MAX_HEADERS ||
-		    (r->noversign_headers > 0 && r->oversign_headers == NULL))
-			return VOUCH_EINVAL;
-		if (r->headers != NULL) {
-			nnames = r->nheaders;
-			names = names_size(r->headers, r->nheaders);
-		} else {
-			nnames =
-			    NELEM(default_oversigned) + NELEM(default_signed);
-			names =
-			    names_size(
-			        default_oversigned, NELEM(default_oversigned)) +
-			    names_size(default_signed, NELEM(default_signed));
-		}
-		over = names_size(r->oversign_headers, r->noversign_headers);
-		if (names == 0 || (r->noversign_headers > 0 && over == 0))
-			return VOUCH_EINVAL;
-		nnames += r->noversign_headers;
-	}
-	/* one allocation for the request's strings, not one per string */
-	size = nnames * (sizeof(*o->headers) + sizeof(*o->hlen)) + names +
-	       over + strlen(r->domain) + strlen(r->selector) + 2 +
-	       (r->auid != NULL ? strlen(r->auid) + 1 : 0);
-	if ((o->pool = malloc(size)) == NULL)
-		return VOUCH_ENOMEM;
-	pl.p =
-	    (char *)o->pool + nnames * (sizeof(*o->headers) + sizeof(*o->hlen));
+	if (custom)
+		nnames = (r->headers != NULL ? r->nheaders
+		                             : NELEM(default_oversigned) +
+		                                   NELEM(default_signed)) +
+		         r->noversign_headers;
+	pl.p = pool + nnames * (sizeof(*o->headers) + sizeof(*o->hlen));
 	pl.len = 0;
 	o->domain = pool_str(&pl, r->domain);
 	o->selector = pool_str(&pl, r->selector);
@@ -391,26 +460,39 @@ sign_req_copy(struct sign_one *o, const struct vouch_dkim_sign_req *r)
 		o->auid = pool_str(&pl, r->auid);
 	if (!custom)
 		return VOUCH_OK;
-	o->headers = o->pool;
+	o->headers = (const char **)(void *)pool;
 	o->hlen = (size_t *)(void *)(o->headers + nnames);
 	return copy_hnames(o, &pl, r);
 }
 
-static enum vouch_status
-vouch_dkim_sign_new_inner(const struct vouch_dkim_sign_req *reqs, size_t nreqs,
+/*
+ * No OpenSSL function is called here (the digest contexts are made by
+ * body_md), so OpenSSL's error stack needs no mark around the call.
+ */
+enum vouch_status
+vouch_dkim_sign_new(const struct vouch_dkim_sign_req *reqs, size_t nreqs,
     int64_t now, struct vouch_dkim_sign **out)
 {
 	struct vouch_dkim_sign *s;
 	enum vouch_status st;
-	size_t i;
+	size_t i, size[VOUCH_DKIM_SIGN_MAX_REQUESTS], total = 0;
+	char *pool;
 	int c;
 
 	*out = NULL;
 	if (reqs == NULL || nreqs == 0 ||
 	    nreqs > VOUCH_DKIM_SIGN_MAX_REQUESTS || now < 0)
 		return VOUCH_EINVAL;
-	if ((s = malloc(sizeof(*s))) == NULL)
+	for (i = 0; i < nreqs; i++) {
+		if ((size[i] = sign_req_size(&reqs[i])) == 0)
+			return VOUCH_EINVAL;
+		total += size[i];
+	}
+	/* the context and the requests' strings: one allocation, not one
+	 * more per request for every message */
+	if ((s = malloc(sizeof(*s) + total)) == NULL)
 		return VOUCH_ENOMEM;
+	pool = (char *)(s + 1);
 	/* the requests and bodies are cleared as they are used (see the
 	 * struct): over 6 KiB not cleared for every message */
 	memset(s, 0, offsetof(struct vouch_dkim_sign, req));
@@ -425,48 +507,24 @@ vouch_dkim_sign_new_inner(const struct vouch_dkim_sign_req *reqs, size_t nreqs,
 	for (i = 0; i < nreqs; i++) {
 		memset(&s->req[i], 0, sizeof(s->req[i]));
 		s->nreq++;
-		if ((st = sign_req_copy(&s->req[i], &reqs[i])) != VOUCH_OK)
+		st = sign_req_copy(&s->req[i], &reqs[i], pool);
+		if (st != VOUCH_OK)
 			goto fail;
+		pool += size[i];
 		s->body[s->req[i].bcanon].used = 1;
 	}
 	for (c = 0; c < 2; c++) {
 		struct sign_body *b = &s->body[c];
 
-		if (!b->used)
-			continue;
-		if ((b->md = EVP_MD_CTX_new()) == NULL) {
-			st = VOUCH_ENOMEM;
-			goto fail;
-		}
-		if (!EVP_DigestInit_ex(
-		        b->md, dkim_md(DKIM_HASH_SHA256), NULL)) {
-			st = VOUCH_ECRYPTO;
-			goto fail;
-		}
-		canon_body_init(
-		    &b->cb, (enum canon_alg)c, UINT64_MAX, body_sink, b);
+		/* the digest context comes with the first bytes (body_md) */
+		if (b->used)
+			canon_body_init(&b->cb, (enum canon_alg)c, UINT64_MAX,
+			    body_sink, b);
 	}
 	*out = s;
 	return VOUCH_OK;
 fail:
 	vouch_dkim_sign_free(s);
-	return st;
-}
-
-/*
- * The public entry: whatever OpenSSL queues on its error stack during the
- * call is dropped, so that other OpenSSL users in the process (a TLS
- * stack in the same MTA) never see our errors.
- */
-enum vouch_status
-vouch_dkim_sign_new(const struct vouch_dkim_sign_req *reqs, size_t nreqs,
-    int64_t now, struct vouch_dkim_sign **out)
-{
-	enum vouch_status st;
-
-	ERR_set_mark();
-	st = vouch_dkim_sign_new_inner(reqs, nreqs, now, out);
-	ERR_pop_to_mark();
 	return st;
 }
 
@@ -590,6 +648,8 @@ toolarge:
  * every name with every field.
  */
 #define SEL_MAX (VOUCH_DKIM_SIGN_MAX_HEADERS * 2)
+_Static_assert(
+    SEL_MAX < 256, "hsel's buckets hold a name's index + 1 in a byte");
 
 struct hsel {
 	size_t n;
@@ -597,7 +657,16 @@ struct hsel {
 	size_t len[SEL_MAX];
 	int over[SEL_MAX]; /* listed once more than it occurs */
 	size_t count[SEL_MAX]; /* fields of that name */
-	int16_t which[VOUCH_MAX_HEADER_FIELDS]; /* the name of field k, -1 */
+	/* 1 + the last field of that name, 0 if none; from there each field
+	 * of a name links to the one above it (prev, the same plus one) */
+	size_t last[SEL_MAX];
+	uint16_t prev[VOUCH_MAX_HEADER_FIELDS];
+	/* the names by their first byte, lowered, modulo 32 (one bucket per
+	 * letter): 1 + the first name of a bucket, 1 + the next one in it,
+	 * 0 at the end; a field is compared with the names of its bucket
+	 * only, not with every name */
+	uint8_t bucket[32];
+	uint8_t chain[SEL_MAX];
 };
 
 /* How often the field `name` (len bytes) occurs in the header section. */
@@ -616,11 +685,36 @@ field_count(const struct mail_header *h, const char *name, size_t len)
 static void
 sel_add(struct hsel *sl, const char *name, size_t len, int over)
 {
+	unsigned b;
+
 	sl->name[sl->n] = name;
 	sl->len[sl->n] = len;
 	sl->over[sl->n] = over;
 	sl->count[sl->n] = 0;
+	sl->last[sl->n] = 0;
+	/* a name is not empty (hname_len, the default lists) */
+	b = dkim_lower((uint8_t)name[0]) & 31;
+	sl->chain[sl->n] = sl->bucket[b];
+	sl->bucket[b] = (uint8_t)(sl->n + 1);
 	sl->n++;
+}
+
+/*
+ * Field name p (len bytes) and header name s (at least len bytes), the
+ * same without regard to ASCII case?  Inline and without the NUL checks
+ * of mail_name_eq: the lengths are known to match, and most pairs differ
+ * in their first byte.
+ */
+static int
+name_eq(const uint8_t *p, const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (p[i] != (uint8_t)s[i] &&
+		    dkim_lower(p[i]) != dkim_lower((uint8_t)s[i]))
+			return 0;
+	return 1;
 }
 
 /* The names of o with their counts in h (h->nfield is within bounds). */
@@ -630,6 +724,7 @@ sel_make(struct hsel *sl, const struct sign_one *o, const struct mail_header *h)
 	size_t i, j;
 
 	sl->n = 0;
+	memset(sl->bucket, 0, sizeof(sl->bucket));
 	if (o->headers == NULL) {
 		for (i = 0; i < NELEM(default_oversigned); i++)
 			sel_add(sl, default_oversigned[i],
@@ -643,13 +738,16 @@ sel_make(struct hsel *sl, const struct sign_one *o, const struct mail_header *h)
 			    o->oversign || o->over[i]);
 	/* the names are distinct: a field is named by one at most */
 	for (i = 0; i < h->nfield; i++) {
-		sl->which[i] = -1;
-		for (j = 0; j < sl->n; j++)
-			if (h->field[i].namelen == sl->len[j] &&
-			    mail_name_eq(
-			        h->field[i].name, sl->len[j], sl->name[j])) {
-				sl->which[i] = (int16_t)j;
-				sl->count[j]++;
+		const struct mail_field *fl = &h->field[i];
+
+		/* a field name is not empty (mail_header_parse) */
+		for (j = sl->bucket[dkim_lower(fl->name[0]) & 31]; j != 0;
+		     j = sl->chain[j - 1])
+			if (fl->namelen == sl->len[j - 1] &&
+			    name_eq(fl->name, sl->name[j - 1], fl->namelen)) {
+				sl->prev[i] = (uint16_t)sl->last[j - 1];
+				sl->last[j - 1] = i + 1;
+				sl->count[j - 1]++;
 				break;
 			}
 	}
@@ -786,11 +884,64 @@ b64_32(const uint8_t *p, char txt[45])
 	txt[base64_encode(p, 32, txt, 44)] = '\0';
 }
 
-static const char *
-alg_name(enum vouch_dkim_sign_alg alg)
+static struct piece
+alg_piece(enum vouch_dkim_sign_alg alg)
 {
-	return alg == VOUCH_DKIM_SIGN_RSA_SHA256 ? "rsa-sha256"
-	                                         : "ed25519-sha256";
+	return alg == VOUCH_DKIM_SIGN_RSA_SHA256 ? P("rsa-sha256")
+	                                         : P("ed25519-sha256");
+}
+
+/* canon_name's text with its length. */
+static struct piece
+canon_piece(enum canon_alg alg)
+{
+	return alg == CANON_RELAXED ? P("relaxed") : P("simple");
+}
+
+/*
+ * h=, folding between names (FWS around ':' is allowed, §3.5), each name
+ * with its ':' (';' after the last) one unit as fold_cat would make it:
+ * written at once, room made for the whole list first, because a
+ * fold_cat per name was the largest part of writing the field.
+ */
+static void
+fold_hlist(
+    struct fold *f, const struct hsel *sl, const uint16_t *list, size_t nnames)
+{
+	size_t i, n, room = 2; /* "h=" */
+	const char *name;
+	uint8_t *w, *start;
+
+	/* each name: itself, ':' or ';', and a fold (3) or a space before */
+	for (i = 0; i < nnames; i++)
+		room += sl->len[list[i]] + 4;
+	if ((start = w = vbuf_space(f->b, room)) == NULL)
+		return; /* the error is sticky in the buffer */
+	for (i = 0; i < nnames; i++) {
+		name = sl->name[list[i]];
+		n = sl->len[list[i]];
+		/* fold_before's rule, with the space before h= only */
+		if (f->col + (i == 0 ? 1 : 0) + n + (i == 0 ? 3 : 1) >
+		        FOLD_WIDTH &&
+		    f->col > FOLD_INDENT) {
+			memcpy(w, "\r\n\t", 3);
+			w += 3;
+			f->col = FOLD_INDENT;
+		} else if (i == 0) {
+			*w++ = ' ';
+			f->col++;
+		}
+		if (i == 0) {
+			memcpy(w, "h=", 2);
+			w += 2;
+			f->col += 2;
+		}
+		memcpy(w, name, n);
+		w += n;
+		*w++ = i + 1 == nnames ? ';' : ':';
+		f->col += n + 1;
+	}
+	vbuf_commit(f->b, (size_t)(w - start));
 }
 
 /*
@@ -859,7 +1010,6 @@ sign_one(struct vouch_dkim_sign *s, const struct sign_one *o,
 {
 	/* every field once, plus one per distinct name oversigned */
 	uint16_t list[VOUCH_MAX_HEADER_FIELDS + SEL_MAX];
-	size_t next[SEL_MAX];
 	struct hsel sl;
 	uint8_t hash[EVP_MAX_MD_SIZE], sig[1024];
 	char bhtxt[45], num[21];
@@ -882,12 +1032,9 @@ sign_one(struct vouch_dkim_sign *s, const struct sign_one *o,
 	(void)vbuf_space(data, 4096);
 	f.b = out;
 	f.col = 0;
-	vbuf_adds(out, "DKIM-Signature:");
-	f.col = strlen("DKIM-Signature:");
-	FOLD(&f, 1, P("v=1;"));
-	FOLD(&f, 1, P("a="), str_piece(alg_name(o->alg)), P(";"));
-	FOLD(&f, 1, P("c="), str_piece(canon_name(o->hcanon)), P("/"),
-	    str_piece(canon_name(o->bcanon)), P(";"));
+	/* the first line, at most 57 columns: nothing in it can fold */
+	FOLD(&f, 0, P("DKIM-Signature: v=1; a="), alg_piece(o->alg), P("; c="),
+	    canon_piece(o->hcanon), P("/"), canon_piece(o->bcanon), P(";"));
 	FOLD(&f, 1, P("d="), o->domain, P(";"));
 	FOLD(&f, 1, P("s="), o->selector, P(";"));
 	FOLD(
@@ -900,11 +1047,7 @@ sign_one(struct vouch_dkim_sign *s, const struct sign_one *o,
 		FOLD(&f, 1, P("i="), o->auid, P(";"));
 	if (o->body_length)
 		FOLD(&f, 1, P("l="), str_piece(u64_text(blen, num)), P(";"));
-	/* h= with folding between names (FWS around ':' is allowed) */
-	for (i = 0; i < nnames; i++)
-		FOLD(&f, i == 0, i == 0 ? P("h=") : P(""),
-		    ((struct piece){sl.name[list[i]], sl.len[list[i]]}),
-		    i + 1 == nnames ? P(";") : P(":"));
+	fold_hlist(&f, &sl, list, nnames);
 	/* bh= is 47 characters with its value: kept on one line */
 	b64_32(bh, bhtxt);
 	FOLD(&f, 1, P("bh="), ((struct piece){bhtxt, 44}), P(";"));
@@ -919,19 +1062,15 @@ sign_one(struct vouch_dkim_sign *s, const struct sign_one *o,
 
 	/*
 	 * §5.4.2: for each name in h=, the last instance not yet used, going
-	 * up from the bottom (a cursor per name); a name with none left
-	 * contributes nothing.
+	 * up from the bottom (the fields of each name linked by sel_make); a
+	 * name with none left contributes nothing.
 	 */
-	for (i = 0; i < sl.n; i++)
-		next[i] = h->nfield;
 	for (i = 0; i < nnames; i++) {
 		size_t k = list[i];
 
-		for (j = next[k]; j > 0 && sl.which[j - 1] != (int16_t)k; j--)
-			;
-		next[k] = j > 0 ? j - 1 : 0;
-		if (j == 0)
+		if ((j = sl.last[k]) == 0)
 			continue;
+		sl.last[k] = sl.prev[j - 1];
 		if (canon_header(o->hcanon, h->field[j - 1].raw,
 		        h->field[j - 1].len, data) != VOUCH_OK)
 			break;
@@ -996,14 +1135,19 @@ vouch_dkim_sign_finish_inner(
 	}
 	s->finished = 1;
 	for (c = 0; c < NELEM(s->body); c++) {
-		if (!s->body[c].used)
+		struct sign_body *b = &s->body[c];
+
+		if (!b->used)
 			continue;
-		canon_body_final(&s->body[c].cb);
-		body_flush(&s->body[c]);
-		if (s->body[c].used < 0 ||
-		    !EVP_DigestFinal_ex(s->body[c].md, bh[c], &bhlen)) {
-			s->reason = "SHA-256 failed";
-			st = VOUCH_ECRYPTO;
+		b->in_finish = 1; /* under this call's ERR mark */
+		canon_body_final(&b->cb);
+		body_flush(b);
+		if (body_md(b) == NULL ||
+		    !EVP_DigestFinal_ex(b->md, bh[c], &bhlen)) {
+			st = b->fail == VOUCH_ENOMEM ? VOUCH_ENOMEM
+			                             : VOUCH_ECRYPTO;
+			s->reason = st == VOUCH_ENOMEM ? "out of memory"
+			                               : "SHA-256 failed";
 			goto out;
 		}
 	}
