@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "arc/internal.h"
+#include "authres/internal.h"
 #include "dkim/internal.h"
 #include "mail/hdrscan.h"
 #include "mail/header.h"
@@ -1152,18 +1153,32 @@ tag_word(enum vouch_dmarc_policy_tag t)
 	                                 : "p";
 }
 
+/*
+ * A name the field's writer takes without checking it per message (a
+ * keyword of RFC 5321 §4.1.2, spelt here): the string and its length.
+ */
+#define KW(s) (s), sizeof(s) - 1
+
+/* A verdict word of the library's own (vouch_*_verdict_str). */
+static enum vouch_status
+add_result(struct vouch_authres_builder *b, const char *method, size_t mlen,
+    const char *result, const char *reason)
+{
+	return authres_add_kw(b, method, mlen, result, strlen(result), reason);
+}
+
 static void
-prop_str(struct vouch_authres_builder *b, const char *ptype, const char *prop,
-    const char *s)
+prop_str(struct vouch_authres_builder *b, const char *ptype, size_t tlen,
+    const char *prop, size_t plen, const char *s)
 {
 	if (s[0] != '\0')
-		(void)vouch_authres_prop(
-		    b, ptype, prop, (const uint8_t *)s, strlen(s));
+		(void)authres_prop_kw(
+		    b, ptype, tlen, prop, plen, (const uint8_t *)s, strlen(s));
 }
 
 static void
 add_spf(struct vouch_authres_builder *b, const struct vouch_spf_result *r,
-    const char *ptype_prop, const char *value, size_t len)
+    const char *ptype_prop, size_t plen, const char *value, size_t len)
 {
 	const char *reason = NULL;
 
@@ -1173,10 +1188,10 @@ add_spf(struct vouch_authres_builder *b, const struct vouch_spf_result *r,
 	        r->verdict == VOUCH_SPF_PERMERROR) &&
 	    r->reason[0] != '\0')
 		reason = r->reason;
-	(void)vouch_authres_add(
-	    b, "spf", vouch_spf_verdict_str(r->verdict), reason);
-	(void)vouch_authres_prop(
-	    b, "smtp", ptype_prop, (const uint8_t *)value, len);
+	(void)add_result(
+	    b, KW("spf"), vouch_spf_verdict_str(r->verdict), reason);
+	(void)authres_prop_kw(
+	    b, KW("smtp"), ptype_prop, plen, (const uint8_t *)value, len);
 }
 
 /*
@@ -1219,7 +1234,7 @@ add_dkim(struct vouch_authres_builder *b, const struct vouch_dkim_result *d)
 	size_t i, n;
 
 	if (d->nsig == 0) {
-		(void)vouch_authres_add(b, "dkim",
+		(void)add_result(b, KW("dkim"),
 		    vouch_dkim_verdict_str(d->result),
 		    d->reason[0] ? d->reason : NULL);
 		return;
@@ -1228,7 +1243,7 @@ add_dkim(struct vouch_authres_builder *b, const struct vouch_dkim_result *d)
 	                                        : VOUCH_DKIM_MAX_SIGNATURES;
 	for (i = 0; i < n; i++) {
 		s = &d->sig[i];
-		(void)vouch_authres_add(b, "dkim",
+		(void)add_result(b, KW("dkim"),
 		    vouch_dkim_verdict_str(s->result),
 		    s->result != VOUCH_DKIM_PASS && s->reason[0] ? s->reason
 		                                                 : NULL);
@@ -1241,11 +1256,11 @@ add_dkim(struct vouch_authres_builder *b, const struct vouch_dkim_result *d)
 				text_add(text, sizeof(text), "; test mode");
 			(void)vouch_authres_comment(b, text, strlen(text));
 		}
-		prop_str(b, "header", "d", s->d);
-		prop_str(b, "header", "i", s->i);
-		prop_str(b, "header", "s", s->s);
-		prop_str(b, "header", "a", s->a);
-		prop_str(b, "header", "b", s->b);
+		prop_str(b, KW("header"), KW("d"), s->d);
+		prop_str(b, KW("header"), KW("i"), s->i);
+		prop_str(b, KW("header"), KW("s"), s->s);
+		prop_str(b, KW("header"), KW("a"), s->a);
+		prop_str(b, KW("header"), KW("b"), s->b);
 	}
 	if (d->nsig > n) {
 		snprintf(text, sizeof(text), "%zu more signatures not checked",
@@ -1286,7 +1301,7 @@ add_dmarc(struct vouch_authres_builder *b,
 	const char *disp;
 	char text[VOUCH_DNS_MAX_NAME + 400];
 
-	(void)vouch_authres_add(b, "dmarc", vouch_dmarc_verdict_str(r->result),
+	(void)add_result(b, KW("dmarc"), vouch_dmarc_verdict_str(r->result),
 	    r->reason[0] ? r->reason : NULL);
 	text[0] = '\0';
 	if (dr != NULL && dr->has_record &&
@@ -1315,14 +1330,14 @@ add_dmarc(struct vouch_authres_builder *b,
 	if (text[0] != '\0')
 		(void)vouch_authres_comment(b, text, strlen(text));
 	if (dr != NULL)
-		prop_str(b, "header", "from", dr->author_domain);
+		prop_str(b, KW("header"), KW("from"), dr->author_domain);
 	if (r->result == VOUCH_DMARC_PASS || r->result == VOUCH_DMARC_FAIL ||
 	    r->unsafe != VOUCH_DMARC_SAFE) {
 		disp = vouch_dmarc_policy_str(r->result == VOUCH_DMARC_PASS
 		                                  ? VOUCH_DMARC_POLICY_NONE
 		                                  : r->disposition);
-		(void)vouch_authres_prop(
-		    b, "policy", "dmarc", (const uint8_t *)disp, strlen(disp));
+		(void)authres_prop_kw(b, KW("policy"), KW("dmarc"),
+		    (const uint8_t *)disp, strlen(disp));
 	}
 }
 
@@ -1331,37 +1346,38 @@ static enum vouch_status
 build_field(struct vouch_verify_msg *m)
 {
 	struct vouch_verify_result *res = m->res;
-	struct vouch_authres_builder *b = NULL;
+	struct vouch_authres_builder b; /* on the stack: one per message */
 	enum vouch_dmarc_policy least;
 	enum vouch_status st;
 
-	st = vouch_authres_new(res->authserv_id, strlen(res->authserv_id), &b);
+	st = authres_init(&b, res->authserv_id, strlen(res->authserv_id));
 	if (st != VOUCH_OK)
 		return st;
 	if (res->spf_checked) {
 		if (m->mail_from_len > 0)
-			add_spf(b, &res->spf, "mailfrom", m->mail_from,
+			add_spf(&b, &res->spf, KW("mailfrom"), m->mail_from,
 			    m->mail_from_len);
 		else {
 			/* RFC 8601 §2.7.2: the HELO identity was checked */
-			add_spf(b, &res->spf, "helo", m->helo, m->helo_len);
+			add_spf(
+			    &b, &res->spf, KW("helo"), m->helo, m->helo_len);
 			(void)vouch_authres_comment(
-			    b, "null MAIL FROM: postmaster@HELO checked", 39);
+			    &b, "null MAIL FROM: postmaster@HELO checked", 39);
 		}
 	}
 	if (res->helo_checked)
-		add_spf(b, &res->helo, "helo", m->helo, m->helo_len);
-	add_dkim(b, res->dkim);
+		add_spf(&b, &res->helo, KW("helo"), m->helo, m->helo_len);
+	add_dkim(&b, res->dkim);
 	/* RFC 8617 §6, §10: arc= with the client address and oldest-pass */
 	if (res->arc != NULL)
 		(void)vouch_arc_authres_add(
-		    b, res->arc, m->ip[0] != '\0' ? m->ip : NULL);
+		    &b, res->arc, m->ip[0] != '\0' ? m->ip : NULL);
 	least = m->v->opts.dmarc.unsafe_disposition;
-	add_dmarc(b, res,
+	add_dmarc(&b, res,
 	    least == VOUCH_DMARC_POLICY_UNSET ? VOUCH_DMARC_POLICY_QUARANTINE
 	                                      : least);
-	st = vouch_authres_finish(b, &res->field, &res->field_len);
-	vouch_authres_free(b);
+	st = vouch_authres_finish(&b, &res->field, &res->field_len);
+	authres_release(&b);
 	return st;
 }
 
