@@ -533,6 +533,41 @@ may_be_ours(const uint8_t *p, size_t len, int no_lone_cr)
  * cut inside its last field: that field is left alone (the rest of it
  * was not seen).
  */
+/*
+ * find_forged over the fields the header parse split (h, parsed) when
+ * they are the held section's own bytes, in order: every line ended in
+ * CRLF (so the section was not copied, and no field hides a lone CR), the
+ * section parsed whole and was not cut.  Those fields are the ones the
+ * line walk of find_forged would find, so the section is not walked
+ * again.  Returns -1 when they cannot be used, else the status.
+ */
+static int
+forged_in_fields(struct vouch_verify_msg *m, const struct mail_header *h,
+    enum vouch_status parsed, enum vouch_status *st)
+{
+	const struct mail_field *f;
+	size_t i, n0 = m->res->nforged;
+
+	if (parsed != VOUCH_OK || h->buf != NULL || m->hdr.p == NULL ||
+	    m->scan.malformed != NULL || m->res->header_too_large)
+		return -1;
+	*st = VOUCH_OK;
+	for (i = 0; i < h->nfield && *st == VOUCH_OK; i++) {
+		f = &h->field[i];
+		if (f->raw < m->hdr.p || f->len > m->hdr.len ||
+		    (size_t)(f->raw - m->hdr.p) > m->hdr.len - f->len) {
+			m->res->nforged =
+			    n0; /* cannot be: not the held bytes */
+			return -1;
+		}
+		if (may_be_ours(f->raw, f->len, 1) &&
+		    vouch_verify_forged_field(m->v, f->raw, f->len))
+			*st = add_forged(
+			    m->res, (size_t)(f->raw - m->hdr.p), f->len);
+	}
+	return 0;
+}
+
 static enum vouch_status
 find_forged(struct vouch_verify_msg *m)
 {
@@ -632,10 +667,11 @@ end_header(struct vouch_verify_msg *m)
 	st = dkim_verify_parsed(m->dkim, &h, parsed);
 	if (st == VOUCH_OK && !m->v->opts.skip_arc)
 		st = start_arc(m, &h, parsed);
+	/* the forged fields from the same split, when it can serve */
+	if (st == VOUCH_OK && forged_in_fields(m, &h, parsed, &st) < 0)
+		st = find_forged(m);
 	mail_header_free(&h);
-	if (st != VOUCH_OK)
-		return st;
-	return find_forged(m);
+	return st;
 }
 
 enum vouch_status
