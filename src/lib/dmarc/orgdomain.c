@@ -138,15 +138,21 @@ entry(struct dmarc_eval *ev, size_t i)
 	return &ev->chunk[i / DMARC_CACHE_CHUNK][i % DMARC_CACHE_CHUNK];
 }
 
-/* A lookup's record, owned or read from the record cache, let go. */
+/*
+ * A lookup's record, owned or read from the record cache, let go.  An
+ * empty one (no buf: never parsed, or the spare's) owns nothing, and is
+ * not cleared again; neither is one of the cache's (a lookup is cleared
+ * whole before it is used again).
+ */
 static void
 lookup_rec_free(struct dmarc_lookup *l)
 {
 	if (l->shared != NULL) {
 		dmarc_rec_release(l->shared);
 		l->shared = NULL;
-		memset(&l->rec, 0, sizeof(l->rec));
-	} else
+		l->rec.buf = NULL;
+		l->rec.nrua = l->rec.nruf = 0;
+	} else if (l->rec.buf != NULL)
 		vouch_dmarc_record_free(&l->rec);
 }
 
@@ -186,7 +192,9 @@ dmarc_eval_free(struct dmarc_eval *ev)
 	for (i = 0; i < ev->ncache; i++)
 		lookup_rec_free(entry(ev, i));
 	lookup_rec_free(&ev->spare);
-	for (i = 1; i < DMARC_CACHE / DMARC_CACHE_CHUNK; i++) {
+	/* chunks are made in order, as the cache fills */
+	for (i = 1; i < DMARC_CACHE / DMARC_CACHE_CHUNK && ev->chunk[i] != NULL;
+	     i++) {
 		free(ev->chunk[i]);
 		ev->chunk[i] = NULL;
 	}
