@@ -677,6 +677,7 @@ test_gen_errors(void)
 	    6 * VOUCH_AUTHRES_MAX_VALUE);
 	if (st == VOUCH_OK)
 		free(f);
+	vouch_authres_free(b);
 	vouch_authres_free(NULL);
 }
 
