@@ -302,6 +302,15 @@
 #define VOUCH_DKIM_KEY_CACHE 64
 
 /*
+ * Parsed DMARC policy records kept by the process-wide record cache
+ * (src/lib/dmarc/reccache.c), keyed on the record's exact text.  The same
+ * reasoning as VOUCH_DKIM_KEY_CACHE: the author domains of the big senders
+ * stay parsed, and a miss costs one record parse (at most
+ * VOUCH_DNS_MAX_TXT bytes of text and its copy per entry).
+ */
+#define VOUCH_DMARC_RECORD_CACHE 64
+
+/*
  * Size of a decoded DKIM public key (p=), bytes.  An RSA-4096 key is 550
  * bytes of DER and RFC 8301 §3.2 needs no larger; 4096 bytes still decodes
  * keys up to about 30000 bits, so larger keys are refused by their size in

@@ -648,6 +648,36 @@ test_gen_errors(void)
 	if (st == VOUCH_OK)
 		free(f);
 	vouch_authres_free(b);
+
+	/*
+	 * The largest pieces the builder must take (its piece has a fixed
+	 * size, AR_PIECE_MAX): 63-byte names and a value, a reason and a
+	 * comment of MAX_VALUE bytes that each need an escape.
+	 */
+	if (vouch_authres_new("mx", 2, &b) != VOUCH_OK)
+		return;
+	memset(big, '"', sizeof(big) - 2);
+	big[sizeof(big) - 2] = '\0';
+	st = vouch_authres_add(b, "spf", "pass", big);
+	if (st == VOUCH_OK)
+		st = vouch_authres_prop(b,
+		    "p234567890123456789012345678901234567890123456789012345678"
+		    "90123",
+		    "q234567890123456789012345678901234567890123456789012345678"
+		    "90123",
+		    (const uint8_t *)big, sizeof(big) - 2);
+	memset(big, '(', sizeof(big) - 2);
+	if (st == VOUCH_OK)
+		st = vouch_authres_comment(b, big, sizeof(big) - 2);
+	st = st == VOUCH_OK ? vouch_authres_finish(b, &f, &len) : st;
+	tap_check(st == VOUCH_OK && len > 6 * VOUCH_AUTHRES_MAX_VALUE,
+	    "gen: largest escaped reason, property and comment: got %s, %zu "
+	    "bytes; want ok, over %d",
+	    vouch_status_str(st), st == VOUCH_OK ? len : 0,
+	    6 * VOUCH_AUTHRES_MAX_VALUE);
+	if (st == VOUCH_OK)
+		free(f);
+	vouch_authres_free(b);
 	vouch_authres_free(NULL);
 }
 

@@ -334,6 +334,84 @@ eval(struct vouch_dmarc *d, struct vouch_dns *dns, const char *from,
 	return vouch_dmarc_evaluate(d, dns, fp, fl, nf, &f, res);
 }
 
+/*
+ * The process-wide record cache (reccache.c) is keyed on the exact text:
+ * the same text read again gives the same record, a changed text for the
+ * same domain is parsed anew (RFC 9989 §4.10: the policy is the one
+ * published now), and more distinct records than the cache holds push
+ * the oldest out without changing any verdict.
+ */
+static void
+record_cache(void)
+{
+	static const char *const text[] = {
+	    "v=DMARC1; p=reject; rua=mailto:r@example.com",
+	    "v=DMARC1; p=none; rua=mailto:r@example.com",
+	    "v=DMARC1; p=reject; rua=mailto:r@example.com",
+	};
+	static const enum vouch_dmarc_policy want[] = {
+	    VOUCH_DMARC_POLICY_REJECT, VOUCH_DMARC_POLICY_NONE,
+	    VOUCH_DMARC_POLICY_REJECT};
+	struct vouch_dmarc_result res, kept;
+	struct vouch_dmarc *d = evaluator(0, 1);
+	struct vouch_dns *dns;
+	enum vouch_status st;
+	char z[512];
+	size_t i, k;
+	int ok;
+
+	for (i = 0; i < sizeof(text) / sizeof(text[0]); i++) {
+		snprintf(z, sizeof(z), Z("_dmarc.example.com. TXT \"%s\"\n"),
+		    text[i]);
+		for (k = 0; k < 2; k++) {
+			dns = zone(z);
+			st = eval(d, dns, "From: a@example.com\r\n", NULL, NULL,
+			    &res);
+			ok = st == VOUCH_OK && res.ndomains == 1 &&
+			     res.policy == want[i] &&
+			     res.domain[0].record.textlen == strlen(text[i]) &&
+			     strcmp(res.domain[0].record.text, text[i]) == 0 &&
+			     res.domain[0].record.nrua == 1 &&
+			     strcmp(res.domain[0].record.rua[0].host,
+			         "example.com") == 0;
+			tap_check(ok,
+			    "record cache: \"%s\", evaluation %zu: got "
+			    "policy %s; want %s, the record's text and rua",
+			    text[i], k + 1,
+			    st == VOUCH_OK ? vouch_dmarc_policy_str(res.policy)
+			                   : vouch_status_str(st),
+			    vouch_dmarc_policy_str(want[i]));
+			if (st == VOUCH_OK)
+				vouch_dmarc_result_free(&res);
+			vouch_dns_free(dns);
+		}
+	}
+	/* A result keeps its record after the cache let it go. */
+	dns = zone(Z("_dmarc.example.com. TXT \"v=DMARC1; p=quarantine\"\n"));
+	st = eval(d, dns, "From: a@example.com\r\n", NULL, NULL, &kept);
+	vouch_dns_free(dns);
+	for (i = 0; st == VOUCH_OK && i < VOUCH_DMARC_RECORD_CACHE + 8; i++) {
+		snprintf(z, sizeof(z),
+		    Z("_dmarc.example.com. TXT \"v=DMARC1; p=none; ri=%zu\"\n"),
+		    i + 1);
+		dns = zone(z);
+		if (eval(d, dns, "From: a@example.com\r\n", NULL, NULL, &res) ==
+		    VOUCH_OK)
+			vouch_dmarc_result_free(&res);
+		vouch_dns_free(dns);
+	}
+	tap_check(
+	    st == VOUCH_OK && kept.policy == VOUCH_DMARC_POLICY_QUARANTINE &&
+	        strcmp(kept.domain[0].record.text, "v=DMARC1; p=quarantine") ==
+	            0,
+	    "record cache: a result outlives %d newer records: got \"%s\"",
+	    VOUCH_DMARC_RECORD_CACHE + 8,
+	    st == VOUCH_OK ? kept.domain[0].record.text : "");
+	if (st == VOUCH_OK)
+		vouch_dmarc_result_free(&kept);
+	vouch_dmarc_free(d);
+}
+
 int
 main(void)
 {
@@ -413,6 +491,8 @@ main(void)
 	vouch_dmarc_result_free(&res);
 	vouch_dns_free(dns);
 	vouch_dmarc_free(d);
+
+	record_cache();
 
 	/* pct=50 with a seed: repeatable, and near half (RFC 7489 §6.6.4). */
 	dns = zone(Z("_dmarc.half.example. TXT \"v=DMARC1; p=reject; "

@@ -7,6 +7,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "tap.h"
@@ -221,6 +222,32 @@ from_fd(
 	return field;
 }
 
+/*
+ * Every forged span of res (offsets into the held header, here the start
+ * of msg) is a whole field: "Authentication-Results:" at its start, CRLF
+ * at its end, and no continuation line after it.
+ */
+static int
+spans_whole(const struct vouch_verify_result *res, const char *msg, size_t len)
+{
+	static const char name[] = "authentication-results:";
+	const struct vouch_authres_span *sp;
+	size_t i;
+
+	for (i = 0; i < res->nforged; i++) {
+		sp = &res->forged[i];
+		if (sp->off > len || sp->len > len - sp->off ||
+		    sp->len < sizeof(name) + 1 ||
+		    strncasecmp(msg + sp->off, name, sizeof(name) - 1) != 0 ||
+		    memcmp(msg + sp->off + sp->len - 2, "\r\n", 2) != 0 ||
+		    (sp->off + sp->len < len &&
+		        (msg[sp->off + sp->len] == ' ' ||
+		            msg[sp->off + sp->len] == '\t')))
+			return 0;
+	}
+	return 1;
+}
+
 static void
 check_row(struct vouch_verify *v, const struct row *r)
 {
@@ -256,6 +283,11 @@ check_row(struct vouch_verify *v, const struct row *r)
 	    vouch_dmarc_verdict_str(r->dmarc));
 	tap_check(res->nforged == r->nforged, "%s: forged: got %zu, want %zu",
 	    r->name, res->nforged, r->nforged);
+	if (r->nforged > 0)
+		tap_check(spans_whole(res, msg, len),
+		    "%s: each forged span is one whole Authentication-Results "
+		    "field of the message",
+		    r->name);
 	tap_check(res->field_len == strlen(res->field) &&
 	              strncmp(res->field, "Authentication-Results: " ID ";",
 	                  strlen("Authentication-Results: " ID ";")) == 0 &&

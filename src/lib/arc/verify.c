@@ -19,6 +19,7 @@
 
 #include "vouch/arc.h"
 #include "arc/internal.h"
+#include "authres/internal.h"
 #include "dkim/internal.h"
 #include "mail/canon.h"
 #include "mail/header.h"
@@ -1006,24 +1007,27 @@ vouch_arc_authres_add(struct vouch_authres_builder *b,
     const struct vouch_arc_result *res, const char *remote_ip)
 {
 	enum vouch_status st;
+	const char *cv;
 	char num[16];
 	int n;
 
 	if (b == NULL || res == NULL)
 		return VOUCH_EINVAL;
-	st = vouch_authres_add(b, "arc", vouch_arc_cv_str(res->cv),
+	cv = vouch_arc_cv_str(res->cv);
+	/* the library's own names: not checked as keywords per message */
+	st = authres_add_kw(b, "arc", 3, cv, strlen(cv),
 	    res->cv == VOUCH_ARC_FAIL && res->reason[0] != '\0' ? res->reason
 	                                                        : NULL);
 	if (st != VOUCH_OK)
 		return st;
 	/* RFC 8617 §6, §10.2 */
 	if (remote_ip != NULL &&
-	    (st = vouch_authres_prop(b, "smtp", "remote-ip",
+	    (st = authres_prop_kw(b, "smtp", 4, "remote-ip", 9,
 	         (const uint8_t *)remote_ip, strlen(remote_ip))) != VOUCH_OK)
 		return st;
 	if (res->cv == VOUCH_ARC_PASS) {
 		n = snprintf(num, sizeof(num), "%u", res->oldest_pass);
-		st = vouch_authres_prop(b, "header", "oldest-pass",
+		st = authres_prop_kw(b, "header", 6, "oldest-pass", 11,
 		    (const uint8_t *)num, (size_t)n);
 	}
 	return st;

@@ -13,26 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vouch/authres.h"
-#include "vouch/limits.h"
-#include "util/buf.h"
 #include "internal.h"
 
 #define AR_WIDTH 78 /* RFC 5322 §2.1.1: SHOULD NOT exceed 78 characters */
 #define AR_TAB 8 /* a continuation line starts with a TAB, 8 columns */
-#define AR_MAX_KEYWORD 64
-
-struct vouch_authres_builder {
-	struct vbuf out; /* the field so far */
-	struct vbuf piece; /* the piece being made */
-	size_t col; /* columns used on the current line */
-	size_t nresults;
-	size_t nprops; /* of the current result */
-	int none;
-	int finished;
-	enum vouch_status err; /* first error, sticky */
-};
-
 static enum vouch_status
 fail(struct vouch_authres_builder *b, enum vouch_status st)
 {
@@ -54,32 +38,38 @@ keyword_len(const char *s)
 	return i > 0 && i < AR_MAX_KEYWORD && s[i - 1] != '-' ? i : 0;
 }
 
+/* What put_text writes: the content of a quoted-string or of a comment. */
+enum text_kind { TEXT_QUOTED, TEXT_COMMENT };
+
 /*
- * Appends text, escaping the bytes of `special` as quoted-pairs (RFC 5322
+ * Must c be a quoted-pair in that kind of text?  '"' and '\\' in a
+ * quoted-string (RFC 5322 §3.2.4 qtext), '(', ')' and '\\' in a comment
+ * (§3.2.2 ctext).  A test of constants per byte, not a loop over a set.
+ */
+static inline int
+needs_escape(enum text_kind kind, uint8_t c)
+{
+	if (c == '\\')
+		return 1;
+	return kind == TEXT_QUOTED ? c == '"' : c == '(' || c == ')';
+}
+
+/*
+ * Appends text, escaping what needs_escape names as quoted-pairs (RFC 5322
  * §3.2.1) and replacing what may not appear: CR, LF and TAB by a space,
  * other controls and non-UTF-8 bytes by '?'.  So no input can end the field
  * or the quoted-string or comment early.
  */
-/* Is c one of the (two or three) bytes of `set`?  No call per byte. */
-static int
-in_set(const char *set, uint8_t c)
-{
-	for (; *set != '\0'; set++)
-		if ((uint8_t)*set == c)
-			return 1;
-	return 0;
-}
-
 static void
-put_text(struct vbuf *v, const uint8_t *p, size_t n, const char *special)
+put_text(struct vbuf *v, const uint8_t *p, size_t n, enum text_kind kind)
 {
 	const uint8_t *end = p + n, *run;
 	size_t l;
 
 	while (p < end) {
 		/* a run of printable ASCII that needs no escape, in one copy */
-		for (run = p;
-		     p < end && *p >= 0x20 && *p < 0x7f && !in_set(special, *p);
+		for (run = p; p < end && *p >= 0x20 && *p < 0x7f &&
+		              !needs_escape(kind, *p);
 		     p++)
 			;
 		if (p > run)
@@ -101,7 +91,7 @@ put_text(struct vbuf *v, const uint8_t *p, size_t n, const char *special)
 				p += l;
 			}
 		} else {
-			if (in_set(special, *p))
+			if (needs_escape(kind, *p))
 				(void)vbuf_addc(v, '\\');
 			(void)vbuf_addc(v, *p);
 			p++;
@@ -113,7 +103,7 @@ static void
 put_quoted(struct vbuf *v, const uint8_t *p, size_t n)
 {
 	(void)vbuf_addc(v, '"');
-	put_text(v, p, n, "\"\\");
+	put_text(v, p, n, TEXT_QUOTED);
 	(void)vbuf_addc(v, '"');
 }
 
@@ -206,6 +196,22 @@ put_pvalue(struct vbuf *v, const uint8_t *p, size_t n)
 	put_quoted(v, p, n);
 }
 
+/* a, the byte sep, then b: in one reservation (the piece's own storage). */
+static void
+put_words(struct vbuf *v, const char *a, size_t alen, char sep, const char *b,
+    size_t blen)
+{
+	uint8_t *w;
+
+	/* two keywords of at most 63 bytes: the sum cannot wrap */
+	if ((w = vbuf_space(v, alen + 1 + blen)) == NULL)
+		return; /* v->err is set, and sticky */
+	memcpy(w, a, alen);
+	w[alen] = (uint8_t)sep;
+	memcpy(w + alen + 1, b, blen);
+	vbuf_commit(v, alen + 1 + blen);
+}
+
 static void
 newline(struct vouch_authres_builder *b)
 {
@@ -274,16 +280,12 @@ place(struct vouch_authres_builder *b)
 }
 
 enum vouch_status
-vouch_authres_new(
-    const char *authserv_id, size_t len, struct vouch_authres_builder **out)
+authres_init(
+    struct vouch_authres_builder *b, const char *authserv_id, size_t len)
 {
-	struct vouch_authres_builder *b;
 	enum vouch_status st;
 	size_t i;
 
-	if (out == NULL)
-		return VOUCH_EINVAL;
-	*out = NULL;
 	if (authserv_id == NULL || len == 0)
 		return VOUCH_EINVAL;
 	if (len > VOUCH_AUTHRES_MAX_ID)
@@ -292,14 +294,14 @@ vouch_authres_new(
 		if ((uint8_t)authserv_id[i] < 0x20 ||
 		    (uint8_t)authserv_id[i] == 0x7f)
 			return VOUCH_EINVAL;
-	if ((b = calloc(1, sizeof(*b))) == NULL)
-		return VOUCH_ENOMEM;
+	b->col = b->nresults = b->nprops = 0;
+	b->none = b->finished = 0;
+	b->err = VOUCH_OK;
 	vbuf_init(&b->out, VOUCH_AUTHRES_MAX_FIELD);
-	vbuf_init(&b->piece, VOUCH_AUTHRES_MAX_FIELD);
-	/* a usual field and piece at once, not by doubling from 64 bytes; a
-	 * failure is sticky and seen with the first piece */
+	vbuf_init_fixed(&b->piece, b->piece_buf, sizeof(b->piece_buf));
+	/* a usual field at once, not by doubling from 64 bytes; a failure
+	 * is sticky and seen with the first piece */
 	(void)vbuf_space(&b->out, 1024);
-	(void)vbuf_space(&b->piece, 256);
 	(void)vbuf_add(&b->out, AR_FIELD_NAME ":", AR_FIELD_NAME_LEN + 1);
 	b->col = AR_FIELD_NAME_LEN + 1;
 	/* RFC 8601 §2.2: authserv-id = value (RFC 2045 §5.1) */
@@ -308,7 +310,32 @@ vouch_authres_new(
 	else
 		put_quoted(&b->piece, (const uint8_t *)authserv_id, len);
 	if ((st = place(b)) != VOUCH_OK) {
-		vouch_authres_free(b);
+		authres_release(b);
+		return st;
+	}
+	return VOUCH_OK;
+}
+
+void
+authres_release(struct vouch_authres_builder *b)
+{
+	vbuf_free(&b->out); /* the piece is b's own storage */
+}
+
+enum vouch_status
+vouch_authres_new(
+    const char *authserv_id, size_t len, struct vouch_authres_builder **out)
+{
+	struct vouch_authres_builder *b;
+	enum vouch_status st;
+
+	if (out == NULL)
+		return VOUCH_EINVAL;
+	*out = NULL;
+	if ((b = malloc(sizeof(*b))) == NULL)
+		return VOUCH_ENOMEM;
+	if ((st = authres_init(b, authserv_id, len)) != VOUCH_OK) {
+		free(b);
 		return st;
 	}
 	*out = b;
@@ -316,18 +343,14 @@ vouch_authres_new(
 }
 
 enum vouch_status
-vouch_authres_add(struct vouch_authres_builder *b, const char *method,
-    const char *result, const char *reason)
+authres_add_kw(struct vouch_authres_builder *b, const char *method, size_t mlen,
+    const char *result, size_t reslen, const char *reason)
 {
-	size_t rlen, mlen, reslen;
+	size_t rlen;
 
-	if (b == NULL)
-		return VOUCH_EINVAL;
 	if (b->err != VOUCH_OK)
 		return b->err;
-	if (method == NULL || result == NULL || b->none || b->finished ||
-	    (mlen = keyword_len(method)) == 0 ||
-	    (reslen = keyword_len(result)) == 0)
+	if (b->none || b->finished)
 		return fail(b, VOUCH_EINVAL);
 	if (b->nresults >= VOUCH_AUTHRES_MAX_RESULTS)
 		return fail(b, VOUCH_ELIMIT);
@@ -338,10 +361,8 @@ vouch_authres_add(struct vouch_authres_builder *b, const char *method,
 	/* RFC 8601 §2.2: resinfo = [CFWS] ";" methodspec ... */
 	(void)vbuf_addc(&b->out, ';');
 	newline(b);
-	/* plain appends: a field is made for every message */
-	(void)vbuf_add(&b->piece, method, mlen);
-	(void)vbuf_addc(&b->piece, '=');
-	(void)vbuf_add(&b->piece, result, reslen);
+	/* one write: a field is made for every message */
+	put_words(&b->piece, method, mlen, '=', result, reslen);
 	put_folded(b, b->piece.p, b->piece.len);
 	vbuf_reset(&b->piece);
 	if (b->out.err != VOUCH_OK)
@@ -359,6 +380,45 @@ vouch_authres_add(struct vouch_authres_builder *b, const char *method,
 }
 
 enum vouch_status
+vouch_authres_add(struct vouch_authres_builder *b, const char *method,
+    const char *result, const char *reason)
+{
+	size_t mlen, reslen;
+
+	if (b == NULL)
+		return VOUCH_EINVAL;
+	if (b->err != VOUCH_OK)
+		return b->err;
+	if (method == NULL || result == NULL ||
+	    (mlen = keyword_len(method)) == 0 ||
+	    (reslen = keyword_len(result)) == 0)
+		return fail(b, VOUCH_EINVAL);
+	return authres_add_kw(b, method, mlen, result, reslen, reason);
+}
+
+enum vouch_status
+authres_prop_kw(struct vouch_authres_builder *b, const char *ptype, size_t tlen,
+    const char *property, size_t plen, const uint8_t *value, size_t len)
+{
+	if (b->err != VOUCH_OK)
+		return b->err;
+	if ((value == NULL && len > 0) || b->nresults == 0 || b->finished)
+		return fail(b, VOUCH_EINVAL);
+	if (b->nprops >= VOUCH_AUTHRES_MAX_PROPS ||
+	    len > VOUCH_AUTHRES_MAX_VALUE)
+		return fail(b, VOUCH_ELIMIT);
+	/* RFC 8601 §2.2: propspec = ptype "." property "=" pvalue */
+	put_words(&b->piece, ptype, tlen, '.', property, plen);
+	(void)vbuf_addc(&b->piece, '=');
+	if (len == 0)
+		(void)vbuf_add(&b->piece, "\"\"", 2);
+	else
+		put_pvalue(&b->piece, value, len);
+	b->nprops++;
+	return place(b);
+}
+
+enum vouch_status
 vouch_authres_prop(struct vouch_authres_builder *b, const char *ptype,
     const char *property, const uint8_t *value, size_t len)
 {
@@ -368,25 +428,11 @@ vouch_authres_prop(struct vouch_authres_builder *b, const char *ptype,
 		return VOUCH_EINVAL;
 	if (b->err != VOUCH_OK)
 		return b->err;
-	if (ptype == NULL || property == NULL || (value == NULL && len > 0) ||
-	    b->nresults == 0 || b->finished ||
+	if (ptype == NULL || property == NULL ||
 	    (tlen = keyword_len(ptype)) == 0 ||
 	    (plen = keyword_len(property)) == 0)
 		return fail(b, VOUCH_EINVAL);
-	if (b->nprops >= VOUCH_AUTHRES_MAX_PROPS ||
-	    len > VOUCH_AUTHRES_MAX_VALUE)
-		return fail(b, VOUCH_ELIMIT);
-	/* RFC 8601 §2.2: propspec = ptype "." property "=" pvalue */
-	(void)vbuf_add(&b->piece, ptype, tlen);
-	(void)vbuf_addc(&b->piece, '.');
-	(void)vbuf_add(&b->piece, property, plen);
-	(void)vbuf_addc(&b->piece, '=');
-	if (len == 0)
-		(void)vbuf_add(&b->piece, "\"\"", 2);
-	else
-		put_pvalue(&b->piece, value, len);
-	b->nprops++;
-	return place(b);
+	return authres_prop_kw(b, ptype, tlen, property, plen, value, len);
 }
 
 enum vouch_status
@@ -403,7 +449,7 @@ vouch_authres_comment(
 		return fail(b, VOUCH_ELIMIT);
 	/* RFC 5322 §3.2.2: comment = "(" *([FWS] ccontent) [FWS] ")" */
 	(void)vbuf_addc(&b->piece, '(');
-	put_text(&b->piece, (const uint8_t *)text, len, "()\\");
+	put_text(&b->piece, (const uint8_t *)text, len, TEXT_COMMENT);
 	(void)vbuf_addc(&b->piece, ')');
 	return place(b);
 }
@@ -456,7 +502,6 @@ vouch_authres_free(struct vouch_authres_builder *b)
 {
 	if (b == NULL)
 		return;
-	vbuf_free(&b->out);
-	vbuf_free(&b->piece);
+	authres_release(b);
 	free(b);
 }

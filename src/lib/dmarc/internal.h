@@ -15,6 +15,7 @@
 struct psl_ctx_st;
 
 struct dmarc_eval;
+struct dmarc_rec_entry;
 
 struct vouch_dmarc {
 	struct vouch_dmarc_options opts;
@@ -40,6 +41,9 @@ struct dmarc_lookup {
 	enum dmarc_lookup_outcome outcome;
 	int nrecords; /* v=DMARC1 records in the answer */
 	struct vouch_dmarc_record rec; /* when DL_ONE */
+	/* the record cache's entry whose storage rec reads, or NULL when
+	 * rec owns its own (dmarc_lookup_rec_free releases either) */
+	struct dmarc_rec_entry *shared;
 };
 
 /*
@@ -112,6 +116,29 @@ void dmarc_set_unsafe(struct vouch_dmarc_result *res, enum vouch_dmarc_unsafe u,
  */
 enum vouch_status dmarc_record_copy(
     struct vouch_dmarc_record *dst, const struct vouch_dmarc_record *src);
+
+/*
+ * dmarc_rec_lookup - a record parsed before from exactly the text
+ * txt/len (reccache.c): 1 with *rec a copy of the parsed record whose
+ * strings lie in the cache entry *ref, which the caller releases
+ * (dmarc_rec_release) and must not free through rec; 0 when the text is
+ * not remembered.  Thread safe.
+ */
+int dmarc_rec_lookup(const uint8_t *txt, size_t len,
+    struct vouch_dmarc_record *rec, struct dmarc_rec_entry **ref);
+
+/*
+ * dmarc_rec_remember - hand a record vouch_dmarc_record_parse made
+ * (VOUCH_OK) to the cache: on success *ref is its entry, rec's storage now
+ * the entry's, and the caller releases *ref instead of freeing rec; when
+ * there is no memory *ref is NULL and rec stays the caller's.  The least
+ * recently used entry leaves when the cache is full.  Thread safe.
+ */
+void dmarc_rec_remember(
+    struct vouch_dmarc_record *rec, struct dmarc_rec_entry **ref);
+
+/* dmarc_rec_release - a reference of dmarc_rec_*; NULL is a no-op. */
+void dmarc_rec_release(struct dmarc_rec_entry *ref);
 
 /* Number of labels of a normalized name. */
 size_t dmarc_nlabels(const char *name);

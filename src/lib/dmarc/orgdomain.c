@@ -138,15 +138,63 @@ entry(struct dmarc_eval *ev, size_t i)
 	return &ev->chunk[i / DMARC_CACHE_CHUNK][i % DMARC_CACHE_CHUNK];
 }
 
+/*
+ * A lookup's record, owned or read from the record cache, let go.  An
+ * empty one (no buf: never parsed, or the spare's) owns nothing, and is
+ * not cleared again; neither is one of the cache's (a lookup is cleared
+ * whole before it is used again).
+ */
+static void
+lookup_rec_free(struct dmarc_lookup *l)
+{
+	if (l->shared != NULL) {
+		dmarc_rec_release(l->shared);
+		l->shared = NULL;
+		l->rec.buf = NULL;
+		l->rec.nrua = l->rec.nruf = 0;
+	} else if (l->rec.buf != NULL)
+		vouch_dmarc_record_free(&l->rec);
+}
+
+/*
+ * One TXT record as DMARC reads it: from the record cache when its text
+ * was parsed before, else parsed and handed to the cache (*ref NULL when
+ * rec is the caller's to free).
+ */
+static enum vouch_status
+record_read(const uint8_t *p, size_t len, struct vouch_dmarc_record *rec,
+    struct dmarc_rec_entry **ref)
+{
+	enum vouch_status st;
+
+	if (dmarc_rec_lookup(p, len, rec, ref))
+		return VOUCH_OK;
+	if ((st = vouch_dmarc_record_parse(p, len, rec)) == VOUCH_OK)
+		dmarc_rec_remember(rec, ref);
+	return st;
+}
+
+/* Frees what record_read gave. */
+static void
+record_drop(struct vouch_dmarc_record *rec, struct dmarc_rec_entry *ref)
+{
+	if (ref != NULL)
+		dmarc_rec_release(ref);
+	else
+		vouch_dmarc_record_free(rec);
+}
+
 void
 dmarc_eval_free(struct dmarc_eval *ev)
 {
 	size_t i;
 
 	for (i = 0; i < ev->ncache; i++)
-		vouch_dmarc_record_free(&entry(ev, i)->rec);
-	vouch_dmarc_record_free(&ev->spare.rec);
-	for (i = 1; i < DMARC_CACHE / DMARC_CACHE_CHUNK; i++) {
+		lookup_rec_free(entry(ev, i));
+	lookup_rec_free(&ev->spare);
+	/* chunks are made in order, as the cache fills */
+	for (i = 1; i < DMARC_CACHE / DMARC_CACHE_CHUNK && ev->chunk[i] != NULL;
+	     i++) {
 		free(ev->chunk[i]);
 		ev->chunk[i] = NULL;
 	}
@@ -169,6 +217,7 @@ dmarc_lookup(struct dmarc_eval *ev, const char *name)
 	char qname[VOUCH_DNS_MAX_NAME + 16];
 	struct vouch_dns_answer *ans = NULL;
 	struct vouch_dmarc_record rec;
+	struct dmarc_rec_entry *ref;
 	struct dmarc_lookup *l;
 	enum vouch_status st;
 	size_t i, n;
@@ -225,11 +274,11 @@ dmarc_lookup(struct dmarc_eval *ev, const char *name)
 		for (i = 0; i < ans->nrr; i++) {
 			if (ans->rr[i].type != VOUCH_DNS_TXT)
 				continue;
-			st = vouch_dmarc_record_parse(
-			    ans->rr[i].data, ans->rr[i].len, &rec);
+			st = record_read(
+			    ans->rr[i].data, ans->rr[i].len, &rec, &ref);
 			if (st == VOUCH_ENOMEM) {
 				vouch_dmarc_record_free(&rec);
-				vouch_dmarc_record_free(&l->rec);
+				lookup_rec_free(l);
 				vouch_dns_answer_free(ans);
 				ev->ncache--;
 				return NULL;
@@ -238,15 +287,16 @@ dmarc_lookup(struct dmarc_eval *ev, const char *name)
 				vouch_dmarc_record_free(&rec);
 				continue;
 			}
-			if (++l->nrecords == 1)
+			if (++l->nrecords == 1) {
 				l->rec = rec;
-			else
-				vouch_dmarc_record_free(&rec);
+				l->shared = ref;
+			} else
+				record_drop(&rec, ref);
 		}
 		if (l->nrecords == 1)
 			l->outcome = DL_ONE;
 		else
-			vouch_dmarc_record_free(&l->rec);
+			lookup_rec_free(l);
 		break;
 	default: /* NODATA, NXDOMAIN */
 		break;

@@ -14,6 +14,19 @@ vbuf_init(struct vbuf *b, size_t max)
 }
 
 void
+vbuf_init_fixed(struct vbuf *b, uint8_t *storage, size_t cap)
+{
+	/* vbuf_reserve asks for len + n + 1 <= max + 1 = cap bytes at most:
+	 * always within the storage, so it never calls realloc on it */
+	b->p = storage;
+	b->p[0] = '\0';
+	b->len = 0;
+	b->cap = cap;
+	b->max = cap - 1;
+	b->err = VOUCH_OK;
+}
+
+void
 vbuf_free(struct vbuf *b)
 {
 	free(b->p);

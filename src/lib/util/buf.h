@@ -24,6 +24,13 @@ struct vbuf {
 
 /* vbuf_init - an empty buffer that may grow to `max` bytes. */
 void vbuf_init(struct vbuf *b, size_t max);
+/*
+ * vbuf_init_fixed - an empty buffer over the caller's storage (cap bytes,
+ * cap > 0) that never grows: its max is cap - 1 (the NUL takes the last
+ * byte), so a write past it is VOUCH_ELIMIT and no write reallocates.
+ * Never vbuf_free or vbuf_take it; vbuf_reset empties it.
+ */
+void vbuf_init_fixed(struct vbuf *b, uint8_t *storage, size_t cap);
 /* vbuf_free - release the storage; the buffer is empty and usable again. */
 void vbuf_free(struct vbuf *b);
 /* vbuf_reset - drop the content, keep the storage and clear the error. */

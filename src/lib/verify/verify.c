@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "arc/internal.h"
+#include "authres/internal.h"
 #include "dkim/internal.h"
 #include "mail/hdrscan.h"
 #include "mail/header.h"
@@ -340,22 +341,49 @@ run_spf(struct vouch_verify *v, const struct vouch_verify_smtp *smtp,
 	return vouch_spf_check(v->spf, &req, out);
 }
 
+/* Zero bytes [from, to) of res. */
+static void
+clear_span(struct vouch_verify_result *res, size_t from, size_t to)
+{
+	memset((char *)res + from, 0, to - from);
+}
+
+/* An SPF result with nothing found: vouch_spf_check's start, no clear. */
+static void
+spf_empty(struct vouch_spf_result *r)
+{
+	r->verdict = VOUCH_SPF_NONE;
+	r->identity = VOUCH_SPF_MAILFROM;
+	r->sender[0] = r->domain[0] = r->mechanism[0] = '\0';
+	r->explanation[0] = r->reason[0] = '\0';
+	r->dns_lookups = r->void_lookups = r->dns_queries = 0;
+}
+
 /*
- * A new result, zero but for the DMARC author domains past the first:
- * dmarc.h leaves them unwritten, and clearing 18 KB that no message uses
- * was a fixed cost of every verdict.
+ * A new result, zero but for what is written whole before anyone reads
+ * it, because clearing its 28 KB was a fixed cost of every verdict: the
+ * two SPF results are emptied as vouch_spf_check empties them (their
+ * texts ""), and of the DMARC result only the head before the author
+ * domains and the tail after them are cleared (ndomains 0: no domain is
+ * valid, and vouch_dmarc_result_free reads no other); vouch_dmarc_evaluate
+ * clears it again before a result is handed out (run_dmarc always runs
+ * before vouch_verify_msg_finish gives the result).
  */
 static struct vouch_verify_result *
 result_new(void)
 {
+	typedef struct vouch_verify_result R;
 	struct vouch_verify_result *res;
-	size_t head = offsetof(struct vouch_verify_result, dmarc.domain[1]);
-	size_t tail = offsetof(struct vouch_verify_result, dmarc.nlookups);
 
 	if ((res = malloc(sizeof(*res))) == NULL)
 		return NULL;
-	memset(res, 0, head);
-	memset((char *)res + tail, 0, sizeof(*res) - tail);
+	clear_span(res, 0, offsetof(R, spf));
+	spf_empty(&res->spf);
+	clear_span(res, offsetof(R, spf) + sizeof(res->spf), offsetof(R, helo));
+	spf_empty(&res->helo);
+	clear_span(res, offsetof(R, helo) + sizeof(res->helo),
+	    offsetof(R, dmarc.domain));
+	clear_span(res, offsetof(R, dmarc.nlookups), sizeof(*res));
 	return res;
 }
 
@@ -532,6 +560,41 @@ may_be_ours(const uint8_t *p, size_t len, int no_lone_cr)
  * cut inside its last field: that field is left alone (the rest of it
  * was not seen).
  */
+/*
+ * find_forged over the fields the header parse split (h, parsed) when
+ * they are the held section's own bytes, in order: every line ended in
+ * CRLF (so the section was not copied, and no field hides a lone CR), the
+ * section parsed whole and was not cut.  Those fields are the ones the
+ * line walk of find_forged would find, so the section is not walked
+ * again.  Returns -1 when they cannot be used, else the status.
+ */
+static int
+forged_in_fields(struct vouch_verify_msg *m, const struct mail_header *h,
+    enum vouch_status parsed, enum vouch_status *st)
+{
+	const struct mail_field *f;
+	size_t i, n0 = m->res->nforged;
+
+	if (parsed != VOUCH_OK || h->buf != NULL || m->hdr.p == NULL ||
+	    m->scan.malformed != NULL || m->res->header_too_large)
+		return -1;
+	*st = VOUCH_OK;
+	for (i = 0; i < h->nfield && *st == VOUCH_OK; i++) {
+		f = &h->field[i];
+		if (f->raw < m->hdr.p || f->len > m->hdr.len ||
+		    (size_t)(f->raw - m->hdr.p) > m->hdr.len - f->len) {
+			m->res->nforged =
+			    n0; /* cannot be: not the held bytes */
+			return -1;
+		}
+		if (may_be_ours(f->raw, f->len, 1) &&
+		    vouch_verify_forged_field(m->v, f->raw, f->len))
+			*st = add_forged(
+			    m->res, (size_t)(f->raw - m->hdr.p), f->len);
+	}
+	return 0;
+}
+
 static enum vouch_status
 find_forged(struct vouch_verify_msg *m)
 {
@@ -631,10 +694,11 @@ end_header(struct vouch_verify_msg *m)
 	st = dkim_verify_parsed(m->dkim, &h, parsed);
 	if (st == VOUCH_OK && !m->v->opts.skip_arc)
 		st = start_arc(m, &h, parsed);
+	/* the forged fields from the same split, when it can serve */
+	if (st == VOUCH_OK && forged_in_fields(m, &h, parsed, &st) < 0)
+		st = find_forged(m);
 	mail_header_free(&h);
-	if (st != VOUCH_OK)
-		return st;
-	return find_forged(m);
+	return st;
 }
 
 enum vouch_status
@@ -1152,18 +1216,32 @@ tag_word(enum vouch_dmarc_policy_tag t)
 	                                 : "p";
 }
 
+/*
+ * A name the field's writer takes without checking it per message (a
+ * keyword of RFC 5321 §4.1.2, spelt here): the string and its length.
+ */
+#define KW(s) (s), sizeof(s) - 1
+
+/* A verdict word of the library's own (vouch_*_verdict_str). */
+static enum vouch_status
+add_result(struct vouch_authres_builder *b, const char *method, size_t mlen,
+    const char *result, const char *reason)
+{
+	return authres_add_kw(b, method, mlen, result, strlen(result), reason);
+}
+
 static void
-prop_str(struct vouch_authres_builder *b, const char *ptype, const char *prop,
-    const char *s)
+prop_str(struct vouch_authres_builder *b, const char *ptype, size_t tlen,
+    const char *prop, size_t plen, const char *s)
 {
 	if (s[0] != '\0')
-		(void)vouch_authres_prop(
-		    b, ptype, prop, (const uint8_t *)s, strlen(s));
+		(void)authres_prop_kw(
+		    b, ptype, tlen, prop, plen, (const uint8_t *)s, strlen(s));
 }
 
 static void
 add_spf(struct vouch_authres_builder *b, const struct vouch_spf_result *r,
-    const char *ptype_prop, const char *value, size_t len)
+    const char *ptype_prop, size_t plen, const char *value, size_t len)
 {
 	const char *reason = NULL;
 
@@ -1173,10 +1251,10 @@ add_spf(struct vouch_authres_builder *b, const struct vouch_spf_result *r,
 	        r->verdict == VOUCH_SPF_PERMERROR) &&
 	    r->reason[0] != '\0')
 		reason = r->reason;
-	(void)vouch_authres_add(
-	    b, "spf", vouch_spf_verdict_str(r->verdict), reason);
-	(void)vouch_authres_prop(
-	    b, "smtp", ptype_prop, (const uint8_t *)value, len);
+	(void)add_result(
+	    b, KW("spf"), vouch_spf_verdict_str(r->verdict), reason);
+	(void)authres_prop_kw(
+	    b, KW("smtp"), ptype_prop, plen, (const uint8_t *)value, len);
 }
 
 /*
@@ -1219,7 +1297,7 @@ add_dkim(struct vouch_authres_builder *b, const struct vouch_dkim_result *d)
 	size_t i, n;
 
 	if (d->nsig == 0) {
-		(void)vouch_authres_add(b, "dkim",
+		(void)add_result(b, KW("dkim"),
 		    vouch_dkim_verdict_str(d->result),
 		    d->reason[0] ? d->reason : NULL);
 		return;
@@ -1228,7 +1306,7 @@ add_dkim(struct vouch_authres_builder *b, const struct vouch_dkim_result *d)
 	                                        : VOUCH_DKIM_MAX_SIGNATURES;
 	for (i = 0; i < n; i++) {
 		s = &d->sig[i];
-		(void)vouch_authres_add(b, "dkim",
+		(void)add_result(b, KW("dkim"),
 		    vouch_dkim_verdict_str(s->result),
 		    s->result != VOUCH_DKIM_PASS && s->reason[0] ? s->reason
 		                                                 : NULL);
@@ -1241,11 +1319,11 @@ add_dkim(struct vouch_authres_builder *b, const struct vouch_dkim_result *d)
 				text_add(text, sizeof(text), "; test mode");
 			(void)vouch_authres_comment(b, text, strlen(text));
 		}
-		prop_str(b, "header", "d", s->d);
-		prop_str(b, "header", "i", s->i);
-		prop_str(b, "header", "s", s->s);
-		prop_str(b, "header", "a", s->a);
-		prop_str(b, "header", "b", s->b);
+		prop_str(b, KW("header"), KW("d"), s->d);
+		prop_str(b, KW("header"), KW("i"), s->i);
+		prop_str(b, KW("header"), KW("s"), s->s);
+		prop_str(b, KW("header"), KW("a"), s->a);
+		prop_str(b, KW("header"), KW("b"), s->b);
 	}
 	if (d->nsig > n) {
 		snprintf(text, sizeof(text), "%zu more signatures not checked",
@@ -1286,7 +1364,7 @@ add_dmarc(struct vouch_authres_builder *b,
 	const char *disp;
 	char text[VOUCH_DNS_MAX_NAME + 400];
 
-	(void)vouch_authres_add(b, "dmarc", vouch_dmarc_verdict_str(r->result),
+	(void)add_result(b, KW("dmarc"), vouch_dmarc_verdict_str(r->result),
 	    r->reason[0] ? r->reason : NULL);
 	text[0] = '\0';
 	if (dr != NULL && dr->has_record &&
@@ -1315,14 +1393,14 @@ add_dmarc(struct vouch_authres_builder *b,
 	if (text[0] != '\0')
 		(void)vouch_authres_comment(b, text, strlen(text));
 	if (dr != NULL)
-		prop_str(b, "header", "from", dr->author_domain);
+		prop_str(b, KW("header"), KW("from"), dr->author_domain);
 	if (r->result == VOUCH_DMARC_PASS || r->result == VOUCH_DMARC_FAIL ||
 	    r->unsafe != VOUCH_DMARC_SAFE) {
 		disp = vouch_dmarc_policy_str(r->result == VOUCH_DMARC_PASS
 		                                  ? VOUCH_DMARC_POLICY_NONE
 		                                  : r->disposition);
-		(void)vouch_authres_prop(
-		    b, "policy", "dmarc", (const uint8_t *)disp, strlen(disp));
+		(void)authres_prop_kw(b, KW("policy"), KW("dmarc"),
+		    (const uint8_t *)disp, strlen(disp));
 	}
 }
 
@@ -1331,37 +1409,38 @@ static enum vouch_status
 build_field(struct vouch_verify_msg *m)
 {
 	struct vouch_verify_result *res = m->res;
-	struct vouch_authres_builder *b = NULL;
+	struct vouch_authres_builder b; /* on the stack: one per message */
 	enum vouch_dmarc_policy least;
 	enum vouch_status st;
 
-	st = vouch_authres_new(res->authserv_id, strlen(res->authserv_id), &b);
+	st = authres_init(&b, res->authserv_id, strlen(res->authserv_id));
 	if (st != VOUCH_OK)
 		return st;
 	if (res->spf_checked) {
 		if (m->mail_from_len > 0)
-			add_spf(b, &res->spf, "mailfrom", m->mail_from,
+			add_spf(&b, &res->spf, KW("mailfrom"), m->mail_from,
 			    m->mail_from_len);
 		else {
 			/* RFC 8601 §2.7.2: the HELO identity was checked */
-			add_spf(b, &res->spf, "helo", m->helo, m->helo_len);
+			add_spf(
+			    &b, &res->spf, KW("helo"), m->helo, m->helo_len);
 			(void)vouch_authres_comment(
-			    b, "null MAIL FROM: postmaster@HELO checked", 39);
+			    &b, "null MAIL FROM: postmaster@HELO checked", 39);
 		}
 	}
 	if (res->helo_checked)
-		add_spf(b, &res->helo, "helo", m->helo, m->helo_len);
-	add_dkim(b, res->dkim);
+		add_spf(&b, &res->helo, KW("helo"), m->helo, m->helo_len);
+	add_dkim(&b, res->dkim);
 	/* RFC 8617 §6, §10: arc= with the client address and oldest-pass */
 	if (res->arc != NULL)
 		(void)vouch_arc_authres_add(
-		    b, res->arc, m->ip[0] != '\0' ? m->ip : NULL);
+		    &b, res->arc, m->ip[0] != '\0' ? m->ip : NULL);
 	least = m->v->opts.dmarc.unsafe_disposition;
-	add_dmarc(b, res,
+	add_dmarc(&b, res,
 	    least == VOUCH_DMARC_POLICY_UNSET ? VOUCH_DMARC_POLICY_QUARANTINE
 	                                      : least);
-	st = vouch_authres_finish(b, &res->field, &res->field_len);
-	vouch_authres_free(b);
+	st = vouch_authres_finish(&b, &res->field, &res->field_len);
+	authres_release(&b);
 	return st;
 }
 
