@@ -495,6 +495,7 @@ test_gen(void)
 	enum vouch_status st;
 	size_t i, len, worst;
 	char *f;
+	int shaped;
 
 	for (i = 0; i < sizeof(gen_rows) / sizeof(gen_rows[0]); i++) {
 		st = build(gen_rows[i].id, gen_rows[i].ops, 12, &f, &len);
@@ -506,7 +507,8 @@ test_gen(void)
 		tap_check(len == strlen(f) && strcmp(f, gen_rows[i].want) == 0,
 		    "gen %s: got \"%s\", want \"%s\"", gen_rows[i].name, esc(f),
 		    esc(gen_rows[i].want));
-		tap_check(check_shape(f, len, &worst),
+		shaped = check_shape(f, len, &worst);
+		tap_check(shaped,
 		    "gen %s: lines <= 78 columns, CRLF (widest %zu)",
 		    gen_rows[i].name, worst);
 		st = vouch_authres_parse((const uint8_t *)f, len, &ar);
@@ -532,6 +534,7 @@ test_roundtrip(void)
 	struct vouch_authres *ar;
 	enum vouch_status st;
 	size_t i, len, worst = 0;
+	int shaped;
 	char *f = NULL;
 
 	if (vouch_authres_new("mx.example.org", 14, &b) != VOUCH_OK) {
@@ -550,8 +553,9 @@ test_roundtrip(void)
 		tap_check(0, "roundtrip: finish: %s", vouch_status_str(st));
 		return;
 	}
-	tap_check(check_shape(f, len, &worst),
-	    "roundtrip: lines <= 78 columns, CRLF (widest %zu)", worst);
+	shaped = check_shape(f, len, &worst);
+	tap_check(
+	    shaped, "roundtrip: lines <= 78 columns, CRLF (widest %zu)", worst);
 	st = vouch_authres_parse((const uint8_t *)f, len, &ar);
 	if (st != VOUCH_OK) {
 		tap_check(0, "roundtrip: parse: %s", vouch_status_str(st));
