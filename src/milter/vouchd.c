@@ -87,8 +87,7 @@ resolve_user(const char *spec, uid_t *uid, gid_t *gid, char *err, size_t errlen)
 	*gid = pw->pw_gid;
 	if (colon != NULL) {
 		if ((gr = getgrnam(colon + 1)) == NULL) {
-			snprintf(
-			    err, errlen, "UserID %s: no such group", spec);
+			snprintf(err, errlen, "UserID %s: no such group", spec);
 			return -1;
 		}
 		*gid = gr->gr_gid;
