@@ -51,8 +51,11 @@ check: build build-asan build-fuzz
 check-asan: build-asan
 	tests/run.py --build build-asan unit replay suites hostile
 
+# Rebuilt after the prefix changes: vouch has PREFIX/libexec/vouch (where
+# vouch-ingest is) built in, and --no-rebuild would install the old one.
 install: build
 	meson configure build -Dprefix=$(PREFIX)
+	ninja -C build
 	DESTDIR=$(DESTDIR) meson install -C build --no-rebuild
 
 bench: build

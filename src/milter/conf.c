@@ -771,6 +771,12 @@ parse_line(struct parser *ps, char *line)
 	if (ps->seen[i])
 		return fail(ps, "%s given twice", options[i].name);
 	ps->seen[i] = 1;
+	/* vouchd -t names the line when the user or the directory is
+	 * missing */
+	if (options[i].off == OFF(socket) && options[i].kind == K_STR)
+		ps->c->socket_line = ps->line;
+	if (options[i].off == OFF(user) && options[i].kind == K_STR)
+		ps->c->user_line = ps->line;
 	return set_value(ps, &options[i], v);
 }
 

@@ -93,6 +93,7 @@ struct vouchd_conf {
 	/* daemon */
 	char *socket; /* Socket: unix:PATH, local:PATH, inet:PORT@ADDR */
 	char *user; /* UserID: user[:group], NULL = stay */
+	unsigned socket_line, user_line; /* their lines; 0: not given */
 	mode_t umask; /* UMask */
 	bool umask_set;
 	char *pidfile; /* PidFile */

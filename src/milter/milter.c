@@ -834,6 +834,9 @@ milter_main(const char *path, struct vouchd_conf *cf, int ctl, int signer_fd)
 		    cf->socket, strerror(errno));
 		goto fail;
 	}
+	/* libmilter made it root's: the MTA connects through UserID's group */
+	if (socket_give(cf->socket, cf->user, err, sizeof(err)) != 0)
+		goto fail;
 	if (drop_privileges(cf->user, err, sizeof(err)) != 0)
 		goto fail;
 	/* the store is opened as UserID, never as root */

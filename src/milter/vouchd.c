@@ -69,16 +69,13 @@ imsg_recv(int fd, struct vouchd_imsg *m)
 /* ---- Privileges -------------------------------------------------------- */
 
 int
-drop_privileges(const char *spec, char *err, size_t errlen)
+resolve_user(const char *spec, uid_t *uid, gid_t *gid, char *err, size_t errlen)
 {
 	char user[128];
 	const char *colon;
 	struct passwd *pw;
 	struct group *gr;
-	gid_t gid;
 
-	if (spec == NULL)
-		return 0;
 	colon = strchr(spec, ':');
 	snprintf(user, sizeof(user), "%.*s",
 	    colon ? (int)(colon - spec) : (int)strlen(spec), spec);
@@ -86,27 +83,75 @@ drop_privileges(const char *spec, char *err, size_t errlen)
 		snprintf(err, errlen, "UserID %s: no such user", user);
 		return -1;
 	}
-	gid = pw->pw_gid;
+	*uid = pw->pw_uid;
+	*gid = pw->pw_gid;
 	if (colon != NULL) {
 		if ((gr = getgrnam(colon + 1)) == NULL) {
-			snprintf(
-			    err, errlen, "UserID %s: no such group", colon + 1);
+			snprintf(err, errlen, "UserID %s: no such group", spec);
 			return -1;
 		}
-		gid = gr->gr_gid;
+		*gid = gr->gr_gid;
 	}
-	if (getuid() == pw->pw_uid && geteuid() == pw->pw_uid)
+	return 0;
+}
+
+int
+drop_privileges(const char *spec, char *err, size_t errlen)
+{
+	uid_t uid;
+	gid_t gid;
+
+	if (spec == NULL)
 		return 0;
-	if (setgroups(1, &gid) != 0 || setgid(gid) != 0 ||
-	    setuid(pw->pw_uid) != 0) {
+	if (resolve_user(spec, &uid, &gid, err, errlen) != 0)
+		return -1;
+	if (getuid() == uid && geteuid() == uid)
+		return 0;
+	if (setgroups(1, &gid) != 0 || setgid(gid) != 0 || setuid(uid) != 0) {
 		snprintf(err, errlen, "UserID %s: cannot switch: %s", spec,
 		    strerror(errno));
 		return -1;
 	}
 	/* root must not be regained */
-	if (pw->pw_uid != 0 && setuid(0) == 0) {
+	if (uid != 0 && setuid(0) == 0) {
 		snprintf(
 		    err, errlen, "UserID %s: root could be regained", spec);
+		return -1;
+	}
+	return 0;
+}
+
+const char *
+socket_path(const char *spec)
+{
+	if (strncmp(spec, "unix:", 5) == 0)
+		return spec + 5;
+	if (strncmp(spec, "local:", 6) == 0)
+		return spec + 6;
+	return NULL;
+}
+
+int
+socket_give(const char *spec, const char *user, char *err, size_t errlen)
+{
+	const char *path = socket_path(spec);
+	struct stat st;
+	uid_t uid;
+	gid_t gid;
+
+	if (path == NULL || user == NULL)
+		return 0;
+	if (resolve_user(user, &uid, &gid, err, errlen) != 0)
+		return -1;
+	/* already UserID's (vouchd started as UserID itself): nothing to ask
+	 * of a process that may not chown */
+	if (lstat(path, &st) == 0 && st.st_uid == uid && st.st_gid == gid)
+		return 0;
+	/* lchown: a link put in the socket's place is not followed */
+	if (lchown(path, uid, gid) != 0) {
+		snprintf(err, errlen,
+		    "Socket %s: cannot give it to UserID %s: %s", spec, user,
+		    strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -348,13 +393,23 @@ static void
 usage(FILE *fp)
 {
 	fprintf(fp,
-	    "usage: vouchd [-c FILE] [-t | -O | -V]\n"
-	    "       vouchd --from-opendkim FILE [--from-opendmarc FILE] "
+	    "usage: vouchd [-t] [-c FILE]\n"
+	    "       vouchd -O | -V | -h | --help\n"
+	    "       vouchd [--from-opendkim FILE] [--from-opendmarc FILE] "
 	    "[--from-openarc FILE]\n"
 	    "  -c FILE  the configuration (default /etc/vouchd/vouchd.conf)\n"
-	    "  -t       check the configuration, its tables and keys; exit\n"
+	    "  -t       check the configuration, its tables and keys; exit 0 "
+	    "when good,\n"
+	    "           1 when not, 78 when the file cannot be read or "
+	    "parsed\n"
 	    "  -O       list every option, its kind and default; exit\n"
 	    "  -V       print the version; exit\n"
+	    "  -h, --help  print this; exit\n"
+	    "  -O, -V and -h act when met, ignoring what follows.\n"
+	    "  --from-*: print a vouchd.conf converted from OpenDKIM's, "
+	    "OpenDMARC's\n"
+	    "           and OpenARC's files (at least one, each once; first "
+	    "on the line)\n"
 	    "vouchd runs in the foreground; SIGHUP reloads, SIGTERM drains "
 	    "and stops.\n");
 }
@@ -401,6 +456,63 @@ check_as_user(const struct vouchd_conf *c, char *err, size_t errlen)
 	return -1;
 }
 
+/* "FILE:LINE: " for an option given on line, "FILE: " for a default. */
+static void
+where(char *buf, size_t len, const char *path, unsigned line)
+{
+	if (line > 0)
+		snprintf(buf, len, "%s:%u: ", path, line);
+	else
+		snprintf(buf, len, "%s: ", path);
+}
+
+/*
+ * vouchd -t: what the daemon needs before it reads any table: UserID
+ * names a user (and group), and a unix socket's directory exists, for
+ * libmilter does not make it.  Returns 1 when something is wrong, each
+ * problem said on stderr.
+ */
+static int
+check_daemon(const char *path, const struct vouchd_conf *c, int *user_bad)
+{
+	char at[1100], err[512], dir[1024];
+	const char *sock = socket_path(c->socket), *slash, *why = NULL;
+	struct stat st;
+	uid_t uid;
+	gid_t gid;
+	int bad = 0;
+
+	*user_bad = 0;
+	if (c->user != NULL &&
+	    resolve_user(c->user, &uid, &gid, err, sizeof(err)) != 0) {
+		where(at, sizeof(at), path, c->user_line);
+		fprintf(stderr, "vouchd: %s%s\n", at, err);
+		*user_bad = bad = 1;
+	}
+	if (sock == NULL)
+		return bad;
+	where(at, sizeof(at), path, c->socket_line);
+	slash = strrchr(sock, '/');
+	if (slash == NULL || sock[0] != '/') {
+		fprintf(stderr, "vouchd: %sSocket %s: want an absolute path\n",
+		    at, c->socket);
+		return 1;
+	}
+	snprintf(dir, sizeof(dir), "%.*s",
+	    slash == sock ? 1 : (int)(slash - sock), sock);
+	if (stat(dir, &st) != 0)
+		why = strerror(errno);
+	else if (!S_ISDIR(st.st_mode))
+		why = "not a directory";
+	if (why != NULL) {
+		fprintf(stderr, "vouchd: %sSocket %s%s: directory %s: %s\n", at,
+		    c->socket, c->socket_line > 0 ? "" : " (the default)", dir,
+		    why);
+		bad = 1;
+	}
+	return bad;
+}
+
 /* vouchd -t: the file, every table (all their errors and warnings, with
  * file:line) and every key file. */
 static int
@@ -413,8 +525,9 @@ check(const char *path, struct vouchd_conf *c)
 	struct vouchd_diag d;
 	char err[1024];
 	size_t i;
-	int bad = 0;
+	int bad, daemon_bad, user_bad;
 
+	daemon_bad = check_daemon(path, c, &user_bad);
 	vouchd_diag_init(&d);
 	if (signing_conf_from(c, &sc) &&
 	    vouchd_signing_load(&sc, &d, &s) == VOUCH_OK)
@@ -433,7 +546,7 @@ check(const char *path, struct vouchd_conf *c)
 		fprintf(stderr, "vouchd: %s\n", err);
 		bad = 1;
 	}
-	if (!bad && check_as_user(c, err, sizeof(err)) != 0) {
+	if (!bad && !user_bad && check_as_user(c, err, sizeof(err)) != 0) {
 		fprintf(stderr, "vouchd: %s\n", err);
 		bad = 1;
 	}
@@ -446,6 +559,7 @@ check(const char *path, struct vouchd_conf *c)
 	vouchd_sendas_free(t);
 	vouchd_diag_free(&d);
 	vouchd_conf_free(c);
+	bad |= daemon_bad;
 	if (!bad)
 		printf("vouchd: %s: configuration OK\n", path);
 	return bad;
@@ -456,13 +570,15 @@ main(int argc, char **argv)
 {
 	struct vouchd_conf *c = NULL;
 	const char *path = "/etc/vouchd/vouchd.conf";
+	static const struct option longopts[] = {
+	    {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
 	char err[1024];
 	int ch, test = 0;
 
 	/* vouchd --from-opendkim FILE ...: print a vouchd.conf (convert.h) */
 	if (argc > 1 && strncmp(argv[1], "--from-", 7) == 0)
 		return vouchd_convert_main(argc, argv);
-	while ((ch = getopt(argc, argv, "c:tOVh")) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:tOVh", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			path = optarg;

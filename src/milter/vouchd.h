@@ -70,9 +70,27 @@ int imsg_send(int fd, struct vouchd_imsg *m);
 int imsg_recv(int fd, struct vouchd_imsg *m);
 void imsg_init(struct vouchd_imsg *m, enum vouchd_imsg_type type);
 
+/* resolve_user - UserID "user[:group]" (NUL-terminated) to a uid and a
+ * gid: the group named, else the user's primary group.  0, or -1 with err
+ * ("UserID x: no such user" / "no such group"). */
+int resolve_user(
+    const char *spec, uid_t *uid, gid_t *gid, char *err, size_t errlen);
+
 /* drop_privileges - switch to UserID "user[:group]" (NULL: stay); 0, or
  * -1 with err.  Also when not root, if the user is the current one. */
 int drop_privileges(const char *spec, char *err, size_t errlen);
+
+/* socket_path - the file of a unix Socket ("unix:PATH" or "local:PATH"),
+ * pointing into spec; NULL for an inet socket. */
+const char *socket_path(const char *spec);
+
+/*
+ * socket_give - give the unix socket of Socket spec to UserID user (its
+ * uid and resolve_user's gid), so that with UMask 007 the MTA, a member
+ * of that group, can connect.  No-op for an inet socket or user NULL.
+ * 0, or -1 with err naming the socket.
+ */
+int socket_give(const char *spec, const char *user, char *err, size_t errlen);
 
 /* ---- The signer process (signer.c) ------------------------------------- */
 

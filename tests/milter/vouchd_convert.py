@@ -52,6 +52,18 @@ def check_t(tmp, label, conf):
     with open(path, "w") as f:
         f.write(conf)
     rc, out, err = run(["-t", "-c", path])
+    sock = option(conf, "Socket") or ""
+    sdir = os.path.dirname(sock.split(":", 1)[-1])
+    if sock.startswith(("unix:", "local:")) and not os.path.isdir(sdir):
+        # the converted Socket's directory (the old milter's) is not on
+        # this machine: -t says so, and nothing else
+        lines = [l for l in err.splitlines() if "warning" not in l]
+        ok(rc == 1 and len(lines) == 1 and ("directory %s" % sdir) in lines[0],
+           "%s: vouchd -t: only the Socket's directory, missing here, is wrong" % label,
+           "exit %d, %s" % (rc, err.strip()))
+        with open(path, "w") as f:
+            f.write(conf.replace("Socket " + sock, "Socket unix:%s/s.sock" % tmp, 1))
+        rc, out, err = run(["-t", "-c", path])
     ok(rc == 0 and "configuration OK" in out,
        "%s: vouchd -t accepts the converted file" % label,
        "exit %d, %s %s" % (rc, out.strip(), err.strip()))
@@ -120,7 +132,7 @@ def main():
                            (["--from-opendkim", dms, "--from-opendkim", dms], "an option twice"),
                            (["--from-postfix", dms], "an unknown --from- option")):
             rc, out, err = run(args)
-            ok(rc == 64 and "usage: vouchd --from-opendkim" in err,
+            ok(rc == 64 and "usage: vouchd [--from-opendkim FILE]" in err,
                "usage error: %s: exit 64 with the usage" % what, "exit %d %s" % (rc, err))
     vtest.done()
 

@@ -593,8 +593,8 @@ def test_failure_conf():
     os.chmod(TMP, 0o755)
     os.chmod(queue, 0o755 if user else 0o500)
     with open(conf, "w") as f:
-        f.write("%sFailureReports yes\nFailureReportFrom x@example.com\nFailureReportQueue %s\n"
-                % (user, queue))
+        f.write("%sSocket unix:%s/x.sock\nFailureReports yes\nFailureReportFrom x@example.com\n"
+                "FailureReportQueue %s\n" % (user, TMP, queue))
     p = subprocess.run([vouchd(), "-t", "-c", conf], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                        timeout=30)
     ok(p.returncode != 0 and queue in p.stderr.decode() and (not user or "nobody" in p.stderr.decode()),
@@ -624,7 +624,8 @@ def test_failure_conf():
         for x in (sub, os.path.join(sub, "s.db")):
             shutil.chown(x, "nobody")
         with open(conf, "w") as f:
-            f.write("UserID nobody\nRecord yes\nRecordDB %s/s.db\n" % sub)
+            f.write("UserID nobody\nSocket unix:%s/x.sock\nRecord yes\nRecordDB %s/s.db\n"
+                    % (TMP, sub))
         p = subprocess.run([vouchd(), "-t", "-c", conf], stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, timeout=30)
         ok(p.returncode == 0, "vouchd -t: the store and its directory given to UserID pass",

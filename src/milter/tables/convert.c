@@ -1589,8 +1589,9 @@ vouchd_convert_main(int argc, char **argv)
 	return r;
 usage:
 	fprintf(stderr,
-	    "usage: vouchd --from-opendkim FILE [--from-opendmarc FILE] "
+	    "usage: vouchd [--from-opendkim FILE] [--from-opendmarc FILE] "
 	    "[--from-openarc FILE]\n"
+	    "  at least one, each once, as --from-X FILE or --from-X=FILE\n"
 	    "  prints an equivalent vouchd.conf; what cannot be carried "
 	    "over is listed on standard error and at its end\n");
 	return 64;

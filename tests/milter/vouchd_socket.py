@@ -1,0 +1,169 @@
+#!/usr/bin/python3
+"""vouchd's unix socket and the checks of `vouchd -t` that come before any
+table: the setup README.md and vouchd(8) give an MTA (UserID vouchd,
+UMask 007, the MTA's user in vouchd's group) works, and -t refuses a
+UserID that names no user and a socket whose directory does not exist.
+
+Here UserID is nobody (group nogroup, both on every Debian machine); the
+"MTA" is a forked child with an unused uid, nogroup as a supplementary
+group only (as `usermod -aG vouchd postfix` makes it), and one without
+it.  Switching users needs root: without it the socket checks are
+skipped, saying so.
+"""
+import grp
+import os
+import pwd
+import shutil
+import socket
+import stat
+import subprocess
+import tempfile
+
+import vouchd
+import vtest
+from vtest import ok
+
+TMP = tempfile.mkdtemp(prefix="vouchd-socket-")
+# a uid and gid no account uses: the "MTA" of the connection checks
+MTA_UID = MTA_GID = 64999
+
+
+def connect_as(path, groups):
+    """Connects to the unix socket at path from a child running as MTA_UID
+    with supplementary groups `groups`; returns 0 or the errno."""
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        code = 255
+        try:
+            os.close(r)
+            os.setgroups(groups)
+            os.setgid(MTA_GID)
+            os.setuid(MTA_UID)
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                s.connect(path)
+                code = 0
+            except OSError as e:
+                code = e.errno or 254
+            s.close()
+        finally:
+            os.write(w, bytes([code]))
+            os._exit(0)
+    os.close(w)
+    got = os.read(r, 1)
+    os.close(r)
+    os.waitpid(pid, 0)
+    return got[0] if got else 255
+
+
+def test_socket_owner():
+    if os.geteuid() != 0:
+        for name in ("the socket is UserID's, mode by UMask 007",
+                     "a member of UserID's group connects",
+                     "a user outside UserID's group cannot connect"):
+            vtest.skip(name, "needs root to switch users")
+        return
+    try:
+        pw = pwd.getpwnam("nobody")
+        gid = pw.pw_gid
+    except KeyError:
+        vtest.skip("the socket is UserID's", "no user nobody on this machine")
+        return
+    os.chmod(TMP, 0o711)
+    d = vouchd.Vouchd(os.path.join(TMP, "v"), {"Mode": "v", "UserID": "nobody", "UMask": "007",
+                                              "AuthservID": "mx.test.example"})
+    os.chmod(d.dir, 0o711)
+    # the documented directory: install -d -o vouchd -g vouchd -m 0750
+    sdir = os.path.dirname(d.sock_path)
+    os.chown(sdir, pw.pw_uid, gid)
+    os.chmod(sdir, 0o750)
+    try:
+        d.start()
+        st = os.lstat(d.sock_path)
+        ok(stat.S_ISSOCK(st.st_mode) and st.st_uid == pw.pw_uid and st.st_gid == gid and
+           stat.S_IMODE(st.st_mode) == 0o770,
+           "the socket is UserID's, mode by UMask 007 (srwxrwx--- nobody %s)" % grp.getgrgid(gid).gr_name,
+           "uid %d gid %d mode %o" % (st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)))
+        e = connect_as(d.sock_path, [gid])
+        ok(e == 0, "a member of UserID's group (usermod -aG) connects", os.strerror(e) if e < 200 else e)
+        e = connect_as(d.sock_path, [])
+        ok(e == 13, "a user outside UserID's group cannot connect (EACCES)",
+           os.strerror(e) if e < 200 else e)
+        # the socket, not only the directory, keeps an outsider out
+        os.chmod(sdir, 0o755)
+        e = connect_as(d.sock_path, [])
+        ok(e == 13, "with the directory open to all, the socket's mode still refuses an outsider",
+           os.strerror(e) if e < 200 else e)
+    except RuntimeError as ex:
+        ok(False, "vouchd starts with UserID nobody and UMask 007", str(ex))
+    finally:
+        d.stop()
+
+
+def run_t(conf_text):
+    conf = os.path.join(TMP, "t.conf")
+    with open(conf, "w") as f:
+        f.write(conf_text)
+    p = subprocess.run([vouchd.VOUCHD, "-t", "-c", conf], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=30)
+    return conf, p.returncode, p.stdout.decode(), p.stderr.decode()
+
+
+def test_check():
+    conf, rc, out, err = run_t("Socket unix:%s/s.sock\nMode v\n" % TMP)
+    ok(rc == 0 and "configuration OK" in out, "vouchd -t: a socket in an existing directory passes",
+       err)
+    conf, rc, out, err = run_t("Mode v\nSocket unix:%s/nodir/s.sock\n" % TMP)
+    ok(rc == 1 and ("%s:2: Socket unix:%s/nodir/s.sock: directory %s/nodir: No such file or directory"
+                    % (conf, TMP, TMP)) in err and "OK" not in out,
+       "vouchd -t: a unix socket whose directory is missing is an error naming file, line and "
+       "directory (exit 1)", "exit %d: %s" % (rc, err))
+    conf, rc, out, err = run_t("Mode v\nSocket local:%s/t.conf/s.sock\n" % TMP)
+    ok(rc == 1 and "not a directory" in err.lower(),
+       "vouchd -t: a local: socket under a file is an error", "exit %d: %s" % (rc, err))
+    conf, rc, out, err = run_t("Socket inet:0@127.0.0.1\nMode v\n")
+    ok(rc == 0, "vouchd -t: an inet socket has no directory to check", err)
+    conf, rc, out, err = run_t("Socket unix:%s/s.sock\nMode v\nUserID vouchd-no-such-user\n" % TMP)
+    ok(rc == 1 and ("%s:3: UserID vouchd-no-such-user: no such user" % conf) in err and "OK" not in out,
+       "vouchd -t: a UserID naming no user is an error naming file and line (exit 1)",
+       "exit %d: %s" % (rc, err))
+    conf, rc, out, err = run_t("Socket unix:%s/s.sock\nMode v\nUserID nobody:vouchd-no-such-group\n"
+                               % TMP)
+    ok(rc == 1 and ("%s:3: UserID nobody:vouchd-no-such-group: no such group" % conf) in err,
+       "vouchd -t: a UserID naming no group is an error", "exit %d: %s" % (rc, err))
+    conf, rc, out, err = run_t("Bogus 1\n")
+    ok(rc == 78 and ("%s:1: unknown option 'Bogus'" % conf) in err,
+       "vouchd -t: a file that does not parse exits 78 (EX_CONFIG), as vouchd(8) says",
+       "exit %d: %s" % (rc, err))
+
+
+def test_help():
+    for arg in ("--help", "-h"):
+        p = subprocess.run([vouchd.VOUCHD, arg], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           timeout=10)
+        out = p.stdout.decode()
+        ok(p.returncode == 0 and out.startswith("usage: vouchd") and "--from-opendkim" in out and
+           p.stderr == b"", "vouchd %s: the usage on stdout, exit 0" % arg,
+           "exit %d %r" % (p.returncode, p.stderr))
+    p = subprocess.run([vouchd.VOUCHD, "--bogus"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       timeout=10)
+    ok(p.returncode == 64 and "usage: vouchd" in p.stderr.decode() and p.stdout == b"",
+       "vouchd --bogus: the usage on stderr, exit 64", "exit %d" % p.returncode)
+
+
+def main():
+    built, why = vouchd.built()
+    if not built:
+        ok(False, "vouchd is built", why)
+        vtest.done()
+    for t in (test_check, test_help, test_socket_owner):
+        try:
+            t()
+        except (OSError, AssertionError) as e:
+            ok(False, "%s ran to its end" % t.__name__, repr(e))
+    shutil.rmtree(TMP, ignore_errors=True)
+    vtest.done()
+
+
+main()
