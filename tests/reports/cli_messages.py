@@ -71,6 +71,32 @@ try:
     rc, out, err = vouch(["report", "summary", "--db", db, "--domain", "nosuch.example", "--no-dns"])
     ok(rc == 0 and out.startswith(b"nosuch.example: no reports"),
        "summary of a domain without reports says so", "rc %d out %r" % (rc, out[:200]))
+
+    # one report of one message from one source: the human summary counts
+    # in the singular (and in the plural once there are two)
+    for n, want in ((1, b"one.example: 1 message in 1 report from 1 reporter;"),
+                    (2, b"one.example: 2 messages in 1 report from 1 reporter;")):
+        xml = os.path.join(tmp, "one-%d.xml" % n)
+        with open(xml, "w") as f:
+            f.write("""<?xml version="1.0"?>
+<feedback><report_metadata><org_name>Reporter</org_name><email>r@reporter.example</email>
+<report_id>one-%d</report_id><date_range><begin>1764979200</begin><end>1765065599</end></date_range>
+</report_metadata><policy_published><domain>one.example</domain><p>none</p></policy_published>
+<record><row><source_ip>192.0.2.7</source_ip><count>%d</count><policy_evaluated>
+<disposition>none</disposition><dkim>fail</dkim><spf>fail</spf></policy_evaluated></row>
+<identifiers><header_from>one.example</header_from></identifiers>
+<auth_results><spf><domain>one.example</domain><result>fail</result></spf></auth_results></record>
+</feedback>""" % (n, n))
+        odb = os.path.join(tmp, "owner-%d.db" % n)
+        vouch(["store", "init", "--db", odb])
+        rc, out, err = vouch(["report", "ingest", "--db", odb, "--no-progress", xml])
+        ok(rc == 0, "ingest a report of %d message%s" % (n, "s"[:n - 1]), "rc %d err %r" % (rc, err))
+        rc, out, err = vouch(["report", "summary", "--db", odb, "--domain", "one.example",
+                              "--no-dns"])
+        ok(rc == 0 and out.startswith(want) and
+           ((b" 1 source, 1 message (" in out) if n == 1 else (b" 1 source, 2 messages (" in out)),
+           "summary counts %d message%s with the right number" % (n, "s"[:n - 1]),
+           "rc %d out %r" % (rc, out[:300]))
 finally:
     shutil.rmtree(tmp, ignore_errors=True)
 done()
