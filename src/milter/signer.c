@@ -57,7 +57,8 @@ warn_owner(const struct keyset *ks, const char *path, const struct stat *st)
 	struct passwd *pw;
 	char line[VOUCHD_TEXT_MAX], owner[64];
 
-	if (ks->user == NULL || st->st_uid == ks->user_uid)
+	/* at a reload (already UserID) the refusal itself says why */
+	if (ks->user == NULL || st->st_uid == ks->user_uid || geteuid() != 0)
 		return;
 	pw = getpwuid(st->st_uid);
 	snprintf(owner, sizeof(owner), "%s", pw != NULL ? pw->pw_name : "?");
