@@ -854,12 +854,16 @@ milter_main(const char *path, struct vouchd_conf *cf, int ctl, int signer_fd)
 		snprintf(err, sizeof(err), "cannot start a thread");
 		goto fail;
 	}
-	pthread_detach(tid);
 	m.status = 0;
 	if (imsg_send(ctl, &m) != 0)
 		return 1;
 	smfi_settimeout(300);
 	rc = smfi_main() == MI_SUCCESS ? 0 : 1;
+	/* a stop the supervisor asked for: the control thread still has to
+	 * remove the renamed socket (<path>.stopping), and the process must
+	 * not end before it has */
+	if (atomic_load(&draining))
+		pthread_join(tid, NULL);
 	/* every message is done: what is still queued is committed */
 	rt = runtime_get();
 	record_flush(rt);

@@ -7,6 +7,8 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <pwd.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +29,11 @@ struct held_key {
 struct keyset {
 	size_t n;
 	struct held_key k[64];
+	/* UserID's uid, when set: a key it does not own is read now (as
+	 * root) but not at a reload, which reads as UserID */
+	const char *user;
+	uid_t user_uid;
+	bool to_stderr; /* vouchd -t: warnings on stderr, not in the log */
 };
 
 static void
@@ -37,6 +44,34 @@ keyset_free(struct keyset *ks)
 	for (i = 0; ks != NULL && i < ks->n; i++)
 		vouch_dkim_key_free(ks->k[i].key);
 	free(ks);
+}
+
+/*
+ * A key file UserID does not own: vouchd reads it at start, as root, but
+ * a reload (SIGHUP) reads keys as UserID and will be refused.  Only a
+ * warning: refusing would stop setups that run and are never reloaded.
+ */
+static void
+warn_owner(const struct keyset *ks, const char *path, const struct stat *st)
+{
+	struct passwd *pw;
+	char line[VOUCHD_TEXT_MAX], owner[64];
+
+	/* at a reload (already UserID) the refusal itself says why */
+	if (ks->user == NULL || st->st_uid == ks->user_uid || geteuid() != 0)
+		return;
+	pw = getpwuid(st->st_uid);
+	snprintf(owner, sizeof(owner), "%s", pw != NULL ? pw->pw_name : "?");
+	snprintf(line, sizeof(line),
+	    "key file %s is owned by %s (uid %u), not by UserID %s (uid "
+	    "%u): a reload (SIGHUP) reads keys as UserID and will not be "
+	    "able to read it (chown %.*s: %s; chmod 0600 %s)",
+	    path, owner, (unsigned)st->st_uid, ks->user, (unsigned)ks->user_uid,
+	    (int)strcspn(ks->user, ":"), ks->user, path, path);
+	if (ks->to_stderr)
+		fprintf(stderr, "vouchd: warning: %s\n", line);
+	else
+		log_msg(LOG_WARNING, "warning: %s", line);
 }
 
 /* Load one key file, refusing one that group or others can read. */
@@ -64,6 +99,7 @@ load_key(struct keyset *ks, const char *name, const char *domain,
 		    path, (unsigned)(st.st_mode & 07777));
 		return -1;
 	}
+	warn_owner(ks, path, &st);
 	h = &ks->k[ks->n];
 	memset(h, 0, sizeof(*h));
 	if (vouch_dkim_key_load_file(path, &h->key, why, sizeof(why)) !=
@@ -151,14 +187,21 @@ load_table_keys(
 }
 
 static struct keyset *
-load_keys(const struct vouchd_conf *c, char *err, size_t errlen)
+load_keys(const struct vouchd_conf *c, bool to_stderr, char *err, size_t errlen)
 {
 	struct keyset *ks = calloc(1, sizeof(*ks));
+	char why[256];
+	gid_t gid;
 
 	if (ks == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
+	ks->to_stderr = to_stderr;
+	/* a UserID naming no user is said elsewhere (-t, the privilege drop) */
+	if (c->user != NULL &&
+	    resolve_user(c->user, &ks->user_uid, &gid, why, sizeof(why)) == 0)
+		ks->user = c->user;
 	if (load_table_keys(c, ks, err, errlen) != 0)
 		goto bad;
 	if (c->arc_key_file != NULL && !have_key(ks, c->arc_key_file) &&
@@ -174,7 +217,7 @@ bad:
 int
 signer_check_keys(const struct vouchd_conf *c, char *err, size_t errlen)
 {
-	struct keyset *ks = load_keys(c, err, errlen);
+	struct keyset *ks = load_keys(c, true, err, errlen);
 
 	keyset_free(ks);
 	return ks != NULL ? 0 : -1;
@@ -232,7 +275,7 @@ reload(const char *path, struct keyset *old, char *err, size_t errlen)
 
 	if (vouchd_conf_load(path, &c, err, errlen) != 0)
 		return old;
-	ks = load_keys(c, err, errlen);
+	ks = load_keys(c, false, err, errlen);
 	vouchd_conf_free(c);
 	if (ks == NULL)
 		return old;
@@ -254,7 +297,7 @@ signer_main(const char *conf_path, int ctl, int req)
 	prctl(PR_SET_DUMPABLE, 0);
 	imsg_init(&a, IMSG_READY);
 	if (vouchd_conf_load(conf_path, &c, err, sizeof(err)) != 0 ||
-	    (ks = load_keys(c, err, sizeof(err))) == NULL ||
+	    (ks = load_keys(c, false, err, sizeof(err))) == NULL ||
 	    drop_privileges(c->user, err, sizeof(err)) != 0) {
 		a.status = -1;
 		snprintf(a.text, sizeof(a.text), "%s", err);

@@ -612,6 +612,12 @@ main(int argc, char **argv)
 		return check(path, c);
 	if (c->umask_set)
 		umask(c->umask);
+	/* syslog(3) drops every line silently when nothing listens */
+	if (c->syslog && access("/dev/log", F_OK) != 0)
+		fprintf(stderr,
+		    "vouchd: warning: Syslog yes but /dev/log does not exist "
+		    "(no syslog daemon): nothing will be logged; Syslog no "
+		    "logs to standard error\n");
 	log_open(c);
 	return supervise(path, c);
 }

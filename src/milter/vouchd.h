@@ -104,7 +104,9 @@ void signer_main(const char *conf_path, int ctl, int req)
     __attribute__((noreturn));
 
 /* signer_check_keys - load every key of c as the signer would (vouchd -t);
- * 0 when all load, else -1 with err. */
+ * 0 when all load, else -1 with err.  A key file UserID does not own is
+ * a warning on stderr (a reload, as UserID, could not read it), not an
+ * error. */
 int signer_check_keys(const struct vouchd_conf *c, char *err, size_t errlen);
 
 /*

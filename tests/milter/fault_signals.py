@@ -185,6 +185,12 @@ with postfix.Lab("vouch-signals-") as lab:
             exited = procs.wait_until(lambda: v.proc.poll() is not None, 15)
             ok(exited and v.proc.returncode == 0, "SIGTERM: vouchd exits with status 0",
                "exit %s; %s" % (v.proc.poll(), v.log_tail(500)))
+            # the socket's path is renamed <path>.stopping while draining;
+            # a clean stop removes it
+            sdir = os.path.dirname(v.sock_path)
+            left = [n for n in os.listdir(sdir) if n.endswith(".stopping")]
+            ok(exited and not left, "SIGTERM: no <socket>.stopping is left behind",
+               "in %s: %s" % (sdir, left))
             r = postfix.swaks(pf.smtp_port, "load@sender.example", "bob@rcpt.example",
                               data=w.message(frm="load@sender.example", subject="after"))
             ok(r.code // 100 == 4, "SIGTERM: a new session is deferred (4xx), not passed unsigned",

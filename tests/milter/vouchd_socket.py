@@ -138,6 +138,48 @@ def test_check():
        "exit %d: %s" % (rc, err))
 
 
+def test_key_owner():
+    """README's setup: `vouch keygen` run by root makes a root:root 0600
+    key.  vouchd reads it at start (as root), but a reload reads keys as
+    UserID and is refused, so -t warns (exit 0, as for its other
+    warnings), and stops warning once the key is chowned to UserID."""
+    name = "vouchd -t: a key file not owned by UserID gets a warning naming the key, its owner " \
+           "and UserID (exit 0)"
+    if os.geteuid() != 0:
+        vtest.skip(name, "needs root to own the key as another user than UserID")
+        vtest.skip("vouchd -t: no such warning once the key is UserID's", "needs root")
+        return
+    try:
+        pw = pwd.getpwnam("nobody")
+    except KeyError:
+        vtest.skip(name, "no user nobody on this machine")
+        return
+    vouch = os.environ.get("VOUCH") or os.path.join(os.path.dirname(vouchd.VOUCHD), "..", "cli",
+                                                    "vouch")
+    kdir = os.path.join(TMP, "keys")
+    os.makedirs(kdir, exist_ok=True)
+    p = subprocess.run([vouch, "keygen", "-d", "example.com", "-s", "s2026", "-o", kdir],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+    key = os.path.join(kdir, "s2026.private")
+    if p.returncode != 0 or not os.path.exists(key):
+        ok(False, "vouch keygen makes a key", p.stderr.decode())
+        return
+    os.chown(key, 0, 0)
+    os.chmod(key, 0o600)
+    text = ("Socket unix:%s/s.sock\nMode s\nDomain example.com\nSelector s2026\nKeyFile %s\n"
+            "UserID nobody\n" % (TMP, key))
+    conf, rc, out, err = run_t(text)
+    warned = [l for l in err.splitlines() if "warning" in l and key in l]
+    ok(rc == 0 and "configuration OK" in out and len(warned) == 1 and
+       "owned by root" in warned[0] and "UserID nobody" in warned[0] and "reload" in warned[0],
+       name, "exit %d: %s" % (rc, err))
+    os.chown(key, pw.pw_uid, pw.pw_gid)
+    conf, rc, out, err = run_t(text)
+    ok(rc == 0 and "configuration OK" in out and "owned by" not in err,
+       "vouchd -t: no such warning once the key is UserID's (chown nobody:)",
+       "exit %d: %s" % (rc, err))
+
+
 def test_help():
     for arg in ("--help", "-h"):
         p = subprocess.run([vouchd.VOUCHD, arg], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -157,7 +199,7 @@ def main():
     if not built:
         ok(False, "vouchd is built", why)
         vtest.done()
-    for t in (test_check, test_help, test_socket_owner):
+    for t in (test_check, test_key_owner, test_help, test_socket_owner):
         try:
             t()
         except (OSError, AssertionError) as e:
