@@ -182,6 +182,54 @@ read_entry(struct archive *a, struct archive_entry *e, size_t in_len,
 	return VOUCH_OK;
 }
 
+/* A libarchive reader over the zip in memory; NULL with err set. */
+static struct archive *
+zip_open(const uint8_t *p, size_t len, enum vouch_status *st, char *err,
+    size_t errlen)
+{
+	struct archive *a;
+
+	if ((a = archive_read_new()) == NULL) {
+		*st =
+		    fail(VOUCH_ENOMEM, err, errlen, "cannot start libarchive");
+		return NULL;
+	}
+	archive_read_support_format_zip(a);
+	if (archive_read_open_memory(a, p, len) != ARCHIVE_OK) {
+		*st = fail(VOUCH_ESYNTAX, err, errlen, "not a zip archive: %s",
+		    archive_error_string(a) ? archive_error_string(a) : "?");
+		archive_read_free(a);
+		return NULL;
+	}
+	return a;
+}
+
+/*
+ * What both passes refuse in an entry's header: one entry too many, a
+ * name that escapes its folder, encryption.  *name is the entry's name
+ * ("" when it has none).
+ */
+static enum vouch_status
+entry_check(struct archive_entry *e, unsigned *nentries, const char **name,
+    char *err, size_t errlen)
+{
+	if ((*name = archive_entry_pathname(e)) == NULL)
+		*name = "";
+	if (++*nentries > VOUCH_REPORT_MAX_ZIP_ENTRIES)
+		return fail(VOUCH_ELIMIT, err, errlen,
+		    "zip has more than %d entries",
+		    VOUCH_REPORT_MAX_ZIP_ENTRIES);
+	if (name_escapes(*name))
+		return fail(VOUCH_ESYNTAX, err, errlen,
+		    "zip entry name '%.100s' escapes its folder (path "
+		    "traversal)",
+		    *name);
+	if (archive_entry_is_encrypted(e))
+		return fail(VOUCH_ESYNTAX, err, errlen,
+		    "zip entry %.100s is encrypted", *name);
+	return VOUCH_OK;
+}
+
 /*
  * The first pass over a zip: every entry's header, none of its data.  A
  * hostile name, an encrypted entry or too many entries refuse the whole
@@ -197,38 +245,13 @@ check_zip(const uint8_t *p, size_t len, char *err, size_t errlen)
 	const char *name;
 	int r;
 
-	if ((a = archive_read_new()) == NULL)
-		return fail(
-		    VOUCH_ENOMEM, err, errlen, "cannot start libarchive");
-	archive_read_support_format_zip(a);
-	if (archive_read_open_memory(a, p, len) != ARCHIVE_OK) {
-		st = fail(VOUCH_ESYNTAX, err, errlen, "not a zip archive: %s",
-		    archive_error_string(a) ? archive_error_string(a) : "?");
-		goto out;
-	}
+	if ((a = zip_open(p, len, &st, err, errlen)) == NULL)
+		return st;
 	while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK ||
 	       r == ARCHIVE_WARN) {
-		name = archive_entry_pathname(e);
-		if (name == NULL)
-			name = "";
-		if (++nentries > VOUCH_REPORT_MAX_ZIP_ENTRIES) {
-			st = fail(VOUCH_ELIMIT, err, errlen,
-			    "zip has more than %d entries",
-			    VOUCH_REPORT_MAX_ZIP_ENTRIES);
+		if ((st = entry_check(e, &nentries, &name, err, errlen)) !=
+		    VOUCH_OK)
 			goto out;
-		}
-		if (name_escapes(name)) {
-			st = fail(VOUCH_ESYNTAX, err, errlen,
-			    "zip entry name '%.100s' escapes its folder (path "
-			    "traversal)",
-			    name);
-			goto out;
-		}
-		if (archive_entry_is_encrypted(e)) {
-			st = fail(VOUCH_ESYNTAX, err, errlen,
-			    "zip entry %.100s is encrypted", name);
-			goto out;
-		}
 		/* a declared size over the cap is a bomb announced */
 		if (archive_entry_size_is_set(e) &&
 		    archive_entry_size(e) > VOUCH_REPORT_MAX_XML) {
@@ -262,39 +285,14 @@ ingest_unzip(const uint8_t *p, size_t len, ingest_zip_entry_fn fn, void *arg,
 
 	if ((st = check_zip(p, len, err, errlen)) != VOUCH_OK)
 		return st;
-	if ((a = archive_read_new()) == NULL)
-		return fail(
-		    VOUCH_ENOMEM, err, errlen, "cannot start libarchive");
+	if ((a = zip_open(p, len, &st, err, errlen)) == NULL)
+		return st;
 	vbuf_init(&out, VOUCH_REPORT_MAX_XML);
-	archive_read_support_format_zip(a);
-	if (archive_read_open_memory(a, p, len) != ARCHIVE_OK) {
-		st = fail(VOUCH_ESYNTAX, err, errlen, "not a zip archive: %s",
-		    archive_error_string(a) ? archive_error_string(a) : "?");
-		goto out;
-	}
 	while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK ||
 	       r == ARCHIVE_WARN) {
-		name = archive_entry_pathname(e);
-		if (name == NULL)
-			name = "";
-		if (++nentries > VOUCH_REPORT_MAX_ZIP_ENTRIES) {
-			st = fail(VOUCH_ELIMIT, err, errlen,
-			    "zip has more than %d entries",
-			    VOUCH_REPORT_MAX_ZIP_ENTRIES);
+		if ((st = entry_check(e, &nentries, &name, err, errlen)) !=
+		    VOUCH_OK)
 			goto out;
-		}
-		if (name_escapes(name)) {
-			st = fail(VOUCH_ESYNTAX, err, errlen,
-			    "zip entry name '%.100s' escapes its folder (path "
-			    "traversal)",
-			    name);
-			goto out;
-		}
-		if (archive_entry_is_encrypted(e)) {
-			st = fail(VOUCH_ESYNTAX, err, errlen,
-			    "zip entry %.100s is encrypted", name);
-			goto out;
-		}
 		if (archive_entry_filetype(e) != AE_IFREG)
 			continue;
 		st = read_entry(a, e, len, &total, &out, err, errlen);
