@@ -72,20 +72,13 @@ vbuf_reserve(struct vbuf *b, size_t n)
 }
 
 uint8_t *
-vbuf_space(struct vbuf *b, size_t n)
+vbuf_space_slow(struct vbuf *b, size_t n)
 {
 	return vbuf_reserve(b, n) == VOUCH_OK ? b->p + b->len : NULL;
 }
 
-void
-vbuf_commit(struct vbuf *b, size_t n)
-{
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
 enum vouch_status
-vbuf_add(struct vbuf *b, const void *p, size_t n)
+vbuf_add_slow(struct vbuf *b, const void *p, size_t n)
 {
 	enum vouch_status st;
 
@@ -96,18 +89,6 @@ vbuf_add(struct vbuf *b, const void *p, size_t n)
 	b->len += n;
 	b->p[b->len] = '\0';
 	return VOUCH_OK;
-}
-
-enum vouch_status
-vbuf_addc(struct vbuf *b, uint8_t c)
-{
-	/* room for it and the NUL, within max: no call, no memcpy */
-	if (b->err == VOUCH_OK && b->len < b->max && b->len + 2 <= b->cap) {
-		b->p[b->len++] = c;
-		b->p[b->len] = '\0';
-		return VOUCH_OK;
-	}
-	return vbuf_add(b, &c, 1);
 }
 
 enum vouch_status

@@ -41,10 +41,59 @@ void vbuf_reset(struct vbuf *b);
  * (b->err set, as vbuf_add would).  vbuf_commit then adds the `n` bytes
  * written there (at most the room asked for) to the content.
  */
-uint8_t *vbuf_space(struct vbuf *b, size_t n);
-void vbuf_commit(struct vbuf *b, size_t n);
-enum vouch_status vbuf_add(struct vbuf *b, const void *p, size_t n);
-enum vouch_status vbuf_addc(struct vbuf *b, uint8_t c);
+uint8_t *vbuf_space_slow(struct vbuf *b, size_t n);
+enum vouch_status vbuf_add_slow(struct vbuf *b, const void *p, size_t n);
+
+/*
+ * The common case of vbuf_space, vbuf_add and vbuf_addc inline: no error,
+ * room within both the storage and max for the bytes and the NUL.  The
+ * rest (growth, ELIMIT, a sticky error) is the _slow function's, which
+ * does the whole check again.  A buffer is filled by many small appends
+ * per message (the Authentication-Results field, header data), and a call
+ * each cost more than the copy.
+ */
+static inline int
+vbuf_fits(const struct vbuf *b, size_t n)
+{
+	/* len <= max and len <= cap always hold: no wrap below */
+	return b->err == VOUCH_OK && n <= b->max - b->len &&
+	       n < b->cap - b->len;
+}
+
+static inline uint8_t *
+vbuf_space(struct vbuf *b, size_t n)
+{
+	return vbuf_fits(b, n) ? b->p + b->len : vbuf_space_slow(b, n);
+}
+
+static inline void
+vbuf_commit(struct vbuf *b, size_t n)
+{
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static inline enum vouch_status
+vbuf_add(struct vbuf *b, const void *p, size_t n)
+{
+	if (!vbuf_fits(b, n))
+		return vbuf_add_slow(b, p, n);
+	if (n > 0)
+		__builtin_memcpy(b->p + b->len, p, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+	return VOUCH_OK;
+}
+
+static inline enum vouch_status
+vbuf_addc(struct vbuf *b, uint8_t c)
+{
+	if (!vbuf_fits(b, 1))
+		return vbuf_add_slow(b, &c, 1);
+	b->p[b->len++] = c;
+	b->p[b->len] = '\0';
+	return VOUCH_OK;
+}
 enum vouch_status vbuf_adds(struct vbuf *b, const char *s);
 enum vouch_status vbuf_addf(struct vbuf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
