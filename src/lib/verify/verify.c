@@ -46,7 +46,10 @@ struct vouch_verify {
 struct vouch_verify_msg {
 	struct vouch_verify *v;
 	struct vouch_verify_result *res;
-	struct vbuf hdr;
+	struct vbuf hdr; /* the section held; see hdr_borrowed */
+	/* hdr.p is the caller's message (vouch_verify_message), not ours:
+	 * not freed, never appended to */
+	bool hdr_borrowed;
 	struct vouch_dkim_verifier *dkim;
 	struct vouch_arc_verifier *arc; /* NULL with skip_arc */
 	size_t hdr_given; /* header bytes offered, dropped ones included */
@@ -303,7 +306,8 @@ vouch_verify_msg_free(struct vouch_verify_msg *m)
 	vouch_dkim_verify_free(m->dkim);
 	vouch_arc_verify_free(m->arc);
 	vouch_verify_result_free(m->res);
-	vbuf_free(&m->hdr);
+	if (!m->hdr_borrowed)
+		vbuf_free(&m->hdr);
 	for (i = 0; i < MAIL_SCAN_MAX_FROM; i++)
 		vbuf_free(&m->past[i]);
 	free(m);
@@ -1476,6 +1480,42 @@ out:
 	return st;
 }
 
+/*
+ * The header section of a whole message, as vouch_verify_msg_header would
+ * take it, in one scan: the header scan stops at the empty line that ends
+ * the section (RFC 5322 §2.1; the empty line goes with it, 1 or 2 bytes
+ * when there is no header at all), which is where mail_header_end, a scan
+ * of its own, puts the end.  When the section ends within what
+ * vouch_verify_msg_header would hold, the scan's state is the one that
+ * call would leave, and the held section is the caller's bytes, which
+ * outlive m: not copied.  Returns the length of the section, or 0 when
+ * it does not end within the limit (or there are no bytes): the scan is
+ * then undone, and the general path takes the message.
+ */
+static size_t
+header_whole(struct vouch_verify_msg *m, const uint8_t *msg, size_t len)
+{
+	size_t room = len < VERIFY_HEADER_MAX + 1 ? len : VERIFY_HEADER_MAX + 1;
+	size_t hlen;
+
+	if (room == 0)
+		return 0;
+	hlen = mail_hdr_scan_feed(&m->scan, msg, room);
+	/* a section without an empty line is the whole message: only one
+	 * that ends inside the limit is taken here */
+	if (!m->scan.ended && !(hlen == len && len == room)) {
+		mail_hdr_scan_init(&m->scan);
+		return 0;
+	}
+	m->hdr_given = hlen;
+	m->hdr.p = (uint8_t *)(uintptr_t)msg;
+	m->hdr.len = hlen;
+	m->hdr.cap = hlen;
+	m->hdr.max = hlen;
+	m->hdr_borrowed = true;
+	return hlen;
+}
+
 enum vouch_status
 vouch_verify_message(struct vouch_verify *v,
     const struct vouch_verify_smtp *smtp, const uint8_t *msg, size_t len,
@@ -1488,15 +1528,15 @@ vouch_verify_message(struct vouch_verify *v,
 	if (res == NULL || (msg == NULL && len > 0))
 		return VOUCH_EINVAL;
 	*res = NULL;
-	/* the header section ends at the first empty line (RFC 5322 §2.1);
-	 * the empty line itself goes with it (1 or 2 bytes when there is no
-	 * header at all); without one, the whole message is header */
-	if ((hlen = mail_header_end(msg, len)) == 0)
-		hlen = len;
 	if ((st = vouch_verify_msg_new(v, smtp, &m)) != VOUCH_OK)
 		return st;
-	if ((st = vouch_verify_msg_header(m, msg, hlen)) != VOUCH_OK)
-		goto out;
+	if ((hlen = header_whole(m, msg, len)) == 0) {
+		/* the general path: the streamed calls' own */
+		if ((hlen = mail_header_end(msg, len)) == 0)
+			hlen = len;
+		if ((st = vouch_verify_msg_header(m, msg, hlen)) != VOUCH_OK)
+			goto out;
+	}
 	if ((st = vouch_verify_msg_body(m, msg + hlen, len - hlen)) != VOUCH_OK)
 		goto out;
 	st = vouch_verify_msg_finish(m, res);
