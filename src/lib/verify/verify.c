@@ -296,13 +296,12 @@ vouch_verify_result_free(struct vouch_verify_result *res)
 	free(res);
 }
 
-void
-vouch_verify_msg_free(struct vouch_verify_msg *m)
+/* What m holds, released; m itself is the caller's. */
+static void
+msg_release(struct vouch_verify_msg *m)
 {
 	size_t i;
 
-	if (m == NULL)
-		return;
 	vouch_dkim_verify_free(m->dkim);
 	vouch_arc_verify_free(m->arc);
 	vouch_verify_result_free(m->res);
@@ -310,6 +309,14 @@ vouch_verify_msg_free(struct vouch_verify_msg *m)
 		vbuf_free(&m->hdr);
 	for (i = 0; i < MAIL_SCAN_MAX_FROM; i++)
 		vbuf_free(&m->past[i]);
+}
+
+void
+vouch_verify_msg_free(struct vouch_verify_msg *m)
+{
+	if (m == NULL)
+		return;
+	msg_release(m);
 	free(m);
 }
 
@@ -391,28 +398,30 @@ result_new(void)
 	return res;
 }
 
-enum vouch_status
-vouch_verify_msg_new(struct vouch_verify *v,
-    const struct vouch_verify_smtp *smtp, struct vouch_verify_msg **out)
+/* The SMTP facts as vouch_verify_msg_new takes them (doc: EINVAL). */
+static bool
+smtp_ok(const struct vouch_verify *v, const struct vouch_verify_smtp *smtp)
 {
-	struct vouch_verify_msg *m;
+	return v != NULL && smtp != NULL &&
+	       !(smtp->ip == NULL && smtp->ip_len) &&
+	       !(smtp->helo == NULL && smtp->helo_len) &&
+	       !(smtp->mail_from == NULL && smtp->mail_from_len);
+}
+
+/*
+ * A message's start in m, which the caller zeroed: the result, the SPF
+ * checks.  On failure what m holds is for msg_release.
+ */
+static enum vouch_status
+msg_init(struct vouch_verify *v, const struct vouch_verify_smtp *smtp,
+    struct vouch_verify_msg *m)
+{
 	struct vouch_verify_result *res;
 	enum vouch_status st;
 	size_t i;
 
-	if (out == NULL)
-		return VOUCH_EINVAL;
-	*out = NULL;
-	if (v == NULL || smtp == NULL || (smtp->ip == NULL && smtp->ip_len) ||
-	    (smtp->helo == NULL && smtp->helo_len) ||
-	    (smtp->mail_from == NULL && smtp->mail_from_len))
-		return VOUCH_EINVAL;
-	if ((m = calloc(1, sizeof(*m))) == NULL)
+	if ((m->res = res = result_new()) == NULL)
 		return VOUCH_ENOMEM;
-	if ((m->res = res = result_new()) == NULL) {
-		free(m);
-		return VOUCH_ENOMEM;
-	}
 	m->v = v;
 	vbuf_init(&m->hdr, VERIFY_HEADER_MAX + 1);
 	mail_hdr_scan_init(&m->scan);
@@ -430,21 +439,39 @@ vouch_verify_msg_new(struct vouch_verify *v,
 		 * is of postmaster@HELO; the SPF module does it. */
 		st = run_spf(v, smtp, VOUCH_SPF_MAILFROM, &res->spf);
 		if (st != VOUCH_OK)
-			goto fail;
+			return st;
 		res->spf_checked = true;
 		if (v->opts.check_helo && smtp->mail_from_len > 0 &&
 		    smtp->helo_len > 0) {
 			st = run_spf(v, smtp, VOUCH_SPF_HELO, &res->helo);
 			if (st != VOUCH_OK)
-				goto fail;
+				return st;
 			res->helo_checked = true;
 		}
 	}
+	return VOUCH_OK;
+}
+
+enum vouch_status
+vouch_verify_msg_new(struct vouch_verify *v,
+    const struct vouch_verify_smtp *smtp, struct vouch_verify_msg **out)
+{
+	struct vouch_verify_msg *m;
+	enum vouch_status st;
+
+	if (out == NULL)
+		return VOUCH_EINVAL;
+	*out = NULL;
+	if (!smtp_ok(v, smtp))
+		return VOUCH_EINVAL;
+	if ((m = calloc(1, sizeof(*m))) == NULL)
+		return VOUCH_ENOMEM;
+	if ((st = msg_init(v, smtp, m)) != VOUCH_OK) {
+		vouch_verify_msg_free(m);
+		return st;
+	}
 	*out = m;
 	return VOUCH_OK;
-fail:
-	vouch_verify_msg_free(m);
-	return st;
 }
 
 /*
@@ -1521,15 +1548,19 @@ vouch_verify_message(struct vouch_verify *v,
     const struct vouch_verify_smtp *smtp, const uint8_t *msg, size_t len,
     struct vouch_verify_result **res)
 {
-	struct vouch_verify_msg *m = NULL;
+	/* on the stack: one allocation (and its clearing) less a message */
+	struct vouch_verify_msg mm, *m = &mm;
 	enum vouch_status st;
 	size_t hlen;
 
 	if (res == NULL || (msg == NULL && len > 0))
 		return VOUCH_EINVAL;
 	*res = NULL;
-	if ((st = vouch_verify_msg_new(v, smtp, &m)) != VOUCH_OK)
-		return st;
+	if (!smtp_ok(v, smtp))
+		return VOUCH_EINVAL;
+	memset(m, 0, sizeof(*m));
+	if ((st = msg_init(v, smtp, m)) != VOUCH_OK)
+		goto out;
 	if ((hlen = header_whole(m, msg, len)) == 0) {
 		/* the general path: the streamed calls' own */
 		if ((hlen = mail_header_end(msg, len)) == 0)
@@ -1541,7 +1572,7 @@ vouch_verify_message(struct vouch_verify *v,
 		goto out;
 	st = vouch_verify_msg_finish(m, res);
 out:
-	vouch_verify_msg_free(m);
+	msg_release(m);
 	return st;
 }
 
