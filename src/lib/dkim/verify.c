@@ -55,6 +55,15 @@ struct pending {
 	bool header_ok;
 };
 
+/* The header data: every field canonicalized once, plus one. */
+#define CANON_MAX (2 * VOUCH_MAX_HEADER_BYTES + 4096)
+
+/*
+ * The header data of a usual signature fits here, on dkim_verify_parsed's
+ * stack: not a buffer allocated (8 KiB) and freed per message.
+ */
+#define CANON_STACK 4096
+
 struct vouch_dkim_verifier {
 	struct vouch_dns *dns;
 	struct vouch_dkim_options opt;
@@ -68,6 +77,7 @@ struct vouch_dkim_verifier {
 	struct dkim_hasher *hash;
 	size_t nhash;
 	struct vbuf canon; /* scratch: canonical header data */
+	bool canon_fixed; /* canon is over dkim_verify_parsed's stack */
 	/* Key answers of this message by name: several signatures with the
 	 * same s= and d= cost one query (and one timeout, not several). */
 	struct key_answer {
@@ -693,6 +703,16 @@ header_data(struct vouch_dkim_verifier *v, const struct mail_header *h,
 	vbuf_reset(&v->canon);
 	rc = dkim_header_data(st->hcanon, h, st->h->value, st->h->valuelen,
 	    self, st->b->value, st->b->valuelen, &v->canon, &why);
+	if (rc == -1 && v->canon_fixed && v->canon.err == VOUCH_ELIMIT) {
+		/* over the stack's room, not (yet) over the limit: again, in
+		 * a buffer that grows up to CANON_MAX */
+		vbuf_init(&v->canon, CANON_MAX);
+		v->canon_fixed = false;
+		why = "signed header data too large";
+		rc = dkim_header_data(st->hcanon, h, st->h->value,
+		    st->h->valuelen, self, st->b->value, st->b->valuelen,
+		    &v->canon, &why);
+	}
 	if (rc == -1)
 		verdict(sig, VOUCH_DKIM_PERMERROR, "%s", why);
 	return rc;
@@ -952,8 +972,7 @@ vouch_dkim_verify_new(struct vouch_dns *dns,
 		v->opt.max_signatures = v->opt.max_signatures == 0
 		                            ? VOUCH_DKIM_MAX_SIGNATURES
 		                            : VOUCH_MAX_HEADER_FIELDS;
-	/* The header data: every field canonicalized once, plus one. */
-	vbuf_init(&v->canon, 2 * VOUCH_MAX_HEADER_BYTES + 4096);
+	vbuf_init(&v->canon, CANON_MAX);
 	*out = v;
 	return VOUCH_OK;
 }
@@ -1024,6 +1043,7 @@ dkim_verify_parsed(struct vouch_dkim_verifier *v, const struct mail_header *h,
 {
 	enum vouch_status st = parsed;
 	size_t k, nsig = 0, idx = 0;
+	uint8_t stack[CANON_STACK];
 
 	if (v->state != 0)
 		return VOUCH_EINVAL;
@@ -1046,10 +1066,11 @@ dkim_verify_parsed(struct vouch_dkim_verifier *v, const struct mail_header *h,
 			nsig++;
 	if ((st = alloc_result(v, nsig)) != VOUCH_OK)
 		goto out;
-	/* room for usual header data at once, not by doubling from 64 bytes */
-	if (nsig > 0 && vbuf_space(&v->canon, 4096) == NULL) {
-		st = v->canon.err;
-		goto out;
+	/* usual header data on the stack; header_data goes on to a buffer
+	 * that grows when it is not enough */
+	if (nsig > 0) {
+		vbuf_init_fixed(&v->canon, stack, sizeof(stack));
+		v->canon_fixed = true;
 	}
 	/*
 	 * The same fields as counted above; idx < nsig says so to the
@@ -1066,7 +1087,12 @@ dkim_verify_parsed(struct vouch_dkim_verifier *v, const struct mail_header *h,
 		}
 	}
 out:
-	vbuf_free(&v->canon);
+	if (v->canon_fixed) {
+		/* the stack goes: nothing may point into it */
+		vbuf_init(&v->canon, CANON_MAX);
+		v->canon_fixed = false;
+	} else
+		vbuf_free(&v->canon);
 	return st;
 }
 
