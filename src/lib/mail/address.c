@@ -42,17 +42,29 @@ is_wsp(uint8_t ch)
 
 /*
  * atext (RFC 5322 §3.2.3), widened by RFC 6532 §3.2 to UTF-8 (any byte of
- * 0x80 and above).
+ * 0x80 and above).  The specials of atext as bits of two words, not a
+ * strchr per byte: every word of a From field ends at a byte that is not
+ * a letter or digit, and each such byte was a library call.
  */
 static int
 is_atext(uint8_t ch)
 {
+	/* ! # $ % & ' * + - / = ? (0x21..0x3f) and ^ _ ` { | } ~ */
+	static const uint64_t lo =
+	    (1ull << '!') | (1ull << '#') | (1ull << '$') | (1ull << '%') |
+	    (1ull << '&') | (1ull << '\'') | (1ull << '*') | (1ull << '+') |
+	    (1ull << '-') | (1ull << '/') | (1ull << '=') | (1ull << '?');
+	static const uint64_t hi = (1ull << ('^' - 64)) | (1ull << ('_' - 64)) |
+	                           (1ull << ('`' - 64)) | (1ull << ('{' - 64)) |
+	                           (1ull << ('|' - 64)) | (1ull << ('}' - 64)) |
+	                           (1ull << ('~' - 64));
+
 	if (ch >= 0x80)
 		return 1;
 	if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
 	    (ch >= '0' && ch <= '9'))
 		return 1;
-	return ch != 0 && strchr("!#$%&'*+-/=?^_`{|}~", ch) != NULL;
+	return ch < 64 ? (int)((lo >> ch) & 1) : (int)((hi >> (ch - 64)) & 1);
 }
 
 /*
