@@ -17,6 +17,14 @@
 
 #include "header.h"
 
+/*
+ * The first array of fields: 21 of 48 bytes, 1008 bytes, which glibc's
+ * per-thread cache serves (up to 1032 bytes); 32 (1536 bytes) went
+ * through the general allocator for every message.  A usual header has
+ * 10 to 20 fields.
+ */
+#define FIELDS_FIRST (1008 / sizeof(struct mail_field))
+
 size_t
 mail_header_end(const uint8_t *p, size_t len)
 {
@@ -230,14 +238,6 @@ find_lf(const uint8_t *p, const uint8_t *end)
 	return memchr(p, '\n', (size_t)(end - p));
 #endif
 }
-
-/*
- * The first array of fields: 21 of 48 bytes, 1008 bytes, which glibc's
- * per-thread cache serves (up to 1032 bytes); 32 (1536 bytes) went
- * through the general allocator for every message.  A usual header has
- * 10 to 20 fields.
- */
-#define FIELDS_FIRST (1008 / sizeof(struct mail_field))
 
 /* Room for one more field; 0, or -1 when memory ran out. */
 static int
