@@ -72,6 +72,12 @@ visible(
 
 	*outlen = 0;
 	while (p < end) {
+		/* printable ASCII (a domain, mostly): one byte, never hidden
+		 * (mail_cp_hidden), without the two calls per byte */
+		if (*p >= 0x20 && *p < 0x7f) {
+			out[(*outlen)++] = *p++;
+			continue;
+		}
 		if ((n = mail_utf8_decode(p, end, &cp)) == 0)
 			return -1;
 		if (mail_cp_hidden(cp)) {
@@ -99,6 +105,11 @@ hidden_in_local(const uint8_t *p, size_t len)
 	size_t n;
 
 	while (p < end) {
+		if (*p >= 0x20 && *p < 0x7f) {
+			p++; /* printable ASCII: never hidden (mail_cp_hidden)
+			      */
+			continue;
+		}
 		if ((n = mail_utf8_decode(p, end, &cp)) == 0) {
 			p++; /* not UTF-8: shown as a replacement, not hidden */
 			continue;
