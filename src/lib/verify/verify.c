@@ -1239,12 +1239,17 @@ arc_override(struct vouch_verify_msg *m)
 	return VOUCH_OK;
 }
 
+/* The tag's name and "=": "sp=", "np=" or "p=" (*len its length). */
 static const char *
-tag_word(enum vouch_dmarc_policy_tag t)
+tag_word(enum vouch_dmarc_policy_tag t, size_t *len)
 {
-	return t == VOUCH_DMARC_TAG_SP   ? "sp"
-	       : t == VOUCH_DMARC_TAG_NP ? "np"
-	                                 : "p";
+	*len = t == VOUCH_DMARC_TAG_P ||
+	               (t != VOUCH_DMARC_TAG_SP && t != VOUCH_DMARC_TAG_NP)
+	           ? 2
+	           : 3;
+	return t == VOUCH_DMARC_TAG_SP   ? "sp="
+	       : t == VOUCH_DMARC_TAG_NP ? "np="
+	                                 : "p=";
 }
 
 /*
@@ -1289,21 +1294,21 @@ add_spf(struct vouch_authres_builder *b, const struct vouch_spf_result *r,
 }
 
 /*
- * Appends the NUL-terminated s to the NUL-terminated text in buf (cap
- * bytes), cut at cap: the comments of the field without a printf, which
- * every message paid for.
+ * Appends s[0..k) to the text buf[0..n) (cap bytes, the NUL included),
+ * cut at cap; returns the new length.  The comments of the field without
+ * a printf or a strlen of what is already written, which every message
+ * paid for.
  */
-static void
-text_add(char *buf, size_t cap, const char *s)
+static size_t
+text_put(char *buf, size_t cap, size_t n, const char *s, size_t k)
 {
-	size_t n = strlen(buf), k = strlen(s);
-
 	if (n + 1 >= cap)
-		return;
+		return n;
 	if (k > cap - 1 - n)
 		k = cap - 1 - n;
 	memcpy(buf + n, s, k);
 	buf[n + k] = '\0';
+	return n + k;
 }
 
 /* The decimal text of v (11 bytes: 10 digits and the NUL). */
@@ -1325,7 +1330,7 @@ add_dkim(struct vouch_authres_builder *b, const struct vouch_dkim_result *d)
 {
 	const struct vouch_dkim_signature *s;
 	char text[96], num[11];
-	size_t i, n;
+	size_t i, n, k;
 
 	if (d->nsig == 0) {
 		(void)add_result(b, KW("dkim"),
@@ -1342,13 +1347,15 @@ add_dkim(struct vouch_authres_builder *b, const struct vouch_dkim_result *d)
 		    s->result != VOUCH_DKIM_PASS && s->reason[0] ? s->reason
 		                                                 : NULL);
 		if (s->result == VOUCH_DKIM_PASS && s->key_bits > 0) {
-			text[0] = '\0';
-			text_add(
-			    text, sizeof(text), uint_text(s->key_bits, num));
-			text_add(text, sizeof(text), "-bit key");
+			const char *bits = uint_text(s->key_bits, num);
+
+			k = text_put(text, sizeof(text), 0, bits,
+			    (size_t)(num + 10 - bits));
+			k = text_put(text, sizeof(text), k, KW("-bit key"));
 			if (s->testing)
-				text_add(text, sizeof(text), "; test mode");
-			(void)vouch_authres_comment(b, text, strlen(text));
+				k = text_put(
+				    text, sizeof(text), k, KW("; test mode"));
+			(void)vouch_authres_comment(b, text, k);
 		}
 		prop_str(b, KW("header"), KW("d"), s->d);
 		prop_str(b, KW("header"), KW("i"), s->i);
@@ -1363,18 +1370,26 @@ add_dkim(struct vouch_authres_builder *b, const struct vouch_dkim_result *d)
 	}
 }
 
-/* Appends printf text to buf (cap bytes, NUL-terminated), cut at cap. */
-__attribute__((format(printf, 3, 4))) static void
-append(char *buf, size_t cap, const char *fmt, ...)
+/*
+ * Appends printf text to the text buf[0..n) (cap bytes, NUL-terminated),
+ * cut at cap; returns the new length.
+ */
+__attribute__((format(printf, 4, 5))) static size_t
+append(char *buf, size_t cap, size_t n, const char *fmt, ...)
 {
-	size_t n = strlen(buf);
 	va_list ap;
+	int k;
 
 	if (n + 1 >= cap)
-		return;
+		return n;
 	va_start(ap, fmt);
-	vsnprintf(buf + n, cap - n, fmt, ap);
+	k = vsnprintf(buf + n, cap - n, fmt, ap);
 	va_end(ap);
+	if (k < 0) {
+		buf[n] = '\0';
+		return n;
+	}
+	return (size_t)k < cap - n ? n + (size_t)k : cap - 1;
 }
 
 /*
@@ -1392,37 +1407,39 @@ add_dmarc(struct vouch_authres_builder *b,
 	const struct vouch_dmarc_domain_result *dr =
 	    r->ndomains > 0 ? &r->domain[r->decisive] : NULL;
 	const struct vouch_arc_override *t = &res->arc_trust;
-	const char *disp;
+	const char *disp, *w;
 	char text[VOUCH_DNS_MAX_NAME + 400];
+	size_t n = 0, k;
 
 	(void)add_result(b, KW("dmarc"), vouch_dmarc_verdict_str(r->result),
 	    r->reason[0] ? r->reason : NULL);
 	text[0] = '\0';
 	if (dr != NULL && dr->has_record &&
 	    r->policy != VOUCH_DMARC_POLICY_UNSET) {
-		text_add(text, sizeof(text), tag_word(r->policy_tag));
-		text_add(text, sizeof(text), "=");
-		text_add(text, sizeof(text), vouch_dmarc_policy_str(r->policy));
+		w = tag_word(r->policy_tag, &k);
+		n = text_put(text, sizeof(text), n, w, k);
+		w = vouch_dmarc_policy_str(r->policy);
+		n = text_put(text, sizeof(text), n, w, strlen(w));
 		if (dr->record.testing)
-			text_add(text, sizeof(text), " t=y");
+			n = text_put(text, sizeof(text), n, KW(" t=y"));
 	}
 	if (r->override != VOUCH_DMARC_OVERRIDE_NONE && text[0] != '\0')
-		append(text, sizeof(text), " override=%s",
+		n = append(text, sizeof(text), n, " override=%s",
 		    vouch_dmarc_override_str(r->override));
 	/* the override names ARC and the trusted sealer */
 	if (res->arc_override && text[0] != '\0')
-		append(text, sizeof(text),
+		n = append(text, sizeof(text), n,
 		    ": ARC set i=%u sealed by %s, which saw%s%s%s", t->instance,
 		    t->sealer, t->dmarc ? " dmarc=pass" : "",
 		    t->dkim ? " dkim=pass" : "", t->spf ? " spf=pass" : "");
 	/* the author could not be read safely: say so, and what it cost */
 	if (r->unsafe != VOUCH_DMARC_SAFE)
-		append(text, sizeof(text), "%s%s: no pass, at least %s",
+		n = append(text, sizeof(text), n, "%s%s: no pass, at least %s",
 		    text[0] != '\0' ? "; " : "",
 		    vouch_dmarc_unsafe_str(r->unsafe),
 		    vouch_dmarc_policy_str(least));
-	if (text[0] != '\0')
-		(void)vouch_authres_comment(b, text, strlen(text));
+	if (n != 0)
+		(void)vouch_authres_comment(b, text, n);
 	if (dr != NULL)
 		prop_str(b, KW("header"), KW("from"), dr->author_domain);
 	if (r->result == VOUCH_DMARC_PASS || r->result == VOUCH_DMARC_FAIL ||
