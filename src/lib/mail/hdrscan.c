@@ -182,6 +182,34 @@ name_run(struct mail_hdr_scan *s, const uint8_t *p, size_t n)
 	s->seen += n;
 }
 
+/*
+ * The end of the run of ftext that starts at p[j], or len.  With SSE2, 16
+ * bytes at a time while the piece has them (a field name took a compare
+ * per byte; signed compares: bytes from 0x80 on are below 33).
+ */
+static size_t
+ftext_end(const uint8_t *p, size_t j, size_t len)
+{
+#ifdef __SSE2__
+	const __m128i lo = _mm_set1_epi8(33), del = _mm_set1_epi8(127);
+	const __m128i colon = _mm_set1_epi8(':');
+	__m128i x;
+	int m;
+
+	for (; len - j >= 16; j += 16) {
+		x = _mm_loadu_si128((const __m128i *)(const void *)(p + j));
+		m = _mm_movemask_epi8(_mm_or_si128(
+		    _mm_cmplt_epi8(x, lo), _mm_or_si128(_mm_cmpeq_epi8(x, del),
+		                               _mm_cmpeq_epi8(x, colon))));
+		if (m != 0)
+			return j + (size_t)__builtin_ctz((unsigned)m);
+	}
+#endif
+	while (j < len && is_ftext(p[j]))
+		j++;
+	return j;
+}
+
 /* Does a CRLF start at p[j], inside the piece? */
 static int
 crlf_at(const uint8_t *p, size_t j, size_t len)
@@ -214,8 +242,7 @@ whole_line(struct mail_hdr_scan *s, const uint8_t *p, size_t i, size_t len)
 		s->seen += e + 2 - i;
 		return e + 2 - i;
 	}
-	for (j = i; j < len && is_ftext(p[j]); j++)
-		;
+	j = ftext_end(p, i, len);
 	n = j - i;
 	while (j < len && (p[j] == ' ' || p[j] == '\t'))
 		j++;
