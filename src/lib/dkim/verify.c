@@ -1036,6 +1036,17 @@ vouch_dkim_verify_header(
 	return st;
 }
 
+/*
+ * A DKIM-Signature field?  Its length first: most fields of a header are
+ * not, and each was a call to compare names.
+ */
+static bool
+is_dkim_sig(const struct mail_field *f)
+{
+	return f->namelen == sizeof("DKIM-Signature") - 1 &&
+	       mail_name_eq(f->name, f->namelen, "DKIM-Signature");
+}
+
 /* dkim_verify_parsed - in internal.h, which says why. */
 enum vouch_status
 dkim_verify_parsed(struct vouch_dkim_verifier *v, const struct mail_header *h,
@@ -1061,8 +1072,7 @@ dkim_verify_parsed(struct vouch_dkim_verifier *v, const struct mail_header *h,
 		goto out;
 	}
 	for (k = 0; k < h->nfield; k++)
-		if (mail_name_eq(h->field[k].name, h->field[k].namelen,
-		        "DKIM-Signature"))
+		if (is_dkim_sig(&h->field[k]))
 			nsig++;
 	if ((st = alloc_result(v, nsig)) != VOUCH_OK)
 		goto out;
@@ -1078,8 +1088,7 @@ dkim_verify_parsed(struct vouch_dkim_verifier *v, const struct mail_header *h,
 	 * res->sig NULL into check_one.
 	 */
 	for (k = 0; k < h->nfield && idx < nsig; k++) {
-		if (!mail_name_eq(h->field[k].name, h->field[k].namelen,
-		        "DKIM-Signature"))
+		if (!is_dkim_sig(&h->field[k]))
 			continue;
 		if (check_one(v, h, &h->field[k], idx++) != 0) {
 			st = VOUCH_ENOMEM;
