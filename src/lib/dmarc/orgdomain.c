@@ -17,6 +17,39 @@ is_ldh(uint8_t ch)
 	       ch == '-' || ch == '_';
 }
 
+/*
+ * The usual domain in one pass: letters, digits, '-', '_' and dots, in
+ * labels of 1..63 bytes.  Returns 1 with out written as dmarc_normalize
+ * writes it, or 0 for anything else (a NUL, UTF-8, an error), which the
+ * general path then takes from the start, so that its checks and their
+ * order decide every other case.
+ */
+static int
+normalize_ldh(const uint8_t *p, size_t len, char *out, size_t outlen)
+{
+	size_t i, lab = 0;
+	uint8_t ch;
+
+	if (len > VOUCH_DNS_MAX_NAME || len + 1 > outlen)
+		return 0;
+	for (i = 0; i < len; i++) {
+		ch = p[i];
+		if (ch >= 'A' && ch <= 'Z')
+			ch = (uint8_t)(ch - 'A' + 'a');
+		if (ch == '.') {
+			if (lab == 0)
+				return 0;
+			lab = 0;
+		} else if (!is_ldh(ch) || ++lab > VOUCH_DNS_MAX_LABEL)
+			return 0;
+		out[i] = (char)ch;
+	}
+	if (lab == 0)
+		return 0;
+	out[len] = '\0';
+	return 1;
+}
+
 int
 dmarc_normalize(
     const uint8_t *p, size_t len, char *out, size_t outlen, const char **why)
@@ -32,6 +65,9 @@ dmarc_normalize(
 		*why = len == 0 ? "empty domain" : "domain too long";
 		return -1;
 	}
+	/* no copy, no second pass for a plain host name */
+	if (normalize_ldh(p, len, out, outlen))
+		return 0;
 	for (i = 0; i < len; i++) {
 		if (p[i] == '\0') {
 			*why = "NUL in domain";
