@@ -393,10 +393,9 @@ have_avx2(void)
  * current line has no content yet).  After it, 32 bytes at a time, the
  * only stops are: HTAB; a SP followed by a byte <= 0x20; an LF that is
  * bare (no CR before it) or followed by CR or LF (an empty line may
- * follow; the AVX2 scan stops at an LF before any byte <= 0x20, see
- * stops32).  A CRLF between two content bytes, a lone SP between words
- * and other control bytes stay in the run.  The caller backs up from an
- * LF to its CR.
+ * follow).  A CRLF between two content bytes, a lone SP between words and
+ * other control bytes stay in the run.  The caller backs up from an LF to
+ * its CR.
  */
 static const uint8_t *
 relaxed_next(const uint8_t *p, const uint8_t *end)
