@@ -318,10 +318,7 @@ relaxed_stop(const uint8_t *p, const uint8_t *end)
 #ifdef CANON_AVX2
 /*
  * The vector rule of relaxed_next over 32 bytes at p (p[-1] and p[32]
- * readable): a mask of the stops.  An LF stops when bare, or before any
- * byte <= 0x20 (the rule names CR and LF; SP, HTAB and the other controls
- * after it add stops, which the caller's scalar rule passes over), so
- * that one test of the next byte serves a SP and an LF alike.
+ * readable): a mask of the stops.
  */
 __attribute__((target("avx2"))) static inline uint32_t
 stops32(const uint8_t *p)
@@ -329,7 +326,7 @@ stops32(const uint8_t *p)
 	const __m256i lim = _mm256_set1_epi8(0x20), sp = _mm256_set1_epi8(' ');
 	const __m256i tab = _mm256_set1_epi8('\t'), lf = _mm256_set1_epi8('\n');
 	const __m256i cr = _mm256_set1_epi8('\r');
-	__m256i x, prev, next, islf, hit;
+	__m256i x, prev, next, hit;
 
 	x = _mm256_loadu_si256((const __m256i *)(const void *)p);
 	if (_mm256_movemask_epi8(
@@ -337,14 +334,15 @@ stops32(const uint8_t *p)
 		return 0; /* no byte <= 0x20: no stop */
 	prev = _mm256_loadu_si256((const __m256i *)(const void *)(p - 1));
 	next = _mm256_loadu_si256((const __m256i *)(const void *)(p + 1));
-	islf = _mm256_cmpeq_epi8(x, lf);
-	/* (SP or LF) before a byte <= 0x20 */
-	hit = _mm256_and_si256(_mm256_or_si256(_mm256_cmpeq_epi8(x, sp), islf),
-	    _mm256_cmpeq_epi8(_mm256_min_epu8(next, lim), next));
-	/* HTAB; an LF without CR before it */
-	hit = _mm256_or_si256(hit, _mm256_cmpeq_epi8(x, tab));
-	hit = _mm256_or_si256(
-	    hit, _mm256_andnot_si256(_mm256_cmpeq_epi8(prev, cr), islf));
+	hit = _mm256_or_si256(_mm256_cmpeq_epi8(x, tab),
+	    _mm256_and_si256(_mm256_cmpeq_epi8(x, sp),
+	        _mm256_cmpeq_epi8(_mm256_min_epu8(next, lim), next)));
+	hit = _mm256_or_si256(hit,
+	    _mm256_and_si256(_mm256_cmpeq_epi8(x, lf),
+	        _mm256_or_si256(_mm256_andnot_si256(_mm256_cmpeq_epi8(prev, cr),
+	                            _mm256_set1_epi8(-1)),
+	            _mm256_or_si256(_mm256_cmpeq_epi8(next, cr),
+	                _mm256_cmpeq_epi8(next, lf)))));
 	return (uint32_t)_mm256_movemask_epi8(hit);
 }
 
