@@ -33,5 +33,37 @@ main(void)
 	tap_check(vbuf_addf(&b, "%0*d", 2000000, 1) == VOUCH_ELIMIT,
 	    "formatted append beyond cap refused");
 	vbuf_free(&b);
+
+	/*
+	 * Appends of every length from 0 to 70 (the inline copies up to 32
+	 * bytes, memcpy past them), at every offset mod 8: each lands whole,
+	 * in order, with the NUL after it.
+	 */
+	{
+		uint8_t src[80];
+		static uint8_t want[32768];
+		size_t n, off, len = 0, bad = 0;
+
+		for (i = 0; i < sizeof(src); i++)
+			src[i] = (uint8_t)('A' + i % 50);
+		vbuf_init(&b, sizeof(want));
+		for (off = 0; off < 8; off++)
+			for (n = 0; n <= 70; n++) {
+				if (len + n + 1 > sizeof(want))
+					break;
+				if (vbuf_add(&b, src + off, n) != VOUCH_OK)
+					bad++;
+				memcpy(want + len, src + off, n);
+				len += n;
+				if (b.len != len ||
+				    memcmp(b.p, want, len) != 0 ||
+				    b.p[len] != '\0')
+					bad++;
+			}
+		tap_check(bad == 0 && b.len == len,
+		    "appends of 0..70 bytes land whole, in order (%zu bytes)",
+		    len);
+		vbuf_free(&b);
+	}
 	return tap_done();
 }

@@ -73,13 +73,49 @@ vbuf_commit(struct vbuf *b, size_t n)
 	b->p[b->len] = '\0';
 }
 
+/*
+ * n bytes from s to d (not overlapping): up to 32 by moves of fixed size
+ * that overlap at the middle, not a call (most appends are a word or a
+ * piece of a field); more by memcpy.
+ */
+static inline void
+vbuf_copy(uint8_t *d, const uint8_t *s, size_t n)
+{
+	uint64_t a, z;
+	uint32_t a4, z4;
+
+	if (n > 32) {
+		__builtin_memcpy(d, s, n);
+	} else if (n > 16) {
+		uint64_t q[4];
+
+		__builtin_memcpy(q, s, 16);
+		__builtin_memcpy(q + 2, s + n - 16, 16);
+		__builtin_memcpy(d, q, 16);
+		__builtin_memcpy(d + n - 16, q + 2, 16);
+	} else if (n >= 8) {
+		__builtin_memcpy(&a, s, 8);
+		__builtin_memcpy(&z, s + n - 8, 8);
+		__builtin_memcpy(d, &a, 8);
+		__builtin_memcpy(d + n - 8, &z, 8);
+	} else if (n >= 4) {
+		__builtin_memcpy(&a4, s, 4);
+		__builtin_memcpy(&z4, s + n - 4, 4);
+		__builtin_memcpy(d, &a4, 4);
+		__builtin_memcpy(d + n - 4, &z4, 4);
+	} else if (n > 0) {
+		d[0] = s[0];
+		d[n / 2] = s[n / 2];
+		d[n - 1] = s[n - 1];
+	}
+}
+
 static inline enum vouch_status
 vbuf_add(struct vbuf *b, const void *p, size_t n)
 {
 	if (!vbuf_fits(b, n))
 		return vbuf_add_slow(b, p, n);
-	if (n > 0)
-		__builtin_memcpy(b->p + b->len, p, n);
+	vbuf_copy(b->p + b->len, (const uint8_t *)p, n);
 	b->len += n;
 	b->p[b->len] = '\0';
 	return VOUCH_OK;
