@@ -87,11 +87,14 @@ is_wsp(uint8_t c)
 }
 
 /*
- * Copy the bytes from p on up to the next SP, HTAB or CR (they need no
- * change) to *o, and return where the copy stopped.  Bytes written never
- * outrun bytes read (see relaxed_into), so with SSE2 a whole 16-byte
- * block read from before `end` may be stored at *o before its first
- * special byte is known.
+ * Copy the bytes from p on that need no change to *o, and return where the
+ * copy stopped: at a HTAB, a CR, a SP before SP, HTAB or CR, or a SP that
+ * ends the field.  A lone SP between two other bytes stays as it is
+ * (relaxed_into would write it back as the one SP of its run), so that a
+ * value's words are copied 16 bytes at a time with SSE2, not a call per
+ * word.  Bytes written never outrun bytes read (see relaxed_into), so a
+ * whole 16-byte block read from before `end` may be stored at *o before
+ * its first special byte is known.
  */
 static const uint8_t *
 copy_plain(const uint8_t *p, const uint8_t *end, uint8_t **op)
@@ -100,15 +103,21 @@ copy_plain(const uint8_t *p, const uint8_t *end, uint8_t **op)
 #ifdef __SSE2__
 	const __m128i sp = _mm_set1_epi8(' '), tab = _mm_set1_epi8('\t');
 	const __m128i cr = _mm_set1_epi8('\r');
-	__m128i x;
+	__m128i x, next, stop;
 	int m;
 
-	while (end - p >= 16) {
+	/* p[16] is inside the field: a SP is judged by the byte after it */
+	while (end - p > 16) {
 		x = _mm_loadu_si128((const __m128i *)(const void *)p);
+		next = _mm_loadu_si128((const __m128i *)(const void *)(p + 1));
 		_mm_storeu_si128((__m128i *)(void *)o, x);
-		m = _mm_movemask_epi8(_mm_or_si128(
-		    _mm_cmpeq_epi8(x, sp), _mm_or_si128(_mm_cmpeq_epi8(x, tab),
-		                               _mm_cmpeq_epi8(x, cr))));
+		stop = _mm_or_si128(_mm_cmpeq_epi8(next, sp),
+		    _mm_or_si128(
+		        _mm_cmpeq_epi8(next, tab), _mm_cmpeq_epi8(next, cr)));
+		stop = _mm_or_si128(_mm_and_si128(_mm_cmpeq_epi8(x, sp), stop),
+		    _mm_or_si128(
+		        _mm_cmpeq_epi8(x, tab), _mm_cmpeq_epi8(x, cr)));
+		m = _mm_movemask_epi8(stop);
 		if (m != 0) {
 			p += __builtin_ctz((unsigned)m);
 			o += __builtin_ctz((unsigned)m);
@@ -123,6 +132,42 @@ copy_plain(const uint8_t *p, const uint8_t *end, uint8_t **op)
 		*o++ = *p++;
 	*op = o;
 	return p;
+}
+
+/*
+ * The field name from p to nend lower-cased into o; returns the end of
+ * the output.  16 bytes at a time with SSE2 while the field has them (the
+ * bytes stored past the name are overwritten after it: the output never
+ * outruns the input, see relaxed_into).
+ */
+static uint8_t *
+lower_name(
+    const uint8_t *p, const uint8_t *nend, const uint8_t *end, uint8_t *o)
+{
+	uint8_t c;
+#ifdef __SSE2__
+	const __m128i at = _mm_set1_epi8('A' - 1), zed = _mm_set1_epi8('Z' + 1);
+	const __m128i bit = _mm_set1_epi8('a' - 'A');
+	__m128i x, up;
+	size_t n;
+
+	while (p < nend && end - p >= 16) {
+		x = _mm_loadu_si128((const __m128i *)(const void *)p);
+		/* signed compares: bytes from 0x80 on are below 'A' */
+		up = _mm_and_si128(
+		    _mm_cmpgt_epi8(x, at), _mm_cmplt_epi8(x, zed));
+		_mm_storeu_si128((__m128i *)(void *)o,
+		    _mm_add_epi8(x, _mm_and_si128(up, bit)));
+		n = nend - p < 16 ? (size_t)(nend - p) : 16;
+		p += n;
+		o += n;
+	}
+#endif
+	for (; p < nend; p++) {
+		c = *p;
+		*o++ = c >= 'A' && c <= 'Z' ? (uint8_t)(c + ('a' - 'A')) : c;
+	}
+	return o;
 }
 
 /*
@@ -142,10 +187,7 @@ relaxed_into(
 	/* Lower-case the name, without the WSP before the colon. */
 	while (nend > p && is_wsp(nend[-1]))
 		nend--;
-	for (; p < nend; p++) {
-		c = *p;
-		*o++ = c >= 'A' && c <= 'Z' ? (uint8_t)(c + ('a' - 'A')) : c;
-	}
+	o = lower_name(p, nend, end, o);
 	*o++ = ':';
 	/* Unfold, squeeze WSP runs, drop WSP at both ends of the value. */
 	for (p = colon + 1; p < end;) {
