@@ -589,7 +589,7 @@ update_simple(struct canon_body *cb, struct scan *s)
 static void
 update_relaxed(struct canon_body *cb, struct scan *s)
 {
-	const uint8_t *q;
+	const uint8_t *q, *r;
 
 	/* A WSP run that went on past the last chunk continues here. */
 	if (cb->wsp) {
@@ -608,10 +608,24 @@ update_relaxed(struct canon_body *cb, struct scan *s)
 		switch (*q) {
 		case ' ':
 		case '\t':
+			r = q + 1;
+			while (r < s->end && is_wsp(*r))
+				r++;
+			/*
+			 * A run that starts with SP, content after it on the
+			 * line, no empty line held: its first SP is the one
+			 * it becomes, handed on with the bytes before it
+			 * (one sink write, not two).
+			 */
+			if (*q == ' ' && cb->nempty == 0 && !cb->wsp &&
+			    r < s->end && *r != '\r' && *r != '\n') {
+				s->p = q + 1;
+				flush(cb, s);
+				s->p = s->run = r;
+				break;
+			}
 			flush(cb, s);
-			while (s->p < s->end && is_wsp(*s->p))
-				s->p++;
-			s->run = s->p;
+			s->p = s->run = r;
 			cb->wsp = 1;
 			break;
 		case '\n':
