@@ -86,6 +86,47 @@ is_wsp(uint8_t c)
 	return c == ' ' || c == '\t';
 }
 
+#ifdef __SSE2__
+/*
+ * copy_plain for the last 1 to 16 bytes of a field of 16 bytes or more:
+ * the 16 bytes that end the field judged at once (the byte after the
+ * last taken as SP, so that a SP ending the field stops the copy), the
+ * lanes before p dropped, and the bytes up to the stop copied with two
+ * overlapping moves, not one byte at a time.
+ */
+static const uint8_t *
+copy_tail(const uint8_t *p, const uint8_t *end, uint8_t **op)
+{
+	const __m128i sp = _mm_set1_epi8(' '), tab = _mm_set1_epi8('\t');
+	const __m128i cr = _mm_set1_epi8('\r');
+	__m128i x, next, stop;
+	size_t n = (size_t)(end - p), k;
+	unsigned m;
+	uint8_t *o = *op;
+
+	x = _mm_loadu_si128((const __m128i *)(const void *)(end - 16));
+	next = _mm_or_si128(_mm_srli_si128(x, 1), _mm_slli_si128(sp, 15));
+	stop = _mm_or_si128(_mm_cmpeq_epi8(next, sp),
+	    _mm_or_si128(_mm_cmpeq_epi8(next, tab), _mm_cmpeq_epi8(next, cr)));
+	stop = _mm_or_si128(_mm_and_si128(_mm_cmpeq_epi8(x, sp), stop),
+	    _mm_or_si128(_mm_cmpeq_epi8(x, tab), _mm_cmpeq_epi8(x, cr)));
+	m = (unsigned)_mm_movemask_epi8(stop) >> (16 - n);
+	k = m != 0 ? (size_t)__builtin_ctz(m) : n;
+	if (k >= 8) {
+		memcpy(o, p, 8);
+		memcpy(o + k - 8, p + k - 8, 8);
+	} else if (k >= 4) {
+		memcpy(o, p, 4);
+		memcpy(o + k - 4, p + k - 4, 4);
+	} else {
+		for (n = 0; n < k; n++)
+			o[n] = p[n];
+	}
+	*op = o + k;
+	return p + k;
+}
+#endif
+
 /*
  * Copy the bytes from p on that need no change to *o, and return where the
  * copy stopped: at a HTAB, a CR, a SP before SP, HTAB or CR, or a SP that
@@ -97,7 +138,8 @@ is_wsp(uint8_t c)
  * its first special byte is known.
  */
 static const uint8_t *
-copy_plain(const uint8_t *p, const uint8_t *end, uint8_t **op)
+copy_plain(
+    const uint8_t *p, const uint8_t *start, const uint8_t *end, uint8_t **op)
 {
 	uint8_t *o = *op;
 #ifdef __SSE2__
@@ -126,6 +168,11 @@ copy_plain(const uint8_t *p, const uint8_t *end, uint8_t **op)
 		}
 		p += 16;
 		o += 16;
+	}
+	/* the last bytes, where the field (from `start`) has 16 */
+	if (p < end && end - start >= 16) {
+		*op = o;
+		return copy_tail(p, end, op);
 	}
 #endif
 	while (p < end && *p != ' ' && *p != '\t' && *p != '\r')
@@ -180,7 +227,7 @@ static size_t
 relaxed_into(
     const uint8_t *p, const uint8_t *end, const uint8_t *colon, uint8_t *o)
 {
-	const uint8_t *nend = colon;
+	const uint8_t *nend = colon, *start = p;
 	uint8_t *o0 = o, c;
 	int wsp = 0;
 
@@ -210,7 +257,7 @@ relaxed_into(
 				*o++ = ' ';
 			wsp = 0;
 			*o++ = c;
-			p = copy_plain(p + 1, end, &o);
+			p = copy_plain(p + 1, start, end, &o);
 		}
 	}
 	*o++ = '\r';
