@@ -327,6 +327,32 @@ has_nonwsp(const uint8_t *p, size_t n)
 	return 0;
 }
 
+/*
+ * Copy n bytes (n < CANON_STAGE_RUN) from p to o, which do not overlap:
+ * 16-byte moves, the last one overlapping the one before, never a byte
+ * outside either range read or written.
+ */
+static void
+copy_short(uint8_t *o, const uint8_t *p, size_t n)
+{
+	size_t i;
+
+	if (n >= 16) {
+		for (i = 0; i + 16 < n; i += 16)
+			memcpy(o + i, p + i, 16);
+		memcpy(o + n - 16, p + n - 16, 16);
+	} else if (n >= 8) {
+		memcpy(o, p, 8);
+		memcpy(o + n - 8, p + n - 8, 8);
+	} else if (n >= 4) {
+		memcpy(o, p, 4);
+		memcpy(o + n - 4, p + n - 4, 4);
+	} else {
+		for (i = 0; i < n; i++)
+			o[i] = p[i];
+	}
+}
+
 /* Hand the gathered small runs on. */
 static void
 stage_flush(struct canon_body *cb)
@@ -555,7 +581,24 @@ struct scan {
 static void
 flush(struct canon_body *cb, struct scan *s)
 {
-	emit(cb, s->run, (size_t)(s->p - s->run));
+	size_t n = (size_t)(s->p - s->run);
+
+	/*
+	 * A short run that fits in the stage and within `limit`: what
+	 * emit and deliver would do, done here with inline moves, because
+	 * a run ends at every WSP run and empty line of a text body and
+	 * the calls (and memcpy's) cost more than the bytes.
+	 */
+	if (n > 0 && n < CANON_STAGE_RUN &&
+	    n <= sizeof(cb->stage) - cb->nstage && cb->len < cb->limit &&
+	    n <= cb->limit - cb->len) {
+		copy_short(cb->stage + cb->nstage, s->run, n);
+		cb->nstage += n;
+		cb->len += n;
+		cb->any = 1;
+	} else {
+		emit(cb, s->run, n);
+	}
 	s->run = s->p;
 }
 
