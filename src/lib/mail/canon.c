@@ -441,7 +441,7 @@ stops32(const uint8_t *p)
 	const __m256i lim = _mm256_set1_epi8(0x20), sp = _mm256_set1_epi8(' ');
 	const __m256i tab = _mm256_set1_epi8('\t'), lf = _mm256_set1_epi8('\n');
 	const __m256i cr = _mm256_set1_epi8('\r');
-	__m256i x, prev, next, hit;
+	__m256i x, prev, next, le, hit;
 
 	x = _mm256_loadu_si256((const __m256i *)(const void *)p);
 	if (_mm256_movemask_epi8(
@@ -449,15 +449,21 @@ stops32(const uint8_t *p)
 		return 0; /* no byte <= 0x20: no stop */
 	prev = _mm256_loadu_si256((const __m256i *)(const void *)(p - 1));
 	next = _mm256_loadu_si256((const __m256i *)(const void *)(p + 1));
+	/* the byte after is <= 0x20 */
+	le = _mm256_cmpeq_epi8(_mm256_min_epu8(next, lim), next);
 	hit = _mm256_or_si256(_mm256_cmpeq_epi8(x, tab),
-	    _mm256_and_si256(_mm256_cmpeq_epi8(x, sp),
-	        _mm256_cmpeq_epi8(_mm256_min_epu8(next, lim), next)));
-	hit = _mm256_or_si256(hit,
-	    _mm256_and_si256(_mm256_cmpeq_epi8(x, lf),
-	        _mm256_or_si256(_mm256_andnot_si256(_mm256_cmpeq_epi8(prev, cr),
-	                            _mm256_set1_epi8(-1)),
-	            _mm256_or_si256(_mm256_cmpeq_epi8(next, cr),
-	                _mm256_cmpeq_epi8(next, lf)))));
+	    _mm256_and_si256(_mm256_cmpeq_epi8(x, sp), le));
+	/*
+	 * An LF unless it follows CR and a byte > 0x20 follows it: one
+	 * before SP, HTAB or another control byte stops too (more than
+	 * relaxed_next's rule needs, never less; such lines are rare, and
+	 * the caller handles the CRLF as it would anyway), so that the
+	 * test reuses `le` instead of two compares more.
+	 */
+	hit = _mm256_or_si256(
+	    hit, _mm256_andnot_si256(
+	             _mm256_andnot_si256(le, _mm256_cmpeq_epi8(prev, cr)),
+	             _mm256_cmpeq_epi8(x, lf)));
 	return (uint32_t)_mm256_movemask_epi8(hit);
 }
 
