@@ -498,7 +498,7 @@ vouch_dkim_sign_new(const struct vouch_dkim_sign_req *reqs, size_t nreqs,
 		memset(&s->body[c], 0, offsetof(struct sign_body, batch));
 	vbuf_init(&s->hdr, VOUCH_MAX_HEADER_BYTES);
 	/* a usual header section at once; a failure is sticky (update) */
-	(void)vbuf_space(&s->hdr, 4096);
+	(void)vbuf_space(&s->hdr, 4095);
 	dkim_header_split_init(&s->hs);
 	s->now = now != 0 ? now : (int64_t)time(NULL);
 	for (i = 0; i < nreqs; i++) {
@@ -1069,7 +1069,7 @@ sign_one(struct vouch_dkim_sign *s, const struct sign_one *o,
 	nnames = build_hlist(&sl, list, NELEM(list));
 	/* room for a usual field at once, not by doubling from 64 bytes; a
 	 * failure is sticky and seen below */
-	(void)vbuf_space(out, 1024);
+	(void)vbuf_space(out, 1023);
 	f.b = out;
 	f.col = 0;
 	/* the first line, at most 57 columns: nothing in it can fold */
