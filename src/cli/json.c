@@ -72,6 +72,23 @@ cli_json_str(FILE *fp, const char *s, enum cli_json_8bit mode)
 	cli_json_strn(fp, s, strlen(s), mode);
 }
 
+void
+cli_json_str_or_null(FILE *fp, const char *s, enum cli_json_8bit mode)
+{
+	if (s == NULL)
+		fputs("null", fp);
+	else
+		cli_json_str(fp, s, mode);
+}
+
+void
+cli_json_member(FILE *fp, const char *sep, const char *key, const char *s,
+    enum cli_json_8bit mode)
+{
+	fprintf(fp, "%s\"%s\":", sep, key);
+	cli_json_str_or_null(fp, s, mode);
+}
+
 const char *
 cli_dmarc_tag_str(enum vouch_dmarc_policy_tag t)
 {

@@ -35,6 +35,20 @@ void cli_json_strn(
 /* cli_json_str - cli_json_strn() of the NUL-terminated string s. */
 void cli_json_str(FILE *fp, const char *s, enum cli_json_8bit mode);
 
+/*
+ * cli_json_str_or_null - cli_json_str() of s, or the literal null where s
+ * is NULL (a field the report or the store does not have).
+ */
+void cli_json_str_or_null(FILE *fp, const char *s, enum cli_json_8bit mode);
+
+/*
+ * cli_json_member - writes sep (the punctuation before the member, e.g.
+ * "," or "{"), then "key": and the value s as cli_json_str_or_null() does.
+ * key is written as it is: a name the caller spells, never input.
+ */
+void cli_json_member(FILE *fp, const char *sep, const char *key, const char *s,
+    enum cli_json_8bit mode);
+
 /* cli_dmarc_tag_str - "p", "sp" or "np", the tag a policy came from; "". */
 const char *cli_dmarc_tag_str(enum vouch_dmarc_policy_tag t);
 
