@@ -150,7 +150,6 @@ json_row(FILE *fp, const struct vouch_owner_row *row, unsigned long n)
 {
 	const struct vouch_feedback_record *r = &row->record;
 	char day[16];
-	size_t i;
 
 	report_day_str(row->day, day, sizeof(day));
 	fputs(n ? ",\n" : "\n", fp);
@@ -190,39 +189,9 @@ json_row(FILE *fp, const struct vouch_owner_row *row, unsigned long n)
 	    fp, ",", "envelope_from", r->envelope_from, CLI_JSON_8BIT_UTF8);
 	cli_json_member(
 	    fp, ",", "envelope_to", r->envelope_to, CLI_JSON_8BIT_UTF8);
-	fputs(",\"reasons\":[", fp);
-	for (i = 0; i < r->nreasons; i++) {
-		cli_json_member(fp, i ? ",{" : "{", "type", r->reasons[i].type,
-		    CLI_JSON_8BIT_UTF8);
-		cli_json_member(fp, ",", "comment", r->reasons[i].comment,
-		    CLI_JSON_8BIT_UTF8);
-		fputc('}', fp);
-	}
-	fputs("],\"auth_results\":{\"dkim\":[", fp);
-	for (i = 0; i < r->ndkim; i++) {
-		cli_json_member(fp, i ? ",{" : "{", "domain",
-		    r->dkim_results[i].domain, CLI_JSON_8BIT_UTF8);
-		cli_json_member(fp, ",", "selector",
-		    r->dkim_results[i].selector, CLI_JSON_8BIT_UTF8);
-		cli_json_member(fp, ",", "result", r->dkim_results[i].result,
-		    CLI_JSON_8BIT_UTF8);
-		cli_json_member(fp, ",", "human_result",
-		    r->dkim_results[i].human_result, CLI_JSON_8BIT_UTF8);
-		fputc('}', fp);
-	}
-	fputs("],\"spf\":[", fp);
-	for (i = 0; i < r->nspf; i++) {
-		cli_json_member(fp, i ? ",{" : "{", "domain",
-		    r->spf_results[i].domain, CLI_JSON_8BIT_UTF8);
-		cli_json_member(fp, ",", "scope", r->spf_results[i].scope,
-		    CLI_JSON_8BIT_UTF8);
-		cli_json_member(fp, ",", "result", r->spf_results[i].result,
-		    CLI_JSON_8BIT_UTF8);
-		cli_json_member(fp, ",", "human_result",
-		    r->spf_results[i].human_result, CLI_JSON_8BIT_UTF8);
-		fputc('}', fp);
-	}
-	fputs("]}}", fp);
+	cli_json_feedback_reasons(fp, r, CLI_JSON_8BIT_UTF8);
+	cli_json_feedback_auth_results(fp, r, CLI_JSON_8BIT_UTF8);
+	fputc('}', fp);
 }
 
 static enum vouch_status

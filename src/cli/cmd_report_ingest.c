@@ -100,56 +100,21 @@ schema_str(enum vouch_feedback_schema s)
 static void
 json_record(FILE *fp, const struct vouch_feedback_record *r)
 {
-	size_t j;
-
 	cli_json_member(fp, "{", "source_ip", r->source_ip, CLI_JSON_8BIT_UTF8);
 	fprintf(fp, ",\"count\":%llu", (unsigned long long)r->count);
 	cli_json_member(
 	    fp, ",", "disposition", r->disposition, CLI_JSON_8BIT_UTF8);
 	cli_json_member(fp, ",", "dkim", r->dkim, CLI_JSON_8BIT_UTF8);
 	cli_json_member(fp, ",", "spf", r->spf, CLI_JSON_8BIT_UTF8);
-	fputs(",\"reasons\":[", fp);
-	for (j = 0; j < r->nreasons; j++) {
-		cli_json_member(fp, j ? ",{" : "{", "type", r->reasons[j].type,
-		    CLI_JSON_8BIT_UTF8);
-		cli_json_member(fp, ",", "comment", r->reasons[j].comment,
-		    CLI_JSON_8BIT_UTF8);
-		fputc('}', fp);
-	}
+	cli_json_feedback_reasons(fp, r, CLI_JSON_8BIT_UTF8);
 	cli_json_member(
-	    fp, "],", "header_from", r->header_from, CLI_JSON_8BIT_UTF8);
+	    fp, ",", "header_from", r->header_from, CLI_JSON_8BIT_UTF8);
 	cli_json_member(
 	    fp, ",", "envelope_from", r->envelope_from, CLI_JSON_8BIT_UTF8);
 	cli_json_member(
 	    fp, ",", "envelope_to", r->envelope_to, CLI_JSON_8BIT_UTF8);
-	fputs(",\"auth_results\":{\"dkim\":[", fp);
-	for (j = 0; j < r->ndkim; j++) {
-		const struct vouch_feedback_dkim *d = &r->dkim_results[j];
-
-		cli_json_member(fp, j ? ",{" : "{", "domain", d->domain,
-		    CLI_JSON_8BIT_UTF8);
-		cli_json_member(
-		    fp, ",", "selector", d->selector, CLI_JSON_8BIT_UTF8);
-		cli_json_member(
-		    fp, ",", "result", d->result, CLI_JSON_8BIT_UTF8);
-		cli_json_member(fp, ",", "human_result", d->human_result,
-		    CLI_JSON_8BIT_UTF8);
-		fputc('}', fp);
-	}
-	fputs("],\"spf\":[", fp);
-	for (j = 0; j < r->nspf; j++) {
-		const struct vouch_feedback_spf *s = &r->spf_results[j];
-
-		cli_json_member(fp, j ? ",{" : "{", "domain", s->domain,
-		    CLI_JSON_8BIT_UTF8);
-		cli_json_member(fp, ",", "scope", s->scope, CLI_JSON_8BIT_UTF8);
-		cli_json_member(
-		    fp, ",", "result", s->result, CLI_JSON_8BIT_UTF8);
-		cli_json_member(fp, ",", "human_result", s->human_result,
-		    CLI_JSON_8BIT_UTF8);
-		fputc('}', fp);
-	}
-	fputs("]}}", fp);
+	cli_json_feedback_auth_results(fp, r, CLI_JSON_8BIT_UTF8);
+	fputc('}', fp);
 }
 
 void
