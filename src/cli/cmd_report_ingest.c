@@ -365,14 +365,16 @@ plural(unsigned long long n)
 }
 
 /* The counts in words, the inputs that could not be read (a mailbox or
- * file never opened) apart from those refused for what they hold. */
+ * file never opened) apart from those refused for what they hold.  The
+ * library counts as inputs what it read; those it could not read are
+ * inputs given all the same ("1 input: ..., 1 could not be read"). */
 static void
 print_text_counts(
     const struct ingest_cli *c, const struct vouch_ingest_stats *s)
 {
-	unsigned long long in = s->inputs, rep = s->reports,
-	                   dup = c->duplicates, fr = s->failure_reports,
-	                   nio = c->nio <= s->refused ? c->nio : s->refused;
+	unsigned long long nio = c->nio <= s->refused ? c->nio : s->refused,
+	                   in = s->inputs + nio, rep = s->reports,
+	                   dup = c->duplicates, fr = s->failure_reports;
 
 	printf("%llu input%s: %llu report%s (%llu new, %llu duplicate%s), "
 	       "%llu refused, %llu without a report, %llu failure report%s "

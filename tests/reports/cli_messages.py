@@ -83,6 +83,18 @@ try:
     ok(rc == 0 and rc2 == 0 and out2.startswith(b"domain late.example "),
        "report suppress with the verb after the options, as before", "rc %d %r %r" % (rc, err, out2))
 
+    # an input that cannot be read is an input all the same (the line of
+    # text); the JSON's fields stay as they were
+    rc, out, err = vouch(["report", "ingest", "--db", db, "--no-progress", missing])
+    ok(rc == 74 and out.startswith(b"1 input: 0 reports (") and
+       out.endswith(b", 1 could not be read\n"),
+       "ingest of one input that cannot be read: '1 input: ... 1 could not be read'",
+       "rc %d out %r" % (rc, out))
+    rc, out, err = vouch(["report", "ingest", "--db", db, "--no-progress", "--json", missing])
+    ok(rc == 74 and out == b'{"inputs":0,"reports":0,"stored":0,"duplicates":0,"refused":1,'
+       b'"no_report":0,"failure_reports":0}\n',
+       "... its --json counts as before (inputs read 0, refused 1)", "rc %d out %r" % (rc, out))
+
     rc, out, err = vouch(["report", "summary", "--db", db, "--domain", "nosuch.example", "--no-dns"])
     ok(rc == 0 and out.startswith(b"nosuch.example: no reports"),
        "summary of a domain without reports says so", "rc %d out %r" % (rc, out[:200]))
