@@ -214,7 +214,6 @@ static void
 ptr_progress(void *arg, size_t done, size_t total)
 {
 	struct ptr_progress *p = arg;
-	struct timespec now;
 
 	if (done >= total) {
 		if (p->shown)
@@ -222,13 +221,8 @@ ptr_progress(void *arg, size_t done, size_t total)
 		p->shown = 0;
 		return;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	/* at most ten redraws a second */
-	if (p->shown && (now.tv_sec - p->last.tv_sec) * 1000000000L +
-	                        (now.tv_nsec - p->last.tv_nsec) <
-	                    100000000L)
+	if (!cli_redraw_due(&p->last, p->shown))
 		return;
-	p->last = now;
 	fprintf(stderr, "\rvouch report %s: PTR names: %zu of %zu\033[K",
 	    p->cmd, done, total);
 	p->shown = 1;

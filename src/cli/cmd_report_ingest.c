@@ -273,20 +273,12 @@ on_progress(void *arg, const struct vouch_ingest_progress *p)
 {
 	struct ingest_cli *c = arg;
 	struct vouch_ingest_stats s = vouch_ingest_stats(c->ing);
-	struct timespec now;
 	uint64_t done, total;
 	char bar[41];
 	int i, fill;
 
-	if (!c->progress)
+	if (!c->progress || !cli_redraw_due(&c->last, c->bar_shown))
 		return;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	/* at most ten redraws a second */
-	if (c->bar_shown && (now.tv_sec - c->last.tv_sec) * 1000000000L +
-	                            (now.tv_nsec - c->last.tv_nsec) <
-	                        100000000L)
-		return;
-	c->last = now;
 	done = p->bytes_total ? p->bytes : p->inputs;
 	total = p->bytes_total ? p->bytes_total : p->inputs_total;
 	if (total > 0) {
