@@ -101,18 +101,9 @@ static void
 json_record(FILE *fp, const struct vouch_feedback_record *r)
 {
 	cli_json_member(fp, "{", "source_ip", r->source_ip, CLI_JSON_8BIT_UTF8);
-	fprintf(fp, ",\"count\":%llu", (unsigned long long)r->count);
-	cli_json_member(
-	    fp, ",", "disposition", r->disposition, CLI_JSON_8BIT_UTF8);
-	cli_json_member(fp, ",", "dkim", r->dkim, CLI_JSON_8BIT_UTF8);
-	cli_json_member(fp, ",", "spf", r->spf, CLI_JSON_8BIT_UTF8);
+	cli_json_feedback_evaluated(fp, r, CLI_JSON_8BIT_UTF8);
 	cli_json_feedback_reasons(fp, r, CLI_JSON_8BIT_UTF8);
-	cli_json_member(
-	    fp, ",", "header_from", r->header_from, CLI_JSON_8BIT_UTF8);
-	cli_json_member(
-	    fp, ",", "envelope_from", r->envelope_from, CLI_JSON_8BIT_UTF8);
-	cli_json_member(
-	    fp, ",", "envelope_to", r->envelope_to, CLI_JSON_8BIT_UTF8);
+	cli_json_feedback_identifiers(fp, r, CLI_JSON_8BIT_UTF8);
 	cli_json_feedback_auth_results(fp, r, CLI_JSON_8BIT_UTF8);
 	fputc('}', fp);
 }

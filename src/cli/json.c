@@ -92,6 +92,25 @@ cli_json_member(FILE *fp, const char *sep, const char *key, const char *s,
 }
 
 void
+cli_json_feedback_evaluated(
+    FILE *fp, const struct vouch_feedback_record *r, enum cli_json_8bit mode)
+{
+	fprintf(fp, ",\"count\":%llu", (unsigned long long)r->count);
+	cli_json_member(fp, ",", "disposition", r->disposition, mode);
+	cli_json_member(fp, ",", "dkim", r->dkim, mode);
+	cli_json_member(fp, ",", "spf", r->spf, mode);
+}
+
+void
+cli_json_feedback_identifiers(
+    FILE *fp, const struct vouch_feedback_record *r, enum cli_json_8bit mode)
+{
+	cli_json_member(fp, ",", "header_from", r->header_from, mode);
+	cli_json_member(fp, ",", "envelope_from", r->envelope_from, mode);
+	cli_json_member(fp, ",", "envelope_to", r->envelope_to, mode);
+}
+
+void
 cli_json_feedback_reasons(
     FILE *fp, const struct vouch_feedback_record *r, enum cli_json_8bit mode)
 {

@@ -51,6 +51,22 @@ void cli_json_member(FILE *fp, const char *sep, const char *key, const char *s,
     enum cli_json_8bit mode);
 
 /*
+ * cli_json_feedback_evaluated - the members ,"count":N,"disposition":..,
+ * "dkim":..,"spf":.. of an aggregate report's record (row/count and
+ * row/policy_evaluated, RFC 9990 §3.1.1.8-9).
+ */
+void cli_json_feedback_evaluated(
+    FILE *fp, const struct vouch_feedback_record *r, enum cli_json_8bit mode);
+
+/*
+ * cli_json_feedback_identifiers - the members ,"header_from":..,
+ * "envelope_from":..,"envelope_to":.. of an aggregate report's record
+ * (identifiers, RFC 9990 §3.1.1.11), null where the report has none.
+ */
+void cli_json_feedback_identifiers(
+    FILE *fp, const struct vouch_feedback_record *r, enum cli_json_8bit mode);
+
+/*
  * cli_json_feedback_reasons - the member ,"reasons":[{"type":..,
  * "comment":..},...] of an aggregate report's record (policy_evaluated/
  * reason, RFC 9990 §3.1.1.14), as `report ingest --json` and `report
