@@ -272,6 +272,12 @@ struct vouch_owner_summary_opts {
 	struct vouch_dns *dns;
 	unsigned concurrency; /* lookups at once; 0 = 8 */
 	int64_t now; /* the clock for the PTR cache; 0 = time(NULL) */
+	/* progress of the PTR lookups (NULL = none): how many of the names
+	 * not in the cache are answered, of total; called once with done 0
+	 * before the first question and after each answer, from the lookup
+	 * threads but never two calls at once */
+	void (*ptr_progress)(void *arg, size_t done, size_t total);
+	void *ptr_progress_arg;
 };
 
 /*

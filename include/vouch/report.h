@@ -251,6 +251,25 @@ VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_report_suppress(
     struct vouch_store *s, enum vouch_report_suppress_kind kind,
     const char *value, const char *comment, bool add);
 
+/* One entry of a suppression list, as vouch_report_suppress_list gives it
+ * (texts valid during the callback only). */
+struct vouch_report_suppression {
+	enum vouch_report_suppress_kind kind;
+	const char *value; /* as stored: lower case */
+	int64_t added_at; /* UNIX seconds, when it was first added */
+	const char *comment; /* NULL when none was given */
+};
+
+/*
+ * vouch_report_suppress_list - call fn for every entry of both suppression
+ * lists, destinations first, then policy domains, each in the order of
+ * its value; fn returning non-zero stops the walk.
+ * Errors: VOUCH_EINVAL (NULL arguments), VOUCH_EIO.
+ */
+VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_report_suppress_list(
+    struct vouch_store *s,
+    int (*fn)(void *arg, const struct vouch_report_suppression *e), void *arg);
+
 /* One delivery, as vouch_report_list gives it (texts valid during the
  * callback only). */
 struct vouch_report_delivery {

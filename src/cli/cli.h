@@ -6,6 +6,7 @@
 #define VOUCH_CLI_H
 
 #include <stdio.h>
+#include <time.h>
 
 #include "vouch/vouch.h"
 
@@ -64,6 +65,14 @@ FILE *cli_open_input(const char *cmd, const char *path);
 void cli_close_input(FILE *fp);
 
 extern const char *cli_progname;
+
+/*
+ * cli_redraw_due - whether a line of progress may be drawn (again) now:
+ * always when none is shown, else at most ten times a second.  When it
+ * may, *last (the time of the last drawing, CLOCK_MONOTONIC, owned by
+ * the caller) becomes now.
+ */
+int cli_redraw_due(struct timespec *last, int shown);
 
 /*
  * Names a subcommand in argv[0] as "PARENT NAME" ("vouch arc verify"), so

@@ -146,74 +146,43 @@ csv_row(FILE *fp, const struct vouch_owner_row *row)
 }
 
 static void
-jstr(FILE *fp, const char *sep, const char *key, const char *v)
-{
-	fprintf(fp, "%s\"%s\":", sep, key);
-	if (v == NULL)
-		fputs("null", fp);
-	else
-		cli_json_str(fp, v, CLI_JSON_8BIT_UTF8);
-}
-
-static void
 json_row(FILE *fp, const struct vouch_owner_row *row, unsigned long n)
 {
 	const struct vouch_feedback_record *r = &row->record;
 	char day[16];
-	size_t i;
 
 	report_day_str(row->day, day, sizeof(day));
 	fputs(n ? ",\n" : "\n", fp);
-	jstr(fp, "{\"report\":{", "org_name", row->org_name);
-	jstr(fp, ",", "email", row->email);
-	jstr(fp, ",", "report_id", row->report_id);
-	jstr(fp, ",", "policy_domain", row->policy_domain);
+	cli_json_member(
+	    fp, "{\"report\":{", "org_name", row->org_name, CLI_JSON_8BIT_UTF8);
+	cli_json_member(fp, ",", "email", row->email, CLI_JSON_8BIT_UTF8);
+	cli_json_member(
+	    fp, ",", "report_id", row->report_id, CLI_JSON_8BIT_UTF8);
+	cli_json_member(
+	    fp, ",", "policy_domain", row->policy_domain, CLI_JSON_8BIT_UTF8);
 	fprintf(fp, ",\"begin\":%lld,\"end\":%lld", (long long)row->begin,
 	    (long long)row->end);
-	jstr(fp, ",\"policy_published\":{", "p", row->p);
-	jstr(fp, ",", "sp", row->sp);
-	jstr(fp, ",", "np", row->np);
-	jstr(fp, ",", "adkim", row->adkim);
-	jstr(fp, ",", "aspf", row->aspf);
+	cli_json_member(
+	    fp, ",\"policy_published\":{", "p", row->p, CLI_JSON_8BIT_UTF8);
+	cli_json_member(fp, ",", "sp", row->sp, CLI_JSON_8BIT_UTF8);
+	cli_json_member(fp, ",", "np", row->np, CLI_JSON_8BIT_UTF8);
+	cli_json_member(fp, ",", "adkim", row->adkim, CLI_JSON_8BIT_UTF8);
+	cli_json_member(fp, ",", "aspf", row->aspf, CLI_JSON_8BIT_UTF8);
 	if (row->pct >= 0)
 		fprintf(fp, ",\"pct\":%d", row->pct);
 	else
 		fputs(",\"pct\":null", fp);
-	jstr(fp, ",", "testing", row->testing);
-	jstr(fp, ",", "discovery_method", row->discovery_method);
-	jstr(fp, "}},", "day", day);
+	cli_json_member(fp, ",", "testing", row->testing, CLI_JSON_8BIT_UTF8);
+	cli_json_member(fp, ",", "discovery_method", row->discovery_method,
+	    CLI_JSON_8BIT_UTF8);
+	cli_json_member(fp, "}},", "day", day, CLI_JSON_8BIT_UTF8);
 	fprintf(fp, ",\"day_start\":%lld", (long long)row->day);
-	jstr(fp, ",", "source_ip", r->source_ip);
-	fprintf(fp, ",\"count\":%llu", (unsigned long long)r->count);
-	jstr(fp, ",", "disposition", r->disposition);
-	jstr(fp, ",", "dkim", r->dkim);
-	jstr(fp, ",", "spf", r->spf);
-	jstr(fp, ",", "header_from", r->header_from);
-	jstr(fp, ",", "envelope_from", r->envelope_from);
-	jstr(fp, ",", "envelope_to", r->envelope_to);
-	fputs(",\"reasons\":[", fp);
-	for (i = 0; i < r->nreasons; i++) {
-		jstr(fp, i ? ",{" : "{", "type", r->reasons[i].type);
-		jstr(fp, ",", "comment", r->reasons[i].comment);
-		fputc('}', fp);
-	}
-	fputs("],\"auth_results\":{\"dkim\":[", fp);
-	for (i = 0; i < r->ndkim; i++) {
-		jstr(fp, i ? ",{" : "{", "domain", r->dkim_results[i].domain);
-		jstr(fp, ",", "selector", r->dkim_results[i].selector);
-		jstr(fp, ",", "result", r->dkim_results[i].result);
-		jstr(fp, ",", "human_result", r->dkim_results[i].human_result);
-		fputc('}', fp);
-	}
-	fputs("],\"spf\":[", fp);
-	for (i = 0; i < r->nspf; i++) {
-		jstr(fp, i ? ",{" : "{", "domain", r->spf_results[i].domain);
-		jstr(fp, ",", "scope", r->spf_results[i].scope);
-		jstr(fp, ",", "result", r->spf_results[i].result);
-		jstr(fp, ",", "human_result", r->spf_results[i].human_result);
-		fputc('}', fp);
-	}
-	fputs("]}}", fp);
+	cli_json_member(fp, ",", "source_ip", r->source_ip, CLI_JSON_8BIT_UTF8);
+	cli_json_feedback_evaluated(fp, r, CLI_JSON_8BIT_UTF8);
+	cli_json_feedback_identifiers(fp, r, CLI_JSON_8BIT_UTF8);
+	cli_json_feedback_reasons(fp, r, CLI_JSON_8BIT_UTF8);
+	cli_json_feedback_auth_results(fp, r, CLI_JSON_8BIT_UTF8);
+	fputc('}', fp);
 }
 
 static enum vouch_status

@@ -202,19 +202,53 @@ report_owner_store_exit(struct report_owner *o, enum vouch_status st)
 	                             : CLI_EXIT_IO;
 }
 
+/* The line of progress while PTR names are looked up (seconds each where
+ * a resolver is slow, and one per source), for a terminal only. */
+struct ptr_progress {
+	const char *cmd;
+	struct timespec last;
+	int shown;
+};
+
+static void
+ptr_progress(void *arg, size_t done, size_t total)
+{
+	struct ptr_progress *p = arg;
+
+	if (done >= total) {
+		if (p->shown)
+			fputs("\r\033[K", stderr); /* the line is gone */
+		p->shown = 0;
+		return;
+	}
+	if (!cli_redraw_due(&p->last, p->shown))
+		return;
+	fprintf(stderr, "\rvouch report %s: PTR names: %zu of %zu\033[K",
+	    p->cmd, done, total);
+	p->shown = 1;
+}
+
 int
 report_owner_summarize(struct report_owner *o, const char *domain,
     struct vouch_owner_summary **out)
 {
 	struct vouch_owner_summary_opts so;
+	struct ptr_progress pp;
 	enum vouch_status st;
 
 	memset(&so, 0, sizeof(so));
+	memset(&pp, 0, sizeof(pp));
 	so.domain = domain;
 	so.since = o->since;
 	so.until = o->until;
 	so.dns = o->dns;
 	so.concurrency = o->concurrency;
+	/* never on a pipe or file: what scripts read stays as it was */
+	if (isatty(STDERR_FILENO)) {
+		pp.cmd = o->cmd;
+		so.ptr_progress = ptr_progress;
+		so.ptr_progress_arg = &pp;
+	}
 	if ((st = vouch_owner_summarize(o->s, &so, o->psl, out)) != VOUCH_OK)
 		return report_owner_store_exit(o, st);
 	return CLI_EXIT_OK;

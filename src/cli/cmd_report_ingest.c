@@ -89,22 +89,6 @@ struct ingest_cli {
 	uint64_t nio;
 };
 
-static void
-json_text(FILE *fp, const char *s)
-{
-	if (s == NULL)
-		fputs("null", fp);
-	else
-		cli_json_str(fp, s, CLI_JSON_8BIT_UTF8);
-}
-
-static void
-json_member(FILE *fp, const char *sep, const char *key, const char *v)
-{
-	fprintf(fp, "%s\"%s\":", sep, key);
-	json_text(fp, v);
-}
-
 static const char *
 schema_str(enum vouch_feedback_schema s)
 {
@@ -116,43 +100,12 @@ schema_str(enum vouch_feedback_schema s)
 static void
 json_record(FILE *fp, const struct vouch_feedback_record *r)
 {
-	size_t j;
-
-	json_member(fp, "{", "source_ip", r->source_ip);
-	fprintf(fp, ",\"count\":%llu", (unsigned long long)r->count);
-	json_member(fp, ",", "disposition", r->disposition);
-	json_member(fp, ",", "dkim", r->dkim);
-	json_member(fp, ",", "spf", r->spf);
-	fputs(",\"reasons\":[", fp);
-	for (j = 0; j < r->nreasons; j++) {
-		json_member(fp, j ? ",{" : "{", "type", r->reasons[j].type);
-		json_member(fp, ",", "comment", r->reasons[j].comment);
-		fputc('}', fp);
-	}
-	json_member(fp, "],", "header_from", r->header_from);
-	json_member(fp, ",", "envelope_from", r->envelope_from);
-	json_member(fp, ",", "envelope_to", r->envelope_to);
-	fputs(",\"auth_results\":{\"dkim\":[", fp);
-	for (j = 0; j < r->ndkim; j++) {
-		const struct vouch_feedback_dkim *d = &r->dkim_results[j];
-
-		json_member(fp, j ? ",{" : "{", "domain", d->domain);
-		json_member(fp, ",", "selector", d->selector);
-		json_member(fp, ",", "result", d->result);
-		json_member(fp, ",", "human_result", d->human_result);
-		fputc('}', fp);
-	}
-	fputs("],\"spf\":[", fp);
-	for (j = 0; j < r->nspf; j++) {
-		const struct vouch_feedback_spf *s = &r->spf_results[j];
-
-		json_member(fp, j ? ",{" : "{", "domain", s->domain);
-		json_member(fp, ",", "scope", s->scope);
-		json_member(fp, ",", "result", s->result);
-		json_member(fp, ",", "human_result", s->human_result);
-		fputc('}', fp);
-	}
-	fputs("]}}", fp);
+	cli_json_member(fp, "{", "source_ip", r->source_ip, CLI_JSON_8BIT_UTF8);
+	cli_json_feedback_evaluated(fp, r, CLI_JSON_8BIT_UTF8);
+	cli_json_feedback_reasons(fp, r, CLI_JSON_8BIT_UTF8);
+	cli_json_feedback_identifiers(fp, r, CLI_JSON_8BIT_UTF8);
+	cli_json_feedback_auth_results(fp, r, CLI_JSON_8BIT_UTF8);
+	fputc('}', fp);
 }
 
 void
@@ -163,15 +116,19 @@ report_json_feedback(FILE *fp, const struct vouch_feedback *fb,
 	struct vouch_feedback_days days;
 	size_t i;
 
-	json_member(fp, "{", "source", source);
-	json_member(fp, ",", "item", item);
-	json_member(fp, ",", "schema", schema_str(fb->schema));
-	json_member(fp, ",", "version", fb->version);
-	json_member(fp, ",", "org_name", fb->org_name);
-	json_member(fp, ",", "email", fb->email);
-	json_member(fp, ",", "extra_contact_info", fb->extra_contact_info);
-	json_member(fp, ",", "report_id", fb->report_id);
-	json_member(fp, ",", "generator", fb->generator);
+	cli_json_member(fp, "{", "source", source, CLI_JSON_8BIT_UTF8);
+	cli_json_member(fp, ",", "item", item, CLI_JSON_8BIT_UTF8);
+	cli_json_member(
+	    fp, ",", "schema", schema_str(fb->schema), CLI_JSON_8BIT_UTF8);
+	cli_json_member(fp, ",", "version", fb->version, CLI_JSON_8BIT_UTF8);
+	cli_json_member(fp, ",", "org_name", fb->org_name, CLI_JSON_8BIT_UTF8);
+	cli_json_member(fp, ",", "email", fb->email, CLI_JSON_8BIT_UTF8);
+	cli_json_member(fp, ",", "extra_contact_info", fb->extra_contact_info,
+	    CLI_JSON_8BIT_UTF8);
+	cli_json_member(
+	    fp, ",", "report_id", fb->report_id, CLI_JSON_8BIT_UTF8);
+	cli_json_member(
+	    fp, ",", "generator", fb->generator, CLI_JSON_8BIT_UTF8);
 	fprintf(fp, ",\"date_range\":{\"begin\":%lld,\"end\":%lld}",
 	    (long long)fb->begin, (long long)fb->end);
 	fputs(",\"days\":[", fp);
@@ -183,21 +140,23 @@ report_json_feedback(FILE *fp, const struct vouch_feedback *fb,
 	fputs("],\"errors\":[", fp);
 	for (i = 0; i < fb->nerrors; i++) {
 		fputs(i ? "," : "", fp);
-		json_text(fp, fb->errors[i]);
+		cli_json_str_or_null(fp, fb->errors[i], CLI_JSON_8BIT_UTF8);
 	}
-	json_member(fp, "],\"policy_published\":{", "domain", pp->domain);
-	json_member(fp, ",", "adkim", pp->adkim);
-	json_member(fp, ",", "aspf", pp->aspf);
-	json_member(fp, ",", "p", pp->p);
-	json_member(fp, ",", "sp", pp->sp);
-	json_member(fp, ",", "np", pp->np);
+	cli_json_member(fp, "],\"policy_published\":{", "domain", pp->domain,
+	    CLI_JSON_8BIT_UTF8);
+	cli_json_member(fp, ",", "adkim", pp->adkim, CLI_JSON_8BIT_UTF8);
+	cli_json_member(fp, ",", "aspf", pp->aspf, CLI_JSON_8BIT_UTF8);
+	cli_json_member(fp, ",", "p", pp->p, CLI_JSON_8BIT_UTF8);
+	cli_json_member(fp, ",", "sp", pp->sp, CLI_JSON_8BIT_UTF8);
+	cli_json_member(fp, ",", "np", pp->np, CLI_JSON_8BIT_UTF8);
 	if (pp->pct >= 0)
 		fprintf(fp, ",\"pct\":%d", pp->pct);
 	else
 		fputs(",\"pct\":null", fp);
-	json_member(fp, ",", "fo", pp->fo);
-	json_member(fp, ",", "testing", pp->testing);
-	json_member(fp, ",", "discovery_method", pp->discovery_method);
+	cli_json_member(fp, ",", "fo", pp->fo, CLI_JSON_8BIT_UTF8);
+	cli_json_member(fp, ",", "testing", pp->testing, CLI_JSON_8BIT_UTF8);
+	cli_json_member(fp, ",", "discovery_method", pp->discovery_method,
+	    CLI_JSON_8BIT_UTF8);
 	fputs("},\"records\":[", fp);
 	for (i = 0; i < fb->nrecords; i++) {
 		fputs(i ? "," : "", fp);
@@ -207,7 +166,7 @@ report_json_feedback(FILE *fp, const struct vouch_feedback *fb,
 	    (unsigned long long)fb->total_count);
 	for (i = 0; i < fb->nwarnings && i < VOUCH_REPORT_MAX_WARNINGS; i++) {
 		fputs(i ? "," : "", fp);
-		json_text(fp, fb->warnings[i]);
+		cli_json_str_or_null(fp, fb->warnings[i], CLI_JSON_8BIT_UTF8);
 	}
 	fprintf(fp, "],\"nwarnings\":%zu}\n", fb->nwarnings);
 }
@@ -305,20 +264,12 @@ on_progress(void *arg, const struct vouch_ingest_progress *p)
 {
 	struct ingest_cli *c = arg;
 	struct vouch_ingest_stats s = vouch_ingest_stats(c->ing);
-	struct timespec now;
 	uint64_t done, total;
 	char bar[41];
 	int i, fill;
 
-	if (!c->progress)
+	if (!c->progress || !cli_redraw_due(&c->last, c->bar_shown))
 		return;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	/* at most ten redraws a second */
-	if (c->bar_shown && (now.tv_sec - c->last.tv_sec) * 1000000000L +
-	                            (now.tv_nsec - c->last.tv_nsec) <
-	                        100000000L)
-		return;
-	c->last = now;
 	done = p->bytes_total ? p->bytes : p->inputs;
 	total = p->bytes_total ? p->bytes_total : p->inputs_total;
 	if (total > 0) {
@@ -397,14 +348,16 @@ plural(unsigned long long n)
 }
 
 /* The counts in words, the inputs that could not be read (a mailbox or
- * file never opened) apart from those refused for what they hold. */
+ * file never opened) apart from those refused for what they hold.  The
+ * library counts as inputs what it read; those it could not read are
+ * inputs given all the same ("1 input: ..., 1 could not be read"). */
 static void
 print_text_counts(
     const struct ingest_cli *c, const struct vouch_ingest_stats *s)
 {
-	unsigned long long in = s->inputs, rep = s->reports,
-	                   dup = c->duplicates, fr = s->failure_reports,
-	                   nio = c->nio <= s->refused ? c->nio : s->refused;
+	unsigned long long nio = c->nio <= s->refused ? c->nio : s->refused,
+	                   in = s->inputs + nio, rep = s->reports,
+	                   dup = c->duplicates, fr = s->failure_reports;
 
 	printf("%llu input%s: %llu report%s (%llu new, %llu duplicate%s), "
 	       "%llu refused, %llu without a report, %llu failure report%s "

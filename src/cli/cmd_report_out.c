@@ -603,6 +603,86 @@ cmd_report_show(int argc, char **argv)
 
 /* ---- suppress ----------------------------------------------------------- */
 
+static const char *const suppress_verbs[] = {"add", "remove", "list"};
+
+static void
+suppress_usage(FILE *fp, const char *verb)
+{
+	if (verb == NULL || strcmp(verb, "list") != 0)
+		fprintf(fp,
+		    "usage: vouch report suppress %s (--destination "
+		    "ADDR|DOMAIN |\n"
+		    "           --domain POLICY-DOMAIN) [--comment TEXT] "
+		    "[--db URL]\n",
+		    verb ? verb : "add|remove");
+	if (verb == NULL || strcmp(verb, "list") == 0)
+		fprintf(fp,
+		    "%s vouch report suppress list [--db URL] [--json]\n",
+		    verb ? "usage:" : "      ");
+}
+
+static int
+suppress_verb(const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(suppress_verbs) / sizeof(suppress_verbs[0]); i++)
+		if (strcmp(s, suppress_verbs[i]) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+suppress_list_one(void *arg, const struct vouch_report_suppression *e)
+{
+	struct list_state *ls = arg;
+	const char *kind =
+	    e->kind == VOUCH_REPORT_SUPPRESS_DOMAIN ? "domain" : "destination";
+
+	if (!ls->json) {
+		ls->n++;
+		printf("%s %s %" PRId64 " %s\n", kind, e->value, e->added_at,
+		    e->comment && e->comment[0] ? e->comment : "-");
+		return 0;
+	}
+	printf("%s{\"kind\":\"%s\",\"value\":", ls->n++ ? "," : "", kind);
+	jstr(e->value);
+	printf(",\"added_at\":%" PRId64 ",\"comment\":", e->added_at);
+	if (e->comment)
+		jstr(e->comment);
+	else
+		printf("null");
+	printf("}\n");
+	return 0;
+}
+
+/* vouch report suppress list: both lists, one line an entry. */
+static int
+suppress_list(const char *db, int json)
+{
+	struct list_state ls = {json, 0};
+	struct vouch_store *s = NULL;
+	enum vouch_status st;
+	int rc;
+
+	if ((rc = store_open(db, "suppress list", &s)) != 0)
+		return rc;
+	if (json)
+		printf("[");
+	st = vouch_report_suppress_list(s, suppress_list_one, &ls);
+	if (json)
+		printf("]\n");
+	/* on stderr: stdout stays one line per entry, for scripts */
+	if (st == VOUCH_OK && !json && ls.n == 0)
+		fprintf(stderr, "vouch report suppress list: both lists are "
+		                "empty\n");
+	if (st != VOUCH_OK)
+		fprintf(stderr, "vouch report suppress list: %s\n",
+		    vouch_store_errmsg(s));
+	vouch_store_close(s);
+	return st == VOUCH_OK ? CLI_EXIT_OK : CLI_EXIT_IO;
+}
+
 int
 cmd_report_suppress(int argc, char **argv)
 {
@@ -611,13 +691,25 @@ cmd_report_suppress(int argc, char **argv)
 	    {"destination", required_argument, NULL, 'D'},
 	    {"domain", required_argument, NULL, 'p'},
 	    {"comment", required_argument, NULL, 'c'},
-	    {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+	    {"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0}};
+	static char name[48];
 	enum vouch_report_suppress_kind kind = 0;
 	struct vouch_store *s = NULL;
-	const char *db = NULL, *value = NULL, *comment = NULL, *verb;
+	const char *db = NULL, *value = NULL, *comment = NULL, *verb = NULL;
 	enum vouch_status st;
-	int ch, rc;
+	int ch, rc, json = 0;
 
+	/* the verb first, as documented: getopt's messages then name it
+	 * ("vouch report suppress add: unrecognized option"); a verb after
+	 * the options is still read below */
+	if (argc > 1 && suppress_verb(argv[1])) {
+		verb = argv[1];
+		argc--;
+		argv++;
+		cli_name_command(
+		    argv, "vouch report suppress", name, sizeof(name));
+	}
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -633,28 +725,33 @@ cmd_report_suppress(int argc, char **argv)
 		case 'c':
 			comment = optarg;
 			break;
+		case 'j':
+			json = 1;
+			break;
 		case 'h':
-			printf("usage: vouch report suppress add|remove "
-			       "(--destination ADDR|DOMAIN |\n"
-			       "                                     --domain "
-			       "POLICY-DOMAIN) [--comment TEXT] [--db URL]\n"
-			       "A suppressed destination (an address, or every "
+			suppress_usage(stdout, verb);
+			printf("A suppressed destination (an address, or every "
 			       "address at a domain) is\nnever sent a report; "
 			       "a suppressed policy domain (and its "
-			       "subdomains) gets\nno report.\n");
+			       "subdomains) gets\nno report.  list: one line "
+			       "an entry: kind value added-at comment.\n");
 			return CLI_EXIT_OK;
 		default:
+			suppress_usage(stderr, verb);
 			return CLI_EXIT_USAGE;
 		}
 	}
-	if (optind + 1 != argc || value == NULL ||
-	    (strcmp(argv[optind], "add") != 0 &&
-	        strcmp(argv[optind], "remove") != 0)) {
-		fprintf(stderr, "usage: vouch report suppress add|remove "
-		                "(--destination V | --domain V)\n");
+	if (verb == NULL && optind + 1 == argc && suppress_verb(argv[optind]))
+		verb = argv[optind++];
+	if (verb == NULL || optind != argc ||
+	    (strcmp(verb, "list") == 0) != (value == NULL) ||
+	    (json && strcmp(verb, "list") != 0) ||
+	    (comment && strcmp(verb, "list") == 0)) {
+		suppress_usage(stderr, verb);
 		return CLI_EXIT_USAGE;
 	}
-	verb = argv[optind];
+	if (strcmp(verb, "list") == 0)
+		return suppress_list(db, json);
 	if ((rc = store_open(db, "suppress", &s)) != 0)
 		return rc;
 	st = vouch_report_suppress(

@@ -57,10 +57,7 @@ usage(FILE *fp)
 static void
 jstr(const char *s)
 {
-	if (s == NULL)
-		fputs("null", stdout);
-	else
-		cli_json_str(stdout, s, CLI_JSON_8BIT_UTF8);
+	cli_json_str_or_null(stdout, s, CLI_JSON_8BIT_UTF8);
 }
 
 static void

@@ -881,6 +881,41 @@ struct verify_args {
 };
 
 /*
+ * --record with nothing to record: why, in one line on stderr (standard
+ * output is the verdict and stays as it is).  The library records an
+ * author domain only when it has a DMARC record with a report destination
+ * left after the external destination check (RFC 9990 §4).
+ */
+static void
+record_nothing(const struct vouch_dmarc_result *r)
+{
+	const struct vouch_dmarc_domain_result *dr = NULL;
+	size_t i;
+
+	for (i = 0; i < r->ndomains && dr == NULL; i++)
+		if (r->domain[i].has_record)
+			dr = &r->domain[i];
+	fputs("vouch verify: --record: nothing recorded: ", stderr);
+	if (r->ndomains == 0)
+		fputs("no author domain (no From address that can be read)\n",
+		    stderr);
+	else if (dr == NULL)
+		fprintf(stderr, "no DMARC policy record for %s\n",
+		    r->domain[r->decisive].author_domain);
+	else if (dr->record.nrua + dr->record.nruf == 0)
+		fprintf(stderr,
+		    "the DMARC record of %s names no report destination "
+		    "(rua=, ruf=)\n",
+		    dr->policy_domain);
+	else
+		fprintf(stderr,
+		    "no report destination of the DMARC record of %s is "
+		    "usable (mailto:, and inside %s or authorized by the "
+		    "external domain, RFC 9990 §4)\n",
+		    dr->policy_domain, dr->org_domain);
+}
+
+/*
  * --record: what DMARC reporting needs of this verdict goes into the store
  * (RFC 9990 §3.1), committed before the command ends.
  */
@@ -907,6 +942,8 @@ record(const struct verify_args *a, const struct vouch_verify_result *res)
 		    rs.last_error[0] ? rs.last_error : vouch_status_str(st));
 		return CLI_EXIT_IO;
 	}
+	if (n == 0)
+		record_nothing(&res->dmarc);
 	return CLI_EXIT_OK;
 }
 

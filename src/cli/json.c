@@ -1,7 +1,9 @@
 /*
  * JSON output of the `vouch` subcommands: strings (RFC 8259 §7), one
- * escaper, the treatment of 8-bit bytes chosen by each caller; and the
- * DMARC verdict that `vouch dmarc` and `vouch verify` both print.
+ * escaper, the treatment of 8-bit bytes chosen by each caller; the DMARC
+ * verdict that `vouch dmarc` and `vouch verify` both print; and the parts
+ * of an aggregate report's record that `report ingest` and `report
+ * export` both print.
  */
 #include <stdint.h>
 #include <string.h>
@@ -70,6 +72,92 @@ void
 cli_json_str(FILE *fp, const char *s, enum cli_json_8bit mode)
 {
 	cli_json_strn(fp, s, strlen(s), mode);
+}
+
+void
+cli_json_str_or_null(FILE *fp, const char *s, enum cli_json_8bit mode)
+{
+	if (s == NULL)
+		fputs("null", fp);
+	else
+		cli_json_str(fp, s, mode);
+}
+
+void
+cli_json_member(FILE *fp, const char *sep, const char *key, const char *s,
+    enum cli_json_8bit mode)
+{
+	fprintf(fp, "%s\"%s\":", sep, key);
+	cli_json_str_or_null(fp, s, mode);
+}
+
+void
+cli_json_feedback_evaluated(
+    FILE *fp, const struct vouch_feedback_record *r, enum cli_json_8bit mode)
+{
+	fprintf(fp, ",\"count\":%llu", (unsigned long long)r->count);
+	cli_json_member(fp, ",", "disposition", r->disposition, mode);
+	cli_json_member(fp, ",", "dkim", r->dkim, mode);
+	cli_json_member(fp, ",", "spf", r->spf, mode);
+}
+
+void
+cli_json_feedback_identifiers(
+    FILE *fp, const struct vouch_feedback_record *r, enum cli_json_8bit mode)
+{
+	cli_json_member(fp, ",", "header_from", r->header_from, mode);
+	cli_json_member(fp, ",", "envelope_from", r->envelope_from, mode);
+	cli_json_member(fp, ",", "envelope_to", r->envelope_to, mode);
+}
+
+void
+cli_json_feedback_reasons(
+    FILE *fp, const struct vouch_feedback_record *r, enum cli_json_8bit mode)
+{
+	size_t i;
+
+	fputs(",\"reasons\":[", fp);
+	for (i = 0; i < r->nreasons; i++) {
+		cli_json_member(
+		    fp, i ? ",{" : "{", "type", r->reasons[i].type, mode);
+		cli_json_member(
+		    fp, ",", "comment", r->reasons[i].comment, mode);
+		fputc('}', fp);
+	}
+	fputc(']', fp);
+}
+
+/* One result of auth_results: domain, then selector (DKIM) or scope (SPF),
+ * result and human_result. */
+static void
+json_auth_result(FILE *fp, int first, const char *domain, const char *key,
+    const char *value, const char *result, const char *human_result,
+    enum cli_json_8bit mode)
+{
+	cli_json_member(fp, first ? "{" : ",{", "domain", domain, mode);
+	cli_json_member(fp, ",", key, value, mode);
+	cli_json_member(fp, ",", "result", result, mode);
+	cli_json_member(fp, ",", "human_result", human_result, mode);
+	fputc('}', fp);
+}
+
+void
+cli_json_feedback_auth_results(
+    FILE *fp, const struct vouch_feedback_record *r, enum cli_json_8bit mode)
+{
+	const struct vouch_feedback_dkim *d = r->dkim_results;
+	const struct vouch_feedback_spf *s = r->spf_results;
+	size_t i;
+
+	fputs(",\"auth_results\":{\"dkim\":[", fp);
+	for (i = 0; i < r->ndkim; i++)
+		json_auth_result(fp, i == 0, d[i].domain, "selector",
+		    d[i].selector, d[i].result, d[i].human_result, mode);
+	fputs("],\"spf\":[", fp);
+	for (i = 0; i < r->nspf; i++)
+		json_auth_result(fp, i == 0, s[i].domain, "scope", s[i].scope,
+		    s[i].result, s[i].human_result, mode);
+	fputs("]}", fp);
 }
 
 const char *

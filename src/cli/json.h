@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "vouch/dmarc.h"
+#include "vouch/feedback.h"
 
 /*
  * How a JSON string shows the bytes of 0x80 and above.  Every mode
@@ -34,6 +35,53 @@ void cli_json_strn(
 
 /* cli_json_str - cli_json_strn() of the NUL-terminated string s. */
 void cli_json_str(FILE *fp, const char *s, enum cli_json_8bit mode);
+
+/*
+ * cli_json_str_or_null - cli_json_str() of s, or the literal null where s
+ * is NULL (a field the report or the store does not have).
+ */
+void cli_json_str_or_null(FILE *fp, const char *s, enum cli_json_8bit mode);
+
+/*
+ * cli_json_member - writes sep (the punctuation before the member, e.g.
+ * "," or "{"), then "key": and the value s as cli_json_str_or_null() does.
+ * key is written as it is: a name the caller spells, never input.
+ */
+void cli_json_member(FILE *fp, const char *sep, const char *key, const char *s,
+    enum cli_json_8bit mode);
+
+/*
+ * cli_json_feedback_evaluated - the members ,"count":N,"disposition":..,
+ * "dkim":..,"spf":.. of an aggregate report's record (row/count and
+ * row/policy_evaluated, RFC 9990 §3.1.1.8-9).
+ */
+void cli_json_feedback_evaluated(
+    FILE *fp, const struct vouch_feedback_record *r, enum cli_json_8bit mode);
+
+/*
+ * cli_json_feedback_identifiers - the members ,"header_from":..,
+ * "envelope_from":..,"envelope_to":.. of an aggregate report's record
+ * (identifiers, RFC 9990 §3.1.1.11), null where the report has none.
+ */
+void cli_json_feedback_identifiers(
+    FILE *fp, const struct vouch_feedback_record *r, enum cli_json_8bit mode);
+
+/*
+ * cli_json_feedback_reasons - the member ,"reasons":[{"type":..,
+ * "comment":..},...] of an aggregate report's record (policy_evaluated/
+ * reason, RFC 9990 §3.1.1.14), as `report ingest --json` and `report
+ * export --format json` both print it.
+ */
+void cli_json_feedback_reasons(
+    FILE *fp, const struct vouch_feedback_record *r, enum cli_json_8bit mode);
+
+/*
+ * cli_json_feedback_auth_results - the member ,"auth_results":{"dkim":[..],
+ * "spf":[..]} of an aggregate report's record (RFC 9990 §3.1.1.10-11),
+ * each result with every field, null where the report has none.
+ */
+void cli_json_feedback_auth_results(
+    FILE *fp, const struct vouch_feedback_record *r, enum cli_json_8bit mode);
 
 /* cli_dmarc_tag_str - "p", "sp" or "np", the tag a policy came from; "". */
 const char *cli_dmarc_tag_str(enum vouch_dmarc_policy_tag t);

@@ -20,6 +20,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "mail/utf8.h"
 #include "report_html.h"
 
 /* Characters of a text from a report shown in the page; the rest is cut
@@ -56,47 +57,6 @@ static const char *const bucket_notes[VOUCH_OWNER_NBUCKETS] = {
 
 /* ---- Escaping ---------------------------------------------------------- */
 
-/* The length of the UTF-8 sequence at p and its code point, or 0 when it
- * is not valid: no overlong form, no surrogate, at most U+10FFFF (RFC
- * 3629 §4). */
-static size_t
-utf8_seq(const unsigned char *p, const unsigned char *end, uint32_t *cp)
-{
-	uint32_t c = p[0], min;
-	size_t n, i;
-
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	}
-	if (c >= 0xc2 && c <= 0xdf) {
-		n = 2;
-		c &= 0x1f;
-		min = 0x80;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		n = 3;
-		c &= 0x0f;
-		min = 0x800;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		n = 4;
-		c &= 0x07;
-		min = 0x10000;
-	} else {
-		return 0;
-	}
-	if ((size_t)(end - p) < n)
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		c = (c << 6) | (p[i] & 0x3f);
-	}
-	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	*cp = c;
-	return n;
-}
-
 /* Characters a page may hold: not the controls (other than tab and
  * newline) and noncharacters that HTML's parser reports as errors and
  * XML 1.0 §2.2 forbids. */
@@ -115,7 +75,7 @@ html_allowed(uint32_t c)
 void
 report_html_text(FILE *fp, const char *s, size_t len, size_t max)
 {
-	const unsigned char *p = (const unsigned char *)s, *end = p + len;
+	const uint8_t *p = (const uint8_t *)s, *end = p + len;
 	size_t n, chars = 0;
 	uint32_t c;
 
@@ -126,7 +86,7 @@ report_html_text(FILE *fp, const char *s, size_t len, size_t max)
 			fputs("\xe2\x80\xa6", fp); /* U+2026, the rest cut */
 			return;
 		}
-		n = utf8_seq(p, end, &c);
+		n = mail_utf8_decode(p, end, &c);
 		if (n == 0 || !html_allowed(c)) {
 			fputs("\xef\xbf\xbd", fp); /* U+FFFD */
 			p += n ? n : 1;

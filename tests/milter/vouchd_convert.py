@@ -128,12 +128,19 @@ def main():
         rc, out, err = run(["--from-opendkim", "/nonexistent/opendkim.conf"])
         ok(rc == 66 and "/nonexistent/opendkim.conf" in err and out == "",
            "a missing file: exit 66 naming it, nothing on stdout", "exit %d %s" % (rc, err))
-        for args, what in ((["--from-opendkim"], "no file after the option"),
-                           (["--from-opendkim", dms, "--from-opendkim", dms], "an option twice"),
-                           (["--from-postfix", dms], "an unknown --from- option")):
+        for args, what, says in (
+                (["--from-opendkim"], "no file after the option", "--from-opendkim needs a FILE"),
+                (["--from-opendkim", dms, "--from-opendkim", dms], "an option twice",
+                 "--from-opendkim given twice"),
+                (["--from-opendmarc=" + dms, "--from-opendmarc", dms], "an option twice (=)",
+                 "--from-opendmarc given twice"),
+                (["--from-postfix", dms], "an unknown --from- option",
+                 "unknown option '--from-postfix'")):
             rc, out, err = run(args)
-            ok(rc == 64 and "usage: vouchd [--from-opendkim FILE]" in err,
-               "usage error: %s: exit 64 with the usage" % what, "exit %d %s" % (rc, err))
+            ok(rc == 64 and err.startswith("vouchd: %s\n" % says) and
+               "usage: vouchd [--from-opendkim FILE]" in err and out == "",
+               "usage error: %s: exit 64, '%s', then the usage" % (what, says),
+               "exit %d %s" % (rc, err))
     vtest.done()
 
 

@@ -8,23 +8,19 @@ in a temporary directory (no root needed) and stops it.
 """
 import json
 import os
-import shutil
 import re
 import socket
 import subprocess
-import tempfile
 import time
 import urllib.request
 
 import vtest
 from vtest import ok
-from milterclient import (require_vouchd, Vouchd, Milter, Result, one_message, apply_mods, MilterError,
+from milterclient import (ProtocolLab, Vouchd, Milter, Result, one_message, apply_mods, MilterError,
+                          message as msg, send, vouchd_binary,
                           P_NORCPT, P_NODATA, P_NOUNKNOWN, P_NR_CONN, P_NR_HELO, P_NR_MAIL,
                           P_NR_HDR, P_NR_BODY, P_HDR_LEADSPC, P_SKIP)
-
-ID = "mx.test.example"
-TMP = tempfile.mkdtemp(prefix="vouchd-proto-")
-ZONE = os.path.join(TMP, "zone.db")
+from nsd import free_port
 
 ZONE_TEXT = """$ORIGIN .
 $TTL 300
@@ -40,32 +36,13 @@ other.example. TXT "v=spf1 -all"
 $TIMEOUT slow.example.
 """
 
-
-def msg(frm="Alice <alice@example.com>", extra="", body="Hello.\r\n", date=True):
-    h = "From: %s\r\nTo: bob@example.net\r\nSubject: test\r\n" % frm
-    if date:
-        h += "Date: Mon, 7 Dec 2026 09:00:00 +0000\r\nMessage-ID: <t1@example.com>\r\n"
-    return (h + extra + "\r\n" + body).encode()
-
-
-def keygen(kind, domain, sel):
-    subprocess.run([vtest.VOUCH, "keygen", "-t", kind, "-d", domain, "-s", sel, "-o", TMP],
-                   stdout=subprocess.PIPE, check=True)
-    return os.path.join(TMP, sel + ".private"), open(os.path.join(TMP, sel + ".txt")).read()
+LAB = ProtocolLab(vtest, "vouchd-proto-", ZONE_TEXT)
+ID, TMP, ZONE = LAB.ID, LAB.tmp, LAB.zone
+KEYS = {}
 
 
 def verifier(extra=()):
-    return Vouchd(["ZoneFile " + ZONE, "AuthservID " + ID, "Mode v"] + list(extra))
-
-
-def send(d, m, ip="192.0.2.10", mail_from="alice@example.com", **kw):
-    res, proto = one_message(d.address, m, ip=ip, mail_from=mail_from, **kw)
-    return res
-
-
-def last_log(d, pattern="role="):
-    lines = d.log_lines(pattern)
-    return lines[-1] if lines else ""
+    return LAB.vouchd(["Mode v"] + list(extra))
 
 
 # ---- negotiation and the verify role ----------------------------------
@@ -84,7 +61,7 @@ def test_verify_basics():
            "spf=pass" in field and "dmarc=pass" in field,
            "verify: the field names our authserv-id, spf=pass, dmarc=pass", repr(field))
         ok(res.quarantine is None and not res.changed, "verify: a passing message is not quarantined")
-        line = last_log(d)
+        line = d.last_log()
         ok(re.search(r"id=4ABCDEF client=192\.0\.2\.10 role=verify spf=pass .*dmarc=pass "
                      r"from_domain=example\.com policy=reject disposition=none action=accept .*ms=\d",
                      line) is not None,
@@ -112,11 +89,11 @@ def test_trusted_upstream():
     extra = "Authentication-Results: filter.test.example; spf=pass smtp.mailfrom=a@example.com; dkim=fail\r\n"
     with verifier(["TrustedAuthservIDs filter.test.example"]) as d:
         res = send(d, msg(extra=extra))
-        ok(not res.changed and 'upstream="filter.test.example:spf=pass dkim=fail"' in last_log(d),
-           "TrustedAuthservIDs: the upstream field is kept and its results logged", last_log(d))
+        ok(not res.changed and 'upstream="filter.test.example:spf=pass dkim=fail"' in d.last_log(),
+           "TrustedAuthservIDs: the upstream field is kept and its results logged", d.last_log())
     with verifier() as d:
         send(d, msg(extra=extra))
-        ok("upstream=" not in last_log(d), "without TrustedAuthservIDs no upstream result is logged")
+        ok("upstream=" not in d.last_log(), "without TrustedAuthservIDs no upstream result is logged")
 
 
 def test_quarantine_default():
@@ -127,7 +104,7 @@ def test_quarantine_default():
            "the reason names the domain", "%s %r" % (res.action, res.quarantine))
         ok(res.field("Authentication-Results") is not None and "dmarc=fail" in res.field("Authentication-Results"),
            "quarantined message still gets its Authentication-Results (dmarc=fail)")
-        line = last_log(d)
+        line = d.last_log()
         ok("action=quarantine" in line and "override=local_policy" in line and
            "no DKIM signature" in line and "SPF" in line,
            "log: quarantine, override local_policy, why DMARC failed in words", line)
@@ -160,14 +137,14 @@ def test_reject():
         res = send(d, msg(frm="ceo@example.com", extra="List-Id: <list.example.org>\r\n"),
                    ip="198.51.100.9", mail_from="x@other.example")
         ok(res.action == "accept" and res.quarantine is not None and
-           "override=mailing_list" in last_log(d),
+           "override=mailing_list" in d.last_log(),
            "RejectFailures: mail with List-Id is not rejected; override mailing_list logged",
-           "%s %s" % (res.action, last_log(d)))
+           "%s %s" % (res.action, d.last_log()))
         res = send(d, msg(frm="ceo@example.com"), ip="203.0.113.5", mail_from="x@other.example")
         ok(res.action == "accept" and res.quarantine is None and
-           "override=trusted_forwarder" in last_log(d),
+           "override=trusted_forwarder" in d.last_log(),
            "RejectFailures: a trusted forwarder's mail is delivered; override trusted_forwarder",
-           last_log(d))
+           d.last_log())
         res = send(d, msg(frm="a@quar.example"), ip="198.51.100.9", mail_from="x@other.example")
         ok(res.action == "accept" and res.quarantine is not None,
            "RejectFailures: p=quarantine is still quarantined, not rejected")
@@ -181,7 +158,7 @@ def test_dryrun():
         ok(res.action == "accept" and not res.inserted and not res.changed and res.quarantine is None,
            "DryRun: nothing changes (no field added or removed, no reject, no quarantine)",
            "%s %r %r %r" % (res.action, res.inserted, res.changed, res.quarantine))
-        line = last_log(d)
+        line = d.last_log()
         ok("dryrun=yes" in line and "action=reject" in line and "dmarc=fail" in line,
            "DryRun: the log says what would have been done", line)
 
@@ -238,8 +215,8 @@ def test_ignore_and_auth():
 # ---- the sign role ------------------------------------------------------
 
 def signer(extra=(), kind="ed"):
-    return Vouchd(["ZoneFile " + ZONE, "AuthservID " + ID, "Domain example.com",
-                   "Selector %s1" % kind, "KeyFile " + KEYS[kind]] + list(extra))
+    return LAB.vouchd(["Domain example.com", "Selector %s1" % kind, "KeyFile " + KEYS[kind]] +
+                      list(extra))
 
 
 def dkim_verify(m):
@@ -268,8 +245,8 @@ def test_sign():
         h = re.sub(r"\s", "", re.search(r"h=([^;]*)", sig[0]).group(1)).lower().split(":") if sig else []
         ok(h.count("from") == 2 and h.count("subject") == 2,
            "sign: From and Subject are oversigned", repr(h))
-        ok("role=sign" in last_log(d) and "signed=\"d=example.com s=ed1\"" in last_log(d),
-           "log: role sign and the signature made", last_log(d))
+        ok("role=sign" in d.last_log() and "signed=\"d=example.com s=ed1\"" in d.last_log(),
+           "log: role sign and the signature made", d.last_log())
         res = send(d, msg(), ip="198.51.100.9", mail_macros={"{auth_authen}": "alice"})
         ok(len(res.header("DKIM-Signature")) == 1, "sign: an authenticated client's mail is signed")
         res = send(d, msg(frm="x@elsewhere.example"), ip="127.0.0.1")
@@ -302,9 +279,8 @@ def test_tables():
     with open(st, "w") as f:
         f.write("# docker-mailserver style\n*@example.com ed._domainkey.example.com\n"
                 "*@example.com rsa._domainkey.example.com\n")
-    conf = ["ZoneFile " + ZONE, "AuthservID " + ID, "KeyTable " + kt, "SigningTable refile:" + st,
-            "MultipleSignatures yes"]
-    with Vouchd(conf) as d:
+    conf = ["KeyTable " + kt, "SigningTable refile:" + st, "MultipleSignatures yes"]
+    with LAB.vouchd(conf) as d:
         m = msg()
         res = send(d, m, ip="127.0.0.1")
         sigs = res.header("DKIM-Signature")
@@ -321,7 +297,7 @@ def test_tables():
                   "ed._domainkey.example.com, rsa._domainkey.example.com"):
         with open(st, "w") as f:
             f.write("*@example.com %s\n" % names)
-        with Vouchd(["ZoneFile " + ZONE, "AuthservID " + ID, "KeyTable " + kt,
+        with LAB.vouchd(["KeyTable " + kt,
                      "SigningTable refile:" + st]) as d:
             m = msg()
             res = send(d, m, ip="127.0.0.1")
@@ -336,13 +312,13 @@ def test_tables():
         f.write("* ed._domainkey.example.com\n")
     with open(os.path.join(TMP, "tables.conf"), "w") as f:
         f.write("Socket unix:/tmp/x.sock\nKeyTable %s\nSigningTable refile:%s\n" % (kt, st))
-    p = subprocess.run([os.environ.get("VOUCHD", "vouchd"), "-t", "-c", os.path.join(TMP, "tables.conf")],
+    p = subprocess.run([vouchd_binary(), "-t", "-c", os.path.join(TMP, "tables.conf")],
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
     ok(p.returncode == 0 and "warning" in p.stderr.decode() and st in p.stderr.decode(),
        "vouchd -t: a * catch-all in the SigningTable is a warning naming the file", p.stderr.decode())
     with open(st, "w") as f:
         f.write("*@example.com no-such-key\n")
-    p = subprocess.run([os.environ.get("VOUCHD", "vouchd"), "-t", "-c", os.path.join(TMP, "tables.conf")],
+    p = subprocess.run([vouchd_binary(), "-t", "-c", os.path.join(TMP, "tables.conf")],
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
     ok(p.returncode != 0 and (st + ":1:") in p.stderr.decode(),
        "vouchd -t: a SigningTable line naming no KeyTable entry is an error with file:line",
@@ -350,9 +326,7 @@ def test_tables():
 
 
 def test_arc_seal():
-    arc_key, arc_rec = keygen("ed25519", "forwarder.example", "arc1")
-    with open(ZONE, "a") as f:
-        f.write(arc_rec)
+    arc_key = LAB.keygen("ed25519", "forwarder.example", "arc1")
     with verifier(["ARCSealDomain forwarder.example", "ARCSealSelector arc1",
                    "ARCSealKeyFile " + arc_key]) as d:
         m = msg()
@@ -437,7 +411,7 @@ def test_key_safety():
     conf = os.path.join(TMP, "bad.conf")
     with open(conf, "w") as f:
         f.write("Socket unix:%s/x.sock\nSyslog no\nDomain example.com\nSelector s\nKeyFile %s\n" % (TMP, bad))
-    p = subprocess.run([os.environ.get("VOUCHD", "vouchd"), "-t", "-c", conf], stdout=subprocess.PIPE,
+    p = subprocess.run([vouchd_binary(), "-t", "-c", conf], stdout=subprocess.PIPE,
                        stderr=subprocess.PIPE, timeout=30)
     ok(p.returncode != 0 and bad in p.stderr.decode() and "group or others" in p.stderr.decode(),
        "vouchd -t: a key file readable by others is refused, its path named", p.stderr.decode())
@@ -453,18 +427,18 @@ def test_check():
     conf = os.path.join(TMP, "t.conf")
     with open(conf, "w") as f:
         f.write("# a comment\nSocket unix:/tmp/x.sock\nMode v\nAuthservID mx.example\n")
-    p = subprocess.run([os.environ.get("VOUCHD", "vouchd"), "-t", "-c", conf], stdout=subprocess.PIPE,
+    p = subprocess.run([vouchd_binary(), "-t", "-c", conf], stdout=subprocess.PIPE,
                        stderr=subprocess.PIPE, timeout=30)
     ok(p.returncode == 0 and "OK" in p.stdout.decode(), "vouchd -t: a good file exits 0", p.stderr.decode())
     with open(conf, "w") as f:
         f.write("Socket unix:/tmp/x.sock\n\nMode v\nBogusOption 1\n")
-    p = subprocess.run([os.environ.get("VOUCHD", "vouchd"), "-t", "-c", conf], stdout=subprocess.PIPE,
+    p = subprocess.run([vouchd_binary(), "-t", "-c", conf], stdout=subprocess.PIPE,
                        stderr=subprocess.PIPE, timeout=30)
     ok(p.returncode != 0 and ("%s:4: unknown option 'BogusOption'" % conf) in p.stderr.decode(),
        "vouchd -t: an unknown name is an error naming file and line", p.stderr.decode())
     with open(conf, "w") as f:
         f.write("RejectFailures maybe\n")
-    p = subprocess.run([os.environ.get("VOUCHD", "vouchd"), "-t", "-c", conf], stdout=subprocess.PIPE,
+    p = subprocess.run([vouchd_binary(), "-t", "-c", conf], stdout=subprocess.PIPE,
                        stderr=subprocess.PIPE, timeout=30)
     ok(p.returncode != 0 and ("%s:1: RejectFailures 'maybe'" % conf) in p.stderr.decode(),
        "vouchd -t: a bad value is an error naming file and line", p.stderr.decode())
@@ -472,7 +446,7 @@ def test_check():
                      ("InternalHosts mail.example.com", "not an IP address")):
         with open(conf, "w") as f:
             f.write(st + "\n")
-        p = subprocess.run([os.environ.get("VOUCHD", "vouchd"), "-t", "-c", conf], stdout=subprocess.PIPE,
+        p = subprocess.run([vouchd_binary(), "-t", "-c", conf], stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, timeout=30)
         ok(p.returncode != 0 and line in p.stderr.decode(), "vouchd -t refuses '%s'" % st, p.stderr.decode())
 
@@ -570,14 +544,6 @@ def test_drain():
     d.stop()
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def test_metrics_json():
     port = free_port()
     with verifier(["MetricsListen 127.0.0.1:%d" % port, "LogFormat json"]) as d:
@@ -603,7 +569,7 @@ def test_metrics_json():
            "LogFormat json: one JSON object per message", repr(d.log_lines("role")))
     # every option has a default; -t also checks the default socket's
     # directory, /run/vouchd, which only the service manager makes
-    p = subprocess.run([os.environ.get("VOUCHD", "vouchd"), "-t", "-c", "/dev/null"],
+    p = subprocess.run([vouchd_binary(), "-t", "-c", "/dev/null"],
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     errs = [l for l in p.stderr.decode().splitlines() if "warning" not in l]
     if os.path.isdir("/run/vouchd"):
@@ -640,29 +606,13 @@ def test_big_message():
                "(the body is streamed)", "VmHWM %d kB" % hwm)
 
 
-KEYS = {}
-
-
 def main():
-    require_vouchd(vtest)
-    with open(ZONE, "w") as f:
-        f.write(ZONE_TEXT)
-    key, rec = keygen("ed25519", "example.com", "ed1")
-    KEYS["ed"] = key
-    rkey, rrec = keygen("rsa", "example.com", "rsa1")
-    KEYS["rsa"] = rkey
-    with open(ZONE, "a") as f:
-        f.write(rec + rrec)
-    for t in (test_verify_basics, test_forged_authres, test_trusted_upstream, test_quarantine_default, test_quarantine_header,
-              test_reject, test_dryrun, test_other_rejections, test_ignore_and_auth, test_sign,
-              test_tables, test_arc_seal, test_sendas, test_key_safety, test_check, test_reload, test_drain, test_metrics_json,
-              test_big_message):
-        try:
-            t()
-        except (MilterError, OSError, AssertionError) as e:
-            ok(False, "%s ran to its end" % t.__name__, repr(e))
-    shutil.rmtree(TMP, ignore_errors=True)
-    vtest.done()
+    KEYS["ed"] = LAB.keygen("ed25519", "example.com", "ed1")
+    KEYS["rsa"] = LAB.keygen("rsa", "example.com", "rsa1")
+    LAB.run((test_verify_basics, test_forged_authres, test_trusted_upstream, test_quarantine_default, test_quarantine_header,
+             test_reject, test_dryrun, test_other_rejections, test_ignore_and_auth, test_sign,
+             test_tables, test_arc_seal, test_sendas, test_key_safety, test_check, test_reload, test_drain, test_metrics_json,
+             test_big_message))
 
 
 main()

@@ -22,18 +22,14 @@ import shutil
 import sqlite3
 import stat
 import subprocess
-import tempfile
 import time
 import urllib.request
 
 import vtest
 from vtest import ok
-from milterclient import (require_vouchd, Vouchd, Milter, one_message, MilterError, P_NORCPT,
-                          P_NR_RCPT)
-
-ID = "mx.test.example"
-TMP = tempfile.mkdtemp(prefix="vouchd-record-")
-ZONE = os.path.join(TMP, "zone.db")
+from milterclient import (ProtocolLab, Vouchd, one_message, MilterError, message as msg,
+                          send, vouchd_binary as vouchd, P_NORCPT, P_NR_RCPT)
+from nsd import free_port
 
 ZONE_TEXT = """$ORIGIN .
 $TTL 300
@@ -48,18 +44,11 @@ _dmarc.psd.example. TXT "v=DMARC1; p=reject; psd=y; rua=mailto:agg@psd.example; 
 other.example. TXT "v=spf1 -all"
 """
 
+LAB = ProtocolLab(vtest, "vouchd-record-", ZONE_TEXT)
+ID, TMP, ZONE = LAB.ID, LAB.tmp, LAB.zone
+KEY = ARC_KEY = None
+
 GOOD, BAD = "192.0.2.10", "198.51.100.9"
-
-
-def msg(frm="Alice <alice@example.com>", extra="", body="Hello.\r\n", mid="t1@example.com"):
-    h = ("From: %s\r\nTo: bob@example.net\r\nSubject: test\r\n"
-         "Date: Mon, 7 Dec 2026 09:00:00 +0000\r\nMessage-ID: <%s>\r\n" % (frm, mid))
-    return (h + extra + "\r\n" + body).encode()
-
-
-def send(d, m, ip=GOOD, mail_from="alice@example.com", **kw):
-    res, proto = one_message(d.address, m, ip=ip, mail_from=mail_from, **kw)
-    return res
 
 
 def new_store(name):
@@ -83,13 +72,7 @@ def rows(db):
 
 
 def recorder(db, extra=()):
-    return Vouchd(["ZoneFile " + ZONE, "AuthservID " + ID, "Mode v", "Record yes",
-                   "RecordDB " + db] + list(extra))
-
-
-def last_log(d, pattern="role="):
-    lines = d.log_lines(pattern)
-    return lines[-1] if lines else ""
+    return LAB.vouchd(["Mode v", "Record yes", "RecordDB " + db] + list(extra))
 
 
 # ---- Record ---------------------------------------------------------------
@@ -100,7 +83,7 @@ def test_negotiation():
         res, proto = one_message(d.address, msg(), ip=GOOD, mail_from="alice@example.com")
         ok(not proto & P_NORCPT and proto & P_NR_RCPT,
            "Record yes: the RCPT step is asked for (envelope_to), without a reply", "0x%x" % proto)
-    with Vouchd(["ZoneFile " + ZONE, "AuthservID " + ID, "Mode v"]) as d:
+    with LAB.vouchd(["Mode v"]) as d:
         res, proto = one_message(d.address, msg(), ip=GOOD, mail_from="alice@example.com")
         ok(proto & P_NORCPT, "Record no (the default): RCPT stays negotiated away", "0x%x" % proto)
 
@@ -169,8 +152,8 @@ def test_record_dryrun():
         res = send(d, msg(frm="ceo@example.com"), ip=BAD, mail_from="x@other.example")
         ok(res.action == "accept" and not res.inserted and res.quarantine is None,
            "DryRun with Record: the message is not changed")
-        ok("action=reject" in last_log(d) and "dryrun=yes" in last_log(d),
-           "DryRun: the log says reject would have been done", last_log(d))
+        ok("action=reject" in d.last_log() and "dryrun=yes" in d.last_log(),
+           "DryRun: the log says reject would have been done", d.last_log())
     r = rows(db)
     ok(len(r) == 1 and r[0]["dmarc_result"] == "fail" and r[0]["disposition"] == "none" and
        r[0]["reasons"].startswith("local_policy DryRun") and "reject" in r[0]["reasons"],
@@ -212,7 +195,7 @@ def test_record_arc_override():
     db = new_store("arc")
     with recorder(db, ["TrustedARCSealers forwarder.example", "RejectFailures yes"]) as d:
         res = send(d, sealed, ip=BAD, mail_from="list@forwarder.example")
-        line = last_log(d)
+        line = d.last_log()
     r = rows(db)
     ok(res.action == "accept" and res.quarantine is None and "dmarc=fail" in line and
        "override=local_policy" in line and "arc=pass" in line,
@@ -308,7 +291,7 @@ def test_unsafe_from():
     two = msg(extra="From: Mallory <m@example.com>\r\n")
     with recorder(db) as d:
         res = send(d, two)
-        line = last_log(d)
+        line = d.last_log()
         ok(res.action == "accept" and res.quarantine is not None and "several-from" in res.quarantine,
            "two From fields (SPF aligned for both): quarantined by default "
            "(UnsafeFromDisposition quarantine), the reason given", "%s %r" % (res.action, res.quarantine))
@@ -322,14 +305,14 @@ def test_unsafe_from():
     ok(len(r) == 2 and r[0]["dmarc_result"] == "permerror" and r[0]["disposition"] == "quarantine" and
        r[0]["reasons"].startswith("local_policy") and "From%20fields" in r[0]["reasons"],
        "recorded: permerror, quarantine, local_policy with the unsafe reason", repr(r[:1]))
-    with Vouchd(["ZoneFile " + ZONE, "AuthservID " + ID, "Mode v",
-                 "UnsafeFromDisposition reject"]) as d:
+    with LAB.vouchd(["Mode v",
+                     "UnsafeFromDisposition reject"]) as d:
         res = send(d, two)
         ok(res.action == "reject" and res.reply and res.reply.startswith("550 5.7.1 ") and
            "several-from" in res.reply,
            "UnsafeFromDisposition reject: 550 5.7.1 with the reason", repr(res.reply))
-    with Vouchd(["ZoneFile " + ZONE, "AuthservID " + ID, "Mode v",
-                 "UnsafeFromDisposition none"]) as d:
+    with LAB.vouchd(["Mode v",
+                     "UnsafeFromDisposition none"]) as d:
         res = send(d, two)
         field = res.field("Authentication-Results") or ""
         ok(res.action == "accept" and res.quarantine is None and "dmarc=permerror" in field,
@@ -338,15 +321,15 @@ def test_unsafe_from():
 
 
 def test_multi_from():
-    with Vouchd(["ZoneFile " + ZONE, "AuthservID " + ID, "Mode v"]) as d:
+    with LAB.vouchd(["Mode v"]) as d:
         res = send(d, msg(frm="a@example.com, b@quar.example"))
-        line = last_log(d)
+        line = d.last_log()
         ok(res.quarantine is not None and "from_domain=quar.example" in line and
            "dmarc=fail" in line and "unsafe=" not in line,
            "RejectMultiValueFrom no: each author domain is evaluated, the strictest failing "
            "policy applies (RFC 9989 11.5): example.com passes, quar.example fails -> quarantine",
            line)
-    with Vouchd(["ZoneFile " + ZONE, "AuthservID " + ID, "Mode v", "RejectMultiValueFrom yes"]) as d:
+    with LAB.vouchd(["Mode v", "RejectMultiValueFrom yes"]) as d:
         res = send(d, msg(frm="a@example.com, b@quar.example"))
         ok(res.action == "reject", "RejectMultiValueFrom yes: the same message is rejected")
 
@@ -397,8 +380,8 @@ def captured(out, n, timeout=15):
 
 
 def reporter(prog, queue, extra=()):
-    return Vouchd(["ZoneFile " + ZONE, "AuthservID " + ID, "Mode sv", "Domain example.com",
-                   "Selector ed1", "KeyFile " + KEY, "FailureReports yes",
+    return LAB.vouchd(["Mode sv", "Domain example.com",
+                       "Selector ed1", "KeyFile " + KEY, "FailureReports yes",
                    "FailureReportFrom dmarc-reports@example.com", "FailureReportSendmail " + prog,
                    "FailureReportQueue " + queue] + list(extra))
 
@@ -493,8 +476,8 @@ def test_failure_reports_off():
     prog, out = capture_sendmail("cap-off")
     queue = os.path.join(TMP, "queue-off")
     os.makedirs(queue)
-    with Vouchd(["ZoneFile " + ZONE, "AuthservID " + ID, "Mode v", "FailureReportFrom x@example.com",
-                 "FailureReportSendmail " + prog, "FailureReportQueue " + queue]) as d:
+    with LAB.vouchd(["Mode v", "FailureReportFrom x@example.com",
+                     "FailureReportSendmail " + prog, "FailureReportQueue " + queue]) as d:
         send(d, msg(frm="ceo@example.com"), ip=BAD, mail_from="x@other.example")
         time.sleep(0.5)
     ok(not captured(out, 0, timeout=0) and not os.listdir(queue),
@@ -661,45 +644,14 @@ def test_docs():
        "missing %r" % missing)
 
 
-# ---- helpers --------------------------------------------------------------
-
-def vouchd():
-    return os.environ.get("VOUCHD", "build/src/milter/vouchd")
-
-
-def free_port():
-    import socket
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-KEY = ARC_KEY = None
-
-
 def main():
     global KEY, ARC_KEY
-    require_vouchd(vtest)
-    for dom, sel in (("example.com", "ed1"), ("forwarder.example", "arc1")):
-        subprocess.run([vtest.VOUCH, "keygen", "-t", "ed25519", "-d", dom, "-s", sel, "-o", TMP],
-                       stdout=subprocess.PIPE, check=True)
-    KEY = os.path.join(TMP, "ed1.private")
-    ARC_KEY = os.path.join(TMP, "arc1.private")
-    with open(ZONE, "w") as f:
-        f.write(ZONE_TEXT + open(os.path.join(TMP, "ed1.txt")).read() +
-                open(os.path.join(TMP, "arc1.txt")).read())
-    for t in (test_negotiation, test_record_rows, test_record_overrides, test_record_dryrun,
-              test_record_reload, test_record_arc_override, test_record_postgresql, test_record_metrics, test_record_check, test_unsafe_from,
-              test_multi_from, test_failure_reports, test_failure_reports_off,
-              test_failure_psd_and_rate, test_failure_refused, test_failure_conf, test_docs):
-        try:
-            t()
-        except (MilterError, OSError, AssertionError, sqlite3.Error) as e:
-            ok(False, "%s ran to its end" % t.__name__, repr(e))
-    shutil.rmtree(TMP, ignore_errors=True)
-    vtest.done()
+    KEY = LAB.keygen("ed25519", "example.com", "ed1")
+    ARC_KEY = LAB.keygen("ed25519", "forwarder.example", "arc1")
+    LAB.run((test_negotiation, test_record_rows, test_record_overrides, test_record_dryrun,
+             test_record_reload, test_record_arc_override, test_record_postgresql, test_record_metrics, test_record_check, test_unsafe_from,
+             test_multi_from, test_failure_reports, test_failure_reports_off,
+             test_failure_psd_and_rate, test_failure_refused, test_failure_conf, test_docs), errors=(sqlite3.Error,))
 
 
 main()

@@ -63,10 +63,37 @@ try:
         ok(rc == 64 and err.startswith("vouch report %s: %s" % (args[1], want)),
            "report %s names the problem before the usage" % " ".join(args[1:2] + args[4:]),
            "rc %d err %r" % (rc, err[:200]))
-    for sub in (["arc", "verify"], ["store", "init"], ["dkim", "sign"], ["report", "generate"]):
+    for sub in (["arc", "verify"], ["store", "init"], ["dkim", "sign"], ["report", "generate"],
+                ["report", "suppress", "add"], ["report", "suppress", "list"]):
         rc, out, err = vouch(sub + ["--bogus"])
         ok(rc == 64 and err.startswith("vouch %s: unrecognized option" % " ".join(sub)),
            "vouch %s --bogus names the whole subcommand" % " ".join(sub), "rc %d err %r" % (rc, err[:120]))
+    for verb in ("add", "remove", "list"):
+        rc, out, err = vouch(["report", "suppress", verb, "--db", db, "--bogus"])
+        ok(rc == 64 and "\nusage: vouch report suppress %s " % verb in err and
+           "add|remove" not in err,
+           "report suppress %s --bogus: the usage of %s alone" % (verb, verb), "rc %d err %r" % (rc, err))
+
+    rc, out, err = vouch(["report", "suppress", "list", "--db", db])
+    ok(rc == 0 and out == b"" and "both lists are empty" in err,
+       "report suppress list with no entry: stdout empty, said on stderr",
+       "rc %d out %r err %r" % (rc, out, err))
+    rc, out, err = vouch(["report", "suppress", "--db", db, "add", "--domain", "late.example"])
+    rc2, out2, err2 = vouch(["report", "suppress", "list", "--db", db])
+    ok(rc == 0 and rc2 == 0 and out2.startswith(b"domain late.example "),
+       "report suppress with the verb after the options, as before", "rc %d %r %r" % (rc, err, out2))
+
+    # an input that cannot be read is an input all the same (the line of
+    # text); the JSON's fields stay as they were
+    rc, out, err = vouch(["report", "ingest", "--db", db, "--no-progress", missing])
+    ok(rc == 74 and out.startswith(b"1 input: 0 reports (") and
+       out.endswith(b", 1 could not be read\n"),
+       "ingest of one input that cannot be read: '1 input: ... 1 could not be read'",
+       "rc %d out %r" % (rc, out))
+    rc, out, err = vouch(["report", "ingest", "--db", db, "--no-progress", "--json", missing])
+    ok(rc == 74 and out == b'{"inputs":0,"reports":0,"stored":0,"duplicates":0,"refused":1,'
+       b'"no_report":0,"failure_reports":0}\n',
+       "... its --json counts as before (inputs read 0, refused 1)", "rc %d out %r" % (rc, out))
 
     rc, out, err = vouch(["report", "summary", "--db", db, "--domain", "nosuch.example", "--no-dns"])
     ok(rc == 0 and out.startswith(b"nosuch.example: no reports"),

@@ -40,15 +40,40 @@ for be in _world.backends():
     n = be.name
     url = be.new_store("gen-" + n)
     bad = 0
+    said = {}  # From domain -> what --record said on stderr
     for frm, signer, ip, mf, off, cnt in TRAFFIC:
         msg = W.message(frm, subject="m%d" % off, sign=signer, now=DAY1 + off)
         for i in range(cnt):
             rc, out, err = W.record(url, msg, ip, mf, DAY1 + off + i)
             bad += rc != 0
+            said.setdefault(frm.split("@")[1], set()).add(err)
     msg = W.message("a@example.com", subject="day2", sign="example.com", now=DAY2 + 50)
     rc, out, err = W.record(url, msg, "192.0.2.10", "bounce@example.com", DAY2 + 50)
     bad += rc != 0
     ok(bad == 0, "%s: every vouch verify --record succeeds" % n)
+    ok(said["example.com"] == {""} and said["testing.example"] == {""},
+       "%s: --record says nothing on stderr when it records" % n, repr(said))
+    ok(said["norua.example"] == {"vouch verify: --record: nothing recorded: the DMARC record of "
+                                 "norua.example names no report destination (rua=, ruf=)\n"},
+       "%s: --record says in one line why nothing was recorded: no rua=" % n,
+       repr(said["norua.example"]))
+    ok(len(said["unauth.example"]) == 1 and
+       said["unauth.example"].pop().startswith("vouch verify: --record: nothing recorded: no "
+                                               "report destination of the DMARC record of "
+                                               "unauth.example is usable"),
+       "%s: ... an external rua= that does not authorize the reports (RFC 9990 4)" % n)
+    msg = W.message("o@example.org", subject="nodmarc", now=DAY1 + 800)
+    rc, out, err = W.record(url, msg, "198.51.100.11", "o@example.org", DAY1 + 800)
+    rc2, out2, err2 = vouch(["verify", "--zone", W.zone, "--ip", "198.51.100.11", "--helo",
+                             "mx.sender.test", "--mail-from", "o@example.org", "--now",
+                             str(DAY1 + 800), "--header-only", msg])
+    ok(rc == 0 and err == "vouch verify: --record: nothing recorded: no DMARC policy record for "
+       "example.org\n" and out == out2 and rc2 == 0,
+       "%s: ... no DMARC record; standard output as without --record" % n, "rc %d %r" % (rc, err))
+    msg = W.message("undisclosed-recipients:;", subject="nofrom", now=DAY1 + 900)
+    rc, out, err = W.record(url, msg, "198.51.100.11", "o@example.org", DAY1 + 900)
+    ok(rc == 0 and err.startswith("vouch verify: --record: nothing recorded: no author domain"),
+       "%s: ... no author domain in From" % n, "rc %d %r" % (rc, err))
     rows = be.sql(url, "SELECT policy_domain, count(*) FROM evaluation GROUP BY policy_domain "
                        "ORDER BY policy_domain")
     ok(rows == [["example.com", "8"], ["testing.example", "1"]],

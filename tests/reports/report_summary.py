@@ -16,6 +16,8 @@ messages that failed DMARC from sources outside the forwarded bucket.
 """
 import json
 import os
+import pty
+import subprocess
 import sys
 import tempfile
 
@@ -127,6 +129,28 @@ def expected():
     return src, order, ready
 
 
+def vouch_tty_stderr(args):
+    """vouch with standard error on a terminal (a pty), standard output a
+    pipe: (exit status, stdout bytes, what the terminal got)."""
+    master, slave = pty.openpty()
+    p = subprocess.Popen([vtest.VOUCH] + list(args), stdin=subprocess.DEVNULL,
+                         stdout=subprocess.PIPE, stderr=slave)
+    os.close(slave)
+    tty = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # EIO: the terminal's last writer has gone
+            break
+        if not chunk:
+            break
+        tty += chunk
+    os.close(master)
+    out = p.stdout.read()
+    p.stdout.close()
+    return p.wait(timeout=60), out, tty
+
+
 def main():
     src, order, ready = expected()
     with tempfile.TemporaryDirectory() as tmp:
@@ -207,6 +231,19 @@ def main():
            "PTR names and their organizational domains from the zone (IPv4 and IPv6)")
         ok(doc["ptr_lookups"] == len(src), "one PTR question per source: %d" % len(src),
            "got %r" % doc["ptr_lookups"])
+        ok(err == "", "standard error not a terminal: no line of progress (scripts read "
+           "what they did)", repr(err[:200]))
+        # on a terminal, a line of progress while the names are looked up
+        # (a store of its own: the first's names are in its cache now),
+        # cleared before the summary
+        db2 = ru.new_store(os.path.join(tmp, "tty.db"))
+        ru.ingest(files, db2)
+        rc, out2, tty = vouch_tty_stderr(["report", "summary", "--db", db2, "--domain", D,
+                                          "--json", "--zone", zone])
+        ok(rc == 0 and b"\rvouch report summary: PTR names: 0 of %d\x1b[K" % len(src) in tty and
+           tty.endswith(b"\r\x1b[K") and json.loads(out2.decode())["sources"] == doc["sources"],
+           "standard error a terminal: 'PTR names: N of M' while looking up, the line cleared "
+           "at the end; the same summary", "exit %d, terminal %r" % (rc, tty[-300:]))
         # the answers are kept: an empty zone now, and the names stay
         empty = os.path.join(tmp, "empty.db")
         with open(empty, "w") as fp:

@@ -171,6 +171,31 @@ for be in _world.backends():
     ok(rc == 65, "%s: removing an entry that is not there says so (65)" % n, err)
     rc, out, err = vouch(["report", "suppress", "add", "--db", url, "--destination", "not an address"])
     ok(rc == 64, "%s: a bad suppression value is a usage error" % n, err)
+    rc, out, err = vouch(["report", "suppress", "list", "--db", url])
+    lines = [l.split(" ", 3) for l in out.decode().splitlines()]
+    ok(rc == 0 and [(l[0], l[1], l[3]) for l in lines] ==
+       [("destination", "dmarc@example.com", "asked to stop"),
+        ("destination", "reports.example.net", "-")] and all(l[2].isdigit() for l in lines),
+       "%s: suppress list: one line an entry (kind, value lower-cased, added_at, comment)" % n,
+       out.decode() + err)
+    rc, out, err = vouch(["report", "suppress", "list", "--db", url, "--json"])
+    try:
+        got = json.loads(out)
+    except ValueError:
+        got = None
+    ok(rc == 0 and got and [(e["kind"], e["value"], e["comment"]) for e in got] ==
+       [("destination", "dmarc@example.com", "asked to stop"),
+        ("destination", "reports.example.net", None)] and
+       all(isinstance(e["added_at"], int) for e in got),
+       "%s: suppress list --json: the same entries, comment null where none" % n, out.decode())
+    run(["report", "suppress", "remove", "--db", url, "--destination", "reports.example.net"],
+        "supp remove")
+    run(["report", "suppress", "add", "--db", url, "--domain", "Testing.Example"], "supp domain")
+    rc, out, err = vouch(["report", "suppress", "list", "--db", url])
+    ok(rc == 0 and [l.split(" ")[:2] for l in out.decode().splitlines()] ==
+       [["destination", "dmarc@example.com"], ["domain", "testing.example"]],
+       "%s: suppress list after a remove and a policy domain added: destinations first" % n,
+       out.decode())
 
     # ---- external destination check again at send time (RFC 9990 4)
     url = setup(be, "send-ext-" + n)

@@ -127,7 +127,6 @@ struct vouch_dkim_sign {
 	size_t nreq;
 	int64_t now;
 	struct vbuf hdr; /* the header section, raw */
-	struct vbuf data; /* scratch: the canonical header data */
 	struct dkim_header_split hs;
 	int finished;
 	enum vouch_status err;
@@ -263,7 +262,6 @@ vouch_dkim_sign_free(struct vouch_dkim_sign *s)
 		EVP_MD_CTX_free(s->body[i].md);
 	}
 	vbuf_free(&s->hdr);
-	vbuf_free(&s->data);
 	free(s);
 }
 
@@ -499,9 +497,8 @@ vouch_dkim_sign_new(const struct vouch_dkim_sign_req *reqs, size_t nreqs,
 	for (c = 0; c < 2; c++)
 		memset(&s->body[c], 0, offsetof(struct sign_body, batch));
 	vbuf_init(&s->hdr, VOUCH_MAX_HEADER_BYTES);
-	vbuf_init(&s->data, VOUCH_MAX_HEADER_BYTES + SIG_FIELD_MAX);
 	/* a usual header section at once; a failure is sticky (update) */
-	(void)vbuf_space(&s->hdr, 4096);
+	(void)vbuf_space(&s->hdr, 4095);
 	dkim_header_split_init(&s->hs);
 	s->now = now != 0 ? now : (int64_t)time(NULL);
 	for (i = 0; i < nreqs; i++) {
@@ -984,17 +981,62 @@ dkim_sign_hash(const struct vouch_dkim_key *key, enum vouch_dkim_sign_alg alg,
 }
 
 /*
- * The SHA-256 of the canonical header data, with the body's digest
- * context, which vouch_dkim_sign_finish has finished with: set up again,
- * not made anew for each signature.
+ * The canonical header data (§3.7), hashed as it is made: the fields are
+ * canonicalized into `buf` (HDATA_BUF bytes on the signer's stack) and
+ * the buffer handed to the digest when the next field would not fit, so
+ * that no buffer is allocated for the data of every message.  A field
+ * larger than the whole buffer is canonicalized into one of its own.
+ * The digest is the body's context, which vouch_dkim_sign_finish has
+ * finished with: set up again, not made anew for each signature.
  */
-static int
-header_hash(
-    EVP_MD_CTX *md, const struct vbuf *data, uint8_t *hash, unsigned *hashlen)
+#define HDATA_BUF 4096
+
+struct hdata {
+	EVP_MD_CTX *md;
+	struct vbuf buf; /* over the stack storage (vbuf_init_fixed) */
+	enum vouch_status err; /* the first failure */
+};
+
+static void
+hdata_flush(struct hdata *hd)
 {
-	return EVP_DigestInit_ex(md, dkim_md(DKIM_HASH_SHA256), NULL) == 1 &&
-	       EVP_DigestUpdate(md, data->p, data->len) == 1 &&
-	       EVP_DigestFinal_ex(md, hash, hashlen) == 1;
+	if (hd->buf.len > 0 && hd->err == VOUCH_OK &&
+	    !EVP_DigestUpdate(hd->md, hd->buf.p, hd->buf.len))
+		hd->err = VOUCH_ECRYPTO;
+	vbuf_reset(&hd->buf);
+}
+
+/*
+ * Add one field (len bytes at p, canonicalized by `alg`); the last one
+ * (the DKIM-Signature field, §3.7) without the CRLF that relaxed
+ * canonicalization ends it with.
+ */
+static void
+hdata_add(struct hdata *hd, enum canon_alg alg, const uint8_t *p, size_t len,
+    int last)
+{
+	struct vbuf big, *b = &hd->buf;
+
+	if (hd->err != VOUCH_OK)
+		return;
+	/* the canonical field is at most len + 2 bytes (canon_header) */
+	if (len + 2 > b->max - b->len)
+		hdata_flush(hd);
+	if (len + 2 > b->max) {
+		b = &big;
+		vbuf_init(b, len + 2);
+	}
+	if (canon_header(alg, p, len, b) != VOUCH_OK)
+		hd->err = b->err;
+	else if (last && b->len >= 2 && b->p[b->len - 2] == '\r' &&
+	         b->p[b->len - 1] == '\n')
+		b->len -= 2;
+	if (b == &big) {
+		if (hd->err == VOUCH_OK &&
+		    !EVP_DigestUpdate(hd->md, big.p, big.len))
+			hd->err = VOUCH_ECRYPTO;
+		vbuf_free(&big);
+	}
 }
 
 /*
@@ -1011,11 +1053,11 @@ sign_one(struct vouch_dkim_sign *s, const struct sign_one *o,
 	/* every field once, plus one per distinct name oversigned */
 	uint16_t list[VOUCH_MAX_HEADER_FIELDS + SEL_MAX];
 	struct hsel sl;
-	uint8_t hash[EVP_MAX_MD_SIZE], sig[1024];
+	uint8_t hash[EVP_MAX_MD_SIZE], sig[1024], hbuf[HDATA_BUF];
 	char bhtxt[45], num[21];
 	size_t nnames, i, j, siglen = sizeof(sig), mark = out->len;
 	unsigned hashlen = 0;
-	struct vbuf *data = &s->data;
+	struct hdata hd;
 	struct fold f;
 	enum vouch_status st;
 
@@ -1025,11 +1067,9 @@ sign_one(struct vouch_dkim_sign *s, const struct sign_one *o,
 	}
 	sel_make(&sl, o, h);
 	nnames = build_hlist(&sl, list, NELEM(list));
-	vbuf_reset(data);
-	/* room for a usual field and header data at once, not by doubling
-	 * from 64 bytes; a failure is sticky and seen below */
-	(void)vbuf_space(out, 1024);
-	(void)vbuf_space(data, 4096);
+	/* room for a usual field at once, not by doubling from 64 bytes; a
+	 * failure is sticky and seen below */
+	(void)vbuf_space(out, 1023);
 	f.b = out;
 	f.col = 0;
 	/* the first line, at most 57 columns: nothing in it can fold */
@@ -1065,30 +1105,29 @@ sign_one(struct vouch_dkim_sign *s, const struct sign_one *o,
 	 * up from the bottom (the fields of each name linked by sel_make); a
 	 * name with none left contributes nothing.
 	 */
+	hd.md = s->body[o->bcanon].md;
+	hd.err = EVP_DigestInit_ex(hd.md, dkim_md(DKIM_HASH_SHA256), NULL)
+	             ? VOUCH_OK
+	             : VOUCH_ECRYPTO;
+	vbuf_init_fixed(&hd.buf, hbuf, sizeof(hbuf));
 	for (i = 0; i < nnames; i++) {
 		size_t k = list[i];
 
 		if ((j = sl.last[k]) == 0)
 			continue;
 		sl.last[k] = sl.prev[j - 1];
-		if (canon_header(o->hcanon, h->field[j - 1].raw,
-		        h->field[j - 1].len, data) != VOUCH_OK)
-			break;
+		hdata_add(&hd, o->hcanon, h->field[j - 1].raw,
+		    h->field[j - 1].len, 0);
 	}
 	/* §3.7: the signature field itself, b= empty, no final CRLF */
-	if (canon_header(o->hcanon, out->p + mark, out->len - mark, data) !=
-	        VOUCH_OK ||
-	    data->err != VOUCH_OK) {
-		st = data->err != VOUCH_OK ? data->err : VOUCH_ENOMEM;
-		s->reason = "header section too large";
-		goto out;
-	}
-	if (data->len >= 2 && data->p[data->len - 2] == '\r' &&
-	    data->p[data->len - 1] == '\n')
-		data->len -= 2;
-	if (!header_hash(s->body[o->bcanon].md, data, hash, &hashlen)) {
-		st = VOUCH_ECRYPTO;
-		s->reason = "SHA-256 failed";
+	hdata_add(&hd, o->hcanon, out->p + mark, out->len - mark, 1);
+	hdata_flush(&hd);
+	if (hd.err == VOUCH_OK && !EVP_DigestFinal_ex(hd.md, hash, &hashlen))
+		hd.err = VOUCH_ECRYPTO;
+	if (hd.err != VOUCH_OK) {
+		st = hd.err;
+		s->reason = st == VOUCH_ECRYPTO ? "SHA-256 failed"
+		                                : "header section too large";
 		goto out;
 	}
 	if ((st = dkim_sign_hash(

@@ -86,29 +86,80 @@ is_wsp(uint8_t c)
 	return c == ' ' || c == '\t';
 }
 
+#ifdef __SSE2__
 /*
- * Copy the bytes from p on up to the next SP, HTAB or CR (they need no
- * change) to *o, and return where the copy stopped.  Bytes written never
- * outrun bytes read (see relaxed_into), so with SSE2 a whole 16-byte
- * block read from before `end` may be stored at *o before its first
- * special byte is known.
+ * copy_plain for the last 1 to 16 bytes of a field of 16 bytes or more:
+ * the 16 bytes that end the field judged at once (the byte after the
+ * last taken as SP, so that a SP ending the field stops the copy), the
+ * lanes before p dropped, and the bytes up to the stop copied with two
+ * overlapping moves, not one byte at a time.
  */
 static const uint8_t *
-copy_plain(const uint8_t *p, const uint8_t *end, uint8_t **op)
+copy_tail(const uint8_t *p, const uint8_t *end, uint8_t **op)
+{
+	const __m128i sp = _mm_set1_epi8(' '), tab = _mm_set1_epi8('\t');
+	const __m128i cr = _mm_set1_epi8('\r');
+	__m128i x, next, stop;
+	size_t n = (size_t)(end - p), k;
+	unsigned m;
+	uint8_t *o = *op;
+
+	x = _mm_loadu_si128((const __m128i *)(const void *)(end - 16));
+	next = _mm_or_si128(_mm_srli_si128(x, 1), _mm_slli_si128(sp, 15));
+	stop = _mm_or_si128(_mm_cmpeq_epi8(next, sp),
+	    _mm_or_si128(_mm_cmpeq_epi8(next, tab), _mm_cmpeq_epi8(next, cr)));
+	stop = _mm_or_si128(_mm_and_si128(_mm_cmpeq_epi8(x, sp), stop),
+	    _mm_or_si128(_mm_cmpeq_epi8(x, tab), _mm_cmpeq_epi8(x, cr)));
+	m = (unsigned)_mm_movemask_epi8(stop) >> (16 - n);
+	k = m != 0 ? (size_t)__builtin_ctz(m) : n;
+	if (k >= 8) {
+		memcpy(o, p, 8);
+		memcpy(o + k - 8, p + k - 8, 8);
+	} else if (k >= 4) {
+		memcpy(o, p, 4);
+		memcpy(o + k - 4, p + k - 4, 4);
+	} else {
+		for (n = 0; n < k; n++)
+			o[n] = p[n];
+	}
+	*op = o + k;
+	return p + k;
+}
+#endif
+
+/*
+ * Copy the bytes from p on that need no change to *o, and return where the
+ * copy stopped: at a HTAB, a CR, a SP before SP, HTAB or CR, or a SP that
+ * ends the field.  A lone SP between two other bytes stays as it is
+ * (relaxed_into would write it back as the one SP of its run), so that a
+ * value's words are copied 16 bytes at a time with SSE2, not a call per
+ * word.  Bytes written never outrun bytes read (see relaxed_into), so a
+ * whole 16-byte block read from before `end` may be stored at *o before
+ * its first special byte is known.
+ */
+static const uint8_t *
+copy_plain(
+    const uint8_t *p, const uint8_t *start, const uint8_t *end, uint8_t **op)
 {
 	uint8_t *o = *op;
 #ifdef __SSE2__
 	const __m128i sp = _mm_set1_epi8(' '), tab = _mm_set1_epi8('\t');
 	const __m128i cr = _mm_set1_epi8('\r');
-	__m128i x;
+	__m128i x, next, stop;
 	int m;
 
-	while (end - p >= 16) {
+	/* p[16] is inside the field: a SP is judged by the byte after it */
+	while (end - p > 16) {
 		x = _mm_loadu_si128((const __m128i *)(const void *)p);
+		next = _mm_loadu_si128((const __m128i *)(const void *)(p + 1));
 		_mm_storeu_si128((__m128i *)(void *)o, x);
-		m = _mm_movemask_epi8(_mm_or_si128(
-		    _mm_cmpeq_epi8(x, sp), _mm_or_si128(_mm_cmpeq_epi8(x, tab),
-		                               _mm_cmpeq_epi8(x, cr))));
+		stop = _mm_or_si128(_mm_cmpeq_epi8(next, sp),
+		    _mm_or_si128(
+		        _mm_cmpeq_epi8(next, tab), _mm_cmpeq_epi8(next, cr)));
+		stop = _mm_or_si128(_mm_and_si128(_mm_cmpeq_epi8(x, sp), stop),
+		    _mm_or_si128(
+		        _mm_cmpeq_epi8(x, tab), _mm_cmpeq_epi8(x, cr)));
+		m = _mm_movemask_epi8(stop);
 		if (m != 0) {
 			p += __builtin_ctz((unsigned)m);
 			o += __builtin_ctz((unsigned)m);
@@ -118,11 +169,52 @@ copy_plain(const uint8_t *p, const uint8_t *end, uint8_t **op)
 		p += 16;
 		o += 16;
 	}
+	/* the last bytes, where the field (from `start`) has 16 */
+	if (p < end && end - start >= 16) {
+		*op = o;
+		return copy_tail(p, end, op);
+	}
 #endif
 	while (p < end && *p != ' ' && *p != '\t' && *p != '\r')
 		*o++ = *p++;
 	*op = o;
 	return p;
+}
+
+/*
+ * The field name from p to nend lower-cased into o; returns the end of
+ * the output.  16 bytes at a time with SSE2 while the field has them (the
+ * bytes stored past the name are overwritten after it: the output never
+ * outruns the input, see relaxed_into).
+ */
+static uint8_t *
+lower_name(
+    const uint8_t *p, const uint8_t *nend, const uint8_t *end, uint8_t *o)
+{
+	uint8_t c;
+#ifdef __SSE2__
+	const __m128i at = _mm_set1_epi8('A' - 1), zed = _mm_set1_epi8('Z' + 1);
+	const __m128i bit = _mm_set1_epi8('a' - 'A');
+	__m128i x, up;
+	size_t n;
+
+	while (p < nend && end - p >= 16) {
+		x = _mm_loadu_si128((const __m128i *)(const void *)p);
+		/* signed compares: bytes from 0x80 on are below 'A' */
+		up = _mm_and_si128(
+		    _mm_cmpgt_epi8(x, at), _mm_cmplt_epi8(x, zed));
+		_mm_storeu_si128((__m128i *)(void *)o,
+		    _mm_add_epi8(x, _mm_and_si128(up, bit)));
+		n = nend - p < 16 ? (size_t)(nend - p) : 16;
+		p += n;
+		o += n;
+	}
+#endif
+	for (; p < nend; p++) {
+		c = *p;
+		*o++ = c >= 'A' && c <= 'Z' ? (uint8_t)(c + ('a' - 'A')) : c;
+	}
+	return o;
 }
 
 /*
@@ -135,17 +227,14 @@ static size_t
 relaxed_into(
     const uint8_t *p, const uint8_t *end, const uint8_t *colon, uint8_t *o)
 {
-	const uint8_t *nend = colon;
+	const uint8_t *nend = colon, *start = p;
 	uint8_t *o0 = o, c;
 	int wsp = 0;
 
 	/* Lower-case the name, without the WSP before the colon. */
 	while (nend > p && is_wsp(nend[-1]))
 		nend--;
-	for (; p < nend; p++) {
-		c = *p;
-		*o++ = c >= 'A' && c <= 'Z' ? (uint8_t)(c + ('a' - 'A')) : c;
-	}
+	o = lower_name(p, nend, end, o);
 	*o++ = ':';
 	/* Unfold, squeeze WSP runs, drop WSP at both ends of the value. */
 	for (p = colon + 1; p < end;) {
@@ -168,7 +257,7 @@ relaxed_into(
 				*o++ = ' ';
 			wsp = 0;
 			*o++ = c;
-			p = copy_plain(p + 1, end, &o);
+			p = copy_plain(p + 1, start, end, &o);
 		}
 	}
 	*o++ = '\r';
@@ -236,6 +325,32 @@ has_nonwsp(const uint8_t *p, size_t n)
 		if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r' && p[i] != '\n')
 			return 1;
 	return 0;
+}
+
+/*
+ * Copy n bytes (n < CANON_STAGE_RUN) from p to o, which do not overlap:
+ * 16-byte moves, the last one overlapping the one before, never a byte
+ * outside either range read or written.
+ */
+static void
+copy_short(uint8_t *o, const uint8_t *p, size_t n)
+{
+	size_t i;
+
+	if (n >= 16) {
+		for (i = 0; i + 16 < n; i += 16)
+			memcpy(o + i, p + i, 16);
+		memcpy(o + n - 16, p + n - 16, 16);
+	} else if (n >= 8) {
+		memcpy(o, p, 8);
+		memcpy(o + n - 8, p + n - 8, 8);
+	} else if (n >= 4) {
+		memcpy(o, p, 4);
+		memcpy(o + n - 4, p + n - 4, 4);
+	} else {
+		for (i = 0; i < n; i++)
+			o[i] = p[i];
+	}
 }
 
 /* Hand the gathered small runs on. */
@@ -326,7 +441,7 @@ stops32(const uint8_t *p)
 	const __m256i lim = _mm256_set1_epi8(0x20), sp = _mm256_set1_epi8(' ');
 	const __m256i tab = _mm256_set1_epi8('\t'), lf = _mm256_set1_epi8('\n');
 	const __m256i cr = _mm256_set1_epi8('\r');
-	__m256i x, prev, next, hit;
+	__m256i x, prev, next, le, hit;
 
 	x = _mm256_loadu_si256((const __m256i *)(const void *)p);
 	if (_mm256_movemask_epi8(
@@ -334,15 +449,21 @@ stops32(const uint8_t *p)
 		return 0; /* no byte <= 0x20: no stop */
 	prev = _mm256_loadu_si256((const __m256i *)(const void *)(p - 1));
 	next = _mm256_loadu_si256((const __m256i *)(const void *)(p + 1));
+	/* the byte after is <= 0x20 */
+	le = _mm256_cmpeq_epi8(_mm256_min_epu8(next, lim), next);
 	hit = _mm256_or_si256(_mm256_cmpeq_epi8(x, tab),
-	    _mm256_and_si256(_mm256_cmpeq_epi8(x, sp),
-	        _mm256_cmpeq_epi8(_mm256_min_epu8(next, lim), next)));
-	hit = _mm256_or_si256(hit,
-	    _mm256_and_si256(_mm256_cmpeq_epi8(x, lf),
-	        _mm256_or_si256(_mm256_andnot_si256(_mm256_cmpeq_epi8(prev, cr),
-	                            _mm256_set1_epi8(-1)),
-	            _mm256_or_si256(_mm256_cmpeq_epi8(next, cr),
-	                _mm256_cmpeq_epi8(next, lf)))));
+	    _mm256_and_si256(_mm256_cmpeq_epi8(x, sp), le));
+	/*
+	 * An LF unless it follows CR and a byte > 0x20 follows it: one
+	 * before SP, HTAB or another control byte stops too (more than
+	 * relaxed_next's rule needs, never less; such lines are rare, and
+	 * the caller handles the CRLF as it would anyway), so that the
+	 * test reuses `le` instead of two compares more.
+	 */
+	hit = _mm256_or_si256(
+	    hit, _mm256_andnot_si256(
+	             _mm256_andnot_si256(le, _mm256_cmpeq_epi8(prev, cr)),
+	             _mm256_cmpeq_epi8(x, lf)));
 	return (uint32_t)_mm256_movemask_epi8(hit);
 }
 
@@ -466,7 +587,24 @@ struct scan {
 static void
 flush(struct canon_body *cb, struct scan *s)
 {
-	emit(cb, s->run, (size_t)(s->p - s->run));
+	size_t n = (size_t)(s->p - s->run);
+
+	/*
+	 * A short run that fits in the stage and within `limit`: what
+	 * emit and deliver would do, done here with inline moves, because
+	 * a run ends at every WSP run and empty line of a text body and
+	 * the calls (and memcpy's) cost more than the bytes.
+	 */
+	if (n > 0 && n < CANON_STAGE_RUN &&
+	    n <= sizeof(cb->stage) - cb->nstage && cb->len < cb->limit &&
+	    n <= cb->limit - cb->len) {
+		copy_short(cb->stage + cb->nstage, s->run, n);
+		cb->nstage += n;
+		cb->len += n;
+		cb->any = 1;
+	} else {
+		emit(cb, s->run, n);
+	}
 	s->run = s->p;
 }
 
@@ -547,7 +685,7 @@ update_simple(struct canon_body *cb, struct scan *s)
 static void
 update_relaxed(struct canon_body *cb, struct scan *s)
 {
-	const uint8_t *q;
+	const uint8_t *q, *r;
 
 	/* A WSP run that went on past the last chunk continues here. */
 	if (cb->wsp) {
@@ -566,10 +704,24 @@ update_relaxed(struct canon_body *cb, struct scan *s)
 		switch (*q) {
 		case ' ':
 		case '\t':
+			r = q + 1;
+			while (r < s->end && is_wsp(*r))
+				r++;
+			/*
+			 * A run that starts with SP, content after it on the
+			 * line, no empty line held: its first SP is the one
+			 * it becomes, handed on with the bytes before it
+			 * (one sink write, not two).
+			 */
+			if (*q == ' ' && cb->nempty == 0 && !cb->wsp &&
+			    r < s->end && *r != '\r' && *r != '\n') {
+				s->p = q + 1;
+				flush(cb, s);
+				s->p = s->run = r;
+				break;
+			}
 			flush(cb, s);
-			while (s->p < s->end && is_wsp(*s->p))
-				s->p++;
-			s->run = s->p;
+			s->p = s->run = r;
 			cb->wsp = 1;
 			break;
 		case '\n':

@@ -239,6 +239,35 @@ find_lf(const uint8_t *p, const uint8_t *end)
 #endif
 }
 
+/*
+ * The end of the ftext run at p (RFC 5322 §3.6.8: %d33-57 / %d59-126),
+ * which the LF at nl ends at the latest.  16 bytes at a time with SSE2
+ * while the input has them: a field name took a compare per byte.
+ */
+static const uint8_t *
+ftext_end(const uint8_t *p, const uint8_t *nl, const uint8_t *end)
+{
+#ifdef __SSE2__
+	const __m128i lo = _mm_set1_epi8(33), del = _mm_set1_epi8(127);
+	const __m128i colon = _mm_set1_epi8(':');
+	__m128i x;
+	int m;
+
+	/* signed compares: bytes from 0x80 on are below 33 */
+	for (; end - p >= 16; p += 16) {
+		x = _mm_loadu_si128((const __m128i *)(const void *)p);
+		m = _mm_movemask_epi8(_mm_or_si128(
+		    _mm_cmplt_epi8(x, lo), _mm_or_si128(_mm_cmpeq_epi8(x, del),
+		                               _mm_cmpeq_epi8(x, colon))));
+		if (m != 0)
+			return p + __builtin_ctz((unsigned)m);
+	}
+#endif
+	while (p < nl && is_ftext(*p))
+		p++;
+	return p;
+}
+
 /* Room for one more field; 0, or -1 when memory ran out. */
 static int
 field_room(struct mail_header *h, size_t *cap)
@@ -305,9 +334,7 @@ parse_crlf(struct mail_header *h, const uint8_t *p, size_t len)
 			if (h->nfield >= VOUCH_MAX_HEADER_FIELDS)
 				goto general;
 			/* the name: ftext, then WSP (obs-optional), then ':' */
-			for (c = pos; c < nl && is_ftext(*c); c++)
-				;
-			nend = c;
+			nend = c = ftext_end(pos, nl, end);
 			while (c < nl && (*c == ' ' || *c == '\t'))
 				c++;
 			if (c == nl || *c != ':' || nend == pos)

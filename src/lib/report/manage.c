@@ -77,48 +77,102 @@ vouch_report_suppress(struct vouch_store *s,
 	return st;
 }
 
+/* The caller's callback (the one of the walk) and argument. */
+struct walk {
+	int (*suppression)(void *arg, const struct vouch_report_suppression *e);
+	int (*delivery)(void *arg, const struct vouch_report_delivery *d);
+	void *arg;
+};
+
+/*
+ * Runs sql (no parameters) and calls row(q, w) for each row, until it
+ * returns non-zero; the walks of the listing functions below.
+ */
+static enum vouch_status
+walk_rows(struct vouch_store *s, const char *sql,
+    int (*row)(struct store_stmt *q, const struct walk *w),
+    const struct walk *w)
+{
+	struct store_stmt *q;
+	enum vouch_status st;
+	bool more;
+
+	if ((st = store_prepare(s, sql, &q)) != VOUCH_OK)
+		return st;
+	while ((st = store_step(q, &more)) == VOUCH_OK && more)
+		if (row(q, w) != 0)
+			break;
+	/* a walk stopped early leaves rows unread: drop them */
+	(void)store_reset(q);
+	store_finalize(q);
+	return st;
+}
+
+static int
+suppression_row(struct store_stmt *q, const struct walk *w)
+{
+	struct vouch_report_suppression e;
+
+	e.kind = strcmp(store_col_text(q, 0, NULL), "domain") == 0
+	             ? VOUCH_REPORT_SUPPRESS_DOMAIN
+	             : VOUCH_REPORT_SUPPRESS_DESTINATION;
+	e.value = store_col_text(q, 1, NULL);
+	e.added_at = store_col_int64(q, 2);
+	e.comment = store_col_null(q, 3) ? NULL : store_col_text(q, 3, NULL);
+	return w->suppression(w->arg, &e);
+}
+
+enum vouch_status
+vouch_report_suppress_list(struct vouch_store *s,
+    int (*fn)(void *arg, const struct vouch_report_suppression *e), void *arg)
+{
+	struct walk w = {.suppression = fn, .arg = arg};
+
+	if (s == NULL || fn == NULL)
+		return VOUCH_EINVAL;
+	/* 'destination' sorts before 'domain': the order documented */
+	return walk_rows(s,
+	    "SELECT kind, value, added_at, comment FROM suppression ORDER BY "
+	    "kind, value",
+	    suppression_row, &w);
+}
+
+static int
+delivery_row(struct store_stmt *q, const struct walk *w)
+{
+	struct vouch_report_delivery d;
+
+	memset(&d, 0, sizeof(d));
+	d.policy_domain = store_col_text(q, 0, NULL);
+	d.begin = store_col_int64(q, 1);
+	d.end = store_col_int64(q, 2);
+	d.report_id = store_col_text(q, 3, NULL);
+	d.filename = store_col_text(q, 4, NULL);
+	d.records = (uint64_t)store_col_int64(q, 5);
+	d.messages = (uint64_t)store_col_int64(q, 6);
+	d.destination = store_col_text(q, 7, NULL);
+	d.status = store_col_null(q, 8) ? "" : store_col_text(q, 8, NULL);
+	d.attempts = (unsigned)store_col_int64(q, 9);
+	d.last_code = (int)store_col_int64(q, 10);
+	d.last_text = store_col_text(q, 11, NULL);
+	return w->delivery(w->arg, &d);
+}
+
 enum vouch_status
 vouch_report_list(struct vouch_store *s,
     int (*fn)(void *arg, const struct vouch_report_delivery *d), void *arg)
 {
-	struct vouch_report_delivery d;
-	struct store_stmt *q;
-	enum vouch_status st;
-	bool row;
+	struct walk w = {.delivery = fn, .arg = arg};
 
 	if (s == NULL || fn == NULL)
 		return VOUCH_EINVAL;
-	st = store_prepare(s,
+	return walk_rows(s,
 	    "SELECT r.policy_domain, r.begin_time, r.end_time, r.report_id, "
 	    "r.filename, r.records, r.messages, d.destination, d.status, "
 	    "d.attempts, d.last_code, d.last_text FROM outgoing_report r LEFT "
 	    "JOIN outgoing_delivery d ON d.report = r.id ORDER BY "
 	    "r.begin_time, r.policy_domain, d.destination",
-	    &q);
-	if (st != VOUCH_OK)
-		return st;
-	while ((st = store_step(q, &row)) == VOUCH_OK && row) {
-		memset(&d, 0, sizeof(d));
-		d.policy_domain = store_col_text(q, 0, NULL);
-		d.begin = store_col_int64(q, 1);
-		d.end = store_col_int64(q, 2);
-		d.report_id = store_col_text(q, 3, NULL);
-		d.filename = store_col_text(q, 4, NULL);
-		d.records = (uint64_t)store_col_int64(q, 5);
-		d.messages = (uint64_t)store_col_int64(q, 6);
-		d.destination = store_col_text(q, 7, NULL);
-		d.status =
-		    store_col_null(q, 8) ? "" : store_col_text(q, 8, NULL);
-		d.attempts = (unsigned)store_col_int64(q, 9);
-		d.last_code = (int)store_col_int64(q, 10);
-		d.last_text = store_col_text(q, 11, NULL);
-		if (fn(arg, &d) != 0)
-			break;
-	}
-	/* a walk stopped early leaves rows unread: drop them */
-	(void)store_reset(q);
-	store_finalize(q);
-	return st;
+	    delivery_row, &w);
 }
 
 enum vouch_status

@@ -566,6 +566,9 @@ struct ptr_job {
 	struct vouch_dns *dns;
 	pthread_mutex_t mu;
 	unsigned long asked;
+	size_t answered; /* for progress, under mu */
+	void (*progress)(void *arg, size_t done, size_t total);
+	void *progress_arg;
 };
 
 static void
@@ -612,6 +615,12 @@ ptr_worker(void *arg)
 		if (i >= j->n)
 			return NULL;
 		lookup_one(j, i);
+		if (j->progress != NULL) {
+			/* under the lock: one call at a time (owner.h) */
+			pthread_mutex_lock(&j->mu);
+			j->progress(j->progress_arg, ++j->answered, j->n);
+			pthread_mutex_unlock(&j->mu);
+		}
 	}
 }
 
@@ -720,6 +729,10 @@ ptr_names(struct vouch_store *s, struct summary_private *sp,
 	if (st == VOUCH_OK && j.n > 0) {
 		j.todo = todo;
 		j.dns = o->dns;
+		j.progress = o->ptr_progress;
+		j.progress_arg = o->ptr_progress_arg;
+		if (j.progress != NULL)
+			j.progress(j.progress_arg, 0, j.n);
 		pthread_mutex_init(&j.mu, NULL);
 		nth = o->concurrency ? o->concurrency : 8;
 		if (nth > sizeof(th) / sizeof(th[0]))

@@ -1566,17 +1566,28 @@ vouchd_convert_main(int argc, char **argv)
 			    (argv[i][n] == '\0' || argv[i][n] == '='))
 				break;
 		}
-		if (k == NSRC)
+		if (k == NSRC) {
+			fprintf(
+			    stderr, "vouchd: unknown option '%s'\n", argv[i]);
 			goto usage;
+		}
 		n = strlen(opts[k]);
 		if (argv[i][n] == '=')
 			v = argv[i] + n + 1;
 		else if (i + 1 < argc)
 			v = argv[++i];
 		else
+			v = "";
+		if (*v == '\0') {
+			fprintf(stderr, "vouchd: %s needs a FILE\n", opts[k]);
 			goto usage;
-		if (*slot[k] != NULL || *v == '\0')
+		}
+		/* two files of one kind cannot both be the source: refuse
+		 * rather than take one silently */
+		if (*slot[k] != NULL) {
+			fprintf(stderr, "vouchd: %s given twice\n", opts[k]);
 			goto usage;
+		}
 		*slot[k] = v;
 	}
 	if (in.opendkim == NULL && in.opendmarc == NULL && in.openarc == NULL)

@@ -48,8 +48,8 @@ int vouchd_convert(const struct vouchd_convert_in *in, FILE *out, FILE *notes,
  * FILE, --from-opendmarc FILE, --from-openarc FILE (each at most once, in
  * any order, "--opt=FILE" too).  Prints the configuration on standard
  * output and the notes on standard error.  Returns the exit status: 0
- * (all carried over), 1 (some not: listed), 64 (usage), 66 (a file could
- * not be read).
+ * (all carried over), 1 (some not: listed), 64 (usage: what is wrong said
+ * first, then the usage), 66 (a file could not be read).
  */
 int vouchd_convert_main(int argc, char **argv);
 
