@@ -79,23 +79,15 @@ static const char *const default_signed[] = {
  */
 #define SIG_FIELD_MAX (64 * 1024)
 
-/*
- * Canonical body bytes are gathered before hashing: the canonicalizer
- * hands over one run per line or so, and SHA-256 is faster fed in large
- * blocks than called per line.
- */
-#define HASH_BATCH (4 * 1024)
-
 struct sign_body {
 	EVP_MD_CTX *md; /* made at its first use (body_md) */
 	int used; /* 1 in use, -1 a digest call failed */
 	int in_finish; /* in vouch_dkim_sign_finish, under its ERR mark */
 	enum vouch_status fail; /* with used -1: VOUCH_ENOMEM, else crypto */
-	size_t nbatch;
-	/* not cleared: only nbatch bytes are ever read; in the context, not
-	 * an allocation of its own for every message */
-	uint8_t batch[HASH_BATCH];
-	struct canon_body cb; /* last: its 2 KiB stage is never cleared */
+	/* last: its stage is never cleared.  The canonicalizer gathers the
+	 * short runs there and hands on 4 KiB at a time (mail/canon.h): the
+	 * sink hashes them in place, not through a batch of its own */
+	struct canon_body cb;
 };
 
 /* A piece of text and its length; P() of a string literal. */
@@ -144,7 +136,7 @@ struct vouch_dkim_sign {
  * The body's digest context, made at its first use, not in
  * vouch_dkim_sign_new, so that sign_new calls no OpenSSL function and
  * needs no ERR mark of its own (the pair cost about 0.1% of a 2 KiB
- * Ed25519 signature): a body that fits in the batch gets its context in
+ * Ed25519 signature): a body that fits in the stage gets its context in
  * vouch_dkim_sign_finish, under finish's mark; a larger one in
  * vouch_dkim_sign_update, under a mark set here.  NULL once a digest call
  * failed (used -1; why in fail).
@@ -184,26 +176,9 @@ body_hash(struct sign_body *b, const uint8_t *p, size_t n)
 }
 
 static void
-body_flush(struct sign_body *b)
-{
-	if (b->nbatch > 0)
-		body_hash(b, b->batch, b->nbatch);
-	b->nbatch = 0;
-}
-
-static void
 body_sink(void *arg, const uint8_t *p, size_t n)
 {
-	struct sign_body *b = arg;
-
-	if (n > HASH_BATCH - b->nbatch)
-		body_flush(b);
-	if (n >= HASH_BATCH / 2) {
-		body_hash(b, p, n);
-		return;
-	}
-	memcpy(b->batch + b->nbatch, p, n);
-	b->nbatch += n;
+	body_hash(arg, p, n);
 }
 
 /* i= must be "[local-part]@domain" with its domain within d= (§3.5). */
@@ -495,7 +470,7 @@ vouch_dkim_sign_new(const struct vouch_dkim_sign_req *reqs, size_t nreqs,
 	 * struct): over 6 KiB not cleared for every message */
 	memset(s, 0, offsetof(struct vouch_dkim_sign, req));
 	for (c = 0; c < 2; c++)
-		memset(&s->body[c], 0, offsetof(struct sign_body, batch));
+		memset(&s->body[c], 0, offsetof(struct sign_body, cb));
 	vbuf_init(&s->hdr, VOUCH_MAX_HEADER_BYTES);
 	/* a usual header section at once; a failure is sticky (update) */
 	(void)vbuf_space(&s->hdr, 4095);
@@ -1180,7 +1155,6 @@ vouch_dkim_sign_finish_inner(
 			continue;
 		b->in_finish = 1; /* under this call's ERR mark */
 		canon_body_final(&b->cb);
-		body_flush(b);
 		if (body_md(b) == NULL ||
 		    !EVP_DigestFinal_ex(b->md, bh[c], &bhlen)) {
 			st = b->fail == VOUCH_ENOMEM ? VOUCH_ENOMEM

@@ -829,7 +829,7 @@ int
 dkim_hasher_init(struct dkim_hasher *hs, enum canon_alg canon, uint64_t limit,
     const EVP_MD *md)
 {
-	/* field by field: canon_body_init leaves the 2 KiB stage as it is */
+	/* field by field: canon_body_init leaves the 4 KiB stage as it is */
 	hs->canon = canon;
 	hs->limit = limit;
 	hs->md = md;

@@ -307,7 +307,7 @@ void
 canon_body_init(struct canon_body *cb, enum canon_alg alg, uint64_t limit,
     canon_sink_fn sink, void *arg)
 {
-	/* the stage is written before it is read: 2 KiB not cleared */
+	/* the stage is written before it is read: 4 KiB not cleared */
 	memset(cb, 0, offsetof(struct canon_body, stage));
 	cb->alg = alg;
 	cb->limit = limit;
@@ -328,7 +328,7 @@ has_nonwsp(const uint8_t *p, size_t n)
 }
 
 /*
- * Copy n bytes (n < CANON_STAGE_RUN) from p to o, which do not overlap:
+ * Copy n bytes (n < CANON_SHORT_RUN) from p to o, which do not overlap:
  * 16-byte moves, the last one overlapping the one before, never a byte
  * outside either range read or written.
  */
@@ -598,7 +598,10 @@ flush(struct canon_body *cb, struct scan *s)
 	if (n > 0 && n < CANON_STAGE_RUN &&
 	    n <= sizeof(cb->stage) - cb->nstage && cb->len < cb->limit &&
 	    n <= cb->limit - cb->len) {
-		copy_short(cb->stage + cb->nstage, s->run, n);
+		if (n < CANON_SHORT_RUN)
+			copy_short(cb->stage + cb->nstage, s->run, n);
+		else
+			memcpy(cb->stage + cb->nstage, s->run, n);
 		cb->nstage += n;
 		cb->len += n;
 		cb->any = 1;

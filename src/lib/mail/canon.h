@@ -28,9 +28,14 @@
  * Runs shorter than CANON_STAGE_RUN bytes are gathered in a buffer of
  * CANON_STAGE bytes and handed on together: a hash update costs a fixed
  * amount per call, and text with doubled blanks breaks into short runs.
+ * The sink gets a full stage (or a run of 1 KiB and more, in place), so
+ * that it can hash what it is given without gathering it again: each
+ * canonical byte is copied at most once.
  */
-#define CANON_STAGE 2048
-#define CANON_STAGE_RUN 128
+#define CANON_STAGE 4096
+#define CANON_STAGE_RUN 1024
+/* copied by inline 16-byte moves below this, by memcpy from it */
+#define CANON_SHORT_RUN 128
 
 enum canon_alg {
 	CANON_SIMPLE = 0, /* RFC 6376 §3.4.1, §3.4.3 */
