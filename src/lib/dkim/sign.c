@@ -12,9 +12,18 @@
 #include <strings.h>
 #include <time.h>
 
+/*
+ * SHA256_Init/Update/Final, deprecated in OpenSSL 3.0 but kept there: the
+ * same SHA-256 code EVP's provider calls, over a context in the signer's
+ * own allocation.  Through EVP each message made a context and its
+ * algorithm state (two allocations), set the digest up twice, freed both
+ * and needed OpenSSL's error stack marked.
+ */
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
+#include <openssl/sha.h>
 
 #include "vouch/dkim_sign.h"
 #include "vouch/limits.h"
@@ -80,10 +89,10 @@ static const char *const default_signed[] = {
 #define SIG_FIELD_MAX (64 * 1024)
 
 struct sign_body {
-	EVP_MD_CTX *md; /* made at its first use (body_md) */
-	int used; /* 1 in use, -1 a digest call failed */
-	int in_finish; /* in vouch_dkim_sign_finish, under its ERR mark */
-	enum vouch_status fail; /* with used -1: VOUCH_ENOMEM, else crypto */
+	/* the body hash (§3.7), then each signature's header data hash;
+	 * SHA256_* cannot fail: no error to keep */
+	SHA256_CTX md;
+	int used; /* a request has this body canonicalization */
 	/* last: its stage is never cleared.  The canonicalizer gathers the
 	 * short runs there and hands on 4 KiB at a time (mail/canon.h): the
 	 * sink hashes them in place, not through a batch of its own */
@@ -132,53 +141,12 @@ struct vouch_dkim_sign {
 	struct sign_body body[2]; /* by enum canon_alg */
 };
 
-/*
- * The body's digest context, made at its first use, not in
- * vouch_dkim_sign_new, so that sign_new calls no OpenSSL function and
- * needs no ERR mark of its own (the pair cost about 0.1% of a 2 KiB
- * Ed25519 signature): a body that fits in the stage gets its context in
- * vouch_dkim_sign_finish, under finish's mark; a larger one in
- * vouch_dkim_sign_update, under a mark set here.  NULL once a digest call
- * failed (used -1; why in fail).
- */
-static EVP_MD_CTX *
-body_md(struct sign_body *b)
-{
-	if (b->used < 0)
-		return NULL;
-	if (b->md != NULL)
-		return b->md;
-	if (!b->in_finish)
-		ERR_set_mark();
-	if ((b->md = EVP_MD_CTX_new()) == NULL)
-		b->fail = VOUCH_ENOMEM;
-	else if (!EVP_DigestInit_ex(b->md, dkim_md(DKIM_HASH_SHA256), NULL))
-		b->fail = VOUCH_ECRYPTO;
-	if (!b->in_finish)
-		ERR_pop_to_mark();
-	if (b->fail != VOUCH_OK) {
-		b->used = -1;
-		return NULL;
-	}
-	return b->md;
-}
-
-/* Hash n bytes at p; a failure is seen at the end (vouch_dkim_sign_finish). */
-static void
-body_hash(struct sign_body *b, const uint8_t *p, size_t n)
-{
-	EVP_MD_CTX *md = body_md(b);
-
-	if (md != NULL && !EVP_DigestUpdate(md, p, n)) {
-		b->used = -1;
-		b->fail = VOUCH_ECRYPTO;
-	}
-}
-
 static void
 body_sink(void *arg, const uint8_t *p, size_t n)
 {
-	body_hash(arg, p, n);
+	struct sign_body *b = arg;
+
+	SHA256_Update(&b->md, p, n);
 }
 
 /* i= must be "[local-part]@domain" with its domain within d= (§3.5). */
@@ -229,13 +197,8 @@ hname_len(const char *s)
 void
 vouch_dkim_sign_free(struct vouch_dkim_sign *s)
 {
-	size_t i;
-
 	if (s == NULL)
 		return;
-	for (i = 0; i < NELEM(s->body); i++) {
-		EVP_MD_CTX_free(s->body[i].md);
-	}
 	vbuf_free(&s->hdr);
 	free(s);
 }
@@ -439,8 +402,8 @@ sign_req_copy(
 }
 
 /*
- * No OpenSSL function is called here (the digest contexts are made by
- * body_md), so OpenSSL's error stack needs no mark around the call.
+ * No OpenSSL function that can fail is called here (SHA256_Init cannot),
+ * so OpenSSL's error stack needs no mark around the call.
  */
 enum vouch_status
 vouch_dkim_sign_new(const struct vouch_dkim_sign_req *reqs, size_t nreqs,
@@ -488,10 +451,11 @@ vouch_dkim_sign_new(const struct vouch_dkim_sign_req *reqs, size_t nreqs,
 	for (c = 0; c < 2; c++) {
 		struct sign_body *b = &s->body[c];
 
-		/* the digest context comes with the first bytes (body_md) */
-		if (b->used)
+		if (b->used) {
+			SHA256_Init(&b->md);
 			canon_body_init(&b->cb, (enum canon_alg)c, UINT64_MAX,
 			    body_sink, b);
+		}
 	}
 	*out = s;
 	return VOUCH_OK;
@@ -967,7 +931,7 @@ dkim_sign_hash(const struct vouch_dkim_key *key, enum vouch_dkim_sign_alg alg,
 #define HDATA_BUF 4096
 
 struct hdata {
-	EVP_MD_CTX *md;
+	SHA256_CTX *md;
 	struct vbuf buf; /* over the stack storage (vbuf_init_fixed) */
 	enum vouch_status err; /* the first failure */
 };
@@ -975,9 +939,8 @@ struct hdata {
 static void
 hdata_flush(struct hdata *hd)
 {
-	if (hd->buf.len > 0 && hd->err == VOUCH_OK &&
-	    !EVP_DigestUpdate(hd->md, hd->buf.p, hd->buf.len))
-		hd->err = VOUCH_ECRYPTO;
+	if (hd->buf.len > 0 && hd->err == VOUCH_OK)
+		SHA256_Update(hd->md, hd->buf.p, hd->buf.len);
 	vbuf_reset(&hd->buf);
 }
 
@@ -1007,9 +970,8 @@ hdata_add(struct hdata *hd, enum canon_alg alg, const uint8_t *p, size_t len,
 	         b->p[b->len - 1] == '\n')
 		b->len -= 2;
 	if (b == &big) {
-		if (hd->err == VOUCH_OK &&
-		    !EVP_DigestUpdate(hd->md, big.p, big.len))
-			hd->err = VOUCH_ECRYPTO;
+		if (hd->err == VOUCH_OK)
+			SHA256_Update(hd->md, big.p, big.len);
 		vbuf_free(&big);
 	}
 }
@@ -1028,10 +990,9 @@ sign_one(struct vouch_dkim_sign *s, const struct sign_one *o,
 	/* every field once, plus one per distinct name oversigned */
 	uint16_t list[VOUCH_MAX_HEADER_FIELDS + SEL_MAX];
 	struct hsel sl;
-	uint8_t hash[EVP_MAX_MD_SIZE], sig[1024], hbuf[HDATA_BUF];
+	uint8_t hash[SHA256_DIGEST_LENGTH], sig[1024], hbuf[HDATA_BUF];
 	char bhtxt[45], num[21];
 	size_t nnames, i, j, siglen = sizeof(sig), mark = out->len;
-	unsigned hashlen = 0;
 	struct hdata hd;
 	struct fold f;
 	enum vouch_status st;
@@ -1080,10 +1041,9 @@ sign_one(struct vouch_dkim_sign *s, const struct sign_one *o,
 	 * up from the bottom (the fields of each name linked by sel_make); a
 	 * name with none left contributes nothing.
 	 */
-	hd.md = s->body[o->bcanon].md;
-	hd.err = EVP_DigestInit_ex(hd.md, dkim_md(DKIM_HASH_SHA256), NULL)
-	             ? VOUCH_OK
-	             : VOUCH_ECRYPTO;
+	hd.md = &s->body[o->bcanon].md;
+	hd.err = VOUCH_OK;
+	SHA256_Init(hd.md);
 	vbuf_init_fixed(&hd.buf, hbuf, sizeof(hbuf));
 	for (i = 0; i < nnames; i++) {
 		size_t k = list[i];
@@ -1097,16 +1057,14 @@ sign_one(struct vouch_dkim_sign *s, const struct sign_one *o,
 	/* §3.7: the signature field itself, b= empty, no final CRLF */
 	hdata_add(&hd, o->hcanon, out->p + mark, out->len - mark, 1);
 	hdata_flush(&hd);
-	if (hd.err == VOUCH_OK && !EVP_DigestFinal_ex(hd.md, hash, &hashlen))
-		hd.err = VOUCH_ECRYPTO;
 	if (hd.err != VOUCH_OK) {
 		st = hd.err;
-		s->reason = st == VOUCH_ECRYPTO ? "SHA-256 failed"
-		                                : "header section too large";
+		s->reason = "header section too large";
 		goto out;
 	}
-	if ((st = dkim_sign_hash(
-	         o->key, o->alg, hash, hashlen, sig, &siglen)) != VOUCH_OK) {
+	SHA256_Final(hash, hd.md);
+	if ((st = dkim_sign_hash(o->key, o->alg, hash, SHA256_DIGEST_LENGTH,
+	         sig, &siglen)) != VOUCH_OK) {
 		s->reason = "the crypto library could not sign";
 		goto out;
 	}
@@ -1130,8 +1088,7 @@ vouch_dkim_sign_finish_inner(
     struct vouch_dkim_sign *s, bool crlf, char **fields, size_t *len)
 {
 	struct mail_header h;
-	uint8_t bh[2][EVP_MAX_MD_SIZE];
-	unsigned bhlen;
+	uint8_t bh[2][SHA256_DIGEST_LENGTH];
 	struct vbuf out;
 	size_t i, nfrom, c;
 	enum vouch_status st;
@@ -1153,16 +1110,8 @@ vouch_dkim_sign_finish_inner(
 
 		if (!b->used)
 			continue;
-		b->in_finish = 1; /* under this call's ERR mark */
 		canon_body_final(&b->cb);
-		if (body_md(b) == NULL ||
-		    !EVP_DigestFinal_ex(b->md, bh[c], &bhlen)) {
-			st = b->fail == VOUCH_ENOMEM ? VOUCH_ENOMEM
-			                             : VOUCH_ECRYPTO;
-			s->reason = st == VOUCH_ENOMEM ? "out of memory"
-			                               : "SHA-256 failed";
-			goto out;
-		}
+		SHA256_Final(bh[c], &b->md);
 	}
 	if ((st = mail_header_parse(&h,
 	         s->hdr.p != NULL ? s->hdr.p : (const uint8_t *)"",
@@ -1203,16 +1152,40 @@ out:
 	return st;
 }
 
-/* The public entry; OpenSSL's error stack is left as it was. */
+/*
+ * Does finish call OpenSSL where it may leave an error: an RSA signature
+ * (EVP_PKEY_sign), or an external key's holder, which may use it?  The
+ * hashes (SHA256_*) and Ed25519 (libsodium) leave none.
+ */
+static int
+uses_err_stack(const struct vouch_dkim_sign *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->nreq; i++)
+		if (s->req[i].alg != VOUCH_DKIM_SIGN_ED25519_SHA256 ||
+		    s->req[i].key->pkey == NULL)
+			return 1;
+	return 0;
+}
+
+/*
+ * The public entry; OpenSSL's error stack is left as it was (marked only
+ * when something in the call may push to it: the pair cost about 0.1%
+ * of a 2 KiB Ed25519 signature).
+ */
 enum vouch_status
 vouch_dkim_sign_finish(
     struct vouch_dkim_sign *s, bool crlf, char **fields, size_t *len)
 {
 	enum vouch_status st;
+	int mark = s != NULL && uses_err_stack(s);
 
-	ERR_set_mark();
+	if (mark)
+		ERR_set_mark();
 	st = vouch_dkim_sign_finish_inner(s, crlf, fields, len);
-	ERR_pop_to_mark();
+	if (mark)
+		ERR_pop_to_mark();
 	return st;
 }
 
