@@ -1,4 +1,5 @@
 /* Unit tests of the bounded buffer (src/lib/util/buf.c). */
+#include <stdlib.h>
 #include <string.h>
 
 #include "tap.h"
@@ -64,6 +65,42 @@ main(void)
 		    "appends of 0..70 bytes land whole, in order (%zu bytes)",
 		    len);
 		vbuf_free(&b);
+	}
+	/*
+	 * vbuf_init_first: the content stays in the caller's storage up to
+	 * its size, then moves to an allocation with every byte and the
+	 * NUL; vbuf_take copies out of the storage and leaves it intact.
+	 */
+	{
+		uint8_t first[16];
+		char *t;
+		size_t tlen = 0;
+
+		vbuf_init_first(&b, first, sizeof(first), 40);
+		tap_check(vbuf_adds(&b, "0123456789abcde") == VOUCH_OK &&
+		              b.p == first && b.len == 15,
+		    "init_first: 15 bytes stay in 16 bytes of storage");
+		tap_check(vbuf_adds(&b, "fgh") == VOUCH_OK && b.p != first &&
+		              b.len == 18 &&
+		              strcmp((char *)b.p, "0123456789abcdefgh") == 0 &&
+		              memcmp(first, "0123456789abcde", 16) == 0,
+		    "init_first: the 16th byte moves the content out whole");
+		tap_check(vbuf_adds(&b, "0123456789012345678901234") ==
+		                  VOUCH_ELIMIT &&
+		              b.len == 18,
+		    "init_first: max holds after the move");
+		vbuf_free(&b);
+		vbuf_init_first(&b, first, sizeof(first), 40);
+		(void)vbuf_adds(&b, "abc");
+		t = vbuf_take(&b, &tlen);
+		tap_check(t != NULL && (uint8_t *)t != first && tlen == 3 &&
+		              strcmp(t, "abc") == 0 && b.p == NULL,
+		    "init_first: take copies content still in the storage");
+		free(t);
+		vbuf_init_first(&b, first, sizeof(first), 40);
+		(void)vbuf_adds(&b, "abc");
+		vbuf_free(&b); /* must not free `first` (ASan would say) */
+		tap_check(b.p == NULL && b.len == 0, "init_first: free");
 	}
 	return tap_done();
 }

@@ -139,6 +139,10 @@ struct vouch_dkim_sign {
 	 */
 	struct sign_one req[VOUCH_DKIM_SIGN_MAX_REQUESTS];
 	struct sign_body body[2]; /* by enum canon_alg */
+	/* hdr's first bytes (vbuf_init_first): a usual header section
+	 * within the context's allocation, not in one of its own above
+	 * glibc's thread cache for every message */
+	uint8_t hdr0[4096];
 };
 
 static void
@@ -434,9 +438,8 @@ vouch_dkim_sign_new(const struct vouch_dkim_sign_req *reqs, size_t nreqs,
 	memset(s, 0, offsetof(struct vouch_dkim_sign, req));
 	for (c = 0; c < 2; c++)
 		memset(&s->body[c], 0, offsetof(struct sign_body, cb));
-	vbuf_init(&s->hdr, VOUCH_MAX_HEADER_BYTES);
-	/* a usual header section at once; a failure is sticky (update) */
-	(void)vbuf_space(&s->hdr, 4095);
+	vbuf_init_first(
+	    &s->hdr, s->hdr0, sizeof(s->hdr0), VOUCH_MAX_HEADER_BYTES);
 	dkim_header_split_init(&s->hs);
 	s->now = now != 0 ? now : (int64_t)time(NULL);
 	for (i = 0; i < nreqs; i++) {

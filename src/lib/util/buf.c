@@ -11,6 +11,7 @@ vbuf_init(struct vbuf *b, size_t max)
 	b->len = b->cap = 0;
 	b->max = max;
 	b->err = VOUCH_OK;
+	b->lent = 0;
 }
 
 void
@@ -24,12 +25,27 @@ vbuf_init_fixed(struct vbuf *b, uint8_t *storage, size_t cap)
 	b->cap = cap;
 	b->max = cap - 1;
 	b->err = VOUCH_OK;
+	b->lent = 0;
+}
+
+void
+vbuf_init_first(struct vbuf *b, uint8_t *storage, size_t cap, size_t max)
+{
+	b->p = storage;
+	b->p[0] = '\0';
+	b->len = 0;
+	b->cap = cap;
+	b->max = max;
+	b->err = VOUCH_OK;
+	b->lent = 1;
 }
 
 void
 vbuf_free(struct vbuf *b)
 {
-	free(b->p);
+	if (!b->lent)
+		free(b->p);
+	b->lent = 0;
 	b->p = NULL;
 	b->len = b->cap = 0;
 	b->err = VOUCH_OK;
@@ -63,9 +79,15 @@ vbuf_reserve(struct vbuf *b, size_t n)
 		ncap = ncap > SIZE_MAX / 2 ? need : ncap * 2;
 	if (ncap > b->max + 1)
 		ncap = b->max + 1;
-	np = realloc(b->p, ncap);
-	if (np == NULL)
+	if (b->lent) {
+		/* out of the caller's storage, with the content and NUL */
+		if ((np = malloc(ncap)) == NULL)
+			return b->err = VOUCH_ENOMEM;
+		memcpy(np, b->p, b->len + 1);
+		b->lent = 0;
+	} else if ((np = realloc(b->p, ncap)) == NULL) {
 		return b->err = VOUCH_ENOMEM;
+	}
 	b->p = np;
 	b->cap = ncap;
 	return VOUCH_OK;
@@ -142,8 +164,11 @@ vbuf_take(struct vbuf *b, size_t *len)
 {
 	char *p = (char *)b->p;
 
+	if (b->lent && (p = malloc(b->len + 1)) != NULL)
+		memcpy(p, b->p, b->len + 1);
+	b->lent = 0;
 	if (len != NULL)
-		*len = b->len;
+		*len = p != NULL ? b->len : 0;
 	b->p = NULL;
 	b->len = b->cap = 0;
 	b->err = VOUCH_OK;

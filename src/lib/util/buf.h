@@ -20,6 +20,8 @@ struct vbuf {
 	size_t cap; /* bytes allocated */
 	size_t max; /* hard cap on len */
 	enum vouch_status err; /* first failure, sticky */
+	/* p is the caller's storage (vbuf_init_first), not to be freed */
+	unsigned char lent;
 };
 
 /* vbuf_init - an empty buffer that may grow to `max` bytes. */
@@ -31,6 +33,15 @@ void vbuf_init(struct vbuf *b, size_t max);
  * Never vbuf_free or vbuf_take it; vbuf_reset empties it.
  */
 void vbuf_init_fixed(struct vbuf *b, uint8_t *storage, size_t cap);
+/*
+ * vbuf_init_first - an empty buffer that may grow to `max` bytes and
+ * starts in the caller's storage (cap bytes, cap > 0), which must outlive
+ * it: the content moves to an allocation of its own only when it grows
+ * past cap, so a buffer that usually stays small costs no allocation.
+ * vbuf_free frees only such an allocation; vbuf_take copies content that
+ * is still in the storage (NULL on ENOMEM).
+ */
+void vbuf_init_first(struct vbuf *b, uint8_t *storage, size_t cap, size_t max);
 /* vbuf_free - release the storage; the buffer is empty and usable again. */
 void vbuf_free(struct vbuf *b);
 /* vbuf_reset - drop the content, keep the storage and clear the error. */
@@ -136,7 +147,8 @@ enum vouch_status vbuf_addf(struct vbuf *b, const char *fmt, ...)
 enum vouch_status vbuf_vaddf(struct vbuf *b, const char *fmt, va_list ap);
 /*
  * vbuf_take - hand the storage to the caller (free() it); the buffer is left
- * empty.  Returns NULL for an empty buffer that never allocated.
+ * empty.  Returns NULL for an empty buffer that never allocated (and on
+ * ENOMEM for one over the caller's storage, vbuf_init_first).
  */
 char *vbuf_take(struct vbuf *b, size_t *len);
 
