@@ -219,7 +219,7 @@ same_name(const char *a, const char *b)
 
 /*
  * The strings of a request, copied into its block of the context's
- * allocation: the headers array first, then the text.  pool_str appends
+ * allocation: the headers array first, then the text.  pool_strn appends
  * one string.
  */
 struct pool {
@@ -236,12 +236,6 @@ pool_strn(struct pool *pl, const char *s, size_t n)
 	memcpy(at, s, n + 1);
 	pl->len += n + 1;
 	return (struct piece){at, n};
-}
-
-static struct piece
-pool_str(struct pool *pl, const char *s)
-{
-	return pool_strn(pl, s, strlen(s));
 }
 
 /* Add a header name to o's list (once), marking it oversigned. */
@@ -317,8 +311,13 @@ copy_hnames(
  * cannot be signed as given: checked before the context is allocated, so
  * that the context and every request's strings are one allocation.
  */
+/* The lengths of a request's strings, measured once (sign_req_size). */
+struct req_lens {
+	size_t domain, selector, auid;
+};
+
 static size_t
-sign_req_size(const struct vouch_dkim_sign_req *r)
+sign_req_size(const struct vouch_dkim_sign_req *r, struct req_lens *l)
 {
 	size_t nnames = 0, names = 0, over = 0, size;
 	const size_t align = _Alignof(max_align_t);
@@ -349,19 +348,22 @@ sign_req_size(const struct vouch_dkim_sign_req *r)
 			return 0;
 		nnames += r->noversign_headers;
 	}
+	l->domain = strlen(r->domain);
+	l->selector = strlen(r->selector);
+	l->auid = r->auid != NULL ? strlen(r->auid) : 0;
 	size = nnames * (sizeof(const char *) + sizeof(size_t)) + names + over +
-	       strlen(r->domain) + strlen(r->selector) + 2 +
-	       (r->auid != NULL ? strlen(r->auid) + 1 : 0);
+	       l->domain + l->selector + 2 +
+	       (r->auid != NULL ? l->auid + 1 : 0);
 	return (size + align - 1) / align * align;
 }
 
 /*
  * Check the rest of request r and copy it into o, its strings into
- * `pool` (sign_req_size bytes, aligned).
+ * `pool` (sign_req_size bytes, aligned; l the lengths it measured).
  */
 static enum vouch_status
-sign_req_copy(
-    struct sign_one *o, const struct vouch_dkim_sign_req *r, char *pool)
+sign_req_copy(struct sign_one *o, const struct vouch_dkim_sign_req *r,
+    const struct req_lens *l, char *pool)
 {
 	struct pool pl;
 	size_t nnames = 0;
@@ -394,10 +396,10 @@ sign_req_copy(
 		         r->noversign_headers;
 	pl.p = pool + nnames * (sizeof(*o->headers) + sizeof(*o->hlen));
 	pl.len = 0;
-	o->domain = pool_str(&pl, r->domain);
-	o->selector = pool_str(&pl, r->selector);
+	o->domain = pool_strn(&pl, r->domain, l->domain);
+	o->selector = pool_strn(&pl, r->selector, l->selector);
 	if (r->auid != NULL)
-		o->auid = pool_str(&pl, r->auid);
+		o->auid = pool_strn(&pl, r->auid, l->auid);
 	if (!custom)
 		return VOUCH_OK;
 	o->headers = (const char **)(void *)pool;
@@ -416,6 +418,7 @@ vouch_dkim_sign_new(const struct vouch_dkim_sign_req *reqs, size_t nreqs,
 	struct vouch_dkim_sign *s;
 	enum vouch_status st;
 	size_t i, size[VOUCH_DKIM_SIGN_MAX_REQUESTS], total = 0;
+	struct req_lens lens[VOUCH_DKIM_SIGN_MAX_REQUESTS];
 	char *pool;
 	int c;
 
@@ -424,7 +427,7 @@ vouch_dkim_sign_new(const struct vouch_dkim_sign_req *reqs, size_t nreqs,
 	    nreqs > VOUCH_DKIM_SIGN_MAX_REQUESTS || now < 0)
 		return VOUCH_EINVAL;
 	for (i = 0; i < nreqs; i++) {
-		if ((size[i] = sign_req_size(&reqs[i])) == 0)
+		if ((size[i] = sign_req_size(&reqs[i], &lens[i])) == 0)
 			return VOUCH_EINVAL;
 		total += size[i];
 	}
@@ -445,7 +448,7 @@ vouch_dkim_sign_new(const struct vouch_dkim_sign_req *reqs, size_t nreqs,
 	for (i = 0; i < nreqs; i++) {
 		memset(&s->req[i], 0, sizeof(s->req[i]));
 		s->nreq++;
-		st = sign_req_copy(&s->req[i], &reqs[i], pool);
+		st = sign_req_copy(&s->req[i], &reqs[i], &lens[i], pool);
 		if (st != VOUCH_OK)
 			goto fail;
 		pool += size[i];
@@ -798,7 +801,7 @@ fold_b64(struct fold *f, const uint8_t *p, size_t len)
 	}
 	while (off < n) {
 		if (f->col >= FOLD_WIDTH) {
-			vbuf_adds(f->b, "\r\n\t");
+			vbuf_add(f->b, "\r\n\t", 3);
 			f->col = FOLD_INDENT;
 		}
 		room = FOLD_WIDTH - f->col;
@@ -1023,7 +1026,7 @@ sign_one(struct vouch_dkim_sign *s, const struct sign_one *o,
 	b64_32(bh, bhtxt);
 	FOLD(&f, 1, P("bh="), ((struct piece){bhtxt, 44}), P(";"));
 	/* b= on a line of its own; its value is added after signing */
-	vbuf_adds(out, "\r\n\tb=");
+	vbuf_add(out, "\r\n\tb=", 5);
 	f.col = FOLD_INDENT + 2;
 	if (out->err != VOUCH_OK || out->len - mark > SIG_FIELD_MAX) {
 		st = out->err != VOUCH_OK ? out->err : VOUCH_ELIMIT;
@@ -1064,7 +1067,7 @@ sign_one(struct vouch_dkim_sign *s, const struct sign_one *o,
 		goto out;
 	}
 	fold_b64(&f, sig, siglen);
-	vbuf_adds(out, "\r\n");
+	vbuf_add(out, "\r\n", 2);
 	st = out->err;
 	if (st == VOUCH_OK && out->len - mark > SIG_FIELD_MAX)
 		st = VOUCH_ELIMIT;
