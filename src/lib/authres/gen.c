@@ -206,9 +206,11 @@ put_words(struct vbuf *v, const char *a, size_t alen, char sep, const char *b,
 	/* two keywords of at most 63 bytes: the sum cannot wrap */
 	if ((w = vbuf_space(v, alen + 1 + blen)) == NULL)
 		return; /* v->err is set, and sticky */
-	memcpy(w, a, alen);
+	/* inline moves, not two memcpy calls: every result and property
+	 * of every message comes here, with words of a few bytes */
+	vbuf_copy(w, (const uint8_t *)a, alen);
 	w[alen] = (uint8_t)sep;
-	memcpy(w + alen + 1, b, blen);
+	vbuf_copy(w + alen + 1, (const uint8_t *)b, blen);
 	vbuf_commit(v, alen + 1 + blen);
 }
 

@@ -1306,7 +1306,8 @@ text_put(char *buf, size_t cap, size_t n, const char *s, size_t k)
 		return n;
 	if (k > cap - 1 - n)
 		k = cap - 1 - n;
-	memcpy(buf + n, s, k);
+	vbuf_copy(
+	    (uint8_t *)buf + n, (const uint8_t *)s, k); /* short: no call */
 	buf[n + k] = '\0';
 	return n + k;
 }
