@@ -704,6 +704,7 @@ set_value(struct parser *ps, const struct option *o, const char *v)
 		size_t n1 = strcspn(v, ", \t");
 		char addr[INET6_ADDRSTRLEN + 8];
 		struct vouchd_net net;
+		unsigned port;
 		char *at;
 
 		if (n1 == 0 || n1 >= sizeof(addr))
@@ -713,7 +714,8 @@ set_value(struct parser *ps, const struct option *o, const char *v)
 		at = strchr(addr, '@');
 		if (parse_net(addr, at != NULL ? (size_t)(at - addr) : n1,
 		        &net) != 0 ||
-		    (at != NULL && parse_uint(at + 1, 65535, &n) != 0))
+		    (at != NULL &&
+		        vouchd_port_parse(at + 1, strlen(at + 1), &port) != 0))
 			return fail(
 			    ps, "Nameservers '%s': want ADDR or ADDR@PORT", v);
 		free(ps->c->nameserver);
@@ -777,6 +779,8 @@ parse_line(struct parser *ps, char *line)
 		ps->c->socket_line = ps->line;
 	if (options[i].off == OFF(user) && options[i].kind == K_STR)
 		ps->c->user_line = ps->line;
+	if (options[i].off == OFF(metrics_listen) && options[i].kind == K_STR)
+		ps->c->metrics_listen_line = ps->line;
 	return set_value(ps, &options[i], v);
 }
 
@@ -1069,6 +1073,61 @@ vouchd_list_has(const struct vouchd_list *l, const char *s, size_t len)
 		if (strlen(l->item[i]) == len &&
 		    strncasecmp(l->item[i], s, len) == 0)
 			return 1;
+	return 0;
+}
+
+int
+vouchd_port_parse(const char *p, size_t len, unsigned *port)
+{
+	unsigned v = 0;
+	size_t i;
+
+	/* five digits bound the value before any overflow */
+	if (len == 0 || len > 5)
+		return -1;
+	for (i = 0; i < len; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return -1;
+		v = v * 10 + (unsigned)(p[i] - '0');
+	}
+	if (v == 0 || v > 65535)
+		return -1;
+	*port = v;
+	return 0;
+}
+
+int
+vouchd_socket_check(const char *spec, char *why, size_t whylen)
+{
+	const char *p, *at;
+	unsigned port;
+	size_t n;
+
+	if (strncmp(spec, "unix:", 5) == 0 || strncmp(spec, "local:", 6) == 0) {
+		if (strchr(spec, ':')[1] != '\0')
+			return 0;
+		snprintf(why, whylen, "want a path after ':'");
+		return -1;
+	}
+	if (strncmp(spec, "inet:", 5) != 0 && strncmp(spec, "inet6:", 6) != 0) {
+		snprintf(why, whylen,
+		    "want unix:PATH, local:PATH, inet:PORT@ADDR or "
+		    "inet6:PORT@ADDR");
+		return -1;
+	}
+	p = strchr(spec, ':') + 1;
+	at = strchr(p, '@');
+	n = at != NULL ? (size_t)(at - p) : strlen(p);
+	if (vouchd_port_parse(p, n, &port) != 0) {
+		snprintf(why, whylen,
+		    "port '%.*s': want a number from 1 to 65535",
+		    (int)(n > 32 ? 32 : n), p);
+		return -1;
+	}
+	if (at != NULL && at[1] == '\0') {
+		snprintf(why, whylen, "want an address after '@'");
+		return -1;
+	}
 	return 0;
 }
 
