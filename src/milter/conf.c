@@ -828,6 +828,33 @@ check_abs(struct parser *ps, const char *name, const char *v)
 	return 0;
 }
 
+/*
+ * 0 when the authority of url (smtp://[USER[:PASS]@]HOST[:PORT][/...],
+ * HOST an IPv6 address in brackets or not) has no port or one
+ * vouchd_port_parse takes; libcurl would refuse another only when a
+ * report is sent.
+ */
+static int
+smtp_url_port(const char *url)
+{
+	const char *host = strstr(url, "://") + 3, *end, *p, *colon = NULL;
+	unsigned port;
+
+	end = host + strcspn(host, "/?#");
+	for (p = host; p < end; p++)
+		if (*p == '@')
+			host = p + 1;
+	p = host;
+	if (*p == '[' && (p = memchr(host, ']', (size_t)(end - host))) == NULL)
+		return -1;
+	for (; p < end; p++)
+		if (*p == ':')
+			colon = p;
+	if (colon == NULL)
+		return 0;
+	return vouchd_port_parse(colon + 1, (size_t)(end - colon - 1), &port);
+}
+
 /* The reporting options, across each other (the store URL and the
  * addresses are checked by the library when the daemon starts, and by
  * vouchd -t). */
@@ -862,11 +889,12 @@ check_reports(struct parser *ps)
 		return fail(ps, "FailureReportSMTP and FailureReportSendmail "
 		                "exclude each other");
 	if (c->failure_smtp != NULL &&
-	    strncasecmp(c->failure_smtp, "smtp://", 7) != 0 &&
-	    strncasecmp(c->failure_smtp, "smtps://", 8) != 0)
+	    ((strncasecmp(c->failure_smtp, "smtp://", 7) != 0 &&
+	         strncasecmp(c->failure_smtp, "smtps://", 8) != 0) ||
+	        smtp_url_port(c->failure_smtp) != 0))
 		return fail(ps,
 		    "FailureReportSMTP '%s': want smtp://HOST[:PORT] or "
-		    "smtps://HOST[:PORT]",
+		    "smtps://HOST[:PORT], PORT 1 to 65535",
 		    c->failure_smtp);
 	if (check_abs(ps, "FailureReportSendmail", c->failure_sendmail) != 0 ||
 	    check_abs(ps, "FailureReportQueue", c->failure_queue) != 0 ||

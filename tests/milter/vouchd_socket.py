@@ -144,7 +144,8 @@ def test_ports():
     99999 modulo 65536 (34463), so -t and the start refuse what is not
     one, as for the socket's other errors (exit 1, vouchd(8)), naming
     file and line; so does -t for MetricsListen, and the parser for
-    Nameservers' ADDR@PORT (exit 78, a value that does not parse)."""
+    Nameservers' ADDR@PORT and FailureReportSMTP's URL (exit 78, a value
+    that does not parse)."""
     for port in ("0", "65536", "99999", "abc", "", "+80", "080000"):
         spec = "inet:%s@127.0.0.1" % port
         conf, rc, out, err = run_t("Socket %s\nMode v\n" % spec)
@@ -183,6 +184,18 @@ def test_ports():
            "exit %d: %s" % (rc, err))
     conf, rc, out, err = run_t("Socket inet:8891@127.0.0.1\nMode v\nNameservers 127.0.0.1@65535\n")
     ok(rc == 0, "vouchd -t: Nameservers 127.0.0.1@65535 is accepted", "exit %d: %s" % (rc, err))
+    # FailureReportSMTP's relay: libcurl would refuse the port only when a
+    # report is sent.
+    for url in ("smtp://127.0.0.1:99999", "smtp://relay.example:0", "smtps://[::1]:65536",
+                "smtp://u:p@relay.example:", "smtp://relay.example:x25/"):
+        conf, rc, out, err = run_t("Socket inet:8891@127.0.0.1\nMode v\nFailureReportSMTP %s\n" % url)
+        ok(rc == 78 and ("FailureReportSMTP '%s': want smtp://HOST[:PORT]" % url) in err,
+           "vouchd -t: FailureReportSMTP %s does not parse (exit 78)" % url, "exit %d: %s" % (rc, err))
+    for url in ("smtp://127.0.0.1:1", "smtps://[::1]:65535", "smtp://u:p@relay.example:587/",
+                "smtp://relay.example", "smtps://[2001:db8::25]"):
+        conf, rc, out, err = run_t("Socket inet:8891@127.0.0.1\nMode v\nFailureReportSMTP %s\n" % url)
+        ok(rc == 0 and "configuration OK" in out, "vouchd -t: FailureReportSMTP %s is accepted" % url,
+           "exit %d: %s" % (rc, err))
     # The start refuses it too, before listening anywhere.
     conf = os.path.join(TMP, "start.conf")
     with open(conf, "w") as f:
