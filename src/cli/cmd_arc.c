@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "json.h"
 #include "vouch/arc.h"
 #include "vouch/authres.h"
 #include "vouch/message.h"
@@ -108,63 +109,6 @@ parse_time(const char *s)
 	return v;
 }
 
-/*
- * The length of the well-formed UTF-8 sequence at p (RFC 3629 §4: no
- * overlong form, no surrogate, at most U+10FFFF), 0 when there is none.
- * p is NUL-terminated, so a sequence cut short stops at the NUL.
- */
-static size_t
-utf8_seq(const unsigned char *p)
-{
-	size_t n, k;
-	unsigned long cp;
-
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		n = 2, cp = p[0] & 0x1f;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef)
-		n = 3, cp = p[0] & 0x0f;
-	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-		n = 4, cp = p[0] & 0x07;
-	else
-		return 0;
-	for (k = 1; k < n; k++) {
-		if ((p[k] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (p[k] & 0x3f);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return n;
-}
-
-/*
- * A JSON string (RFC 8259 §7): '"', '\' and control bytes escaped,
- * well-formed UTF-8 as is, any other byte as \u00XX.
- */
-static void
-json_str(FILE *fp, const char *s)
-{
-	const unsigned char *p;
-	size_t n;
-
-	fputc('"', fp);
-	for (p = (const unsigned char *)s; *p != '\0'; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(fp, "\\%c", *p);
-		else if (*p < 0x20 || *p == 0x7f)
-			fprintf(fp, "\\u%04x", *p);
-		else if (*p < 0x80)
-			fputc(*p, fp);
-		else if ((n = utf8_seq(p)) > 0) {
-			fwrite(p, 1, n, fp);
-			p += n - 1;
-		} else
-			fprintf(fp, "\\u%04x", *p);
-	}
-	fputc('"', fp);
-}
-
 static void
 print_json(FILE *fp, const struct vouch_arc_result *res,
     const char *const *trusted, size_t ntrusted)
@@ -174,35 +118,36 @@ print_json(FILE *fp, const struct vouch_arc_result *res,
 	size_t k;
 
 	fprintf(fp, "{\"cv\": ");
-	json_str(fp, vouch_arc_cv_str(res->cv));
+	cli_json_str(fp, vouch_arc_cv_str(res->cv), CLI_JSON_8BIT_UTF8);
 	fprintf(fp, ", \"reason\": ");
-	json_str(fp, res->reason);
+	cli_json_str(fp, res->reason, CLI_JSON_8BIT_UTF8);
 	fprintf(
 	    fp, ", \"oldest_pass\": %u, \"instances\": [", res->oldest_pass);
 	for (k = 0; k < res->ninst; k++) {
 		in = &res->inst[k];
 		fprintf(fp, "%s\n  {\"i\": %u, \"cv\": ", k ? "," : "", in->i);
-		json_str(fp, vouch_arc_cv_str(in->cv));
+		cli_json_str(fp, vouch_arc_cv_str(in->cv), CLI_JSON_8BIT_UTF8);
 		fprintf(fp, ", \"seal\": {\"d\": ");
-		json_str(fp, in->seal_d);
+		cli_json_str(fp, in->seal_d, CLI_JSON_8BIT_UTF8);
 		fprintf(fp, ", \"s\": ");
-		json_str(fp, in->seal_s);
+		cli_json_str(fp, in->seal_s, CLI_JSON_8BIT_UTF8);
 		fprintf(fp, ", \"a\": ");
-		json_str(fp, in->seal_a);
+		cli_json_str(fp, in->seal_a, CLI_JSON_8BIT_UTF8);
 		fprintf(fp, ", \"checked\": %s, \"valid\": %s}",
 		    in->seal_checked ? "true" : "false",
 		    in->seal_ok ? "true" : "false");
 		fprintf(fp, ", \"ams\": {\"d\": ");
-		json_str(fp, in->ams_d);
+		cli_json_str(fp, in->ams_d, CLI_JSON_8BIT_UTF8);
 		fprintf(fp, ", \"s\": ");
-		json_str(fp, in->ams_s);
+		cli_json_str(fp, in->ams_s, CLI_JSON_8BIT_UTF8);
 		fprintf(fp, ", \"checked\": %s, \"valid\": %s}",
 		    in->ams_checked ? "true" : "false",
 		    in->ams_ok ? "true" : "false");
 		fprintf(fp, ", \"reason\": ");
-		json_str(fp, in->reason);
+		cli_json_str(fp, in->reason, CLI_JSON_8BIT_UTF8);
 		fprintf(fp, ", \"aar\": ");
-		json_str(fp, in->aar != NULL ? in->aar : "");
+		cli_json_str(
+		    fp, in->aar != NULL ? in->aar : "", CLI_JSON_8BIT_UTF8);
 		fprintf(fp, "}");
 	}
 	fprintf(fp, "%s]", res->ninst ? "\n" : "");
@@ -213,7 +158,7 @@ print_json(FILE *fp, const struct vouch_arc_result *res,
 		    ",\n \"trusted_sealer\": {\"trusted\": %s, \"instance\": "
 		    "%u, \"sealer\": ",
 		    ov.trusted ? "true" : "false", ov.instance);
-		json_str(fp, ov.sealer);
+		cli_json_str(fp, ov.sealer, CLI_JSON_8BIT_UTF8);
 		fprintf(fp,
 		    ", \"dmarc\": %s, \"dkim\": %s, \"spf\": %s, "
 		    "\"override\": %s}",

@@ -9,38 +9,15 @@
 #include <string.h>
 
 #include "json.h"
-
-/* The length of the valid UTF-8 sequence at p (RFC 3629 §4), or 0. */
-static size_t
-utf8_len(const uint8_t *p, const uint8_t *end)
-{
-	size_t n, i;
-	uint8_t lo = 0x80, hi = 0xbf;
-
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		n = 2;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-		n = 3;
-		lo = p[0] == 0xe0 ? 0xa0 : 0x80;
-		hi = p[0] == 0xed ? 0x9f : 0xbf;
-	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		n = 4;
-		lo = p[0] == 0xf0 ? 0x90 : 0x80;
-		hi = p[0] == 0xf4 ? 0x8f : 0xbf;
-	} else
-		return 0;
-	if ((size_t)(end - p) < n || p[1] < lo || p[1] > hi)
-		return 0;
-	for (i = 2; i < n; i++)
-		if (p[i] < 0x80 || p[i] > 0xbf)
-			return 0;
-	return n;
-}
+/* the library's one UTF-8 decoder, a private header: this file is built
+ * in cli_internal (meson.build) */
+#include "mail/utf8.h"
 
 void
 cli_json_strn(FILE *fp, const char *s, size_t len, enum cli_json_8bit mode)
 {
 	const uint8_t *p = (const uint8_t *)s, *end = p;
+	uint32_t cp;
 	size_t n;
 
 	if (p != NULL) /* no arithmetic on a null pointer */
@@ -56,7 +33,7 @@ cli_json_strn(FILE *fp, const char *s, size_t len, enum cli_json_8bit mode)
 		else if (*p < 0x80)
 			fputc(*p++, fp);
 		else if (mode != CLI_JSON_8BIT_LATIN1 &&
-		         (n = utf8_len(p, end)) > 0) {
+		         (n = mail_utf8_decode(p, end, &cp)) > 0) {
 			fwrite(p, 1, n, fp);
 			p += n;
 		} else if (mode == CLI_JSON_8BIT_UTF8_FFFD) {

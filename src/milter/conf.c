@@ -704,6 +704,7 @@ set_value(struct parser *ps, const struct option *o, const char *v)
 		size_t n1 = strcspn(v, ", \t");
 		char addr[INET6_ADDRSTRLEN + 8];
 		struct vouchd_net net;
+		unsigned port;
 		char *at;
 
 		if (n1 == 0 || n1 >= sizeof(addr))
@@ -713,7 +714,8 @@ set_value(struct parser *ps, const struct option *o, const char *v)
 		at = strchr(addr, '@');
 		if (parse_net(addr, at != NULL ? (size_t)(at - addr) : n1,
 		        &net) != 0 ||
-		    (at != NULL && parse_uint(at + 1, 65535, &n) != 0))
+		    (at != NULL &&
+		        vouchd_port_parse(at + 1, strlen(at + 1), &port) != 0))
 			return fail(
 			    ps, "Nameservers '%s': want ADDR or ADDR@PORT", v);
 		free(ps->c->nameserver);
@@ -777,6 +779,8 @@ parse_line(struct parser *ps, char *line)
 		ps->c->socket_line = ps->line;
 	if (options[i].off == OFF(user) && options[i].kind == K_STR)
 		ps->c->user_line = ps->line;
+	if (options[i].off == OFF(metrics_listen) && options[i].kind == K_STR)
+		ps->c->metrics_listen_line = ps->line;
 	return set_value(ps, &options[i], v);
 }
 
@@ -824,6 +828,33 @@ check_abs(struct parser *ps, const char *name, const char *v)
 	return 0;
 }
 
+/*
+ * 0 when the authority of url (smtp://[USER[:PASS]@]HOST[:PORT][/...],
+ * HOST an IPv6 address in brackets or not) has no port or one
+ * vouchd_port_parse takes; libcurl would refuse another only when a
+ * report is sent.
+ */
+static int
+smtp_url_port(const char *url)
+{
+	const char *host = strstr(url, "://") + 3, *end, *p, *colon = NULL;
+	unsigned port;
+
+	end = host + strcspn(host, "/?#");
+	for (p = host; p < end; p++)
+		if (*p == '@')
+			host = p + 1;
+	p = host;
+	if (*p == '[' && (p = memchr(host, ']', (size_t)(end - host))) == NULL)
+		return -1;
+	for (; p < end; p++)
+		if (*p == ':')
+			colon = p;
+	if (colon == NULL)
+		return 0;
+	return vouchd_port_parse(colon + 1, (size_t)(end - colon - 1), &port);
+}
+
 /* The reporting options, across each other (the store URL and the
  * addresses are checked by the library when the daemon starts, and by
  * vouchd -t). */
@@ -858,11 +889,12 @@ check_reports(struct parser *ps)
 		return fail(ps, "FailureReportSMTP and FailureReportSendmail "
 		                "exclude each other");
 	if (c->failure_smtp != NULL &&
-	    strncasecmp(c->failure_smtp, "smtp://", 7) != 0 &&
-	    strncasecmp(c->failure_smtp, "smtps://", 8) != 0)
+	    ((strncasecmp(c->failure_smtp, "smtp://", 7) != 0 &&
+	         strncasecmp(c->failure_smtp, "smtps://", 8) != 0) ||
+	        smtp_url_port(c->failure_smtp) != 0))
 		return fail(ps,
 		    "FailureReportSMTP '%s': want smtp://HOST[:PORT] or "
-		    "smtps://HOST[:PORT]",
+		    "smtps://HOST[:PORT], PORT 1 to 65535",
 		    c->failure_smtp);
 	if (check_abs(ps, "FailureReportSendmail", c->failure_sendmail) != 0 ||
 	    check_abs(ps, "FailureReportQueue", c->failure_queue) != 0 ||
@@ -1069,6 +1101,61 @@ vouchd_list_has(const struct vouchd_list *l, const char *s, size_t len)
 		if (strlen(l->item[i]) == len &&
 		    strncasecmp(l->item[i], s, len) == 0)
 			return 1;
+	return 0;
+}
+
+int
+vouchd_port_parse(const char *p, size_t len, unsigned *port)
+{
+	unsigned v = 0;
+	size_t i;
+
+	/* five digits bound the value before any overflow */
+	if (len == 0 || len > 5)
+		return -1;
+	for (i = 0; i < len; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return -1;
+		v = v * 10 + (unsigned)(p[i] - '0');
+	}
+	if (v == 0 || v > 65535)
+		return -1;
+	*port = v;
+	return 0;
+}
+
+int
+vouchd_socket_check(const char *spec, char *why, size_t whylen)
+{
+	const char *p, *at;
+	unsigned port;
+	size_t n;
+
+	if (strncmp(spec, "unix:", 5) == 0 || strncmp(spec, "local:", 6) == 0) {
+		if (strchr(spec, ':')[1] != '\0')
+			return 0;
+		snprintf(why, whylen, "want a path after ':'");
+		return -1;
+	}
+	if (strncmp(spec, "inet:", 5) != 0 && strncmp(spec, "inet6:", 6) != 0) {
+		snprintf(why, whylen,
+		    "want unix:PATH, local:PATH, inet:PORT@ADDR or "
+		    "inet6:PORT@ADDR");
+		return -1;
+	}
+	p = strchr(spec, ':') + 1;
+	at = strchr(p, '@');
+	n = at != NULL ? (size_t)(at - p) : strlen(p);
+	if (vouchd_port_parse(p, n, &port) != 0) {
+		snprintf(why, whylen,
+		    "port '%.*s': want a number from 1 to 65535",
+		    (int)(n > 32 ? 32 : n), p);
+		return -1;
+	}
+	if (at != NULL && at[1] == '\0') {
+		snprintf(why, whylen, "want an address after '@'");
+		return -1;
+	}
 	return 0;
 }
 

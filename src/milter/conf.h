@@ -104,6 +104,7 @@ struct vouchd_conf {
 	enum vouchd_log_format log_format; /* LogFormat */
 	bool log_why; /* LogWhy */
 	char *metrics_listen; /* MetricsListen ADDR:PORT, loopback */
+	unsigned metrics_listen_line; /* its line; 0: not given */
 	/* DNS */
 	char *nameserver; /* Nameservers: the first, ADDR or ADDR@PORT */
 	unsigned dns_timeout; /* DNSTimeout, seconds */
@@ -212,6 +213,24 @@ int vouchd_nets_match(
 
 /* vouchd_list_has - 1 when s/len equals an item, compared without case. */
 int vouchd_list_has(const struct vouchd_list *l, const char *s, size_t len);
+
+/*
+ * vouchd_port_parse - a TCP port written p[0..len): 1 to 5 digits, value
+ * 1 to 65535, into *port.  0, or -1 for anything else (empty, a sign,
+ * blanks, a service name, 0, past 65535: a port above 65535 would be
+ * taken modulo 65536 by whoever stores it in 16 bits).
+ */
+int vouchd_port_parse(const char *p, size_t len, unsigned *port);
+
+/*
+ * vouchd_socket_check - the milter socket spec of Socket (libmilter's
+ * syntax: unix:PATH, local:PATH, inet:PORT[@ADDR], inet6:PORT[@ADDR]),
+ * spec NUL-terminated.  0 when it is one, else -1 with why (a sentence
+ * without the spec, NUL-terminated in why/whylen): an unknown kind, an
+ * empty path, a port vouchd_port_parse refuses, nothing after '@'.  It
+ * does not look at the file system or resolve ADDR.
+ */
+int vouchd_socket_check(const char *spec, char *why, size_t whylen);
 
 /*
  * vouchd_conf_print_options - the option table, one "Name type default"

@@ -214,47 +214,69 @@ serve(void *arg)
 }
 
 int
-metrics_start(const char *spec, char *err, size_t errlen)
+metrics_addr(const char *spec, struct sockaddr_storage *ss, socklen_t *sl,
+    char *err, size_t errlen)
 {
-	struct sockaddr_storage ss;
-	socklen_t sl;
 	char host[64];
 	const char *colon = strrchr(spec, ':');
-	unsigned long port;
-	char *end;
-	pthread_t tid;
-	int one = 1;
+	unsigned port;
+	size_t n;
 
-	memset(&ss, 0, sizeof(ss));
+	memset(ss, 0, sizeof(*ss));
 	if (colon == NULL || (size_t)(colon - spec) >= sizeof(host))
 		goto bad;
 	memcpy(host, spec, (size_t)(colon - spec));
 	host[colon - spec] = '\0';
-	port = strtoul(colon + 1, &end, 10);
-	if (*end != '\0' || port == 0 || port > 65535)
-		goto bad;
+	n = strlen(colon + 1);
+	if (vouchd_port_parse(colon + 1, n, &port) != 0) {
+		snprintf(err, errlen,
+		    "MetricsListen %s: port '%.*s': want a number from 1 to "
+		    "65535",
+		    spec, (int)(n > 32 ? 32 : n), colon + 1);
+		return -1;
+	}
 	if (host[0] == '[' && host[strlen(host) - 1] == ']') {
 		memmove(host, host + 1, strlen(host));
 		host[strlen(host) - 1] = '\0';
 	}
-	if (inet_pton(AF_INET, host, &((struct sockaddr_in *)&ss)->sin_addr) ==
+	if (inet_pton(AF_INET, host, &((struct sockaddr_in *)ss)->sin_addr) ==
 	    1) {
-		struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+		struct sockaddr_in *in = (struct sockaddr_in *)ss;
 		if ((ntohl(in->sin_addr.s_addr) >> 24) != 127)
 			goto notloop;
 		in->sin_family = AF_INET;
 		in->sin_port = htons((uint16_t)port);
-		sl = sizeof(*in);
+		*sl = sizeof(*in);
 	} else if (inet_pton(AF_INET6, host,
-	               &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1) {
-		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+	               &((struct sockaddr_in6 *)ss)->sin6_addr) == 1) {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
 		if (!IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr))
 			goto notloop;
 		in6->sin6_family = AF_INET6;
 		in6->sin6_port = htons((uint16_t)port);
-		sl = sizeof(*in6);
+		*sl = sizeof(*in6);
 	} else
 		goto bad;
+	return 0;
+notloop:
+	snprintf(
+	    err, errlen, "MetricsListen %s: only loopback addresses", spec);
+	return -1;
+bad:
+	snprintf(err, errlen, "MetricsListen %s: want ADDR:PORT", spec);
+	return -1;
+}
+
+int
+metrics_start(const char *spec, char *err, size_t errlen)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	pthread_t tid;
+	int one = 1;
+
+	if (metrics_addr(spec, &ss, &sl, err, errlen) != 0)
+		return -1;
 	if ((listen_fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) <
 	        0 ||
 	    setsockopt(
@@ -273,11 +295,4 @@ metrics_start(const char *spec, char *err, size_t errlen)
 	}
 	pthread_detach(tid);
 	return 0;
-notloop:
-	snprintf(
-	    err, errlen, "MetricsListen %s: only loopback addresses", spec);
-	return -1;
-bad:
-	snprintf(err, errlen, "MetricsListen %s: want ADDR:PORT", spec);
-	return -1;
 }

@@ -803,7 +803,7 @@ milter_main(const char *path, struct vouchd_conf *cf, int ctl, int signer_fd)
 	struct vouchd_runtime *rt;
 	struct vouchd_imsg m;
 	pthread_t tid;
-	char err[VOUCHD_TEXT_MAX] = "";
+	char err[VOUCHD_TEXT_MAX] = "", why[256];
 	int rc = 1;
 
 	sigset_t set;
@@ -823,6 +823,11 @@ milter_main(const char *path, struct vouchd_conf *cf, int ctl, int signer_fd)
 		goto fail;
 	runtime_swap(rt);
 	snprintf(listen_spec, sizeof(listen_spec), "%s", cf->socket);
+	/* libmilter would listen on a port past 65535 modulo 65536 */
+	if (vouchd_socket_check(cf->socket, why, sizeof(why)) != 0) {
+		snprintf(err, sizeof(err), "Socket %s: %s", cf->socket, why);
+		goto fail;
+	}
 	if (smfi_setconn(cf->socket) != MI_SUCCESS ||
 	    smfi_register(desc) != MI_SUCCESS) {
 		snprintf(err, sizeof(err), "Socket %s: not usable", cf->socket);

@@ -467,31 +467,25 @@ where(char *buf, size_t len, const char *path, unsigned line)
 }
 
 /*
- * vouchd -t: what the daemon needs before it reads any table: UserID
- * names a user (and group), and a unix socket's directory exists, for
- * libmilter does not make it.  Returns 1 when something is wrong, each
- * problem said on stderr.
+ * vouchd -t: the Socket spec is one libmilter reads as meant (a port
+ * past 65535 would be listened on modulo 65536), and a unix socket's
+ * directory exists, for libmilter does not make it.  1 when wrong, said
+ * on stderr after at ("FILE:LINE: ").
  */
 static int
-check_daemon(const char *path, const struct vouchd_conf *c, int *user_bad)
+check_socket(const char *at, const struct vouchd_conf *c)
 {
-	char at[1100], err[512], dir[1024];
+	char bad[256], dir[1024];
 	const char *sock = socket_path(c->socket), *slash, *why = NULL;
 	struct stat st;
-	uid_t uid;
-	gid_t gid;
-	int bad = 0;
 
-	*user_bad = 0;
-	if (c->user != NULL &&
-	    resolve_user(c->user, &uid, &gid, err, sizeof(err)) != 0) {
-		where(at, sizeof(at), path, c->user_line);
-		fprintf(stderr, "vouchd: %s%s\n", at, err);
-		*user_bad = bad = 1;
+	if (vouchd_socket_check(c->socket, bad, sizeof(bad)) != 0) {
+		fprintf(
+		    stderr, "vouchd: %sSocket %s: %s\n", at, c->socket, bad);
+		return 1;
 	}
 	if (sock == NULL)
-		return bad;
-	where(at, sizeof(at), path, c->socket_line);
+		return 0;
 	slash = strrchr(sock, '/');
 	if (slash == NULL || sock[0] != '/') {
 		fprintf(stderr, "vouchd: %sSocket %s: want an absolute path\n",
@@ -508,6 +502,40 @@ check_daemon(const char *path, const struct vouchd_conf *c, int *user_bad)
 		fprintf(stderr, "vouchd: %sSocket %s%s: directory %s: %s\n", at,
 		    c->socket, c->socket_line > 0 ? "" : " (the default)", dir,
 		    why);
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * vouchd -t: what the daemon needs before it reads any table: UserID
+ * names a user (and group), Socket as check_socket says, MetricsListen a
+ * loopback ADDR:PORT.  Returns 1 when something is wrong, each problem
+ * said on stderr.
+ */
+static int
+check_daemon(const char *path, const struct vouchd_conf *c, int *user_bad)
+{
+	char at[1100], err[512];
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	uid_t uid;
+	gid_t gid;
+	int bad = 0;
+
+	*user_bad = 0;
+	if (c->user != NULL &&
+	    resolve_user(c->user, &uid, &gid, err, sizeof(err)) != 0) {
+		where(at, sizeof(at), path, c->user_line);
+		fprintf(stderr, "vouchd: %s%s\n", at, err);
+		*user_bad = bad = 1;
+	}
+	where(at, sizeof(at), path, c->socket_line);
+	bad |= check_socket(at, c);
+	if (c->metrics_listen != NULL &&
+	    metrics_addr(c->metrics_listen, &ss, &sl, err, sizeof(err)) != 0) {
+		where(at, sizeof(at), path, c->metrics_listen_line);
+		fprintf(stderr, "vouchd: %s%s\n", at, err);
 		bad = 1;
 	}
 	return bad;

@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "conf.h"
@@ -249,6 +250,15 @@ void log_eval(const struct vouchd_conf *c, const struct vouchd_eval *ev);
 void metrics_eval(const struct vouchd_eval *ev);
 void metrics_count(const char *name);
 void metrics_dns(unsigned long queries);
+/*
+ * metrics_addr - the loopback address and port of MetricsListen's
+ * ADDR:PORT (IPv6 ADDR in brackets or not) into *ss, *sl; 0, or -1 with
+ * err ("MetricsListen SPEC: why"): no ':', a port vouchd_port_parse
+ * refuses, ADDR not an address or not loopback.  vouchd -t and
+ * metrics_start both check with it.
+ */
+int metrics_addr(const char *spec, struct sockaddr_storage *ss, socklen_t *sl,
+    char *err, size_t errlen);
 int metrics_start(const char *listen, char *err, size_t errlen);
 
 /* ---- Helpers shared by verify.c and sign.c ----------------------------- */

@@ -102,6 +102,22 @@ def run(tmp):
     rc, doc, err, dt = verify(zone, bad)
     ok(rc == 0 and doc is not None and doc["cv"] == "fail" and "\u00e9" in doc["instances"][0]["aar"],
        "an AAR that is not UTF-8 gives valid JSON", "exit %d %r" % (rc, doc))
+    # The bytes of --json, exactly: well-formed UTF-8 (RFC 3629 §4) as it
+    # is, C1 and U+10FFFF among it; each byte of an overlong form, a
+    # surrogate, a value past U+10FFFF, a stray continuation byte, 0xff
+    # and a sequence cut by the end of the field as \u00XX; '"', '\' and
+    # DEL escaped (RFC 8259 §7).
+    edge = (b'"\\ \x7f \xc0\xaf \xe0\x80\xaf \xed\xa0\x80 \xf4\x90\x80\x80 \xf0\x9f\x98\x80 '
+            b'\xe2\x82\xac \x80 \xff \xc2\x85 \xf4\x8f\xbf\xbf \xe2\x82')
+    want = (b'\\"\\\\ \\u007f \\u00c0\\u00af \\u00e0\\u0080\\u00af \\u00ed\\u00a0\\u0080 '
+            b'\\u00f4\\u0090\\u0080\\u0080 \xf0\x9f\x98\x80 \xe2\x82\xac \\u0080 \\u00ff '
+            b'\xc2\x85 \xf4\x8f\xbf\xbf \\u00e2\\u0082"')
+    rc, out, err = vtest.vouch(["arc", "verify", "--json", "--zone", zone],
+                               stdin=b"ARC-Authentication-Results: i=1; mx.example.org; x=" + edge +
+                               b"\r\n" + MSG)
+    ok(rc == 0 and (b'"aar": "mx.example.org; x=' + want + b"}") in out,
+       "arc verify --json: the AAR's bytes, UTF-8 and not, written exactly as RFC 8259 §7 allows",
+       "exit %d %r" % (rc, out[-400:]))
     # Text meant to end the AAR and start a field of its own.
     rc, out, err = vtest.vouch(["arc", "seal", "-d", "example.org", "-s", "s1", "-k", key,
                                 "--authserv-id", "mx.example.org", "--auth-results",

@@ -122,8 +122,9 @@ def test_check():
     conf, rc, out, err = run_t("Mode v\nSocket local:%s/t.conf/s.sock\n" % TMP)
     ok(rc == 1 and "not a directory" in err.lower(),
        "vouchd -t: a local: socket under a file is an error", "exit %d: %s" % (rc, err))
-    conf, rc, out, err = run_t("Socket inet:0@127.0.0.1\nMode v\n")
-    ok(rc == 0, "vouchd -t: an inet socket has no directory to check", err)
+    conf, rc, out, err = run_t("Socket inet:1@127.0.0.1\nMode v\n")
+    ok(rc == 0 and "configuration OK" in out, "vouchd -t: an inet socket has no directory to check",
+       err)
     conf, rc, out, err = run_t("Socket unix:%s/s.sock\nMode v\nUserID vouchd-no-such-user\n" % TMP)
     ok(rc == 1 and ("%s:3: UserID vouchd-no-such-user: no such user" % conf) in err and "OK" not in out,
        "vouchd -t: a UserID naming no user is an error naming file and line (exit 1)",
@@ -136,6 +137,80 @@ def test_check():
     ok(rc == 78 and ("%s:1: unknown option 'Bogus'" % conf) in err,
        "vouchd -t: a file that does not parse exits 78 (EX_CONFIG), as vouchd(8) says",
        "exit %d: %s" % (rc, err))
+
+
+def test_ports():
+    """A port is 1 to 65535, digits only: libmilter would listen on
+    99999 modulo 65536 (34463), so -t and the start refuse what is not
+    one, as for the socket's other errors (exit 1, vouchd(8)), naming
+    file and line; so does -t for MetricsListen, and the parser for
+    Nameservers' ADDR@PORT and FailureReportSMTP's URL (exit 78, a value
+    that does not parse)."""
+    for port in ("0", "65536", "99999", "abc", "", "+80", "080000"):
+        spec = "inet:%s@127.0.0.1" % port
+        conf, rc, out, err = run_t("Socket %s\nMode v\n" % spec)
+        ok(rc == 1 and ("%s:1: Socket %s: port '%s': want a number from 1 to 65535"
+                        % (conf, spec, port)) in err and "OK" not in out,
+           "vouchd -t: Socket %s is refused with file and line (exit 1)" % spec,
+           "exit %d: %s%s" % (rc, out, err))
+    for spec in ("inet:1@127.0.0.1", "inet:65535@127.0.0.1", "inet6:65535@::1", "inet:8891"):
+        conf, rc, out, err = run_t("Socket %s\nMode v\n" % spec)
+        ok(rc == 0 and "configuration OK" in out, "vouchd -t: Socket %s is accepted" % spec,
+           "exit %d: %s" % (rc, err))
+    for spec, why in (("inet:8891@", "want an address after '@'"),
+                      ("tcp:8891@127.0.0.1", "want unix:PATH, local:PATH, inet:PORT@ADDR")):
+        conf, rc, out, err = run_t("Mode v\nSocket %s\n" % spec)
+        ok(rc == 1 and ("%s:2: Socket %s: %s" % (conf, spec, why)) in err,
+           "vouchd -t: Socket %s is refused (%s)" % (spec, why), "exit %d: %s" % (rc, err))
+    for port in ("0", "65536", "99999", "abc", ""):
+        spec = "127.0.0.1:%s" % port
+        conf, rc, out, err = run_t("Socket inet:8891@127.0.0.1\nMode v\nMetricsListen %s\n" % spec)
+        ok(rc == 1 and ("%s:3: MetricsListen %s: port '%s': want a number from 1 to 65535"
+                        % (conf, spec, port)) in err and "OK" not in out,
+           "vouchd -t: MetricsListen %s is refused with file and line (exit 1)" % spec,
+           "exit %d: %s%s" % (rc, out, err))
+    for spec in ("127.0.0.1:1", "[::1]:65535"):
+        conf, rc, out, err = run_t("Socket inet:8891@127.0.0.1\nMode v\nMetricsListen %s\n" % spec)
+        ok(rc == 0 and "configuration OK" in out, "vouchd -t: MetricsListen %s is accepted" % spec,
+           "exit %d: %s" % (rc, err))
+    conf, rc, out, err = run_t("Socket inet:8891@127.0.0.1\nMode v\nMetricsListen 192.0.2.1:9100\n")
+    ok(rc == 1 and ("%s:3: MetricsListen 192.0.2.1:9100: only loopback addresses" % conf) in err,
+       "vouchd -t: MetricsListen off loopback is refused, as at start", "exit %d: %s" % (rc, err))
+    for port in ("0", "65536", "x"):
+        conf, rc, out, err = run_t("Socket inet:8891@127.0.0.1\nMode v\nNameservers 127.0.0.1@%s\n"
+                                   % port)
+        ok(rc == 78 and ("%s:3: Nameservers '127.0.0.1@%s': want ADDR or ADDR@PORT" % (conf, port))
+           in err, "vouchd -t: Nameservers 127.0.0.1@%s does not parse (exit 78)" % port,
+           "exit %d: %s" % (rc, err))
+    conf, rc, out, err = run_t("Socket inet:8891@127.0.0.1\nMode v\nNameservers 127.0.0.1@65535\n")
+    ok(rc == 0, "vouchd -t: Nameservers 127.0.0.1@65535 is accepted", "exit %d: %s" % (rc, err))
+    # FailureReportSMTP's relay: libcurl would refuse the port only when a
+    # report is sent.
+    for url in ("smtp://127.0.0.1:99999", "smtp://relay.example:0", "smtps://[::1]:65536",
+                "smtp://u:p@relay.example:", "smtp://relay.example:x25/"):
+        conf, rc, out, err = run_t("Socket inet:8891@127.0.0.1\nMode v\nFailureReportSMTP %s\n" % url)
+        ok(rc == 78 and ("FailureReportSMTP '%s': want smtp://HOST[:PORT]" % url) in err,
+           "vouchd -t: FailureReportSMTP %s does not parse (exit 78)" % url, "exit %d: %s" % (rc, err))
+    for url in ("smtp://127.0.0.1:1", "smtps://[::1]:65535", "smtp://u:p@relay.example:587/",
+                "smtp://relay.example", "smtps://[2001:db8::25]"):
+        conf, rc, out, err = run_t("Socket inet:8891@127.0.0.1\nMode v\nFailureReportSMTP %s\n" % url)
+        ok(rc == 0 and "configuration OK" in out, "vouchd -t: FailureReportSMTP %s is accepted" % url,
+           "exit %d: %s" % (rc, err))
+    # The start refuses it too, before listening anywhere.
+    conf = os.path.join(TMP, "start.conf")
+    with open(conf, "w") as f:
+        f.write("Socket inet:99999@127.0.0.1\nMode v\nAuthservID mx.test.example\nSyslog no\n")
+    p = subprocess.Popen([vouchd.VOUCHD, "-c", conf], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         start_new_session=True)
+    try:
+        out, err = p.communicate(timeout=30)
+        rc = p.returncode
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, 15)
+        out, err = p.communicate()
+        rc = "still running after 30 s"
+    ok(rc == 1 and b"Socket inet:99999@127.0.0.1: port '99999': want a number from 1 to 65535" in err,
+       "vouchd with Socket inet:99999@127.0.0.1 does not start (exit 1)", "exit %s: %r" % (rc, err))
 
 
 def test_key_owner():
@@ -199,7 +274,7 @@ def main():
     if not built:
         ok(False, "vouchd is built", why)
         vtest.done()
-    for t in (test_check, test_key_owner, test_help, test_socket_owner):
+    for t in (test_check, test_ports, test_key_owner, test_help, test_socket_owner):
         try:
             t()
         except (OSError, AssertionError) as e:

@@ -71,8 +71,8 @@ static const struct row rows[] = {
         {"Domain example.com", "Selector my-selector-name",
             "Canonicalization simple/simple"},
         {"Socket"},
-        {"Socket inet:port@localhost: not carried over: not local:PATH or "
-         "inet:PORT[@HOST] with a port number"}},
+        {"Socket inet:port@localhost: not carried over: port 'port': want "
+         "a number from 1 to 65535"}},
     {"docker-mailserver: refile: tables, TrustedHosts as InternalHosts",
         "@/docker-mailserver.conf", NULL, NULL, 1,
         {"KeyTable refile:@/docker-mailserver/KeyTable",
@@ -139,6 +139,10 @@ static const struct row rows[] = {
             "data set type \"dsn:\" (an SQL database through OpenDBX) is not "
             "supported",
             "SigningTable dsn:mysql://***@3306"}},
+    {"a Socket on port 0 is not carried", "@/opendkim-port0.conf", NULL, NULL,
+        1, {"Canonicalization relaxed/relaxed"}, {"Socket"},
+        {"Socket inet:0@localhost: not carried over: port '0': want a "
+         "number from 1 to 65535"}},
 };
 
 /* "@/x" -> CONVERT_DATA/x, and each @DATA@ of the file the same. */

@@ -18,6 +18,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 
+#include "milter/conf.h"
 #include "milter/tables/convert.h"
 #include "milter/tables/internal.h"
 
@@ -590,40 +591,23 @@ host_list(struct conv *c, struct setting *s, struct netlist *l)
 
 /* ---- the daemon, logging, DNS ----------------------------------------- */
 
-/* A milter socket spec: local:/unix:PATH, inet:/inet6:PORT[@HOST]. */
-static int
-socket_ok(const char *v)
-{
-	const char *p;
-	size_t n;
-
-	if (strncmp(v, "local:", 6) == 0 || strncmp(v, "unix:", 5) == 0)
-		return strchr(v, ':')[1] != '\0';
-	if (strncmp(v, "inet:", 5) != 0 && strncmp(v, "inet6:", 6) != 0)
-		return 0;
-	p = strchr(v, ':') + 1;
-	n = strspn(p, "0123456789");
-	return n > 0 && n <= 5 && strtoul(p, NULL, 10) <= 65535 &&
-	       (p[n] == '\0' || (p[n] == '@' && p[n + 1] != '\0'));
-}
-
 static void
 conv_daemon(struct conv *c)
 {
 	struct setting *s;
 	int sign = 0, verify = 0;
+	char why[256];
 	const char *p;
 
+	/* the same milter socket syntax (libmilter's) as vouchd's own */
 	if ((s = first_of(c, "Socket")) != NULL) {
-		if (socket_ok(s->value))
+		if (vouchd_socket_check(s->value, why, sizeof(why)) == 0)
 			emit(c, S_DAEMON, "Socket", s,
 			    "vouchd replaces every milter converted: point "
 			    "the MTA's milter list at this one socket",
 			    "%s", s->value);
 		else
-			note(c, s,
-			    "not local:PATH or inet:PORT[@HOST] with a port "
-			    "number");
+			note(c, s, "%s", why);
 	}
 	if ((s = first_of(c, "UserID")) != NULL)
 		emit(c, S_DAEMON, "UserID", s, NULL, "%s", s->value);
