@@ -8,6 +8,7 @@
 #include <emmintrin.h>
 #endif
 
+#include "mail/ftext.h"
 #include "mail/hdrscan.h"
 
 void
@@ -33,13 +34,6 @@ close_field(struct mail_hdr_scan *s, size_t at)
 	if (s->cur_from && s->nfrom <= MAIL_SCAN_MAX_FROM)
 		s->from[s->nfrom - 1].len = at - s->field_off;
 	s->cur_from = 0;
-}
-
-/* RFC 5322 §3.6.8: ftext = %d33-57 / %d59-126 */
-static int
-is_ftext(uint8_t c)
-{
-	return c >= 33 && c <= 126 && c != ':';
 }
 
 /* The colon after a field name. */
@@ -73,7 +67,7 @@ name_byte(struct mail_hdr_scan *s, uint8_t c)
 		s->name_wsp = 1; /* obs: WSP between the name and ':' */
 		return;
 	}
-	if (s->name_wsp || !is_ftext(c)) {
+	if (s->name_wsp || !mail_is_ftext(c)) {
 		malformed(s, s->name_wsp ? "white space inside a header field "
 		                           "name"
 		                         : "a header field name holds a byte "
@@ -182,34 +176,6 @@ name_run(struct mail_hdr_scan *s, const uint8_t *p, size_t n)
 	s->seen += n;
 }
 
-/*
- * The end of the run of ftext that starts at p[j], or len.  With SSE2, 16
- * bytes at a time while the piece has them (a field name took a compare
- * per byte; signed compares: bytes from 0x80 on are below 33).
- */
-static size_t
-ftext_end(const uint8_t *p, size_t j, size_t len)
-{
-#ifdef __SSE2__
-	const __m128i lo = _mm_set1_epi8(33), del = _mm_set1_epi8(127);
-	const __m128i colon = _mm_set1_epi8(':');
-	__m128i x;
-	int m;
-
-	for (; len - j >= 16; j += 16) {
-		x = _mm_loadu_si128((const __m128i *)(const void *)(p + j));
-		m = _mm_movemask_epi8(_mm_or_si128(
-		    _mm_cmplt_epi8(x, lo), _mm_or_si128(_mm_cmpeq_epi8(x, del),
-		                               _mm_cmpeq_epi8(x, colon))));
-		if (m != 0)
-			return j + (size_t)__builtin_ctz((unsigned)m);
-	}
-#endif
-	while (j < len && is_ftext(p[j]))
-		j++;
-	return j;
-}
-
 /* Does a CRLF start at p[j], inside the piece? */
 static int
 crlf_at(const uint8_t *p, size_t j, size_t len)
@@ -242,7 +208,7 @@ whole_line(struct mail_hdr_scan *s, const uint8_t *p, size_t i, size_t len)
 		s->seen += e + 2 - i;
 		return e + 2 - i;
 	}
-	j = ftext_end(p, i, len);
+	j = (size_t)(mail_ftext_end(p + i, p + len) - p);
 	n = j - i;
 	while (j < len && (p[j] == ' ' || p[j] == '\t'))
 		j++;
@@ -290,9 +256,9 @@ mail_hdr_scan_feed(struct mail_hdr_scan *s, const uint8_t *p, size_t len)
 			continue;
 		}
 		if (!s->bol && !s->cr && s->in_name && !s->name_wsp &&
-		    is_ftext(c)) {
+		    mail_is_ftext(c)) {
 			/* the rest of a name: name_byte's work, per run */
-			for (j = i + 1; j < len && is_ftext(p[j]); j++)
+			for (j = i + 1; j < len && mail_is_ftext(p[j]); j++)
 				;
 			name_run(s, p + i, j - i);
 			i = j - 1;

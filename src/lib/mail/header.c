@@ -15,6 +15,7 @@
 
 #include "vouch/limits.h"
 
+#include "ftext.h"
 #include "header.h"
 
 /*
@@ -132,13 +133,6 @@ normalise(struct mail_header *h, const uint8_t *p, size_t len)
 	return VOUCH_OK;
 }
 
-/* RFC 5322 §3.6.8: ftext = %d33-57 / %d59-126 */
-static int
-is_ftext(uint8_t c)
-{
-	return c >= 33 && c <= 126 && c != ':';
-}
-
 /* Split the normalised buffer into fields; RFC 5322 §2.2, §2.2.3. */
 static enum vouch_status
 split_fields(struct mail_header *h)
@@ -186,7 +180,7 @@ split_fields(struct mail_header *h)
 			return VOUCH_ESYNTAX;
 		}
 		for (const uint8_t *c = p; c < nend; c++)
-			if (!is_ftext(*c)) {
+			if (!mail_is_ftext(*c)) {
 				h->error = "malformed header field name";
 				return VOUCH_ESYNTAX;
 			}
@@ -237,35 +231,6 @@ find_lf(const uint8_t *p, const uint8_t *end)
 #else
 	return memchr(p, '\n', (size_t)(end - p));
 #endif
-}
-
-/*
- * The end of the ftext run at p (RFC 5322 §3.6.8: %d33-57 / %d59-126),
- * which the LF at nl ends at the latest.  16 bytes at a time with SSE2
- * while the input has them: a field name took a compare per byte.
- */
-static const uint8_t *
-ftext_end(const uint8_t *p, const uint8_t *nl, const uint8_t *end)
-{
-#ifdef __SSE2__
-	const __m128i lo = _mm_set1_epi8(33), del = _mm_set1_epi8(127);
-	const __m128i colon = _mm_set1_epi8(':');
-	__m128i x;
-	int m;
-
-	/* signed compares: bytes from 0x80 on are below 33 */
-	for (; end - p >= 16; p += 16) {
-		x = _mm_loadu_si128((const __m128i *)(const void *)p);
-		m = _mm_movemask_epi8(_mm_or_si128(
-		    _mm_cmplt_epi8(x, lo), _mm_or_si128(_mm_cmpeq_epi8(x, del),
-		                               _mm_cmpeq_epi8(x, colon))));
-		if (m != 0)
-			return p + __builtin_ctz((unsigned)m);
-	}
-#endif
-	while (p < nl && is_ftext(*p))
-		p++;
-	return p;
 }
 
 /* Room for one more field; 0, or -1 when memory ran out. */
@@ -333,8 +298,11 @@ parse_crlf(struct mail_header *h, const uint8_t *p, size_t len)
 			}
 			if (h->nfield >= VOUCH_MAX_HEADER_FIELDS)
 				goto general;
-			/* the name: ftext, then WSP (obs-optional), then ':' */
-			nend = c = ftext_end(pos, nl, end);
+			/*
+			 * the name: ftext, then WSP (obs-optional), then ':';
+			 * the run stops at the LF at nl, which is not ftext
+			 */
+			nend = c = mail_ftext_end(pos, end);
 			while (c < nl && (*c == ' ' || *c == '\t'))
 				c++;
 			if (c == nl || *c != ':' || nend == pos)
