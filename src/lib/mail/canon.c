@@ -329,28 +329,17 @@ has_nonwsp(const uint8_t *p, size_t n)
 
 /*
  * Copy n bytes (n < CANON_SHORT_RUN) from p to o, which do not overlap:
- * 16-byte moves, the last one overlapping the one before, never a byte
- * outside either range read or written.
+ * 16-byte moves while more than 32 are left, then vbuf_copy's moves of
+ * fixed size for the rest; no call to memcpy.
  */
 static void
 copy_short(uint8_t *o, const uint8_t *p, size_t n)
 {
-	size_t i;
+	size_t i = 0;
 
-	if (n >= 16) {
-		for (i = 0; i + 16 < n; i += 16)
-			memcpy(o + i, p + i, 16);
-		memcpy(o + n - 16, p + n - 16, 16);
-	} else if (n >= 8) {
-		memcpy(o, p, 8);
-		memcpy(o + n - 8, p + n - 8, 8);
-	} else if (n >= 4) {
-		memcpy(o, p, 4);
-		memcpy(o + n - 4, p + n - 4, 4);
-	} else {
-		for (i = 0; i < n; i++)
-			o[i] = p[i];
-	}
+	for (; n - i > 32; i += 16)
+		memcpy(o + i, p + i, 16);
+	vbuf_copy(o + i, p + i, n - i);
 }
 
 /* Hand the gathered small runs on. */
