@@ -32,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 
+import mimebody
 from vtest import ok, done, vouch
 
 try:
@@ -104,18 +105,10 @@ def corpus():
     # runs it still held, so that about one such body in four got a wrong
     # bh= (these four did)
     for n, (tl, al) in enumerate(((2000, 5501), (4000, 4474), (2000, 13032), (5000, 9000))):
-        r = random.Random(100 + n)
-        text = []
-        while sum(len(t) + 2 for t in text) < tl:
-            text.append(b" ".join(r.choice([b"lorem", b"ipsum", b"mail", b"dkim"])
-                                  for _ in range(r.randrange(1, 14))))
-        b64 = base64.b64encode(bytes(r.randrange(256) for _ in range(al)))
         kinds.append(("mime-attach-%d" % n, header(
             b"Report attached",
             b"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b2\"\r\n")
-            + b"\r\n--b2\r\nContent-Type: text/plain\r\n\r\n" + b"\r\n".join(text)
-            + b"\r\n--b2\r\nContent-Type: application/pdf\r\nContent-Transfer-Encoding: base64\r\n\r\n"
-            + b"".join(b64[i:i + 76] + b"\r\n" for i in range(0, len(b64), 76)) + b"--b2--\r\n"))
+            + b"\r\n" + mimebody.text_and_attachment(100 + n, tl, al)))
     return kinds
 
 

@@ -22,9 +22,7 @@ sasldb (saslpasswd2), mail injected with swaks, delivered to smtp-sink:
 
 Root only (Postfix); otherwise the test reports itself skipped.
 """
-import base64
 import os
-import random
 import sys
 import time
 
@@ -32,6 +30,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _postfix_common import preflight, lacks, base_options, start_vouchd
 import dkimcheck
 import mailworld
+import mimebody
 import postfix
 from mailworld import OTHER_CLIENT, BAD_CLIENT
 from vtest import ok, done, vouch_json
@@ -57,19 +56,6 @@ def sig_tag(sig, tag):
         if part.startswith(tag + "="):
             return part[len(tag) + 1:]
     return None
-
-
-def attachment_body():
-    """A text part of short lines and a base64 attachment of about 7 KiB."""
-    r = random.Random(100)
-    text = []
-    while sum(len(t) + 2 for t in text) < 2000:
-        text.append(" ".join(r.choice(["lorem", "ipsum", "mail", "dkim"])
-                             for _ in range(r.randrange(1, 14))))
-    b64 = base64.b64encode(bytes(r.randrange(256) for _ in range(5501))).decode()
-    return ("--b2\r\nContent-Type: text/plain\r\n\r\n" + "\r\n".join(text)
-            + "\r\n--b2\r\nContent-Type: application/pdf\r\nContent-Transfer-Encoding: base64\r\n\r\n"
-            + "".join(b64[i:i + 76] + "\r\n" for i in range(0, len(b64), 76)) + "--b2--\r\n")
 
 
 def verify_all(lab, m, port, what):
@@ -123,7 +109,8 @@ def roles(lab, w, ns, sink):
     # the signer got bh= wrong until 2026-12-07 (tests/interop/dkim_interop.py
     # mime-attach-*), here through the milter's body chunks
     m = send(pf.submission_port, "authenticated attachment", "alice@sender.example",
-             "alice@sender.example", body=attachment_body(), auth=("alice", USERS["alice"]))
+             "alice@sender.example", body=mimebody.text_and_attachment(100, 2000, 5501),
+             auth=("alice", USERS["alice"]))
     sig = signatures(m)
     ok(len(sig) == 1, "authenticated attachment: signed", repr(sig))
     if sig:
