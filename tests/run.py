@@ -31,6 +31,7 @@ SAN_RE = re.compile(r"(ERROR: AddressSanitizer|runtime error:|ERROR: LeakSanitiz
 
 totals = {"passed": 0, "failed": 0, "skipped": 0}
 failures = []
+skips = []
 
 
 def run_program(label, argv, env, timeout):
@@ -50,6 +51,7 @@ def run_program(label, argv, env, timeout):
         elif line.startswith("ok"):
             if "# SKIP" in line:
                 nskip += 1
+                skips.append("%s: %s" % (label, line))
             else:
                 npass += 1
     san = SAN_RE.search(err)
@@ -215,9 +217,15 @@ def main():
             # A phase asked for but not run is a visible skip, not silence.
             why = "no --%s-build given" % ph if ph == "asan" or not a.fuzz_build else "FUZZ_SECONDS=0"
             totals["skipped"] += 1
+            skips.append("%s: ok - %s # SKIP %s" % (ph, ph, why))
             print("%-44s # SKIP %s" % (ph, why))
         else:
             ap.error("unknown phase %s" % ph)
+    if skips:
+        # every skip with the reason its test gave, not only a count
+        print("\nSkipped:")
+        for sk in skips:
+            print("  " + sk)
     if failures:
         print("\nFailures:")
         for f in failures:
