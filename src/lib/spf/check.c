@@ -1208,8 +1208,8 @@ vouch_spf_check(struct vouch_spf *spf, const struct vouch_spf_request *req,
 	if (res->verdict == VOUCH_SPF_NONE && res->reason[0] == '\0')
 		set_text(res->reason, sizeof(res->reason), "no SPF record", 13);
 	trace(ev,
-	    "result %s: %u DNS-querying terms, %u void lookups, %u "
-	    "queries",
+	    "result %s; DNS-querying terms: %u, void lookups: %u, DNS "
+	    "queries: %u",
 	    vouch_spf_verdict_str(res->verdict), res->dns_lookups,
 	    res->void_lookups, res->dns_queries);
 	st = ev->st;
