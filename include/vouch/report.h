@@ -184,8 +184,10 @@ struct vouch_report_send_summary {
  * them obsolete).
  * In:  s, a migrated store; o, the options; err/errlen for a reason.
  * Out: *sum (may be NULL).
- * Errors: VOUCH_EINVAL (NULL arguments, no transport or smtp_url, key
- *         without dkim_domain and selector, dns NULL), VOUCH_EIO (the
+ * Errors: VOUCH_EINVAL (NULL arguments, no transport or smtp_url, an
+ *         smtp_url that is not smtp:// or smtps:// with a host and a port
+ *         of 1-65535 (said in err, nothing delivered), key without
+ *         dkim_domain and selector, dns NULL), VOUCH_EIO (the
  *         store failed), VOUCH_EUNSUPPORTED (SMTP in a build without
  *         libcurl), VOUCH_ENOMEM.  A delivery that fails is data in the
  *         store and in *sum, not an error.
@@ -220,7 +222,9 @@ enum vouch_report_outcome {
  *      failures to run or write are temporary, other exits final; 4xx
  *      and connection failures temporary, 5xx final.
  * Errors: VOUCH_EINVAL (NULL arguments, no recipient or too many, no
- *         transport, SMTP without smtp_url), VOUCH_EUNSUPPORTED (SMTP in
+ *         transport, SMTP without smtp_url or with one that is not
+ *         smtp:// or smtps:// with a host and a port of 1-65535, said in
+ *         text), VOUCH_EUNSUPPORTED (SMTP in
  *         a build without libcurl).
  * Thread safe.  The sendmail child, forked from the calling thread, only
  * makes async-signal-safe calls before execve, so a threaded process may

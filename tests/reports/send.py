@@ -122,6 +122,18 @@ for be in _world.backends():
         ok(out.startswith("2 sent") and len(sink.messages) == 2,
            "%s: tried again after --retry (3600 s) and accepted" % n, out)
 
+    # ---- a relay URL that cannot be one: a usage error before any
+    # delivery, so that no delivery counts an attempt against it
+    url = setup(be, "send-badurl-" + n)
+    before = states(url)
+    for bad in ("smtp://127.0.0.1:99999", "smtp://127.0.0.1:0", "http://127.0.0.1:25", "smtp://"):
+        rc, out, err = send(url, ["--smtp", bad], DAY2 + 60)
+        ok(rc == 64 and "not an SMTP relay URL" in err and bad in err and out == "",
+           "%s: --smtp %s is a usage error (exit 64) naming the URL" % (n, bad),
+           "exit %d %r %r" % (rc, out, err))
+    ok(states(url) == before and all(v[1] == 0 for v in before.values()),
+       "%s: the deliveries are as they were, no attempt counted" % n, repr(states(url)))
+
     # ---- 5xx: recorded, never retried
     url = setup(be, "send-5xx-" + n)
     with smtpsink.Sink() as sink:

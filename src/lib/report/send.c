@@ -846,6 +846,56 @@ temporary:
 
 /* ---- The interface ------------------------------------------------------ */
 
+#ifdef VOUCH_HAVE_CURL
+/* A port libcurl has parsed (decimal digits): 1 when it is 1-65535. */
+static int
+port_ok(const char *p)
+{
+	unsigned long v = 0;
+
+	for (; *p >= '0' && *p <= '9' && v <= 65535; p++)
+		v = v * 10 + (unsigned long)(*p - '0');
+	return *p == '\0' && v >= 1 && v <= 65535;
+}
+
+/*
+ * Whether url names an SMTP relay libcurl can reach: it parses (which
+ * checks a port is 1-65535), its scheme is smtp or smtps and it has a
+ * host.  Said before any delivery is tried, because libcurl's refusal of
+ * the URL would otherwise count as a temporary failure of each delivery.
+ */
+static int
+smtp_url_ok(const char *url, char *err, size_t errlen)
+{
+	CURLU *u = curl_url();
+	char *scheme = NULL, *host = NULL, *port = NULL;
+	CURLUcode pc = CURLUE_NO_PORT;
+	int good = 0;
+
+	if (u != NULL &&
+	    curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) ==
+	        CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+	    ((pc = curl_url_get(u, CURLUPART_PORT, &port, 0)) == CURLUE_OK ||
+	        pc == CURLUE_NO_PORT))
+		/* libcurl takes port 0 (meaning the scheme's), a relay can't */
+		good = (strcmp(scheme, "smtp") == 0 ||
+		           strcmp(scheme, "smtps") == 0) &&
+		       host[0] != '\0' && (port == NULL || port_ok(port));
+	curl_free(scheme);
+	curl_free(host);
+	curl_free(port);
+	curl_url_cleanup(u);
+	if (!good && err != NULL && errlen > 0)
+		snprintf(err, errlen,
+		    "not an SMTP relay URL (smtp://host[:port] or "
+		    "smtps://host[:port], port 1-65535): %s",
+		    url);
+	return good;
+}
+#endif
+
 enum vouch_status
 vouch_report_transmit(const struct vouch_report_send_options *o,
     const char *from, const char *const *rcpt, size_t nrcpt, const uint8_t *msg,
@@ -880,6 +930,8 @@ vouch_report_transmit(const struct vouch_report_send_options *o,
 		return VOUCH_OK;
 	}
 #ifdef VOUCH_HAVE_CURL
+	if (!smtp_url_ok(o->smtp_url, text, tlen))
+		return VOUCH_EINVAL;
 	*outcome = via_smtp(o, from, rcpt, nrcpt, msg, len, code, text, tlen);
 	return VOUCH_OK;
 #else
@@ -923,6 +975,10 @@ vouch_report_send(struct vouch_store *s,
 #ifndef VOUCH_HAVE_CURL
 	if (o->transport == VOUCH_REPORT_SMTP)
 		return VOUCH_EUNSUPPORTED;
+#else
+	if (o->transport == VOUCH_REPORT_SMTP &&
+	    !smtp_url_ok(o->smtp_url, err, errlen))
+		return VOUCH_EINVAL;
 #endif
 	memset(&sd, 0, sizeof(sd));
 	sd.s = s;
