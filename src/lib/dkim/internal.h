@@ -11,6 +11,7 @@
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/sha.h>
 
 #include "vouch/status.h"
 #include "dkim/ed25519.h"
@@ -155,7 +156,14 @@ struct dkim_hasher {
 	enum canon_alg canon;
 	uint64_t limit;
 	const EVP_MD *md;
-	EVP_MD_CTX *ctx; /* owned; EVP_MD_CTX_free */
+	/*
+	 * SHA-256, the digest of every signature but rsa-sha1's, is taken
+	 * over sha here (SHA256_Init/Update/Final, which cannot fail) and ctx
+	 * is NULL: no EVP context made, set up twice and freed per message.
+	 * Any other digest goes through ctx (owned; EVP_MD_CTX_free).
+	 */
+	EVP_MD_CTX *ctx;
+	SHA256_CTX sha;
 	struct canon_body cb;
 	uint8_t digest[EVP_MAX_MD_SIZE];
 	unsigned dlen;
