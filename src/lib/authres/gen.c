@@ -13,6 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include "internal.h"
 
 #define AR_WIDTH 78 /* RFC 5322 §2.1.1: SHOULD NOT exceed 78 characters */
@@ -55,6 +59,44 @@ needs_escape(enum text_kind kind, uint8_t c)
 }
 
 /*
+ * The length of the run from p on that put_text copies as it is: printable
+ * ASCII that needs no escape.  With SSE2, 16 bytes at a time: a byte below
+ * 0x20 or from 0x80 on is below 0x20 as a signed byte, so one compare
+ * finds both; DEL and the two or three bytes needs_escape names are
+ * compared each.  The reasons and comments of the field (the DMARC pass
+ * reason is 40 bytes and more) were a test per byte.
+ */
+static size_t
+plain_run(const uint8_t *p, size_t n, enum text_kind kind)
+{
+	size_t i = 0;
+#ifdef __SSE2__
+	const __m128i lo = _mm_set1_epi8(0x20), del = _mm_set1_epi8(0x7f);
+	const __m128i bs = _mm_set1_epi8('\\');
+	const __m128i e1 = _mm_set1_epi8(kind == TEXT_QUOTED ? '"' : '(');
+	const __m128i e2 = _mm_set1_epi8(kind == TEXT_QUOTED ? '"' : ')');
+	__m128i x, stop;
+	unsigned m;
+
+	for (; n - i >= 16; i += 16) {
+		x = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+		stop = _mm_or_si128(
+		    _mm_or_si128(_mm_cmplt_epi8(x, lo), _mm_cmpeq_epi8(x, del)),
+		    _mm_or_si128(_mm_cmpeq_epi8(x, bs),
+		        _mm_or_si128(
+		            _mm_cmpeq_epi8(x, e1), _mm_cmpeq_epi8(x, e2))));
+		m = (unsigned)_mm_movemask_epi8(stop);
+		if (m != 0)
+			return i + (size_t)__builtin_ctz(m);
+	}
+#endif
+	while (
+	    i < n && p[i] >= 0x20 && p[i] < 0x7f && !needs_escape(kind, p[i]))
+		i++;
+	return i;
+}
+
+/*
  * Appends text, escaping what needs_escape names as quoted-pairs (RFC 5322
  * §3.2.1) and replacing what may not appear: CR, LF and TAB by a space,
  * other controls and non-UTF-8 bytes by '?'.  So no input can end the field
@@ -68,10 +110,8 @@ put_text(struct vbuf *v, const uint8_t *p, size_t n, enum text_kind kind)
 
 	while (p < end) {
 		/* a run of printable ASCII that needs no escape, in one copy */
-		for (run = p; p < end && *p >= 0x20 && *p < 0x7f &&
-		              !needs_escape(kind, *p);
-		     p++)
-			;
+		run = p;
+		p += plain_run(p, (size_t)(end - p), kind);
 		if (p > run)
 			(void)vbuf_add(v, run, (size_t)(p - run));
 		if (p >= end)

@@ -11,6 +11,7 @@
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/sha.h>
 
 #include "vouch/status.h"
 #include "dkim/ed25519.h"
@@ -155,7 +156,14 @@ struct dkim_hasher {
 	enum canon_alg canon;
 	uint64_t limit;
 	const EVP_MD *md;
-	EVP_MD_CTX *ctx; /* owned; EVP_MD_CTX_free */
+	/*
+	 * SHA-256, the digest of every signature but rsa-sha1's, is taken
+	 * over sha here (SHA256_Init/Update/Final, which cannot fail) and ctx
+	 * is NULL: no EVP context made, set up twice and freed per message.
+	 * Any other digest goes through ctx (owned; EVP_MD_CTX_free).
+	 */
+	EVP_MD_CTX *ctx;
+	SHA256_CTX sha;
 	struct canon_body cb;
 	uint8_t digest[EVP_MAX_MD_SIZE];
 	unsigned dlen;
@@ -240,14 +248,26 @@ dkim_lower(uint8_t c)
 	return c >= 'A' && c <= 'Z' ? (uint8_t)(c + ('a' - 'A')) : c;
 }
 
+/*
+ * Two bytes that differ are the same letter in two cases when they differ
+ * in the case bit alone and one of them is a letter: a byte equal as it is
+ * (most bytes of names compared) costs one compare, not two case
+ * conversions.
+ */
+static inline int
+dkim_case_pair(uint8_t a, uint8_t b)
+{
+	return (a ^ b) == 0x20 && (uint8_t)((a | 0x20) - 'a') <= 'z' - 'a';
+}
+
 static inline int
 dkim_ieq(const uint8_t *p, size_t len, const char *s)
 {
 	size_t i;
 
 	for (i = 0; i < len; i++)
-		if (s[i] == '\0' ||
-		    dkim_lower(p[i]) != dkim_lower((uint8_t)s[i]))
+		if (s[i] == '\0' || (p[i] != (uint8_t)s[i] &&
+		                        !dkim_case_pair(p[i], (uint8_t)s[i])))
 			return 0;
 	return s[len] == '\0';
 }
@@ -258,7 +278,7 @@ dkim_mem_ieq(const uint8_t *a, const uint8_t *b, size_t len)
 	size_t i;
 
 	for (i = 0; i < len; i++)
-		if (dkim_lower(a[i]) != dkim_lower(b[i]))
+		if (a[i] != b[i] && !dkim_case_pair(a[i], b[i]))
 			return 0;
 	return 1;
 }

@@ -22,9 +22,17 @@
 #include <emmintrin.h>
 #endif
 
+/*
+ * SHA256_Init/Update/Final, deprecated in OpenSSL 3.0 but kept there, for
+ * the body and header hashes of SHA-256 signatures: the same code EVP's
+ * provider calls, over a context inside the hasher (dkim_hasher), as the
+ * signer does (sign.c).
+ */
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
+#include <openssl/sha.h>
 
 #include "vouch/dkim.h"
 #include "dkim/internal.h"
@@ -811,9 +819,14 @@ check_signature(EVP_PKEY *pk, const struct sigtags *st, struct dkim_hasher *hs,
 	unsigned hlen;
 
 	dkim_err_clear();
-	if (EVP_DigestUpdate(hs->ctx, data, len) != 1 ||
-	    EVP_DigestFinal_ex(hs->ctx, hash, &hlen) != 1 ||
-	    EVP_DigestInit_ex(hs->ctx, hs->md, NULL) != 1)
+	if (hs->ctx == NULL) {
+		SHA256_Update(&hs->sha, data, len);
+		SHA256_Final(hash, &hs->sha);
+		SHA256_Init(&hs->sha);
+		hlen = SHA256_DIGEST_LENGTH;
+	} else if (EVP_DigestUpdate(hs->ctx, data, len) != 1 ||
+	           EVP_DigestFinal_ex(hs->ctx, hash, &hlen) != 1 ||
+	           EVP_DigestInit_ex(hs->ctx, hs->md, NULL) != 1)
 		return dkim_crypto_nomem();
 	return dkim_verify_hash(pk, st->alg == ALG_ED25519_SHA256,
 	    st->alg == ALG_RSA_SHA1 ? DKIM_HASH_SHA1 : DKIM_HASH_SHA256, hash,
@@ -825,7 +838,9 @@ hash_sink(void *arg, const uint8_t *p, size_t n)
 {
 	struct dkim_hasher *hs = arg;
 
-	if (!hs->nomem && EVP_DigestUpdate(hs->ctx, p, n) != 1)
+	if (hs->ctx == NULL)
+		SHA256_Update(&hs->sha, p, n);
+	else if (!hs->nomem && EVP_DigestUpdate(hs->ctx, p, n) != 1)
 		hs->nomem = dkim_crypto_nomem() == DKIM_SIG_NOMEM;
 }
 
@@ -839,8 +854,11 @@ dkim_hasher_init(struct dkim_hasher *hs, enum canon_alg canon, uint64_t limit,
 	hs->md = md;
 	hs->dlen = 0;
 	hs->nomem = false;
-	if ((hs->ctx = EVP_MD_CTX_new()) == NULL ||
-	    EVP_DigestInit_ex(hs->ctx, md, NULL) != 1) {
+	hs->ctx = NULL;
+	if (md != NULL && md == dkim_md(DKIM_HASH_SHA256))
+		SHA256_Init(&hs->sha); /* cannot fail: nothing allocated */
+	else if ((hs->ctx = EVP_MD_CTX_new()) == NULL ||
+	         EVP_DigestInit_ex(hs->ctx, md, NULL) != 1) {
 		EVP_MD_CTX_free(hs->ctx);
 		hs->ctx = NULL;
 		ERR_clear_error();
@@ -855,8 +873,11 @@ void
 dkim_hasher_final(struct dkim_hasher *hs)
 {
 	canon_body_final(&hs->cb);
-	if (!hs->nomem &&
-	    EVP_DigestFinal_ex(hs->ctx, hs->digest, &hs->dlen) != 1)
+	if (hs->ctx == NULL) {
+		SHA256_Final(hs->digest, &hs->sha);
+		hs->dlen = SHA256_DIGEST_LENGTH;
+	} else if (!hs->nomem &&
+	           EVP_DigestFinal_ex(hs->ctx, hs->digest, &hs->dlen) != 1)
 		hs->nomem = dkim_crypto_nomem() == DKIM_SIG_NOMEM;
 }
 

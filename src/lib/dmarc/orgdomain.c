@@ -164,7 +164,13 @@ dmarc_eval_init(
 	ev->ncache = 0;
 	memset(ev->chunk, 0, sizeof(ev->chunk));
 	ev->chunk[0] = ev->first;
-	memset(&ev->spare, 0, sizeof(ev->spare));
+	/* what is read of the spare (it answers DL_TEMP, set when it is
+	 * handed out): not its whole 2 KB */
+	ev->spare.name[0] = '\0';
+	ev->spare.outcome = DL_NONE;
+	ev->spare.nrecords = 0;
+	ev->spare.shared = NULL;
+	ev->spare.rec.buf = NULL;
 }
 
 /* Cache entry i (below ev->ncache, or the next one to fill). */
@@ -177,8 +183,8 @@ entry(struct dmarc_eval *ev, size_t i)
 /*
  * A lookup's record, owned or read from the record cache, let go.  An
  * empty one (no buf: never parsed, or the spare's) owns nothing, and is
- * not cleared again; neither is one of the cache's (a lookup is cleared
- * whole before it is used again).
+ * not cleared again; neither is one of the cache's (dmarc_lookup sets
+ * shared and rec.buf before a lookup is used again).
  */
 static void
 lookup_rec_free(struct dmarc_lookup *l)
@@ -252,7 +258,7 @@ dmarc_lookup(struct dmarc_eval *ev, const char *name)
 {
 	char qname[VOUCH_DNS_MAX_NAME + 16];
 	struct vouch_dns_answer *ans = NULL;
-	struct vouch_dmarc_record rec;
+	struct vouch_dmarc_record rec, *r;
 	struct dmarc_rec_entry *ref;
 	struct dmarc_lookup *l;
 	enum vouch_status st;
@@ -273,10 +279,17 @@ dmarc_lookup(struct dmarc_eval *ev, const char *name)
 	            malloc(DMARC_CACHE_CHUNK * sizeof(*ev->chunk[i]))) == NULL)
 		return NULL;
 	l = entry(ev, ev->ncache++);
-	memset(l, 0, sizeof(*l));
+	/*
+	 * Field by field, not the whole 2 KB lookup: rec is read only when
+	 * the outcome is DL_ONE, which sets it whole; until then what
+	 * lookup_rec_free reads (shared, rec.buf) says it owns nothing.
+	 */
+	l->outcome = DL_NONE;
+	l->nrecords = 0;
+	l->shared = NULL;
+	l->rec.buf = NULL;
 	n = strlen(name);
 	memcpy(l->name, name, n + 1);
-	l->outcome = DL_NONE;
 	/* A name too long for "_dmarc." has no record (RFC 9990 §4 step 4
 	 * reasons the same way for report names). */
 	if (n + 7 > VOUCH_DNS_MAX_NAME)
@@ -310,23 +323,25 @@ dmarc_lookup(struct dmarc_eval *ev, const char *name)
 		for (i = 0; i < ans->nrr; i++) {
 			if (ans->rr[i].type != VOUCH_DNS_TXT)
 				continue;
+			/* the first record straight into l, not through a
+			 * copy of the 2 KB struct */
+			r = l->nrecords == 0 ? &l->rec : &rec;
 			st = record_read(
-			    ans->rr[i].data, ans->rr[i].len, &rec, &ref);
+			    ans->rr[i].data, ans->rr[i].len, r, &ref);
 			if (st == VOUCH_ENOMEM) {
-				vouch_dmarc_record_free(&rec);
+				vouch_dmarc_record_free(r);
 				lookup_rec_free(l);
 				vouch_dns_answer_free(ans);
 				ev->ncache--;
 				return NULL;
 			}
 			if (st != VOUCH_OK) {
-				vouch_dmarc_record_free(&rec);
+				vouch_dmarc_record_free(r);
 				continue;
 			}
-			if (++l->nrecords == 1) {
-				l->rec = rec;
+			if (++l->nrecords == 1)
 				l->shared = ref;
-			} else
+			else
 				record_drop(&rec, ref);
 		}
 		if (l->nrecords == 1)

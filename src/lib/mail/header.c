@@ -60,11 +60,10 @@ mail_name_eq(const uint8_t *p, size_t len, const char *name)
 		if (b == '\0')
 			return 0;
 		a = p[i];
-		if (a >= 'A' && a <= 'Z')
-			a += 'a' - 'A';
-		if (b >= 'A' && b <= 'Z')
-			b += 'a' - 'A';
-		if (a != b)
+		/* differing bytes are equal only as one letter in two cases:
+		 * the case bit alone differs, and a is a letter */
+		if (a != b && ((a ^ b) != 0x20 ||
+		                  (uint8_t)((a | 0x20) - 'a') > 'z' - 'a'))
 			return 0;
 	}
 	return name[len] == '\0';
