@@ -3,6 +3,7 @@
  */
 #include <err.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -42,17 +43,45 @@ wall_now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* BENCH_ITERS=N: exactly N timed passes, for an instruction count. */
+static unsigned long
+fixed_iters(void)
+{
+	const char *s = getenv("BENCH_ITERS");
+	char *end;
+	unsigned long n;
+
+	if (s == NULL || *s == '\0')
+		return 0;
+	n = strtoul(s, &end, 10);
+	if (*end != '\0' || n == 0)
+		errx(2, "BENCH_ITERS=%s: want a count", s);
+	return n;
+}
+
 void
 spf_bench_rate(int (*fn)(void *), void *arg, size_t per_call, double seconds,
     const char *what, double *cpu_rate, double *wall_rate)
 {
 	double c0, w0, c, w, rate;
-	unsigned long n;
+	unsigned long n, iters;
 	int round;
 
 	if (fn(arg) != 0)
 		errx(1, "%s: failed", what);
 	*cpu_rate = *wall_rate = 0;
+	if ((iters = fixed_iters()) != 0) {
+		c0 = bench_now();
+		w0 = wall_now();
+		for (n = 0; n < iters; n++)
+			if (bench_timed_call(fn, arg) != 0)
+				errx(1, "%s: failed", what);
+		c = bench_now();
+		w = wall_now();
+		*cpu_rate = c > c0 ? iters * per_call / (c - c0) : 0;
+		*wall_rate = w > w0 ? iters * per_call / (w - w0) : 0;
+		return;
+	}
 	/*
 	 * Three rounds, the best counts: on a shared machine a round can
 	 * lose time to other processes, never gain it.  The clock is read
@@ -66,7 +95,7 @@ spf_bench_rate(int (*fn)(void *), void *arg, size_t per_call, double seconds,
 		c0 = bench_now();
 		w0 = wall_now();
 		do {
-			if (fn(arg) != 0)
+			if (bench_timed_call(fn, arg) != 0)
 				errx(1, "%s: failed", what);
 			n += per_call;
 			c = bench_now();

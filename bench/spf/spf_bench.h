@@ -33,7 +33,10 @@ size_t spf_bench_clients(const char *dir, struct spf_client *c, size_t cap);
  * `seconds` of CPU in three rounds after one untimed pass; the best round
  * gives *cpu_rate and the wall rate of that round *wall_rate, both in
  * evaluations per second.  fn returns 0, or non-zero to stop the driver
- * with an error.
+ * with an error.  Each timed pass goes through bench_timed_call, and
+ * BENCH_ITERS=N makes exactly N timed passes instead (bench.h): with
+ * callgrind --toggle-collect=bench_timed_call, the instructions per
+ * evaluation are the total over N times per_call.
  */
 void spf_bench_rate(int (*fn)(void *), void *arg, size_t per_call,
     double seconds, const char *what, double *cpu_rate, double *wall_rate);

@@ -121,6 +121,12 @@ static const struct {
         "mail.example.net"},
     {"7.3 %{i} IPv4-mapped is IPv4", "::ffff:192.0.2.9", "a@example.com",
         SPF_MACRO_DOMAIN, "%{i}.%{v}", "192.0.2.9.in-addr"},
+    {"7.3 %{i} one, two and three digits", "0.9.10.255", "a@example.com",
+        SPF_MACRO_DOMAIN, "%{i}", "0.9.10.255"},
+    {"7.3 %{ir} 99 and 100", "100.99.1.200", "a@example.com", SPF_MACRO_DOMAIN,
+        "%{ir}", "200.1.99.100"},
+    {"7.2 %{c} IPv4 in exp", "198.51.100.7", "a@example.com", SPF_MACRO_EXPLAIN,
+        "%{c}", "198.51.100.7"},
     /* exp= only letters (§7.2) */
     {"7.2 %{c} IPv6 in exp", "2001:db8::cb01", "a@example.com",
         SPF_MACRO_EXPLAIN, "%{c} says hi", "2001:db8::cb01 says hi"},

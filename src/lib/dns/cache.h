@@ -14,9 +14,16 @@
 #include <time.h>
 
 #include "vouch/dns.h"
+#include "vouch/limits.h"
 #include "vouch/status.h"
 
 struct dns_cache_entry;
+
+/*
+ * 64-bit words of the hash key (cache.c): the added constant, one for
+ * the type and length, and one per four bytes of the longest name.
+ */
+#define DNS_CACHE_KEY_WORDS (2 + 2 * ((VOUCH_DNS_MAX_NAME + 7) / 8))
 
 struct dns_cache {
 	pthread_mutex_t lock;
@@ -26,13 +33,16 @@ struct dns_cache {
 	size_t max_entries;
 	size_t max_bytes;
 	size_t aux_bytes; /* what a kept aux may cost, counted per entry */
+	/* the hash's random key, chosen by dns_cache_init, then read-only */
+	uint64_t key[DNS_CACHE_KEY_WORDS];
 };
 
 /*
  * dns_cache_init - an empty cache of at most max_entries answers and about
  * max_bytes bytes (each entry counted with aux_bytes for what may be kept
  * beside it); when full, expired entries go first, then every idle one.
- * Errors: VOUCH_ENOMEM.
+ * Names are hashed with a key of its own, from getrandom(2).
+ * Errors: VOUCH_ENOMEM; VOUCH_EIO when the system gives no random bytes.
  */
 enum vouch_status dns_cache_init(struct dns_cache *c, size_t max_entries,
     size_t max_bytes, size_t aux_bytes);
@@ -67,6 +77,14 @@ void *dns_cache_aux(struct dns_cache_entry *e);
 void *dns_cache_set_aux(struct dns_cache_entry *e, void *aux);
 
 /* dns_cache_release - let go of an entry from get or put. */
+
+/*
+ * dns_cache_hash - the cache's keyed hash of (type, name without case)
+ * (cache.c says which construction); the top 12 bits choose the bucket.
+ * For the unit test: it is what differs from one cache to another.
+ */
+uint32_t dns_cache_hash(
+    const struct dns_cache *c, uint16_t type, const char *name, size_t len);
 void dns_cache_release(struct dns_cache *c, struct dns_cache_entry *e);
 
 #endif
