@@ -6,7 +6,8 @@
  *   libspf2_bench DATADIR SECONDS NSD COUNTER LOG [CACHE]
  *
  * NSD and COUNTER are "ADDR@PORT" (IPv4); LOG as for vouch_spf_bench.
- * CACHE ("cache" or "resolv") runs one row only, for a profiler.
+ * CACHE ("cache" or "resolv") runs one row only: for a profiler, and for
+ * run.sh's rounds; "cold" runs the cold rows alone.
  *
  * libspf2 asks the system resolver (res_ninit + res_nquery on a state of
  * its own per thread), which reads /etc/resolv.conf and has no way to say
@@ -149,7 +150,7 @@ main(int argc, char *argv[])
 	double seconds, cpu, wall;
 	size_t i, k;
 	char *end, what[64];
-	int mix;
+	int mix, cold;
 
 	if (argc != 6 && argc != 7)
 		errx(2, "usage: libspf2_bench DATADIR SECONDS NSD COUNTER LOG "
@@ -176,7 +177,8 @@ main(int argc, char *argv[])
 		fflush(stdout);
 		SPF_server_free(r.spf);
 	}
-	if (only != NULL || strcmp(argv[4], "-") == 0 ||
+	cold = only != NULL && strcmp(only, "cold") == 0;
+	if ((only != NULL && !cold) || strcmp(argv[4], "-") == 0 ||
 	    strcmp(argv[5], "-") == 0)
 		return 0;
 

@@ -8,8 +8,9 @@
  * NSD is "ADDR@PORT" of the authoritative server for the libunbound back
  * end, COUNTER the address of countdns.py in front of it and LOG the file
  * where it writes each question ("-" leaves out what needs them).  With
- * BACKEND CACHE ("zone results", "unbound dns", ...) only that row runs,
- * for a profiler.
+ * BACKEND CACHE ("zone results+dns", "unbound dns", ...) only that row
+ * runs: for a profiler, and for run.sh's rounds, which time each row
+ * next to libspf2's.  CACHE "cold" (any BACKEND) runs the cold rows alone.
  */
 #include <err.h>
 #include <stdio.h>
@@ -216,6 +217,12 @@ main(int argc, char *argv[])
 	r.nclients = spf_bench_clients(dir, clients, SPF_BENCH_MAX_CLIENTS);
 	requests(&r);
 
+	if (only_cache != NULL && strcmp(only_cache, "cold") == 0) {
+		if (counter == NULL || log == NULL)
+			errx(2, "cold: want COUNTER and LOG");
+		cold_rows(dir, counter, log, &r);
+		return 0;
+	}
 	if (only_backend == NULL || strcmp(only_backend, "zone") == 0)
 		rate_rows(dir, "zone", NULL, seconds, only_cache, &r);
 	if (nsd != NULL &&
