@@ -25,7 +25,7 @@ ROWS = [
     ("vouch-zone", "none", "vouch, zone file, no cache"),
     ("vouch-unbound", "results+dns", "vouch, libunbound->NSD, result + DNS caches (default)"),
     ("vouch-unbound", "dns", "vouch, libunbound->NSD, DNS answer cache only"),
-    ("vouch-unbound", "none", "vouch, libunbound->NSD, libunbound's cache only"),
+    ("vouch-unbound", "none", "vouch, libunbound->NSD, no SPF cache (the back end's)"),
     ("libspf2", "cache", "libspf2, SPF_DNS_CACHE over resolv->NSD"),
     ("libspf2", "resolv", "libspf2, SPF_DNS_RESOLV->NSD (no cache)"),
     ("pyspf", "cache", "pyspf, dnspython->NSD with dns.resolver.Cache"),
