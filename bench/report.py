@@ -235,8 +235,8 @@ def main():
                             size, alabel, op, got, t))
                 row += "  %-17s" % tcell
                 if len(pcts) > 1:
-                    row += "  %.0f-%.0f%% of %d" % (min(pcts), max(pcts),
-                                                  len(pcts))
+                    row += "  %.1f-%.1f%% of %d" % (min(pcts), max(pcts),
+                                                    len(pcts))
                 elif pcts:
                     row += "  one pass"
                 print(row)
