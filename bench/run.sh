@@ -166,3 +166,7 @@ fi
 
 echo
 $PY bench/report.py "$DATA" "$RESULTS" | tee "$DATA/table.txt"
+# the load during the run, to read the numbers with (the head line has it
+# at the start)
+echo "bench: done $(date -u '+%H:%M UTC'), load average" \
+    "$(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$DATA/table.txt"
