@@ -14,10 +14,10 @@
 #                       that no cell's target reads (default 3 x BENCH_SECONDS)
 #   BENCH_CG_ITERS      operations per callgrind run (default 40)
 #
-# A round measures, cell by cell, the ceiling's two parts for that cell
-# (SHA-256's rate and the signature operation of the faster library) and
-# vouch's cell, one right after the other, the order reversed every other
-# round; report.py divides each round's vouch rate by the ceiling of the
+# A round measures, cell by cell, vouch's cell between the ceiling's two
+# parts for that cell (the signature operation of the faster library, and
+# SHA-256's rate), one right after the other, the order reversed every
+# other round; report.py divides each round's vouch rate by the ceiling of the
 # same round and takes the median of the rounds.  One pass of everything
 # (until 2026-12-07) let a burst of load on this shared machine move a
 # single cell by 10-15% between two runs of the same code.
@@ -106,8 +106,10 @@ measure() { # what size alg op
 r=1
 while [ "$r" -le "$ROUNDS" ]; do
 	echo "bench: round $r of $ROUNDS: vouch and the ceiling, cell by cell" >&2
-	order="hash op vouch"
-	[ $((r % 2)) -eq 0 ] && order="vouch op hash"
+	# vouch between the ceiling's two parts: the operation is most of the
+	# small cells' ceiling, the hash most of the large ones'
+	order="op vouch hash"
+	[ $((r % 2)) -eq 0 ] && order="hash vouch op"
 	for size in 2k 20k 200k 2m; do
 		for alg in rsa ed; do
 			for op in verify sign; do
