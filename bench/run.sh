@@ -17,8 +17,8 @@
 # A round measures, cell by cell, vouch's cell between the ceiling's two
 # parts for that cell (the signature operation of the faster library, and
 # SHA-256's rate), one right after the other, the order reversed every
-# other round; report.py divides each round's vouch rate by the ceiling of the
-# same round and takes the median of the rounds.  One pass of everything
+# other round; report.py divides each round's vouch rate by the ceiling
+# of the same round and takes the median of the rounds.  One pass of everything
 # (until 2026-12-07) let a burst of load on this shared machine move a
 # single cell by 10-15% between two runs of the same code.
 set -eu
@@ -84,9 +84,9 @@ if has vouch_bench; then
 	    tee -a "$RESULTS" >/dev/null
 fi
 
-# The rounds: each cell of vouch beside its own ceiling, measured a second
-# or two apart, so that load from outside moves both or is one round of
-# the median.  Lines "round R SIZE ALG OP : DRIVER-LINE".
+# The rounds: each cell of vouch between the two parts of its own
+# ceiling, each measured right before or after it, so that load from
+# outside moves both or spoils one round of the median.  Lines "round R SIZE ALG OP : DRIVER-LINE".
 measure() { # what size alg op
 	case $1 in
 	hash)
