@@ -86,7 +86,8 @@ fi
 
 # The rounds: each cell of vouch between the two parts of its own
 # ceiling, each measured right before or after it, so that load from
-# outside moves both or spoils one round of the median.  Lines "round R SIZE ALG OP : DRIVER-LINE".
+# outside moves both or spoils one round of the median.  Lines
+# "round R SIZE ALG OP : DRIVER-LINE".
 measure() { # what size alg op
 	case $1 in
 	hash)
