@@ -238,7 +238,7 @@ def main():
                     row += "  %.1f-%.1f%% of %d" % (min(pcts), max(pcts),
                                                     len(pcts))
                 elif pcts:
-                    row += "  one pass"
+                    row += "  one pass" if rounds == [None] else "  1 round"
                 print(row)
                 detail.append((size, alabel, op, per, t))
     if rounds != [None]:
