@@ -326,7 +326,24 @@ ok(rep and rep["dkim"][0]["bits"] == 512, "512-bit key measured", "got %s" % (re
 rep = check("DKIM 4608 bits", dkim=dk("v=DKIM1; k=rsa; p=" + P4608), want=("dkim-key-too-long",), only=True, rc=1)
 ok(rep and rep["dkim"][0]["bits"] == 4608, "4608-bit key measured", "got %s" % (rep and rep["dkim"]))
 rep = check("DKIM Ed25519", dkim=dk(KED), want=("dkim-ed25519",), only=True, rc=0)
+msg_alone = finding(rep, "dkim-ed25519")["message"]
 ok(rep and rep["dkim"][0]["key_type"] == "ed25519", "Ed25519 key type", "got %s" % (rep and rep["dkim"]))
+# The Ed25519 finding advises an RSA key only when the run found none that
+# verifiers accept (RFC 8463 §2: not every verifier knows Ed25519 yet).
+rep = check("DKIM Ed25519 beside RSA", dkim=dk(KED, "ed") + "\n" + dk(K2048, "rsa"),
+            selectors=("ed", "rsa"), want=("dkim-ed25519",), only=True, rc=0)
+msg = finding(rep, "dkim-ed25519")["message"]
+ok(msg.startswith("ed._domainkey.example.com: ") and "RSA key of s=rsa" in msg
+   and "sign with an RSA key as well" not in msg,
+   "Ed25519 beside a 2048-bit RSA key: the finding names it, no advice to add one", msg)
+rep = check("DKIM Ed25519 beside a 512-bit RSA key",
+            dkim=dk(KED, "ed") + "\n" + dk("v=DKIM1; k=rsa; p=" + P512, "rsa"),
+            selectors=("ed", "rsa"), want=("dkim-ed25519", "dkim-key-too-short"), rc=2)
+ok("sign with an RSA key as well" in finding(rep, "dkim-ed25519")["message"],
+   "Ed25519 beside an RSA key verifiers refuse: still advised to sign with RSA as well",
+   finding(rep, "dkim-ed25519")["message"])
+ok("sign with an RSA key as well" in msg_alone and msg_alone.startswith("s1._domainkey.example.com: "),
+   "Ed25519 alone: advised to sign with an RSA key as well", msg_alone)
 rep = check("DKIM revoked", dkim=dk("v=DKIM1; k=rsa; p="), want=("dkim-revoked",), rc=1)
 ok(rep and rep["dkim"][0]["revoked"] is True, "revoked flag", "got %s" % (rep and rep["dkim"]))
 check("DKIM t=y", dkim=dk("v=DKIM1; k=rsa; t=y; p=" + P2048), want=("dkim-testing",), only=True, rc=1)

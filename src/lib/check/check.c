@@ -232,6 +232,8 @@ vouch_check_domain(struct vouch_dns *dns, const char *domain, size_t len,
 		check_lint_dmarc(c);
 	for (i = 0; i < opts->nselectors && c->err == VOUCH_OK; i++)
 		check_lint_dkim(c, opts->selectors[i]);
+	if (c->err == VOUCH_OK)
+		check_dkim_ed25519(c);
 	if (opts->nselectors == 0)
 		check_add(c, VOUCH_CHECK_DKIM, VOUCH_CHECK_INFO,
 		    "dkim-no-selector",

@@ -134,11 +134,9 @@ check_lint_dkim(struct check_ctx *c, const char *selector)
 		    "rotate to a 2048-bit key: 'vouch keygen -b 2048 -d %s "
 		    "-s NEWSELECTOR'",
 		    r->domain);
-	} else if (kr.k == DKIM_KEY_ED25519)
-		check_add(c, VOUCH_CHECK_DKIM, VOUCH_CHECK_INFO, "dkim-ed25519",
-		    "%s: an Ed25519 key (RFC 8463): some verifiers do not "
-		    "know it yet, so sign with an RSA key as well",
-		    q);
+	}
+	/* an Ed25519 key's finding waits for check_dkim_ed25519, which
+	 * knows whether an RSA key was found beside it */
 flags:
 	if (!kr.email) {
 		f = check_add(c, VOUCH_CHECK_DKIM, VOUCH_CHECK_ERROR,
@@ -168,4 +166,50 @@ flags:
 out:
 	EVP_PKEY_free(pk);
 	vouch_dns_answer_free(a);
+}
+
+/* An RSA key of the run that verifiers accept (RFC 8301 §3.1, §3.2). */
+static const struct vouch_check_dkim *
+usable_rsa(const struct vouch_check_report *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->ndkim; i++)
+		if (r->dkim[i].found &&
+		    strcmp(r->dkim[i].key_type, "rsa") == 0 &&
+		    !r->dkim[i].revoked && !r->dkim[i].sha1_only &&
+		    r->dkim[i].bits >= VOUCH_DKIM_RSA_MIN_BITS &&
+		    r->dkim[i].bits <= VOUCH_DKIM_RSA_MAX_BITS)
+			return &r->dkim[i];
+	return NULL;
+}
+
+void
+check_dkim_ed25519(struct check_ctx *c)
+{
+	struct vouch_check_report *r = c->r;
+	const struct vouch_check_dkim *rsa = usable_rsa(r);
+	size_t i;
+
+	for (i = 0; i < r->ndkim; i++) {
+		/* bits stays 0 when p= did not decode */
+		if (!r->dkim[i].found || r->dkim[i].revoked ||
+		    r->dkim[i].bits == 0 ||
+		    strcmp(r->dkim[i].key_type, "ed25519") != 0)
+			continue;
+		if (rsa != NULL)
+			check_add(c, VOUCH_CHECK_DKIM, VOUCH_CHECK_INFO,
+			    "dkim-ed25519",
+			    "%s._domainkey.%s: an Ed25519 key (RFC 8463), "
+			    "with the RSA key of s=%s for verifiers that do "
+			    "not know it yet",
+			    r->dkim[i].selector, r->domain, rsa->selector);
+		else
+			check_add(c, VOUCH_CHECK_DKIM, VOUCH_CHECK_INFO,
+			    "dkim-ed25519",
+			    "%s._domainkey.%s: an Ed25519 key (RFC 8463): some "
+			    "verifiers do not know it yet, so sign with an RSA "
+			    "key as well",
+			    r->dkim[i].selector, r->domain);
+	}
 }

@@ -85,6 +85,12 @@ void check_lint_dmarc(struct check_ctx *c);
 /* check_lint_dkim - the key record of one selector. */
 void check_lint_dkim(struct check_ctx *c, const char *selector);
 
+/*
+ * check_dkim_ed25519 - after every selector: each Ed25519 key's finding,
+ * which names the RSA key found beside it, or advises one.
+ */
+void check_dkim_ed25519(struct check_ctx *c);
+
 /* check_send - the --ip and --via questions. */
 void check_send(struct check_ctx *c);
 
