@@ -124,9 +124,8 @@ bench_timed_call(int (*fn)(void *), void *arg)
 	return fn(arg);
 }
 
-/* BENCH_ITERS=N: exactly N timed calls, for an instruction count. */
-static unsigned long
-fixed_iters(void)
+unsigned long
+bench_fixed_iters(void)
 {
 	const char *s = getenv("BENCH_ITERS");
 	char *end;
@@ -144,7 +143,7 @@ double
 bench_rate(int (*fn)(void *), void *arg, double seconds, const char *what)
 {
 	double t0, t = 0, t1, best = 0;
-	unsigned long n, i, batch, iters = fixed_iters();
+	unsigned long n, i, batch, iters = bench_fixed_iters();
 	int round;
 
 	if (fn(arg) != 0)

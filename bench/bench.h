@@ -64,6 +64,13 @@ double bench_rate(
 int bench_timed_call(int (*fn)(void *), void *arg);
 
 /*
+ * bench_fixed_iters - BENCH_ITERS=N from the environment: exactly N timed
+ * calls (or passes), for an instruction count; 0 when unset.  Exits with
+ * status 2 on a value that is not a positive count.
+ */
+unsigned long bench_fixed_iters(void);
+
+/*
  * The command line every C driver takes: DATADIR SECONDS [SIZE ALG OP].
  * With the last three (e.g. "2m rsa verify"; "- - canon" for the
  * canonicalizer rows) only that cell runs: for profiling one operation.

@@ -43,22 +43,6 @@ wall_now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* BENCH_ITERS=N: exactly N timed passes, for an instruction count. */
-static unsigned long
-fixed_iters(void)
-{
-	const char *s = getenv("BENCH_ITERS");
-	char *end;
-	unsigned long n;
-
-	if (s == NULL || *s == '\0')
-		return 0;
-	n = strtoul(s, &end, 10);
-	if (*end != '\0' || n == 0)
-		errx(2, "BENCH_ITERS=%s: want a count", s);
-	return n;
-}
-
 void
 spf_bench_rate(int (*fn)(void *), void *arg, size_t per_call, double seconds,
     const char *what, double *cpu_rate, double *wall_rate)
@@ -70,7 +54,7 @@ spf_bench_rate(int (*fn)(void *), void *arg, size_t per_call, double seconds,
 	if (fn(arg) != 0)
 		errx(1, "%s: failed", what);
 	*cpu_rate = *wall_rate = 0;
-	if ((iters = fixed_iters()) != 0) {
+	if ((iters = bench_fixed_iters()) != 0) {
 		c0 = bench_now();
 		w0 = wall_now();
 		for (n = 0; n < iters; n++)
