@@ -12,15 +12,16 @@
 #   BENCH_ROUNDS         rounds (default 5; 0: every driver whole, once,
 #                        BENCH_SECONDS per row, as before 2026-12-07)
 #   BENCH_ROUND_SECONDS  CPU seconds per row per round (default 0.5)
-#   BENCH_VERIFY_SHAPE   pair (default) or triple: what sits around each
-#                        vouch row in a round
+#   BENCH_VERIFY_SHAPE   triple (default: legacy-vouch-legacy) or pair
+#                        (legacy-vouch in odd rounds, vouch-legacy in
+#                        even ones): what sits around each vouch row
 #   BENCH_SECONDS        CPU seconds per row with BENCH_ROUNDS=0 (1.5)
 #
 # Each vouch row is measured right next to the legacy row of its
-# algorithm it is divided by, each in a process of its own: a pair,
-# legacy first in odd rounds and vouch first in even ones (or, with
-# BENCH_VERIFY_SHAPE=triple, legacy-vouch-legacy, divided by the mean of
-# the two).  The host shares its physical cores with other VMs in spells
+# algorithm it is divided by, each in a process of its own: between two
+# legacy runs, divided by their mean (or, BENCH_VERIFY_SHAPE=pair, one
+# legacy run, before vouch in odd rounds and after it in even ones; the
+# triple's single rounds spread less, bench/README.md "perf7vr").  The host shares its physical cores with other VMs in spells
 # of under a second to several seconds; with every vouch row measured
 # first and the legacy rows some 9 s later, single rounds of the same
 # code read 2.51-3.01x for Ed25519 (bench/README.md, "perf7vr").  The
@@ -33,7 +34,7 @@ DATA=${BENCH_VERIFY_DATA:-$BUILD/bench-verify-data}
 SECS=${BENCH_SECONDS:-1.5}
 ROUNDS=${BENCH_ROUNDS:-5}
 RSECS=${BENCH_ROUND_SECONDS:-0.5}
-SHAPE=${BENCH_VERIFY_SHAPE:-pair}
+SHAPE=${BENCH_VERIFY_SHAPE:-triple}
 PY=/usr/bin/python3	# Debian's, where python3-dkim (gen.py) lives
 RESULTS=$DATA/results.txt
 
