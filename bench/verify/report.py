@@ -82,7 +82,7 @@ def span(v):
 
 def table(groups, ceiling):
     print("%-16s %-4s %12s %10s   %-13s %6s %18s" % (
-        "implementation", "alg", "msgs/s", "vs legacy", "rounds", "pairs",
+        "implementation", "alg", "msgs/s", "vs legacy", "rounds", "n",
         "msgs/s range"))
     for alg in ALGS:
         leg = rates(groups, "legacy", alg)
@@ -128,7 +128,7 @@ def grid(groups):
                                  span([x for _, x in got])))
     print()
     print("The default row's rates per round, vouch / the legacy run(s) "
-          "beside it:")
+          "beside it, in order:")
     for alg in ALGS:
         cells = []
         for r in rounds:
@@ -170,7 +170,7 @@ def targets(groups):
         if rs:
             m = statistics.median(rs)
             print("target, vouch %s >= %.1fx legacy: %.2fx (median of %d "
-                  "pairs, %s), %s" % (alg, TARGET, m, len(rs), span(rs),
+                  "rounds, %s), %s" % (alg, TARGET, m, len(rs), span(rs),
                                       "met" if m >= TARGET else "MISSED"))
 
 

@@ -24,7 +24,8 @@
 # triple's single rounds spread less, bench/README.md "perf7vr").  The host shares its physical cores with other VMs in spells
 # of under a second to several seconds; with every vouch row measured
 # first and the legacy rows some 9 s later, single rounds of the same
-# code read 2.51-3.01x for Ed25519 (bench/README.md, "perf7vr").  The
+# code read 2.51-3.01x for Ed25519 (bench/README.md, "Method (full
+# verdict)"; the triple against the pair: "perf7vr").  The
 # ceiling's signature checks run once a round.
 set -eu
 
