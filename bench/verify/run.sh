@@ -4,21 +4,29 @@
 # libopendkim + libopendmarc doing the same work on the same 20 KiB
 # messages, one core, every DNS answer from memory (warm cache).  Builds
 # its drivers in its own build directory, makes the messages with
-# bench/gen.py, runs both drivers and prints the table with the ratio.
-# See bench/README.md, section "Full verdict".
+# bench/gen.py, runs the drivers row by row and prints the table with the
+# ratio (report.py).  See bench/README.md, section "Full verdict".
 #
-#   BENCH_BUILD        build directory        (default build-bench)
-#   BENCH_VERIFY_DATA  messages, keys, results (default $BENCH_BUILD/bench-verify-data)
-#   BENCH_SECONDS      CPU seconds per row and driver (default 1.5)
-#   BENCH_ROUNDS       rounds of every driver (default 5)
+#   BENCH_BUILD          build directory        (default build-bench)
+#   BENCH_VERIFY_DATA    messages, keys, results (default $BENCH_BUILD/bench-verify-data)
+#   BENCH_ROUNDS         rounds (default 5; 0: every driver whole, once,
+#                        BENCH_SECONDS per row, as before 2026-12-07)
+#   BENCH_ROUND_SECONDS  CPU seconds per row per round (default 0.5)
+#   BENCH_VERIFY_SHAPE   triple (default: legacy-vouch-legacy) or pair
+#                        (legacy-vouch in odd rounds, vouch-legacy in
+#                        even ones): what sits around each vouch row
+#   BENCH_SECONDS        CPU seconds per row with BENCH_ROUNDS=0 (1.5)
 #
-# The drivers run in turn, round after round (the order reversed every
-# other round), and the table takes the median of the rounds: each
-# round's vouch/legacy ratio is of two rows measured a few seconds apart,
-# so a burst of load on this shared machine moves one round, not the
-# result.  One pass of each driver (BENCH_ROUNDS=1) was how it ran until
-# 2026-12-07, when two runs in a row on a quiet machine read 2.93x and
-# 3.22x for the same build.
+# Each vouch row is measured right next to the legacy row of its
+# algorithm it is divided by, each in a process of its own: between two
+# legacy runs, divided by their mean (or, BENCH_VERIFY_SHAPE=pair, one
+# legacy run, before vouch in odd rounds and after it in even ones; the
+# triple's single rounds spread less, bench/README.md "perf7vr").  The host shares its physical cores with other VMs in spells
+# of under a second to several seconds; with every vouch row measured
+# first and the legacy rows some 9 s later, single rounds of the same
+# code read 2.51-3.01x for Ed25519 (bench/README.md, "Method (full
+# verdict)"; the triple against the pair: "perf7vr").  The
+# ceiling's signature checks run once a round.
 set -eu
 
 cd "$(dirname "$0")/../.."
@@ -26,8 +34,15 @@ BUILD=${BENCH_BUILD:-build-bench}
 DATA=${BENCH_VERIFY_DATA:-$BUILD/bench-verify-data}
 SECS=${BENCH_SECONDS:-1.5}
 ROUNDS=${BENCH_ROUNDS:-5}
+RSECS=${BENCH_ROUND_SECONDS:-0.5}
+SHAPE=${BENCH_VERIFY_SHAPE:-triple}
 PY=/usr/bin/python3	# Debian's, where python3-dkim (gen.py) lives
 RESULTS=$DATA/results.txt
+
+case $SHAPE in
+pair | triple) ;;
+*) echo "bench/verify: BENCH_VERIFY_SHAPE=$SHAPE: pair or triple" >&2; exit 2 ;;
+esac
 
 if [ ! -f "$BUILD/build.ninja" ]; then
 	meson setup "$BUILD" -Dbuildtype=release >"$BUILD.setup.log" 2>&1 || {
@@ -48,111 +63,83 @@ for d in vouch_verify_bench legacy_verify_bench ceiling_bench; do
 		    "its rows stay empty" >&2
 	fi
 done
+has() {
+	case " $drivers " in *"/$1 "*) return 0 ;; esac
+	return 1
+}
 
 mkdir -p "$DATA"
 $PY bench/gen.py "$DATA"
 
+if [ "$ROUNDS" -gt 0 ]; then
+	per="$ROUNDS rounds, each vouch row in a $SHAPE with legacy, ${RSECS} s per row"
+else
+	per="one pass, ${SECS} s per row"
+fi
 echo "bench/verify: $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores," \
     "$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')," \
-    "$(openssl version | cut -d' ' -f1-2), ${SECS} s per row"
+    "$(openssl version | cut -d' ' -f1-2), $per," \
+    "load average $(cut -d' ' -f1-3 /proc/loadavg)"
 : >"$RESULTS"
+
+# one process: DRIVER SECONDS [SIZE ALG OP], the last three the drivers'
+# row selector (bench_want: for the verify drivers OP is the row's name)
+row() {
+	has "$1" || return 0
+	t=bench/verify/$1
+	[ "$1" = ceiling_bench ] && t=bench/$1
+	shift
+	"$BUILD/$t" "$DATA" "$@"
+}
+legacy() { row legacy_verify_bench "$RSECS" 20k "$1" legacy; }
+vouch() { row vouch_verify_bench "$RSECS" 20k "$2" "$1"; }
+
+if [ "$ROUNDS" -eq 0 ]; then
+	for d in vouch_verify_bench legacy_verify_bench ceiling_bench; do
+		echo "bench/verify: $d" >&2
+		row "$d" "$SECS" | sed "s/^/1 /"
+	done | tee -a "$RESULTS" >/dev/null
+fi
+
+# Round R: for each algorithm and each vouch row, the group (pair or
+# triple) of that row and the legacy row of its algorithm; the groups in
+# reverse order in even rounds.  Lines "round R ALG/IMPL <driver line>".
+GROUPS="rsa/vouch rsa/vouch-dnscache rsa/vouch-rfc7489 ed/vouch ed/vouch-dnscache ed/vouch-rfc7489"
 r=1
 while [ "$r" -le "$ROUNDS" ]; do
-	order=$drivers
+	echo "bench/verify: round $r of $ROUNDS" >&2
+	order=$GROUPS
 	if [ $((r % 2)) -eq 0 ]; then
 		order=""
-		for t in $drivers; do order="$t $order"; done
+		for g in $GROUPS; do order="$g $order"; done
 	fi
-	for t in $order; do
-		echo "bench/verify: round $r of $ROUNDS: $(basename "$t")" >&2
-		# the ceiling: signature checks alone, keys parsed once, OpenSSL
-		# and (Ed25519) libsodium
-		"$BUILD/$t" "$DATA" "$SECS" | sed "s/^/$r /"
-	done | tee -a "$RESULTS" >/dev/null
+	for g in $order; do
+		alg=${g%/*}
+		impl=${g#*/}
+		if [ "$SHAPE" = triple ]; then
+			legacy "$alg"
+			vouch "$impl" "$alg"
+			legacy "$alg"
+		elif [ $((r % 2)) -eq 1 ]; then
+			legacy "$alg"
+			vouch "$impl" "$alg"
+		else
+			vouch "$impl" "$alg"
+			legacy "$alg"
+		fi | sed "s|^|round $r $g |"
+	done
+	# the ceiling: signature checks alone, keys parsed once, OpenSSL
+	# and (Ed25519) libsodium
+	for c in openssl-rsa openssl-ed sodium-ed; do
+		row ceiling_bench "$RSECS" - "$c" verify
+	done | sed "s|^|round $r ceiling |"
 	r=$((r + 1))
-done
+done | tee -a "$RESULTS" >/dev/null
 
 echo
-awk '
-	function ratio(x, y) { return y > 0 ? x / y : 0 }
-	# the median of the values in v[1..k] (sorted in place)
-	function median(v, k,   i, j, t) {
-		for (i = 2; i <= k; i++)
-			for (j = i; j > 1 && v[j - 1] > v[j]; j--) {
-				t = v[j]; v[j] = v[j - 1]; v[j - 1] = t
-			}
-		return k % 2 ? v[(k + 1) / 2] : (v[k / 2] + v[k / 2 + 1]) / 2
-	}
-	# fields: round, then the driver line (name, size, alg, op, rate)
-	{ R = $1 > R ? $1 : R }
-	$2 == "legacy" { legacy[$1, $4] = $6; algs[$4] = 1 }
-	$2 ~ /^vouch/ {
-		if (!(($2, $4) in seen)) { seen[$2, $4] = 1; n++; impl[n] = $2; alg[n] = $4 }
-		rate[$2, $4, $1] = $6
-	}
-	# the faster library'"'"'s signature check (OpenSSL, or libsodium for
-	# Ed25519): what no verifier on this machine exceeds per message
-	$2 == "ceiling" && $5 == "verify" { c[$4, $3, $1] = $6; clib[$4, $3] = 1 }
-	function med_rate(name, al,   k, r, v) {
-		k = 0
-		for (r = 1; r <= R; r++)
-			if ((name, al, r) in rate) v[++k] = rate[name, al, r]
-		return k ? median(v, k) : 0
-	}
-	function med_legacy(al,   k, r, v) {
-		k = 0
-		for (r = 1; r <= R; r++)
-			if ((r, al) in legacy) v[++k] = legacy[r, al]
-		return k ? median(v, k) : 0
-	}
-	# the median of the rounds'"'"' ratios, and their least and greatest
-	function med_ratio(name, al,   k, r, v) {
-		k = 0; lo = 0; hi = 0
-		for (r = 1; r <= R; r++)
-			if ((name, al, r) in rate && legacy[r, al] > 0) {
-				v[++k] = rate[name, al, r] / legacy[r, al]
-				if (lo == 0 || v[k] < lo) lo = v[k]
-				if (v[k] > hi) hi = v[k]
-			}
-		return k ? median(v, k) : 0
-	}
-	END {
-		printf "%-16s %-4s %12s %10s   %s\n", "implementation", "alg", "msgs/s", "vs legacy", "rounds"
-		for (a = 1; a <= 2; a++) {
-			al = a == 1 ? "rsa" : "ed"
-			if (al in algs)
-				printf "%-16s %-4s %12.0f %10s\n", "legacy", al, med_legacy(al), "1.0x"
-			for (i = 1; i <= n; i++)
-				if (alg[i] == al) {
-					m = med_ratio(impl[i], al)
-					printf "%-16s %-4s %12.0f %9.2fx   %.2f-%.2fx\n", impl[i], al,
-					    med_rate(impl[i], al), m, lo, hi
-				}
-			best = 0
-			for (k in clib) {
-				split(k, kk, SUBSEP)
-				if (kk[1] != al) continue
-				nv = 0
-				for (r = 1; r <= R; r++)
-					if ((al, kk[2], r) in c) cv[++nv] = c[al, kk[2], r]
-				v = nv ? median(cv, nv) : 0
-				if (v > best) { best = v; blib = kk[2] }
-			}
-			if (best > 0)
-				printf "%-16s %-4s %12.0f %10s\n", "(" blib ":", al, best, "checks/s)"
-		}
-		# issue 10: the default row at 3x the legacy stack, both
-		# algorithms, the median of the rounds'"'"' ratios
-		for (a = 1; a <= 2; a++) {
-			al = a == 1 ? "rsa" : "ed"
-			for (i = 1; i <= n; i++)
-				if (impl[i] == "vouch" && alg[i] == al && med_legacy(al) > 0) {
-					m = med_ratio("vouch", al)
-					printf "target, vouch %s >= 3.0x legacy: %.2fx (median of %d rounds, %.2f-%.2fx), %s\n", al,
-					    m, R, lo, hi, (m >= 3 ? "met" : "MISSED")
-				}
-		}
-	}' "$RESULTS" | tee "$DATA/table.txt"
+$PY bench/verify/report.py "$RESULTS" | tee "$DATA/table.txt"
 echo
-echo "raw lines, round first (the ceiling rows are signature checks per second):"
+echo "raw lines (the ceiling rows are signature checks per second):"
 cat "$RESULTS"
+echo "bench/verify: done $(date -u '+%H:%M UTC'), load average" \
+    "$(cut -d' ' -f1-3 /proc/loadavg)"

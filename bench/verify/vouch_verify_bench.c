@@ -9,6 +9,13 @@
  *   vouch-rfc7489  RFC 7489 DMARC with the Public Suffix List, as
  *                  OpenDMARC does it
  * The resolver is the zone-file back end: every answer from memory.
+ *
+ *   vouch_verify_bench DATADIR SECONDS [20k ALG ROW]
+ *
+ * measures every row, or (with the selector of bench.c's bench_want) the
+ * one row ROW (vouch, vouch-dnscache, vouch-rfc7489) for ALG (rsa, ed):
+ * run.sh runs each row in a process of its own, right beside the legacy
+ * row it is divided by.
  */
 #include <err.h>
 #include <stdio.h>
