@@ -803,7 +803,7 @@ milter_main(const char *path, struct vouchd_conf *cf, int ctl, int signer_fd)
 	struct vouchd_runtime *rt;
 	struct vouchd_imsg m;
 	pthread_t tid;
-	char err[VOUCHD_TEXT_MAX] = "", why[256];
+	char err[VOUCHD_TEXT_MAX] = "", why[256], warn[VOUCHD_TEXT_MAX];
 	int rc = 1;
 
 	sigset_t set;
@@ -842,6 +842,8 @@ milter_main(const char *path, struct vouchd_conf *cf, int ctl, int signer_fd)
 	/* libmilter made it root's: the MTA connects through UserID's group */
 	if (socket_give(cf->socket, cf->user, err, sizeof(err)) != 0)
 		goto fail;
+	if (socket_dir_warning(cf->socket, cf->user, warn, sizeof(warn)))
+		log_msg(LOG_WARNING, "warning: %s", warn);
 	if (drop_privileges(cf->user, err, sizeof(err)) != 0)
 		goto fail;
 	/* the store is opened as UserID, never as root */

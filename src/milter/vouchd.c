@@ -157,6 +157,41 @@ socket_give(const char *spec, const char *user, char *err, size_t errlen)
 	return 0;
 }
 
+int
+socket_dir_warning(
+    const char *spec, const char *user, char *line, size_t linelen)
+{
+	const char *path = socket_path(spec), *slash;
+	char dir[1024], err[256];
+	struct stat st;
+	uid_t uid;
+	gid_t gid;
+	int w;
+
+	if (path == NULL || user == NULL || path[0] != '/' ||
+	    resolve_user(user, &uid, &gid, err, sizeof(err)) != 0 || uid == 0)
+		return 0;
+	slash = strrchr(path, '/');
+	snprintf(dir, sizeof(dir), "%.*s",
+	    slash == path ? 1 : (int)(slash - path), path);
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+		return 0; /* said as an error elsewhere */
+	/* the permission bits as they apply to UserID, whose only group
+	 * after drop_privileges is gid (ACLs not read) */
+	w = st.st_uid == uid ? (st.st_mode & S_IWUSR) && (st.st_mode & S_IXUSR)
+	    : st.st_gid == gid
+	        ? (st.st_mode & S_IWGRP) && (st.st_mode & S_IXGRP)
+	        : (st.st_mode & S_IWOTH) && (st.st_mode & S_IXOTH);
+	if (w)
+		return 0;
+	snprintf(line, linelen,
+	    "Socket %s: its directory %s is not writable by UserID %s: "
+	    "vouchd cannot take the socket away when it stops (it is "
+	    "replaced at the next start); chown %.*s %s",
+	    spec, dir, user, (int)strcspn(user, ":"), user, dir);
+	return 1;
+}
+
 /* ---- The supervisor ---------------------------------------------------- */
 
 static int sig_pipe[2] = {-1, -1};
@@ -532,6 +567,9 @@ check_daemon(const char *path, const struct vouchd_conf *c, int *user_bad)
 	}
 	where(at, sizeof(at), path, c->socket_line);
 	bad |= check_socket(at, c);
+	if (!*user_bad &&
+	    socket_dir_warning(c->socket, c->user, err, sizeof(err)))
+		fprintf(stderr, "vouchd: warning: %s%s\n", at, err);
 	if (c->metrics_listen != NULL &&
 	    metrics_addr(c->metrics_listen, &ss, &sl, err, sizeof(err)) != 0) {
 		where(at, sizeof(at), path, c->metrics_listen_line);

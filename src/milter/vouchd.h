@@ -93,6 +93,17 @@ const char *socket_path(const char *spec);
  */
 int socket_give(const char *spec, const char *user, char *err, size_t errlen);
 
+/*
+ * socket_dir_warning - 1, with the warning in line, when the directory of
+ * the unix socket of spec is not writable by UserID user (not root): the
+ * milter, running as UserID, can then neither hide the socket while it
+ * drains nor remove it when it stops.  0 for an inet socket, user NULL,
+ * a directory UserID may write, or one that does not exist (an error
+ * check_socket reports).
+ */
+int socket_dir_warning(
+    const char *spec, const char *user, char *line, size_t linelen);
+
 /* ---- The signer process (signer.c) ------------------------------------- */
 
 /*

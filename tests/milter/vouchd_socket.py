@@ -255,6 +255,61 @@ def test_key_owner():
        "exit %d: %s" % (rc, err))
 
 
+def test_socket_dir():
+    """A socket directory UserID cannot write (root's, 0755): vouchd, as
+    UserID, can then not take its socket away when it stops, so -t warns
+    (exit 0) and the start logs it; none of it once the directory is
+    UserID's, as README.md sets it up."""
+    names = ("vouchd -t: a socket directory UserID cannot write gets a warning naming it and "
+             "the chown (exit 0)",
+             "vouchd logs the same warning at start; the socket is indeed left when it stops",
+             "vouchd -t: no such warning once the directory is UserID's",
+             "no warning at start, and no socket left, once the directory is UserID's")
+    if os.geteuid() != 0:
+        for name in names:
+            vtest.skip(name, "needs root to own the directory as another user than UserID")
+        return
+    try:
+        pw = pwd.getpwnam("nobody")
+    except KeyError:
+        for name in names:
+            vtest.skip(name, "no user nobody on this machine")
+        return
+    os.chmod(TMP, 0o711)
+    d = vouchd.Vouchd(os.path.join(TMP, "w"), {"Mode": "v", "UserID": "nobody", "UMask": "007",
+                                              "AuthservID": "mx.test.example"})
+    os.chmod(d.dir, 0o711)
+    sdir = os.path.dirname(d.sock_path)
+    for owner, quiet in ((0, False), (pw.pw_uid, True)):
+        os.chown(sdir, owner, pw.pw_gid if quiet else 0)
+        os.chmod(sdir, 0o755)
+        d.write_conf()
+        p = subprocess.run([vouchd.VOUCHD, "-t", "-c", d.conf_file], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=30)
+        err = p.stderr.decode()
+        warned = "is not writable by UserID nobody" in err
+        if quiet:
+            ok(p.returncode == 0 and not warned, names[2], "exit %d: %s" % (p.returncode, err))
+        else:
+            ok(p.returncode == 0 and warned and ("its directory %s " % sdir) in err and
+               ("chown nobody %s" % sdir) in err and "configuration OK" in p.stdout.decode(),
+               names[0], "exit %d: %s" % (p.returncode, err))
+        seen = len(d.log())
+        try:
+            d.start()
+            d.stop()
+            logged = "is not writable by UserID nobody" in d.log()[seen:]
+            left = os.path.lexists(d.sock_path)
+            if quiet:
+                ok(not logged and not left, names[3], "logged %s, left %s" % (logged, left))
+            else:
+                ok(logged and left, names[1], "logged %s, left %s: %s" % (logged, left, d.log_tail()))
+        except RuntimeError as ex:
+            ok(False, names[3] if quiet else names[1], str(ex))
+        if os.path.lexists(d.sock_path):
+            os.unlink(d.sock_path)
+
+
 def test_help():
     for arg in ("--help", "-h"):
         p = subprocess.run([vouchd.VOUCHD, arg], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -274,7 +329,7 @@ def main():
     if not built:
         ok(False, "vouchd is built", why)
         vtest.done()
-    for t in (test_check, test_ports, test_key_owner, test_help, test_socket_owner):
+    for t in (test_check, test_ports, test_key_owner, test_help, test_socket_owner, test_socket_dir):
         try:
             t()
         except (OSError, AssertionError) as e:
