@@ -24,11 +24,11 @@ usage(FILE *fp)
 	    "Runs check_host() of RFC 7208 for the client ADDR and prints the\n"
 	    "Received-SPF header field (RFC 7208 9.1).  --mail-from '' is the\n"
 	    "null sender: postmaster@HELO is checked.  --identity helo checks\n"
-	    "the HELO name instead.  --trace prints each record, term, DNS\n"
-	    "query and limit count; --json prints result, explanation,\n"
-	    "domain, identity, mechanism and the lookup counts.  --receiver\n"
-	    "names this host in Received-SPF and %%{r} (default: the host "
-	    "name).\n"
+	    "the HELO name instead (both need --helo).  --trace prints each\n"
+	    "record, term, DNS query and limit count; --json prints result,\n"
+	    "explanation, domain, identity, mechanism and the lookup counts.\n"
+	    "--receiver names this host in Received-SPF and %%{r} (default:\n"
+	    "the host name).\n"
 	    "Exit status: 0 a verdict was produced (whatever it is), 64 "
 	    "usage,\n"
 	    "74 a file could not be read.\n");
@@ -138,6 +138,17 @@ cmd_spf(int argc, char **argv)
 		fprintf(stderr, "vouch spf: --ip and --mail-from are "
 		                "required\n");
 		usage(stderr);
+		return CLI_EXIT_USAGE;
+	}
+	/* RFC 7208 §2.3, §2.4: both check the HELO name, so one is needed */
+	if (helo[0] == '\0' &&
+	    (req.identity == VOUCH_SPF_HELO ||
+	        (mail_from != NULL && mail_from[0] == '\0'))) {
+		fprintf(stderr,
+		    "vouch spf: %s checks the HELO name: give --helo NAME\n",
+		    req.identity == VOUCH_SPF_HELO
+		        ? "--identity helo"
+		        : "the null sender (--mail-from '')");
 		return CLI_EXIT_USAGE;
 	}
 	req.ip = ip;

@@ -48,4 +48,16 @@ if m and doc:
        "the trace's counts are --json's", (m.groups(), doc))
     ok(doc["dns_lookups"] == 2 and doc["void_lookups"] == 1,
        "include: and a: count as DNS-querying terms, gone.example.com as a void lookup", doc)
+
+# RFC 7208 §2.3, §2.4: the null sender and --identity helo check the HELO
+# name; without --helo there is nothing to check ("postmaster@" was).
+for extra, what in ((["--mail-from", ""], "the null sender (--mail-from '')"),
+                    (["--mail-from", "u@example.com", "--identity", "helo"], "--identity helo")):
+    rc, out, err = vouch(["spf", "--ip", "198.51.100.7", "--zone", zone] + extra)
+    ok(rc == 64 and out == b"" and ("%s checks the HELO name: give --helo NAME" % what) in err,
+       "%s without --helo is a usage error (exit 64)" % what, "exit %d %r %r" % (rc, out, err))
+rc, doc, err = vouch_json(["spf", "--ip", "198.51.100.7", "--zone", zone, "--mail-from", "",
+                           "--helo", "example.com", "--json"])
+ok(rc == 0 and doc and doc["sender"] == "postmaster@example.com" and doc["result"] == "fail",
+   "the null sender with --helo checks postmaster@HELO", doc)
 done()
