@@ -33,6 +33,7 @@ struct keyset {
 	 * root) but not at a reload, which reads as UserID */
 	const char *user;
 	uid_t user_uid;
+	gid_t user_gid;
 	bool to_stderr; /* vouchd -t: warnings on stderr, not in the log */
 };
 
@@ -47,19 +48,31 @@ keyset_free(struct keyset *ks)
 }
 
 /*
- * A key file UserID does not own: vouchd reads it at start, as root, but
- * a reload (SIGHUP) reads keys as UserID and will be refused.  Only a
- * warning: refusing would stop setups that run and are never reloaded.
+ * A key file UserID does not own, or one in a directory UserID may not
+ * enter: vouchd reads it at start, as root, but a reload (SIGHUP) reads
+ * keys as UserID and will be refused.  Only a warning: refusing would stop
+ * setups that run and are never reloaded.
  */
 static void
 warn_owner(const struct keyset *ks, const char *path, const struct stat *st)
 {
 	struct passwd *pw;
-	char line[VOUCHD_TEXT_MAX], owner[64];
+	char dir[1024], line[VOUCHD_TEXT_MAX + sizeof(dir)], owner[64];
 
 	/* at a reload (already UserID) the refusal itself says why */
-	if (ks->user == NULL || st->st_uid == ks->user_uid || geteuid() != 0)
+	if (ks->user == NULL || geteuid() != 0)
 		return;
+	if (st->st_uid == ks->user_uid) {
+		if (path[0] != '/' || user_reaches(path, ks->user_uid,
+		                          ks->user_gid, dir, sizeof(dir)))
+			return;
+		snprintf(line, sizeof(line),
+		    "key file %s: UserID %s may not enter the directory %s: "
+		    "a reload (SIGHUP) reads keys as UserID and will not be "
+		    "able to read it",
+		    path, ks->user, dir);
+		goto say;
+	}
 	pw = getpwuid(st->st_uid);
 	snprintf(owner, sizeof(owner), "%s", pw != NULL ? pw->pw_name : "?");
 	snprintf(line, sizeof(line),
@@ -68,6 +81,7 @@ warn_owner(const struct keyset *ks, const char *path, const struct stat *st)
 	    "able to read it (chown %.*s: %s; chmod 0600 %s)",
 	    path, owner, (unsigned)st->st_uid, ks->user, (unsigned)ks->user_uid,
 	    (int)strcspn(ks->user, ":"), ks->user, path, path);
+say:
 	if (ks->to_stderr)
 		fprintf(stderr, "vouchd: warning: %s\n", line);
 	else
@@ -200,8 +214,10 @@ load_keys(const struct vouchd_conf *c, bool to_stderr, char *err, size_t errlen)
 	ks->to_stderr = to_stderr;
 	/* a UserID naming no user is said elsewhere (-t, the privilege drop) */
 	if (c->user != NULL &&
-	    resolve_user(c->user, &ks->user_uid, &gid, why, sizeof(why)) == 0)
+	    resolve_user(c->user, &ks->user_uid, &gid, why, sizeof(why)) == 0) {
 		ks->user = c->user;
+		ks->user_gid = gid;
+	}
 	if (load_table_keys(c, ks, err, errlen) != 0)
 		goto bad;
 	if (c->arc_key_file != NULL && !have_key(ks, c->arc_key_file) &&

@@ -158,6 +158,34 @@ socket_give(const char *spec, const char *user, char *err, size_t errlen)
 }
 
 int
+user_may(const struct stat *st, uid_t uid, gid_t gid, int want)
+{
+	unsigned have;
+
+	if (uid == 0)
+		return 1;
+	have = st->st_uid == uid   ? st->st_mode >> 6
+	       : st->st_gid == gid ? st->st_mode >> 3
+	                           : st->st_mode;
+	return (have & (unsigned)want & 7) == ((unsigned)want & 7);
+}
+
+int
+user_reaches(const char *path, uid_t uid, gid_t gid, char *dir, size_t dirlen)
+{
+	const char *p;
+	struct stat st;
+
+	for (p = path; (p = strchr(p, '/')) != NULL; p++) {
+		snprintf(
+		    dir, dirlen, "%.*s", p == path ? 1 : (int)(p - path), path);
+		if (stat(dir, &st) == 0 && !user_may(&st, uid, gid, X_OK))
+			return 0;
+	}
+	return 1;
+}
+
+int
 socket_dir_warning(
     const char *spec, const char *user, char *line, size_t linelen)
 {
@@ -166,7 +194,6 @@ socket_dir_warning(
 	struct stat st;
 	uid_t uid;
 	gid_t gid;
-	int w;
 
 	if (path == NULL || user == NULL || path[0] != '/' ||
 	    resolve_user(user, &uid, &gid, err, sizeof(err)) != 0 || uid == 0)
@@ -176,13 +203,7 @@ socket_dir_warning(
 	    slash == path ? 1 : (int)(slash - path), path);
 	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
 		return 0; /* said as an error elsewhere */
-	/* the permission bits as they apply to UserID, whose only group
-	 * after drop_privileges is gid (ACLs not read) */
-	w = st.st_uid == uid ? (st.st_mode & S_IWUSR) && (st.st_mode & S_IXUSR)
-	    : st.st_gid == gid
-	        ? (st.st_mode & S_IWGRP) && (st.st_mode & S_IXGRP)
-	        : (st.st_mode & S_IWOTH) && (st.st_mode & S_IXOTH);
-	if (w)
+	if (user_may(&st, uid, gid, W_OK | X_OK))
 		return 0;
 	snprintf(line, linelen,
 	    "Socket %s: its directory %s is not writable by UserID %s: "

@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "conf.h"
@@ -92,6 +93,22 @@ const char *socket_path(const char *spec);
  * 0, or -1 with err naming the socket.
  */
 int socket_give(const char *spec, const char *user, char *err, size_t errlen);
+
+/*
+ * user_may - whether uid, whose only group is gid (as after
+ * drop_privileges), has the permissions want (R_OK, W_OK, X_OK, or'ed)
+ * on a file of st by its mode bits (ACLs are not read); uid 0 may all.
+ */
+int user_may(const struct stat *st, uid_t uid, gid_t gid, int want);
+
+/*
+ * user_reaches - whether uid (group gid, as user_may) may search every
+ * directory above path (NUL-terminated); 0 with the first it may not in
+ * dir (dirlen bytes, NUL-terminated).  A directory that cannot be
+ * stat'ed is left to the open that follows.
+ */
+int user_reaches(
+    const char *path, uid_t uid, gid_t gid, char *dir, size_t dirlen);
 
 /*
  * socket_dir_warning - 1, with the warning in line, when the directory of

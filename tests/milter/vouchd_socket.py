@@ -223,6 +223,9 @@ def test_key_owner():
     if os.geteuid() != 0:
         vtest.skip(name, "needs root to own the key as another user than UserID")
         vtest.skip("vouchd -t: no such warning once the key is UserID's", "needs root")
+        vtest.skip("vouchd -t: a key UserID owns in a directory it may not enter gets a warning",
+                   "needs root")
+        vtest.skip("vouchd -t: no warning once UserID may reach and read the key", "needs root")
         return
     try:
         pw = pwd.getpwnam("nobody")
@@ -249,10 +252,20 @@ def test_key_owner():
        "owned by root" in warned[0] and "UserID nobody" in warned[0] and "reload" in warned[0],
        name, "exit %d: %s" % (rc, err))
     os.chown(key, pw.pw_uid, pw.pw_gid)
+    # UserID's key, but in a directory it may not enter (TMP is root's
+    # 0700): a reload is refused all the same
+    os.chmod(TMP, 0o700)
     conf, rc, out, err = run_t(text)
     ok(rc == 0 and "configuration OK" in out and "owned by" not in err,
        "vouchd -t: no such warning once the key is UserID's (chown nobody:)",
        "exit %d: %s" % (rc, err))
+    ok(("warning: key file %s: UserID nobody may not enter the directory %s: a reload" % (key, TMP))
+       in err, "vouchd -t: a key UserID owns in a directory it may not enter gets a warning naming "
+       "that directory (exit 0)", "exit %d: %s" % (rc, err))
+    os.chmod(TMP, 0o711)
+    conf, rc, out, err = run_t(text)
+    ok(rc == 0 and "configuration OK" in out and "warning: key file" not in err,
+       "vouchd -t: no warning once UserID may reach and read the key", "exit %d: %s" % (rc, err))
 
 
 def test_socket_dir():
