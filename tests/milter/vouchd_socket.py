@@ -57,6 +57,17 @@ def connect_as(path, groups):
     return got[0] if got else 255
 
 
+def vouchd_as_nobody(sub):
+    """A vouchd in TMP/sub with UserID nobody and UMask 007, the folders
+    above its socket's open for nobody to pass; (it, the socket's
+    directory)."""
+    os.chmod(TMP, 0o711)
+    d = vouchd.Vouchd(os.path.join(TMP, sub), {"Mode": "v", "UserID": "nobody", "UMask": "007",
+                                              "AuthservID": "mx.test.example"})
+    os.chmod(d.dir, 0o711)
+    return d, os.path.dirname(d.sock_path)
+
+
 def test_socket_owner():
     if os.geteuid() != 0:
         for name in ("the socket is UserID's, mode by UMask 007",
@@ -70,12 +81,8 @@ def test_socket_owner():
     except KeyError:
         vtest.skip("the socket is UserID's", "no user nobody on this machine")
         return
-    os.chmod(TMP, 0o711)
-    d = vouchd.Vouchd(os.path.join(TMP, "v"), {"Mode": "v", "UserID": "nobody", "UMask": "007",
-                                              "AuthservID": "mx.test.example"})
-    os.chmod(d.dir, 0o711)
+    d, sdir = vouchd_as_nobody("v")
     # the documented directory: install -d -o vouchd -g vouchd -m 0750
-    sdir = os.path.dirname(d.sock_path)
     os.chown(sdir, pw.pw_uid, gid)
     os.chmod(sdir, 0o750)
     try:
@@ -288,11 +295,7 @@ def test_socket_dir():
         for name in names:
             vtest.skip(name, "no user nobody on this machine")
         return
-    os.chmod(TMP, 0o711)
-    d = vouchd.Vouchd(os.path.join(TMP, "w"), {"Mode": "v", "UserID": "nobody", "UMask": "007",
-                                              "AuthservID": "mx.test.example"})
-    os.chmod(d.dir, 0o711)
-    sdir = os.path.dirname(d.sock_path)
+    d, sdir = vouchd_as_nobody("w")
     for owner, quiet in ((0, False), (pw.pw_uid, True)):
         os.chown(sdir, owner, pw.pw_gid if quiet else 0)
         os.chmod(sdir, 0o755)
