@@ -17,6 +17,7 @@
 #include "dkim/ed25519.h"
 #include "mail/canon.h"
 #include "mail/header.h"
+#include "util/ascii.h"
 #include "util/buf.h"
 
 /* Key types of k= (RFC 6376 §3.6.1, RFC 8463 §4). */
@@ -248,28 +249,10 @@ dkim_lower(uint8_t c)
 	return c >= 'A' && c <= 'Z' ? (uint8_t)(c + ('a' - 'A')) : c;
 }
 
-/*
- * Two bytes that differ are the same letter in two cases when they differ
- * in the case bit alone and one of them is a letter: a byte equal as it is
- * (most bytes of names compared) costs one compare, not two case
- * conversions.
- */
-static inline int
-dkim_case_pair(uint8_t a, uint8_t b)
-{
-	return (a ^ b) == 0x20 && (uint8_t)((a | 0x20) - 'a') <= 'z' - 'a';
-}
-
 static inline int
 dkim_ieq(const uint8_t *p, size_t len, const char *s)
 {
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		if (s[i] == '\0' || (p[i] != (uint8_t)s[i] &&
-		                        !dkim_case_pair(p[i], (uint8_t)s[i])))
-			return 0;
-	return s[len] == '\0';
+	return ascii_ieq(p, len, s);
 }
 
 static inline int
@@ -278,7 +261,7 @@ dkim_mem_ieq(const uint8_t *a, const uint8_t *b, size_t len)
 	size_t i;
 
 	for (i = 0; i < len; i++)
-		if (a[i] != b[i] && !dkim_case_pair(a[i], b[i]))
+		if (a[i] != b[i] && !ascii_case_pair(a[i], b[i]))
 			return 0;
 	return 1;
 }

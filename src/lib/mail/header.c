@@ -17,6 +17,7 @@
 
 #include "ftext.h"
 #include "header.h"
+#include "util/ascii.h"
 
 /*
  * The first array of fields: 21 of 48 bytes, 1008 bytes, which glibc's
@@ -52,21 +53,7 @@ mail_header_end(const uint8_t *p, size_t len)
 int
 mail_name_eq(const uint8_t *p, size_t len, const char *name)
 {
-	size_t i;
-	uint8_t a, b;
-
-	for (i = 0; i < len; i++) {
-		b = (uint8_t)name[i];
-		if (b == '\0')
-			return 0;
-		a = p[i];
-		/* differing bytes are equal only as one letter in two cases:
-		 * the case bit alone differs, and a is a letter */
-		if (a != b && ((a ^ b) != 0x20 ||
-		                  (uint8_t)((a | 0x20) - 'a') > 'z' - 'a'))
-			return 0;
-	}
-	return name[len] == '\0';
+	return ascii_ieq(p, len, name);
 }
 
 void
