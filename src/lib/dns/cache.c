@@ -8,11 +8,11 @@
  * the table is one of the references, so whoever drops the last frees
  * the entry, and a release needs no lock.
  */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
+
+#include <openssl/rand.h>
 
 #include "cache.h"
 #include "vouch/limits.h"
@@ -170,25 +170,6 @@ name_eq(const char *a, const char *b, size_t len)
 	return load8(a + len - 8) == lower8(load8(b + len - 8));
 }
 
-/* The cache's key, from the kernel's random source (getrandom(2)). */
-static int
-random_key(uint64_t *key, size_t len)
-{
-	uint8_t *p = (uint8_t *)key;
-	ssize_t got;
-
-	while (len > 0) {
-		got = getrandom(p, len, 0);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got <= 0)
-			return -1;
-		p += got;
-		len -= (size_t)got;
-	}
-	return 0;
-}
-
 enum vouch_status
 dns_cache_init(
     struct dns_cache *c, size_t max_entries, size_t max_bytes, size_t aux_bytes)
@@ -197,7 +178,8 @@ dns_cache_init(
 	c->max_entries = max_entries;
 	c->max_bytes = max_bytes;
 	c->aux_bytes = aux_bytes;
-	if (random_key(c->key, sizeof(c->key)) != 0)
+	/* the key from OpenSSL's generator, as report/failure.c's */
+	if (RAND_bytes((unsigned char *)c->key, (int)sizeof(c->key)) != 1)
 		return VOUCH_EIO;
 	/* an array of pointers to entries */
 	c->buckets = calloc(NBUCKETS, sizeof(*c->buckets)); /* NOLINT */

@@ -41,8 +41,8 @@ struct dns_cache {
  * dns_cache_init - an empty cache of at most max_entries answers and about
  * max_bytes bytes (each entry counted with aux_bytes for what may be kept
  * beside it); when full, expired entries go first, then every idle one.
- * Names are hashed with a key of its own, from getrandom(2).
- * Errors: VOUCH_ENOMEM; VOUCH_EIO when the system gives no random bytes.
+ * Names are hashed with a key of its own, from OpenSSL's RAND_bytes.
+ * Errors: VOUCH_ENOMEM; VOUCH_EIO when RAND_bytes gives no key.
  */
 enum vouch_status dns_cache_init(struct dns_cache *c, size_t max_entries,
     size_t max_bytes, size_t aux_bytes);
@@ -77,6 +77,7 @@ void *dns_cache_aux(struct dns_cache_entry *e);
 void *dns_cache_set_aux(struct dns_cache_entry *e, void *aux);
 
 /* dns_cache_release - let go of an entry from get or put. */
+void dns_cache_release(struct dns_cache *c, struct dns_cache_entry *e);
 
 /*
  * dns_cache_hash - the cache's keyed hash of (type, name without case)
@@ -85,6 +86,5 @@ void *dns_cache_set_aux(struct dns_cache_entry *e, void *aux);
  */
 uint32_t dns_cache_hash(
     const struct dns_cache *c, uint16_t type, const char *name, size_t len);
-void dns_cache_release(struct dns_cache *c, struct dns_cache_entry *e);
 
 #endif
