@@ -154,6 +154,21 @@ dmarc_last_labels(const char *name, size_t n)
 	return name;
 }
 
+/*
+ * A lookup made empty field by field, not its whole 2 KB: rec is read only
+ * when the outcome is DL_ONE, which sets it whole; until then what
+ * lookup_rec_free reads (shared, rec.buf) says it owns nothing.
+ */
+static void
+lookup_empty(struct dmarc_lookup *l)
+{
+	l->name[0] = '\0';
+	l->outcome = DL_NONE;
+	l->nrecords = 0;
+	l->shared = NULL;
+	l->rec.buf = NULL;
+}
+
 void
 dmarc_eval_init(
     struct dmarc_eval *ev, struct vouch_dmarc *d, struct vouch_dns *dns)
@@ -164,13 +179,8 @@ dmarc_eval_init(
 	ev->ncache = 0;
 	memset(ev->chunk, 0, sizeof(ev->chunk));
 	ev->chunk[0] = ev->first;
-	/* what is read of the spare (it answers DL_TEMP, set when it is
-	 * handed out): not its whole 2 KB */
-	ev->spare.name[0] = '\0';
-	ev->spare.outcome = DL_NONE;
-	ev->spare.nrecords = 0;
-	ev->spare.shared = NULL;
-	ev->spare.rec.buf = NULL;
+	/* the spare answers DL_TEMP, set when it is handed out */
+	lookup_empty(&ev->spare);
 }
 
 /* Cache entry i (below ev->ncache, or the next one to fill). */
@@ -279,15 +289,7 @@ dmarc_lookup(struct dmarc_eval *ev, const char *name)
 	            malloc(DMARC_CACHE_CHUNK * sizeof(*ev->chunk[i]))) == NULL)
 		return NULL;
 	l = entry(ev, ev->ncache++);
-	/*
-	 * Field by field, not the whole 2 KB lookup: rec is read only when
-	 * the outcome is DL_ONE, which sets it whole; until then what
-	 * lookup_rec_free reads (shared, rec.buf) says it owns nothing.
-	 */
-	l->outcome = DL_NONE;
-	l->nrecords = 0;
-	l->shared = NULL;
-	l->rec.buf = NULL;
+	lookup_empty(l);
 	n = strlen(name);
 	memcpy(l->name, name, n + 1);
 	/* A name too long for "_dmarc." has no record (RFC 9990 §4 step 4
