@@ -25,6 +25,7 @@ without rounds (runs before 2026-12-07) reads as one round.  Lines
 
 import os
 import sys
+from statistics import median
 
 SIZES = ["2k", "20k", "200k", "2m"]
 ALGS = [("rsa", "RSA-2048"), ("ed", "Ed25519")]
@@ -46,12 +47,6 @@ def target(alg, op, size):
 
 
 CANON_TARGET = 1e9  # bytes per second
-
-
-def median(v):
-    v = sorted(v)
-    k = len(v)
-    return v[k // 2] if k % 2 else (v[k // 2 - 1] + v[k // 2]) / 2
 
 
 class Results:
