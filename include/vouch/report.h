@@ -217,7 +217,9 @@ enum vouch_report_outcome {
  *      whole message, CRLF line ends, not NUL-terminated, read only;
  *      text/tlen, the caller's buffer for what happened (may be NULL/0).
  * Out: *outcome (not NULL); *code (may be NULL): the SMTP reply code or
- *      sendmail's exit status, 0 when none; text NUL-terminated.  A
+ *      sendmail's exit status, 0 when none; text NUL-terminated, for
+ *      SMTP without the reply code (that is *code: "RCPT failed",
+ *      "accepted", or libcurl's reason when there was no reply).  A
  *      refusal is an outcome, not an error: sysexits(3) EX_TEMPFAIL and
  *      failures to run or write are temporary, other exits final; 4xx
  *      and connection failures temporary, 5xx final.

@@ -469,13 +469,17 @@ list_one(void *arg, const struct vouch_report_delivery *d)
 	struct list_state *ls = arg;
 
 	if (!ls->json) {
+		char code[16] = "-"; /* 0: no reply code (none yet, no reply) */
+
+		if (d->last_code != 0)
+			snprintf(code, sizeof(code), "%d", d->last_code);
 		ls->n++;
 		printf("%" PRId64 " %" PRId64 " %s %s %" PRIu64 " %" PRIu64
-		       " %s %s %u %d %s\n",
+		       " %s %s %u %s %s\n",
 		    d->begin, d->end, d->policy_domain, d->report_id,
 		    d->records, d->messages,
 		    d->destination[0] ? d->destination : "-",
-		    d->status[0] ? d->status : "-", d->attempts, d->last_code,
+		    d->status[0] ? d->status : "-", d->attempts, code,
 		    d->last_text[0] ? d->last_text : "-");
 		return 0;
 	}
@@ -525,7 +529,8 @@ cmd_report_list(int argc, char **argv)
 			printf("usage: vouch report list [--db URL] [--json]\n"
 			       "One line per delivery: begin end policy-domain "
 			       "report-id records\nmessages destination status "
-			       "attempts last-code last-text.\n");
+			       "attempts last-code last-text (last-code -: "
+			       "none).\n");
 			return CLI_EXIT_OK;
 		default:
 			return CLI_EXIT_USAGE;

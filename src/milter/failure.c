@@ -442,13 +442,14 @@ deliver_one(
 	const struct vouchd_conf *c = rt->conf;
 	const char *dir = queue_dir(c);
 	char path[VOUCHD_TABLE_MAX_PATH + 96], to[VOUCH_FAILURE_MAX_ADDR + 1];
-	char text[512] = "";
+	char text[600] = "", why[512] = "";
 	struct vouch_report_send_options o;
 	enum vouch_report_outcome oc = VOUCH_REPORT_TEMPFAIL;
 	struct timespec ts[2];
 	const char *rcpt[1];
 	char *msg, *sig;
 	size_t len = 0, slen = 0;
+	int code = 0;
 	struct stat st;
 	long long born = strtoll(name, NULL, 10);
 
@@ -472,9 +473,13 @@ deliver_one(
 	o.timeout = DELIVERY_TIMEOUT;
 	rcpt[0] = to;
 	if (vouch_report_transmit(&o, c->failure_from, rcpt, 1,
-	        (const uint8_t *)(sig ? sig : msg), sig ? slen : len, &oc, NULL,
-	        text, sizeof(text)) != VOUCH_OK)
+	        (const uint8_t *)(sig ? sig : msg), sig ? slen : len, &oc, &code,
+	        why, sizeof(why)) != VOUCH_OK)
 		snprintf(text, sizeof(text), "no transport");
+	else if (o.transport == VOUCH_REPORT_SMTP && code != 0)
+		snprintf(text, sizeof(text), "%d %s", code, why); /* the reply */
+	else
+		snprintf(text, sizeof(text), "%s", why);
 	free(sig);
 	free(msg);
 	if (oc == VOUCH_REPORT_SENT) {

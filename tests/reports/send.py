@@ -114,6 +114,12 @@ for be in _world.backends():
         st = states(url)
         ok(out.startswith("0 sent, 2 deferred") and all(v[:3] == ("retry", 1, 451) for v in st.values()),
            "%s: a 4xx defers the delivery (retry, attempt 1, code 451)" % n, out + repr(st))
+        rc, out, err = vouch(["report", "list", "--db", url])
+        lines = out.decode().splitlines()
+        ok(len(lines) == 2 and all(l.split(" ", 10)[7:] == ["retry", "1", "451", "RCPT failed"]
+                                   for l in lines),
+           "%s: report list: a 4xx reads 'retry 1 451 RCPT failed', the code once" % n,
+           repr(lines))
         rc, out, err = send(url, ["--smtp", sink.url()], DAY2 + 120)
         ok(out.startswith("0 sent, 0 deferred") and sink.transactions == 2,
            "%s: not tried again before its wait is over" % n, out)
@@ -169,6 +175,16 @@ for be in _world.backends():
     port = pg_port = _world.pg.free_port()
     rc, out, err = send(url, ["--smtp", "smtp://127.0.0.1:%d" % port, "--timeout", "5"], DAY2 + 60)
     ok(out.startswith("0 sent, 2 deferred"), "%s: an unreachable relay defers" % n, out + err)
+    # report list: "attempts last-code last-text", the code once; a
+    # connection failure has no reply code ("-", as other empty fields)
+    rc, out, err = vouch(["report", "list", "--db", url])
+    lines = out.decode().splitlines()
+    ok(rc == 0 and len(lines) == 2 and all(
+        l.split(" ", 10)[7:10] == ["retry", "1", "-"] and
+        l.split(" ", 10)[10].startswith("Failed to connect to 127.0.0.1 port %d " % port)
+        for l in lines),
+       "%s: report list: an unreachable relay's delivery reads 'retry 1 - Failed to connect ...'"
+       % n, repr(lines))
 
     # ---- suppression lists
     url = setup(be, "send-supp-" + n)

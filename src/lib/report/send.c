@@ -666,6 +666,23 @@ read_cb(char *buf, size_t size, size_t n, void *arg)
 	return k;
 }
 
+/*
+ * What went wrong, without the reply code: that is *code, and `vouch
+ * report list` shows both side by side.  libcurl ends a refusal with the
+ * code ("RCPT failed: 451"); a connection failure has no reply (code 0).
+ */
+static void
+smtp_reason(long resp, const char *why, char *text, size_t tlen)
+{
+	char tail[32];
+	size_t n = strlen(why), k;
+
+	k = (size_t)snprintf(tail, sizeof(tail), ": %ld", resp);
+	if (resp != 0 && n > k && strcmp(why + n - k, tail) == 0)
+		n -= k;
+	snprintf(text, tlen, "%.*s", (int)n, why);
+}
+
 static enum vouch_report_outcome
 via_smtp(const struct vouch_report_send_options *o, const char *from,
     const char *const *rcpt, size_t nrcpt, const uint8_t *msg, size_t len,
@@ -715,11 +732,10 @@ via_smtp(const struct vouch_report_send_options *o, const char *from,
 	curl_easy_cleanup(c);
 	*code = (int)resp;
 	if (rc == CURLE_OK && resp >= 200 && resp < 300) {
-		snprintf(text, tlen, "%ld accepted", resp);
+		snprintf(text, tlen, "accepted");
 		return VOUCH_REPORT_SENT;
 	}
-	snprintf(text, tlen, "%ld %s", resp,
-	    ebuf[0] ? ebuf : curl_easy_strerror(rc));
+	smtp_reason(resp, ebuf[0] ? ebuf : curl_easy_strerror(rc), text, tlen);
 	if (resp >= 500 && resp < 600)
 		return VOUCH_REPORT_PERMFAIL;
 	return VOUCH_REPORT_TEMPFAIL; /* 4xx, no answer, connection failures */
