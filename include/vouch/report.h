@@ -197,6 +197,18 @@ VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_report_send(
     struct vouch_store *s, const struct vouch_report_send_options *o,
     struct vouch_report_send_summary *sum, char *err, size_t errlen);
 
+/*
+ * vouch_report_smtp_url_check - whether url is an SMTP relay URL that
+ * vouch_report_send and vouch_report_transmit accept: smtp:// or
+ * smtps:// with a host and, if given, a port of 1-65535.  For a caller
+ * that checks its arguments before it opens a store or reads a file.
+ * In:  url, NUL-terminated; err/errlen for the reason (may be NULL/0).
+ * Errors: VOUCH_EINVAL (url NULL, or not such a URL: said in err, naming
+ *         it), VOUCH_EUNSUPPORTED (a build without libcurl).  No I/O.
+ */
+VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_report_smtp_url_check(
+    const char *url, char *err, size_t errlen);
+
 /* What one transmission came to. */
 enum vouch_report_outcome {
 	VOUCH_REPORT_SENT = 0, /* accepted: 2xx, or sendmail exit 0 */

@@ -414,6 +414,15 @@ cmd_report_send(int argc, char **argv)
 	memset(&a, 0, sizeof(a));
 	if ((rc = send_parse(argc, argv, &a)) != 0)
 		return rc == -2 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+	/* a usage error is said before any file or store is opened */
+	if (a.o.transport == VOUCH_REPORT_SMTP &&
+	    (st = vouch_report_smtp_url_check(
+	         a.o.smtp_url, err, sizeof(err))) != VOUCH_OK) {
+		fprintf(stderr, "vouch report send: %s\n",
+		    err[0] ? err : vouch_status_str(st));
+		return st == VOUCH_EINVAL ? CLI_EXIT_USAGE
+		                          : CLI_EXIT_UNAVAILABLE;
+	}
 	if (a.keyfile != NULL) {
 		st =
 		    vouch_dkim_key_load_file(a.keyfile, &key, err, sizeof(err));

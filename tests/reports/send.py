@@ -324,6 +324,18 @@ for be in _world.backends():
         ok(rc == 0 and sink.messages and not sink.messages[0][2].startswith(b"DKIM-Signature"),
            "%s: without --dkim-key the message is sent unsigned" % n)
 
+# usage before I/O: a bad --smtp URL is said (64) before the store, the
+# zone or the key file is opened, even when none of them exists
+missing = os.path.join(_world.TMP, "no-such-dir", "missing.db")
+rc, out, err = vouch(["report", "send", "--db", "sqlite:" + missing, "--smtp", "smtp://127.0.0.1:0",
+                      "--dkim-key", missing + ".key", "--dkim-domain", "receiver.example",
+                      "--selector", SEL, "--zone", missing + ".zone"])
+ok(rc == 64 and "not an SMTP relay URL" in err and "missing" not in err,
+   "a bad --smtp URL is a usage error (64) before the missing store, zone and key are opened",
+   "exit %d %r" % (rc, err))
+rc, out, err = vouch(["report", "send", "--db", "sqlite:" + missing, "--smtp", "smtp://127.0.0.1:0"])
+ok(rc == 64 and "not an SMTP relay URL" in err,
+   "a bad --smtp URL with a missing store: 64 (usage), not 69 (store)", "exit %d %r" % (rc, err))
 rc, out, err = vouch(["report", "send", "--db", "sqlite:" + os.path.join(_world.TMP, "x.db"),
                       "--dkim-key", KEY])
 ok(rc == 64 and "--dkim-domain" in err, "--dkim-key without --dkim-domain/--selector is a usage error")

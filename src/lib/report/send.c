@@ -913,6 +913,20 @@ smtp_url_ok(const char *url, char *err, size_t errlen)
 #endif
 
 enum vouch_status
+vouch_report_smtp_url_check(const char *url, char *err, size_t errlen)
+{
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	if (url == NULL)
+		return VOUCH_EINVAL;
+#ifdef VOUCH_HAVE_CURL
+	return smtp_url_ok(url, err, errlen) ? VOUCH_OK : VOUCH_EINVAL;
+#else
+	return VOUCH_EUNSUPPORTED;
+#endif
+}
+
+enum vouch_status
 vouch_report_transmit(const struct vouch_report_send_options *o,
     const char *from, const char *const *rcpt, size_t nrcpt, const uint8_t *msg,
     size_t len, enum vouch_report_outcome *outcome, int *code, char *text,
