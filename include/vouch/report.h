@@ -166,6 +166,11 @@ struct vouch_report_send_summary {
 	unsigned failed; /* permanent failure, or too many attempts */
 	unsigned suppressed; /* on a suppression list: never sent */
 	unsigned unauthorized; /* the external destination check failed */
+	/* Deliveries waiting for their retry time when the run ended (the
+	 * deferred of this run and of earlier ones not yet due), and the
+	 * earliest of those times (UNIX seconds; 0 when none waits). */
+	unsigned waiting;
+	int64_t next_retry;
 };
 
 /*

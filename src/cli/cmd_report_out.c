@@ -282,8 +282,11 @@ send_usage(FILE *fp)
 	    "  --retry SECONDS     the wait after a temporary failure (default "
 	    "3600)\n"
 	    "  --timeout SECONDS   per delivery (default 300)\n"
-	    "Prints one line per outcome count.  Exit status: 0 the run was "
-	    "made\n"
+	    "Prints one line: how many deliveries were sent, deferred, "
+	    "failed,\n"
+	    "suppressed and unauthorized, then how many wait for their retry "
+	    "time\n"
+	    "and when the first is due.  Exit status: 0 the run was made\n"
 	    "(deliveries that failed are recorded), 64 usage, 69 store "
 	    "unavailable,\n"
 	    "74 store error, 70 internal error.\n",
@@ -399,6 +402,28 @@ send_parse(int argc, char **argv, struct send_args *a)
 	return 0;
 }
 
+/*
+ * The end of the summary line: deliveries waiting for their retry time,
+ * this run's deferred and earlier ones not yet due, so that a run that
+ * tried nothing ("0 deferred") does not read as if nothing waits.
+ */
+static void
+print_waiting(const struct vouch_report_send_summary *sum)
+{
+	char when[32] = "?";
+	time_t tt = (time_t)sum->next_retry;
+	struct tm tm;
+
+	if (sum->waiting == 0) {
+		printf(", 0 waiting\n");
+		return;
+	}
+	if (gmtime_r(&tt, &tm) != NULL)
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
+	printf(", %u waiting for their retry time (the first at %s)\n",
+	    sum->waiting, when);
+}
+
 int
 cmd_report_send(int argc, char **argv)
 {
@@ -448,9 +473,10 @@ cmd_report_send(int argc, char **argv)
 		                                : CLI_EXIT_SOFTWARE;
 	} else {
 		printf("%u sent, %u deferred, %u failed, %u suppressed, %u "
-		       "unauthorized\n",
+		       "unauthorized",
 		    sum.sent, sum.deferred, sum.failed, sum.suppressed,
 		    sum.unauthorized);
+		print_waiting(&sum);
 		rc = CLI_EXIT_OK;
 	}
 out:

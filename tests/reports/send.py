@@ -16,6 +16,7 @@ import os
 import re
 import stat
 import subprocess
+import time
 
 import _world
 import smtpsink
@@ -120,13 +121,19 @@ for be in _world.backends():
                                    for l in lines),
            "%s: report list: a 4xx reads 'retry 1 451 RCPT failed', the code once" % n,
            repr(lines))
+        due = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(DAY2 + 60 + 3600))
         rc, out, err = send(url, ["--smtp", sink.url()], DAY2 + 120)
         ok(out.startswith("0 sent, 0 deferred") and sink.transactions == 2,
            "%s: not tried again before its wait is over" % n, out)
+        # the run that tried nothing says what waits, and until when
+        ok(out == "0 sent, 0 deferred, 0 failed, 0 suppressed, 0 unauthorized, "
+                  "2 waiting for their retry time (the first at %s)\n" % due,
+           "%s: the summary names the 2 deliveries waiting and when the first is due" % n, out)
         sink.reply["RCPT"] = "250 2.1.5 ok"
         rc, out, err = send(url, ["--smtp", sink.url()], DAY2 + 60 + 3601)
         ok(out.startswith("2 sent") and len(sink.messages) == 2,
            "%s: tried again after --retry (3600 s) and accepted" % n, out)
+        ok(out.endswith(", 0 unauthorized, 0 waiting\n"), "%s: then nothing waits" % n, out)
 
     # ---- a relay URL that cannot be one: a usage error before any
     # delivery, so that no delivery counts an attempt against it

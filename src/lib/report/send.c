@@ -204,6 +204,34 @@ out:
 }
 
 /*
+ * Temporary failures whose wait is not over, counted when the run is done
+ * (those it deferred itself and those of earlier runs), with the earliest
+ * time one of them is due: what a later run has left to do, and when.
+ */
+static enum vouch_status
+count_waiting(struct sender *sd)
+{
+	struct store_stmt *q;
+	enum vouch_status st;
+	bool row;
+
+	st = store_prepare(sd->s,
+	    "SELECT count(*), min(next_attempt) FROM outgoing_delivery WHERE "
+	    "status = 'retry' AND next_attempt > $1",
+	    &q);
+	if (st != VOUCH_OK)
+		return st;
+	if ((st = store_bind_int64(q, 1, sd->now)) == VOUCH_OK &&
+	    (st = store_step(q, &row)) == VOUCH_OK && row) {
+		sd->sum->waiting = (unsigned)store_col_int64(q, 0);
+		sd->sum->next_retry =
+		    store_col_null(q, 1) ? 0 : store_col_int64(q, 1);
+	}
+	store_finalize(q);
+	return st;
+}
+
+/*
  * Claims a delivery (status -> sending) unless another sender did; the
  * statement commits on its own, so a second sender sees the claim.
  * *mine is true when the claim is ours.
@@ -1029,6 +1057,8 @@ vouch_report_send(struct vouch_store *s,
 		goto out;
 	for (i = 0; i < n && st == VOUCH_OK; i++)
 		st = deliver(&sd, &due[i]);
+	if (st == VOUCH_OK)
+		st = count_waiting(&sd);
 out:
 	if (st != VOUCH_OK && err != NULL && errlen > 0 && err[0] == '\0')
 		snprintf(err, errlen, "%s", vouch_store_errmsg(s));
