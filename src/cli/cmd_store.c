@@ -73,8 +73,8 @@ store_status(struct vouch_store *s)
 		printf("schema version: none (no migration applied: vouch "
 		       "store init)\n");
 	if (info.unknown > 0)
-		printf("newer: %u migrations this vouch does not know\n",
-		    info.unknown);
+		printf("newer: %u migration%s this vouch does not know\n",
+		    info.unknown, cli_plural(info.unknown));
 	if (info.applied < info.known)
 		printf("pending: %u (vouch store migrate)\n",
 		    info.known - info.applied);
@@ -156,7 +156,7 @@ cmd_store(int argc, char **argv)
 		fprintf(stderr, "vouch store: %s\n", vouch_store_errmsg(s));
 		rc = st == VOUCH_ENOMEM ? CLI_EXIT_SOFTWARE : CLI_EXIT_IO;
 	} else {
-		printf("%u migration%s applied\n", n, n == 1 ? "" : "s");
+		printf("%u migration%s applied\n", n, cli_plural(n));
 		rc = store_status(s);
 	}
 	vouch_store_close(s);
