@@ -76,6 +76,14 @@ def test_check():
     expect("OversignHeaders with a name that is no header field name",
            "Mode s\n" + SIGN + "\nOversignHeaders From Sub:ject\n", "OversignHeaders",
            ["OversignHeaders 'Sub:ject'", "RFC 5322 §3.6.8"])
+    kt, st = os.path.join(TMP, "keytable"), os.path.join(TMP, "signingtable")
+    with open(kt, "w") as f:
+        f.write("k1 example.com:ed1:%s\nk2 %%:ed1:%s\n" % (KEY, KEY))
+    with open(st, "w") as f:
+        f.write("*@example.com k1\n*@* k2\n")
+    expect("SignHeaders without From, keys of KeyTable (one for d=%)",
+           "Mode s\nKeyTable %s\nSigningTable refile:%s\n\nSignHeaders Subject\n" % (kt, st),
+           "SignHeaders", ["From is not among them"])
     # what the check must not refuse: the verify role quotes an
     # authserv-id that is not a token (RFC 8601 §2.2 value), only the AAR
     # of ARC sealing needs a token; SignHeaders may leave From to
@@ -84,7 +92,9 @@ def test_check():
                        ("good ARC sealing and signing", "Mode sv\n" + SIGN +
                         ARC % ("forwarder.example", "arc1")),
                        ("SignHeaders without From, OversignHeaders with it",
-                        "Mode s\n" + SIGN + "SignHeaders To\nOversignHeaders From\n")):
+                        "Mode s\n" + SIGN + "SignHeaders To\nOversignHeaders From\n"),
+                       ("KeyTable and SigningTable with d=%",
+                        "Mode s\nKeyTable %s\nSigningTable refile:%s\n" % (kt, st))):
         rc, out, err = check(body)
         ok(rc == 0 and "configuration OK" in out, "vouchd -t: %s passes" % what,
            "exit %d: %s" % (rc, err.strip()))
