@@ -286,11 +286,12 @@ headers_error(const struct vouchd_conf *c, const struct vouch_dkim_sign_req *r,
  * The DKIM signing request the milter makes with the held key of table
  * entry k (sign.c sign_eoh), checked as vouch_dkim_sign_new will check it
  * for every message, so that a request it refuses is an error now and not
- * a message left unsigned.  A d= of "%" is the From domain, known only per
- * message: the Domain list stands for it in the single-key form (KeyFile),
- * example.com elsewhere (the table lookup refuses a From domain that is
- * not a domain name).  The i= of a SigningTable entry is per message too,
- * and left out.
+ * a message left unsigned.  A d= of "%" (the single-key form's, and a
+ * KeyTable's) is the From domain, known only per message: example.com
+ * stands for it (the Domain list and the table lookup refuse a domain
+ * that is not a domain name; a Domain item may also be a file or a
+ * pattern).  The i= of a SigningTable entry is per message too, and left
+ * out.
  */
 static int
 check_sign_req(const struct vouchd_conf *c, const struct vouchd_table_key *k,
@@ -300,7 +301,6 @@ check_sign_req(const struct vouchd_conf *c, const struct vouchd_table_key *k,
 	enum vouch_dkim_sign_req_part part;
 	const char *why, *what = NULL, *value = "";
 	char text[VOUCHD_TEXT_MAX];
-	size_t i, n = 1;
 	bool single = c->key_file != NULL && c->key_table == NULL;
 
 	memset(&r, 0, sizeof(r));
@@ -318,31 +318,23 @@ check_sign_req(const struct vouchd_conf *c, const struct vouchd_table_key *k,
 		    (const char *const *)c->oversign_headers.item;
 		r.noversign_headers = c->oversign_headers.n;
 	}
-	if (strchr(k->domain, '%') != NULL && single)
-		n = c->domains.n;
-	for (i = 0; i < n; i++) {
-		r.domain = strchr(k->domain, '%') == NULL ? k->domain
-		           : single                       ? c->domains.item[i]
-		                                          : "example.com";
-		if (vouch_dkim_sign_req_check(&r, &part, &why) == VOUCH_OK)
-			continue;
-		if (part == VOUCH_DKIM_SIGN_REQ_HEADERS)
-			return headers_error(c, &r, why, err, errlen);
-		if (part == VOUCH_DKIM_SIGN_REQ_DOMAIN)
-			what = single ? "Domain" : "d=", value = r.domain;
-		else if (part == VOUCH_DKIM_SIGN_REQ_SELECTOR)
-			what = single ? "Selector" : "s=", value = r.selector;
-		else
-			what = single ? "KeyFile" : "key", value = k->keypath;
-		snprintf(text, sizeof(text),
-		    "%s '%s': %s; no message could be signed", what, value,
-		    why);
-		if (single)
-			return option_error(c, what, text, err, errlen);
-		snprintf(err, errlen, "%s", text);
-		return key_error_at(k->file, k->line, err, errlen);
-	}
-	return 0;
+	r.domain = strchr(k->domain, '%') == NULL ? k->domain : "example.com";
+	if (vouch_dkim_sign_req_check(&r, &part, &why) == VOUCH_OK)
+		return 0;
+	if (part == VOUCH_DKIM_SIGN_REQ_HEADERS)
+		return headers_error(c, &r, why, err, errlen);
+	if (part == VOUCH_DKIM_SIGN_REQ_DOMAIN)
+		what = "d=", value = r.domain;
+	else if (part == VOUCH_DKIM_SIGN_REQ_SELECTOR)
+		what = single ? "Selector" : "s=", value = r.selector;
+	else
+		what = single ? "KeyFile" : "key", value = k->keypath;
+	snprintf(text, sizeof(text), "%s '%s': %s; no message could be signed",
+	    what, value, why);
+	if (single)
+		return option_error(c, what, text, err, errlen);
+	snprintf(err, errlen, "%s", text);
+	return key_error_at(k->file, k->line, err, errlen);
 }
 
 /* Every key file the tables name (a path with '%' depends on the message

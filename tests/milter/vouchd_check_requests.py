@@ -93,6 +93,9 @@ def test_check():
                         ARC % ("forwarder.example", "arc1")),
                        ("SignHeaders without From, OversignHeaders with it",
                         "Mode s\n" + SIGN + "SignHeaders To\nOversignHeaders From\n"),
+                       ("a Domain list with a U-label (d= is the From domain)",
+                        "Mode s\nDomain example.com, B\u00fccher.example\nSelector ed1\nKeyFile %s\n"
+                        % KEY),
                        ("KeyTable and SigningTable with d=%",
                         "Mode s\nKeyTable %s\nSigningTable refile:%s\n" % (kt, st))):
         rc, out, err = check(body)
