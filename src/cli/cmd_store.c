@@ -63,8 +63,15 @@ store_status(struct vouch_store *s)
 	printf("backend: %s\n", vouch_store_backend(s) == VOUCH_STORE_SQLITE
 	                            ? "sqlite"
 	                            : "postgresql");
-	printf("migrations: %u of %u applied, latest %03u\n", info.applied,
-	    info.known, info.latest);
+	/* "N of M applied" stays first: scripts read it */
+	printf("migrations: %u of %u applied (of those this vouch knows)\n",
+	    info.applied, info.known);
+	if (info.latest > 0)
+		printf("schema version: %03u (the newest migration applied)\n",
+		    info.latest);
+	else
+		printf("schema version: none (no migration applied: vouch "
+		       "store init)\n");
 	if (info.unknown > 0)
 		printf("newer: %u migration%s this vouch does not know\n",
 		    info.unknown, cli_plural(info.unknown));

@@ -326,22 +326,31 @@ names_have_from(const char *const *names, size_t n)
 	return 0;
 }
 
+const char *
+dkim_hnames_problem(const char *const *names, size_t n)
+{
+	if (names == NULL || n == 0 || n > VOUCH_DKIM_SIGN_MAX_HEADERS)
+		return "want 1 to " TXT_HEADERS_MAX " header names";
+	if (names_size(names, n) == 0)
+		return "not a header field name (RFC 5322 §3.6.8)";
+	return NULL;
+}
+
 /* Why a request's header name lists cannot be signed, or NULL. */
 static const char *
 headers_problem(const struct vouch_dkim_sign_req *r)
 {
+	const char *why;
+
 	if (r->headers == NULL && r->oversign_headers == NULL)
 		return NULL;
-	if ((r->headers != NULL &&
-	        (r->nheaders == 0 ||
-	            r->nheaders > VOUCH_DKIM_SIGN_MAX_HEADERS)) ||
-	    r->noversign_headers > VOUCH_DKIM_SIGN_MAX_HEADERS ||
-	    (r->noversign_headers > 0 && r->oversign_headers == NULL))
-		return "want 1 to " TXT_HEADERS_MAX " header names";
-	if ((r->headers != NULL && names_size(r->headers, r->nheaders) == 0) ||
-	    (r->noversign_headers > 0 &&
-	        names_size(r->oversign_headers, r->noversign_headers) == 0))
-		return "not a header field name (RFC 5322 §3.6.8)";
+	if (r->headers != NULL &&
+	    (why = dkim_hnames_problem(r->headers, r->nheaders)) != NULL)
+		return why;
+	if (r->noversign_headers > 0 &&
+	    (why = dkim_hnames_problem(
+	         r->oversign_headers, r->noversign_headers)) != NULL)
+		return why;
 	/* RFC 6376 §5.4: the From header field MUST be signed (the
 	 * default list has it) */
 	if (r->headers != NULL && !names_have_from(r->headers, r->nheaders) &&
@@ -350,29 +359,27 @@ headers_problem(const struct vouch_dkim_sign_req *r)
 	return NULL;
 }
 
-/* The algorithm request r signs with: its own, or the key's. */
-static enum vouch_dkim_sign_alg
-req_alg(const struct vouch_dkim_sign_req *r)
+enum vouch_dkim_sign_alg
+dkim_sign_alg_of(const struct vouch_dkim_key *key, enum vouch_dkim_sign_alg alg)
 {
-	if (r->alg != VOUCH_DKIM_SIGN_ALG_AUTO)
-		return r->alg;
-	return r->key->type == VOUCH_DKIM_KEY_RSA
-	           ? VOUCH_DKIM_SIGN_RSA_SHA256
-	           : VOUCH_DKIM_SIGN_ED25519_SHA256;
+	if (alg != VOUCH_DKIM_SIGN_ALG_AUTO)
+		return alg;
+	return key->type == VOUCH_DKIM_KEY_RSA ? VOUCH_DKIM_SIGN_RSA_SHA256
+	                                       : VOUCH_DKIM_SIGN_ED25519_SHA256;
 }
 
-/* Why request r's algorithm cannot be made with its key, or NULL. */
+/* Why `key` cannot make algorithm `alg`, or NULL. */
 static const char *
-alg_problem(const struct vouch_dkim_sign_req *r)
+alg_problem(const struct vouch_dkim_key *key, enum vouch_dkim_sign_alg alg)
 {
-	switch (req_alg(r)) {
+	switch (dkim_sign_alg_of(key, alg)) {
 	case VOUCH_DKIM_SIGN_RSA_SHA256:
-		return r->key->type == VOUCH_DKIM_KEY_RSA
+		return key->type == VOUCH_DKIM_KEY_RSA
 		           ? NULL
 		           : "the key is an Ed25519 key, which makes "
 		             "ed25519-sha256 only (RFC 8463)";
 	case VOUCH_DKIM_SIGN_ED25519_SHA256:
-		return r->key->type == VOUCH_DKIM_KEY_ED25519
+		return key->type == VOUCH_DKIM_KEY_ED25519
 		           ? NULL
 		           : "the key is an RSA key, which makes rsa-sha256 "
 		             "only (RFC 8301)";
@@ -381,15 +388,47 @@ alg_problem(const struct vouch_dkim_sign_req *r)
 	}
 }
 
-enum vouch_status
-vouch_dkim_sign_req_check(const struct vouch_dkim_sign_req *r,
-    enum vouch_dkim_sign_req_part *part, const char **reason)
+enum vouch_dkim_sign_req_part
+dkim_sign_req_problem(const struct vouch_dkim_key *key,
+    enum vouch_dkim_sign_alg alg, const char *domain, const char *selector,
+    const char **why)
 {
 	/* dkim_name_ok's rule, in words */
 	static const char name_rule[] =
 	    "not a domain name: labels of letters, digits, '-' or '_' "
 	    "between single dots, at most " TXT_LABEL_MAX
 	    " bytes each and " TXT_NAME_MAX " in all";
+
+	*why = name_rule;
+	if (key == NULL) {
+		*why = "no key";
+		return VOUCH_DKIM_SIGN_REQ_KEY;
+	}
+	if (!dkim_name_ok(domain))
+		return VOUCH_DKIM_SIGN_REQ_DOMAIN;
+	if (!dkim_name_ok(selector))
+		return VOUCH_DKIM_SIGN_REQ_SELECTOR;
+	if ((*why = alg_problem(key, alg)) != NULL)
+		return VOUCH_DKIM_SIGN_REQ_ALG;
+	return VOUCH_DKIM_SIGN_REQ_OK;
+}
+
+/* The rules of a DKIM request that an ARC sealer's does not share. */
+static enum vouch_dkim_sign_req_part
+own_problem(const struct vouch_dkim_sign_req *r, const char **why)
+{
+	if (r->auid != NULL &&
+	    (*why = auid_problem(r->auid, r->domain)) != NULL)
+		return VOUCH_DKIM_SIGN_REQ_AUID;
+	if ((*why = headers_problem(r)) != NULL)
+		return VOUCH_DKIM_SIGN_REQ_HEADERS;
+	return VOUCH_DKIM_SIGN_REQ_OK;
+}
+
+enum vouch_status
+vouch_dkim_sign_req_check(const struct vouch_dkim_sign_req *r,
+    enum vouch_dkim_sign_req_part *part, const char **reason)
+{
 	enum vouch_dkim_sign_req_part bad = VOUCH_DKIM_SIGN_REQ_OK;
 	const char *why = NULL;
 
@@ -399,23 +438,10 @@ vouch_dkim_sign_req_check(const struct vouch_dkim_sign_req *r,
 		*reason = "";
 	if (r == NULL || part == NULL || reason == NULL)
 		return VOUCH_EINVAL;
-	if (r->key == NULL) {
-		bad = VOUCH_DKIM_SIGN_REQ_KEY;
-		why = "no key";
-	} else if (!dkim_name_ok(r->domain)) {
-		bad = VOUCH_DKIM_SIGN_REQ_DOMAIN;
-		why = name_rule;
-	} else if (!dkim_name_ok(r->selector)) {
-		bad = VOUCH_DKIM_SIGN_REQ_SELECTOR;
-		why = name_rule;
-	} else if ((why = alg_problem(r)) != NULL) {
-		bad = VOUCH_DKIM_SIGN_REQ_ALG;
-	} else if (r->auid != NULL &&
-	           (why = auid_problem(r->auid, r->domain)) != NULL) {
-		bad = VOUCH_DKIM_SIGN_REQ_AUID;
-	} else if ((why = headers_problem(r)) != NULL) {
-		bad = VOUCH_DKIM_SIGN_REQ_HEADERS;
-	}
+	bad =
+	    dkim_sign_req_problem(r->key, r->alg, r->domain, r->selector, &why);
+	if (bad == VOUCH_DKIM_SIGN_REQ_OK)
+		bad = own_problem(r, &why);
 	if (bad == VOUCH_DKIM_SIGN_REQ_OK)
 		return VOUCH_OK;
 	*part = bad;
@@ -482,7 +508,7 @@ sign_req_copy(struct sign_one *o, const struct vouch_dkim_sign_req *r,
 	int custom = r->headers != NULL || r->oversign_headers != NULL;
 
 	o->key = r->key;
-	o->alg = req_alg(r);
+	o->alg = dkim_sign_alg_of(r->key, r->alg);
 	o->hcanon = r->header_relaxed ? CANON_RELAXED : CANON_SIMPLE;
 	o->bcanon = r->body_relaxed ? CANON_RELAXED : CANON_SIMPLE;
 	o->oversign = r->oversign;
