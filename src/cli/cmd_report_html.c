@@ -142,7 +142,10 @@ summarize_all(struct report_owner *o, const char *domain,
 		doms_free(&d);
 		return report_owner_store_exit(o, st);
 	}
-	qsort(d.v, d.n, sizeof(*d.v), by_messages);
+	/* a store without reports gives no domain, and d.v is NULL then:
+	 * not a pointer qsort may be given (C11 §7.22.5) */
+	if (d.n > 1)
+		qsort(d.v, d.n, sizeof(*d.v), by_messages);
 	for (i = 0; i < d.n && i < HTML_MAX_DOMAINS && rc == 0; i++)
 		if ((rc = report_owner_summarize(o, d.v[i].name, &sums[i])) ==
 		    0)

@@ -142,7 +142,29 @@ signing_conf_from(const struct vouchd_conf *c, struct vouchd_signing_conf *sc)
 	sc->subdomains = c->subdomains;
 	sc->multiple = c->multiple_signatures;
 	sc->origin = c->path;
+	sc->key_table_line = vouchd_conf_line(c, "KeyTable");
+	sc->signing_table_line = vouchd_conf_line(c, "SigningTable");
+	sc->domain_line = vouchd_conf_line(c, "Domain");
+	sc->selector_line = vouchd_conf_line(c, "Selector");
+	sc->key_file_line = vouchd_conf_line(c, "KeyFile");
 	return c->sign && (c->key_table != NULL || c->key_file != NULL);
+}
+
+int
+sendas_conf_from(const struct vouchd_conf *c, struct vouchd_sendas_conf *sa)
+{
+	memset(sa, 0, sizeof(*sa));
+	sa->table = c->sender_auth_table;
+	sa->aliases = c->sender_auth_aliases;
+	sa->detail_delimiters =
+	    c->detail_delimiters != NULL &&
+	            strcmp(c->detail_delimiters, "none") == 0
+	        ? ""
+	        : c->detail_delimiters;
+	sa->origin = c->path;
+	sa->table_line = vouchd_conf_line(c, "SenderAuthTable");
+	sa->aliases_line = vouchd_conf_line(c, "SenderAuthAliases");
+	return c->sender_auth_table != NULL;
 }
 
 int
@@ -159,15 +181,160 @@ diag_first(const struct vouchd_diag *d, char *err, size_t errlen)
 	return -1;
 }
 
+/* err becomes "FILE:LINE: err" (line 0: "FILE: err"): the line that
+ * names the key file.  Returns -1. */
 static int
-have_key(const struct keyset *ks, const char *path)
+key_error_at(const char *file, unsigned line, char *err, size_t errlen)
+{
+	char why[VOUCHD_TEXT_MAX];
+
+	snprintf(why, sizeof(why), "%s", err);
+	if (line > 0)
+		snprintf(err, errlen, "%s:%u: %s", file, line, why);
+	else
+		snprintf(err, errlen, "%s: %s", file, why);
+	return -1;
+}
+
+static const struct vouch_dkim_key *
+held(const struct keyset *ks, const char *path)
 {
 	size_t i;
 
 	for (i = 0; i < ks->n; i++)
 		if (strcmp(ks->k[i].name, path) == 0)
-			return 1;
-	return 0;
+			return ks->k[i].key;
+	return NULL;
+}
+
+static int
+have_key(const struct keyset *ks, const char *path)
+{
+	return held(ks, path) != NULL;
+}
+
+/* err becomes "FILE:LINE: " of the option name (vouchd_conf_where), then
+ * what.  Returns -1. */
+static int
+option_error(const struct vouchd_conf *c, const char *name, const char *what,
+    char *err, size_t errlen)
+{
+	char at[1100];
+
+	vouchd_conf_where(c, name, at, sizeof(at));
+	snprintf(err, errlen, "%s%s", at, what);
+	return -1;
+}
+
+/*
+ * Of a header name list the library refuses, the first name it refuses on
+ * its own (a request of that one name, with From oversigned so that RFC
+ * 6376 §5.4 holds), or NULL when each name passes alone (the list as a
+ * whole is wrong: no From, too many names), *why then untouched.
+ */
+static const char *
+bad_name(const struct vouch_dkim_sign_req *r, const struct vouchd_list *l,
+    const char **why)
+{
+	static const char *const from[] = {"From"};
+	struct vouch_dkim_sign_req one = *r;
+	enum vouch_dkim_sign_req_part part;
+	const char *reason;
+	size_t i;
+
+	one.nheaders = 1;
+	one.oversign_headers = from;
+	one.noversign_headers = 1;
+	for (i = 0; i < l->n; i++) {
+		one.headers = (const char *const *)&l->item[i];
+		if (vouch_dkim_sign_req_check(&one, &part, &reason) !=
+		        VOUCH_OK &&
+		    part == VOUCH_DKIM_SIGN_REQ_HEADERS) {
+			*why = reason;
+			return l->item[i];
+		}
+	}
+	return NULL;
+}
+
+/* The header lists of r refused: which option to mend, and the name.  A
+ * list wrong as a whole (no From, RFC 6376 §5.4; too many names) is
+ * SignHeaders' unless only OversignHeaders is too long. */
+static int
+headers_error(const struct vouchd_conf *c, const struct vouch_dkim_sign_req *r,
+    const char *why, char *err, size_t errlen)
+{
+	const char *opt = "SignHeaders", *name;
+	char what[VOUCHD_TEXT_MAX];
+
+	if ((name = bad_name(r, &c->sign_headers, &why)) == NULL &&
+	    ((name = bad_name(r, &c->oversign_headers, &why)) != NULL ||
+	        c->sign_headers.n == 0 ||
+	        (c->sign_headers.n <= VOUCH_DKIM_SIGN_MAX_HEADERS &&
+	            c->oversign_headers.n > VOUCH_DKIM_SIGN_MAX_HEADERS)))
+		opt = "OversignHeaders";
+	if (name != NULL)
+		snprintf(what, sizeof(what),
+		    "%s '%s': %s; no message could be signed", opt, name, why);
+	else
+		snprintf(what, sizeof(what),
+		    "%s: %s; no message could be signed", opt, why);
+	return option_error(c, opt, what, err, errlen);
+}
+
+/*
+ * The DKIM signing request the milter makes with the held key of table
+ * entry k (sign.c sign_eoh), checked as vouch_dkim_sign_new will check it
+ * for every message, so that a request it refuses is an error now and not
+ * a message left unsigned.  A d= of "%" (the single-key form's, and a
+ * KeyTable's) is the From domain, known only per message: example.com
+ * stands for it (the Domain list and the table lookup refuse a domain
+ * that is not a domain name; a Domain item may also be a file or a
+ * pattern).  The i= of a SigningTable entry is per message too, and left
+ * out.
+ */
+static int
+check_sign_req(const struct vouchd_conf *c, const struct vouchd_table_key *k,
+    const struct vouch_dkim_key *key, char *err, size_t errlen)
+{
+	struct vouch_dkim_sign_req r;
+	enum vouch_dkim_sign_req_part part;
+	const char *why, *what = NULL, *value = "";
+	char text[VOUCHD_TEXT_MAX];
+	bool single = c->key_file != NULL && c->key_table == NULL;
+
+	memset(&r, 0, sizeof(r));
+	r.key = key;
+	r.selector = k->selector;
+	r.header_relaxed = c->header_relaxed;
+	r.body_relaxed = c->body_relaxed;
+	r.expire = c->signature_ttl;
+	if (c->sign_headers.n > 0) {
+		r.headers = (const char *const *)c->sign_headers.item;
+		r.nheaders = c->sign_headers.n;
+	}
+	if (c->oversign_headers.n > 0) {
+		r.oversign_headers =
+		    (const char *const *)c->oversign_headers.item;
+		r.noversign_headers = c->oversign_headers.n;
+	}
+	r.domain = strchr(k->domain, '%') == NULL ? k->domain : "example.com";
+	if (vouch_dkim_sign_req_check(&r, &part, &why) == VOUCH_OK)
+		return 0;
+	if (part == VOUCH_DKIM_SIGN_REQ_HEADERS)
+		return headers_error(c, &r, why, err, errlen);
+	if (part == VOUCH_DKIM_SIGN_REQ_DOMAIN)
+		what = "d=", value = r.domain;
+	else if (part == VOUCH_DKIM_SIGN_REQ_SELECTOR)
+		what = single ? "Selector" : "s=", value = r.selector;
+	else
+		what = single ? "KeyFile" : "key", value = k->keypath;
+	snprintf(text, sizeof(text), "%s '%s': %s; no message could be signed",
+	    what, value, why);
+	if (single)
+		return option_error(c, what, text, err, errlen);
+	snprintf(err, errlen, "%s", text);
+	return key_error_at(k->file, k->line, err, errlen);
 }
 
 /* Every key file the tables name (a path with '%' depends on the message
@@ -190,14 +357,65 @@ load_table_keys(
 		rc = diag_first(&d, err, errlen);
 	for (i = 0; rc == 0 && i < vouchd_signing_nkeys(s); i++) {
 		k = vouchd_signing_key(s, i);
-		if (strchr(k->keypath, '%') != NULL || have_key(ks, k->keypath))
+		if (strchr(k->keypath, '%') != NULL)
 			continue;
-		rc = load_key(ks, k->keypath, k->domain, k->selector,
-		    k->keypath, err, errlen);
+		if (!have_key(ks, k->keypath) &&
+		    load_key(ks, k->keypath, k->domain, k->selector, k->keypath,
+		        err, errlen) != 0)
+			rc = key_error_at(k->file, k->line, err, errlen);
+		else
+			rc = check_sign_req(
+			    c, k, held(ks, k->keypath), err, errlen);
 	}
 	vouchd_signing_free(s);
 	vouchd_diag_free(&d);
 	return rc;
+}
+
+/*
+ * The ARC sealing request the milter makes for every message it verifies
+ * (verify.c verify_start), checked as vouch_arc_seal_new will check it, so
+ * that a request it refuses is an error now and not a message left
+ * unsealed.  The authserv-id is AuthservID, or the host name the verifier
+ * takes when it is not given (vouch_verify_new); the AMS header list is
+ * the library's default (vouchd has no option for it).
+ */
+static int
+check_seal_req(const struct vouchd_conf *c, const struct vouch_dkim_key *key,
+    char *err, size_t errlen)
+{
+	struct vouch_arc_seal_req r;
+	enum vouch_arc_seal_req_part part;
+	const char *why, *opt = "ARCSealKeyFile", *value = c->arc_key_file;
+	char host[VOUCH_AUTHRES_MAX_ID + 1], what[VOUCHD_TEXT_MAX];
+
+	memset(&r, 0, sizeof(r));
+	r.key = key;
+	r.domain = c->arc_domain;
+	r.selector = c->arc_selector;
+	r.authserv_id = c->authserv_id;
+	r.auth_results = "none";
+	if (r.authserv_id == NULL) {
+		memset(host, 0, sizeof(host));
+		if (gethostname(host, sizeof(host) - 1) != 0)
+			host[0] = '\0';
+		r.authserv_id = host;
+	}
+	if (vouch_arc_seal_req_check(&r, &part, &why) == VOUCH_OK)
+		return 0;
+	if (part == VOUCH_ARC_SEAL_REQ_DOMAIN)
+		opt = "ARCSealDomain", value = r.domain;
+	else if (part == VOUCH_ARC_SEAL_REQ_SELECTOR)
+		opt = "ARCSealSelector", value = r.selector;
+	else if (part == VOUCH_ARC_SEAL_REQ_AUTHSERV_ID)
+		opt = "AuthservID", value = r.authserv_id;
+	snprintf(what, sizeof(what),
+	    "%s '%s'%s: %s; no message could be ARC-sealed", opt, value,
+	    part == VOUCH_ARC_SEAL_REQ_AUTHSERV_ID && c->authserv_id == NULL
+	        ? " (not given: the host name)"
+	        : "",
+	    why);
+	return option_error(c, opt, what, err, errlen);
 }
 
 static struct keyset *
@@ -222,7 +440,13 @@ load_keys(const struct vouchd_conf *c, bool to_stderr, char *err, size_t errlen)
 		goto bad;
 	if (c->arc_key_file != NULL && !have_key(ks, c->arc_key_file) &&
 	    load_key(ks, c->arc_key_file, c->arc_domain, c->arc_selector,
-	        c->arc_key_file, err, errlen) != 0)
+	        c->arc_key_file, err, errlen) != 0) {
+		key_error_at(c->path, vouchd_conf_line(c, "ARCSealKeyFile"),
+		    err, errlen);
+		goto bad;
+	}
+	if (c->arc_key_file != NULL &&
+	    check_seal_req(c, held(ks, c->arc_key_file), err, errlen) != 0)
 		goto bad;
 	return ks;
 bad:

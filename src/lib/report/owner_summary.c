@@ -827,9 +827,16 @@ finish(struct summary_private *sp)
 		for (b = 0; b < VOUCH_OWNER_NBUCKETS; b++)
 			sum->bucket_messages[b] += s->pub.by_bucket[b];
 	}
-	qsort(sp->sources, sp->nsrc, sizeof(*sp->sources), by_action);
-	qsort(sp->days, sp->ndays, sizeof(*sp->days), by_day);
-	qsort(sp->reporters, sp->nrep, sizeof(*sp->reporters), by_messages);
+	/* a domain without rows has no days or reporters, and those arrays
+	 * are NULL: qsort must not see them (C11 §7.22.5 wants a valid
+	 * pointer even for zero elements) */
+	if (sp->nsrc > 1)
+		qsort(sp->sources, sp->nsrc, sizeof(*sp->sources), by_action);
+	if (sp->ndays > 1)
+		qsort(sp->days, sp->ndays, sizeof(*sp->days), by_day);
+	if (sp->nrep > 1)
+		qsort(sp->reporters, sp->nrep, sizeof(*sp->reporters),
+		    by_messages);
 	/* RFC 9989 §4.7: under p=quarantine or p=reject, what fails DMARC
 	 * is treated so; forwarders are left out (their mail was the
 	 * domain's, and ARC or DKIM is what carries it) */
@@ -898,7 +905,7 @@ vouch_owner_summarize(struct vouch_store *s,
 		st = ptr_names(s, sp, opts, psl);
 	if (st == VOUCH_OK)
 		st = finish(sp);
-	if (st == VOUCH_OK)
+	if (st == VOUCH_OK && sp->pub.quarantine.nsources > 1)
 		qsort_r(sp->ready, sp->pub.quarantine.nsources,
 		    sizeof(*sp->ready), by_fail, sp->sources);
 	smap_free(&g.ips);
