@@ -22,8 +22,9 @@ import shutil
 import signal
 import socket
 import subprocess
-import tempfile
 import time
+
+import scratch
 
 BIN = os.environ.get("VOUCH_PG_BIN", "/usr/lib/postgresql/15/bin")
 USER = "vouch"  # the database superuser the tests connect as
@@ -84,7 +85,7 @@ class Server:
         why = available()
         if why:
             raise RuntimeError(why)
-        self.dir = tempfile.mkdtemp(prefix="vouch-pg-")
+        self.dir = scratch.mkdtemp("vouch-pg-")
         self.sockdir = self.dir
         self.data = os.path.join(self.dir, "data")
         if os.geteuid() == 0:

@@ -5,11 +5,11 @@ option, the whole subcommand), and empty results say they are empty.
 The findings these come from: a newcomer following README.md."""
 import os
 import shutil
-import tempfile
 
+import scratch
 from vtest import ok, done, vouch, ROOT
 
-tmp = tempfile.mkdtemp(prefix="vouch-cli-messages-")
+tmp = scratch.mkdtemp("vouch-cli-messages-")
 try:
     db = os.path.join(tmp, "v.db")
     missing = os.path.join(tmp, "nodir")

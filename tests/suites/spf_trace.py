@@ -6,8 +6,8 @@ and a last line whose counts agree with --json's.
 """
 import os
 import re
-import tempfile
 
+import scratch
 from vtest import ok, done, vouch, vouch_json
 
 ZONE = """$ORIGIN .
@@ -16,7 +16,7 @@ example.com. TXT "v=spf1 include:inc.example.com a:gone.example.com -all"
 inc.example.com. TXT "v=spf1 ip4:192.0.2.0/24 -all"
 """
 
-tmp = tempfile.mkdtemp(prefix="vouch-spftrace-")
+tmp = scratch.mkdtemp("vouch-spftrace-")
 zone = os.path.join(tmp, "zone.db")
 with open(zone, "w") as f:
     f.write(ZONE)
