@@ -107,9 +107,10 @@ class Lab:
     a context manager that stops them all and removes the directory."""
 
     def __init__(self, prefix="vouch-milter-", keep=False):
-        self.dir = scratch.mkdtemp(prefix)
-        os.chmod(self.dir, 0o755)
+        self.dir = scratch.mkdtemp(prefix, mode=0o755)
         self.keep = keep or os.environ.get("VOUCH_KEEP_LAB") == "1"
+        if self.keep:
+            scratch.keep(self.dir)
         self._things = []
 
     def path(self, *parts):

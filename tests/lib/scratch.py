@@ -59,6 +59,14 @@ def remove(path):
     _rm(path)
 
 
+def keep(path):
+    """Leaves a file or directory made here in place at exit (a test lab
+    kept for a person to look at, VOUCH_KEEP_LAB=1; tests/run.py still
+    removes it, so run the script alone for that)."""
+    if path in _made:
+        _made.remove(path)
+
+
 def _rm(path):
     if os.path.isdir(path) and not os.path.islink(path):
         shutil.rmtree(path, ignore_errors=True)
