@@ -309,14 +309,60 @@ struct vouch_arc_seal_req {
 
 struct vouch_arc_sealer; /* opaque, one message */
 
+/* The member of a vouch_arc_seal_req that cannot be sealed as given. */
+enum vouch_arc_seal_req_part {
+	VOUCH_ARC_SEAL_REQ_OK = 0, /* nothing: the request can be sealed */
+	VOUCH_ARC_SEAL_REQ_KEY, /* key */
+	VOUCH_ARC_SEAL_REQ_DOMAIN, /* domain (d=) */
+	VOUCH_ARC_SEAL_REQ_SELECTOR, /* selector (s=) */
+	VOUCH_ARC_SEAL_REQ_ALG, /* alg (a=) */
+	VOUCH_ARC_SEAL_REQ_AUTHSERV_ID, /* authserv_id (the AAR's) */
+	VOUCH_ARC_SEAL_REQ_HEADERS, /* headers (the AMS h=) */
+	VOUCH_ARC_SEAL_REQ_NOW /* now (t=) */
+};
+
+/*
+ * vouch_arc_seal_req_check - whether vouch_arc_seal_new accepts request
+ * r, and if not, which member is wrong and why: vouch_arc_seal_new
+ * refuses exactly the requests this refuses (it calls it), so a caller
+ * can tell its user which option to mend.  The rules for key, alg,
+ * domain, selector and header names are the DKIM signer's
+ * (vouch_dkim_sign_req_check), the AMS and ARC-Seal being DKIM-style
+ * signatures (RFC 8617 §4.1.2, §4.1.3).
+ * In:  r, one request.
+ * Out: *part, the first member found wrong (VOUCH_ARC_SEAL_REQ_OK when
+ *      none); *reason, a one-line reason naming the rule broken (static,
+ *      NUL-terminated, no newline; "" when none), e.g. "ARC fields and
+ *      Authentication-Results are never signed in the AMS (RFC 8617
+ *      §4.1.2)".  The reason does not repeat the member's value: the
+ *      caller names it (for headers, the caller that wants to name the
+ *      one bad name can check a request of that name alone).
+ * Errors: VOUCH_EINVAL (r, part or reason NULL; or r cannot be sealed:
+ *         no key; domain or selector not a DNS name of letters, digits,
+ *         '-' and '_'; alg not one the key makes (RSA keys rsa-sha256,
+ *         Ed25519 keys ed25519-sha256, RFC 8463); an authserv-id that is
+ *         missing, longer than VOUCH_AUTHRES_MAX_ID bytes or not a MIME
+ *         token (RFC 8601 §2.2, RFC 2045 §5.1: a space, control
+ *         character or tspecial such as ';'); a header name list that is
+ *         empty, longer than VOUCH_DKIM_SIGN_MAX_HEADERS, holds a non-name
+ *         (RFC 5322 §3.6.8), an ARC field or Authentication-Results (RFC
+ *         8617 §4.1.2); now < 0).
+ * Thread safety: none needed (reads r only).
+ */
+VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_arc_seal_req_check(
+    const struct vouch_arc_seal_req *r, enum vouch_arc_seal_req_part *part,
+    const char **reason);
+
 /*
  * vouch_arc_seal_new - start sealing one message.
  * Out: *out, owned by the caller (vouch_arc_seal_free).
- * Errors: VOUCH_EINVAL (no key, a bad domain, selector or header name
- *         (an ARC field or Authentication-Results, §4.1.2), an authserv-id
- *         that is not a MIME token (empty, space, control character,
- *         tspecial such as ';'), an algorithm the key cannot make, more
- *         than VOUCH_DKIM_SIGN_MAX_HEADERS names), VOUCH_ENOMEM.
+ * Errors: VOUCH_EINVAL (req NULL, or a request vouch_arc_seal_req_check
+ *         refuses: no key, a bad domain, selector or header name (an ARC
+ *         field or Authentication-Results, §4.1.2), an authserv-id that is
+ *         not a MIME token (empty, space, control character, tspecial
+ *         such as ';'), an algorithm the key cannot make, more than
+ *         VOUCH_DKIM_SIGN_MAX_HEADERS names, now < 0), VOUCH_ENOMEM,
+ *         VOUCH_ECRYPTO.
  */
 VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_arc_seal_new(
     const struct vouch_arc_seal_req *req, struct vouch_arc_sealer **out);

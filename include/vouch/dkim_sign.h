@@ -237,6 +237,42 @@ struct vouch_dkim_sign_req {
 
 struct vouch_dkim_sign; /* opaque signing context, one message */
 
+/* The member of a vouch_dkim_sign_req that cannot be signed as given. */
+enum vouch_dkim_sign_req_part {
+	VOUCH_DKIM_SIGN_REQ_OK = 0, /* nothing: the request can be signed */
+	VOUCH_DKIM_SIGN_REQ_KEY, /* key */
+	VOUCH_DKIM_SIGN_REQ_DOMAIN, /* domain (d=) */
+	VOUCH_DKIM_SIGN_REQ_SELECTOR, /* selector (s=) */
+	VOUCH_DKIM_SIGN_REQ_ALG, /* alg (a=) */
+	VOUCH_DKIM_SIGN_REQ_AUID, /* auid (i=) */
+	VOUCH_DKIM_SIGN_REQ_HEADERS /* headers, oversign_headers (h=) */
+};
+
+/*
+ * vouch_dkim_sign_req_check - whether vouch_dkim_sign_new accepts request
+ * r, and if not, which member is wrong and why: vouch_dkim_sign_new
+ * refuses exactly the requests this refuses (it calls it), so a caller
+ * can tell its user which option to mend.
+ * In:  r, one request.
+ * Out: *part, the first member found wrong (VOUCH_DKIM_SIGN_REQ_OK when
+ *      none); *reason, a one-line reason naming the rule broken (static,
+ *      NUL-terminated, no newline; "" when none), e.g. "not the same as
+ *      d= or a subdomain of it (RFC 6376 §3.5)".  The reason does not
+ *      repeat the member's value: the caller names it.
+ * Errors: VOUCH_EINVAL (r, part or reason NULL; or r cannot be signed:
+ *         no key; domain or selector not a DNS name of letters, digits,
+ *         '-' and '_'; alg not one the key makes (RSA keys rsa-sha256,
+ *         Ed25519 keys ed25519-sha256, RFC 8463); auid not
+ *         [local-part]@domain in visible ASCII without ';' or '=', or its
+ *         domain not d= or under it (RFC 6376 §3.5); a header name list
+ *         that is empty, too long, holds a non-name (RFC 5322 §3.6.8) or
+ *         leaves out From (RFC 6376 §5.4)).
+ * Thread safety: none needed (reads r only).
+ */
+VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_dkim_sign_req_check(
+    const struct vouch_dkim_sign_req *r, enum vouch_dkim_sign_req_part *part,
+    const char **reason);
+
 /*
  * vouch_dkim_sign_new - start signing one message.
  * In:  reqs/nreqs, 1..VOUCH_DKIM_SIGN_MAX_REQUESTS signature requests;
@@ -249,9 +285,10 @@ struct vouch_dkim_sign; /* opaque signing context, one message */
  * List-*, Content-ID, Content-Description and Keywords are signed as
  * often as they occur.
  * Out: *out, owned by the caller (vouch_dkim_sign_free).
- * Errors: VOUCH_EINVAL (no request, more than the maximum, now < 0, no key, bad
+ * Errors: VOUCH_EINVAL (no request, more than the maximum, now < 0, or a
+ *         request that vouch_dkim_sign_req_check refuses: no key, bad
  *         domain/selector/auid, an i= not within d=, an algorithm the key
- *         cannot make, too many header names), VOUCH_ENOMEM.
+ *         cannot make, bad or too many header names), VOUCH_ENOMEM.
  */
 VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_dkim_sign_new(
     const struct vouch_dkim_sign_req *reqs, size_t nreqs, int64_t now,

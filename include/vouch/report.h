@@ -166,6 +166,11 @@ struct vouch_report_send_summary {
 	unsigned failed; /* permanent failure, or too many attempts */
 	unsigned suppressed; /* on a suppression list: never sent */
 	unsigned unauthorized; /* the external destination check failed */
+	/* Deliveries waiting for their retry time when the run ended (the
+	 * deferred of this run and of earlier ones not yet due), and the
+	 * earliest of those times (UNIX seconds; 0 when none waits). */
+	unsigned waiting;
+	int64_t next_retry;
 };
 
 /*
@@ -197,6 +202,18 @@ VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_report_send(
     struct vouch_store *s, const struct vouch_report_send_options *o,
     struct vouch_report_send_summary *sum, char *err, size_t errlen);
 
+/*
+ * vouch_report_smtp_url_check - whether url is an SMTP relay URL that
+ * vouch_report_send and vouch_report_transmit accept: smtp:// or
+ * smtps:// with a host and, if given, a port of 1-65535.  For a caller
+ * that checks its arguments before it opens a store or reads a file.
+ * In:  url, NUL-terminated; err/errlen for the reason (may be NULL/0).
+ * Errors: VOUCH_EINVAL (url NULL, or not such a URL: said in err, naming
+ *         it), VOUCH_EUNSUPPORTED (a build without libcurl).  No I/O.
+ */
+VOUCH_API VOUCH_WARN_UNUSED enum vouch_status vouch_report_smtp_url_check(
+    const char *url, char *err, size_t errlen);
+
 /* What one transmission came to. */
 enum vouch_report_outcome {
 	VOUCH_REPORT_SENT = 0, /* accepted: 2xx, or sendmail exit 0 */
@@ -217,7 +234,9 @@ enum vouch_report_outcome {
  *      whole message, CRLF line ends, not NUL-terminated, read only;
  *      text/tlen, the caller's buffer for what happened (may be NULL/0).
  * Out: *outcome (not NULL); *code (may be NULL): the SMTP reply code or
- *      sendmail's exit status, 0 when none; text NUL-terminated.  A
+ *      sendmail's exit status, 0 when none; text NUL-terminated, for
+ *      SMTP without the reply code (that is *code: "RCPT failed",
+ *      "accepted", or libcurl's reason when there was no reply).  A
  *      refusal is an outcome, not an error: sysexits(3) EX_TEMPFAIL and
  *      failures to run or write are temporary, other exits final; 4xx
  *      and connection failures temporary, 5xx final.

@@ -124,7 +124,9 @@ struct vouch_spf; /* opaque handle */
 /*
  * vouch_spf_trace_fn - receives one line of trace text (NUL-terminated, no
  * line end) for each record fetched, term evaluated, DNS query, limit count
- * and the point where evaluation stopped.  `arg` is the caller's pointer.
+ * and the point where evaluation stopped.  The lines of a record fetched by
+ * include: or redirect= are indented two spaces per level of nesting.
+ * `arg` is the caller's pointer.
  */
 typedef void (*vouch_spf_trace_fn)(void *arg, const char *line);
 

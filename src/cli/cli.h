@@ -67,6 +67,16 @@ void cli_close_input(FILE *fp);
 extern const char *cli_progname;
 
 /*
+ * cli_plural - the ending of a noun after the count n in human-readable
+ * output: "" for 1, "s" otherwise ("1 DNS lookup", "2 DNS lookups").
+ */
+static inline const char *
+cli_plural(unsigned long long n)
+{
+	return n == 1 ? "" : "s";
+}
+
+/*
  * cli_redraw_due - whether a line of progress may be drawn (again) now:
  * always when none is shown, else at most ten times a second.  When it
  * may, *last (the time of the last drawing, CLOCK_MONOTONIC, owned by

@@ -471,7 +471,11 @@ copy_out(int fd, off_t start, FILE *spool, uint8_t *buf, size_t cap)
 	return r < 0 ? -1 : 0;
 }
 
-/* Split "a:b:c" into names (the strings point into `copy`). */
+/*
+ * Split "a:b:c" into names (the strings point into `copy`), at most cap.
+ * The caller's cap is one past the library's limit, so that a list too
+ * long is refused by the library rather than cut short unseen.
+ */
 static size_t
 split_headers(char *copy, const char **names, size_t cap)
 {
@@ -487,6 +491,61 @@ split_headers(char *copy, const char **names, size_t cap)
 		p = c != NULL ? c + 1 : NULL;
 	}
 	return n;
+}
+
+/*
+ * Say which option of the sealing request the library refuses and why,
+ * and return 1; 0 if it can be sealed.  The library knows the rules
+ * (vouch_arc_seal_req_check); this names the option that set the value,
+ * and of -H the one name refused when one is.
+ */
+static int
+seal_refused(const struct vouch_arc_seal_req *r, const struct arc_opts *o)
+{
+	struct vouch_arc_seal_req one = *r;
+	enum vouch_arc_seal_req_part part, p1;
+	const char *why, *why1, *value = o->headers;
+	size_t i;
+
+	if (vouch_arc_seal_req_check(r, &part, &why) == VOUCH_OK)
+		return 0;
+	switch (part) {
+	case VOUCH_ARC_SEAL_REQ_DOMAIN:
+		fprintf(stderr, "%s arc seal: -d %s: %s\n", cli_progname,
+		    o->domain, why);
+		break;
+	case VOUCH_ARC_SEAL_REQ_SELECTOR:
+		fprintf(stderr, "%s arc seal: -s %s: %s\n", cli_progname,
+		    o->selector, why);
+		break;
+	case VOUCH_ARC_SEAL_REQ_AUTHSERV_ID:
+		fprintf(stderr, "%s arc seal: --authserv-id %s: %s\n",
+		    cli_progname, o->authserv, why);
+		break;
+	case VOUCH_ARC_SEAL_REQ_HEADERS:
+		/* name the first name refused on its own, if one is */
+		one.nheaders = 1;
+		for (i = 0; i < r->nheaders && value == o->headers; i++) {
+			one.headers = &r->headers[i];
+			if (vouch_arc_seal_req_check(&one, &p1, &why1) !=
+			    VOUCH_OK) {
+				value = r->headers[i];
+				why = why1;
+			}
+		}
+		fprintf(stderr, "%s arc seal: -H %s: %s\n", cli_progname, value,
+		    why);
+		break;
+	case VOUCH_ARC_SEAL_REQ_ALG:
+		fprintf(stderr, "%s arc seal: -k %s: %s\n", cli_progname,
+		    o->keyfile, why);
+		break;
+	default:
+		fprintf(stderr, "%s arc seal: cannot seal: %s\n", cli_progname,
+		    why);
+		break;
+	}
+	return 1;
 }
 
 static int
@@ -505,7 +564,7 @@ arc_seal(const struct arc_opts *o)
 	struct vouch_verify_result *vr = NULL;
 	struct vouch_verify_options vo;
 	struct vouch_verify_smtp smtp;
-	const char *names[VOUCH_DKIM_SIGN_MAX_HEADERS];
+	const char *names[VOUCH_DKIM_SIGN_MAX_HEADERS + 1];
 	char err[256], *hcopy = NULL, *authres = NULL, *fields = NULL;
 	const uint8_t *p;
 	uint8_t *buf = NULL;
@@ -542,8 +601,13 @@ arc_seal(const struct arc_opts *o)
 		if ((hcopy = strdup(o->headers)) == NULL)
 			goto out;
 		req.headers = names;
-		req.nheaders =
-		    split_headers(hcopy, names, VOUCH_DKIM_SIGN_MAX_HEADERS);
+		req.nheaders = split_headers(
+		    hcopy, names, sizeof(names) / sizeof(names[0]));
+	}
+	/* before the message is verified with the same authserv-id */
+	if (seal_refused(&req, o)) {
+		rc = CLI_EXIT_USAGE;
+		goto out;
 	}
 	if ((rc = cli_open_dns(o->zone, o->server, &dns)) != 0)
 		goto out;
@@ -575,11 +639,10 @@ arc_seal(const struct arc_opts *o)
 		}
 	}
 	if ((st = vouch_arc_seal_new(&req, &s)) != VOUCH_OK) {
-		fprintf(stderr,
-		    "%s: %s: bad domain, selector, authserv-id, header "
-		    "name, or an algorithm the key cannot make\n",
-		    cli_progname, vouch_status_str(st));
-		rc = CLI_EXIT_USAGE;
+		/* the request passed its check: out of memory or OpenSSL */
+		fprintf(stderr, "%s arc seal: %s\n", cli_progname,
+		    vouch_status_str(st));
+		rc = CLI_EXIT_SOFTWARE;
 		goto out;
 	}
 	if ((rc = open_input(o, &fd)) != 0)

@@ -155,8 +155,9 @@ print_human(const struct vouch_check_report *r)
 		if (areas[a] == VOUCH_CHECK_SPF) {
 			printf("\nSPF: ");
 			if (r->spf.record != NULL) {
-				printf("\"%s\"\n  %u DNS lookups, %u void",
+				printf("\"%s\"\n  %u DNS lookup%s, %u void",
 				    r->spf.record, r->spf.lookups,
+				    cli_plural(r->spf.lookups),
 				    r->spf.void_lookups);
 				for (i = 1; i < r->spf.ntree; i++)
 					printf("%s%s",
@@ -199,17 +200,17 @@ print_human(const struct vouch_check_report *r)
 		}
 	}
 	if (r->nfindings_dropped > 0)
-		printf(
-		    "\n(%zu more findings not shown)\n", r->nfindings_dropped);
+		printf("\n(%zu more finding%s not shown)\n",
+		    r->nfindings_dropped, cli_plural(r->nfindings_dropped));
 	memset(nsev, 0, sizeof(nsev));
 	for (i = 0; i < r->nfindings; i++)
 		if ((size_t)r->finding[i].severity < 3)
 			nsev[r->finding[i].severity]++;
 	printf("\n%s: %zu finding%s: %zu error%s, %zu warning%s, %zu info\n",
-	    r->domain, r->nfindings, r->nfindings == 1 ? "" : "s",
-	    nsev[VOUCH_CHECK_ERROR], nsev[VOUCH_CHECK_ERROR] == 1 ? "" : "s",
-	    nsev[VOUCH_CHECK_WARNING],
-	    nsev[VOUCH_CHECK_WARNING] == 1 ? "" : "s", nsev[VOUCH_CHECK_INFO]);
+	    r->domain, r->nfindings, cli_plural(r->nfindings),
+	    nsev[VOUCH_CHECK_ERROR], cli_plural(nsev[VOUCH_CHECK_ERROR]),
+	    nsev[VOUCH_CHECK_WARNING], cli_plural(nsev[VOUCH_CHECK_WARNING]),
+	    nsev[VOUCH_CHECK_INFO]);
 }
 
 int

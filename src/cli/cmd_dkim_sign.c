@@ -113,6 +113,50 @@ parse_u64(const char *s, uint64_t *out)
 	return 0;
 }
 
+/*
+ * Say which option of signature i (of n) the library refuses and why, and
+ * return 1; 0 if it can be signed.  The library knows the rules
+ * (vouch_dkim_sign_req_check); this names the option that set the value.
+ */
+static int
+req_refused(const struct vouch_dkim_sign_req *r, const struct sign_opt *o,
+    size_t i, size_t n)
+{
+	enum vouch_dkim_sign_req_part part;
+	const char *why;
+	char which[32] = "";
+
+	if (vouch_dkim_sign_req_check(r, &part, &why) == VOUCH_OK)
+		return 0;
+	if (n > 1)
+		snprintf(which, sizeof(which), " (signature %zu)", i + 1);
+	switch (part) {
+	case VOUCH_DKIM_SIGN_REQ_DOMAIN:
+		fprintf(stderr, "vouch dkim sign: -d %s%s: %s\n", o->domain,
+		    which, why);
+		break;
+	case VOUCH_DKIM_SIGN_REQ_SELECTOR:
+		fprintf(stderr, "vouch dkim sign: -s %s%s: %s\n", o->selector,
+		    which, why);
+		break;
+	case VOUCH_DKIM_SIGN_REQ_ALG:
+		fprintf(stderr, "vouch dkim sign: -a %s with -k %s%s: %s\n",
+		    o->alg == VOUCH_DKIM_SIGN_ED25519_SHA256 ? "ed25519-sha256"
+		                                             : "rsa-sha256",
+		    o->keyfile, which, why);
+		break;
+	case VOUCH_DKIM_SIGN_REQ_AUID:
+		fprintf(stderr, "vouch dkim sign: -i %s with -d %s%s: %s\n",
+		    o->auid, o->domain, which, why);
+		break;
+	default:
+		fprintf(
+		    stderr, "vouch dkim sign: cannot sign%s: %s\n", which, why);
+		break;
+	}
+	return 1;
+}
+
 /* Write all of p/len to stdout. */
 static int
 out_all(const void *p, size_t len)
@@ -279,15 +323,16 @@ cmd_dkim_sign(int argc, char **argv)
 		req[i].body_length = opt[i].blen;
 		req[i].auid = opt[i].auid;
 		req[i].expire = opt[i].expire;
+		if (req_refused(&req[i], &opt[i], i, nopt)) {
+			rc = CLI_EXIT_USAGE;
+			goto out;
+		}
 	}
 	if ((st = vouch_dkim_sign_new(req, nopt, (int64_t)now, &s)) !=
 	    VOUCH_OK) {
-		fprintf(stderr,
-		    "vouch dkim sign: %s: bad domain, selector, "
-		    "i= (must be within d=) or an algorithm the "
-		    "key cannot make\n",
-		    vouch_status_str(st));
-		rc = CLI_EXIT_USAGE;
+		/* the requests passed their check: out of memory */
+		fprintf(stderr, "vouch dkim sign: %s\n", vouch_status_str(st));
+		rc = CLI_EXIT_SOFTWARE;
 		goto out;
 	}
 

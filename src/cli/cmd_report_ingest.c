@@ -284,8 +284,9 @@ on_progress(void *arg, const struct vouch_ingest_progress *p)
 	} else {
 		fputs("\r", stderr);
 	}
-	fprintf(stderr, "%llu inputs, %llu reports, %llu refused\033[K",
-	    (unsigned long long)p->inputs, (unsigned long long)s.reports,
+	fprintf(stderr, "%llu input%s, %llu report%s, %llu refused\033[K",
+	    (unsigned long long)p->inputs, cli_plural(p->inputs),
+	    (unsigned long long)s.reports, cli_plural(s.reports),
 	    (unsigned long long)s.refused);
 	c->bar_shown = 1;
 }
@@ -341,12 +342,6 @@ is_imap(const char *s)
 	return strncmp(s, "imap://", 7) == 0 || strncmp(s, "imaps://", 8) == 0;
 }
 
-static const char *
-plural(unsigned long long n)
-{
-	return n == 1 ? "" : "s";
-}
-
 /* The counts in words, the inputs that could not be read (a mailbox or
  * file never opened) apart from those refused for what they hold.  The
  * library counts as inputs what it read; those it could not read are
@@ -362,9 +357,10 @@ print_text_counts(
 	printf("%llu input%s: %llu report%s (%llu new, %llu duplicate%s), "
 	       "%llu refused, %llu without a report, %llu failure report%s "
 	       "skipped",
-	    in, plural(in), rep, plural(rep), (unsigned long long)c->stored,
-	    dup, plural(dup), (unsigned long long)(s->refused - nio),
-	    (unsigned long long)s->no_report, fr, plural(fr));
+	    in, cli_plural(in), rep, cli_plural(rep),
+	    (unsigned long long)c->stored, dup, cli_plural(dup),
+	    (unsigned long long)(s->refused - nio),
+	    (unsigned long long)s->no_report, fr, cli_plural(fr));
 	if (nio > 0)
 		printf(", %llu could not be read", nio);
 	printf("\n");

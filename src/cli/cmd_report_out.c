@@ -282,8 +282,11 @@ send_usage(FILE *fp)
 	    "  --retry SECONDS     the wait after a temporary failure (default "
 	    "3600)\n"
 	    "  --timeout SECONDS   per delivery (default 300)\n"
-	    "Prints one line per outcome count.  Exit status: 0 the run was "
-	    "made\n"
+	    "Prints one line: how many deliveries were sent, deferred, "
+	    "failed,\n"
+	    "suppressed and unauthorized, then how many wait for their retry "
+	    "time\n"
+	    "and when the first is due.  Exit status: 0 the run was made\n"
 	    "(deliveries that failed are recorded), 64 usage, 69 store "
 	    "unavailable,\n"
 	    "74 store error, 70 internal error.\n",
@@ -399,6 +402,28 @@ send_parse(int argc, char **argv, struct send_args *a)
 	return 0;
 }
 
+/*
+ * The end of the summary line: deliveries waiting for their retry time,
+ * this run's deferred and earlier ones not yet due, so that a run that
+ * tried nothing ("0 deferred") does not read as if nothing waits.
+ */
+static void
+print_waiting(const struct vouch_report_send_summary *sum)
+{
+	char when[32] = "?";
+	time_t tt = (time_t)sum->next_retry;
+	struct tm tm;
+
+	if (sum->waiting == 0) {
+		printf(", 0 waiting\n");
+		return;
+	}
+	if (gmtime_r(&tt, &tm) != NULL)
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
+	printf(", %u waiting for their retry time (the first at %s)\n",
+	    sum->waiting, when);
+}
+
 int
 cmd_report_send(int argc, char **argv)
 {
@@ -414,6 +439,15 @@ cmd_report_send(int argc, char **argv)
 	memset(&a, 0, sizeof(a));
 	if ((rc = send_parse(argc, argv, &a)) != 0)
 		return rc == -2 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+	/* a usage error is said before any file or store is opened */
+	if (a.o.transport == VOUCH_REPORT_SMTP &&
+	    (st = vouch_report_smtp_url_check(
+	         a.o.smtp_url, err, sizeof(err))) != VOUCH_OK) {
+		fprintf(stderr, "vouch report send: %s\n",
+		    err[0] ? err : vouch_status_str(st));
+		return st == VOUCH_EINVAL ? CLI_EXIT_USAGE
+		                          : CLI_EXIT_UNAVAILABLE;
+	}
 	if (a.keyfile != NULL) {
 		st =
 		    vouch_dkim_key_load_file(a.keyfile, &key, err, sizeof(err));
@@ -439,9 +473,10 @@ cmd_report_send(int argc, char **argv)
 		                                : CLI_EXIT_SOFTWARE;
 	} else {
 		printf("%u sent, %u deferred, %u failed, %u suppressed, %u "
-		       "unauthorized\n",
+		       "unauthorized",
 		    sum.sent, sum.deferred, sum.failed, sum.suppressed,
 		    sum.unauthorized);
+		print_waiting(&sum);
 		rc = CLI_EXIT_OK;
 	}
 out:
@@ -469,13 +504,17 @@ list_one(void *arg, const struct vouch_report_delivery *d)
 	struct list_state *ls = arg;
 
 	if (!ls->json) {
+		char code[16] = "-"; /* 0: no reply code (none yet, no reply) */
+
+		if (d->last_code != 0)
+			snprintf(code, sizeof(code), "%d", d->last_code);
 		ls->n++;
 		printf("%" PRId64 " %" PRId64 " %s %s %" PRIu64 " %" PRIu64
-		       " %s %s %u %d %s\n",
+		       " %s %s %u %s %s\n",
 		    d->begin, d->end, d->policy_domain, d->report_id,
 		    d->records, d->messages,
 		    d->destination[0] ? d->destination : "-",
-		    d->status[0] ? d->status : "-", d->attempts, d->last_code,
+		    d->status[0] ? d->status : "-", d->attempts, code,
 		    d->last_text[0] ? d->last_text : "-");
 		return 0;
 	}
@@ -525,7 +564,8 @@ cmd_report_list(int argc, char **argv)
 			printf("usage: vouch report list [--db URL] [--json]\n"
 			       "One line per delivery: begin end policy-domain "
 			       "report-id records\nmessages destination status "
-			       "attempts last-code last-text.\n");
+			       "attempts last-code last-text (last-code -: "
+			       "none).\n");
 			return CLI_EXIT_OK;
 		default:
 			return CLI_EXIT_USAGE;

@@ -186,20 +186,13 @@ static const char *const bucket_note[] = {
     "pass DMARC",
 };
 
-/* "s" after a count other than 1: the human summary is read by people. */
-static const char *
-pl(unsigned long long n)
-{
-	return n == 1 ? "" : "s";
-}
-
 static void
 human_source(const struct vouch_owner_source *s)
 {
 	size_t i;
 
 	printf("  %-39s %10llu message%s", s->ip,
-	    (unsigned long long)s->messages, pl(s->messages));
+	    (unsigned long long)s->messages, cli_plural(s->messages));
 	if (s->dmarc_fail > 0)
 		printf(
 		    ", %llu failed DMARC", (unsigned long long)s->dmarc_fail);
@@ -235,10 +228,10 @@ print_human(const struct vouch_owner_summary *sum, const struct report_owner *o)
 	}
 	printf("%s: %llu message%s in %llu report%s from %llu reporter%s; "
 	       "%llu (%.1f%%) passed DMARC\n",
-	    sum->domain, (unsigned long long)sum->messages, pl(sum->messages),
-	    (unsigned long long)sum->reports, pl(sum->reports),
-	    (unsigned long long)sum->nreporters, pl(sum->nreporters),
-	    (unsigned long long)sum->dmarc_pass,
+	    sum->domain, (unsigned long long)sum->messages,
+	    cli_plural(sum->messages), (unsigned long long)sum->reports,
+	    cli_plural(sum->reports), (unsigned long long)sum->nreporters,
+	    cli_plural(sum->nreporters), (unsigned long long)sum->dmarc_pass,
 	    report_percent(sum->dmarc_pass, sum->messages));
 	for (b = 0; b < VOUCH_OWNER_NBUCKETS; b++) {
 		if (sum->bucket_sources[b] == 0)
@@ -246,9 +239,9 @@ print_human(const struct vouch_owner_summary *sum, const struct report_owner *o)
 		printf("\n%s: %llu source%s, %llu message%s (%s)\n",
 		    vouch_owner_bucket_str((enum vouch_owner_bucket)b),
 		    (unsigned long long)sum->bucket_sources[b],
-		    pl(sum->bucket_sources[b]),
+		    cli_plural(sum->bucket_sources[b]),
 		    (unsigned long long)sum->bucket_messages[b],
-		    pl(sum->bucket_messages[b]), bucket_note[b]);
+		    cli_plural(sum->bucket_messages[b]), bucket_note[b]);
 		for (i = 0; i < sum->nsources; i++)
 			if ((int)sum->sources[i].bucket == b)
 				human_source(&sum->sources[i]);
@@ -262,11 +255,12 @@ print_human(const struct vouch_owner_summary *sum, const struct report_owner *o)
 	}
 	printf("  p=quarantine today: %llu message%s (%.1f%%) from %zu "
 	       "source%s would go to spam\n",
-	    (unsigned long long)r->messages, pl(r->messages),
+	    (unsigned long long)r->messages, cli_plural(r->messages),
 	    report_percent(r->messages, sum->messages), r->nsources,
-	    pl(r->nsources));
+	    cli_plural(r->nsources));
 	printf("  p=reject today: the same %llu message%s would be refused\n",
-	    (unsigned long long)sum->reject.messages, pl(sum->reject.messages));
+	    (unsigned long long)sum->reject.messages,
+	    cli_plural(sum->reject.messages));
 	for (i = 0; i < r->nsources; i++) {
 		const struct vouch_owner_source *s =
 		    &sum->sources[r->sources[i]];

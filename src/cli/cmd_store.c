@@ -63,11 +63,18 @@ store_status(struct vouch_store *s)
 	printf("backend: %s\n", vouch_store_backend(s) == VOUCH_STORE_SQLITE
 	                            ? "sqlite"
 	                            : "postgresql");
-	printf("migrations: %u of %u applied, latest %03u\n", info.applied,
-	    info.known, info.latest);
+	/* "N of M applied" stays first: scripts read it */
+	printf("migrations: %u of %u applied (of those this vouch knows)\n",
+	    info.applied, info.known);
+	if (info.latest > 0)
+		printf("schema version: %03u (the newest migration applied)\n",
+		    info.latest);
+	else
+		printf("schema version: none (no migration applied: vouch "
+		       "store init)\n");
 	if (info.unknown > 0)
-		printf("newer: %u migrations this vouch does not know\n",
-		    info.unknown);
+		printf("newer: %u migration%s this vouch does not know\n",
+		    info.unknown, cli_plural(info.unknown));
 	if (info.applied < info.known)
 		printf("pending: %u (vouch store migrate)\n",
 		    info.known - info.applied);
@@ -149,7 +156,7 @@ cmd_store(int argc, char **argv)
 		fprintf(stderr, "vouch store: %s\n", vouch_store_errmsg(s));
 		rc = st == VOUCH_ENOMEM ? CLI_EXIT_SOFTWARE : CLI_EXIT_IO;
 	} else {
-		printf("%u migration%s applied\n", n, n == 1 ? "" : "s");
+		printf("%u migration%s applied\n", n, cli_plural(n));
 		rc = store_status(s);
 	}
 	vouch_store_close(s);

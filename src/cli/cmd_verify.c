@@ -540,17 +540,16 @@ print_explain(const struct vouch_verify_result *res)
 		    vouch_dmarc_unsafe_str(r->unsafe), r->unsafe_reason,
 		    vouch_dmarc_policy_str(r->disposition));
 	if (res->orphan_len > 0)
-		printf("Dropped %zu bytes of continuation lines before the "
+		printf("Dropped %zu byte%s of continuation lines before the "
 		       "first header field: printed below our field, they "
 		       "would have been read as part of it (RFC 5322 2.2.3, "
 		       "RFC 8601 5).\n",
-		    res->orphan_len);
+		    res->orphan_len, cli_plural(res->orphan_len));
 	if (res->nforged > 0)
 		printf("Found %zu Authentication-Results field%s claiming "
 		       "our authserv-id %s: forged (RFC 8601 5), removed from "
 		       "the message.\n",
-		    res->nforged, res->nforged == 1 ? "" : "s",
-		    res->authserv_id);
+		    res->nforged, cli_plural(res->nforged), res->authserv_id);
 }
 
 /* ---- I/O ------------------------------------------------------------- */

@@ -167,6 +167,8 @@ static const struct option options[] = {
 };
 
 #define NOPTIONS (sizeof(options) / sizeof(options[0]))
+_Static_assert(NOPTIONS <= VOUCHD_CONF_MAX_OPTIONS,
+    "struct vouchd_conf's line[] has no room for every option");
 
 /* Names OpenDKIM, OpenDMARC and OpenARC use for data-set types vouchd has
  * no back end for; named in the error so the operator knows why. */
@@ -179,7 +181,6 @@ struct parser {
 	char *err;
 	size_t errlen;
 	struct vouchd_conf *c;
-	unsigned char seen[NOPTIONS];
 };
 
 static int
@@ -190,7 +191,9 @@ fail(struct parser *ps, const char *fmt, ...)
 
 	if (ps->err == NULL || ps->errlen == 0)
 		return -1;
-	n = snprintf(ps->err, ps->errlen, "%s:%u: ", ps->name, ps->line);
+	n = ps->line > 0
+	        ? snprintf(ps->err, ps->errlen, "%s:%u: ", ps->name, ps->line)
+	        : snprintf(ps->err, ps->errlen, "%s: ", ps->name);
 	if (n < 0 || (size_t)n >= ps->errlen)
 		return -1;
 	va_start(ap, fmt);
@@ -770,17 +773,9 @@ parse_line(struct parser *ps, char *line)
 		    (int)(nlen > 64 ? 64 : nlen), name);
 	if (*v == '\0')
 		return fail(ps, "%s has no value", options[i].name);
-	if (ps->seen[i])
+	if (ps->c->line[i] != 0)
 		return fail(ps, "%s given twice", options[i].name);
-	ps->seen[i] = 1;
-	/* vouchd -t names the line when the user or the directory is
-	 * missing */
-	if (options[i].off == OFF(socket) && options[i].kind == K_STR)
-		ps->c->socket_line = ps->line;
-	if (options[i].off == OFF(user) && options[i].kind == K_STR)
-		ps->c->user_line = ps->line;
-	if (options[i].off == OFF(metrics_listen) && options[i].kind == K_STR)
-		ps->c->metrics_listen_line = ps->line;
+	ps->c->line[i] = ps->line;
 	return set_value(ps, &options[i], v);
 }
 
@@ -819,10 +814,62 @@ set_defaults(struct vouchd_conf *c)
 	return 0;
 }
 
+static size_t
+option_index(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NOPTIONS; i++)
+		if (strcasecmp(options[i].name, name) == 0)
+			break;
+	return i;
+}
+
+unsigned
+vouchd_conf_line(const struct vouchd_conf *c, const char *name)
+{
+	size_t i = option_index(name);
+
+	return c != NULL && i < NOPTIONS ? c->line[i] : 0;
+}
+
+void
+vouchd_conf_where(
+    const struct vouchd_conf *c, const char *name, char *buf, size_t len)
+{
+	unsigned line = vouchd_conf_line(c, name);
+
+	if (line > 0)
+		snprintf(buf, len, "%s:%u: ", c->path, line);
+	else
+		snprintf(buf, len, "%s: ", c->path);
+}
+
+/*
+ * Points the next error at the last given of the options named (a NULL
+ * ends the list): for a check across options, the line that completes or
+ * contradicts the others; none given, the file alone.
+ */
+static void
+at(struct parser *ps, ...)
+{
+	const char *name;
+	unsigned line;
+	va_list ap;
+
+	ps->line = 0;
+	va_start(ap, ps);
+	while ((name = va_arg(ap, const char *)) != NULL)
+		if ((line = vouchd_conf_line(ps->c, name)) > ps->line)
+			ps->line = line;
+	va_end(ap);
+}
+
 /* A value that must be an absolute path. */
 static int
 check_abs(struct parser *ps, const char *name, const char *v)
 {
+	at(ps, name, NULL);
 	if (v != NULL && v[0] != '/')
 		return fail(ps, "%s '%s': want an absolute path", name, v);
 	return 0;
@@ -863,31 +910,39 @@ check_reports(struct parser *ps)
 {
 	struct vouchd_conf *c = ps->c;
 
+	at(ps, "RecordBatchRows", NULL);
 	if (c->record_batch_rows == 0 || c->record_batch_rows > 65536)
 		return fail(ps, "RecordBatchRows: want 1 to 65536");
+	at(ps, "RecordBatchTime", NULL);
 	if (c->record_batch_ms == 0 || c->record_batch_ms > 3600000)
 		return fail(ps, "RecordBatchTime: want 1 to 3600000 "
 		                "milliseconds");
+	at(ps, "FailureReports", NULL);
 	if (c->failure_reports && c->failure_from == NULL)
 		return fail(ps, "FailureReports yes needs FailureReportFrom, "
 		                "the address the reports come from");
+	at(ps, "FailureReportFrom", NULL);
 	if (c->failure_from != NULL &&
 	    (strchr(c->failure_from, '@') == NULL ||
 	        strpbrk(c->failure_from, " \t<>") != NULL))
 		return fail(ps,
 		    "FailureReportFrom '%s': want an address, local@domain",
 		    c->failure_from);
+	at(ps, "FailureReportRedactToken", "FailureReportRedact", NULL);
 	if (c->failure_token != NULL &&
 	    c->failure_redact != VOUCHD_REDACT_TOKEN)
 		return fail(ps, "FailureReportRedactToken needs "
 		                "FailureReportRedact token");
+	at(ps, "FailureReportRedactKey", "FailureReportRedact", NULL);
 	if (c->failure_key_file != NULL &&
 	    c->failure_redact != VOUCHD_REDACT_HASH)
 		return fail(ps, "FailureReportRedactKey needs "
 		                "FailureReportRedact hash");
+	at(ps, "FailureReportSMTP", "FailureReportSendmail", NULL);
 	if (c->failure_smtp != NULL && c->failure_sendmail != NULL)
 		return fail(ps, "FailureReportSMTP and FailureReportSendmail "
 		                "exclude each other");
+	at(ps, "FailureReportSMTP", NULL);
 	if (c->failure_smtp != NULL &&
 	    ((strncasecmp(c->failure_smtp, "smtp://", 7) != 0 &&
 	         strncasecmp(c->failure_smtp, "smtps://", 8) != 0) ||
@@ -911,22 +966,36 @@ check_whole(struct parser *ps)
 	int single = c->key_file != NULL || c->selector != NULL;
 	int n;
 
-	ps->line = 0;
+	at(ps, "KeyFile", "Selector", "Domain", NULL);
 	if (single &&
 	    (c->key_file == NULL || c->selector == NULL || c->domains.n == 0))
-		return fail(ps, "KeyFile, Selector and Domain go together: "
-		                "one of them is missing");
+		return fail(ps,
+		    "KeyFile, Selector and Domain go together: %s missing",
+		    c->key_file != NULL
+		        ? (c->selector != NULL   ? "Domain is"
+		              : c->domains.n > 0 ? "Selector is"
+		                                 : "Selector and Domain are")
+		    : c->domains.n > 0 ? "KeyFile is"
+		                       : "KeyFile and Domain are");
+	at(ps, "KeyFile", "Selector", "KeyTable", NULL);
 	if (single && c->key_table != NULL)
 		return fail(ps, "KeyFile and KeyTable exclude each other");
+	at(ps, "KeyTable", "SigningTable", NULL);
 	if ((c->key_table == NULL) != (c->signing_table == NULL))
-		return fail(ps, "KeyTable and SigningTable go together");
+		return fail(ps,
+		    "KeyTable and SigningTable go together: %s is "
+		    "missing",
+		    c->key_table == NULL ? "KeyTable" : "SigningTable");
+	at(ps, "ARCSealDomain", "ARCSealSelector", "ARCSealKeyFile", NULL);
 	n = (c->arc_domain != NULL) + (c->arc_selector != NULL) +
 	    (c->arc_key_file != NULL);
 	if (n != 0 && n != 3)
 		return fail(ps, "ARCSealDomain, ARCSealSelector and "
 		                "ARCSealKeyFile go together");
+	at(ps, "SenderAuthAliases", NULL);
 	if (c->sender_auth_aliases != NULL && c->sender_auth_table == NULL)
 		return fail(ps, "SenderAuthAliases needs SenderAuthTable");
+	at(ps, "SenderAuthTable", "Mode", NULL);
 	if (c->sender_auth_table != NULL && !c->sign)
 		return fail(ps, "SenderAuthTable needs Mode s or sv");
 	return check_reports(ps);

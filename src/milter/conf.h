@@ -21,6 +21,9 @@
 #define VOUCHD_CONF_MAX_LINE 4096
 /* Items of one list value (domains, networks, header names). */
 #define VOUCHD_CONF_MAX_ITEMS 4096
+/* Room for the options of conf.c's table (a static assertion there keeps
+ * the table within it). */
+#define VOUCHD_CONF_MAX_OPTIONS 128
 
 /* A network of InternalHosts, IgnoreHosts, TrustedForwarders. */
 struct vouchd_net {
@@ -93,7 +96,6 @@ struct vouchd_conf {
 	/* daemon */
 	char *socket; /* Socket: unix:PATH, local:PATH, inet:PORT@ADDR */
 	char *user; /* UserID: user[:group], NULL = stay */
-	unsigned socket_line, user_line; /* their lines; 0: not given */
 	mode_t umask; /* UMask */
 	bool umask_set;
 	char *pidfile; /* PidFile */
@@ -104,7 +106,6 @@ struct vouchd_conf {
 	enum vouchd_log_format log_format; /* LogFormat */
 	bool log_why; /* LogWhy */
 	char *metrics_listen; /* MetricsListen ADDR:PORT, loopback */
-	unsigned metrics_listen_line; /* its line; 0: not given */
 	/* DNS */
 	char *nameserver; /* Nameservers: the first, ADDR or ADDR@PORT */
 	unsigned dns_timeout; /* DNSTimeout, seconds */
@@ -171,6 +172,9 @@ struct vouchd_conf {
 	char *failure_queue; /* FailureReportQueue, NULL = the default */
 	char *failure_sendmail; /* FailureReportSendmail */
 	char *failure_smtp; /* FailureReportSMTP: smtp[s]://host[:port] */
+	/* The line each option was given on, by its place in conf.c's
+	 * table; 0: not given (vouchd_conf_line reads it by name). */
+	unsigned line[VOUCHD_CONF_MAX_OPTIONS];
 };
 
 /* Kinds of failure report (FailureReportKinds), the values of
@@ -199,6 +203,23 @@ int vouchd_conf_parse(const char *name, const uint8_t *p, size_t len,
  */
 int vouchd_conf_load(
     const char *path, struct vouchd_conf **out, char *err, size_t errlen);
+
+/*
+ * vouchd_conf_line - the line of c->path where the option name (its
+ * vouchd.conf(5) name, NUL-terminated, compared without case) was given;
+ * 0 when it was not (its default holds) or name is no option.  So that an
+ * error found after the parse (a key file, the store, a table) names
+ * "FILE:LINE" as the parser's own errors do.
+ */
+unsigned vouchd_conf_line(const struct vouchd_conf *c, const char *name);
+
+/*
+ * vouchd_conf_where - "FILE:LINE: " for the option name, or "FILE: " when
+ * it was not given, into buf (NUL-terminated, cut to len).  The prefix of
+ * every error vouchd -t says about an option.
+ */
+void vouchd_conf_where(
+    const struct vouchd_conf *c, const char *name, char *buf, size_t len);
 
 /* vouchd_conf_free - release a configuration; NULL is a no-op. */
 void vouchd_conf_free(struct vouchd_conf *c);

@@ -65,14 +65,16 @@ queue_dir(const struct vouchd_conf *c)
 /* The directory and its tmp/, new/, failed/ (made when missing, unless
  * only checking), writable by us (UserID). */
 static int
-queue_ready(const char *dir, bool make, char *err, size_t errlen)
+queue_ready(
+    const char *at, const char *dir, bool make, char *err, size_t errlen)
 {
 	static const char *const sub[] = {"tmp", "new", "failed"};
 	char p[VOUCHD_TABLE_MAX_PATH + 16];
 	size_t i;
 
 	if (strlen(dir) > VOUCHD_TABLE_MAX_PATH) {
-		snprintf(err, errlen, "FailureReportQueue: path too long");
+		snprintf(
+		    err, errlen, "%sFailureReportQueue: path too long", at);
 		return -1;
 	}
 	for (i = 0; i < 3; i++) {
@@ -82,9 +84,9 @@ queue_ready(const char *dir, bool make, char *err, size_t errlen)
 		if ((make && mkdir(p, 0700) != 0 && errno != EEXIST) ||
 		    access(p, W_OK | X_OK) != 0) {
 			snprintf(err, errlen,
-			    "FailureReportQueue %s: %s: %s (it must exist and "
-			    "be writable by UserID)",
-			    dir, p, strerror(errno));
+			    "%sFailureReportQueue %s: %s: %s (it must exist "
+			    "and be writable by UserID)",
+			    at, dir, p, strerror(errno));
 			return -1;
 		}
 	}
@@ -93,22 +95,23 @@ queue_ready(const char *dir, bool make, char *err, size_t errlen)
 
 /* The redaction key: a file of at most VOUCH_FAILURE_MAX_KEY bytes. */
 static int
-read_key(const char *path, uint8_t *key, size_t *len, char *err, size_t errlen)
+read_key(const char *at, const char *path, uint8_t *key, size_t *len, char *err,
+    size_t errlen)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	ssize_t k;
 
 	*len = 0;
 	if (fd < 0) {
-		snprintf(err, errlen, "FailureReportRedactKey %s: %s", path,
-		    strerror(errno));
+		snprintf(err, errlen, "%sFailureReportRedactKey %s: %s", at,
+		    path, strerror(errno));
 		return -1;
 	}
 	k = read(fd, key, VOUCH_FAILURE_MAX_KEY + 1);
 	close(fd);
 	if (k <= 0 || k > VOUCH_FAILURE_MAX_KEY) {
 		snprintf(err, errlen,
-		    "FailureReportRedactKey %s: want 1 to %d bytes", path,
+		    "%sFailureReportRedactKey %s: want 1 to %d bytes", at, path,
 		    VOUCH_FAILURE_MAX_KEY);
 		return -1;
 	}
@@ -156,15 +159,21 @@ attach(struct vouchd_runtime *rt, const struct vouchd_runtime *old, bool make,
 	struct vouch_failure_options o;
 	uint8_t key[VOUCH_FAILURE_MAX_KEY + 1];
 	size_t keylen = 0;
-	char why[VOUCHD_TEXT_MAX] = "";
+	char why[VOUCHD_TEXT_MAX] = "", at[VOUCHD_TABLE_MAX_PATH + 32];
 	enum vouch_status st;
 
 	if (!c->failure_reports || rt->failure != NULL)
 		return 0;
-	if (queue_ready(queue_dir(c), make, err, errlen) != 0)
+	/* FailureReportQueue's line, or FailureReports' for the default */
+	vouchd_conf_where(c,
+	    vouchd_conf_line(c, "FailureReportQueue") ? "FailureReportQueue"
+	                                              : "FailureReports",
+	    at, sizeof(at));
+	if (queue_ready(at, queue_dir(c), make, err, errlen) != 0)
 		return -1;
+	vouchd_conf_where(c, "FailureReportRedactKey", at, sizeof(at));
 	if (c->failure_key_file != NULL &&
-	    read_key(c->failure_key_file, key, &keylen, err, errlen) != 0)
+	    read_key(at, c->failure_key_file, key, &keylen, err, errlen) != 0)
 		return -1;
 	vouch_failure_options_init(&o);
 	o.enabled = true;
@@ -181,7 +190,8 @@ attach(struct vouchd_runtime *rt, const struct vouchd_runtime *old, bool make,
 	st = vouch_failure_new(&o, &rt->failure, why, sizeof(why));
 	explicit_bzero(key, sizeof(key));
 	if (st != VOUCH_OK) {
-		snprintf(err, errlen, "FailureReports: %s",
+		vouchd_conf_where(c, "FailureReports", at, sizeof(at));
+		snprintf(err, errlen, "%sFailureReports: %s", at,
 		    why[0] ? why : vouch_status_str(st));
 		return -1;
 	}
@@ -442,13 +452,14 @@ deliver_one(
 	const struct vouchd_conf *c = rt->conf;
 	const char *dir = queue_dir(c);
 	char path[VOUCHD_TABLE_MAX_PATH + 96], to[VOUCH_FAILURE_MAX_ADDR + 1];
-	char text[512] = "";
+	char text[600] = "", why[512] = "";
 	struct vouch_report_send_options o;
 	enum vouch_report_outcome oc = VOUCH_REPORT_TEMPFAIL;
 	struct timespec ts[2];
 	const char *rcpt[1];
 	char *msg, *sig;
 	size_t len = 0, slen = 0;
+	int code = 0;
 	struct stat st;
 	long long born = strtoll(name, NULL, 10);
 
@@ -472,9 +483,14 @@ deliver_one(
 	o.timeout = DELIVERY_TIMEOUT;
 	rcpt[0] = to;
 	if (vouch_report_transmit(&o, c->failure_from, rcpt, 1,
-	        (const uint8_t *)(sig ? sig : msg), sig ? slen : len, &oc, NULL,
-	        text, sizeof(text)) != VOUCH_OK)
+	        (const uint8_t *)(sig ? sig : msg), sig ? slen : len, &oc,
+	        &code, why, sizeof(why)) != VOUCH_OK)
 		snprintf(text, sizeof(text), "no transport");
+	else if (o.transport == VOUCH_REPORT_SMTP && code != 0)
+		snprintf(
+		    text, sizeof(text), "%d %s", code, why); /* the reply */
+	else
+		snprintf(text, sizeof(text), "%s", why);
 	free(sig);
 	free(msg);
 	if (oc == VOUCH_REPORT_SENT) {

@@ -67,7 +67,13 @@ rec_new(const struct vouchd_conf *c, char *err, size_t errlen)
 		o.queue_rows = o.batch_rows;
 	st = vouch_recorder_new(rec->url, &o, &rec->r, why, sizeof(why));
 	if (st != VOUCH_OK) {
-		snprintf(err, errlen, "RecordDB %s: %s", rec->url,
+		char at[VOUCHD_TABLE_MAX_PATH + 32];
+
+		/* RecordDB's line, or Record's when the store is the default */
+		vouchd_conf_where(c,
+		    vouchd_conf_line(c, "RecordDB") ? "RecordDB" : "Record", at,
+		    sizeof(at));
+		snprintf(err, errlen, "%sRecordDB %s: %s", at, rec->url,
 		    why[0] ? why : vouch_status_str(st));
 		free(rec);
 		return NULL;

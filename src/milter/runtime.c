@@ -50,15 +50,7 @@ load_tables(struct vouchd_runtime *rt, char *err, size_t errlen)
 	if (signing_conf_from(cf, &sc) &&
 	    vouchd_signing_load(&sc, &d, &rt->signing) != VOUCH_OK)
 		rc = diag_first(&d, err, errlen);
-	if (rc == 0 && cf->sender_auth_table != NULL) {
-		memset(&sa, 0, sizeof(sa));
-		sa.table = cf->sender_auth_table;
-		sa.aliases = cf->sender_auth_aliases;
-		sa.detail_delimiters =
-		    cf->detail_delimiters != NULL &&
-		            strcmp(cf->detail_delimiters, "none") == 0
-		        ? ""
-		        : cf->detail_delimiters;
+	if (rc == 0 && sendas_conf_from(cf, &sa)) {
 		if (vouchd_sendas_load(&sa, &d, &rt->sendas) != VOUCH_OK)
 			rc = diag_first(&d, err, errlen);
 	}

@@ -142,7 +142,29 @@ signing_conf_from(const struct vouchd_conf *c, struct vouchd_signing_conf *sc)
 	sc->subdomains = c->subdomains;
 	sc->multiple = c->multiple_signatures;
 	sc->origin = c->path;
+	sc->key_table_line = vouchd_conf_line(c, "KeyTable");
+	sc->signing_table_line = vouchd_conf_line(c, "SigningTable");
+	sc->domain_line = vouchd_conf_line(c, "Domain");
+	sc->selector_line = vouchd_conf_line(c, "Selector");
+	sc->key_file_line = vouchd_conf_line(c, "KeyFile");
 	return c->sign && (c->key_table != NULL || c->key_file != NULL);
+}
+
+int
+sendas_conf_from(const struct vouchd_conf *c, struct vouchd_sendas_conf *sa)
+{
+	memset(sa, 0, sizeof(*sa));
+	sa->table = c->sender_auth_table;
+	sa->aliases = c->sender_auth_aliases;
+	sa->detail_delimiters =
+	    c->detail_delimiters != NULL &&
+	            strcmp(c->detail_delimiters, "none") == 0
+	        ? ""
+	        : c->detail_delimiters;
+	sa->origin = c->path;
+	sa->table_line = vouchd_conf_line(c, "SenderAuthTable");
+	sa->aliases_line = vouchd_conf_line(c, "SenderAuthAliases");
+	return c->sender_auth_table != NULL;
 }
 
 int
@@ -156,6 +178,21 @@ diag_first(const struct vouchd_diag *d, char *err, size_t errlen)
 			return -1;
 		}
 	snprintf(err, errlen, "%s", d->n ? d->msg[0].text : "table error");
+	return -1;
+}
+
+/* err becomes "FILE:LINE: err" (line 0: "FILE: err"): the line that
+ * names the key file.  Returns -1. */
+static int
+key_error_at(const char *file, unsigned line, char *err, size_t errlen)
+{
+	char why[VOUCHD_TEXT_MAX];
+
+	snprintf(why, sizeof(why), "%s", err);
+	if (line > 0)
+		snprintf(err, errlen, "%s:%u: %s", file, line, why);
+	else
+		snprintf(err, errlen, "%s: %s", file, why);
 	return -1;
 }
 
@@ -192,8 +229,9 @@ load_table_keys(
 		k = vouchd_signing_key(s, i);
 		if (strchr(k->keypath, '%') != NULL || have_key(ks, k->keypath))
 			continue;
-		rc = load_key(ks, k->keypath, k->domain, k->selector,
-		    k->keypath, err, errlen);
+		if (load_key(ks, k->keypath, k->domain, k->selector, k->keypath,
+		        err, errlen) != 0)
+			rc = key_error_at(k->file, k->line, err, errlen);
 	}
 	vouchd_signing_free(s);
 	vouchd_diag_free(&d);
@@ -222,8 +260,11 @@ load_keys(const struct vouchd_conf *c, bool to_stderr, char *err, size_t errlen)
 		goto bad;
 	if (c->arc_key_file != NULL && !have_key(ks, c->arc_key_file) &&
 	    load_key(ks, c->arc_key_file, c->arc_domain, c->arc_selector,
-	        c->arc_key_file, err, errlen) != 0)
+	        c->arc_key_file, err, errlen) != 0) {
+		key_error_at(c->path, vouchd_conf_line(c, "ARCSealKeyFile"),
+		    err, errlen);
 		goto bad;
+	}
 	return ks;
 bad:
 	keyset_free(ks);

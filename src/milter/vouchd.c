@@ -512,16 +512,6 @@ check_as_user(const struct vouchd_conf *c, char *err, size_t errlen)
 	return -1;
 }
 
-/* "FILE:LINE: " for an option given on line, "FILE: " for a default. */
-static void
-where(char *buf, size_t len, const char *path, unsigned line)
-{
-	if (line > 0)
-		snprintf(buf, len, "%s:%u: ", path, line);
-	else
-		snprintf(buf, len, "%s: ", path);
-}
-
 /*
  * vouchd -t: the Socket spec is one libmilter reads as meant (a port
  * past 65535 would be listened on modulo 65536), and a unix socket's
@@ -556,8 +546,9 @@ check_socket(const char *at, const struct vouchd_conf *c)
 		why = "not a directory";
 	if (why != NULL) {
 		fprintf(stderr, "vouchd: %sSocket %s%s: directory %s: %s\n", at,
-		    c->socket, c->socket_line > 0 ? "" : " (the default)", dir,
-		    why);
+		    c->socket,
+		    vouchd_conf_line(c, "Socket") > 0 ? "" : " (the default)",
+		    dir, why);
 		return 1;
 	}
 	return 0;
@@ -582,18 +573,18 @@ check_daemon(const char *path, const struct vouchd_conf *c, int *user_bad)
 	*user_bad = 0;
 	if (c->user != NULL &&
 	    resolve_user(c->user, &uid, &gid, err, sizeof(err)) != 0) {
-		where(at, sizeof(at), path, c->user_line);
+		vouchd_conf_where(c, "UserID", at, sizeof(at));
 		fprintf(stderr, "vouchd: %s%s\n", at, err);
 		*user_bad = bad = 1;
 	}
-	where(at, sizeof(at), path, c->socket_line);
+	vouchd_conf_where(c, "Socket", at, sizeof(at));
 	bad |= check_socket(at, c);
 	if (!*user_bad &&
 	    socket_dir_warning(c->socket, c->user, err, sizeof(err)))
 		fprintf(stderr, "vouchd: warning: %s%s\n", at, err);
 	if (c->metrics_listen != NULL &&
 	    metrics_addr(c->metrics_listen, &ss, &sl, err, sizeof(err)) != 0) {
-		where(at, sizeof(at), path, c->metrics_listen_line);
+		vouchd_conf_where(c, "MetricsListen", at, sizeof(at));
 		fprintf(stderr, "vouchd: %s%s\n", at, err);
 		bad = 1;
 	}
@@ -620,12 +611,8 @@ check(const char *path, struct vouchd_conf *c)
 	    vouchd_signing_load(&sc, &d, &s) == VOUCH_OK)
 		(void)!vouchd_signing_check_keys(
 		    s, VOUCHD_KEYCHECK_SAFE | VOUCHD_KEYCHECK_PARSE, &d);
-	if (c->sender_auth_table != NULL) {
-		memset(&sa, 0, sizeof(sa));
-		sa.table = c->sender_auth_table;
-		sa.aliases = c->sender_auth_aliases;
+	if (sendas_conf_from(c, &sa))
 		(void)!vouchd_sendas_load(&sa, &d, &t);
-	}
 	for (i = 0; i < d.n; i++)
 		fprintf(stderr, "vouchd: %s\n", d.msg[i].text);
 	bad = d.nerrors > 0;
@@ -637,11 +624,13 @@ check(const char *path, struct vouchd_conf *c)
 		fprintf(stderr, "vouchd: %s\n", err);
 		bad = 1;
 	}
-	if (c->sign && c->key_file == NULL && c->key_table == NULL)
+	if (c->sign && c->key_file == NULL && c->key_table == NULL) {
+		vouchd_conf_where(c, "Mode", err, sizeof(err));
 		fprintf(stderr,
-		    "vouchd: warning: %s: Mode includes s but no "
+		    "vouchd: warning: %sMode includes s but no "
 		    "key is configured: nothing will be signed\n",
-		    path);
+		    err);
+	}
 	vouchd_signing_free(s);
 	vouchd_sendas_free(t);
 	vouchd_diag_free(&d);

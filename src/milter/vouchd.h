@@ -146,6 +146,15 @@ int signer_check_keys(const struct vouchd_conf *c, char *err, size_t errlen);
 int signing_conf_from(
     const struct vouchd_conf *c, struct vouchd_signing_conf *sc);
 
+/*
+ * sendas_conf_from - the tables' view of the send-as options
+ * (SenderAuthTable, SenderAuthAliases, SenderAuthDetailDelimiters), with
+ * the lines they were given on.  Returns 1 when SenderAuthTable is set.
+ * Pointers are c's.
+ */
+int sendas_conf_from(
+    const struct vouchd_conf *c, struct vouchd_sendas_conf *sa);
+
 /* diag_first - the first error of diag (else its first message) as one
  * line into err; returns -1, for `return diag_first(...)`. */
 int diag_first(const struct vouchd_diag *d, char *err, size_t errlen);

@@ -5,6 +5,7 @@ option, the whole subcommand), and empty results say they are empty.
 The findings these come from: a newcomer following README.md."""
 import os
 import shutil
+import subprocess
 
 import scratch
 from vtest import ok, done, vouch, ROOT
@@ -124,6 +125,21 @@ try:
            ((b" 1 source, 1 message (" in out) if n == 1 else (b" 1 source, 2 messages (" in out)),
            "summary counts %d message%s with the right number" % (n, "s"[:n - 1]),
            "rc %d out %r" % (rc, out[:300]))
+
+    # the progress line counts in the singular too ("1 inputs, 1 reports"
+    # was drawn); --progress draws it when stderr is not a terminal
+    pdb = os.path.join(tmp, "progress.db")
+    vouch(["store", "init", "--db", pdb])
+    rc, out, err = vouch(["report", "ingest", "--db", pdb, "--progress", os.path.join(tmp, "one-1.xml")])
+    ok(rc == 0 and "1 input, 1 report, 0 refused\033[K" in err and "inputs" not in err,
+       "the progress line: 1 input, 1 report", "rc %d err %r" % (rc, err))
+
+    # a store migrated by a newer vouch: one migration it does not know
+    p = subprocess.run(["sqlite3", pdb, "INSERT INTO schema_migration VALUES (999, 'future', 0)"],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    rc, out, err = vouch(["store", "status", "--db", pdb])
+    ok(p.returncode == 0 and rc == 0 and b"\nnewer: 1 migration this vouch does not know\n" in out,
+       "store status: 1 migration this vouch does not know", "sqlite3 %r rc %d out %r" % (p.stderr, rc, out))
 finally:
     shutil.rmtree(tmp, ignore_errors=True)
 done()

@@ -16,6 +16,7 @@ import os
 import re
 import stat
 import subprocess
+import time
 
 import _world
 import smtpsink
@@ -114,13 +115,25 @@ for be in _world.backends():
         st = states(url)
         ok(out.startswith("0 sent, 2 deferred") and all(v[:3] == ("retry", 1, 451) for v in st.values()),
            "%s: a 4xx defers the delivery (retry, attempt 1, code 451)" % n, out + repr(st))
+        rc, out, err = vouch(["report", "list", "--db", url])
+        lines = out.decode().splitlines()
+        ok(len(lines) == 2 and all(l.split(" ", 10)[7:] == ["retry", "1", "451", "RCPT failed"]
+                                   for l in lines),
+           "%s: report list: a 4xx reads 'retry 1 451 RCPT failed', the code once" % n,
+           repr(lines))
+        due = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(DAY2 + 60 + 3600))
         rc, out, err = send(url, ["--smtp", sink.url()], DAY2 + 120)
         ok(out.startswith("0 sent, 0 deferred") and sink.transactions == 2,
            "%s: not tried again before its wait is over" % n, out)
+        # the run that tried nothing says what waits, and until when
+        ok(out == "0 sent, 0 deferred, 0 failed, 0 suppressed, 0 unauthorized, "
+                  "2 waiting for their retry time (the first at %s)\n" % due,
+           "%s: the summary names the 2 deliveries waiting and when the first is due" % n, out)
         sink.reply["RCPT"] = "250 2.1.5 ok"
         rc, out, err = send(url, ["--smtp", sink.url()], DAY2 + 60 + 3601)
         ok(out.startswith("2 sent") and len(sink.messages) == 2,
            "%s: tried again after --retry (3600 s) and accepted" % n, out)
+        ok(out.endswith(", 0 unauthorized, 0 waiting\n"), "%s: then nothing waits" % n, out)
 
     # ---- a relay URL that cannot be one: a usage error before any
     # delivery, so that no delivery counts an attempt against it
@@ -169,6 +182,16 @@ for be in _world.backends():
     port = pg_port = _world.pg.free_port()
     rc, out, err = send(url, ["--smtp", "smtp://127.0.0.1:%d" % port, "--timeout", "5"], DAY2 + 60)
     ok(out.startswith("0 sent, 2 deferred"), "%s: an unreachable relay defers" % n, out + err)
+    # report list: "attempts last-code last-text", the code once; a
+    # connection failure has no reply code ("-", as other empty fields)
+    rc, out, err = vouch(["report", "list", "--db", url])
+    lines = out.decode().splitlines()
+    ok(rc == 0 and len(lines) == 2 and all(
+        l.split(" ", 10)[7:10] == ["retry", "1", "-"] and
+        l.split(" ", 10)[10].startswith("Failed to connect to 127.0.0.1 port %d " % port)
+        for l in lines),
+       "%s: report list: an unreachable relay's delivery reads 'retry 1 - Failed to connect ...'"
+       % n, repr(lines))
 
     # ---- suppression lists
     url = setup(be, "send-supp-" + n)
@@ -308,6 +331,18 @@ for be in _world.backends():
         ok(rc == 0 and sink.messages and not sink.messages[0][2].startswith(b"DKIM-Signature"),
            "%s: without --dkim-key the message is sent unsigned" % n)
 
+# usage before I/O: a bad --smtp URL is said (64) before the store, the
+# zone or the key file is opened, even when none of them exists
+missing = os.path.join(_world.TMP, "no-such-dir", "missing.db")
+rc, out, err = vouch(["report", "send", "--db", "sqlite:" + missing, "--smtp", "smtp://127.0.0.1:0",
+                      "--dkim-key", missing + ".key", "--dkim-domain", "receiver.example",
+                      "--selector", SEL, "--zone", missing + ".zone"])
+ok(rc == 64 and "not an SMTP relay URL" in err and "missing" not in err,
+   "a bad --smtp URL is a usage error (64) before the missing store, zone and key are opened",
+   "exit %d %r" % (rc, err))
+rc, out, err = vouch(["report", "send", "--db", "sqlite:" + missing, "--smtp", "smtp://127.0.0.1:0"])
+ok(rc == 64 and "not an SMTP relay URL" in err,
+   "a bad --smtp URL with a missing store: 64 (usage), not 69 (store)", "exit %d %r" % (rc, err))
 rc, out, err = vouch(["report", "send", "--db", "sqlite:" + os.path.join(_world.TMP, "x.db"),
                       "--dkim-key", KEY])
 ok(rc == 64 and "--dkim-domain" in err, "--dkim-key without --dkim-domain/--selector is a usage error")

@@ -17,6 +17,12 @@ for be in _world.backends():
     m = re.search(rb"migrations: (\d+) of (\d+) applied", out)
     ok(rc == 0 and m and m.group(1) == m.group(2) and int(m.group(1)) >= 1 and b"pending" not in out,
        "%s: status after init: every migration applied" % n, "rc %d out %r err %s" % (rc, out, err))
+    # the numbers say what they are: "latest 100" read as a count
+    ok(rc == 0 and b"of those this vouch knows" in out
+       and b"\nschema version: 100 (the newest migration applied)\n" in out
+       and b"latest" not in out,
+       "%s: status names its numbers (applied of those known; the schema version)" % n,
+       repr(out))
     rc, out, err = vouch(["store", "migrate", "--db", url])
     ok(rc == 0 and out.startswith(b"0 migrations applied"), "%s: migrate again applies nothing" % n,
        "rc %d out %r" % (rc, out))

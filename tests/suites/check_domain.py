@@ -131,6 +131,7 @@ ok(code == 0 and "SPF:" in text and "DMARC:" in text and "DKIM:" in text and "0 
 ok("s=s1: rsa, 2048 bits" in text, "human output names the key", text)
 ok("2 DNS lookups, 0 void; through _spf.example.com" in text, "human output: the lookups and the tree", text)
 
+
 # --- SPF ------------------------------------------------------------------
 # 11 DNS-querying terms across three levels of includes (RFC 7208 §4.6.4).
 NESTED = txt("example.com.", "v=spf1 include:i1.example.com include:i2.example.com -all") + "\n" + \
@@ -459,6 +460,32 @@ code2, out2, err2 = vouch(["check", "--zone", os.path.join(tmp, "z2.db"), "examp
 ok(code2 == 2 and re.search(r"(?m)^  error +spf-too-many-lookups: ", out2.decode())
    and re.search(r"(?m)^ +fix: ", out2.decode()),
    "human output: severity, code, message, fix lines", out2.decode())
+
+
+def human(domain="example.com"):
+    """The human output of the last scenario's zone."""
+    zone = os.path.join(tmp, "z%d.db" % n_zone)
+    return vouch(["check", "--zone", zone, "-s", "s1", domain])[1].decode()
+
+
+# Counts of one read in the singular: "1 DNS lookups" was printed once.
+rep = check("one DNS lookup", spf=txt("example.com.", "v=spf1 include:_spf.example.com -all"), rc=0)
+text = human()
+ok(rep and rep["spf"]["lookups"] == 1 and "\n  1 DNS lookup, 0 void; through _spf.example.com\n" in text,
+   "human output: 1 DNS lookup, in the singular", text)
+# Nine ptr terms: eight spf-ptr findings kept (VOUCH_CHECK_MAX_SAME_CODE), one dropped.
+rep = check("nine ptr terms", spf=txt("example.com.", "v=spf1" + " ptr" * 9 + " -all"), want=("spf-ptr",))
+text = human()
+ok(rep and [f["code"] for f in rep["findings"]].count("spf-ptr") == 8 and
+   "\n(1 more finding not shown)\n" in text and "findings not shown" not in text,
+   "human output: 1 more finding not shown, in the singular", text)
+ok("\nexample.com: 8 findings: 0 errors, 8 warnings, 0 info\n" in text,
+   "human output: the summary line counts the kept findings", text)
+rep = check("one error", spf=txt("example.com.", "v=spf1 include:_spf.example.com +all"), want=("spf-pass-all",))
+text = human()
+ok(re.search(r"\nexample\.com: 1 finding: 1 error, 0 warnings, 0 info\n", text),
+   "human output: 1 finding, 1 error, in the singular", text)
+
 
 # Every finding code the library can produce was produced above.
 codes = set()

@@ -144,12 +144,67 @@ def sign_checks(tmp, txt):
     ok(rc == 64 and "rsa-sha1" in err, "-a rsa-sha1 refused (RFC 8301 §3.1)", "exit %d" % rc)
     rc, out, err = vouch(["dkim", "sign", "-d", DOMAIN, "-s", "r1", "-k", rsa, "-i", "ann@other.example", src])
     ok(rc == 64, "-i outside -d refused (RFC 6376 §3.5)", "exit %d: %s" % (rc, err))
+    refusal_checks(tmp, src, rsa, ed)
     now = int(time.time())
     rc, out, err = vouch(["dkim", "sign", "-d", DOMAIN, "-s", "r1", "-k", rsa, "-x", "3600", "-i",
                           "ann@cli.example", "-c", "simple/simple", "--time", str(now), src])
     ok(rc == 0 and b"x=%d;" % (now + 3600) in out and b"i=ann@cli.example;" in out and b"c=simple/simple;" in out,
        "-x, -i and -c reach the signature", err)
     ok(dkimpy_verdict(out, txt) == "pass", "dkimpy verifies the -x/-i/-c signature", dkimpy_verdict(out, txt))
+
+
+# Requests the signer refuses: each error names the option, its value and
+# the rule, and exits 64 (bad options, vouch(1) EXIT STATUS).  The message
+# was once one and the same for all of them.
+REFUSALS = [
+    # (name, extra arguments, key, strings the error must hold)
+    ("-a ed25519-sha256 with an RSA key", ["-a", "ed25519-sha256"], "rsa",
+     ["-a ed25519-sha256 with -k ", "r1.private", "RSA key", "rsa-sha256 only"]),
+    ("-a rsa-sha256 with an Ed25519 key (RFC 8463)", ["-a", "rsa-sha256"], "ed",
+     ["-a rsa-sha256 with -k ", "e1.private", "Ed25519 key", "ed25519-sha256 only"]),
+    # RFC 6376 §3.5: i= is d= or a subdomain of it
+    ("-i outside -d (RFC 6376 §3.5)", ["-i", "ann@other.example"], "rsa",
+     ["-i ann@other.example with -d cli.example:", "not the same as d= or a subdomain", "§3.5"]),
+    ("-i in a look-alike of -d (RFC 6376 §3.5)", ["-i", "ann@xcli.example"], "rsa",
+     ["-i ann@xcli.example with -d cli.example:", "not the same as d= or a subdomain"]),
+    ("-i without '@' (RFC 6376 §3.5)", ["-i", "cli.example"], "rsa",
+     ["-i cli.example with -d cli.example:", "[local-part]@domain"]),
+    ("-i with ';'", ["-i", "a;b@cli.example"], "rsa",
+     ["-i a;b@cli.example with -d cli.example:", "without ';' or '='"]),
+]
+BAD_DOMAINS = [
+    # (name, -d value)
+    ("-d with a space", "cli example"),
+    ("-d with an empty label", "cli..example"),
+    ("-d with a label over 63 bytes", "x" * 64 + ".example"),
+    ("-d with a non-ASCII byte", "cl\u00ef.example"),
+]
+
+
+def refusal_checks(tmp, src, rsa, ed):
+    keys = {"rsa": rsa, "ed": ed}
+    msgs = []
+    for name, args, key, want in REFUSALS:
+        rc, out, err = vouch(["dkim", "sign", "-d", DOMAIN, "-s", "r1", "-k", keys[key]] + args + [src])
+        miss = [w for w in want if w not in err]
+        ok(rc == 64 and out == b"" and not miss, "refused, naming option, value and rule: " + name,
+           "exit %d, missing %r in %r" % (rc, miss, err))
+        msgs.append(err)
+    for name, dom in BAD_DOMAINS:
+        rc, out, err = vouch(["dkim", "sign", "-d", dom, "-s", "r1", "-k", rsa, src])
+        ok(rc == 64 and out == b"" and err.startswith("vouch dkim sign: -d %s: not a domain name" % dom),
+           "refused, naming option, value and rule: " + name, "exit %d: %r" % (rc, err))
+        msgs.append(err)
+    rc, out, err = vouch(["dkim", "sign", "-d", DOMAIN, "-s", "r 1", "-k", rsa, src])
+    ok(rc == 64 and err.startswith("vouch dkim sign: -s r 1: not a domain name"),
+       "refused, naming option, value and rule: -s with a space", "exit %d: %r" % (rc, err))
+    ok(len(set(msgs[0:1] + msgs[2:3] + msgs[len(REFUSALS):len(REFUSALS) + 1])) == 3,
+       "wrong -a, -i and -d give three different messages", repr(msgs))
+    # several signatures: the one refused is named
+    rc, out, err = vouch(["dkim", "sign", "-d", DOMAIN, "-s", "r1", "-k", rsa, "-d", DOMAIN, "-s", "e1",
+                          "-k", ed, "-i", "ann@other.example", src])
+    ok(rc == 64 and "-i ann@other.example with -d cli.example (signature 2):" in err,
+       "of several signatures, the refused one is named", "exit %d: %r" % (rc, err))
 
 
 def memory_check(tmp):

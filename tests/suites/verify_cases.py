@@ -552,6 +552,12 @@ def main():
         ok(rc == 64, "--ip that is not an address: exit 64", "exit %d" % rc)
         rc, o, _ = vouch(["verify", "--help"])
         ok(rc == 0 and b"--explain" in o, "--help describes --explain")
+        # --explain counts dropped continuation bytes in the singular too
+        # ("Dropped 1 bytes" was printed for a message of one space)
+        for orphan, want in ((b" ", b"\nDropped 1 byte of continuation lines before the first header field"),
+                             (b" \r\n", b"\nDropped 3 bytes of continuation lines before the first")):
+            rc, o, _ = vouch(base + ["--explain"], stdin=orphan + msg if orphan != b" " else orphan)
+            ok(rc == 0 and want in o, "--explain: %r" % want.decode().strip(), repr(o[-400:]))
         memory_check(w)
     vtest.done()
 

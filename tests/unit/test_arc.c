@@ -361,6 +361,170 @@ test_seal_refusals(void)
 	vouch_dkim_key_free(key);
 }
 
+/*
+ * Requests vouch_arc_seal_req_check must refuse, each naming the member
+ * that is wrong, so that a caller can name the option (vouch arc seal
+ * once said the same for all of them).  Built on a good request
+ * (Ed25519 key, d=example.org, s=s1, authserv-id mx.example.org); a
+ * member left NULL in a row keeps the good value, `unset` sets it NULL.
+ */
+static const char unset[] = "(unset)";
+static const char *const h_arc_seal[] = {"From", "ARC-Seal"};
+static const char *const h_ams_lower[] = {"from", "arc-message-signature"};
+static const char *const h_authres[] = {"From", "Authentication-Results"};
+static const char *const h_space[] = {"From", "Sub ject"};
+static const char *const h_colon[] = {"From:To"};
+static const char *const h_null[] = {"From", NULL};
+static const char *h_many[VOUCH_DKIM_SIGN_MAX_HEADERS + 1];
+static char long_id[VOUCH_AUTHRES_MAX_ID + 2];
+static char max_id[VOUCH_AUTHRES_MAX_ID + 1];
+static const struct {
+	const char *name;
+	bool no_key;
+	enum vouch_dkim_sign_alg alg;
+	const char *domain, *selector, *authserv_id;
+	const char *const *headers;
+	size_t nheaders;
+	int64_t now;
+	enum vouch_arc_seal_req_part want;
+	const char *want_reason; /* a part of the reason */
+} check_tests[] = {
+    {"the good request", false, 0, NULL, NULL, NULL, NULL, 0, 0,
+        VOUCH_ARC_SEAL_REQ_OK, ""},
+    {"no key", true, 0, NULL, NULL, NULL, NULL, 0, 0, VOUCH_ARC_SEAL_REQ_KEY,
+        "no key"},
+    /* RFC 6376 §3.5 d=, s=: the DKIM signer's rule */
+    {"d= with a space", false, 0, "ex ample.org", NULL, NULL, NULL, 0, 0,
+        VOUCH_ARC_SEAL_REQ_DOMAIN, "not a domain name"},
+    {"d= with an empty label", false, 0, "example..org", NULL, NULL, NULL, 0, 0,
+        VOUCH_ARC_SEAL_REQ_DOMAIN, "at most 63 bytes each"},
+    {"empty d=", false, 0, "", NULL, NULL, NULL, 0, 0,
+        VOUCH_ARC_SEAL_REQ_DOMAIN, "not a domain name"},
+    {"no d=", false, 0, unset, NULL, NULL, NULL, 0, 0,
+        VOUCH_ARC_SEAL_REQ_DOMAIN, "not a domain name"},
+    {"s= with a slash", false, 0, NULL, "a/b", NULL, NULL, 0, 0,
+        VOUCH_ARC_SEAL_REQ_SELECTOR, "not a domain name"},
+    {"no s=", false, 0, NULL, unset, NULL, NULL, 0, 0,
+        VOUCH_ARC_SEAL_REQ_SELECTOR, "not a domain name"},
+    {"rsa-sha256 with an Ed25519 key (RFC 8463)", false,
+        VOUCH_DKIM_SIGN_RSA_SHA256, NULL, NULL, NULL, NULL, 0, 0,
+        VOUCH_ARC_SEAL_REQ_ALG, "an Ed25519 key"},
+    {"ed25519-sha256 with an Ed25519 key", false,
+        VOUCH_DKIM_SIGN_ED25519_SHA256, NULL, NULL, NULL, NULL, 0, 0,
+        VOUCH_ARC_SEAL_REQ_OK, ""},
+    {"an unknown algorithm", false, (enum vouch_dkim_sign_alg)7, NULL, NULL,
+        NULL, NULL, 0, 0, VOUCH_ARC_SEAL_REQ_ALG, "not an algorithm"},
+    /* RFC 8601 §2.2: the authserv-id is a value, written as a token */
+    {"authserv-id with ';' (RFC 8601 §2.2)", false, 0, NULL, NULL, "mx;evil",
+        NULL, 0, 0, VOUCH_ARC_SEAL_REQ_AUTHSERV_ID, "not a token"},
+    {"authserv-id with a space", false, 0, NULL, NULL, "mx example", NULL, 0, 0,
+        VOUCH_ARC_SEAL_REQ_AUTHSERV_ID, "RFC 8601 §2.2"},
+    {"authserv-id with DEL", false, 0, NULL, NULL, "mx\x7f", NULL, 0, 0,
+        VOUCH_ARC_SEAL_REQ_AUTHSERV_ID, "not a token"},
+    {"empty authserv-id", false, 0, NULL, NULL, "", NULL, 0, 0,
+        VOUCH_ARC_SEAL_REQ_AUTHSERV_ID, "empty"},
+    {"no authserv-id", false, 0, NULL, NULL, unset, NULL, 0, 0,
+        VOUCH_ARC_SEAL_REQ_AUTHSERV_ID, "no authserv-id"},
+    {"authserv-id of 256 bytes", false, 0, NULL, NULL, long_id, NULL, 0, 0,
+        VOUCH_ARC_SEAL_REQ_AUTHSERV_ID, "longer than 255 bytes"},
+    {"authserv-id of 255 bytes", false, 0, NULL, NULL, max_id, NULL, 0, 0,
+        VOUCH_ARC_SEAL_REQ_OK, ""},
+    {"authserv-id in UTF-8", false, 0, NULL, NULL,
+        "mx.b\xc3\xbc"
+        "cher.example",
+        NULL, 0, 0, VOUCH_ARC_SEAL_REQ_OK, ""},
+    /* RFC 8617 §4.1.2: ARC fields, Authentication-Results never signed */
+    {"h= with ARC-Seal (RFC 8617 §4.1.2)", false, 0, NULL, NULL, NULL,
+        h_arc_seal, 2, 0, VOUCH_ARC_SEAL_REQ_HEADERS, "RFC 8617 §4.1.2"},
+    {"h= with arc-message-signature (RFC 8617 §4.1.2)", false, 0, NULL, NULL,
+        NULL, h_ams_lower, 2, 0, VOUCH_ARC_SEAL_REQ_HEADERS,
+        "never signed in the AMS"},
+    {"h= with Authentication-Results (RFC 8617 §4.1.2)", false, 0, NULL, NULL,
+        NULL, h_authres, 2, 0, VOUCH_ARC_SEAL_REQ_HEADERS, "RFC 8617 §4.1.2"},
+    {"h= name with a space (RFC 5322 §3.6.8)", false, 0, NULL, NULL, NULL,
+        h_space, 2, 0, VOUCH_ARC_SEAL_REQ_HEADERS, "not a header field name"},
+    {"h= name with a colon (RFC 5322 §3.6.8)", false, 0, NULL, NULL, NULL,
+        h_colon, 1, 0, VOUCH_ARC_SEAL_REQ_HEADERS, "not a header field name"},
+    {"h= name NULL", false, 0, NULL, NULL, NULL, h_null, 2, 0,
+        VOUCH_ARC_SEAL_REQ_HEADERS, "not a header field name"},
+    {"h= with no name", false, 0, NULL, NULL, NULL, h_space, 0, 0,
+        VOUCH_ARC_SEAL_REQ_HEADERS, "want 1 to 64 header names"},
+    {"h= with 65 names", false, 0, NULL, NULL, NULL, h_many,
+        VOUCH_DKIM_SIGN_MAX_HEADERS + 1, 0, VOUCH_ARC_SEAL_REQ_HEADERS,
+        "want 1 to 64 header names"},
+    {"h= with 64 names", false, 0, NULL, NULL, NULL, h_many,
+        VOUCH_DKIM_SIGN_MAX_HEADERS, 0, VOUCH_ARC_SEAL_REQ_OK, ""},
+    {"t= before 1970", false, 0, NULL, NULL, NULL, NULL, 0, -1,
+        VOUCH_ARC_SEAL_REQ_NOW, "before 1970"},
+    /* the first member found wrong is the one named */
+    {"bad d= and bad authserv-id: d= named", false, 0, "a b", NULL, "x;y", NULL,
+        0, 0, VOUCH_ARC_SEAL_REQ_DOMAIN, "not a domain name"},
+};
+
+/* A row's value for a member: the good one, NULL (unset), or its own. */
+static const char *
+row_value(const char *row, const char *good)
+{
+	if (row == unset)
+		return NULL;
+	return row != NULL ? row : good;
+}
+
+/* vouch_arc_seal_req_check, and vouch_arc_seal_new agreeing with it. */
+static void
+test_seal_req_check(void)
+{
+	struct vouch_arc_seal_req r;
+	struct vouch_arc_sealer *s;
+	struct vouch_dkim_key *key = NULL;
+	enum vouch_arc_seal_req_part part;
+	enum vouch_status st, st_new;
+	const char *why;
+	size_t i;
+
+	if (vouch_dkim_key_load_mem((const uint8_t *)seed, sizeof(seed) - 1,
+	        &key, NULL, 0) != VOUCH_OK)
+		abort();
+	for (i = 0; i < VOUCH_DKIM_SIGN_MAX_HEADERS + 1; i++)
+		h_many[i] = i == 0 ? "From" : "X-Name";
+	memset(long_id, 'm', sizeof(long_id) - 1);
+	memset(max_id, 'm', sizeof(max_id) - 1);
+	for (i = 0; i < sizeof(check_tests) / sizeof(check_tests[0]); i++) {
+		memset(&r, 0, sizeof(r));
+		r.key = check_tests[i].no_key ? NULL : key;
+		r.alg = check_tests[i].alg;
+		r.domain = row_value(check_tests[i].domain, "example.org");
+		r.selector = row_value(check_tests[i].selector, "s1");
+		r.authserv_id =
+		    row_value(check_tests[i].authserv_id, "mx.example.org");
+		r.headers = check_tests[i].headers;
+		r.nheaders = check_tests[i].nheaders;
+		r.now = check_tests[i].now;
+		st = vouch_arc_seal_req_check(&r, &part, &why);
+		tap_check(part == check_tests[i].want &&
+		              (st == VOUCH_OK) == (check_tests[i].want ==
+		                                      VOUCH_ARC_SEAL_REQ_OK) &&
+		              strstr(why, check_tests[i].want_reason) != NULL,
+		    "seal check %s: got part %d (%s), want %d (%s)",
+		    check_tests[i].name, (int)part, why,
+		    (int)check_tests[i].want, check_tests[i].want_reason);
+		s = NULL;
+		st_new = vouch_arc_seal_new(&r, &s);
+		tap_check(st_new == st, "seal_new agrees, %s: got %s, want %s",
+		    check_tests[i].name, vouch_status_str(st_new),
+		    vouch_status_str(st));
+		vouch_arc_seal_free(s);
+	}
+	st = vouch_arc_seal_req_check(NULL, &part, &why);
+	tap_check(st == VOUCH_EINVAL && part == VOUCH_ARC_SEAL_REQ_OK &&
+	              strcmp(why, "") == 0,
+	    "seal check of no request: got %s", vouch_status_str(st));
+	s = NULL;
+	tap_check(vouch_arc_seal_new(NULL, &s) == VOUCH_EINVAL && s == NULL,
+	    "seal_new of no request: EINVAL");
+	vouch_dkim_key_free(key);
+}
+
 int
 main(void)
 {
@@ -374,5 +538,6 @@ main(void)
 	test_override();
 	test_authres();
 	test_seal_refusals();
+	test_seal_req_check();
 	return tap_done();
 }

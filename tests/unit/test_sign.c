@@ -212,6 +212,113 @@ static const struct {
     {"no header", "\r\nbody\r\n", VOUCH_ESYNTAX},
 };
 
+/*
+ * Requests vouch_dkim_sign_req_check must refuse, each naming the member
+ * that is wrong, so that a caller can name the option (vouch dkim sign
+ * once said the same for all of them).  Built on ed_req (Ed25519 key,
+ * d=football.example.com); key_rsa swaps in the RSA key.
+ */
+static const char *const no_from[] = {"Subject", "To"};
+static const char *const bad_name[] = {"From", "Sub ject"};
+static const struct {
+	const char *name;
+	bool key_rsa;
+	enum vouch_dkim_sign_alg alg;
+	const char *domain, *selector, *auid;
+	const char *const *headers;
+	size_t nheaders;
+	enum vouch_dkim_sign_req_part want;
+	const char *want_reason; /* a part of the reason */
+} check_tests[] = {
+    {"the default request", false, 0, NULL, NULL, NULL, NULL, 0,
+        VOUCH_DKIM_SIGN_REQ_OK, ""},
+    {"i= a subdomain of d= (RFC 6376 §3.5)", false, 0, NULL, NULL,
+        "joe@eng.football.example.com", NULL, 0, VOUCH_DKIM_SIGN_REQ_OK, ""},
+    {"i= of d= in other case (RFC 6376 §3.5)", false, 0, NULL, NULL,
+        "@Football.Example.COM", NULL, 0, VOUCH_DKIM_SIGN_REQ_OK, ""},
+    {"d= with a space", false, 0, "foot ball.example", NULL, NULL, NULL, 0,
+        VOUCH_DKIM_SIGN_REQ_DOMAIN, "not a domain name"},
+    {"d= with an empty label", false, 0, "foot..example", NULL, NULL, NULL, 0,
+        VOUCH_DKIM_SIGN_REQ_DOMAIN, "at most 63 bytes each"},
+    {"empty d=", false, 0, "", NULL, NULL, NULL, 0, VOUCH_DKIM_SIGN_REQ_DOMAIN,
+        "not a domain name"},
+    {"s= with a slash", false, 0, NULL, "a/b", NULL, NULL, 0,
+        VOUCH_DKIM_SIGN_REQ_SELECTOR, "not a domain name"},
+    {"rsa-sha256 with an Ed25519 key", false, VOUCH_DKIM_SIGN_RSA_SHA256, NULL,
+        NULL, NULL, NULL, 0, VOUCH_DKIM_SIGN_REQ_ALG, "an Ed25519 key"},
+    {"ed25519-sha256 with an RSA key", true, VOUCH_DKIM_SIGN_ED25519_SHA256,
+        NULL, NULL, NULL, NULL, 0, VOUCH_DKIM_SIGN_REQ_ALG, "an RSA key"},
+    {"an unknown algorithm", false, (enum vouch_dkim_sign_alg)7, NULL, NULL,
+        NULL, NULL, 0, VOUCH_DKIM_SIGN_REQ_ALG, "not an algorithm"},
+    /* RFC 6376 §3.5: i= is d= or a subdomain of it */
+    {"i= outside d= (RFC 6376 §3.5)", false, 0, NULL, NULL, "joe@example.com",
+        NULL, 0, VOUCH_DKIM_SIGN_REQ_AUID,
+        "not the same as d= or a subdomain of it (RFC 6376 §3.5)"},
+    {"i= in a look-alike of d= (RFC 6376 §3.5)", false, 0, NULL, NULL,
+        "joe@xfootball.example.com", NULL, 0, VOUCH_DKIM_SIGN_REQ_AUID,
+        "not the same as d="},
+    {"i= without '@'", false, 0, NULL, NULL, "football.example.com", NULL, 0,
+        VOUCH_DKIM_SIGN_REQ_AUID, "[local-part]@domain"},
+    {"i= with a bad domain", false, 0, NULL, NULL, "joe@foot..example.com",
+        NULL, 0, VOUCH_DKIM_SIGN_REQ_AUID, "after '@' is not a domain"},
+    {"i= with '='", false, 0, NULL, NULL, "a=b@football.example.com", NULL, 0,
+        VOUCH_DKIM_SIGN_REQ_AUID, "without ';' or '='"},
+    /* RFC 6376 §5.4: From MUST be signed */
+    {"a header list without From (RFC 6376 §5.4)", false, 0, NULL, NULL, NULL,
+        no_from, 2, VOUCH_DKIM_SIGN_REQ_HEADERS, "From"},
+    {"a header name with a space (RFC 5322 §3.6.8)", false, 0, NULL, NULL, NULL,
+        bad_name, 2, VOUCH_DKIM_SIGN_REQ_HEADERS, "not a header field name"},
+    {"an empty header list", false, 0, NULL, NULL, NULL, no_from, 0,
+        VOUCH_DKIM_SIGN_REQ_HEADERS, "want 1 to 64"},
+    /* the first member found wrong is the one named */
+    {"bad d= and bad i=: d= named", false, 0, "a b", NULL, "x", NULL, 0,
+        VOUCH_DKIM_SIGN_REQ_DOMAIN, "not a domain name"},
+};
+
+/* vouch_dkim_sign_req_check, and vouch_dkim_sign_new agreeing with it. */
+static void
+check_req_tests(struct vouch_dkim_key *rsakey)
+{
+	struct vouch_dkim_sign_req r;
+	struct vouch_dkim_sign *s;
+	enum vouch_dkim_sign_req_part part;
+	enum vouch_status st, st_new;
+	const char *why;
+	size_t i;
+
+	for (i = 0; i < sizeof(check_tests) / sizeof(check_tests[0]); i++) {
+		r = ed_req(true, true);
+		if (check_tests[i].key_rsa)
+			r.key = rsakey;
+		r.alg = check_tests[i].alg;
+		if (check_tests[i].domain != NULL)
+			r.domain = check_tests[i].domain;
+		if (check_tests[i].selector != NULL)
+			r.selector = check_tests[i].selector;
+		r.auid = check_tests[i].auid;
+		r.headers = check_tests[i].headers;
+		r.nheaders = check_tests[i].nheaders;
+		st = vouch_dkim_sign_req_check(&r, &part, &why);
+		tap_check(part == check_tests[i].want &&
+		              (st == VOUCH_OK) == (check_tests[i].want ==
+		                                      VOUCH_DKIM_SIGN_REQ_OK) &&
+		              strstr(why, check_tests[i].want_reason) != NULL,
+		    "check %s: got part %d (%s), want %d (%s)",
+		    check_tests[i].name, (int)part, why,
+		    (int)check_tests[i].want, check_tests[i].want_reason);
+		s = NULL;
+		st_new = vouch_dkim_sign_new(&r, 1, 0, &s);
+		tap_check(st_new == st, "sign_new agrees, %s: got %s, want %s",
+		    check_tests[i].name, vouch_status_str(st_new),
+		    vouch_status_str(st));
+		vouch_dkim_sign_free(s);
+	}
+	st = vouch_dkim_sign_req_check(NULL, &part, &why);
+	tap_check(st == VOUCH_EINVAL && part == VOUCH_DKIM_SIGN_REQ_OK &&
+	              strcmp(why, "") == 0,
+	    "check of no request: got %s", vouch_status_str(st));
+}
+
 static int
 lines_under_78(const char *f)
 {
@@ -542,6 +649,7 @@ main(void)
 	}
 
 	external_tests(rsakey);
+	check_req_tests(rsakey);
 	long_run_tests();
 	vouch_dkim_key_free(edkey);
 	vouch_dkim_key_free(rsakey);

@@ -156,10 +156,14 @@ static const struct {
     {"an unknown type is a syntax error", "foo:/etc/x", VOUCH_ESYNTAX,
         "unknown data set type \"foo:\""},
     {"type names ignore case", "REFILE:/nonexistent/vouch-test", VOUCH_EIO,
-        "/nonexistent/vouch-test: error: KeyTable: cannot read"},
-    {"a missing file names its path", "file:/nonexistent/vouch-kt", VOUCH_EIO,
-        "/nonexistent/vouch-kt: error: KeyTable: cannot read: No "
-        "such file"},
+        "/etc/vouchd.conf:12: error: KeyTable /nonexistent/vouch-test: "
+        "cannot read"},
+    {"a missing file: KeyTable's line, the path in the words",
+        "file:/nonexistent/vouch-kt", VOUCH_EIO,
+        "/etc/vouchd.conf:12: error: KeyTable /nonexistent/vouch-kt: "
+        "cannot read: No such file"},
+    {"a refused type names KeyTable's line", "lua:/etc/x.lua",
+        VOUCH_EUNSUPPORTED, "/etc/vouchd.conf:12: error: KeyTable: data"},
     {"a directory is not a table", "/tmp", VOUCH_EIO, "Is a directory"},
     {"file: with no path", "file:", VOUCH_ESYNTAX, "no file named"},
 };
@@ -179,6 +183,7 @@ test_dataset_types(void)
 		c.key_table = ds_rows[i].spec;
 		c.signing_table = "csl:*=k";
 		c.origin = "/etc/vouchd.conf";
+		c.key_table_line = 12;
 		vouchd_diag_init(&d);
 		st = vouchd_signing_load(&c, &d, &s);
 		diag_text(&d, text, sizeof(text));

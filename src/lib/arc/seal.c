@@ -35,6 +35,10 @@
 #define SEAL_DATA_MAX (VOUCH_MAX_HEADER_BYTES + 4 * FIELD_MAX)
 /* Fold before a tag that would take a line past this column. */
 #define FOLD_WIDTH 78
+/* A limit from limits.h as text, for the reasons given to callers. */
+#define LIMIT_STR_(n) #n
+#define LIMIT_STR(n) LIMIT_STR_(n)
+#define TXT_AUTHSERV_ID_MAX LIMIT_STR(VOUCH_AUTHRES_MAX_ID)
 
 /*
  * Names the AMS signs when the caller gives none: RFC 6376 §5.4.1's
@@ -90,33 +94,102 @@ body_sink(void *arg, const uint8_t *p, size_t n)
 }
 
 /*
- * An authserv-id we can write as a token (RFC 8601 §2.2 value, RFC 2045
- * §5.1): visible ASCII or UTF-8, no tspecial.
+ * Why `id` cannot be written as the AAR's authserv-id, or NULL: it must be
+ * a token (RFC 8601 §2.2 value, RFC 2045 §5.1): visible ASCII or UTF-8,
+ * no tspecial.
  */
-static bool
-authserv_id_ok(const char *id)
+static const char *
+authserv_id_problem(const char *id)
 {
 	size_t i;
 
-	for (i = 0; id[i] != '\0'; i++)
+	if (id == NULL)
+		return "no authserv-id";
+	for (i = 0; id[i] != '\0'; i++) {
+		if (i >= VOUCH_AUTHRES_MAX_ID)
+			return "longer than " TXT_AUTHSERV_ID_MAX " bytes";
 		if ((unsigned char)id[i] <= ' ' || id[i] == 0x7f ||
-		    strchr("()<>@,;:\\\"/[]?=", id[i]) != NULL ||
-		    i >= VOUCH_AUTHRES_MAX_ID)
-			return false;
-	return i > 0;
+		    strchr("()<>@,;:\\\"/[]?=", id[i]) != NULL)
+			return "not a token: no space, control character or "
+			       "any of ()<>@,;:\\\"/[]?= (RFC 8601 §2.2, "
+			       "RFC 2045 §5.1)";
+	}
+	return i > 0 ? NULL : "empty (RFC 8601 §2.2)";
 }
 
-static bool
-hname_ok(const char *s)
+/*
+ * Why the AMS cannot sign the n names, or NULL: the DKIM signer's rules
+ * for h=, and RFC 8617 §4.1.2: ARC fields and Authentication-Results are
+ * never signed.
+ */
+static const char *
+hnames_problem(const char *const *names, size_t n)
 {
+	const char *why;
 	size_t i;
 
-	/* RFC 5322 §3.6.8 ftext; ARC fields are never signed (§4.1.2) */
-	for (i = 0; s[i] != '\0'; i++)
-		if (i >= 256 || s[i] < 33 || s[i] > 126 || s[i] == ':')
-			return false;
-	return i > 0 && strncasecmp(s, "arc-", 4) != 0 &&
-	       strcasecmp(s, "authentication-results") != 0;
+	if ((why = dkim_hnames_problem(names, n)) != NULL)
+		return why;
+	for (i = 0; i < n; i++)
+		if (strncasecmp(names[i], "arc-", 4) == 0 ||
+		    strcasecmp(names[i], "authentication-results") == 0)
+			return "ARC fields and Authentication-Results are "
+			       "never signed in the AMS (RFC 8617 §4.1.2)";
+	return NULL;
+}
+
+/* The rules of a sealing request beyond the DKIM signer's. */
+static enum vouch_arc_seal_req_part
+own_problem(const struct vouch_arc_seal_req *r, const char **why)
+{
+	if ((*why = authserv_id_problem(r->authserv_id)) != NULL)
+		return VOUCH_ARC_SEAL_REQ_AUTHSERV_ID;
+	if (r->headers != NULL &&
+	    (*why = hnames_problem(r->headers, r->nheaders)) != NULL)
+		return VOUCH_ARC_SEAL_REQ_HEADERS;
+	if (r->now < 0) {
+		*why = "before 1970: want seconds since the epoch, or 0 for "
+		       "the clock";
+		return VOUCH_ARC_SEAL_REQ_NOW;
+	}
+	return VOUCH_ARC_SEAL_REQ_OK;
+}
+
+/* The DKIM signer's names for the members its rules can find wrong. */
+static const enum vouch_arc_seal_req_part of_dkim[] = {
+    [VOUCH_DKIM_SIGN_REQ_OK] = VOUCH_ARC_SEAL_REQ_OK,
+    [VOUCH_DKIM_SIGN_REQ_KEY] = VOUCH_ARC_SEAL_REQ_KEY,
+    [VOUCH_DKIM_SIGN_REQ_DOMAIN] = VOUCH_ARC_SEAL_REQ_DOMAIN,
+    [VOUCH_DKIM_SIGN_REQ_SELECTOR] = VOUCH_ARC_SEAL_REQ_SELECTOR,
+    [VOUCH_DKIM_SIGN_REQ_ALG] = VOUCH_ARC_SEAL_REQ_ALG,
+    /* dkim_sign_req_problem finds no other */
+    [VOUCH_DKIM_SIGN_REQ_AUID] = VOUCH_ARC_SEAL_REQ_OK,
+    [VOUCH_DKIM_SIGN_REQ_HEADERS] = VOUCH_ARC_SEAL_REQ_OK,
+};
+
+enum vouch_status
+vouch_arc_seal_req_check(const struct vouch_arc_seal_req *r,
+    enum vouch_arc_seal_req_part *part, const char **reason)
+{
+	enum vouch_arc_seal_req_part bad = VOUCH_ARC_SEAL_REQ_OK;
+	const char *why = NULL;
+
+	if (part != NULL)
+		*part = VOUCH_ARC_SEAL_REQ_OK;
+	if (reason != NULL)
+		*reason = "";
+	if (r == NULL || part == NULL || reason == NULL)
+		return VOUCH_EINVAL;
+	/* the DKIM signer's rules first (RFC 8617 §4.1.2, §4.1.3) */
+	bad = of_dkim[dkim_sign_req_problem(
+	    r->key, r->alg, r->domain, r->selector, &why)];
+	if (bad == VOUCH_ARC_SEAL_REQ_OK)
+		bad = own_problem(r, &why);
+	if (bad == VOUCH_ARC_SEAL_REQ_OK)
+		return VOUCH_OK;
+	*part = bad;
+	*reason = why;
+	return VOUCH_EINVAL;
 }
 
 void
@@ -155,38 +228,18 @@ seal_new_inner(
     const struct vouch_arc_seal_req *req, struct vouch_arc_sealer **out)
 {
 	struct vouch_arc_sealer *s;
-	enum vouch_dkim_key_type kt;
+	enum vouch_arc_seal_req_part part;
 	enum vouch_status st = VOUCH_ENOMEM;
+	const char *why;
 	size_t i;
 
 	*out = NULL;
-	if (req == NULL || req->key == NULL || req->domain == NULL ||
-	    req->selector == NULL || req->authserv_id == NULL ||
-	    !dkim_name_ok(req->domain) || !dkim_name_ok(req->selector) ||
-	    !authserv_id_ok(req->authserv_id) || req->now < 0 ||
-	    (req->headers != NULL &&
-	        (req->nheaders == 0 ||
-	            req->nheaders > VOUCH_DKIM_SIGN_MAX_HEADERS)))
+	if (vouch_arc_seal_req_check(req, &part, &why) != VOUCH_OK)
 		return VOUCH_EINVAL;
-	for (i = 0; req->headers != NULL && i < req->nheaders; i++)
-		if (req->headers[i] == NULL || !hname_ok(req->headers[i]))
-			return VOUCH_EINVAL;
-	kt = vouch_dkim_key_type(req->key);
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return VOUCH_ENOMEM;
 	s->key = req->key;
-	s->alg = req->alg;
-	if (s->alg == VOUCH_DKIM_SIGN_ALG_AUTO)
-		s->alg = kt == VOUCH_DKIM_KEY_RSA
-		             ? VOUCH_DKIM_SIGN_RSA_SHA256
-		             : VOUCH_DKIM_SIGN_ED25519_SHA256;
-	if ((s->alg == VOUCH_DKIM_SIGN_RSA_SHA256) !=
-	        (kt == VOUCH_DKIM_KEY_RSA) ||
-	    (s->alg != VOUCH_DKIM_SIGN_RSA_SHA256 &&
-	        s->alg != VOUCH_DKIM_SIGN_ED25519_SHA256)) {
-		st = VOUCH_EINVAL;
-		goto fail;
-	}
+	s->alg = dkim_sign_alg_of(req->key, req->alg);
 	s->now = req->now != 0 ? req->now : (int64_t)time(NULL);
 	vbuf_init(&s->hdr, VOUCH_MAX_HEADER_BYTES);
 	dkim_header_split_init(&s->hs);

@@ -34,6 +34,13 @@
 #include "util/base64.h"
 #include "util/buf.h"
 
+/* A limit from limits.h as text, for the reasons given to callers. */
+#define LIMIT_STR_(n) #n
+#define LIMIT_STR(n) LIMIT_STR_(n)
+#define TXT_LABEL_MAX LIMIT_STR(VOUCH_DNS_MAX_LABEL)
+#define TXT_NAME_MAX LIMIT_STR(VOUCH_DNS_MAX_NAME)
+#define TXT_HEADERS_MAX LIMIT_STR(VOUCH_DKIM_SIGN_MAX_HEADERS)
+
 /*
  * The default header list, RFC 6376 §5.4.1.  The first group is
  * oversigned: listed once more than it occurs, so that a copy added in
@@ -153,9 +160,12 @@ body_sink(void *arg, const uint8_t *p, size_t n)
 	SHA256_Update(&b->md, p, n);
 }
 
-/* i= must be "[local-part]@domain" with its domain within d= (§3.5). */
-static int
-auid_ok(const char *auid, const char *domain)
+/*
+ * Why i= cannot be signed for d= `domain`, or NULL if it can: i= must be
+ * "[local-part]@domain" with its domain within d= (RFC 6376 §3.5).
+ */
+static const char *
+auid_problem(const char *auid, const char *domain)
 {
 	const char *at = NULL, *p;
 	size_t alen, dlen;
@@ -164,19 +174,23 @@ auid_ok(const char *auid, const char *domain)
 		/* visible ASCII only, and none that dkim-quoted-printable
 		 * would have to encode */
 		if (*p <= ' ' || *p > '~' || *p == ';' || *p == '=')
-			return 0;
+			return "want visible ASCII without ';' or '='";
 		if (*p == '@')
 			at = p;
 	}
-	if (at == NULL || !dkim_name_ok(at + 1))
-		return 0;
+	if (at == NULL)
+		return "want [local-part]@domain (RFC 6376 §3.5)";
+	if (!dkim_name_ok(at + 1))
+		return "the part after '@' is not a domain name";
 	alen = strlen(at + 1);
 	dlen = strlen(domain);
-	if (alen == dlen)
-		return strcasecmp(at + 1, domain) == 0;
 	/* RFC 6376 §3.5: the same as or a subdomain of d= */
-	return alen > dlen && at[alen - dlen] == '.' &&
-	       strcasecmp(at + 1 + alen - dlen, domain) == 0;
+	if (alen == dlen ? strcasecmp(at + 1, domain) == 0
+	                 : alen > dlen && at[alen - dlen] == '.' &&
+	                       strcasecmp(at + 1 + alen - dlen, domain) == 0)
+		return NULL;
+	return "its domain is not the same as d= or a subdomain of it "
+	       "(RFC 6376 §3.5)";
 }
 
 /*
@@ -277,9 +291,9 @@ names_size(const char *const *names, size_t n)
 /*
  * The header names of a request, into o->headers: the given list (or the
  * default one), then the names to oversign.  The pool has room for them
- * (names_size).  RFC 6376 §5.4: From must be among them.
+ * (names_size); vouch_dkim_sign_req_check made sure From is among them.
  */
-static enum vouch_status
+static void
 copy_hnames(
     struct sign_one *o, struct pool *pl, const struct vouch_dkim_sign_req *r)
 {
@@ -298,18 +312,149 @@ copy_hnames(
 	}
 	for (i = 0; i < r->noversign_headers; i++)
 		add_hname(o, pl, r->oversign_headers[i], 1);
-	/* RFC 6376 §5.4: the From header field MUST be signed */
-	for (i = 0; i < o->nheaders; i++)
-		if (same_name(o->headers[i], "From"))
-			return VOUCH_OK;
+}
+
+/* Is "From" among the n names? */
+static int
+names_have_from(const char *const *names, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (same_name(names[i], "From"))
+			return 1;
+	return 0;
+}
+
+const char *
+dkim_hnames_problem(const char *const *names, size_t n)
+{
+	if (names == NULL || n == 0 || n > VOUCH_DKIM_SIGN_MAX_HEADERS)
+		return "want 1 to " TXT_HEADERS_MAX " header names";
+	if (names_size(names, n) == 0)
+		return "not a header field name (RFC 5322 §3.6.8)";
+	return NULL;
+}
+
+/* Why a request's header name lists cannot be signed, or NULL. */
+static const char *
+headers_problem(const struct vouch_dkim_sign_req *r)
+{
+	const char *why;
+
+	if (r->headers == NULL && r->oversign_headers == NULL)
+		return NULL;
+	if (r->headers != NULL &&
+	    (why = dkim_hnames_problem(r->headers, r->nheaders)) != NULL)
+		return why;
+	if (r->noversign_headers > 0 &&
+	    (why = dkim_hnames_problem(
+	         r->oversign_headers, r->noversign_headers)) != NULL)
+		return why;
+	/* RFC 6376 §5.4: the From header field MUST be signed (the
+	 * default list has it) */
+	if (r->headers != NULL && !names_have_from(r->headers, r->nheaders) &&
+	    !names_have_from(r->oversign_headers, r->noversign_headers))
+		return "From is not among them (RFC 6376 §5.4)";
+	return NULL;
+}
+
+enum vouch_dkim_sign_alg
+dkim_sign_alg_of(const struct vouch_dkim_key *key, enum vouch_dkim_sign_alg alg)
+{
+	if (alg != VOUCH_DKIM_SIGN_ALG_AUTO)
+		return alg;
+	return key->type == VOUCH_DKIM_KEY_RSA ? VOUCH_DKIM_SIGN_RSA_SHA256
+	                                       : VOUCH_DKIM_SIGN_ED25519_SHA256;
+}
+
+/* Why `key` cannot make algorithm `alg`, or NULL. */
+static const char *
+alg_problem(const struct vouch_dkim_key *key, enum vouch_dkim_sign_alg alg)
+{
+	switch (dkim_sign_alg_of(key, alg)) {
+	case VOUCH_DKIM_SIGN_RSA_SHA256:
+		return key->type == VOUCH_DKIM_KEY_RSA
+		           ? NULL
+		           : "the key is an Ed25519 key, which makes "
+		             "ed25519-sha256 only (RFC 8463)";
+	case VOUCH_DKIM_SIGN_ED25519_SHA256:
+		return key->type == VOUCH_DKIM_KEY_ED25519
+		           ? NULL
+		           : "the key is an RSA key, which makes rsa-sha256 "
+		             "only (RFC 8301)";
+	default:
+		return "not an algorithm vouch signs with";
+	}
+}
+
+enum vouch_dkim_sign_req_part
+dkim_sign_req_problem(const struct vouch_dkim_key *key,
+    enum vouch_dkim_sign_alg alg, const char *domain, const char *selector,
+    const char **why)
+{
+	/* dkim_name_ok's rule, in words */
+	static const char name_rule[] =
+	    "not a domain name: labels of letters, digits, '-' or '_' "
+	    "between single dots, at most " TXT_LABEL_MAX
+	    " bytes each and " TXT_NAME_MAX " in all";
+
+	*why = name_rule;
+	if (key == NULL) {
+		*why = "no key";
+		return VOUCH_DKIM_SIGN_REQ_KEY;
+	}
+	if (!dkim_name_ok(domain))
+		return VOUCH_DKIM_SIGN_REQ_DOMAIN;
+	if (!dkim_name_ok(selector))
+		return VOUCH_DKIM_SIGN_REQ_SELECTOR;
+	if ((*why = alg_problem(key, alg)) != NULL)
+		return VOUCH_DKIM_SIGN_REQ_ALG;
+	return VOUCH_DKIM_SIGN_REQ_OK;
+}
+
+/* The rules of a DKIM request that an ARC sealer's does not share. */
+static enum vouch_dkim_sign_req_part
+own_problem(const struct vouch_dkim_sign_req *r, const char **why)
+{
+	if (r->auid != NULL &&
+	    (*why = auid_problem(r->auid, r->domain)) != NULL)
+		return VOUCH_DKIM_SIGN_REQ_AUID;
+	if ((*why = headers_problem(r)) != NULL)
+		return VOUCH_DKIM_SIGN_REQ_HEADERS;
+	return VOUCH_DKIM_SIGN_REQ_OK;
+}
+
+enum vouch_status
+vouch_dkim_sign_req_check(const struct vouch_dkim_sign_req *r,
+    enum vouch_dkim_sign_req_part *part, const char **reason)
+{
+	enum vouch_dkim_sign_req_part bad = VOUCH_DKIM_SIGN_REQ_OK;
+	const char *why = NULL;
+
+	if (part != NULL)
+		*part = VOUCH_DKIM_SIGN_REQ_OK;
+	if (reason != NULL)
+		*reason = "";
+	if (r == NULL || part == NULL || reason == NULL)
+		return VOUCH_EINVAL;
+	bad =
+	    dkim_sign_req_problem(r->key, r->alg, r->domain, r->selector, &why);
+	if (bad == VOUCH_DKIM_SIGN_REQ_OK)
+		bad = own_problem(r, &why);
+	if (bad == VOUCH_DKIM_SIGN_REQ_OK)
+		return VOUCH_OK;
+	*part = bad;
+	*reason = why;
 	return VOUCH_EINVAL;
 }
 
 /*
  * The bytes a request's block takes (its header arrays and strings),
  * rounded up so that the next block stays aligned, or 0 when the request
- * cannot be signed as given: checked before the context is allocated, so
- * that the context and every request's strings are one allocation.
+ * cannot be signed as given (vouch_dkim_sign_req_check): checked before
+ * the context is allocated, so that the context and every request's
+ * strings are one allocation.
  */
 /* The lengths of a request's strings, measured once (sign_req_size). */
 struct req_lens {
@@ -319,19 +464,14 @@ struct req_lens {
 static size_t
 sign_req_size(const struct vouch_dkim_sign_req *r, struct req_lens *l)
 {
+	enum vouch_dkim_sign_req_part part;
+	const char *why;
 	size_t nnames = 0, names = 0, over = 0, size;
 	const size_t align = _Alignof(max_align_t);
 
-	if (r->key == NULL || !dkim_name_ok(r->domain) ||
-	    !dkim_name_ok(r->selector))
+	if (vouch_dkim_sign_req_check(r, &part, &why) != VOUCH_OK)
 		return 0;
 	if (r->headers != NULL || r->oversign_headers != NULL) {
-		if ((r->headers != NULL &&
-		        (r->nheaders == 0 ||
-		            r->nheaders > VOUCH_DKIM_SIGN_MAX_HEADERS)) ||
-		    r->noversign_headers > VOUCH_DKIM_SIGN_MAX_HEADERS ||
-		    (r->noversign_headers > 0 && r->oversign_headers == NULL))
-			return 0;
 		if (r->headers != NULL) {
 			nnames = r->nheaders;
 			names = names_size(r->headers, r->nheaders);
@@ -344,8 +484,6 @@ sign_req_size(const struct vouch_dkim_sign_req *r, struct req_lens *l)
 			    names_size(default_signed, NELEM(default_signed));
 		}
 		over = names_size(r->oversign_headers, r->noversign_headers);
-		if (names == 0 || (r->noversign_headers > 0 && over == 0))
-			return 0;
 		nnames += r->noversign_headers;
 	}
 	l->domain = strlen(r->domain);
@@ -358,10 +496,10 @@ sign_req_size(const struct vouch_dkim_sign_req *r, struct req_lens *l)
 }
 
 /*
- * Check the rest of request r and copy it into o, its strings into
+ * Copy request r (checked by sign_req_size) into o, its strings into
  * `pool` (sign_req_size bytes, aligned; l the lengths it measured).
  */
-static enum vouch_status
+static void
 sign_req_copy(struct sign_one *o, const struct vouch_dkim_sign_req *r,
     const struct req_lens *l, char *pool)
 {
@@ -370,22 +508,9 @@ sign_req_copy(struct sign_one *o, const struct vouch_dkim_sign_req *r,
 	int custom = r->headers != NULL || r->oversign_headers != NULL;
 
 	o->key = r->key;
-	o->alg = r->alg;
-	if (o->alg == VOUCH_DKIM_SIGN_ALG_AUTO)
-		o->alg = r->key->type == VOUCH_DKIM_KEY_RSA
-		             ? VOUCH_DKIM_SIGN_RSA_SHA256
-		             : VOUCH_DKIM_SIGN_ED25519_SHA256;
-	if ((o->alg == VOUCH_DKIM_SIGN_RSA_SHA256 &&
-	        r->key->type != VOUCH_DKIM_KEY_RSA) ||
-	    (o->alg == VOUCH_DKIM_SIGN_ED25519_SHA256 &&
-	        r->key->type != VOUCH_DKIM_KEY_ED25519) ||
-	    (o->alg != VOUCH_DKIM_SIGN_RSA_SHA256 &&
-	        o->alg != VOUCH_DKIM_SIGN_ED25519_SHA256))
-		return VOUCH_EINVAL;
+	o->alg = dkim_sign_alg_of(r->key, r->alg);
 	o->hcanon = r->header_relaxed ? CANON_RELAXED : CANON_SIMPLE;
 	o->bcanon = r->body_relaxed ? CANON_RELAXED : CANON_SIMPLE;
-	if (r->auid != NULL && !auid_ok(r->auid, r->domain))
-		return VOUCH_EINVAL;
 	o->oversign = r->oversign;
 	o->body_length = r->body_length;
 	o->expire = r->expire;
@@ -401,10 +526,10 @@ sign_req_copy(struct sign_one *o, const struct vouch_dkim_sign_req *r,
 	if (r->auid != NULL)
 		o->auid = pool_strn(&pl, r->auid, l->auid);
 	if (!custom)
-		return VOUCH_OK;
+		return;
 	o->headers = (const char **)(void *)pool;
 	o->hlen = (size_t *)(void *)(o->headers + nnames);
-	return copy_hnames(o, &pl, r);
+	copy_hnames(o, &pl, r);
 }
 
 /*
@@ -416,7 +541,6 @@ vouch_dkim_sign_new(const struct vouch_dkim_sign_req *reqs, size_t nreqs,
     int64_t now, struct vouch_dkim_sign **out)
 {
 	struct vouch_dkim_sign *s;
-	enum vouch_status st;
 	size_t i, size[VOUCH_DKIM_SIGN_MAX_REQUESTS], total = 0;
 	struct req_lens lens[VOUCH_DKIM_SIGN_MAX_REQUESTS];
 	char *pool;
@@ -448,9 +572,7 @@ vouch_dkim_sign_new(const struct vouch_dkim_sign_req *reqs, size_t nreqs,
 	for (i = 0; i < nreqs; i++) {
 		memset(&s->req[i], 0, sizeof(s->req[i]));
 		s->nreq++;
-		st = sign_req_copy(&s->req[i], &reqs[i], &lens[i], pool);
-		if (st != VOUCH_OK)
-			goto fail;
+		sign_req_copy(&s->req[i], &reqs[i], &lens[i], pool);
 		pool += size[i];
 		s->body[s->req[i].bcanon].used = 1;
 	}
@@ -465,9 +587,6 @@ vouch_dkim_sign_new(const struct vouch_dkim_sign_req *reqs, size_t nreqs,
 	}
 	*out = s;
 	return VOUCH_OK;
-fail:
-	vouch_dkim_sign_free(s);
-	return st;
 }
 
 static void

@@ -40,6 +40,27 @@ EVP_PKEY_CTX *dkim_key_rsa_sign_ctx(const struct vouch_dkim_key *key);
 /* dkim_name_ok - 1 if `s` is a usable d=/s= domain name (NUL-terminated). */
 int dkim_name_ok(const char *s);
 
+/*
+ * The request rules the DKIM signer and the ARC sealer share (the AMS and
+ * the ARC-Seal are DKIM-style signatures, RFC 8617 §4.1.2, §4.1.3); each
+ * gives why a value cannot be signed as a one-line static reason naming
+ * the rule, or NULL when it can.
+ * dkim_sign_req_problem - a key, d=, s=, then the algorithm with the key,
+ * in that order: the first of them wrong (VOUCH_DKIM_SIGN_REQ_KEY,
+ * _DOMAIN, _SELECTOR, _ALG) and *why, or VOUCH_DKIM_SIGN_REQ_OK and NULL.
+ * dkim_hnames_problem - a list of n names for h=: 1 to
+ * VOUCH_DKIM_SIGN_MAX_HEADERS field names (RFC 5322 §3.6.8); names NULL
+ * is no list.
+ * dkim_sign_alg_of - the algorithm `alg` stands for with `key`: itself,
+ * or for AUTO rsa-sha256 with an RSA key and ed25519-sha256 otherwise.
+ */
+enum vouch_dkim_sign_req_part dkim_sign_req_problem(
+    const struct vouch_dkim_key *key, enum vouch_dkim_sign_alg alg,
+    const char *domain, const char *selector, const char **why);
+const char *dkim_hnames_problem(const char *const *names, size_t n);
+enum vouch_dkim_sign_alg dkim_sign_alg_of(
+    const struct vouch_dkim_key *key, enum vouch_dkim_sign_alg alg);
+
 /* dkim_key_public_b64 - append the p= value of the key's public half. */
 enum vouch_status dkim_key_public_b64(
     const struct vouch_dkim_key *key, struct vbuf *b);

@@ -204,6 +204,34 @@ out:
 }
 
 /*
+ * Temporary failures whose wait is not over, counted when the run is done
+ * (those it deferred itself and those of earlier runs), with the earliest
+ * time one of them is due: what a later run has left to do, and when.
+ */
+static enum vouch_status
+count_waiting(struct sender *sd)
+{
+	struct store_stmt *q;
+	enum vouch_status st;
+	bool row;
+
+	st = store_prepare(sd->s,
+	    "SELECT count(*), min(next_attempt) FROM outgoing_delivery WHERE "
+	    "status = 'retry' AND next_attempt > $1",
+	    &q);
+	if (st != VOUCH_OK)
+		return st;
+	if ((st = store_bind_int64(q, 1, sd->now)) == VOUCH_OK &&
+	    (st = store_step(q, &row)) == VOUCH_OK && row) {
+		sd->sum->waiting = (unsigned)store_col_int64(q, 0);
+		sd->sum->next_retry =
+		    store_col_null(q, 1) ? 0 : store_col_int64(q, 1);
+	}
+	store_finalize(q);
+	return st;
+}
+
+/*
  * Claims a delivery (status -> sending) unless another sender did; the
  * statement commits on its own, so a second sender sees the claim.
  * *mine is true when the claim is ours.
@@ -666,6 +694,23 @@ read_cb(char *buf, size_t size, size_t n, void *arg)
 	return k;
 }
 
+/*
+ * What went wrong, without the reply code: that is *code, and `vouch
+ * report list` shows both side by side.  libcurl ends a refusal with the
+ * code ("RCPT failed: 451"); a connection failure has no reply (code 0).
+ */
+static void
+smtp_reason(long resp, const char *why, char *text, size_t tlen)
+{
+	char tail[32];
+	size_t n = strlen(why), k;
+
+	k = (size_t)snprintf(tail, sizeof(tail), ": %ld", resp);
+	if (resp != 0 && n > k && strcmp(why + n - k, tail) == 0)
+		n -= k;
+	snprintf(text, tlen, "%.*s", (int)n, why);
+}
+
 static enum vouch_report_outcome
 via_smtp(const struct vouch_report_send_options *o, const char *from,
     const char *const *rcpt, size_t nrcpt, const uint8_t *msg, size_t len,
@@ -715,11 +760,10 @@ via_smtp(const struct vouch_report_send_options *o, const char *from,
 	curl_easy_cleanup(c);
 	*code = (int)resp;
 	if (rc == CURLE_OK && resp >= 200 && resp < 300) {
-		snprintf(text, tlen, "%ld accepted", resp);
+		snprintf(text, tlen, "accepted");
 		return VOUCH_REPORT_SENT;
 	}
-	snprintf(text, tlen, "%ld %s", resp,
-	    ebuf[0] ? ebuf : curl_easy_strerror(rc));
+	smtp_reason(resp, ebuf[0] ? ebuf : curl_easy_strerror(rc), text, tlen);
 	if (resp >= 500 && resp < 600)
 		return VOUCH_REPORT_PERMFAIL;
 	return VOUCH_REPORT_TEMPFAIL; /* 4xx, no answer, connection failures */
@@ -897,6 +941,20 @@ smtp_url_ok(const char *url, char *err, size_t errlen)
 #endif
 
 enum vouch_status
+vouch_report_smtp_url_check(const char *url, char *err, size_t errlen)
+{
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	if (url == NULL)
+		return VOUCH_EINVAL;
+#ifdef VOUCH_HAVE_CURL
+	return smtp_url_ok(url, err, errlen) ? VOUCH_OK : VOUCH_EINVAL;
+#else
+	return VOUCH_EUNSUPPORTED;
+#endif
+}
+
+enum vouch_status
 vouch_report_transmit(const struct vouch_report_send_options *o,
     const char *from, const char *const *rcpt, size_t nrcpt, const uint8_t *msg,
     size_t len, enum vouch_report_outcome *outcome, int *code, char *text,
@@ -999,6 +1057,8 @@ vouch_report_send(struct vouch_store *s,
 		goto out;
 	for (i = 0; i < n && st == VOUCH_OK; i++)
 		st = deliver(&sd, &due[i]);
+	if (st == VOUCH_OK)
+		st = count_waiting(&sd);
 out:
 	if (st != VOUCH_OK && err != NULL && errlen > 0 && err[0] == '\0')
 		snprintf(err, errlen, "%s", vouch_store_errmsg(s));

@@ -69,6 +69,10 @@ struct spf_eval {
 	struct vbuf expand; /* one macro expansion at a time */
 	struct vbuf explain; /* the explanation being made */
 	struct vbuf trace;
+	/* the level whose steps are traced now: its lines are indented two
+	 * spaces per level, so that an include's or a redirect's record reads
+	 * under the term that fetched it */
+	unsigned trace_depth;
 	/* the domain %{p} prefers (§7.3), set around expansions */
 	const char *p_domain;
 	size_t p_domain_len;
@@ -108,6 +112,8 @@ trace_line(struct spf_eval *ev, const char *fmt, ...)
 	size_t i;
 
 	vbuf_reset(&ev->trace);
+	/* trace_depth is at most VOUCH_SPF_MAX_DEPTH (check_host) */
+	(void)vbuf_addf(&ev->trace, "%*s", (int)(2 * ev->trace_depth), "");
 	va_start(ap, fmt);
 	(void)vbuf_vaddf(&ev->trace, fmt, ap);
 	va_end(ap);
@@ -525,7 +531,8 @@ p_name(void *arg, char *buf, size_t cap)
 }
 
 static enum vouch_spf_verdict check_host(struct spf_eval *ev,
-    const char *domain, size_t dlen, unsigned depth, int in_include);
+    const char *domain, size_t dlen, unsigned depth, int in_include,
+    const char *via);
 
 /* a (§5.3) and the address half of mx (§5.4). */
 static enum term_outcome
@@ -691,7 +698,7 @@ mechanism(struct spf_eval *ev, const struct spf_term *t, unsigned depth)
 		return T_PERMERROR;
 	switch (t->mech) {
 	case SPF_M_INCLUDE:
-		r = check_host(ev, name, len, depth + 1, 1);
+		r = check_host(ev, name, len, depth + 1, 1, "include");
 		trace(ev, "  include:%s gave %s (level %u)", name,
 		    vouch_spf_verdict_str(r), depth);
 		/* RFC 7208 §5.2: the include table */
@@ -900,11 +907,13 @@ fetch_record(struct spf_eval *ev, unsigned depth, enum vouch_spf_verdict *v)
 /*
  * check_host(<ip>, <domain>, <sender>) of RFC 7208 §4 at level `depth`;
  * `in_include` tells a level below an include (whose exp= is not used,
- * §6.2, and whose matches are not the deciding mechanism).
+ * §6.2, and whose matches are not the deciding mechanism); `via` names the
+ * term that fetched the record ("include", "redirect"; NULL at the top)
+ * for the trace.
  */
 static enum vouch_spf_verdict
 check_host(struct spf_eval *ev, const char *domain, size_t dlen, unsigned depth,
-    int in_include)
+    int in_include, const char *via)
 {
 	struct spf_level *lv;
 	const struct spf_term *t;
@@ -912,17 +921,19 @@ check_host(struct spf_eval *ev, const char *domain, size_t dlen, unsigned depth,
 	enum term_outcome o;
 	char name[VOUCH_DNS_MAX_NAME + 1];
 	size_t i, len;
+	unsigned caller_depth = ev->trace_depth;
 
 	if (depth > VOUCH_SPF_MAX_DEPTH) {
 		fail_with(ev, T_PERMERROR, "include/redirect nesting too deep");
 		return VOUCH_SPF_PERMERROR;
 	}
+	ev->trace_depth = depth;
 	lv = &ev->level[depth];
 	memcpy(lv->domain, domain, dlen);
 	lv->domain[dlen] = '\0';
 	lv->domain_len = dlen;
-	trace(ev, "check_host %s (level %u%s)", lv->domain, depth,
-	    in_include ? ", include" : "");
+	trace(ev, "check_host %s (level %u%s%s)", lv->domain, depth,
+	    via != NULL ? ", " : "", via != NULL ? via : "");
 	if (fetch_record(ev, depth, &v) != 0)
 		goto out;
 	for (i = 0; i < lv->rec->nterms; i++) {
@@ -973,7 +984,8 @@ check_host(struct spf_eval *ev, const char *domain, size_t dlen, unsigned depth,
 			goto out;
 		}
 		/* The record's own exp= is not used (§6.2). */
-		v = check_host(ev, name, len, depth + 1, in_include);
+		v = check_host(
+		    ev, name, len, depth + 1, in_include, "redirect");
 		if (v == VOUCH_SPF_NONE) {
 			/* RFC 7208 §6.1: no record at the target */
 			fail_with(ev, T_PERMERROR,
@@ -989,6 +1001,7 @@ check_host(struct spf_eval *ev, const char *domain, size_t dlen, unsigned depth,
 	trace(ev, "  no term matched: neutral");
 out:
 	release(ev, &lv->txt);
+	ev->trace_depth = caller_depth;
 	return v;
 }
 
@@ -1188,6 +1201,7 @@ vouch_spf_check(struct vouch_spf *spf, const struct vouch_spf_request *req,
 	    res->sender, sizeof(res->sender), ev->sender.p, ev->sender.len);
 	set_text(res->domain, sizeof(res->domain), dom,
 	    dlen > 0 && dom[dlen - 1] == '.' ? dlen - 1 : dlen);
+	ev->trace_depth = 0;
 	trace(ev, "identity %s, sender %.*s, ip %.*s",
 	    req->identity == VOUCH_SPF_HELO ? "helo" : "mailfrom",
 	    TXT(ev->sender.p, ev->sender.len), TXT(req->ip, req->ip_len));
@@ -1202,7 +1216,8 @@ vouch_spf_check(struct vouch_spf *spf, const struct vouch_spf_request *req,
 	} else if (result_cached(ev, dom, dlen)) {
 		trace(ev, "result from the result cache");
 	} else {
-		res->verdict = check_host(ev, (const char *)dom, dlen, 0, 0);
+		res->verdict =
+		    check_host(ev, (const char *)dom, dlen, 0, 0, NULL);
 		result_keep(ev, dom, dlen);
 	}
 	if (res->verdict == VOUCH_SPF_NONE && res->reason[0] == '\0')

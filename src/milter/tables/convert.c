@@ -533,7 +533,7 @@ open_hosts(struct conv *c, struct setting *s, struct ds *ds)
 		           ? 0
 		           : -1;
 	vouchd_diag_init(&d);
-	st = ds_open(v, s->name, s->file,
+	st = ds_open(v, s->name, s->file, s->line,
 	    (1u << DS_FILE) | (1u << DS_REFILE) | (1u << DS_CSL), &d, ds);
 	if (st != VOUCH_OK) {
 		const char *why = d.n ? strstr(d.msg[0].text, "error: ") : NULL;
@@ -946,7 +946,7 @@ unsupported(struct conv *c, struct setting *s)
 	int r = 0;
 
 	vouchd_diag_init(&d);
-	st = ds_open(s->value, s->name, s->file,
+	st = ds_open(s->value, s->name, s->file, s->line,
 	    (1u << DS_FILE) | (1u << DS_REFILE) | (1u << DS_CSL), &d, &ds);
 	if (st == VOUCH_OK)
 		ds_close(&ds);

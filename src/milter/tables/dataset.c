@@ -132,7 +132,8 @@ ds_open_mem(enum ds_type type, const char *option, const char *name,
 
 static enum vouch_status
 open_file(enum ds_type type, const char *option, const char *origin,
-    const char *path, struct vouchd_diag *diag, struct ds *out)
+    unsigned origin_line, const char *path, struct vouchd_diag *diag,
+    struct ds *out)
 {
 	enum vouch_status st;
 	int err;
@@ -141,7 +142,7 @@ open_file(enum ds_type type, const char *option, const char *origin,
 	out->type = type;
 	out->option = option;
 	if (*path == '\0') {
-		diag_at(diag, VOUCHD_DIAG_ERROR, origin, 0, 0,
+		diag_at(diag, VOUCHD_DIAG_ERROR, origin, origin_line, 0,
 		    "%s: no file named after the data set type", option);
 		return VOUCH_ESYNTAX;
 	}
@@ -149,13 +150,18 @@ open_file(enum ds_type type, const char *option, const char *origin,
 		return VOUCH_ENOMEM;
 	st =
 	    read_file(path, VOUCHD_TABLE_MAX_BYTES, &out->buf, &out->len, &err);
+	/* at the option's line when known (the line to mend), the path in
+	 * the words; else at the path */
 	if (st == VOUCH_EIO)
-		diag_at(diag, VOUCHD_DIAG_ERROR, path, 0, 0,
-		    "%s: cannot read: %s", option,
+		diag_at(diag, VOUCHD_DIAG_ERROR, origin ? origin : path,
+		    origin ? origin_line : 0, 0, "%s%s%s: cannot read: %s",
+		    option, origin ? " " : "", origin ? path : "",
 		    err == EINVAL ? "not a regular file" : strerror(err));
 	else if (st == VOUCH_ELIMIT)
-		diag_at(diag, VOUCHD_DIAG_ERROR, path, 0, 0,
-		    "%s: file larger than %d bytes", option,
+		diag_at(diag, VOUCHD_DIAG_ERROR, origin ? origin : path,
+		    origin ? origin_line : 0, 0,
+		    "%s%s%s: file larger than %d bytes", option,
+		    origin ? " " : "", origin ? path : "",
 		    VOUCHD_TABLE_MAX_BYTES);
 	if (st != VOUCH_OK) {
 		free(out->name);
@@ -166,7 +172,8 @@ open_file(enum ds_type type, const char *option, const char *origin,
 
 enum vouch_status
 ds_open(const char *spec, const char *option, const char *origin,
-    unsigned allowed, struct vouchd_diag *diag, struct ds *out)
+    unsigned origin_line, unsigned allowed, struct vouchd_diag *diag,
+    struct ds *out)
 {
 	const char *colon = strchr(spec, ':'), *rest;
 	enum ds_type type;
@@ -175,7 +182,7 @@ ds_open(const char *spec, const char *option, const char *origin,
 	memset(out, 0, sizeof(*out));
 	if (colon == NULL) {
 		if (ends_with_db(spec)) {
-			diag_at(diag, VOUCHD_DIAG_ERROR, origin, 0, 0,
+			diag_at(diag, VOUCHD_DIAG_ERROR, origin, origin_line, 0,
 			    "%s: \"%s\" names a Sleepycat (Berkeley) DB file, "
 			    "which vouchd does not read; export it to a flat "
 			    "file and name that (file: or refile:)",
@@ -198,7 +205,7 @@ ds_open(const char *spec, const char *option, const char *origin,
 			     i++)
 				if (prefix_is(spec, n, refused[i].prefix)) {
 					diag_at(diag, VOUCHD_DIAG_ERROR, origin,
-					    0, 0,
+					    origin_line, 0,
 					    "%s: data set type \"%s:\" (%s) is "
 					    "not supported by vouchd; export "
 					    "the table to a file and use "
@@ -207,7 +214,7 @@ ds_open(const char *spec, const char *option, const char *origin,
 					    refused[i].what);
 					return VOUCH_EUNSUPPORTED;
 				}
-			diag_at(diag, VOUCHD_DIAG_ERROR, origin, 0, 0,
+			diag_at(diag, VOUCHD_DIAG_ERROR, origin, origin_line, 0,
 			    "%s: unknown data set type \"%.*s:\" (vouchd "
 			    "reads file:, refile: and csl:)",
 			    option, (int)(n > 64 ? 64 : n), spec);
@@ -215,7 +222,7 @@ ds_open(const char *spec, const char *option, const char *origin,
 		}
 	}
 	if ((allowed & (1u << type)) == 0) {
-		diag_at(diag, VOUCHD_DIAG_ERROR, origin, 0, 0,
+		diag_at(diag, VOUCHD_DIAG_ERROR, origin, origin_line, 0,
 		    "%s: a %s data set cannot be used here", option,
 		    type == DS_CSL      ? "csl:"
 		    : type == DS_REFILE ? "refile:"
@@ -223,7 +230,8 @@ ds_open(const char *spec, const char *option, const char *origin,
 		return VOUCH_ESYNTAX;
 	}
 	if (type != DS_CSL)
-		return open_file(type, option, origin, rest, diag, out);
+		return open_file(
+		    type, option, origin, origin_line, rest, diag, out);
 	return ds_open_mem(DS_CSL, option, origin ? origin : option,
 	    (const uint8_t *)rest, strlen(rest), out);
 }

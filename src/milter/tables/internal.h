@@ -62,12 +62,13 @@ struct ds_entry {
  * has and vouchd does not (dsn, ldap, ldaps, ldapi, lua, db, memcache,
  * mdb, erlang; a bare name ending ".db") give VOUCH_EUNSUPPORTED with a
  * message naming the type; other prefixes VOUCH_ESYNTAX.  `allowed` is a
- * mask of 1 << DS_* the option accepts.  origin names the configuration
- * in messages.
+ * mask of 1 << DS_* the option accepts.  origin and origin_line name
+ * the configuration line in messages about the spec or its file (line 0:
+ * the configuration alone; origin NULL: a file's messages name the file).
  */
 enum vouch_status ds_open(const char *spec, const char *option,
-    const char *origin, unsigned allowed, struct vouchd_diag *diag,
-    struct ds *out);
+    const char *origin, unsigned origin_line, unsigned allowed,
+    struct vouchd_diag *diag, struct ds *out);
 
 /* ds_open_mem - a data set of type `type` from bytes (copied). */
 enum vouch_status ds_open_mem(enum ds_type type, const char *option,

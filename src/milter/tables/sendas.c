@@ -597,6 +597,20 @@ vouchd_sendas_parse(const char *tname, const uint8_t *table, size_t tlen,
 	return VOUCH_OK;
 }
 
+/* A table that cannot be read: at the option's line when it is known. */
+static void
+unreadable(const struct vouchd_sendas_conf *conf, const char *option,
+    const char *path, unsigned line, enum vouch_status st, int err,
+    struct vouchd_diag *diag)
+{
+	diag_at(diag, VOUCHD_DIAG_ERROR, conf->origin ? conf->origin : path,
+	    conf->origin ? line : 0, 0, "%s%s%s: cannot read: %s", option,
+	    conf->origin ? " " : "", conf->origin ? path : "",
+	    st == VOUCH_ELIMIT ? "file too large"
+	    : err == EINVAL    ? "not a regular file"
+	                       : strerror(err));
+}
+
 enum vouch_status
 vouchd_sendas_load(const struct vouchd_sendas_conf *conf,
     struct vouchd_diag *diag, struct vouchd_sendas **out)
@@ -615,17 +629,11 @@ vouchd_sendas_load(const struct vouchd_sendas_conf *conf,
 		st = read_file(
 		    conf->aliases, VOUCHD_TABLE_MAX_BYTES, &ab, &al, &err);
 		if (st != VOUCH_OK)
-			diag_at(diag, VOUCHD_DIAG_ERROR, conf->aliases, 0, 0,
-			    "SenderAuthAliases: cannot read: %s",
-			    st == VOUCH_ELIMIT ? "file too large"
-			    : err == EINVAL    ? "not a regular file"
-			                       : strerror(err));
+			unreadable(conf, "SenderAuthAliases", conf->aliases,
+			    conf->aliases_line, st, err, diag);
 	} else if (st != VOUCH_OK)
-		diag_at(diag, VOUCHD_DIAG_ERROR, conf->table, 0, 0,
-		    "SenderAuthTable: cannot read: %s",
-		    st == VOUCH_ELIMIT ? "file too large"
-		    : err == EINVAL    ? "not a regular file"
-		                       : strerror(err));
+		unreadable(conf, "SenderAuthTable", conf->table,
+		    conf->table_line, st, err, diag);
 	if (st == VOUCH_OK)
 		st = vouchd_sendas_parse(conf->table, tb, tl, conf->aliases,
 		    conf->aliases ? (ab ? ab : (const uint8_t *)"") : NULL, al,

@@ -454,7 +454,7 @@ add_domitem(struct vouchd_signing *s, const uint8_t *p, size_t len, int pattern,
 /* One Domain item: a domain, or a data set of them. */
 static enum vouch_status
 domain_item(struct vouchd_signing *s, const char *item, const char *origin,
-    struct vouchd_diag *diag, size_t *cap)
+    unsigned line, struct vouchd_diag *diag, size_t *cap)
 {
 	struct ds ds;
 	struct ds_entry e;
@@ -463,8 +463,8 @@ domain_item(struct vouchd_signing *s, const char *item, const char *origin,
 
 	if (strchr(item, ':') == NULL && item[0] != '/')
 		return add_domitem(s, (const uint8_t *)item, strlen(item), 0,
-		    origin, 0, 0, diag, cap);
-	st = ds_open(item, "Domain", origin,
+		    origin, line, 0, diag, cap);
+	st = ds_open(item, "Domain", origin, line,
 	    (1u << DS_FILE) | (1u << DS_REFILE) | (1u << DS_CSL), diag, &ds);
 	if (st != VOUCH_OK)
 		return st;
@@ -497,20 +497,20 @@ single_build(struct vouchd_signing *s, const struct vouchd_signing_conf *c,
 
 	s->single = 1;
 	if (c->selector == NULL || c->ndomains == 0) {
-		diag_at(diag, VOUCHD_DIAG_ERROR, origin, 0, 0,
+		diag_at(diag, VOUCHD_DIAG_ERROR, origin, c->key_file_line, 0,
 		    "KeyFile needs Selector and Domain (or use KeyTable and "
 		    "SigningTable)");
 		return VOUCH_ESYNTAX;
 	}
 	if (!selector_ok(
 	        (const uint8_t *)c->selector, strlen(c->selector), &why)) {
-		diag_at(
-		    diag, VOUCHD_DIAG_ERROR, origin, 0, 0, "Selector: %s", why);
+		diag_at(diag, VOUCHD_DIAG_ERROR, origin, c->selector_line, 0,
+		    "Selector: %s", why);
 		return VOUCH_ESYNTAX;
 	}
 	if (strlen(c->key_file) == 0 ||
 	    strlen(c->key_file) > VOUCHD_TABLE_MAX_PATH) {
-		diag_at(diag, VOUCHD_DIAG_ERROR, origin, 0, 0,
+		diag_at(diag, VOUCHD_DIAG_ERROR, origin, c->key_file_line, 0,
 		    "KeyFile: empty, or longer than %d bytes",
 		    VOUCHD_TABLE_MAX_PATH);
 		return VOUCH_ESYNTAX;
@@ -520,17 +520,19 @@ single_build(struct vouchd_signing *s, const struct vouchd_signing_conf *c,
 	k->selector = pool_strdup(&s->pool, c->selector);
 	k->keypath = pool_strdup(&s->pool, c->key_file);
 	k->file = pool_strdup(&s->pool, origin ? origin : "KeyFile");
+	k->line = c->key_file_line; /* a key file's errors name this line */
 	if (k->selector == NULL || k->keypath == NULL || k->file == NULL)
 		return VOUCH_ENOMEM;
 	for (i = 0; i < c->ndomains; i++) {
-		st = domain_item(s, c->domains[i], origin, diag, &cap);
+		st = domain_item(
+		    s, c->domains[i], origin, c->domain_line, diag, &cap);
 		if (st == VOUCH_ENOMEM || st == VOUCH_ELIMIT)
 			return st;
 		if (st != VOUCH_OK)
 			worst = st;
 	}
 	if (worst == VOUCH_OK && s->ndom == 0) {
-		diag_at(diag, VOUCHD_DIAG_ERROR, origin, 0, 0,
+		diag_at(diag, VOUCHD_DIAG_ERROR, origin, c->domain_line, 0,
 		    "Domain lists no domain");
 		return VOUCH_ESYNTAX;
 	}
@@ -620,7 +622,8 @@ vouchd_signing_load(const struct vouchd_signing_conf *c,
 		return finish(s, st, diag, errors_before, out);
 	}
 	if (c->key_table == NULL || c->signing_table == NULL) {
-		diag_at(diag, VOUCHD_DIAG_ERROR, c->origin, 0, 0,
+		diag_at(diag, VOUCHD_DIAG_ERROR, c->origin,
+		    c->key_table ? c->key_table_line : c->signing_table_line, 0,
 		    "%s without %s: KeyTable and SigningTable go together",
 		    c->key_table ? "KeyTable" : "SigningTable",
 		    c->key_table ? "SigningTable" : "KeyTable");
@@ -628,16 +631,20 @@ vouchd_signing_load(const struct vouchd_signing_conf *c,
 		return VOUCH_ESYNTAX;
 	}
 	if (c->key_file != NULL || c->ndomains > 0)
-		diag_at(diag, VOUCHD_DIAG_WARNING, c->origin, 0, 0,
+		diag_at(diag, VOUCHD_DIAG_WARNING, c->origin,
+		    c->key_file_line > c->domain_line ? c->key_file_line
+		                                      : c->domain_line,
+		    0,
 		    "KeyFile, Selector and Domain are ignored when KeyTable "
 		    "is set (as in OpenDKIM)");
-	st = ds_open(c->key_table, "KeyTable", c->origin, all, diag, &kds);
+	st = ds_open(c->key_table, "KeyTable", c->origin, c->key_table_line,
+	    all, diag, &kds);
 	if (st != VOUCH_OK) {
 		vouchd_signing_free(s);
 		return st;
 	}
-	st = ds_open(
-	    c->signing_table, "SigningTable", c->origin, all, diag, &sds);
+	st = ds_open(c->signing_table, "SigningTable", c->origin,
+	    c->signing_table_line, all, diag, &sds);
 	if (st != VOUCH_OK) {
 		ds_close(&kds);
 		vouchd_signing_free(s);

@@ -118,8 +118,13 @@ struct vouchd_signing_conf {
 	 * first match signs, as in OpenDKIM. */
 	int multiple;
 	/* Where the options were set, e.g. "/etc/vouchd.conf", for messages
-	 * about a value itself (an unsupported data set type); may be NULL. */
+	 * about a value itself (an unsupported data set type, a file that
+	 * cannot be read, a key file); may be NULL.  The lines of origin
+	 * each option was given on (0: not given, or unknown): the messages
+	 * name them, "FILE:LINE: error: ...". */
 	const char *origin;
+	unsigned key_table_line, signing_table_line;
+	unsigned domain_line, selector_line, key_file_line;
 };
 
 struct vouchd_signing; /* opaque, immutable once loaded */
@@ -264,6 +269,11 @@ struct vouchd_sendas_conf {
 	 * detail ("alice+news@" is "alice@"), as Postfix's
 	 * recipient_delimiter; NULL means "+", "" turns folding off. */
 	const char *detail_delimiters;
+	/* Where the options were set and on which lines (0: unknown), for a
+	 * table that cannot be read: "FILE:LINE: error: ..."; origin NULL:
+	 * the message names the table's path instead. */
+	const char *origin;
+	unsigned table_line, aliases_line;
 };
 
 struct vouchd_sendas; /* opaque, immutable once loaded */
