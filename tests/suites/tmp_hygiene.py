@@ -6,12 +6,14 @@ exits normally, through an exception, on SIGINT, SIGTERM and SIGHUP; a
 server it started through procs.spawn() is stopped first; a forked child
 that exits does not remove its parent's.  tests/run.py: a program that leaves
 something in the run's TMPDIR is a failure naming it (and it is removed); a
-program past its time gets SIGTERM first, so scratch cleans up.
+program past its time gets SIGTERM first, so scratch cleans up.  And no test
+makes temporary files around these helpers.
 
 Each case runs a small child script with TMPDIR set to an empty directory
 of its own, and looks at that directory after the child ended."""
 import importlib.util
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -136,5 +138,29 @@ ok(len(leaver_failures) == 1 and leaver_failures[0].startswith("hygiene/leaver:"
 ok(len(run.failures) == 1 and "timed out" in run.failures[0] and sleeper_time < 20,
    "run.py: a program past its time gets SIGTERM and removes its files itself (no hygiene failure)",
    "%r in %.1fs" % (run.failures, sleeper_time))
+
+# New tests keep to the helpers: a tempfile.mkdtemp/mkstemp/mktemp of its own
+# (not below a directory made through scratch, dir=...), a
+# NamedTemporaryFile(delete=False), or a C template under a fixed /tmp would
+# leave files where run.py cannot see them or when the test fails.
+PY_BAD = re.compile(r"tempfile\.(mkdtemp|mkstemp|mktemp)\((?![^)]*\bdir=)|NamedTemporaryFile\([^)]*delete=False")
+C_BAD = re.compile(r'"/tmp/[^"]*X{6}"')
+ALLOWED = {os.path.join("tests", "lib", "scratch.py"), os.path.join("tests", "run.py"),
+           os.path.join("tests", "suites", "tmp_hygiene.py")}
+found = []
+for top, dirs, files in os.walk(os.path.join(vtest.ROOT, "tests")):
+    dirs[:] = [d for d in dirs if d not in ("corpus", "crashes", "data")]
+    for name in files:
+        path = os.path.join(top, name)
+        rel = os.path.relpath(path, vtest.ROOT)
+        pat = PY_BAD if name.endswith(".py") else C_BAD if name.endswith((".c", ".h")) else None
+        if pat is None or rel in ALLOWED:
+            continue
+        with open(path, encoding="utf-8", errors="replace") as f:
+            for n, line in enumerate(f, 1):
+                if pat.search(line):
+                    found.append("%s:%d" % (rel, n))
+ok(not found, "tests make their temporary files through scratch.py or tmpdir.h",
+   "; ".join(found))
 
 vtest.done()
