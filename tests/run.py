@@ -18,11 +18,19 @@ Phases (all by default):
            milter tests (tests/milter/vouchd_*, miltertest*), again with
            --asan-build binaries
   fuzz     each --fuzz-build fuzz_* for FUZZ_SECONDS (default 30)
+
+Every program runs with TMPDIR set to a directory of this run's own
+(vouch-run-*, 0755 so that servers running as nobody reach what is below).
+Whatever a program leaves there is a failure, "hygiene/<program>" naming the
+entries, and is then removed; the directory goes at the end of the run.  A
+program that outlives its time gets SIGTERM (tests/lib/scratch.py then
+removes its files and stops its servers) and SIGKILL 30 s later.
 """
 import argparse
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -34,6 +42,10 @@ SAN_RE = re.compile(r"(ERROR: AddressSanitizer|runtime error:|ERROR: LeakSanitiz
 totals = {"passed": 0, "failed": 0, "skipped": 0}
 failures = []
 skips = []
+# This run's TMPDIR, made by main(); hygiene["checked"] counts the programs
+# whose leftovers were looked for.
+RUN_TMP = None
+hygiene = {"checked": 0}
 
 
 def san_log_env(env):
@@ -67,13 +79,7 @@ def run_program(label, argv, env, timeout):
     sandir = None
     if env.get("VOUCH_SANITIZED") == "1":
         env, sandir = san_log_env(env)
-    try:
-        p = subprocess.run(argv, env=env, cwd=ROOT, stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE, timeout=timeout)
-        out, err, rc = p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace"), p.returncode
-    except subprocess.TimeoutExpired as e:
-        out = (e.stdout or b"").decode("utf-8", "replace")
-        err, rc = "timed out after %ds" % timeout, -999
+    out, err, rc = run_bounded(argv, env, timeout)
     npass = nfail = nskip = 0
     for line in out.splitlines():
         if line.startswith("not ok"):
@@ -100,6 +106,52 @@ def run_program(label, argv, env, timeout):
     totals["skipped"] += nskip
     print("%-44s %4d passed %3d failed %3d skipped  %.1fs" % (label, npass, nfail, nskip, time.time() - t0))
     sys.stdout.flush()
+    sweep_tmp(label)
+
+
+def run_bounded(argv, env, timeout):
+    """Runs argv; returns (stdout, stderr, exit status).  Past `timeout`
+    seconds it gets SIGTERM, so that it can stop its servers and remove its
+    files, and SIGKILL 30 s later; the status is then -999."""
+    p = subprocess.Popen(argv, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        out, err = p.communicate(timeout=timeout)
+        return out.decode("utf-8", "replace"), err.decode("utf-8", "replace"), p.returncode
+    except subprocess.TimeoutExpired:
+        p.send_signal(signal.SIGTERM)
+        try:
+            out, _ = p.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            out, _ = p.communicate()
+        return (out or b"").decode("utf-8", "replace"), "timed out after %ds" % timeout, -999
+
+
+def sweep_tmp(label):
+    """One failure naming what `label` left in this run's TMPDIR (a test
+    that does not remove its files, test keys among them), which is then
+    removed so that the next program starts from an empty directory."""
+    if RUN_TMP is None:
+        return
+    hygiene["checked"] += 1
+    left = sorted(os.listdir(RUN_TMP))
+    if not left:
+        return
+    totals["failed"] += 1
+    failures.append("hygiene/%s: not ok - left %d entr%s in TMPDIR: %s" % (
+        label, len(left), "y" if len(left) == 1 else "ies", " ".join(left)))
+    print("%-44s %4d passed %3d failed %3d skipped  left %s" % ("hygiene/" + label, 0, 1, 0,
+                                                               " ".join(left)))
+    sys.stdout.flush()
+    for name in left:
+        path = os.path.join(RUN_TMP, name)
+        if os.path.isdir(path) and not os.path.islink(path):
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
 
 
 def programs(build, pattern_dir, prefix):
@@ -129,6 +181,8 @@ def env_for(build, extra=None):
     env["PYTHONPATH"] = os.path.join(ROOT, "tests", "lib")
     env["ASAN_OPTIONS"] = "detect_leaks=1:abort_on_error=0:halt_on_error=1"
     env["UBSAN_OPTIONS"] = "halt_on_error=1:print_stacktrace=1"
+    if RUN_TMP is not None:
+        env["TMPDIR"] = RUN_TMP
     if extra:
         env.update(extra)
     return env
@@ -217,6 +271,8 @@ def phase_fuzz(build, seconds):
                 failures.append("%s: crash, input saved under %s\n    %s" % (label, art, tail))
             print("%-44s %4d passed %3d failed %3d skipped  %.1fs" % (label, ok, not ok, 0, dt))
             sys.stdout.flush()
+    # The targets ran side by side: what they left is the phase's.
+    sweep_tmp("fuzz")
 
 
 def main():
@@ -227,6 +283,25 @@ def main():
     ap.add_argument("--fuzz-seconds", type=int, default=int(os.environ.get("FUZZ_SECONDS", "30")))
     ap.add_argument("phases", nargs="*", default=["style", "unit", "replay", "suites", "hostile", "interop", "milter", "reports", "asan", "fuzz"])
     a = ap.parse_args()
+    global RUN_TMP
+    RUN_TMP = tempfile.mkdtemp(prefix="vouch-run-")
+    os.chmod(RUN_TMP, 0o755)
+    try:
+        run_phases(a, ap)
+    finally:
+        shutil.rmtree(RUN_TMP, ignore_errors=True)
+    if hygiene["checked"]:
+        # One passing line for the whole run; each program that left
+        # something was a failure of its own.
+        bad = sum(1 for f in failures if f.startswith("hygiene/"))
+        if not bad:
+            totals["passed"] += 1
+        print("%-44s %4d passed %3d failed %3d skipped  %d programs checked" % (
+            "hygiene/tmpdir", 0 if bad else 1, 0, 0, hygiene["checked"]))
+    return report()
+
+
+def run_phases(a, ap):
     build = os.path.abspath(a.build)
     for ph in a.phases:
         if ph == "style":
@@ -263,6 +338,10 @@ def main():
             print("%-44s # SKIP %s" % (ph, why))
         else:
             ap.error("unknown phase %s" % ph)
+
+
+def report():
+    """Prints the skips, the failures and the summary line; the exit status."""
     if skips:
         # every skip with the reason its test gave, not only a count
         print("\nSkipped:")

@@ -10,9 +10,9 @@ valid JSON, no crash and no time blow-up.
 import json
 import os
 import shutil
-import tempfile
 import time
 
+import scratch
 import vtest
 from vtest import ok
 
@@ -132,7 +132,7 @@ def run(tmp):
     ok(rc == 64 and out == b"", "an authserv-id with ';' is refused (exit 64)", "exit %d" % rc)
 
 
-tmp = tempfile.mkdtemp(prefix="vouch-arc-hostile-")
+tmp = scratch.mkdtemp("vouch-arc-hostile-")
 try:
     run(tmp)
 finally:

@@ -9,9 +9,9 @@ for.
 import json
 import os
 import resource
-import tempfile
 import time
 
+import scratch
 import vtest
 
 MAX_RSS_KIB = 96 * 1024
@@ -24,7 +24,7 @@ def txt(name, s):
         '"%s"' % c.replace("\\", "\\\\").replace('"', '\\"') for c in chunks))
 
 
-tmp = tempfile.mkdtemp(prefix="vouch-check-hostile-")
+tmp = scratch.mkdtemp("vouch-check-hostile-")
 n = 0
 
 

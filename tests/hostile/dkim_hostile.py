@@ -9,17 +9,17 @@ import json
 import os
 import random
 import subprocess
-import tempfile
 
 import sys
 
+import scratch
 import vtest
 from vtest import ok
 
 sys.path.insert(0, os.path.join(vtest.ROOT, "tests", "suites"))
 import _dkim_util as du  # noqa: E402
 
-tmp = tempfile.mkdtemp(prefix="vouch-hostile-")
+tmp = scratch.mkdtemp("vouch-hostile-")
 
 
 def run(label, message, want=None, args=(), zone=None, reason=None, timeout=60):

@@ -30,8 +30,8 @@ import os
 import re
 import shutil
 import subprocess
-import tempfile
 
+import scratch
 from vtest import ok, done, vouch
 
 try:
@@ -360,7 +360,7 @@ def run(tmp):
 if dkim is None:
     ok(False, "python3-authheaders importable", IMPORT_ERR)
 else:
-    tmp = tempfile.mkdtemp(prefix="vouch-arc-interop-")
+    tmp = scratch.mkdtemp("vouch-arc-interop-")
     try:
         run(tmp)
     finally:

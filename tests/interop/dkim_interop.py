@@ -30,8 +30,8 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 
+import scratch
 import mimebody
 from vtest import ok, done, vouch
 
@@ -406,7 +406,7 @@ def make_keys(tmp):
 
 
 def main():
-    tmp = tempfile.mkdtemp(prefix="vouch-interop-")
+    tmp = scratch.mkdtemp("vouch-interop-")
     os.chmod(tmp, 0o700)  # opendkim refuses keys in a directory others can write
     try:
         run(tmp)

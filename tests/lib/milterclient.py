@@ -17,8 +17,9 @@ import signal
 import socket
 import struct
 import subprocess
-import tempfile
 import time
+
+import scratch
 
 # Protocol flags (SMFIP_*) and actions (SMFIF_*)
 P_NOCONNECT, P_NOHELO, P_NOMAIL, P_NORCPT = 0x1, 0x2, 0x4, 0x8
@@ -330,7 +331,7 @@ class Vouchd:
         self.binary = binary or vouchd_binary()
         self.own_dir = tmp is None
         self.final_log = None
-        self.dir = tmp or tempfile.mkdtemp(prefix="vouchd-test-")
+        self.dir = tmp or scratch.mkdtemp("vouchd-test-")
         self.sock = os.path.join(self.dir, "vouchd.sock")
         self.conf = os.path.join(self.dir, "vouchd.conf")
         self.log = os.path.join(self.dir, "vouchd.log")
@@ -458,7 +459,7 @@ class ProtocolLab:
     def __init__(self, vtest, prefix, zone_text):
         require_vouchd(vtest)
         self.vtest = vtest
-        self.tmp = tempfile.mkdtemp(prefix=prefix)
+        self.tmp = scratch.mkdtemp(prefix)
         self.zone = os.path.join(self.tmp, "zone.db")
         with open(self.zone, "w") as f:
             f.write(zone_text)

@@ -18,8 +18,9 @@ import shutil
 import socket
 import struct
 import subprocess
-import tempfile
 import time
+
+import scratch
 
 NSD = "/usr/sbin/nsd"
 
@@ -148,7 +149,7 @@ def serve(origin, zone, prefix="vouch-nsd-", wait=15, also_listen=(), rrl=True):
     told a port, resolv.conf's, give a private 127/8 address at port 53).
     rrl=False turns response rate limiting off (rrl-ratelimit: 0), for
     load tests: NSD drops repeated answers beyond 200 a second per /24."""
-    tmp = tempfile.mkdtemp(prefix=prefix)
+    tmp = scratch.mkdtemp(prefix)
     port = free_port()
     zonefile = os.path.join(tmp, origin + ".zone")
     with open(zonefile, "w") as f:

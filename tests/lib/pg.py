@@ -19,11 +19,11 @@ import atexit
 import os
 import pwd
 import shutil
-import signal
 import socket
 import subprocess
-import tempfile
 import time
+
+import scratch
 
 BIN = os.environ.get("VOUCH_PG_BIN", "/usr/lib/postgresql/15/bin")
 USER = "vouch"  # the database superuser the tests connect as
@@ -84,13 +84,15 @@ class Server:
         why = available()
         if why:
             raise RuntimeError(why)
-        self.dir = tempfile.mkdtemp(prefix="vouch-pg-")
+        self.dir = scratch.mkdtemp("vouch-pg-")
         self.sockdir = self.dir
         self.data = os.path.join(self.dir, "data")
         if os.geteuid() == 0:
             self.proc_user = pwd.getpwnam("nobody")
             os.chown(self.dir, self.proc_user.pw_uid, self.proc_user.pw_gid)
         os.chmod(self.dir, 0o700)
+        # Also when the test is interrupted: scratch (imported above) turns
+        # SIGTERM, the runner's timeout, into SystemExit, so atexit runs.
         atexit.register(self.stop)
         self.port = free_port()
         self._run([os.path.join(BIN, "initdb"), "-D", self.data, "-U", USER, "--auth=trust",
@@ -139,12 +141,3 @@ class Server:
         p = self._run([os.path.join(BIN, "psql"), "-X", "-q", "-A", "-t", "-F", "\t",
                        "-v", "ON_ERROR_STOP=1", "-d", db, "-c", sql])
         return [line.split("\t") for line in p.stdout.splitlines() if line != ""]
-
-
-def _stop_all_on_signal(signum, frame):
-    raise SystemExit(128 + signum)
-
-
-# An interrupted test (SIGTERM from the runner's timeout) still stops its
-# server through atexit.
-signal.signal(signal.SIGTERM, _stop_all_on_signal)

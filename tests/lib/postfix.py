@@ -59,9 +59,9 @@ import re
 import shutil
 import signal
 import subprocess
-import tempfile
 import time
 
+import scratch
 import nsd
 import procs
 
@@ -107,9 +107,10 @@ class Lab:
     a context manager that stops them all and removes the directory."""
 
     def __init__(self, prefix="vouch-milter-", keep=False):
-        self.dir = tempfile.mkdtemp(prefix=prefix)
-        os.chmod(self.dir, 0o755)
+        self.dir = scratch.mkdtemp(prefix, mode=0o755)
         self.keep = keep or os.environ.get("VOUCH_KEEP_LAB") == "1"
+        if self.keep:
+            scratch.keep(self.dir)
         self._things = []
 
     def path(self, *parts):
@@ -759,7 +760,7 @@ def swaks(port, mail_from, rcpt, data=None, data_file=None, auth=None, xclient_a
             data = data[:-2]
         elif data.endswith(b"\n"):
             data = data[:-1]
-        fd, tmp = tempfile.mkstemp(prefix="vouch-swaks-", suffix=".eml")
+        fd, tmp = scratch.mkstemp("vouch-swaks-", ".eml")
         with os.fdopen(fd, "wb") as f:
             f.write(data)
         data_file = tmp

@@ -7,6 +7,11 @@ import os
 import subprocess
 import sys
 
+# For its exit handling: SIGTERM and SIGHUP end a test script through
+# SystemExit, so that with-statements, finally blocks and atexit stop its
+# servers and remove its temporary files (tests/lib/scratch.py).
+import scratch  # noqa: F401
+
 VOUCH = os.environ.get("VOUCH", "build/src/cli/vouch")
 ROOT = os.environ.get("VOUCH_ROOT", os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 SHARED = os.environ.get("VOUCH_SHARED", os.path.join(os.path.dirname(ROOT), "shared"))

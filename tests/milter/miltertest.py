@@ -8,8 +8,8 @@ when a step was negotiated away, so exit status alone proves nothing.
 import os
 import shutil
 import subprocess
-import tempfile
 
+import scratch
 import vtest
 from vtest import ok
 from milterclient import require_vouchd, Vouchd, MilterError
@@ -27,7 +27,7 @@ def main():
     if shutil.which("miltertest") is None:
         vtest.skip("miltertest scripts", "miltertest is not installed (package miltertest)")
         vtest.done()
-    tmp = tempfile.mkdtemp(prefix="vouchd-mt-")
+    tmp = scratch.mkdtemp("vouchd-mt-")
     zone = os.path.join(tmp, "zone.db")
     with open(zone, "w") as f:
         f.write(ZONE)

@@ -13,13 +13,13 @@ taken from elsewhere shows."""
 import os
 import shutil
 import subprocess
-import tempfile
 
+import scratch
 import vouchd
 import vtest
 from vtest import ok
 
-TMP = tempfile.mkdtemp(prefix="vouchd-lines-")
+TMP = scratch.mkdtemp("vouchd-lines-")
 CONF = os.path.join(TMP, "vouchd.conf")
 HEAD = "# vouchd -t line numbers\nSocket unix:%s/x.sock\nSyslog no\n\n" % TMP  # 4 lines
 

@@ -22,8 +22,8 @@ import json
 import os
 import shutil
 import subprocess
-import tempfile
 
+import scratch
 import vtest
 from vtest import ok
 from milterclient import require_vouchd, Vouchd, one_message, mta_form, MilterError
@@ -113,7 +113,7 @@ def streamed(zone, ident, env, path, chunk):
 
 def main():
     require_vouchd(vtest)
-    tmp = tempfile.mkdtemp(prefix="vouchd-diff-")
+    tmp = scratch.mkdtemp("vouchd-diff-")
     total = 0
     for zone, ident, items in groups(tmp):
         if not items:

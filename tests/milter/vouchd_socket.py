@@ -17,13 +17,13 @@ import shutil
 import socket
 import stat
 import subprocess
-import tempfile
 
+import scratch
 import vouchd
 import vtest
 from vtest import ok
 
-TMP = tempfile.mkdtemp(prefix="vouchd-socket-")
+TMP = scratch.mkdtemp("vouchd-socket-")
 # a uid and gid no account uses: the "MTA" of the connection checks
 MTA_UID = MTA_GID = 64999
 

@@ -20,8 +20,9 @@ import os
 import select
 import shutil
 import subprocess
-import tempfile
 import time
+
+import scratch
 
 CANDIDATES = ("/usr/bin/chromium", "/usr/lib/chromium/chromium")
 
@@ -52,7 +53,7 @@ class Chromium:
         if self.exe is None:
             raise ChromiumError("no chromium executable")
         self.timeout = timeout
-        self.profile = tempfile.mkdtemp(prefix="vouch-chromium-")
+        self.profile = scratch.mkdtemp("vouch-chromium-")
         self.log = open(os.path.join(self.profile, "stderr.log"), "w+b")
         cmd_r, self._cmd_w = os.pipe()
         self._ev_r, ev_w = os.pipe()

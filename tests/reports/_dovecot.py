@@ -17,8 +17,9 @@ import pwd
 import shutil
 import socket
 import subprocess
-import tempfile
 import time
+
+import scratch
 
 DOVECOT = "/usr/sbin/dovecot"
 
@@ -94,7 +95,7 @@ class Dovecot:
         self.dir = None
 
     def start(self):
-        self.dir = tempfile.mkdtemp(prefix="vouch-dovecot-")
+        self.dir = scratch.mkdtemp("vouch-dovecot-")
         os.chmod(self.dir, 0o755)
         self.home = os.path.join(self.dir, "home")
         nobody = pwd.getpwnam("nobody")

@@ -18,6 +18,7 @@ import shutil
 import sys
 import tempfile
 
+import scratch
 import vtest
 from vtest import ok, vouch
 
@@ -78,7 +79,7 @@ class World:
     """Keys, the zone and a place for messages and report directories."""
 
     def __init__(self):
-        self.tmp = tempfile.mkdtemp(prefix="vouch-failure-")
+        self.tmp = scratch.mkdtemp("vouch-failure-")
         self.keys = {}
         lines = ["$ORIGIN .", "$TTL 300"]
         for dom, rec in RECORDS.items():

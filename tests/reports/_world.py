@@ -20,6 +20,7 @@ import sys
 import tempfile
 import xml.etree.ElementTree as ET
 
+import scratch
 import pg
 import vtest
 from vtest import ok, skip
@@ -33,7 +34,7 @@ XSD7489 = os.path.join(vtest.ROOT, "tests", "data", "rfc7489-aggregate.xsd")
 DAY1 = 1704067200
 DAY2 = DAY1 + 86400
 
-TMP = tempfile.mkdtemp(prefix="vouch-reports-")
+TMP = scratch.mkdtemp("vouch-reports-")
 _pg = None
 _pg_failed = None
 

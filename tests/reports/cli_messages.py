@@ -6,11 +6,11 @@ The findings these come from: a newcomer following README.md."""
 import os
 import shutil
 import subprocess
-import tempfile
 
+import scratch
 from vtest import ok, done, vouch, ROOT
 
-tmp = tempfile.mkdtemp(prefix="vouch-cli-messages-")
+tmp = scratch.mkdtemp("vouch-cli-messages-")
 try:
     db = os.path.join(tmp, "v.db")
     missing = os.path.join(tmp, "nodir")

@@ -1,8 +1,8 @@
 """Helpers for the DKIM suites: zone files from other people's DNS data,
 and `vouch dkim verify --json` as a function.  Not a test (leading '_')."""
 import os
-import tempfile
 
+import scratch
 import vtest
 
 
@@ -50,7 +50,7 @@ class Zone:
         self.text = zone_text(records)
 
     def __enter__(self):
-        fd, self.path = tempfile.mkstemp(prefix="vouch-dkim-", suffix=".zone")
+        fd, self.path = scratch.mkstemp("vouch-dkim-", ".zone")
         with os.fdopen(fd, "w") as f:
             f.write(self.text)
         return self.path

@@ -12,8 +12,8 @@ bytes exactly.  An empty expectation means no field may be made (RFC 8617
 §5.1 step 2: a chain ending in cv=fail is not sealed again)."""
 import os
 import re
-import tempfile
 
+import scratch
 import vtest
 from vtest import ok
 import _arc_util as au
@@ -49,7 +49,7 @@ def fields_on_top(out):
 
 
 for sc in scenarios:
-    fd, keyfile = tempfile.mkstemp(prefix="vouch-arc-", suffix=".pem")
+    fd, keyfile = scratch.mkstemp("vouch-arc-", ".pem")
     with os.fdopen(fd, "w") as f:
         f.write(sc["privatekey"])
     try:

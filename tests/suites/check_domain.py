@@ -13,11 +13,11 @@ import json
 import os
 import re
 import subprocess
-import tempfile
 
+import scratch
 from vtest import ok, done, vouch, ROOT
 
-tmp = tempfile.mkdtemp(prefix="vouch-check-")
+tmp = scratch.mkdtemp("vouch-check-")
 seen = set()
 
 

@@ -5,8 +5,8 @@ taken from the RFC text itself (they are master-file syntax already).
 Both signatures (ed25519-sha256 and rsa-sha256) must pass."""
 import os
 import re
-import tempfile
 
+import scratch
 import vtest
 from vtest import ok
 import _dkim_util as du
@@ -15,7 +15,7 @@ rfc = open(vtest.shared("rfc", "rfc8463.txt"), encoding="utf-8").read()
 recs = re.findall(r'^(\S+\._domainkey\.\S+\.) IN TXT \(\s*((?:"[^"]*"\s*)+)\)', rfc, re.M)
 ok(len(recs) == 2, "RFC 8463 A.2: two key records found in the RFC text", "found %d" % len(recs))
 zone = "$ORIGIN .\n$TTL 300\n" + "".join("%s 300 IN TXT %s\n" % (n, " ".join(s.split())) for n, s in recs)
-fd, zpath = tempfile.mkstemp(suffix=".zone")
+fd, zpath = scratch.mkstemp("vouch-", ".zone")
 with os.fdopen(fd, "w") as f:
     f.write(zone)
 msg = vtest.shared("testsuites", "dkim", "rfc8463", "rfc8463-example.msg")

@@ -11,13 +11,13 @@ import base64
 import hashlib
 import os
 import subprocess
-import tempfile
 
+import scratch
 import vtest
 from vtest import ok
 import _dkim_util as du
 
-tmp = tempfile.mkdtemp(prefix="vouch-rsa-")
+tmp = scratch.mkdtemp("vouch-rsa-")
 HDR = b"From: a@example.com\r\nTo: b@example.org\r\nSubject: key sizes\r\n"
 BODY = b"Hello, RFC 8301.\r\n"
 

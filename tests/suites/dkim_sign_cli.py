@@ -9,9 +9,9 @@ import re
 import shutil
 import stat
 import subprocess
-import tempfile
 import time
 
+import scratch
 from vtest import ok, skip, done, vouch, VOUCH, SANITIZED
 
 try:
@@ -232,7 +232,7 @@ def memory_check(tmp):
 
 
 def main():
-    tmp = tempfile.mkdtemp(prefix="vouch-sign-cli-")
+    tmp = scratch.mkdtemp("vouch-sign-cli-")
     try:
         txt = keygen_checks(tmp)
         if txt is not None:

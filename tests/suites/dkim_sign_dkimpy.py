@@ -18,8 +18,8 @@ import json
 import os
 import re
 import shutil
-import tempfile
 
+import scratch
 from vtest import ok, done, shared, vouch
 
 try:
@@ -98,7 +98,7 @@ def check_signed(tmp, zone, label, rc, out, err, orig, want="pass"):
 
 
 def main():
-    tmp = tempfile.mkdtemp(prefix="vouch-sign-dkimpy-")
+    tmp = scratch.mkdtemp("vouch-sign-dkimpy-")
     try:
         run(tmp)
     finally:

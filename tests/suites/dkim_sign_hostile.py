@@ -5,8 +5,8 @@ clear error (exit 65 with a reason naming the file), never a crash or a hang
 """
 import os
 import shutil
-import tempfile
 
+import scratch
 from vtest import ok, done, vouch
 
 FROM = b"From: a@hostile.example\r\n"
@@ -28,7 +28,7 @@ def cases():
 
 
 def main():
-    tmp = tempfile.mkdtemp(prefix="vouch-sign-hostile-")
+    tmp = scratch.mkdtemp("vouch-sign-hostile-")
     try:
         key = os.path.join(tmp, "e.private")
         rc, out, err = vouch(["keygen", "-t", "ed25519", "-d", "hostile.example", "-s", "e", "-o", tmp])

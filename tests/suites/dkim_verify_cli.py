@@ -5,6 +5,7 @@ Authentication-Results field (RFC 8601) for unsigned and signed mail."""
 import json
 import os
 
+import scratch
 import vtest
 from vtest import ok
 import _dkim_util as du
@@ -78,8 +79,7 @@ ok(doc is not None and doc["signatures"][0]["i"] == "J\u00e9r\u00f4me@example.co
 # offset around the boundary, CRLF and LF; the body (200 KiB) has empty
 # lines of its own, so a missed end would split the message in the wrong
 # place and the signature would not pass.
-import tempfile
-tmpd = tempfile.mkdtemp(prefix="vouch-reader-")
+tmpd = scratch.mkdtemp("vouch-reader-")
 key, pub = du.rsa_key(tmpd)
 body = b"line of text\r\n\r\n" * 13000 + b"end\r\n"
 signed = du.sign_simple(key, "rd", b"From: a@example.com\r\nSubject: reader\r\n", body)

@@ -6,8 +6,8 @@ error, never a crash or a hang.
 """
 import json
 import os
-import tempfile
 
+import scratch
 from vtest import ok, done, vouch
 
 ZONE = """$ORIGIN .
@@ -19,7 +19,7 @@ example.com._report._dmarc.reports.example.net. TXT "v=DMARC1"
 _dmarc.example.org. TXT "v=DMARC1; p=quarantine; pct=0"
 """
 
-tmp = tempfile.mkdtemp(prefix="vouch-dmarc-")
+tmp = scratch.mkdtemp("vouch-dmarc-")
 zone = os.path.join(tmp, "zone.db")
 with open(zone, "w") as f:
     f.write(ZONE)

@@ -8,8 +8,8 @@ under the term that fetched them.
 """
 import os
 import re
-import tempfile
 
+import scratch
 from vtest import ok, done, vouch, vouch_json
 
 ZONE = """$ORIGIN .
@@ -22,7 +22,7 @@ b.nest.example. TXT "v=spf1 ip4:192.0.2.0/24 -all"
 r.nest.example. TXT "v=spf1 a:gone.nest.example ~all"
 """
 
-tmp = tempfile.mkdtemp(prefix="vouch-spftrace-")
+tmp = scratch.mkdtemp("vouch-spftrace-")
 zone = os.path.join(tmp, "zone.db")
 with open(zone, "w") as f:
     f.write(ZONE)

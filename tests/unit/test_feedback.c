@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "tap.h"
+#include "tmpdir.h"
 #include "vouch/dmarc.h"
 #include "vouch/feedback.h"
 #include "vouch/owner.h"
@@ -456,7 +457,8 @@ test_classify(void)
 static void
 test_summary_empty(void)
 {
-	char dir[] = "/tmp/vouch-test-feedback-XXXXXX", db[64], err[256] = "";
+	char db[300], err[256] = "";
+	const char *dir;
 	struct vouch_owner_summary_opts o;
 	struct vouch_owner_summary *sum = NULL;
 	struct vouch_dmarc_options dopt;
@@ -465,7 +467,7 @@ test_summary_empty(void)
 	enum vouch_status st;
 	unsigned n;
 
-	if (mkdtemp(dir) == NULL) {
+	if ((dir = tap_tmpdir("test-feedback")) == NULL) {
 		tap_check(
 		    0, "summary of an empty store: no temporary directory");
 		return;
@@ -497,8 +499,6 @@ test_summary_empty(void)
 	}
 	vouch_dmarc_free(psl);
 	vouch_store_close(s);
-	unlink(db);
-	rmdir(dir);
 }
 
 int

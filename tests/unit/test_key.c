@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "tap.h"
+#include "tmpdir.h"
 #include "vouch/dkim_sign.h"
 
 /* Throwaway test keys, made with `openssl genpkey` for this file only. */
@@ -86,7 +87,8 @@ int
 main(void)
 {
 	struct vouch_dkim_key *key = NULL, *key2 = NULL;
-	char dir[] = "/tmp/vouch-test-key.XXXXXX", path[256], err[256];
+	const char *dir;
+	char path[320], err[256];
 	char *rec = NULL, *rec2 = NULL;
 	size_t i, len, nstr;
 	enum vouch_status st;
@@ -164,7 +166,7 @@ main(void)
 	    "record with a quote in the selector refused");
 
 	/* the private key file: mode 0600, never overwritten, reloads */
-	if (mkdtemp(dir) == NULL) {
+	if ((dir = tap_tmpdir("test-key")) == NULL) {
 		tap_check(0, "mkdtemp: %s", strerror(errno));
 		return tap_done();
 	}
@@ -195,7 +197,6 @@ main(void)
 	st = vouch_dkim_key_load_file(path, &key2, err, sizeof(err));
 	tap_check(st == VOUCH_EIO && strstr(err, "missing.private") != NULL,
 	    "missing key file: error names it: %s", err);
-	rmdir(dir);
 	free(rec);
 	free(rec2);
 	vouch_dkim_key_free(key);

@@ -12,6 +12,7 @@
 
 #include "store/internal.h"
 #include "tap.h"
+#include "tmpdir.h"
 #include "util/buf.h"
 
 static void
@@ -177,7 +178,7 @@ test_domain(void)
 	}
 }
 
-static char dbpath[256];
+static char dbpath[320];
 
 /* Counts rows of a table through the statement interface. */
 static long long
@@ -452,9 +453,9 @@ test_recorder(void)
 int
 main(void)
 {
-	char dir[] = "/tmp/vouch-test-store-XXXXXX";
+	const char *dir = tap_tmpdir("test-store");
 
-	if (mkdtemp(dir) == NULL)
+	if (dir == NULL)
 		return 1;
 	if (chdir(dir) != 0)
 		return 1;
@@ -464,10 +465,5 @@ main(void)
 	test_domain();
 	test_sqlite();
 	test_recorder();
-	unlink("t.db");
-	unlink("t.db-wal");
-	unlink("t.db-shm");
-	if (chdir("/") == 0)
-		rmdir(dir);
 	return tap_done();
 }

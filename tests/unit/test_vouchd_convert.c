@@ -16,6 +16,7 @@
 #include "conf.h"
 #include "milter/tables/convert.h"
 #include "tap.h"
+#include "tmpdir.h"
 
 #ifndef CONVERT_DATA
 #error CONVERT_DATA must name tests/unit/data/vouchd_convert
@@ -307,7 +308,7 @@ static void
 test_errors(const char *tmp)
 {
 	struct vouchd_convert_in in;
-	char path[256], err[1024];
+	char path[320], err[1024];
 	FILE *fp;
 	int rc;
 
@@ -341,29 +342,15 @@ test_errors(const char *tmp)
 int
 main(void)
 {
-	char tmp[64] = "/tmp/vouch-convert-XXXXXX", path[256];
+	const char *tmp = tap_tmpdir("convert");
 	size_t i;
 
-	if (mkdtemp(tmp) == NULL) {
+	if (tmp == NULL) {
 		perror("mkdtemp");
 		return 2;
 	}
 	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
 		run_row(&rows[i], tmp);
 	test_errors(tmp);
-	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		const char *const specs[] = {
-		    rows[i].dkim, rows[i].dmarc, rows[i].arc};
-		size_t j;
-
-		for (j = 0; j < 3; j++)
-			if (specs[j] != NULL &&
-			    strncmp(specs[j], "@/", 2) == 0) {
-				(void)snprintf(path, sizeof(path), "%s/%s", tmp,
-				    specs[j] + 2);
-				unlink(path);
-			}
-	}
-	rmdir(tmp);
 	return tap_done();
 }

@@ -18,6 +18,7 @@
 #include "milter/tables/tables.h"
 #include "vouch/dkim_sign.h"
 #include "tap.h"
+#include "tmpdir.h"
 
 #ifndef TABLES_DATA
 #error TABLES_DATA must name tests/unit/data/vouchd_tables
@@ -708,7 +709,7 @@ test_conf_forms(void)
 
 /* ---- key file checks --------------------------------------------------- */
 
-static char tmpdir[64];
+static const char *tmpdir;
 
 static void
 write_file(const char *path, const char *text, mode_t mode)
@@ -730,7 +731,7 @@ test_keycheck(void)
 	struct vouchd_signing_conf c;
 	struct vouchd_signing *s;
 	struct vouchd_diag d;
-	char good[128], loose[128], junk[128], kt[1024], got[4096];
+	char good[320], loose[320], junk[320], kt[2048], got[4096];
 	enum vouch_status st;
 
 	(void)snprintf(good, sizeof(good), "%s/good.private", tmpdir);
@@ -1121,7 +1122,7 @@ test_sendas_files(void)
 	struct vouchd_sendas_conf c;
 	struct vouchd_sendas *t;
 	struct vouchd_diag d;
-	char tab[128], ali[128], text[2048];
+	char tab[320], ali[320], text[2048];
 	enum vouch_status st;
 
 	(void)snprintf(tab, sizeof(tab), "%s/sendas", tmpdir);
@@ -1195,8 +1196,7 @@ test_diag(void)
 int
 main(void)
 {
-	(void)snprintf(tmpdir, sizeof(tmpdir), "/tmp/vouch-tables-XXXXXX");
-	if (mkdtemp(tmpdir) == NULL) {
+	if ((tmpdir = tap_tmpdir("tables")) == NULL) {
 		perror("mkdtemp");
 		return 2;
 	}
@@ -1212,6 +1212,5 @@ main(void)
 	test_sendas_check();
 	test_sendas_files();
 	test_diag();
-	rmdir(tmpdir);
 	return tap_done();
 }
