@@ -15,7 +15,8 @@ Prints, for each round R, the lines run.sh's other shapes print:
     round R ALG/IMPL IMPL 20k ALG verify RATE
 
 RATE is the calls per CPU second over the round's slices of that driver,
-so report.py divides them as it divides a pair.
+so report.py divides them as it divides a pair.  Both drivers are pinned
+to one CPU (BENCH_CPU, default the lowest this process may use).
 
 Why: this VM shares its physical cores with the host in spells of under a
 second to several seconds (bench/README.md, "Method (full verdict)").  A
@@ -65,6 +66,14 @@ def main():
                            int(sys.argv[7]))
     drivers = {"legacy": start(build, data, alg, "legacy"),
                impl: start(build, data, alg, impl)}
+    # Both on one (virtual) core: taking turns in time shares the host's
+    # spells only if both turns run on the same vCPU.  Left to the
+    # scheduler, the two drivers sat on the two vCPUs, whose physical
+    # cores the host loads apart: one round read legacy 3,471 beside vouch
+    # 15,152, the next vouch 11,358 beside legacy 5,084 (2.23-4.37x).
+    cpu = int(os.environ.get("BENCH_CPU", min(os.sched_getaffinity(0))))
+    for p in drivers.values():
+        os.sched_setaffinity(p.pid, {cpu})
     for p in drivers.values():
         run_slice(p, 0.1)  # warm-up: caches, branch predictors, pages
     for r in range(1, rounds + 1):

@@ -12,26 +12,24 @@
 #   BENCH_ROUNDS         rounds (default 5; 0: every driver whole, once,
 #                        BENCH_SECONDS per row, as before 2026-12-07)
 #   BENCH_ROUND_SECONDS  CPU seconds per row per round (default 0.5)
-#   BENCH_VERIFY_SHAPE   triple (default: legacy-vouch-legacy), pair
-#                        (legacy-vouch in odd rounds, vouch-legacy in
-#                        even ones): what sits around each vouch row; or
-#                        slices: vouch and legacy take turns in slices
-#                        of BENCH_SLICE seconds, two processes alive side
-#                        by side (interleave.py), a round being
-#                        BENCH_ROUND_SECONDS of slices of each
+#   BENCH_VERIFY_SHAPE   slices (default): vouch and legacy take turns
+#                        in slices of BENCH_SLICE seconds, two processes
+#                        alive side by side (interleave.py), a round
+#                        being BENCH_ROUND_SECONDS of slices of each; or
+#                        triple (legacy-vouch-legacy) or pair (legacy-
+#                        vouch in odd rounds, vouch-legacy in even ones),
+#                        one process a row: what sits around each vouch row
 #   BENCH_SLICE          CPU seconds per slice with slices (default 0.02)
 #   BENCH_SECONDS        CPU seconds per row with BENCH_ROUNDS=0 (1.5)
 #
-# Each vouch row is measured right next to the legacy row of its
-# algorithm it is divided by, each in a process of its own: between two
-# legacy runs, divided by their mean (or, BENCH_VERIFY_SHAPE=pair, one
-# legacy run, before vouch in odd rounds and after it in even ones; the
-# triple's single rounds spread less, bench/README.md "perf7vr").  The host shares its physical cores with other VMs in spells
-# of under a second to several seconds; with every vouch row measured
-# first and the legacy rows some 9 s later, single rounds of the same
-# code read 2.51-3.01x for Ed25519 (bench/README.md, "Method (full
-# verdict)"; the triple against the pair: "perf7vr").  The
-# ceiling's signature checks run once a round.
+# Each vouch row is measured beside the legacy row of its algorithm it is
+# divided by.  The host shares its physical cores with other VMs in spells
+# of under a second to several seconds (bench/README.md, "Method (full
+# verdict)"); measured one whole row after the other, single rounds of the
+# same code read 2.51-3.01x for Ed25519, and 2.60-3.46x even in a triple.
+# Taking turns every 20 ms, both rows share every spell longer than a few
+# slices: on a quiet machine the rounds read 3.03-3.08x (section
+# "perf8i").  The ceiling's signature checks run once a round.
 set -eu
 
 cd "$(dirname "$0")/../.."
@@ -40,7 +38,7 @@ DATA=${BENCH_VERIFY_DATA:-$BUILD/bench-verify-data}
 SECS=${BENCH_SECONDS:-1.5}
 ROUNDS=${BENCH_ROUNDS:-5}
 RSECS=${BENCH_ROUND_SECONDS:-0.5}
-SHAPE=${BENCH_VERIFY_SHAPE:-triple}
+SHAPE=${BENCH_VERIFY_SHAPE:-slices}
 SLICE=${BENCH_SLICE:-0.02}
 PY=/usr/bin/python3	# Debian's, where python3-dkim (gen.py) lives
 RESULTS=$DATA/results.txt
