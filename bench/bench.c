@@ -139,15 +139,77 @@ bench_fixed_iters(void)
 	return n;
 }
 
+/*
+ * Timed calls of fn until `seconds` of CPU time have passed; *n gets the
+ * count, the return value the CPU seconds they took.  The clock is read
+ * after a batch of calls, not after each: reading this process's CPU
+ * clock is a system call (0.62-0.66 us on this VM, 3% of a 2 KiB Ed25519
+ * signature), and read per call it added the same time to every driver
+ * and ceiling, which moved each ratio towards 1.  A batch doubles until it
+ * takes a millisecond.
+ */
+static double
+timed_run(int (*fn)(void *), void *arg, double seconds, const char *what,
+    unsigned long *n)
+{
+	double t0, t, t1;
+	unsigned long i, batch = 1;
+
+	*n = 0;
+	t = t0 = bench_now();
+	do {
+		t1 = t;
+		for (i = 0; i < batch; i++)
+			if (bench_timed_call(fn, arg) != 0)
+				errx(1, "%s: failed", what);
+		*n += batch;
+		t = bench_now();
+		if (t - t1 < 1e-3 && batch < (1UL << 20))
+			batch *= 2;
+	} while (t - t0 < seconds);
+	return t - t0;
+}
+
+/*
+ * BENCH_SLICES=1: the driver measures in slices its caller hands out, so
+ * that two drivers can take turns on the core every few tens of
+ * milliseconds (bench/verify/interleave.py).  Each line on stdin is a
+ * slice's length in CPU seconds; the answer on stdout is "slice N SECS":
+ * the calls made and the CPU seconds they took.  Returns the calls per
+ * second over every slice when stdin ends.
+ */
+static double
+serve_slices(int (*fn)(void *), void *arg, const char *what)
+{
+	char line[64], *end;
+	double want, secs, all_secs = 0;
+	unsigned long n, all_n = 0;
+
+	while (fgets(line, sizeof(line), stdin) != NULL) {
+		want = strtod(line, &end);
+		if (end == line || want <= 0 || want > 60)
+			errx(2, "BENCH_SLICES: bad slice \"%s\"", line);
+		secs = timed_run(fn, arg, want, what, &n);
+		printf("slice %lu %.9f\n", n, secs);
+		fflush(stdout);
+		all_n += n;
+		all_secs += secs;
+	}
+	return all_secs > 0 ? all_n / all_secs : 0;
+}
+
 double
 bench_rate(int (*fn)(void *), void *arg, double seconds, const char *what)
 {
-	double t0, t = 0, t1, best = 0;
-	unsigned long n, i, batch, iters = bench_fixed_iters();
+	double t0, t = 0, best = 0;
+	unsigned long n, iters = bench_fixed_iters();
+	const char *sliced = getenv("BENCH_SLICES");
 	int round;
 
 	if (fn(arg) != 0)
 		errx(1, "%s: failed", what);
+	if (sliced != NULL && strcmp(sliced, "1") == 0)
+		return serve_slices(fn, arg, what);
 	if (iters > 0) {
 		t0 = bench_now();
 		for (n = 0; n < iters; n++)
@@ -158,29 +220,12 @@ bench_rate(int (*fn)(void *), void *arg, double seconds, const char *what)
 	}
 	/*
 	 * Three rounds, the best one counts: on a shared two-core machine a
-	 * round can lose time to other processes, never gain it.  The clock
-	 * is read after a batch of calls, not after each: reading this
-	 * process's CPU clock is a system call (0.62-0.66 us on this VM,
-	 * 3% of a 2 KiB Ed25519 signature), and read per call it added the
-	 * same time to every driver and ceiling, which moved each ratio
-	 * towards 1.  A batch doubles until it takes a millisecond.
+	 * round can lose time to other processes, never gain it.
 	 */
 	for (round = 0; round < 3; round++) {
-		n = 0;
-		batch = 1;
-		t = t0 = bench_now();
-		do {
-			t1 = t;
-			for (i = 0; i < batch; i++)
-				if (bench_timed_call(fn, arg) != 0)
-					errx(1, "%s: failed", what);
-			n += batch;
-			t = bench_now();
-			if (t - t1 < 1e-3 && batch < (1UL << 20))
-				batch *= 2;
-		} while (t - t0 < seconds / 3);
-		if (n / (t - t0) > best)
-			best = n / (t - t0);
+		t = timed_run(fn, arg, seconds / 3, what, &n);
+		if (n / t > best)
+			best = n / t;
 	}
 	return best;
 }

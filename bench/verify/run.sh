@@ -12,21 +12,24 @@
 #   BENCH_ROUNDS         rounds (default 5; 0: every driver whole, once,
 #                        BENCH_SECONDS per row, as before 2026-12-07)
 #   BENCH_ROUND_SECONDS  CPU seconds per row per round (default 0.5)
-#   BENCH_VERIFY_SHAPE   triple (default: legacy-vouch-legacy) or pair
-#                        (legacy-vouch in odd rounds, vouch-legacy in
-#                        even ones): what sits around each vouch row
+#   BENCH_VERIFY_SHAPE   slices (default): vouch and legacy take turns
+#                        in slices of BENCH_SLICE seconds, two processes
+#                        alive side by side (interleave.py), a round
+#                        being BENCH_ROUND_SECONDS of slices of each; or
+#                        triple (legacy-vouch-legacy) or pair (legacy-
+#                        vouch in odd rounds, vouch-legacy in even ones),
+#                        one process a row: what sits around each vouch row
+#   BENCH_SLICE          CPU seconds per slice with slices (default 0.02)
 #   BENCH_SECONDS        CPU seconds per row with BENCH_ROUNDS=0 (1.5)
 #
-# Each vouch row is measured right next to the legacy row of its
-# algorithm it is divided by, each in a process of its own: between two
-# legacy runs, divided by their mean (or, BENCH_VERIFY_SHAPE=pair, one
-# legacy run, before vouch in odd rounds and after it in even ones; the
-# triple's single rounds spread less, bench/README.md "perf7vr").  The host shares its physical cores with other VMs in spells
-# of under a second to several seconds; with every vouch row measured
-# first and the legacy rows some 9 s later, single rounds of the same
-# code read 2.51-3.01x for Ed25519 (bench/README.md, "Method (full
-# verdict)"; the triple against the pair: "perf7vr").  The
-# ceiling's signature checks run once a round.
+# Each vouch row is measured beside the legacy row of its algorithm it is
+# divided by.  The host shares its physical cores with other VMs in spells
+# of under a second to several seconds (bench/README.md, "Method (full
+# verdict)"); measured one whole row after the other, single rounds of the
+# same code read 2.51-3.01x for Ed25519, and 2.60-3.46x even in a triple.
+# Taking turns every 20 ms, both rows share every spell longer than a few
+# slices: on a quiet machine the rounds read 3.03-3.08x (section
+# "perf8i").  The ceiling's signature checks run once a round.
 set -eu
 
 cd "$(dirname "$0")/../.."
@@ -35,13 +38,14 @@ DATA=${BENCH_VERIFY_DATA:-$BUILD/bench-verify-data}
 SECS=${BENCH_SECONDS:-1.5}
 ROUNDS=${BENCH_ROUNDS:-5}
 RSECS=${BENCH_ROUND_SECONDS:-0.5}
-SHAPE=${BENCH_VERIFY_SHAPE:-triple}
+SHAPE=${BENCH_VERIFY_SHAPE:-slices}
+SLICE=${BENCH_SLICE:-0.02}
 PY=/usr/bin/python3	# Debian's, where python3-dkim (gen.py) lives
 RESULTS=$DATA/results.txt
 
 case $SHAPE in
-pair | triple) ;;
-*) echo "bench/verify: BENCH_VERIFY_SHAPE=$SHAPE: pair or triple" >&2; exit 2 ;;
+pair | triple | slices) ;;
+*) echo "bench/verify: BENCH_VERIFY_SHAPE=$SHAPE: pair, triple or slices" >&2; exit 2 ;;
 esac
 
 if [ ! -f "$BUILD/build.ninja" ]; then
@@ -71,7 +75,9 @@ has() {
 mkdir -p "$DATA"
 $PY bench/gen.py "$DATA"
 
-if [ "$ROUNDS" -gt 0 ]; then
+if [ "$ROUNDS" -gt 0 ] && [ "$SHAPE" = slices ]; then
+	per="$ROUNDS rounds, each vouch row taking turns with legacy in slices of ${SLICE} s, ${RSECS} s per row"
+elif [ "$ROUNDS" -gt 0 ]; then
 	per="$ROUNDS rounds, each vouch row in a $SHAPE with legacy, ${RSECS} s per row"
 else
 	per="one pass, ${SECS} s per row"
@@ -105,6 +111,20 @@ fi
 # triple) of that row and the legacy row of its algorithm; the groups in
 # reverse order in even rounds.  Lines "round R ALG/IMPL <driver line>".
 GROUPS="rsa/vouch rsa/vouch-dnscache rsa/vouch-rfc7489 ed/vouch ed/vouch-dnscache ed/vouch-rfc7489"
+# slices: every round of a group in one run of interleave.py (the two
+# drivers stay alive between rounds), the groups one after the other,
+# then the ceiling's rounds
+if [ "$SHAPE" = slices ] && [ "$ROUNDS" -gt 0 ]; then
+	if has legacy_verify_bench && has vouch_verify_bench; then
+		pairs=$($PY -c "print(max(1, round($RSECS / $SLICE)))")
+		for g in $GROUPS; do
+			echo "bench/verify: $g, $ROUNDS rounds of $pairs slice pairs" >&2
+			$PY bench/verify/interleave.py "$BUILD" "$DATA" "${g%/*}" \
+			    "${g#*/}" "$ROUNDS" "$SLICE" "$pairs"
+		done | tee -a "$RESULTS" >/dev/null
+	fi
+fi
+
 r=1
 while [ "$r" -le "$ROUNDS" ]; do
 	echo "bench/verify: round $r of $ROUNDS" >&2
@@ -113,6 +133,7 @@ while [ "$r" -le "$ROUNDS" ]; do
 		order=""
 		for g in $GROUPS; do order="$g $order"; done
 	fi
+	[ "$SHAPE" = slices ] && order=""
 	for g in $order; do
 		alg=${g%/*}
 		impl=${g#*/}
