@@ -152,6 +152,7 @@ rule_name(struct vouchd_signing *s, struct ds *ds, const struct ds_entry *e,
     struct rule *r, const uint8_t *name, size_t len, struct vouchd_diag *diag,
     int *nomem)
 {
+	const struct vouchd_table_key *no;
 	const char *dom;
 	char q[128];
 
@@ -640,7 +641,7 @@ vouchd_signing_load(const struct vouchd_signing_conf *c,
 			return VOUCH_EINVAL;
 		}
 		st = single_build(s, c, diag);
-		return finish(s, st, diag, errors_before, out);
+		return finish(s, st, diag, errors_before, c->partial, out);
 	}
 	if (c->key_table == NULL || c->signing_table == NULL) {
 		diag_at(diag, VOUCHD_DIAG_ERROR, c->origin,
@@ -674,7 +675,7 @@ vouchd_signing_load(const struct vouchd_signing_conf *c,
 	st = tables_build(s, &kds, &sds, diag);
 	ds_close(&kds);
 	ds_close(&sds);
-	return finish(s, st, diag, errors_before, out);
+	return finish(s, st, diag, errors_before, c->partial, out);
 }
 
 enum vouch_status
@@ -711,7 +712,7 @@ vouchd_signing_parse(const char *kt_name, const uint8_t *kt, size_t ktlen,
 	st = tables_build(s, &kds, &sds, diag);
 	ds_close(&kds);
 	ds_close(&sds);
-	return finish(s, st, diag, errors_before, out);
+	return finish(s, st, diag, errors_before, 0, out);
 }
 
 size_t
