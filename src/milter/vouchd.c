@@ -472,48 +472,6 @@ usage(FILE *fp)
 }
 
 /*
- * vouchd -t: what the milter process opens as UserID after the privilege
- * drop (the report store, the failure report queue and key), checked as
- * UserID too, in a child, so that a file or directory UserID cannot
- * write is found now and not at the first message.
- */
-static int
-check_as_user(const struct vouchd_conf *c, char *err, size_t errlen)
-{
-	char why[VOUCHD_TEXT_MAX] = "";
-	int pfd[2], status = 0;
-	ssize_t k;
-	pid_t pid;
-
-	if (!c->record && !c->failure_reports)
-		return 0;
-	if (pipe(pfd) != 0 || (pid = fork()) < 0) {
-		snprintf(err, errlen, "cannot fork: %s", strerror(errno));
-		return -1;
-	}
-	if (pid == 0) {
-		close(pfd[0]);
-		if (drop_privileges(c->user, why, sizeof(why)) == 0 &&
-		    record_check(c, why, sizeof(why)) == 0 &&
-		    failure_check(c, why, sizeof(why)) == 0)
-			why[0] = '\0';
-		(void)!write(pfd[1], why, strlen(why));
-		_exit(why[0] != '\0');
-	}
-	close(pfd[1]);
-	k = read(pfd[0], why, sizeof(why) - 1);
-	why[k > 0 ? k : 0] = '\0';
-	close(pfd[0]);
-	waitpid(pid, &status, 0);
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-		return 0;
-	snprintf(err, errlen, "%s%s%s%s", why[0] ? why : "the check failed",
-	    c->user != NULL ? " (as UserID " : "",
-	    c->user != NULL ? c->user : "", c->user != NULL ? ")" : "");
-	return -1;
-}
-
-/*
  * vouchd -t's messages, kept and then said sorted by file and line: the
  * configuration file first, then each table in the order first named; a
  * message said twice (the same request refused for every key) once.  So
@@ -639,6 +597,60 @@ said_flush(struct said *sd, const char *path)
 }
 
 /*
+ * vouchd -t: what the milter process opens as UserID after the privilege
+ * drop (the report store, the failure report queue and key), checked as
+ * UserID too, in a child, so that a file or directory UserID cannot
+ * write is found now and not at the first message.
+ */
+static int
+check_as_user(const struct vouchd_conf *c, struct said *sd)
+{
+	char why[2 * VOUCHD_TEXT_MAX + 2] = "", one[VOUCHD_TEXT_MAX] = "";
+	char *line, *nl;
+	int pfd[2], status = 0;
+	ssize_t k;
+	pid_t pid;
+
+	if (!c->record && !c->failure_reports)
+		return 0;
+	if (pipe(pfd) != 0 || (pid = fork()) < 0) {
+		sayf(sd, "cannot fork: %s", strerror(errno));
+		return -1;
+	}
+	if (pid == 0) {
+		/* the store's error and the queue's, one line each */
+		close(pfd[0]);
+		if (drop_privileges(c->user, why, sizeof(why)) == 0) {
+			if (record_check(c, one, sizeof(one)) != 0)
+				snprintf(why, sizeof(why), "%s\n", one);
+			one[0] = '\0';
+			if (failure_check(c, one, sizeof(one)) != 0)
+				snprintf(why + strlen(why),
+				    sizeof(why) - strlen(why), "%s", one);
+		}
+		(void)!write(pfd[1], why, strlen(why));
+		_exit(why[0] != '\0');
+	}
+	close(pfd[1]);
+	k = read(pfd[0], why, sizeof(why) - 1);
+	why[k > 0 ? k : 0] = '\0';
+	close(pfd[0]);
+	waitpid(pid, &status, 0);
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	if (why[0] == '\0')
+		snprintf(why, sizeof(why), "the check failed");
+	for (line = why; line != NULL && *line != '\0'; line = nl) {
+		if ((nl = strchr(line, '\n')) != NULL)
+			*nl++ = '\0';
+		sayf(sd, "%s%s%s%s", line,
+		    c->user != NULL ? " (as UserID " : "",
+		    c->user != NULL ? c->user : "", c->user != NULL ? ")" : "");
+	}
+	return -1;
+}
+
+/*
  * vouchd -t: the Socket spec is one libmilter reads as meant (a port
  * past 65535 would be listened on modulo 65536), and a unix socket's
  * directory exists, for libmilter does not make it.  1 when wrong, said
@@ -752,10 +764,8 @@ check(const char *path, struct vouchd_conf *c, struct said *sd)
 	bad = d.nerrors > 0;
 	if (signer_check_keys(c, say, sd) != 0)
 		bad = 1;
-	if (!user_bad && check_as_user(c, err, sizeof(err)) != 0) {
-		say(sd, err);
+	if (!user_bad && check_as_user(c, sd) != 0)
 		bad = 1;
-	}
 	if (c->sign && c->key_file == NULL && c->key_table == NULL) {
 		vouchd_conf_where(c, "Mode", err, sizeof(err));
 		sayf(sd,

@@ -164,6 +164,11 @@ expect("FailureReportQueue: a directory that does not exist",
        "Mode v\nFailureReports yes\nFailureReportFrom r@example.com\nFailureReportQueue %s.q\n"
        % MISSING, "FailureReportQueue", MISSING + ".q")
 
+expect_all("a store and a failure report queue that do not exist",
+           "Mode v\nRecord yes\nRecordDB %s.db\nFailureReports yes\n"
+           "FailureReportFrom r@example.com\n\nFailureReportQueue %s.q\n" % (MISSING, MISSING),
+           [("RecordDB", "vouch store init"), ("FailureReportQueue", MISSING + ".q")], rc=1)
+
 # a good file still passes
 rc, err = check("Domain example.com\nSelector s\nKeyFile %s\n" % KEY)
 ok(rc == 0, "vouchd -t: the single-key form with a good key passes", err)
