@@ -378,7 +378,12 @@ load_table_keys(const struct vouchd_conf *c, struct keyset *ks,
 		    load_key(ks, k->keypath, k->domain, k->selector, k->keypath,
 		        err, errlen) != 0) {
 			rc = key_error_at(k->file, k->line, err, errlen);
-			continue; /* said by vouchd_signing_check_keys */
+			/* a key file's own errors vouchd_signing_check_keys
+			 * said; the signer's limit, only the signer knows */
+			if (all != NULL &&
+			    ks->n >= sizeof(ks->k) / sizeof(ks->k[0]))
+				all->each(all->arg, err);
+			continue;
 		}
 		r = check_sign_req(c, k, held(ks, k->keypath), err, errlen);
 		if (r != 0 && all != NULL)
