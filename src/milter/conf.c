@@ -181,24 +181,40 @@ struct parser {
 	char *err;
 	size_t errlen;
 	struct vouchd_conf *c;
+	/* every error, the first included (vouchd_conf_load_each) */
+	void (*each)(void *arg, const char *text);
+	void *each_arg;
+	int nerrors;
+	/* options whose line was refused: checks across options that name
+	 * one of them are skipped, for its value is not what was meant */
+	bool refused[VOUCHD_CONF_MAX_OPTIONS];
 };
 
+/*
+ * An error at ps->line: the first one goes into err (what the daemon's
+ * start and reload say), each one to ps->each.  The parse goes on after
+ * an error, so that vouchd -t can list them all.  Returns -1.
+ */
 static int
 fail(struct parser *ps, const char *fmt, ...)
 {
+	char text[VOUCHD_CONF_MAX_LINE + 1100];
 	va_list ap;
 	int n;
 
-	if (ps->err == NULL || ps->errlen == 0)
-		return -1;
+	ps->nerrors++;
 	n = ps->line > 0
-	        ? snprintf(ps->err, ps->errlen, "%s:%u: ", ps->name, ps->line)
-	        : snprintf(ps->err, ps->errlen, "%s: ", ps->name);
-	if (n < 0 || (size_t)n >= ps->errlen)
-		return -1;
+	        ? snprintf(text, sizeof(text), "%s:%u: ", ps->name, ps->line)
+	        : snprintf(text, sizeof(text), "%s: ", ps->name);
+	if (n < 0 || (size_t)n >= sizeof(text))
+		n = 0;
 	va_start(ap, fmt);
-	vsnprintf(ps->err + n, ps->errlen - (size_t)n, fmt, ap);
+	vsnprintf(text + n, sizeof(text) - (size_t)n, fmt, ap);
 	va_end(ap);
+	if (ps->err != NULL && ps->errlen > 0 && ps->err[0] == '\0')
+		snprintf(ps->err, ps->errlen, "%s", text);
+	if (ps->each != NULL)
+		ps->each(ps->each_arg, text);
 	return -1;
 }
 
@@ -771,12 +787,18 @@ parse_line(struct parser *ps, char *line)
 	if (i == NOPTIONS)
 		return fail(ps, "unknown option '%.*s'",
 		    (int)(nlen > 64 ? 64 : nlen), name);
-	if (*v == '\0')
-		return fail(ps, "%s has no value", options[i].name);
 	if (ps->c->line[i] != 0)
 		return fail(ps, "%s given twice", options[i].name);
 	ps->c->line[i] = ps->line;
-	return set_value(ps, &options[i], v);
+	if (*v == '\0') {
+		ps->refused[i] = true;
+		return fail(ps, "%s has no value", options[i].name);
+	}
+	if (set_value(ps, &options[i], v) != 0) {
+		ps->refused[i] = true;
+		return -1;
+	}
+	return 0;
 }
 
 static int
@@ -848,29 +870,36 @@ vouchd_conf_where(
 /*
  * Points the next error at the last given of the options named (a NULL
  * ends the list): for a check across options, the line that completes or
- * contradicts the others; none given, the file alone.
+ * contradicts the others; none given, the file alone.  Returns 0 when one
+ * of them was refused on its own line (the check would judge a value the
+ * file does not mean: skip it), else 1.
  */
-static void
+static int
 at(struct parser *ps, ...)
 {
 	const char *name;
 	unsigned line;
 	va_list ap;
+	size_t i;
+	int read = 1;
 
 	ps->line = 0;
 	va_start(ap, ps);
-	while ((name = va_arg(ap, const char *)) != NULL)
+	while ((name = va_arg(ap, const char *)) != NULL) {
 		if ((line = vouchd_conf_line(ps->c, name)) > ps->line)
 			ps->line = line;
+		if ((i = option_index(name)) < NOPTIONS && ps->refused[i])
+			read = 0;
+	}
 	va_end(ap);
+	return read;
 }
 
 /* A value that must be an absolute path. */
 static int
 check_abs(struct parser *ps, const char *name, const char *v)
 {
-	at(ps, name, NULL);
-	if (v != NULL && v[0] != '/')
+	if (at(ps, name, NULL) && v != NULL && v[0] != '/')
 		return fail(ps, "%s '%s': want an absolute path", name, v);
 	return 0;
 }
@@ -904,106 +933,153 @@ smtp_url_port(const char *url)
 
 /* The reporting options, across each other (the store URL and the
  * addresses are checked by the library when the daemon starts, and by
- * vouchd -t). */
+ * vouchd -t).  Every error is said (fail); -1 when there was one. */
 static int
 check_reports(struct parser *ps)
 {
 	struct vouchd_conf *c = ps->c;
+	int rc = 0;
 
-	at(ps, "RecordBatchRows", NULL);
-	if (c->record_batch_rows == 0 || c->record_batch_rows > 65536)
-		return fail(ps, "RecordBatchRows: want 1 to 65536");
-	at(ps, "RecordBatchTime", NULL);
-	if (c->record_batch_ms == 0 || c->record_batch_ms > 3600000)
-		return fail(ps, "RecordBatchTime: want 1 to 3600000 "
-		                "milliseconds");
-	at(ps, "FailureReports", NULL);
-	if (c->failure_reports && c->failure_from == NULL)
-		return fail(ps, "FailureReports yes needs FailureReportFrom, "
-		                "the address the reports come from");
-	at(ps, "FailureReportFrom", NULL);
-	if (c->failure_from != NULL &&
+	if (at(ps, "RecordBatchRows", NULL) &&
+	    (c->record_batch_rows == 0 || c->record_batch_rows > 65536))
+		rc = fail(ps, "RecordBatchRows: want 1 to 65536");
+	if (at(ps, "RecordBatchTime", NULL) &&
+	    (c->record_batch_ms == 0 || c->record_batch_ms > 3600000))
+		rc = fail(ps, "RecordBatchTime: want 1 to 3600000 "
+		              "milliseconds");
+	if (at(ps, "FailureReports", "FailureReportFrom", NULL) &&
+	    c->failure_reports && c->failure_from == NULL)
+		rc = fail(ps, "FailureReports yes needs FailureReportFrom, "
+		              "the address the reports come from");
+	if (at(ps, "FailureReportFrom", NULL) && c->failure_from != NULL &&
 	    (strchr(c->failure_from, '@') == NULL ||
 	        strpbrk(c->failure_from, " \t<>") != NULL))
-		return fail(ps,
+		rc = fail(ps,
 		    "FailureReportFrom '%s': want an address, local@domain",
 		    c->failure_from);
-	at(ps, "FailureReportRedactToken", "FailureReportRedact", NULL);
-	if (c->failure_token != NULL &&
+	if (at(ps, "FailureReportRedactToken", "FailureReportRedact", NULL) &&
+	    c->failure_token != NULL &&
 	    c->failure_redact != VOUCHD_REDACT_TOKEN)
-		return fail(ps, "FailureReportRedactToken needs "
-		                "FailureReportRedact token");
-	at(ps, "FailureReportRedactKey", "FailureReportRedact", NULL);
-	if (c->failure_key_file != NULL &&
+		rc = fail(ps, "FailureReportRedactToken needs "
+		              "FailureReportRedact token");
+	if (at(ps, "FailureReportRedactKey", "FailureReportRedact", NULL) &&
+	    c->failure_key_file != NULL &&
 	    c->failure_redact != VOUCHD_REDACT_HASH)
-		return fail(ps, "FailureReportRedactKey needs "
-		                "FailureReportRedact hash");
-	at(ps, "FailureReportSMTP", "FailureReportSendmail", NULL);
-	if (c->failure_smtp != NULL && c->failure_sendmail != NULL)
-		return fail(ps, "FailureReportSMTP and FailureReportSendmail "
-		                "exclude each other");
-	at(ps, "FailureReportSMTP", NULL);
-	if (c->failure_smtp != NULL &&
+		rc = fail(ps, "FailureReportRedactKey needs "
+		              "FailureReportRedact hash");
+	if (at(ps, "FailureReportSMTP", "FailureReportSendmail", NULL) &&
+	    c->failure_smtp != NULL && c->failure_sendmail != NULL)
+		rc = fail(ps, "FailureReportSMTP and FailureReportSendmail "
+		              "exclude each other");
+	if (at(ps, "FailureReportSMTP", NULL) && c->failure_smtp != NULL &&
 	    ((strncasecmp(c->failure_smtp, "smtp://", 7) != 0 &&
 	         strncasecmp(c->failure_smtp, "smtps://", 8) != 0) ||
 	        smtp_url_port(c->failure_smtp) != 0))
-		return fail(ps,
+		rc = fail(ps,
 		    "FailureReportSMTP '%s': want smtp://HOST[:PORT] or "
 		    "smtps://HOST[:PORT], PORT 1 to 65535",
 		    c->failure_smtp);
-	if (check_abs(ps, "FailureReportSendmail", c->failure_sendmail) != 0 ||
-	    check_abs(ps, "FailureReportQueue", c->failure_queue) != 0 ||
-	    check_abs(ps, "FailureReportRedactKey", c->failure_key_file) != 0)
-		return -1;
-	return 0;
+	if (check_abs(ps, "FailureReportSendmail", c->failure_sendmail) != 0)
+		rc = -1;
+	if (check_abs(ps, "FailureReportQueue", c->failure_queue) != 0)
+		rc = -1;
+	if (check_abs(ps, "FailureReportRedactKey", c->failure_key_file) != 0)
+		rc = -1;
+	return rc;
 }
 
-/* Checks across options, once the whole file is read. */
+/*
+ * Options that go together (n of them, names[i] given when given[i]):
+ * when some are given and not all, an error at the last given that names
+ * the missing ones ("KeyFile, Selector and Domain go together: Selector
+ * is missing").  0 when all or none are given, else -1.
+ */
+static int
+together(
+    struct parser *ps, const char *const *names, const bool *given, size_t n)
+{
+	char all[256] = "", missing[256] = "";
+	size_t i, ngiven = 0, nmissing = 0, k = 0;
+
+	for (i = 0; i < n; i++)
+		ngiven += given[i];
+	if (ngiven == 0 || ngiven == n)
+		return 0;
+	for (i = 0; i < n; i++) {
+		snprintf(all + strlen(all), sizeof(all) - strlen(all), "%s%s",
+		    i == 0       ? ""
+		    : i + 1 == n ? " and "
+		                 : ", ",
+		    names[i]);
+		if (given[i])
+			continue;
+		nmissing++;
+	}
+	for (i = 0; i < n; i++)
+		if (!given[i]) {
+			k++;
+			snprintf(missing + strlen(missing),
+			    sizeof(missing) - strlen(missing), "%s%s",
+			    k == 1          ? ""
+			    : k == nmissing ? " and "
+			                    : ", ",
+			    names[i]);
+		}
+	return fail(ps, "%s go together: %s %s missing", all, missing,
+	    nmissing == 1 ? "is" : "are");
+}
+
+/* Checks across options, once the whole file is read.  Every error is
+ * said (fail); -1 when there was one. */
 static int
 check_whole(struct parser *ps)
 {
+	static const char *const dkim[] = {"KeyFile", "Selector", "Domain"};
+	static const char *const arc[] = {
+	    "ARCSealDomain", "ARCSealSelector", "ARCSealKeyFile"};
 	struct vouchd_conf *c = ps->c;
-	int single = c->key_file != NULL || c->selector != NULL;
-	int n;
+	bool single = c->key_file != NULL || c->selector != NULL;
+	bool dkim_given[3], arc_given[3];
+	int rc = 0;
 
-	at(ps, "KeyFile", "Selector", "Domain", NULL);
-	if (single &&
-	    (c->key_file == NULL || c->selector == NULL || c->domains.n == 0))
-		return fail(ps,
-		    "KeyFile, Selector and Domain go together: %s missing",
-		    c->key_file != NULL
-		        ? (c->selector != NULL   ? "Domain is"
-		              : c->domains.n > 0 ? "Selector is"
-		                                 : "Selector and Domain are")
-		    : c->domains.n > 0 ? "KeyFile is"
-		                       : "KeyFile and Domain are");
-	at(ps, "KeyFile", "Selector", "KeyTable", NULL);
-	if (single && c->key_table != NULL)
-		return fail(ps, "KeyFile and KeyTable exclude each other");
-	at(ps, "KeyTable", "SigningTable", NULL);
-	if ((c->key_table == NULL) != (c->signing_table == NULL))
-		return fail(ps,
+	dkim_given[0] = c->key_file != NULL;
+	dkim_given[1] = c->selector != NULL;
+	dkim_given[2] = c->domains.n > 0;
+	if (at(ps, "KeyFile", "Selector", "Domain", NULL) && single &&
+	    together(ps, dkim, dkim_given, 3) != 0)
+		rc = -1;
+	if (at(ps, "KeyFile", "Selector", "KeyTable", NULL) && single &&
+	    c->key_table != NULL)
+		rc = fail(ps, "KeyFile and KeyTable exclude each other");
+	if (at(ps, "KeyTable", "SigningTable", NULL) &&
+	    (c->key_table == NULL) != (c->signing_table == NULL))
+		rc = fail(ps,
 		    "KeyTable and SigningTable go together: %s is "
 		    "missing",
 		    c->key_table == NULL ? "KeyTable" : "SigningTable");
-	at(ps, "ARCSealDomain", "ARCSealSelector", "ARCSealKeyFile", NULL);
-	n = (c->arc_domain != NULL) + (c->arc_selector != NULL) +
-	    (c->arc_key_file != NULL);
-	if (n != 0 && n != 3)
-		return fail(ps, "ARCSealDomain, ARCSealSelector and "
-		                "ARCSealKeyFile go together");
-	at(ps, "SenderAuthAliases", NULL);
-	if (c->sender_auth_aliases != NULL && c->sender_auth_table == NULL)
-		return fail(ps, "SenderAuthAliases needs SenderAuthTable");
-	at(ps, "SenderAuthTable", "Mode", NULL);
-	if (c->sender_auth_table != NULL && !c->sign)
-		return fail(ps, "SenderAuthTable needs Mode s or sv");
-	return check_reports(ps);
+	arc_given[0] = c->arc_domain != NULL;
+	arc_given[1] = c->arc_selector != NULL;
+	arc_given[2] = c->arc_key_file != NULL;
+	if (at(ps, "ARCSealDomain", "ARCSealSelector", "ARCSealKeyFile",
+	        NULL) &&
+	    together(ps, arc, arc_given, 3) != 0)
+		rc = -1;
+	if (at(ps, "SenderAuthAliases", "SenderAuthTable", NULL) &&
+	    c->sender_auth_aliases != NULL && c->sender_auth_table == NULL)
+		rc = fail(ps, "SenderAuthAliases needs SenderAuthTable");
+	if (at(ps, "SenderAuthTable", "Mode", NULL) &&
+	    c->sender_auth_table != NULL && !c->sign)
+		rc = fail(ps, "SenderAuthTable needs Mode s or sv");
+	if (check_reports(ps) != 0)
+		rc = -1;
+	return rc;
 }
 
-int
-vouchd_conf_parse(const char *name, const uint8_t *p, size_t len,
-    struct vouchd_conf **out, char *err, size_t errlen)
+/* vouchd_conf_parse, each error also handed to each (NULL: none). */
+static int
+parse(const char *name, const uint8_t *p, size_t len, struct vouchd_conf **out,
+    char *err, size_t errlen, void (*each)(void *arg, const char *text),
+    void *arg)
 {
 	struct parser ps;
 	char line[VOUCHD_CONF_MAX_LINE + 1];
@@ -1014,6 +1090,8 @@ vouchd_conf_parse(const char *name, const uint8_t *p, size_t len,
 	ps.name = name;
 	ps.err = err;
 	ps.errlen = errlen;
+	ps.each = each;
+	ps.each_arg = arg;
 	if (err != NULL && errlen > 0)
 		err[0] = '\0';
 	if (len > VOUCHD_CONF_MAX_BYTES)
@@ -1030,22 +1108,22 @@ vouchd_conf_parse(const char *name, const uint8_t *p, size_t len,
 		ps.line++;
 		for (n = 0; i + n < len && p[i + n] != '\n'; n++)
 			;
-		if (n > VOUCHD_CONF_MAX_LINE) {
+		/* a bad line is said and skipped: the lines after it are
+		 * read, so that every error of the file is said */
+		if (n > VOUCHD_CONF_MAX_LINE)
 			fail(&ps, "line longer than %d bytes",
 			    VOUCHD_CONF_MAX_LINE);
-			goto bad;
-		}
-		if (memchr(p + i, '\0', n) != NULL) {
+		else if (memchr(p + i, '\0', n) != NULL)
 			fail(&ps, "NUL byte in line");
-			goto bad;
+		else {
+			memcpy(line, p + i, n);
+			line[n] = '\0';
+			(void)parse_line(&ps, line);
 		}
-		memcpy(line, p + i, n);
-		line[n] = '\0';
 		i += n + 1;
-		if (parse_line(&ps, line) != 0)
-			goto bad;
 	}
-	if (check_whole(&ps) != 0)
+	(void)check_whole(&ps);
+	if (ps.nerrors > 0)
 		goto bad;
 	*out = ps.c;
 	return 0;
@@ -1057,8 +1135,22 @@ bad:
 }
 
 int
+vouchd_conf_parse(const char *name, const uint8_t *p, size_t len,
+    struct vouchd_conf **out, char *err, size_t errlen)
+{
+	return parse(name, p, len, out, err, errlen, NULL, NULL);
+}
+
+int
 vouchd_conf_load(
     const char *path, struct vouchd_conf **out, char *err, size_t errlen)
+{
+	return vouchd_conf_load_each(path, out, err, errlen, NULL, NULL);
+}
+
+int
+vouchd_conf_load_each(const char *path, struct vouchd_conf **out, char *err,
+    size_t errlen, void (*each)(void *arg, const char *text), void *arg)
 {
 	int fd, rc;
 	struct stat st;
@@ -1089,7 +1181,7 @@ vouchd_conf_load(
 	       (r = read(fd, buf + got, (size_t)st.st_size - got)) > 0)
 		got += (size_t)r;
 	close(fd);
-	rc = vouchd_conf_parse(path, buf, got, out, err, errlen);
+	rc = parse(path, buf, got, out, err, errlen, each, arg);
 	free(buf);
 	return rc;
 }

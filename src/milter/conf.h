@@ -191,7 +191,9 @@ struct vouchd_conf {
  *      NUL-terminated reason naming file and line.
  * Errors: -1 with err set: an unknown name, a bad value, a line too long,
  *      a file too large, a value given twice, options that contradict
- *      each other; 0 on success.  Reads no other file.
+ *      each other; 0 on success.  err holds the first error; the parse
+ *      goes on past it, so that vouchd_conf_load_each can say them all.
+ *      Reads no other file.
  */
 int vouchd_conf_parse(const char *name, const uint8_t *p, size_t len,
     struct vouchd_conf **out, char *err, size_t errlen);
@@ -203,6 +205,18 @@ int vouchd_conf_parse(const char *name, const uint8_t *p, size_t len,
  */
 int vouchd_conf_load(
     const char *path, struct vouchd_conf **out, char *err, size_t errlen);
+
+/*
+ * vouchd_conf_load_each - as vouchd_conf_load, and every error of the
+ * file, in the order found ("FILE:LINE: what", NUL-terminated, valid
+ * during the call), also to each(arg, text) when each is not NULL: every
+ * line that does not parse (it is skipped and the next read), then every
+ * check across options, but none that names an option whose own line was
+ * refused (its value is not the one meant).  For vouchd -t.  A file that
+ * cannot be read or is too large is said only in err.
+ */
+int vouchd_conf_load_each(const char *path, struct vouchd_conf **out, char *err,
+    size_t errlen, void (*each)(void *arg, const char *text), void *arg);
 
 /*
  * vouchd_conf_line - the line of c->path where the option name (its

@@ -26,6 +26,12 @@ struct held_key {
 	struct vouch_dkim_key *key;
 };
 
+/* vouchd -t: every error to each(arg, text), and go on */
+struct say_each {
+	void (*each)(void *arg, const char *text);
+	void *arg;
+};
+
 struct keyset {
 	size_t n;
 	struct held_key k[64];
@@ -337,35 +343,52 @@ check_sign_req(const struct vouchd_conf *c, const struct vouchd_table_key *k,
 	return key_error_at(k->file, k->line, err, errlen);
 }
 
-/* Every key file the tables name (a path with '%' depends on the message
- * and cannot be read ahead: such entries do not sign), and the ARC key. */
+/*
+ * Every key file the tables name (a path with '%' depends on the message
+ * and cannot be read ahead: such entries do not sign), and the signing
+ * request of each.  With all (vouchd -t), each error goes to it and the
+ * next key is tried, the keys of the table entries that were read among
+ * tables that have errors too (the tables' and the key files' own errors
+ * are vouchd -t's to say: vouchd_signing_load, vouchd_signing_check_keys);
+ * else the first error is in err.
+ */
 static int
-load_table_keys(
-    const struct vouchd_conf *c, struct keyset *ks, char *err, size_t errlen)
+load_table_keys(const struct vouchd_conf *c, struct keyset *ks,
+    const struct say_each *all, char *err, size_t errlen)
 {
 	struct vouchd_signing_conf sc;
 	struct vouchd_signing *s = NULL;
 	struct vouchd_diag d;
 	const struct vouchd_table_key *k;
 	size_t i;
-	int rc = 0;
+	int rc = 0, r;
 
 	if (!signing_conf_from(c, &sc))
 		return 0;
+	sc.partial = all != NULL;
 	vouchd_diag_init(&d);
 	if (vouchd_signing_load(&sc, &d, &s) != VOUCH_OK)
 		rc = diag_first(&d, err, errlen);
-	for (i = 0; rc == 0 && i < vouchd_signing_nkeys(s); i++) {
+	for (i = 0; (rc == 0 || all != NULL) && i < vouchd_signing_nkeys(s);
+	     i++) {
 		k = vouchd_signing_key(s, i);
 		if (strchr(k->keypath, '%') != NULL)
 			continue;
 		if (!have_key(ks, k->keypath) &&
 		    load_key(ks, k->keypath, k->domain, k->selector, k->keypath,
-		        err, errlen) != 0)
+		        err, errlen) != 0) {
 			rc = key_error_at(k->file, k->line, err, errlen);
-		else
-			rc = check_sign_req(
-			    c, k, held(ks, k->keypath), err, errlen);
+			/* a key file's own errors vouchd_signing_check_keys
+			 * said; the signer's limit, only the signer knows */
+			if (all != NULL &&
+			    ks->n >= sizeof(ks->k) / sizeof(ks->k[0]))
+				all->each(all->arg, err);
+			continue;
+		}
+		r = check_sign_req(c, k, held(ks, k->keypath), err, errlen);
+		if (r != 0 && all != NULL)
+			all->each(all->arg, err);
+		rc |= r;
 	}
 	vouchd_signing_free(s);
 	vouchd_diag_free(&d);
@@ -418,9 +441,17 @@ check_seal_req(const struct vouchd_conf *c, const struct vouch_dkim_key *key,
 	return option_error(c, opt, what, err, errlen);
 }
 
+/*
+ * Every key of c (the tables' and the ARC key), each request checked.
+ * With all (vouchd -t), every error goes to it and the check goes on;
+ * else the first error stops it, in err.  NULL on an error.
+ */
 static struct keyset *
-load_keys(const struct vouchd_conf *c, bool to_stderr, char *err, size_t errlen)
+load_keys(const struct vouchd_conf *c, bool to_stderr,
+    const struct say_each *all, char *err, size_t errlen)
 {
+	int bad = 0;
+
 	struct keyset *ks = calloc(1, sizeof(*ks));
 	char why[256];
 	gid_t gid;
@@ -436,28 +467,40 @@ load_keys(const struct vouchd_conf *c, bool to_stderr, char *err, size_t errlen)
 		ks->user = c->user;
 		ks->user_gid = gid;
 	}
-	if (load_table_keys(c, ks, err, errlen) != 0)
-		goto bad;
+	if (load_table_keys(c, ks, all, err, errlen) != 0) {
+		if (all == NULL)
+			goto bad;
+		bad = 1;
+	}
 	if (c->arc_key_file != NULL && !have_key(ks, c->arc_key_file) &&
 	    load_key(ks, c->arc_key_file, c->arc_domain, c->arc_selector,
 	        c->arc_key_file, err, errlen) != 0) {
 		key_error_at(c->path, vouchd_conf_line(c, "ARCSealKeyFile"),
 		    err, errlen);
+		if (all != NULL)
+			all->each(all->arg, err);
 		goto bad;
 	}
 	if (c->arc_key_file != NULL &&
-	    check_seal_req(c, held(ks, c->arc_key_file), err, errlen) != 0)
+	    check_seal_req(c, held(ks, c->arc_key_file), err, errlen) != 0) {
+		if (all != NULL)
+			all->each(all->arg, err);
 		goto bad;
-	return ks;
+	}
+	if (!bad)
+		return ks;
 bad:
 	keyset_free(ks);
 	return NULL;
 }
 
 int
-signer_check_keys(const struct vouchd_conf *c, char *err, size_t errlen)
+signer_check_keys(const struct vouchd_conf *c,
+    void (*each)(void *arg, const char *text), void *arg)
 {
-	struct keyset *ks = load_keys(c, true, err, errlen);
+	struct say_each all = {each, arg};
+	char err[VOUCHD_TEXT_MAX + 2048];
+	struct keyset *ks = load_keys(c, true, &all, err, sizeof(err));
 
 	keyset_free(ks);
 	return ks != NULL ? 0 : -1;
@@ -515,7 +558,7 @@ reload(const char *path, struct keyset *old, char *err, size_t errlen)
 
 	if (vouchd_conf_load(path, &c, err, errlen) != 0)
 		return old;
-	ks = load_keys(c, false, err, errlen);
+	ks = load_keys(c, false, NULL, err, errlen);
 	vouchd_conf_free(c);
 	if (ks == NULL)
 		return old;
@@ -537,7 +580,7 @@ signer_main(const char *conf_path, int ctl, int req)
 	prctl(PR_SET_DUMPABLE, 0);
 	imsg_init(&a, IMSG_READY);
 	if (vouchd_conf_load(conf_path, &c, err, sizeof(err)) != 0 ||
-	    (ks = load_keys(c, false, err, sizeof(err))) == NULL ||
+	    (ks = load_keys(c, false, NULL, err, sizeof(err))) == NULL ||
 	    drop_privileges(c->user, err, sizeof(err)) != 0) {
 		a.status = -1;
 		snprintf(a.text, sizeof(a.text), "%s", err);

@@ -18,6 +18,7 @@
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -471,15 +472,141 @@ usage(FILE *fp)
 }
 
 /*
+ * vouchd -t's messages, kept and then said sorted by file and line: the
+ * configuration file first, then each table in the order first named; a
+ * message said twice (the same request refused for every key) once.  So
+ * that the errors of a file read in its order, whichever check found
+ * them.
+ */
+struct said {
+	size_t n, cap;
+	char **text;
+};
+
+static void
+say(void *arg, const char *text)
+{
+	struct said *sd = arg;
+	char **t;
+	size_t i;
+
+	for (i = 0; i < sd->n; i++)
+		if (strcmp(sd->text[i], text) == 0)
+			return;
+	if (sd->n == sd->cap) {
+		t = realloc(
+		    sd->text, (sd->cap ? sd->cap * 2 : 16) * sizeof(*t));
+		if (t == NULL)
+			goto now;
+		sd->text = t;
+		sd->cap = sd->cap ? sd->cap * 2 : 16;
+	}
+	if ((sd->text[sd->n] = strdup(text)) == NULL)
+		goto now;
+	sd->n++;
+	return;
+now: /* out of memory: said unsorted rather than not at all */
+	fprintf(stderr, "vouchd: %s\n", text);
+}
+
+__attribute__((format(printf, 2, 3))) static void
+sayf(struct said *sd, const char *fmt, ...)
+{
+	char text[VOUCHD_TEXT_MAX + 2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	say(sd, text);
+}
+
+/* A message's place: its file (after a "warning: "), and its line, 0
+ * when it names none. */
+struct place {
+	const char *file;
+	size_t flen;
+	unsigned long line;
+	size_t rank, i;
+};
+
+static void
+place_of(const char *t, struct place *pl)
+{
+	const char *end, *colon;
+
+	if (strncmp(t, "warning: ", 9) == 0)
+		t += 9;
+	end = strstr(t, ": ");
+	if (end == NULL)
+		end = t + strlen(t);
+	pl->file = t;
+	pl->flen = (size_t)(end - t);
+	pl->line = 0;
+	for (colon = end; colon > t && colon[-1] != ':'; colon--)
+		;
+	if (colon > t && colon < end &&
+	    strspn(colon, "0123456789") == (size_t)(end - colon) &&
+	    end - colon < 10) {
+		pl->flen = (size_t)(colon - 1 - t);
+		pl->line = strtoul(colon, NULL, 10);
+	}
+}
+
+static int
+by_place(const void *a, const void *b)
+{
+	const struct place *x = a, *y = b;
+
+	if (x->rank != y->rank)
+		return x->rank < y->rank ? -1 : 1;
+	if (x->line != y->line)
+		return x->line < y->line ? -1 : 1;
+	return x->i < y->i ? -1 : x->i > y->i;
+}
+
+/* Says every message on stderr, sorted, the file path's first; frees. */
+static void
+said_flush(struct said *sd, const char *path)
+{
+	struct place *pl = calloc(sd->n ? sd->n : 1, sizeof(*pl));
+	size_t i, j;
+
+	for (i = 0; pl != NULL && i < sd->n; i++) {
+		place_of(sd->text[i], &pl[i]);
+		pl[i].i = i;
+		pl[i].rank = i + 1;
+		if (pl[i].flen == strlen(path) &&
+		    strncmp(pl[i].file, path, pl[i].flen) == 0)
+			pl[i].rank = 0;
+		for (j = 0; pl[i].rank > 0 && j < i; j++)
+			if (pl[j].flen == pl[i].flen &&
+			    memcmp(pl[j].file, pl[i].file, pl[i].flen) == 0)
+				pl[i].rank = pl[j].rank;
+	}
+	if (pl != NULL)
+		qsort(pl, sd->n, sizeof(*pl), by_place);
+	for (i = 0; i < sd->n; i++)
+		fprintf(
+		    stderr, "vouchd: %s\n", sd->text[pl != NULL ? pl[i].i : i]);
+	for (i = 0; i < sd->n; i++)
+		free(sd->text[i]);
+	free(sd->text);
+	free(pl);
+	memset(sd, 0, sizeof(*sd));
+}
+
+/*
  * vouchd -t: what the milter process opens as UserID after the privilege
  * drop (the report store, the failure report queue and key), checked as
  * UserID too, in a child, so that a file or directory UserID cannot
  * write is found now and not at the first message.
  */
 static int
-check_as_user(const struct vouchd_conf *c, char *err, size_t errlen)
+check_as_user(const struct vouchd_conf *c, struct said *sd)
 {
-	char why[VOUCHD_TEXT_MAX] = "";
+	char why[2 * VOUCHD_TEXT_MAX + 2] = "", one[VOUCHD_TEXT_MAX] = "";
+	char *line, *nl;
 	int pfd[2], status = 0;
 	ssize_t k;
 	pid_t pid;
@@ -487,15 +614,20 @@ check_as_user(const struct vouchd_conf *c, char *err, size_t errlen)
 	if (!c->record && !c->failure_reports)
 		return 0;
 	if (pipe(pfd) != 0 || (pid = fork()) < 0) {
-		snprintf(err, errlen, "cannot fork: %s", strerror(errno));
+		sayf(sd, "cannot fork: %s", strerror(errno));
 		return -1;
 	}
 	if (pid == 0) {
+		/* the store's error and the queue's, one line each */
 		close(pfd[0]);
-		if (drop_privileges(c->user, why, sizeof(why)) == 0 &&
-		    record_check(c, why, sizeof(why)) == 0 &&
-		    failure_check(c, why, sizeof(why)) == 0)
-			why[0] = '\0';
+		if (drop_privileges(c->user, why, sizeof(why)) == 0) {
+			if (record_check(c, one, sizeof(one)) != 0)
+				snprintf(why, sizeof(why), "%s\n", one);
+			one[0] = '\0';
+			if (failure_check(c, one, sizeof(one)) != 0)
+				snprintf(why + strlen(why),
+				    sizeof(why) - strlen(why), "%s", one);
+		}
 		(void)!write(pfd[1], why, strlen(why));
 		_exit(why[0] != '\0');
 	}
@@ -506,9 +638,15 @@ check_as_user(const struct vouchd_conf *c, char *err, size_t errlen)
 	waitpid(pid, &status, 0);
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return 0;
-	snprintf(err, errlen, "%s%s%s%s", why[0] ? why : "the check failed",
-	    c->user != NULL ? " (as UserID " : "",
-	    c->user != NULL ? c->user : "", c->user != NULL ? ")" : "");
+	if (why[0] == '\0')
+		snprintf(why, sizeof(why), "the check failed");
+	for (line = why; line != NULL && *line != '\0'; line = nl) {
+		if ((nl = strchr(line, '\n')) != NULL)
+			*nl++ = '\0';
+		sayf(sd, "%s%s%s%s", line,
+		    c->user != NULL ? " (as UserID " : "",
+		    c->user != NULL ? c->user : "", c->user != NULL ? ")" : "");
+	}
 	return -1;
 }
 
@@ -516,26 +654,24 @@ check_as_user(const struct vouchd_conf *c, char *err, size_t errlen)
  * vouchd -t: the Socket spec is one libmilter reads as meant (a port
  * past 65535 would be listened on modulo 65536), and a unix socket's
  * directory exists, for libmilter does not make it.  1 when wrong, said
- * on stderr after at ("FILE:LINE: ").
+ * after at ("FILE:LINE: ").
  */
 static int
-check_socket(const char *at, const struct vouchd_conf *c)
+check_socket(const char *at, const struct vouchd_conf *c, struct said *sd)
 {
 	char bad[256], dir[1024];
 	const char *sock = socket_path(c->socket), *slash, *why = NULL;
 	struct stat st;
 
 	if (vouchd_socket_check(c->socket, bad, sizeof(bad)) != 0) {
-		fprintf(
-		    stderr, "vouchd: %sSocket %s: %s\n", at, c->socket, bad);
+		sayf(sd, "%sSocket %s: %s", at, c->socket, bad);
 		return 1;
 	}
 	if (sock == NULL)
 		return 0;
 	slash = strrchr(sock, '/');
 	if (slash == NULL || sock[0] != '/') {
-		fprintf(stderr, "vouchd: %sSocket %s: want an absolute path\n",
-		    at, c->socket);
+		sayf(sd, "%sSocket %s: want an absolute path", at, c->socket);
 		return 1;
 	}
 	snprintf(dir, sizeof(dir), "%.*s",
@@ -545,8 +681,7 @@ check_socket(const char *at, const struct vouchd_conf *c)
 	else if (!S_ISDIR(st.st_mode))
 		why = "not a directory";
 	if (why != NULL) {
-		fprintf(stderr, "vouchd: %sSocket %s%s: directory %s: %s\n", at,
-		    c->socket,
+		sayf(sd, "%sSocket %s%s: directory %s: %s", at, c->socket,
 		    vouchd_conf_line(c, "Socket") > 0 ? "" : " (the default)",
 		    dir, why);
 		return 1;
@@ -558,10 +693,10 @@ check_socket(const char *at, const struct vouchd_conf *c)
  * vouchd -t: what the daemon needs before it reads any table: UserID
  * names a user (and group), Socket as check_socket says, MetricsListen a
  * loopback ADDR:PORT.  Returns 1 when something is wrong, each problem
- * said on stderr.
+ * said.
  */
 static int
-check_daemon(const char *path, const struct vouchd_conf *c, int *user_bad)
+check_daemon(const struct vouchd_conf *c, int *user_bad, struct said *sd)
 {
 	char at[1100], err[512];
 	struct sockaddr_storage ss;
@@ -574,27 +709,32 @@ check_daemon(const char *path, const struct vouchd_conf *c, int *user_bad)
 	if (c->user != NULL &&
 	    resolve_user(c->user, &uid, &gid, err, sizeof(err)) != 0) {
 		vouchd_conf_where(c, "UserID", at, sizeof(at));
-		fprintf(stderr, "vouchd: %s%s\n", at, err);
+		sayf(sd, "%s%s", at, err);
 		*user_bad = bad = 1;
 	}
 	vouchd_conf_where(c, "Socket", at, sizeof(at));
-	bad |= check_socket(at, c);
+	bad |= check_socket(at, c, sd);
 	if (!*user_bad &&
 	    socket_dir_warning(c->socket, c->user, err, sizeof(err)))
-		fprintf(stderr, "vouchd: warning: %s%s\n", at, err);
+		sayf(sd, "warning: %s%s", at, err);
 	if (c->metrics_listen != NULL &&
 	    metrics_addr(c->metrics_listen, &ss, &sl, err, sizeof(err)) != 0) {
 		vouchd_conf_where(c, "MetricsListen", at, sizeof(at));
-		fprintf(stderr, "vouchd: %s%s\n", at, err);
+		sayf(sd, "%s%s", at, err);
 		bad = 1;
 	}
 	return bad;
 }
 
-/* vouchd -t: the file, every table (all their errors and warnings, with
- * file:line) and every key file. */
+/*
+ * vouchd -t: the file, every table (all their errors and warnings, with
+ * file:line), every key file and request, the store and queue, all said
+ * (said_flush) in file order.  What cannot be checked is a table that
+ * cannot be read (its entries and their keys) and, when UserID names no
+ * user, what is opened as UserID.
+ */
 static int
-check(const char *path, struct vouchd_conf *c)
+check(const char *path, struct vouchd_conf *c, struct said *sd)
 {
 	struct vouchd_signing_conf sc;
 	struct vouchd_sendas_conf sa;
@@ -605,36 +745,39 @@ check(const char *path, struct vouchd_conf *c)
 	size_t i;
 	int bad, daemon_bad, user_bad;
 
-	daemon_bad = check_daemon(path, c, &user_bad);
+	daemon_bad = check_daemon(c, &user_bad, sd);
 	vouchd_diag_init(&d);
-	if (signing_conf_from(c, &sc) &&
-	    vouchd_signing_load(&sc, &d, &s) == VOUCH_OK)
-		(void)!vouchd_signing_check_keys(
-		    s, VOUCHD_KEYCHECK_SAFE | VOUCHD_KEYCHECK_PARSE, &d);
+	if (signing_conf_from(c, &sc)) {
+		/* the keys of the entries read, also when others were not */
+		sc.partial = 1;
+		(void)!vouchd_signing_load(&sc, &d, &s);
+		if (s != NULL)
+			(void)!vouchd_signing_check_keys(s,
+			    VOUCHD_KEYCHECK_SAFE | VOUCHD_KEYCHECK_PARSE, &d);
+	}
 	if (sendas_conf_from(c, &sa))
 		(void)!vouchd_sendas_load(&sa, &d, &t);
 	for (i = 0; i < d.n; i++)
-		fprintf(stderr, "vouchd: %s\n", d.msg[i].text);
+		say(sd, d.msg[i].text);
+	if (d.ndropped > 0)
+		sayf(sd, "%zu more messages", d.ndropped);
 	bad = d.nerrors > 0;
-	if (!bad && signer_check_keys(c, err, sizeof(err)) != 0) {
-		fprintf(stderr, "vouchd: %s\n", err);
+	if (signer_check_keys(c, say, sd) != 0)
 		bad = 1;
-	}
-	if (!bad && !user_bad && check_as_user(c, err, sizeof(err)) != 0) {
-		fprintf(stderr, "vouchd: %s\n", err);
+	if (!user_bad && check_as_user(c, sd) != 0)
 		bad = 1;
-	}
 	if (c->sign && c->key_file == NULL && c->key_table == NULL) {
 		vouchd_conf_where(c, "Mode", err, sizeof(err));
-		fprintf(stderr,
-		    "vouchd: warning: %sMode includes s but no "
-		    "key is configured: nothing will be signed\n",
+		sayf(sd,
+		    "warning: %sMode includes s but no key is configured: "
+		    "nothing will be signed",
 		    err);
 	}
 	vouchd_signing_free(s);
 	vouchd_sendas_free(t);
 	vouchd_diag_free(&d);
 	vouchd_conf_free(c);
+	said_flush(sd, path);
 	bad |= daemon_bad;
 	if (!bad)
 		printf("vouchd: %s: configuration OK\n", path);
@@ -648,6 +791,7 @@ main(int argc, char **argv)
 	const char *path = "/etc/vouchd/vouchd.conf";
 	static const struct option longopts[] = {
 	    {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+	struct said said = {0, 0, NULL};
 	char err[1024];
 	int ch, test = 0;
 
@@ -680,12 +824,21 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 64;
 	}
+	if (test) {
+		/* every error of the file; the checks after need it parsed */
+		if (vouchd_conf_load_each(
+		        path, &c, err, sizeof(err), say, &said) != 0) {
+			if (said.n == 0)
+				say(&said, err);
+			said_flush(&said, path);
+			return 78;
+		}
+		return check(path, c, &said);
+	}
 	if (vouchd_conf_load(path, &c, err, sizeof(err)) != 0) {
 		fprintf(stderr, "vouchd: %s\n", err);
 		return 78;
 	}
-	if (test)
-		return check(path, c);
 	if (c->umask_set)
 		umask(c->umask);
 	/* syslog(3) drops every line silently when nothing listens */

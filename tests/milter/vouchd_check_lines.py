@@ -51,6 +51,21 @@ def expect(what, body, directive, words, rc=None):
        "exit %d: %s" % (got_rc, err.strip()))
 
 
+def expect_all(what, body, wants, rc):
+    """Every (directive, words) of wants is an error line at the directive's
+    line, in file order, all in one run of vouchd -t."""
+    got_rc, err = check(body)
+    errs = [l for l in err.splitlines() if "warning" not in l]
+    at = []
+    for directive, words in wants:
+        want = "vouchd: %s:%d: " % (CONF, line_of(body, directive))
+        hits = [i for i, l in enumerate(errs) if l.startswith(want) and words in l]
+        at.append(hits[0] if hits else None)
+    ok(got_rc == rc and None not in at and at == sorted(at),
+       "vouchd -t: %s: all %d errors listed, each at its line, in file order"
+       % (what, len(wants)), "exit %d: %s" % (got_rc, err.strip()))
+
+
 BUILT, WHY = vouchd.built()
 if not BUILT:
     vtest.skip("vouchd -t line numbers", WHY)
@@ -103,7 +118,12 @@ expect("KeyFile against KeyTable", "Domain example.com\nSelector s\nKeyFile %s\n
 expect("KeyTable without SigningTable", "\nKeyTable /etc/kt\n", "KeyTable",
        "SigningTable is missing", rc=78)
 expect("ARC sealing options in part", "ARCSealDomain example.com\n\nARCSealSelector s\n",
-       "ARCSealSelector", "go together", rc=78)
+       "ARCSealSelector", "go together: ARCSealKeyFile is missing", rc=78)
+expect("ARCSealDomain and ARCSealKeyFile without ARCSealSelector",
+       "ARCSealDomain example.com\n\nARCSealKeyFile %s\n" % KEY, "ARCSealKeyFile",
+       "go together: ARCSealSelector is missing", rc=78)
+expect("ARCSealKeyFile alone", "Mode v\nARCSealKeyFile %s\n" % KEY, "ARCSealKeyFile",
+       "go together: ARCSealDomain and ARCSealSelector are missing", rc=78)
 expect("SenderAuthTable against Mode v", "SenderAuthTable /etc/sa\nMode v\n", "Mode",
        "needs Mode s or sv", rc=78)
 expect("SenderAuthAliases without SenderAuthTable", "Mode v\nSenderAuthAliases /etc/al\n",
@@ -114,6 +134,21 @@ expect("FailureReports without FailureReportFrom", "Mode v\n\nFailureReports yes
        "FailureReports", "FailureReportFrom", rc=78)
 expect("FailureReportQueue not absolute", "Mode v\nFailureReportQueue spool\n",
        "FailureReportQueue", "absolute path", rc=78)
+
+# ---- several errors in one file: every one listed in one run
+expect_all("Domain and a missing KeyFile",
+           "Mode s\nDomain ex..ample.com\nSelector s\n\nKeyFile %s.private\n" % MISSING,
+           [("Domain", "empty label"), ("KeyFile", "cannot read")], rc=1)
+expect_all("lines that do not parse",
+           "Mode q\nBogus 1\n\nSignatureTTL soon\n",
+           [("Mode", "Mode"), ("Bogus", "unknown option 'Bogus'"),
+            ("SignatureTTL", "want a number")], rc=78)
+expect_all("a line that does not parse and checks across options",
+           "RecordBatchRows 0\nDomain example.com\nKeyFile %s\nBogus 1\n"
+           "ARCSealDomain example.com\n" % KEY,
+           [("RecordBatchRows", "RecordBatchRows"), ("KeyFile", "Selector is missing"),
+            ("Bogus", "unknown option"), ("ARCSealDomain", "ARCSealSelector and ARCSealKeyFile are missing")],
+           rc=78)
 
 # ---- the store and the queue, opened by -t
 expect("RecordDB: a store that does not exist", "Mode v\nRecord yes\n\nRecordDB %s.db\n" % MISSING,
@@ -128,6 +163,11 @@ else:
 expect("FailureReportQueue: a directory that does not exist",
        "Mode v\nFailureReports yes\nFailureReportFrom r@example.com\nFailureReportQueue %s.q\n"
        % MISSING, "FailureReportQueue", MISSING + ".q")
+
+expect_all("a store and a failure report queue that do not exist",
+           "Mode v\nRecord yes\nRecordDB %s.db\nFailureReports yes\n"
+           "FailureReportFrom r@example.com\n\nFailureReportQueue %s.q\n" % (MISSING, MISSING),
+           [("RecordDB", "vouch store init"), ("FailureReportQueue", MISSING + ".q")], rc=1)
 
 # a good file still passes
 rc, err = check("Domain example.com\nSelector s\nKeyFile %s\n" % KEY)

@@ -54,6 +54,21 @@ def expect(what, body, directive, words):
        "exit %d: %s%s" % (rc, out.strip(), err.strip()))
 
 
+def expect_all(what, body, wants, rc=1):
+    """Every (directive, words) of wants is an error line at the directive's
+    line, in file order, all in one run of vouchd -t."""
+    got_rc, out, err = check(body)
+    errs = [l for l in err.splitlines() if "warning" not in l]
+    at = []
+    for directive, words in wants:
+        want = "vouchd: %s:%d: " % (CONF, line_of(CONF, directive))
+        hits = [i for i, l in enumerate(errs) if l.startswith(want) and words in l]
+        at.append(hits[0] if hits else None)
+    ok(got_rc == rc and "configuration OK" not in out and None not in at and at == sorted(at),
+       "vouchd -t: %s: all %d errors listed, each at its line, in file order"
+       % (what, len(wants)), "exit %d: %s" % (got_rc, err.strip()))
+
+
 ARC_KEY = LAB.keygen("ed25519", "forwarder.example", "arc1")
 KEY = LAB.keygen("ed25519", "example.com", "ed1")
 ARC = "ARCSealDomain %s\nARCSealSelector %s\n\nARCSealKeyFile " + ARC_KEY + "\n"
@@ -84,6 +99,20 @@ def test_check():
     expect("SignHeaders without From, keys of KeyTable (one for d=%)",
            "Mode s\nKeyTable %s\nSigningTable refile:%s\n\nSignHeaders Subject\n" % (kt, st),
            "SignHeaders", ["From is not among them"])
+    # several errors in one file: every one listed in one run
+    expect_all("ARCSealDomain and SignHeaders",
+               "Mode sv\n" + SIGN + ARC % ("ex..ample.org", "arc1") + "\nSignHeaders To\n",
+               [("ARCSealDomain", "ARCSealDomain 'ex..ample.org'"),
+                ("SignHeaders", "From is not among them")])
+    expect_all("UserID, ARCSealSelector and SignHeaders",
+               "Mode sv\nUserID no-such-user-vouchd\n" + SIGN +
+               ARC % ("forwarder.example", "s!1") + "SignHeaders Subject\n",
+               [("UserID", "no-such-user-vouchd"), ("ARCSealSelector", "ARCSealSelector 's!1'"),
+                ("SignHeaders", "From is not among them")])
+    expect_all("a key a KeyTable entry names, ARCSealDomain and SignHeaders",
+               "Mode sv\nKeyTable %s.bad\nSigningTable refile:%s\n" % (kt, st) +
+               ARC % ("ex..ample.org", "arc1") + "SignHeaders To\n",
+               [("KeyTable", "cannot read"), ("ARCSealDomain", "ARCSealDomain 'ex..ample.org'")])
     # what the check must not refuse: the verify role quotes an
     # authserv-id that is not a token (RFC 8601 §2.2 value), only the AAR
     # of ARC sealing needs a token; SignHeaders may leave From to

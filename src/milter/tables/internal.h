@@ -138,6 +138,11 @@ struct keytable {
 	struct vouchd_table_key *keys;
 	struct wildcard *pat; /* refile: one per key */
 	size_t *order; /* file/csl: indexes sorted by name, then line */
+	/* entries refused at load (their error is in the diag): the name
+	 * as written and the line, so that a SigningTable entry that names
+	 * one says the entry was refused, not that the name is missing */
+	size_t nrefused, refused_cap;
+	struct vouchd_table_key *refused; /* name, file and line only */
 };
 
 /*
@@ -151,6 +156,11 @@ enum vouch_status keytable_build(struct ds *ds, struct strpool *pool,
 /* The entry named name/len (file: exact, case kept; refile: first
  * pattern that matches), or NULL. */
 const struct vouchd_table_key *keytable_find(
+    const struct keytable *kt, const char *name, size_t len);
+
+/* The refused entry named name/len (compared as keytable_find does for a
+ * file; a refile: pattern as written), or NULL. */
+const struct vouchd_table_key *keytable_refused(
     const struct keytable *kt, const char *name, size_t len);
 
 void keytable_free(struct keytable *kt);

@@ -171,6 +171,33 @@ grow(struct keytable *kt, size_t *cap)
 	return VOUCH_OK;
 }
 
+/* Keeps the name and line of an entry key_entry refused. */
+static int
+note_refused(struct keytable *kt, const struct ds_entry *e,
+    struct strpool *pool, const char *file)
+{
+	struct vouchd_table_key *r;
+	size_t cap;
+
+	if (e->keylen > VOUCHD_TABLE_MAX_NAME)
+		return 0; /* no SigningTable entry can name it */
+	if (kt->nrefused == kt->refused_cap) {
+		cap = kt->refused_cap ? kt->refused_cap * 2 : 8;
+		if ((r = realloc(kt->refused, cap * sizeof(*r))) == NULL)
+			return -1;
+		kt->refused = r;
+		kt->refused_cap = cap;
+	}
+	r = &kt->refused[kt->nrefused];
+	memset(r, 0, sizeof(*r));
+	if ((r->name = pool_strndup(pool, e->key, e->keylen)) == NULL)
+		return -1;
+	r->file = file;
+	r->line = e->line;
+	kt->nrefused++;
+	return 0;
+}
+
 enum vouch_status
 keytable_build(struct ds *ds, struct strpool *pool, struct vouchd_diag *diag,
     struct keytable *kt)
@@ -198,7 +225,7 @@ keytable_build(struct ds *ds, struct strpool *pool, struct vouchd_diag *diag,
 			return VOUCH_ENOMEM;
 		if (key_entry(ds, &e, pool, file, diag, &kt->keys[kt->n],
 		        &nomem) < 0) {
-			if (nomem)
+			if (nomem || note_refused(kt, &e, pool, file) != 0)
 				return VOUCH_ENOMEM;
 			bad = 1;
 			continue;
@@ -235,6 +262,18 @@ keytable_find(const struct keytable *kt, const char *name, size_t len)
 	return NULL;
 }
 
+const struct vouchd_table_key *
+keytable_refused(const struct keytable *kt, const char *name, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < kt->nrefused; i++)
+		if (strlen(kt->refused[i].name) == len &&
+		    memcmp(kt->refused[i].name, name, len) == 0)
+			return &kt->refused[i];
+	return NULL;
+}
+
 void
 keytable_free(struct keytable *kt)
 {
@@ -246,5 +285,6 @@ keytable_free(struct keytable *kt)
 	free(kt->pat);
 	free(kt->keys);
 	free(kt->order);
+	free(kt->refused);
 	memset(kt, 0, sizeof(*kt));
 }

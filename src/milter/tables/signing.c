@@ -152,6 +152,7 @@ rule_name(struct vouchd_signing *s, struct ds *ds, const struct ds_entry *e,
     struct rule *r, const uint8_t *name, size_t len, struct vouchd_diag *diag,
     int *nomem)
 {
+	const struct vouchd_table_key *no;
 	const char *dom;
 	char q[128];
 
@@ -170,16 +171,31 @@ rule_name(struct vouchd_signing *s, struct ds *ds, const struct ds_entry *e,
 	if (len == 1 && name[0] == '%') {
 		if (literal_domain(r->pattern, &dom) &&
 		    keytable_find(&s->kt, dom, strlen(dom)) == NULL) {
-			diag_ds(diag, VOUCHD_DIAG_ERROR, ds, e->line,
-			    "key name %% is the sender's domain, %s here, "
-			    "which the KeyTable does not define",
-			    dom);
+			if ((no = keytable_refused(&s->kt, dom, strlen(dom))))
+				diag_ds(diag, VOUCHD_DIAG_ERROR, ds, e->line,
+				    "key name %% is the sender's domain, %s "
+				    "here, whose KeyTable entry (%s:%u) was "
+				    "refused",
+				    dom, no->file, no->line);
+			else
+				diag_ds(diag, VOUCHD_DIAG_ERROR, ds, e->line,
+				    "key name %% is the sender's domain, %s "
+				    "here, which the KeyTable does not define",
+				    dom);
 			return -1;
 		}
 	} else if ((r->key[r->nkeys] = keytable_find(
 	                &s->kt, r->keyname[r->nkeys], len)) == NULL) {
-		diag_ds(diag, VOUCHD_DIAG_ERROR, ds, e->line,
-		    "the KeyTable has no key named \"%s\"", q);
+		/* an entry of that name the KeyTable refused (its error is
+		 * said at its line) is not a missing one */
+		if ((no = keytable_refused(&s->kt, r->keyname[r->nkeys], len)))
+			diag_ds(diag, VOUCHD_DIAG_ERROR, ds, e->line,
+			    "key \"%s\": its KeyTable entry (%s:%u) was "
+			    "refused",
+			    q, no->file, no->line);
+		else
+			diag_ds(diag, VOUCHD_DIAG_ERROR, ds, e->line,
+			    "the KeyTable has no key named \"%s\"", q);
 		return -1;
 	}
 	r->nkeys++;
@@ -580,11 +596,17 @@ tables_build(struct vouchd_signing *s, struct ds *kds, struct ds *sds,
 
 static enum vouch_status
 finish(struct vouchd_signing *s, enum vouch_status st,
-    const struct vouchd_diag *diag, size_t errors_before,
+    const struct vouchd_diag *diag, size_t errors_before, int partial,
     struct vouchd_signing **out)
 {
 	if (st == VOUCH_OK && diag->nerrors > errors_before)
 		st = VOUCH_ESYNTAX;
+	/* the single key is whole once its key path is set */
+	if (st == VOUCH_ESYNTAX && partial &&
+	    (!s->single || s->single_key.keypath != NULL)) {
+		*out = s;
+		return st;
+	}
 	if (st != VOUCH_OK) {
 		vouchd_signing_free(s);
 		return st;
@@ -619,7 +641,7 @@ vouchd_signing_load(const struct vouchd_signing_conf *c,
 			return VOUCH_EINVAL;
 		}
 		st = single_build(s, c, diag);
-		return finish(s, st, diag, errors_before, out);
+		return finish(s, st, diag, errors_before, c->partial, out);
 	}
 	if (c->key_table == NULL || c->signing_table == NULL) {
 		diag_at(diag, VOUCHD_DIAG_ERROR, c->origin,
@@ -653,7 +675,7 @@ vouchd_signing_load(const struct vouchd_signing_conf *c,
 	st = tables_build(s, &kds, &sds, diag);
 	ds_close(&kds);
 	ds_close(&sds);
-	return finish(s, st, diag, errors_before, out);
+	return finish(s, st, diag, errors_before, c->partial, out);
 }
 
 enum vouch_status
@@ -690,7 +712,7 @@ vouchd_signing_parse(const char *kt_name, const uint8_t *kt, size_t ktlen,
 	st = tables_build(s, &kds, &sds, diag);
 	ds_close(&kds);
 	ds_close(&sds);
-	return finish(s, st, diag, errors_before, out);
+	return finish(s, st, diag, errors_before, 0, out);
 }
 
 size_t

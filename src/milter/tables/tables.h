@@ -125,6 +125,11 @@ struct vouchd_signing_conf {
 	const char *origin;
 	unsigned key_table_line, signing_table_line;
 	unsigned domain_line, selector_line, key_file_line;
+	/* vouchd -t: when the tables have errors (VOUCH_ESYNTAX), *out of
+	 * vouchd_signing_load still gets what could be read, the refused
+	 * entries left out, so that the keys of the others can be checked
+	 * too; the status stays VOUCH_ESYNTAX.  0: *out stays NULL. */
+	int partial;
 };
 
 struct vouchd_signing; /* opaque, immutable once loaded */
