@@ -339,8 +339,11 @@ enum vouch_arc_seal_req_part {
  *      one bad name can check a request of that name alone).
  * Errors: VOUCH_EINVAL (r, part or reason NULL; or r cannot be sealed:
  *         no key; domain or selector not a DNS name of letters, digits,
- *         '-' and '_'; alg not one the key makes (RSA keys rsa-sha256,
- *         Ed25519 keys ed25519-sha256, RFC 8463); an authserv-id that is
+ *         '-' and '_' (no final dot, no label starting or ending with '-',
+ *         RFC 5321 §4.1.2; SELECTOR._domainkey.DOMAIN at most 253 bytes),
+ *         so that vouch's own verifiers never refuse what it signs; alg
+ *         not one the key makes (RSA keys rsa-sha256, Ed25519 keys
+ *         ed25519-sha256, RFC 8463); an authserv-id that is
  *         missing, longer than VOUCH_AUTHRES_MAX_ID bytes or not a MIME
  *         token (RFC 8601 §2.2, RFC 2045 §5.1: a space, control
  *         character or tspecial such as ';'); a header name list that is

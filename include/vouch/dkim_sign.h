@@ -261,8 +261,11 @@ enum vouch_dkim_sign_req_part {
  *      repeat the member's value: the caller names it.
  * Errors: VOUCH_EINVAL (r, part or reason NULL; or r cannot be signed:
  *         no key; domain or selector not a DNS name of letters, digits,
- *         '-' and '_'; alg not one the key makes (RSA keys rsa-sha256,
- *         Ed25519 keys ed25519-sha256, RFC 8463); auid not
+ *         '-' and '_' (no final dot, no label starting or ending with '-',
+ *         RFC 5321 §4.1.2; SELECTOR._domainkey.DOMAIN at most 253 bytes),
+ *         so that vouch's own verifiers never refuse what it signs; alg
+ *         not one the key makes (RSA keys rsa-sha256, Ed25519 keys
+ *         ed25519-sha256, RFC 8463); auid not
  *         [local-part]@domain in visible ASCII without ';' or '=', or its
  *         domain not d= or under it (RFC 6376 §3.5); a header name list
  *         that is empty, too long, holds a non-name (RFC 5322 §3.6.8) or

@@ -474,7 +474,9 @@ copy_out(int fd, off_t start, FILE *spool, uint8_t *buf, size_t cap)
 /*
  * Split "a:b:c" into names (the strings point into `copy`), at most cap.
  * The caller's cap is one past the library's limit, so that a list too
- * long is refused by the library rather than cut short unseen.
+ * long is refused by the library rather than cut short unseen; an empty
+ * item ("From::To", "From:") is kept for the library to refuse, where it
+ * was once dropped without a word.
  */
 static size_t
 split_headers(char *copy, const char **names, size_t cap)
@@ -482,12 +484,13 @@ split_headers(char *copy, const char **names, size_t cap)
 	size_t n = 0;
 	char *p = copy, *c;
 
-	while (p != NULL && *p != '\0' && n < cap) {
+	if (*copy == '\0')
+		return 0;
+	while (p != NULL && n < cap) {
 		c = strchr(p, ':');
 		if (c != NULL)
 			*c = '\0';
-		if (*p != '\0')
-			names[n++] = p;
+		names[n++] = p;
 		p = c != NULL ? c + 1 : NULL;
 	}
 	return n;
@@ -533,8 +536,9 @@ seal_refused(const struct vouch_arc_seal_req *r, const struct arc_opts *o)
 				why = why1;
 			}
 		}
-		fprintf(stderr, "%s arc seal: -H %s: %s\n", cli_progname, value,
-		    why);
+		/* an empty name is seen in the list it was written in */
+		fprintf(stderr, "%s arc seal: -H %s: %s\n", cli_progname,
+		    value[0] == '\0' ? o->headers : value, why);
 		break;
 	case VOUCH_ARC_SEAL_REQ_ALG:
 		fprintf(stderr, "%s arc seal: -k %s: %s\n", cli_progname,
@@ -586,9 +590,11 @@ arc_seal(const struct arc_opts *o)
 	err[0] = '\0';
 	if ((st = vouch_dkim_key_load_file(
 	         o->keyfile, &key, err, sizeof(err))) != VOUCH_OK) {
-		fprintf(stderr, "%s: %s\n", cli_progname,
+		/* as dkim sign: a key that does not parse is bad data
+		 * (vouch(1) EXIT STATUS: 65), an unreadable file 74 */
+		fprintf(stderr, "%s arc seal: -k %s\n", cli_progname,
 		    err[0] ? err : vouch_status_str(st));
-		return st == VOUCH_EIO ? CLI_EXIT_IO : CLI_EXIT_USAGE;
+		return st == VOUCH_EIO ? CLI_EXIT_IO : CLI_EXIT_DATAERR;
 	}
 	memset(&req, 0, sizeof(req));
 	req.key = key;

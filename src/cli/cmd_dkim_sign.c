@@ -308,7 +308,7 @@ cmd_dkim_sign(int argc, char **argv)
 		st = vouch_dkim_key_load_file(
 		    opt[i].keyfile, &key[i], err, sizeof(err));
 		if (st != VOUCH_OK) {
-			fprintf(stderr, "vouch dkim sign: %s\n",
+			fprintf(stderr, "vouch dkim sign: -k %s\n",
 			    err[0] ? err : vouch_status_str(st));
 			/* A key that does not parse is bad data. */
 			rc = st == VOUCH_EIO ? CLI_EXIT_IO : CLI_EXIT_DATAERR;

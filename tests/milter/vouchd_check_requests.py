@@ -78,6 +78,10 @@ SIGN = "Domain example.com\nSelector ed1\nKeyFile %s\n" % KEY
 def test_check():
     expect("ARCSealDomain that is not a domain name", "Mode v\n" + ARC % ("ex..ample.org", "arc1"),
            "ARCSealDomain", ["ARCSealDomain 'ex..ample.org'", "not a domain name"])
+    # arc verify refuses d= with a final dot ("AMS: d= is not a domain
+    # name"): the sealer does too, so vouchd -t does
+    expect("ARCSealDomain with a final dot", "Mode v\n" + ARC % ("forwarder.example.", "arc1"),
+           "ARCSealDomain", ["ARCSealDomain 'forwarder.example.'", "a final dot"])
     expect("ARCSealSelector that is not a DNS label", "Mode v\n" + ARC % ("forwarder.example", "s!1"),
            "ARCSealSelector", ["ARCSealSelector 's!1'", "not a domain name"])
     expect("AuthservID that is not a token, with ARC sealing",

@@ -9,6 +9,7 @@ algorithm the key cannot make").  The rules are the library's
 authserv-id.  A key made by `vouch keygen`, an empty zone: nothing here
 looks anything up."""
 import os
+import re
 import tempfile
 
 from vtest import ok, done, vouch
@@ -42,7 +43,25 @@ REFUSALS = [
     ("-H with a name holding a space (RFC 5322 §3.6.8)", "-H", "From:Sub ject",
      ["vouch arc seal: -H Sub ject: not a header field name (RFC 5322 §3.6.8)"]),
     ("-H with no name", "-H", "::",
-     ["vouch arc seal: -H ::: want 1 to 64 header names"]),
+     ["vouch arc seal: -H ::: an empty name is not a header field name"]),
+    # empty items were once dropped without a word (h=from:to, h=from)
+    ("-H with an empty item (RFC 5322 §3.6.8)", "-H", "From::To",
+     ["vouch arc seal: -H From::To: an empty name is not a header field name (RFC 5322 §3.6.8"]),
+    ("-H ending with ':'", "-H", "From:",
+     ["vouch arc seal: -H From:: an empty name"]),
+    ("-H starting with ':'", "-H", ":From",
+     ["vouch arc seal: -H :From: an empty name"]),
+    # what arc verify refuses ("AMS: d= is not a domain name") is not
+    # sealed: a final dot (RFC 6376 §3.5, the verifier's rule)
+    ("-d with a final dot", "-d", "example.org.",
+     ["vouch arc seal: -d example.org.: not a domain name: a final dot"]),
+    ("-s with a final dot", "-s", "s1.",
+     ["vouch arc seal: -s s1.: not a domain name: a final dot"]),
+    # stricter than the verifier: RFC 5321 §4.1.2 / RFC 1035 §2.3.1
+    ("-d label starting with '-'", "-d", "-example.org",
+     ["vouch arc seal: -d -example.org: not a domain name: a label starts with '-'"]),
+    ("-s ending with '-'", "-s", "s1-",
+     ["vouch arc seal: -s s1-: not a domain name: a label ends with '-'"]),
     # the 65th name was once dropped without a word
     ("-H with 65 names", "-H", ":".join("X-N%d" % i for i in range(65)),
      ["vouch arc seal: -H X-N0:X-N1:", "X-N64: want 1 to 64 header names"]),
@@ -56,6 +75,42 @@ def seal(key, zone, over, extra):
     for k, v in opts.items():
         args += [k, v]
     return vouch(args + extra, stdin=MSG)
+
+
+# Names the sealer takes, each sealed so that `vouch arc verify` passes
+# the chain: (name, -d, -s, -H or None)
+SEALED = [
+    ("plain names", "example.org", "s1", None),
+    ("'-' inside labels", "ex-ample.org", "s-1", None),
+    ("'_' in s= (verifiers take it)", "example.org", "_s_1", None),
+    ("-H From:To", "example.org", "s1", "From:To"),
+]
+
+
+def roundtrip(tmp, key, record):
+    """What the sealer takes, its verifier passes."""
+    for name, dom, sel, hl in SEALED:
+        zone = os.path.join(tmp, "names.zone")
+        with open(zone, "w") as f:
+            f.write('%s._domainkey.%s. IN TXT "%s"\n' % (sel, dom, record))
+        extra = ["--auth-results", "spf=pass"] + (["-H", hl] if hl else [])
+        rc, out, err = seal(key, zone, {"-d": dom, "-s": sel}, extra)
+        vrc, vout, verr = vouch(["arc", "verify", "--zone", zone], stdin=out)
+        ok(rc == 0 and vrc == 0 and b"arc=pass" in vout,
+           "sealed, and vouch arc verify passes it: " + name,
+           "seal exit %d %r; verify exit %d %r %r" % (rc, err, vrc, vout, verr))
+
+
+def key_errors(tmp, zone):
+    """Key errors name the subcommand and -k; exit 74 or 65 as dkim sign."""
+    bad = os.path.join(tmp, "bad.private")
+    with open(bad, "w") as f:
+        f.write("not a key\n")
+    for name, path, want in [("missing key file", os.path.join(tmp, "none.private"), 74),
+                             ("key file that does not parse", bad, 65)]:
+        rc, out, err = seal(path, zone, {}, ["--auth-results", "spf=pass"])
+        ok(rc == want and out == b"" and err.startswith("vouch arc seal: -k %s: " % path),
+           "%s: exit %d, error names arc seal, -k and the file" % (name, want), "exit %d: %r" % (rc, err))
 
 
 def run(tmp):
@@ -87,6 +142,10 @@ def run(tmp):
     rc, out, err = seal(key, zone, {"-H": ":".join(["From"] + ["X-N%d" % i for i in range(63)])},
                         ["--auth-results", "spf=pass"])
     ok(rc == 0 and out.startswith(b"ARC-Seal: "), "-H with 64 names seals", "exit %d: %s" % (rc, err))
+    with open(os.path.join(tmp, "s1.txt")) as f:
+        record = "".join(re.findall(r'"([^"]*)"', f.read()))
+    roundtrip(tmp, key, record)
+    key_errors(tmp, zone)
 
 
 with tempfile.TemporaryDirectory(prefix="vouch-arc-seal-cli-") as tmpdir:

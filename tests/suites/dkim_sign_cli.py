@@ -132,7 +132,8 @@ def sign_checks(tmp, txt):
        "LF-only input: the same signature as CRLF (bare LF taken as CRLF)")
 
     rc, out, err = vouch(["dkim", "sign", "-d", DOMAIN, "-s", "r1", "-k", os.path.join(tmp, "nokey.pem"), src])
-    ok(rc == 74 and "nokey.pem" in err and out == b"", "missing key file: exit 74, error names it",
+    ok(rc == 74 and err.startswith("vouch dkim sign: -k ") and "nokey.pem" in err and out == b"",
+       "missing key file: exit 74, error names -k and the file",
        "exit %d: %s" % (rc, err))
     rc, out, err = vouch(["dkim", "sign", "-d", DOMAIN, "-s", "r1", "-k", rsa, os.path.join(tmp, "nomsg.eml")])
     ok(rc == 74 and "nomsg.eml" in err and out == b"", "missing message file: exit 74, error names it",
@@ -207,6 +208,50 @@ def refusal_checks(tmp, src, rsa, ed):
        "of several signatures, the refused one is named", "exit %d: %r" % (rc, err))
 
 
+# What the signer takes it signs so that `vouch dkim verify` passes it, and
+# what the verifier refuses ("bad domain in d=", "bad selector in s=",
+# "key name too long") it refuses with the rule (exit 64).
+# (name, -d, -s, None if signed, else the option and rule named)
+LONG_D = ".".join(["a" * 59, "b" * 59, "c" * 59, "d" * 60])  # 240 bytes
+NAME_ROWS = [
+    ("plain names", "cli.example", "e1", None),
+    ("'-' inside labels", "c-li.example", "e-1", None),
+    ("'_' in s= (verifiers take it)", "cli.example", "_e_1", None),
+    ("'_' in d= (verifiers take it)", "_x.cli.example", "e1", None),
+    ("a key name of 253 bytes", LONG_D[:-7], "brisbane", None),
+    # the verifier's rule: no final dot ("bad domain in d=", RFC 6376 §3.5)
+    ("-d with a final dot", "cli.example.", "e1", "-d cli.example.: not a domain name: a final dot"),
+    ("-s with a final dot", "cli.example", "e1.", "-s e1.: not a domain name: a final dot"),
+    # the verifier's rule: a name it can look up ("key name too long")
+    ("a key name of 260 bytes", LONG_D, "brisbane", "-s brisbane: the key's name SELECTOR._domainkey.DOMAIN is longer"),
+    # stricter than our verifier: RFC 5321 §4.1.2 / RFC 1035 §2.3.1 labels
+    ("-d label starting with '-'", "-cli.example", "e1", "-d -cli.example: not a domain name: a label starts with '-'"),
+    ("-d label ending with '-'", "cli-.example", "e1", "-d cli-.example: not a domain name: a label ends with '-'"),
+    ("-s ending with '-'", "cli.example", "e1-", "-s e1-: not a domain name: a label ends with '-'"),
+]
+
+
+def roundtrip_checks(tmp, src, ed, txt):
+    """Every name signed verifies with vouch's own verifier."""
+    for name, dom, sel, refused in NAME_ROWS:
+        rc, out, err = vouch(["dkim", "sign", "-d", dom, "-s", sel, "-k", ed, src])
+        if refused is not None:
+            ok(rc == 64 and out == b"" and err.startswith("vouch dkim sign: " + refused),
+               "not signed, as the verifier would refuse it: " + name, "exit %d: %r" % (rc, err))
+            continue
+        zone = os.path.join(tmp, "names.zone")
+        with open(zone, "w") as f:
+            f.write('%s._domainkey.%s. IN TXT "%s"\n' % (sel, dom, txt["e1._domainkey." + DOMAIN]))
+        sp = os.path.join(tmp, "names.eml")
+        with open(sp, "wb") as f:
+            f.write(out)
+        vrc, vout, verr = vouch(["dkim", "verify", "--zone", zone, sp])
+        pas = re.search(rb"dkim=pass\s+header\.d=%s\s" % re.escape(dom.encode()), vout)
+        ok(rc == 0 and vrc == 0 and pas is not None,
+           "signed, and vouch dkim verify passes it: " + name,
+           "sign exit %d %r; verify exit %d %r %r" % (rc, err, vrc, vout, verr))
+
+
 def memory_check(tmp):
     """Signing a 100 MiB message keeps RSS under 16 MiB (the body streams)."""
     if SANITIZED:
@@ -237,6 +282,7 @@ def main():
         txt = keygen_checks(tmp)
         if txt is not None:
             sign_checks(tmp, txt)
+            roundtrip_checks(tmp, os.path.join(tmp, "msg.eml"), os.path.join(tmp, "e1.private"), txt)
             memory_check(tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -375,6 +375,7 @@ static const char *const h_authres[] = {"From", "Authentication-Results"};
 static const char *const h_space[] = {"From", "Sub ject"};
 static const char *const h_colon[] = {"From:To"};
 static const char *const h_null[] = {"From", NULL};
+static const char *const h_empty[] = {"From", "", "To"};
 static const char *h_many[VOUCH_DKIM_SIGN_MAX_HEADERS + 1];
 static char long_id[VOUCH_AUTHRES_MAX_ID + 2];
 static char max_id[VOUCH_AUTHRES_MAX_ID + 1];
@@ -406,6 +407,22 @@ static const struct {
         VOUCH_ARC_SEAL_REQ_SELECTOR, "not a domain name"},
     {"no s=", false, 0, NULL, unset, NULL, NULL, 0, 0,
         VOUCH_ARC_SEAL_REQ_SELECTOR, "not a domain name"},
+    /*
+     * What arc/verify.c valid_name refuses ("AMS: d= is not a domain
+     * name", "s= is not a selector") is never sealed: a final dot.
+     */
+    {"d= with a final dot (verifier: AMS: d= is not a domain name)", false, 0,
+        "example.org.", NULL, NULL, NULL, 0, 0, VOUCH_ARC_SEAL_REQ_DOMAIN,
+        "a final dot"},
+    {"s= with a final dot (verifier: s= is not a selector)", false, 0, NULL,
+        "s1.", NULL, NULL, 0, 0, VOUCH_ARC_SEAL_REQ_SELECTOR, "a final dot"},
+    /* stricter than the verifier: RFC 5321 §4.1.2 labels, no edge '-' */
+    {"d= label starting with '-' (RFC 5321 §4.1.2)", false, 0, "-example.org",
+        NULL, NULL, NULL, 0, 0, VOUCH_ARC_SEAL_REQ_DOMAIN, "starts with '-'"},
+    {"s= ending with '-' (RFC 5321 §4.1.2)", false, 0, NULL, "s1-", NULL, NULL,
+        0, 0, VOUCH_ARC_SEAL_REQ_SELECTOR, "ends with '-'"},
+    {"s= with '_' (verifiers take it)", false, 0, NULL, "s_1", NULL, NULL, 0, 0,
+        VOUCH_ARC_SEAL_REQ_OK, ""},
     {"rsa-sha256 with an Ed25519 key (RFC 8463)", false,
         VOUCH_DKIM_SIGN_RSA_SHA256, NULL, NULL, NULL, NULL, 0, 0,
         VOUCH_ARC_SEAL_REQ_ALG, "an Ed25519 key"},
@@ -445,6 +462,8 @@ static const struct {
         h_space, 2, 0, VOUCH_ARC_SEAL_REQ_HEADERS, "not a header field name"},
     {"h= name with a colon (RFC 5322 §3.6.8)", false, 0, NULL, NULL, NULL,
         h_colon, 1, 0, VOUCH_ARC_SEAL_REQ_HEADERS, "not a header field name"},
+    {"h= with an empty name (-H From::To)", false, 0, NULL, NULL, NULL, h_empty,
+        3, 0, VOUCH_ARC_SEAL_REQ_HEADERS, "an empty name"},
     {"h= name NULL", false, 0, NULL, NULL, NULL, h_null, 2, 0,
         VOUCH_ARC_SEAL_REQ_HEADERS, "not a header field name"},
     {"h= with no name", false, 0, NULL, NULL, NULL, h_space, 0, 0,

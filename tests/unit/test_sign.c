@@ -220,6 +220,20 @@ static const struct {
  */
 static const char *const no_from[] = {"Subject", "To"};
 static const char *const bad_name[] = {"From", "Sub ject"};
+static const char *const empty_name[] = {"From", "", "To"};
+/* d= of 240 and 233 bytes: with s=brisbane, key names of 260 and 253 */
+#define D240 \
+	"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" \
+	"aaaaaaaaa.bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb" \
+	"bbbbbbbbbbbbbbbbbbb.cccccccccccccccccccccccccccccc" \
+	"ccccccccccccccccccccccccccccc.dddddddddddddddddddd" \
+	"dddddddddddddddddddddddddddddddddddddddd"
+#define D233 \
+	"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" \
+	"aaaaaaaaa.bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb" \
+	"bbbbbbbbbbbbbbbbbbb.cccccccccccccccccccccccccccccc" \
+	"ccccccccccccccccccccccccccccc.dddddddddddddddddddd" \
+	"ddddddddddddddddddddddddddddddddd"
 static const struct {
 	const char *name;
 	bool key_rsa;
@@ -270,6 +284,49 @@ static const struct {
         bad_name, 2, VOUCH_DKIM_SIGN_REQ_HEADERS, "not a header field name"},
     {"an empty header list", false, 0, NULL, NULL, NULL, no_from, 0,
         VOUCH_DKIM_SIGN_REQ_HEADERS, "want 1 to 64"},
+    /*
+     * What the verifiers refuse (dkim/verify.c valid_domain: "bad domain
+     * in d=", "bad selector in s="; arc/verify.c valid_name: "AMS: d= is
+     * not a domain name") is never signed: a final dot, and a key name
+     * over 253 bytes ("key name too long").
+     */
+    {"d= with a final dot (verifier: bad domain in d=)", false, 0,
+        "football.example.com.", NULL, NULL, NULL, 0,
+        VOUCH_DKIM_SIGN_REQ_DOMAIN, "a final dot"},
+    {"s= with a final dot (verifier: bad selector in s=)", false, 0, NULL,
+        "brisbane.", NULL, NULL, 0, VOUCH_DKIM_SIGN_REQ_SELECTOR,
+        "a final dot"},
+    {"d= of a dot alone", false, 0, ".", NULL, NULL, NULL, 0,
+        VOUCH_DKIM_SIGN_REQ_DOMAIN, "an empty label"},
+    {"key name of 260 bytes (verifier: key name too long)", false, 0, D240,
+        NULL, NULL, NULL, 0, VOUCH_DKIM_SIGN_REQ_SELECTOR,
+        "longer than 253 bytes"},
+    {"key name of 253 bytes", false, 0, D233, NULL, NULL, NULL, 0,
+        VOUCH_DKIM_SIGN_REQ_OK, ""},
+    /*
+     * Stricter than our verifier, which takes any '-': RFC 6376 §3.5 d=
+     * and §3.1 s= are sub-domains of RFC 5321 §4.1.2, whose labels
+     * neither start nor end with '-' (RFC 1035 §2.3.1).
+     */
+    {"d= label starting with '-' (RFC 5321 §4.1.2)", false, 0,
+        "-football.example.com", NULL, NULL, NULL, 0,
+        VOUCH_DKIM_SIGN_REQ_DOMAIN, "starts with '-'"},
+    {"d= inner label ending with '-' (RFC 5321 §4.1.2)", false, 0,
+        "football-.example.com", NULL, NULL, NULL, 0,
+        VOUCH_DKIM_SIGN_REQ_DOMAIN, "ends with '-'"},
+    {"d= last label ending with '-' (RFC 5321 §4.1.2)", false, 0,
+        "football.example-", NULL, NULL, NULL, 0, VOUCH_DKIM_SIGN_REQ_DOMAIN,
+        "ends with '-'"},
+    {"s= starting with '-' (RFC 6376 §3.1, RFC 5321 §4.1.2)", false, 0, NULL,
+        "-brisbane", NULL, NULL, 0, VOUCH_DKIM_SIGN_REQ_SELECTOR,
+        "starts with '-'"},
+    {"d= with '-' inside a label", false, 0, "foot-ball.example.com", NULL,
+        "@foot-ball.example.com", NULL, 0, VOUCH_DKIM_SIGN_REQ_OK, ""},
+    /* '_' as our verifier and others take it (published selectors) */
+    {"s= with '_' (verifiers take it)", false, 0, NULL, "_bris_bane", NULL,
+        NULL, 0, VOUCH_DKIM_SIGN_REQ_OK, ""},
+    {"a header list with an empty name (RFC 5322 §3.6.8)", false, 0, NULL, NULL,
+        NULL, empty_name, 3, VOUCH_DKIM_SIGN_REQ_HEADERS, "an empty name"},
     /* the first member found wrong is the one named */
     {"bad d= and bad i=: d= named", false, 0, "a b", NULL, "x", NULL, 0,
         VOUCH_DKIM_SIGN_REQ_DOMAIN, "not a domain name"},

@@ -326,13 +326,28 @@ names_have_from(const char *const *names, size_t n)
 	return 0;
 }
 
+/* Is one of the n names "" (an empty item of a list written a:b)? */
+static int
+names_have_empty(const char *const *names, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (names[i] != NULL && names[i][0] == '\0')
+			return 1;
+	return 0;
+}
+
 const char *
 dkim_hnames_problem(const char *const *names, size_t n)
 {
 	if (names == NULL || n == 0 || n > VOUCH_DKIM_SIGN_MAX_HEADERS)
 		return "want 1 to " TXT_HEADERS_MAX " header names";
 	if (names_size(names, n) == 0)
-		return "not a header field name (RFC 5322 §3.6.8)";
+		return names_have_empty(names, n)
+		           ? "an empty name is not a header field name (RFC "
+		             "5322 §3.6.8: one printable byte or more)"
+		           : "not a header field name (RFC 5322 §3.6.8)";
 	return NULL;
 }
 
@@ -388,26 +403,92 @@ alg_problem(const struct vouch_dkim_key *key, enum vouch_dkim_sign_alg alg)
 	}
 }
 
+/* The rule of a d= or s= name, in words (name_problem) */
+#define NAME_RULE \
+	"labels of letters, digits, '-' or '_' between single dots, at " \
+	"most " TXT_LABEL_MAX " bytes each and " TXT_NAME_MAX " in all"
+
+/*
+ * Why `s` cannot be a d= or s= value, or NULL: no looser than the
+ * verifiers (valid_domain in dkim/verify.c, valid_name in arc/verify.c),
+ * which refuse a final dot, an empty label, a byte other than a letter,
+ * digit, '-' or '_', a label over 63 bytes and a name over 253, so that
+ * vouch never signs what it refuses itself.  Stricter than they are on
+ * '-': RFC 6376 §3.5 (d=) and §3.1 (s=) write both as sub-domains of RFC
+ * 5321 §4.1.2, whose labels neither start nor end with '-' (RFC 1035
+ * §2.3.1), a rule verifiers in the wild do not all enforce.  '_' stays:
+ * selectors and domains with it are published and verified.
+ * dkim_name_ok keeps the final dot for the zone-file owner name of
+ * vouch_dkim_key_record (vouch keygen -d example.com.).
+ */
+static const char *
+name_problem(const char *s)
+{
+	size_t i, label = 0;
+	unsigned char c;
+
+	if (s == NULL || s[0] == '\0')
+		return "not a domain name: empty";
+	for (i = 0; (c = (unsigned char)s[i]) != '\0'; i++) {
+		if (i >= VOUCH_DNS_MAX_NAME)
+			return "not a domain name: longer than " TXT_NAME_MAX
+			       " bytes (RFC 1035 §2.3.4)";
+		if (c == '.' && label > 0 && s[i + 1] == '\0')
+			return "not a domain name: a final dot (d= and s= are "
+			       "written without it, RFC 6376 §3.5): write the "
+			       "name without the dot";
+		if (c == '.' && label == 0)
+			return "not a domain name: an empty label (a leading "
+			       "dot or two dots in a row); " NAME_RULE;
+		if (c == '.' && s[i - 1] == '-')
+			return "not a domain name: a label ends with '-' (RFC "
+			       "5321 §4.1.2, RFC 1035 §2.3.1)";
+		if (c == '.') {
+			label = 0;
+			continue;
+		}
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		        (c >= '0' && c <= '9') || c == '-' || c == '_'))
+			return "not a domain name: a byte other than a letter, "
+			       "digit, '-' or '_'; " NAME_RULE;
+		if (c == '-' && label == 0)
+			return "not a domain name: a label starts with '-' "
+			       "(RFC "
+			       "5321 §4.1.2, RFC 1035 §2.3.1)";
+		if (++label > VOUCH_DNS_MAX_LABEL)
+			return "not a domain name: a label longer "
+			       "than " TXT_LABEL_MAX " bytes (RFC 1035 §2.3.4)";
+	}
+	if (s[i - 1] == '-')
+		return "not a domain name: a label ends with '-' (RFC 5321 "
+		       "§4.1.2, RFC 1035 §2.3.1)";
+	return NULL;
+}
+
+/* The key record's name, SELECTOR._domainkey.DOMAIN (RFC 6376 §3.6.2.1) */
+#define DOMAINKEY "._domainkey."
+
 enum vouch_dkim_sign_req_part
 dkim_sign_req_problem(const struct vouch_dkim_key *key,
     enum vouch_dkim_sign_alg alg, const char *domain, const char *selector,
     const char **why)
 {
-	/* dkim_name_ok's rule, in words */
-	static const char name_rule[] =
-	    "not a domain name: labels of letters, digits, '-' or '_' "
-	    "between single dots, at most " TXT_LABEL_MAX
-	    " bytes each and " TXT_NAME_MAX " in all";
-
-	*why = name_rule;
 	if (key == NULL) {
 		*why = "no key";
 		return VOUCH_DKIM_SIGN_REQ_KEY;
 	}
-	if (!dkim_name_ok(domain))
+	if ((*why = name_problem(domain)) != NULL)
 		return VOUCH_DKIM_SIGN_REQ_DOMAIN;
-	if (!dkim_name_ok(selector))
+	if ((*why = name_problem(selector)) != NULL)
 		return VOUCH_DKIM_SIGN_REQ_SELECTOR;
+	/* the verifiers refuse a key name they cannot look up: "key name
+	 * too long" */
+	if (strlen(selector) + sizeof(DOMAINKEY) - 1 + strlen(domain) >
+	    VOUCH_DNS_MAX_NAME) {
+		*why = "the key's name SELECTOR._domainkey.DOMAIN is longer "
+		       "than " TXT_NAME_MAX " bytes (RFC 1035 §2.3.4)";
+		return VOUCH_DKIM_SIGN_REQ_SELECTOR;
+	}
 	if ((*why = alg_problem(key, alg)) != NULL)
 		return VOUCH_DKIM_SIGN_REQ_ALG;
 	return VOUCH_DKIM_SIGN_REQ_OK;
