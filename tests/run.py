@@ -37,6 +37,8 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
+import rmpath  # noqa: E402  (tests/lib; no side effects, unlike scratch)
 SAN_RE = re.compile(r"(ERROR: AddressSanitizer|runtime error:|ERROR: LeakSanitizer)")
 
 totals = {"passed": 0, "failed": 0, "skipped": 0}
@@ -144,14 +146,7 @@ def sweep_tmp(label):
                                                                " ".join(left)))
     sys.stdout.flush()
     for name in left:
-        path = os.path.join(RUN_TMP, name)
-        if os.path.isdir(path) and not os.path.islink(path):
-            shutil.rmtree(path, ignore_errors=True)
-        else:
-            try:
-                os.unlink(path)
-            except OSError:
-                pass
+        rmpath.remove(os.path.join(RUN_TMP, name))
 
 
 def programs(build, pattern_dir, prefix):
