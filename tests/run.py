@@ -56,8 +56,10 @@ def san_log_env(env):
     vouch-ingest itself and may keep their stderr, or accept any exit
     status but 0; the files are read whichever process wrote them.  The
     directory is writable by all (sticky, as /tmp) since vouchd drops to
-    its User."""
-    d = tempfile.mkdtemp(prefix="vouch-san-")
+    its User.  It is made in the program's TMPDIR (this run's own), so
+    that the run's end removes it whatever happened; run_program removes
+    it before sweep_tmp looks."""
+    d = tempfile.mkdtemp(prefix="vouch-san-", dir=env.get("TMPDIR"))
     os.chmod(d, 0o1777)
     env = dict(env)
     for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS"):
