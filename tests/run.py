@@ -37,6 +37,8 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
+import rmpath  # noqa: E402  (tests/lib; no side effects, unlike scratch)
 SAN_RE = re.compile(r"(ERROR: AddressSanitizer|runtime error:|ERROR: LeakSanitizer)")
 
 totals = {"passed": 0, "failed": 0, "skipped": 0}
@@ -54,8 +56,10 @@ def san_log_env(env):
     vouch-ingest itself and may keep their stderr, or accept any exit
     status but 0; the files are read whichever process wrote them.  The
     directory is writable by all (sticky, as /tmp) since vouchd drops to
-    its User."""
-    d = tempfile.mkdtemp(prefix="vouch-san-")
+    its User.  It is made in the program's TMPDIR (this run's own), so
+    that the run's end removes it whatever happened; run_program removes
+    it before sweep_tmp looks."""
+    d = tempfile.mkdtemp(prefix="vouch-san-", dir=env.get("TMPDIR"))
     os.chmod(d, 0o1777)
     env = dict(env)
     for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS"):
@@ -144,14 +148,7 @@ def sweep_tmp(label):
                                                                " ".join(left)))
     sys.stdout.flush()
     for name in left:
-        path = os.path.join(RUN_TMP, name)
-        if os.path.isdir(path) and not os.path.islink(path):
-            shutil.rmtree(path, ignore_errors=True)
-        else:
-            try:
-                os.unlink(path)
-            except OSError:
-                pass
+        rmpath.remove(os.path.join(RUN_TMP, name))
 
 
 def programs(build, pattern_dir, prefix):

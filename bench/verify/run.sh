@@ -128,12 +128,15 @@ fi
 r=1
 while [ "$r" -le "$ROUNDS" ]; do
 	echo "bench/verify: round $r of $ROUNDS" >&2
-	order=$GROUPS
-	if [ $((r % 2)) -eq 0 ]; then
-		order=""
-		for g in $GROUPS; do order="$g $order"; done
+	# slices measured every group above: only the ceiling is left
+	order=""
+	if [ "$SHAPE" != slices ]; then
+		order=$GROUPS
+		if [ $((r % 2)) -eq 0 ]; then
+			order=""
+			for g in $GROUPS; do order="$g $order"; done
+		fi
 	fi
-	[ "$SHAPE" = slices ] && order=""
 	for g in $order; do
 		alg=${g%/*}
 		impl=${g#*/}

@@ -23,10 +23,11 @@ Only SIGKILL escapes this; run.py removes what such a script left.
 """
 import atexit
 import os
-import shutil
 import signal
 import sys
 import tempfile
+
+from rmpath import remove as _rm
 
 _made = []
 # A child made with os.fork() inherits _made and the atexit handler; only
@@ -65,16 +66,6 @@ def keep(path):
     removes it, so run the script alone for that)."""
     if path in _made:
         _made.remove(path)
-
-
-def _rm(path):
-    if os.path.isdir(path) and not os.path.islink(path):
-        shutil.rmtree(path, ignore_errors=True)
-    else:
-        try:
-            os.unlink(path)
-        except FileNotFoundError:
-            pass
 
 
 def cleanup():
