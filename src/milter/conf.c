@@ -988,6 +988,31 @@ check_reports(struct parser *ps)
 	return rc;
 }
 
+/* Into buf (NUL-terminated, cut to len): names[0..n), joined as "A, B
+ * and C", but for each names[i] whose leave_out[i] (leave_out NULL: none
+ * left out). */
+static void
+join_names(char *buf, size_t len, const char *const *names, size_t n,
+    const bool *leave_out)
+{
+	size_t i, k = 0, njoined = 0, used = 0;
+
+	for (i = 0; i < n; i++)
+		njoined += leave_out == NULL || !leave_out[i];
+	buf[0] = '\0';
+	for (i = 0; i < n && used < len; i++) {
+		if (leave_out != NULL && leave_out[i])
+			continue;
+		k++;
+		snprintf(buf + used, len - used, "%s%s",
+		    k == 1         ? ""
+		    : k == njoined ? " and "
+		                   : ", ",
+		    names[i]);
+		used += strlen(buf + used);
+	}
+}
+
 /*
  * Options that go together (n of them, names[i] given when given[i]):
  * when some are given and not all, an error at the last given that names
@@ -998,35 +1023,17 @@ static int
 together(
     struct parser *ps, const char *const *names, const bool *given, size_t n)
 {
-	char all[256] = "", missing[256] = "";
-	size_t i, ngiven = 0, nmissing = 0, k = 0;
+	char all[256], missing[256];
+	size_t i, ngiven = 0;
 
 	for (i = 0; i < n; i++)
 		ngiven += given[i];
 	if (ngiven == 0 || ngiven == n)
 		return 0;
-	for (i = 0; i < n; i++) {
-		snprintf(all + strlen(all), sizeof(all) - strlen(all), "%s%s",
-		    i == 0       ? ""
-		    : i + 1 == n ? " and "
-		                 : ", ",
-		    names[i]);
-		if (given[i])
-			continue;
-		nmissing++;
-	}
-	for (i = 0; i < n; i++)
-		if (!given[i]) {
-			k++;
-			snprintf(missing + strlen(missing),
-			    sizeof(missing) - strlen(missing), "%s%s",
-			    k == 1          ? ""
-			    : k == nmissing ? " and "
-			                    : ", ",
-			    names[i]);
-		}
+	join_names(all, sizeof(all), names, n, NULL);
+	join_names(missing, sizeof(missing), names, n, given);
 	return fail(ps, "%s go together: %s %s missing", all, missing,
-	    nmissing == 1 ? "is" : "are");
+	    n - ngiven == 1 ? "is" : "are");
 }
 
 /* Checks across options, once the whole file is read.  Every error is
@@ -1037,9 +1044,10 @@ check_whole(struct parser *ps)
 	static const char *const dkim[] = {"KeyFile", "Selector", "Domain"};
 	static const char *const arc[] = {
 	    "ARCSealDomain", "ARCSealSelector", "ARCSealKeyFile"};
+	static const char *const tables[] = {"KeyTable", "SigningTable"};
 	struct vouchd_conf *c = ps->c;
 	bool single = c->key_file != NULL || c->selector != NULL;
-	bool dkim_given[3], arc_given[3];
+	bool dkim_given[3], arc_given[3], tables_given[2];
 	int rc = 0;
 
 	dkim_given[0] = c->key_file != NULL;
@@ -1051,12 +1059,11 @@ check_whole(struct parser *ps)
 	if (at(ps, "KeyFile", "Selector", "KeyTable", NULL) && single &&
 	    c->key_table != NULL)
 		rc = fail(ps, "KeyFile and KeyTable exclude each other");
+	tables_given[0] = c->key_table != NULL;
+	tables_given[1] = c->signing_table != NULL;
 	if (at(ps, "KeyTable", "SigningTable", NULL) &&
-	    (c->key_table == NULL) != (c->signing_table == NULL))
-		rc = fail(ps,
-		    "KeyTable and SigningTable go together: %s is "
-		    "missing",
-		    c->key_table == NULL ? "KeyTable" : "SigningTable");
+	    together(ps, tables, tables_given, 2) != 0)
+		rc = -1;
 	arc_given[0] = c->arc_domain != NULL;
 	arc_given[1] = c->arc_selector != NULL;
 	arc_given[2] = c->arc_key_file != NULL;

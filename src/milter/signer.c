@@ -30,6 +30,7 @@ struct held_key {
 struct say_each {
 	void (*each)(void *arg, const char *text);
 	void *arg;
+	const struct vouchd_signing *tables; /* as vouchd -t read them */
 };
 
 struct keyset {
@@ -344,31 +345,20 @@ check_sign_req(const struct vouchd_conf *c, const struct vouchd_table_key *k,
 }
 
 /*
- * Every key file the tables name (a path with '%' depends on the message
- * and cannot be read ahead: such entries do not sign), and the signing
- * request of each.  With all (vouchd -t), each error goes to it and the
- * next key is tried, the keys of the table entries that were read among
- * tables that have errors too (the tables' and the key files' own errors
- * are vouchd -t's to say: vouchd_signing_load, vouchd_signing_check_keys);
- * else the first error is in err.
+ * Every key file the table entries of s name (a path with '%' depends on
+ * the message and cannot be read ahead: such entries do not sign), and
+ * the signing request of each.  With all (vouchd -t), each error goes to
+ * it and the next key is tried (the key files' own errors are vouchd -t's
+ * to say: vouchd_signing_check_keys); else the first error is in err.
  */
 static int
-load_table_keys(const struct vouchd_conf *c, struct keyset *ks,
-    const struct say_each *all, char *err, size_t errlen)
+table_keys(const struct vouchd_conf *c, const struct vouchd_signing *s,
+    struct keyset *ks, const struct say_each *all, char *err, size_t errlen)
 {
-	struct vouchd_signing_conf sc;
-	struct vouchd_signing *s = NULL;
-	struct vouchd_diag d;
 	const struct vouchd_table_key *k;
 	size_t i;
 	int rc = 0, r;
 
-	if (!signing_conf_from(c, &sc))
-		return 0;
-	sc.partial = all != NULL;
-	vouchd_diag_init(&d);
-	if (vouchd_signing_load(&sc, &d, &s) != VOUCH_OK)
-		rc = diag_first(&d, err, errlen);
 	for (i = 0; (rc == 0 || all != NULL) && i < vouchd_signing_nkeys(s);
 	     i++) {
 		k = vouchd_signing_key(s, i);
@@ -390,6 +380,27 @@ load_table_keys(const struct vouchd_conf *c, struct keyset *ks,
 			all->each(all->arg, err);
 		rc |= r;
 	}
+	return rc;
+}
+
+/* The tables of c, read, and their keys (table_keys); the first error in
+ * err.  For the signer's start and reload. */
+static int
+load_table_keys(
+    const struct vouchd_conf *c, struct keyset *ks, char *err, size_t errlen)
+{
+	struct vouchd_signing_conf sc;
+	struct vouchd_signing *s = NULL;
+	struct vouchd_diag d;
+	int rc = 0;
+
+	if (!signing_conf_from(c, &sc))
+		return 0;
+	vouchd_diag_init(&d);
+	if (vouchd_signing_load(&sc, &d, &s) != VOUCH_OK)
+		rc = diag_first(&d, err, errlen);
+	else
+		rc = table_keys(c, s, ks, NULL, err, errlen);
 	vouchd_signing_free(s);
 	vouchd_diag_free(&d);
 	return rc;
@@ -443,8 +454,9 @@ check_seal_req(const struct vouchd_conf *c, const struct vouch_dkim_key *key,
 
 /*
  * Every key of c (the tables' and the ARC key), each request checked.
- * With all (vouchd -t), every error goes to it and the check goes on;
- * else the first error stops it, in err.  NULL on an error.
+ * With all (vouchd -t), the tables are all->tables, every error goes to
+ * all and the check goes on; else the first error stops it, in err.  NULL
+ * on an error.
  */
 static struct keyset *
 load_keys(const struct vouchd_conf *c, bool to_stderr,
@@ -467,11 +479,12 @@ load_keys(const struct vouchd_conf *c, bool to_stderr,
 		ks->user = c->user;
 		ks->user_gid = gid;
 	}
-	if (load_table_keys(c, ks, all, err, errlen) != 0) {
-		if (all == NULL)
-			goto bad;
+	if (all == NULL && load_table_keys(c, ks, err, errlen) != 0)
+		goto bad;
+	/* vouchd -t has read the tables (and said their errors) */
+	if (all != NULL &&
+	    table_keys(c, all->tables, ks, all, err, errlen) != 0)
 		bad = 1;
-	}
 	if (c->arc_key_file != NULL && !have_key(ks, c->arc_key_file) &&
 	    load_key(ks, c->arc_key_file, c->arc_domain, c->arc_selector,
 	        c->arc_key_file, err, errlen) != 0) {
@@ -496,9 +509,10 @@ bad:
 
 int
 signer_check_keys(const struct vouchd_conf *c,
+    const struct vouchd_signing *tables,
     void (*each)(void *arg, const char *text), void *arg)
 {
-	struct say_each all = {each, arg};
+	struct say_each all = {each, arg, tables};
 	char err[VOUCHD_TEXT_MAX + 2048];
 	struct keyset *ks = load_keys(c, true, &all, err, sizeof(err));
 

@@ -743,14 +743,14 @@ check(const char *path, struct vouchd_conf *c, struct said *sd)
 	struct vouchd_diag d;
 	char err[1024];
 	size_t i;
-	int bad, daemon_bad, user_bad;
+	int bad, daemon_bad, user_bad, tables_bad = 0;
 
 	daemon_bad = check_daemon(c, &user_bad, sd);
 	vouchd_diag_init(&d);
 	if (signing_conf_from(c, &sc)) {
 		/* the keys of the entries read, also when others were not */
 		sc.partial = 1;
-		(void)!vouchd_signing_load(&sc, &d, &s);
+		tables_bad = vouchd_signing_load(&sc, &d, &s) != VOUCH_OK;
 		if (s != NULL)
 			(void)!vouchd_signing_check_keys(s,
 			    VOUCHD_KEYCHECK_SAFE | VOUCHD_KEYCHECK_PARSE, &d);
@@ -761,8 +761,8 @@ check(const char *path, struct vouchd_conf *c, struct said *sd)
 		say(sd, d.msg[i].text);
 	if (d.ndropped > 0)
 		sayf(sd, "%zu more messages", d.ndropped);
-	bad = d.nerrors > 0;
-	if (signer_check_keys(c, say, sd) != 0)
+	bad = d.nerrors > 0 || tables_bad;
+	if (signer_check_keys(c, s, say, sd) != 0)
 		bad = 1;
 	if (!user_bad && check_as_user(c, sd) != 0)
 		bad = 1;

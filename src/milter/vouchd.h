@@ -133,16 +133,19 @@ void signer_main(const char *conf_path, int ctl, int req)
     __attribute__((noreturn));
 
 /*
- * signer_check_keys - load every key of c as the signer would, and check
- * the DKIM signing request of each and the ARC sealing request (vouchd
- * -t); 0 when all is well, else -1, each error ("FILE:LINE: what") handed
- * to each(arg, text), and the check goes on to the next key and to the
- * ARC key.  A table key that cannot be loaded is skipped without a word:
+ * signer_check_keys - load every key of c as the signer would, those of
+ * the entries of tables (c's KeyTable and SigningTable or single key, as
+ * vouchd -t read them; NULL: none) and the ARC key, and check the DKIM
+ * signing request of each and the ARC sealing request (vouchd -t); 0 when
+ * all is well, else -1, each error ("FILE:LINE: what") handed to each(arg,
+ * text), and the check goes on to the next key and to the ARC key.  A
+ * table key that cannot be loaded is skipped without a word:
  * vouchd_signing_check_keys has said why.  A key file UserID does not own
  * is a warning on stderr (a reload, as UserID, could not read it), not an
  * error.
  */
 int signer_check_keys(const struct vouchd_conf *c,
+    const struct vouchd_signing *tables,
     void (*each)(void *arg, const char *text), void *arg);
 
 /*
