@@ -219,11 +219,11 @@ cmd_report_generate(int argc, char **argv)
 		printf("%u report%s made (%" PRIu64 " record%s, %" PRIu64
 		       " message%s), %u kept, %u suppressed, %u without "
 		       "destination, %u interval%s\n",
-		    sum.reports, sum.reports == 1 ? "" : "s", sum.records,
-		    sum.records == 1 ? "" : "s", sum.messages,
-		    sum.messages == 1 ? "" : "s", sum.kept, sum.suppressed,
+		    sum.reports, cli_plural(sum.reports), sum.records,
+		    cli_plural(sum.records), sum.messages,
+		    cli_plural(sum.messages), sum.kept, sum.suppressed,
 		    sum.no_destination, sum.intervals,
-		    sum.intervals == 1 ? "" : "s");
+		    cli_plural(sum.intervals));
 	switch (st) {
 	case VOUCH_OK:
 		return CLI_EXIT_OK;

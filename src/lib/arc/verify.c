@@ -128,33 +128,11 @@ copy_text(char *dst, size_t cap, const uint8_t *p, size_t len)
 	dst[len] = '\0';
 }
 
-/*
- * A domain name or selector (RFC 6376 §3.5 d=, s=): labels of letters,
- * digits, '-' and '_', 1..63 bytes each, at most 253 in all.
- */
+/* A domain name or selector (RFC 6376 §3.5 d=, s=): dkim_name_check. */
 static bool
 valid_name(const uint8_t *p, size_t len)
 {
-	size_t i, label = 0;
-
-	if (len == 0 || len > VOUCH_DNS_MAX_NAME)
-		return false;
-	for (i = 0; i < len; i++) {
-		if (p[i] == '.') {
-			if (label == 0)
-				return false;
-			label = 0;
-			continue;
-		}
-		if (!((p[i] >= 'a' && p[i] <= 'z') ||
-		        (p[i] >= 'A' && p[i] <= 'Z') ||
-		        (p[i] >= '0' && p[i] <= '9') || p[i] == '-' ||
-		        p[i] == '_'))
-			return false;
-		if (++label > VOUCH_DNS_MAX_LABEL)
-			return false;
-	}
-	return label > 0;
+	return dkim_name_check(p, len, 0) == DKIM_NAME_OK;
 }
 
 /* 1*DIGIT (at most 18 digits); -1 when not. */

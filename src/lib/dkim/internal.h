@@ -237,6 +237,33 @@ enum vouch_status dkim_verify_parsed(struct vouch_dkim_verifier *v,
     const struct mail_header *h, enum vouch_status parsed);
 
 /*
+ * The first fault of a d= or s= name (RFC 6376 §3.5, §3.1), in the order
+ * a scan from the left meets them: one rule for the verifiers (DKIM and
+ * ARC), the signer and the sealer, and the zone-file owner names of
+ * vouch keygen, so that vouch never signs what it refuses itself.
+ * Labels are letters, digits, '-' and '_' (underscore is found in real
+ * selectors), 1 to VOUCH_DNS_MAX_LABEL bytes each, VOUCH_DNS_MAX_NAME in
+ * all, between single dots.  DKIM_NAME_FINAL_DOT is a name whole but
+ * for one final dot (d= and s= are written without it; a zone file's
+ * owner may have it).  With `edges`, a label that starts or ends with
+ * '-' is a fault too (RFC 5321 §4.1.2, RFC 1035 §2.3.1), which the
+ * signer enforces and verifiers in the wild do not all.
+ */
+enum dkim_name_fault {
+	DKIM_NAME_OK,
+	DKIM_NAME_EMPTY,
+	DKIM_NAME_TOO_LONG,
+	DKIM_NAME_FINAL_DOT,
+	DKIM_NAME_EMPTY_LABEL,
+	DKIM_NAME_BAD_BYTE,
+	DKIM_NAME_HYPHEN_START,
+	DKIM_NAME_HYPHEN_END,
+	DKIM_NAME_LONG_LABEL,
+};
+
+enum dkim_name_fault dkim_name_check(const uint8_t *p, size_t len, int edges);
+
+/*
  * Text of tag values, shared by the key record parser, the verifier and
  * the header data.  dkim_ieq: p[0..len) equals the NUL-terminated s, ASCII
  * letters compared without case.  dkim_mem_ieq: a[0..len) equals

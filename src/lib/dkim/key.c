@@ -443,37 +443,56 @@ vouch_dkim_key_write_private(const struct vouch_dkim_key *key, const char *path)
 	return st;
 }
 
+static int
+is_name_byte(uint8_t c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || c == '-' || c == '_';
+}
+
+enum dkim_name_fault
+dkim_name_check(const uint8_t *p, size_t len, int edges)
+{
+	size_t i, label = 0;
+
+	if (len == 0)
+		return DKIM_NAME_EMPTY;
+	for (i = 0; i < len; i++) {
+		if (i >= VOUCH_DNS_MAX_NAME)
+			return DKIM_NAME_TOO_LONG;
+		if (p[i] == '.' && label > 0 && i + 1 == len)
+			return DKIM_NAME_FINAL_DOT;
+		if (p[i] == '.' && label == 0)
+			return DKIM_NAME_EMPTY_LABEL;
+		if (p[i] == '.' && edges && p[i - 1] == '-')
+			return DKIM_NAME_HYPHEN_END;
+		if (p[i] == '.') {
+			label = 0;
+			continue;
+		}
+		if (!is_name_byte(p[i]))
+			return DKIM_NAME_BAD_BYTE;
+		if (p[i] == '-' && edges && label == 0)
+			return DKIM_NAME_HYPHEN_START;
+		if (++label > VOUCH_DNS_MAX_LABEL)
+			return DKIM_NAME_LONG_LABEL;
+	}
+	return edges && p[len - 1] == '-' ? DKIM_NAME_HYPHEN_END : DKIM_NAME_OK;
+}
+
 /*
- * A DNS name as the record and the signature need it: labels of letters,
- * digits, '-' and '_', separated by single dots, at most 253 bytes.
- * Bounded by VOUCH_DNS_MAX_NAME.
+ * A DNS name as the record and the signature need it (dkim_name_check),
+ * a final dot allowed for a zone file's owner name.
  */
 int
 dkim_name_ok(const char *s)
 {
-	size_t i, label = 0;
+	enum dkim_name_fault f;
 
-	if (s == NULL || s[0] == '\0')
+	if (s == NULL)
 		return 0;
-	for (i = 0; s[i] != '\0'; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (i >= VOUCH_DNS_MAX_NAME)
-			return 0;
-		if (c == '.') {
-			/* a final dot is allowed, an empty label is not */
-			if (label == 0)
-				return 0;
-			label = 0;
-			continue;
-		}
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		        (c >= '0' && c <= '9') || c == '-' || c == '_'))
-			return 0;
-		if (++label > VOUCH_DNS_MAX_LABEL)
-			return 0;
-	}
-	return 1;
+	f = dkim_name_check((const uint8_t *)s, strlen(s), 0);
+	return f == DKIM_NAME_OK || f == DKIM_NAME_FINAL_DOT;
 }
 
 enum vouch_status

@@ -409,60 +409,46 @@ alg_problem(const struct vouch_dkim_key *key, enum vouch_dkim_sign_alg alg)
 	"most " TXT_LABEL_MAX " bytes each and " TXT_NAME_MAX " in all"
 
 /*
- * Why `s` cannot be a d= or s= value, or NULL: no looser than the
- * verifiers (valid_domain in dkim/verify.c, valid_name in arc/verify.c),
- * which refuse a final dot, an empty label, a byte other than a letter,
- * digit, '-' or '_', a label over 63 bytes and a name over 253, so that
- * vouch never signs what it refuses itself.  Stricter than they are on
- * '-': RFC 6376 §3.5 (d=) and §3.1 (s=) write both as sub-domains of RFC
- * 5321 §4.1.2, whose labels neither start nor end with '-' (RFC 1035
- * §2.3.1), a rule verifiers in the wild do not all enforce.  '_' stays:
+ * Why `s` cannot be a d= or s= value, or NULL: the verifiers' rule
+ * (dkim_name_check), and stricter than they are on '-': RFC 6376 §3.5
+ * (d=) and §3.1 (s=) write both as sub-domains of RFC 5321 §4.1.2, whose
+ * labels neither start nor end with '-' (RFC 1035 §2.3.1).  '_' stays:
  * selectors and domains with it are published and verified.
- * dkim_name_ok keeps the final dot for the zone-file owner name of
- * vouch_dkim_key_record (vouch keygen -d example.com.).
  */
 static const char *
 name_problem(const char *s)
 {
-	size_t i, label = 0;
-	unsigned char c;
-
-	if (s == NULL || s[0] == '\0')
+	if (s == NULL)
 		return "not a domain name: empty";
-	for (i = 0; (c = (unsigned char)s[i]) != '\0'; i++) {
-		if (i >= VOUCH_DNS_MAX_NAME)
-			return "not a domain name: longer than " TXT_NAME_MAX
-			       " bytes (RFC 1035 §2.3.4)";
-		if (c == '.' && label > 0 && s[i + 1] == '\0')
-			return "not a domain name: a final dot (d= and s= are "
-			       "written without it, RFC 6376 §3.5): write the "
-			       "name without the dot";
-		if (c == '.' && label == 0)
-			return "not a domain name: an empty label (a leading "
-			       "dot or two dots in a row); " NAME_RULE;
-		if (c == '.' && s[i - 1] == '-')
-			return "not a domain name: a label ends with '-' (RFC "
-			       "5321 §4.1.2, RFC 1035 §2.3.1)";
-		if (c == '.') {
-			label = 0;
-			continue;
-		}
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		        (c >= '0' && c <= '9') || c == '-' || c == '_'))
-			return "not a domain name: a byte other than a letter, "
-			       "digit, '-' or '_'; " NAME_RULE;
-		if (c == '-' && label == 0)
-			return "not a domain name: a label starts with '-' "
-			       "(RFC "
-			       "5321 §4.1.2, RFC 1035 §2.3.1)";
-		if (++label > VOUCH_DNS_MAX_LABEL)
-			return "not a domain name: a label longer "
-			       "than " TXT_LABEL_MAX " bytes (RFC 1035 §2.3.4)";
-	}
-	if (s[i - 1] == '-')
+	switch (dkim_name_check((const uint8_t *)s, strlen(s), 1)) {
+	case DKIM_NAME_OK:
+		return NULL;
+	case DKIM_NAME_EMPTY:
+		return "not a domain name: empty";
+	case DKIM_NAME_TOO_LONG:
+		return "not a domain name: longer than " TXT_NAME_MAX
+		       " bytes (RFC 1035 §2.3.4)";
+	case DKIM_NAME_FINAL_DOT:
+		return "not a domain name: a final dot (d= and s= are "
+		       "written without it, RFC 6376 §3.5): write the "
+		       "name without the dot";
+	case DKIM_NAME_EMPTY_LABEL:
+		return "not a domain name: an empty label (a leading "
+		       "dot or two dots in a row); " NAME_RULE;
+	case DKIM_NAME_BAD_BYTE:
+		return "not a domain name: a byte other than a letter, "
+		       "digit, '-' or '_'; " NAME_RULE;
+	case DKIM_NAME_HYPHEN_START:
+		return "not a domain name: a label starts with '-' (RFC "
+		       "5321 §4.1.2, RFC 1035 §2.3.1)";
+	case DKIM_NAME_HYPHEN_END:
 		return "not a domain name: a label ends with '-' (RFC 5321 "
 		       "§4.1.2, RFC 1035 §2.3.1)";
-	return NULL;
+	case DKIM_NAME_LONG_LABEL:
+	default:
+		return "not a domain name: a label longer "
+		       "than " TXT_LABEL_MAX " bytes (RFC 1035 §2.3.4)";
+	}
 }
 
 /* The key record's name, SELECTOR._domainkey.DOMAIN (RFC 6376 §3.6.2.1) */

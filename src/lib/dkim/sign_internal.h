@@ -39,9 +39,9 @@ EVP_PKEY_CTX *dkim_key_rsa_sign_ctx(const struct vouch_dkim_key *key);
 
 /*
  * dkim_name_ok - 1 if `s` (NUL-terminated) is a DNS name a zone file can
- * hold: labels of letters, digits, '-' or '_', and a final dot allowed
- * (vouch keygen's record owner; i= domains).  d= and s= to sign with
- * follow dkim_sign_req_problem's stricter rule, which the verifiers take.
+ * hold: dkim_name_check's rule with a final dot allowed (vouch keygen's
+ * record owner; i= domains).  d= and s= to sign with follow
+ * dkim_sign_req_problem's stricter rule, which the verifiers take.
  */
 int dkim_name_ok(const char *s);
 

@@ -170,34 +170,11 @@ copy_text(char *dst, size_t cap, const uint8_t *p, size_t len)
 	dst[len] = '\0';
 }
 
-/*
- * A domain name or selector as DKIM uses them (RFC 6376 §3.5 d= and s=,
- * RFC 5321 Domain): labels of letters, digits, '-' and '_' (underscore is
- * found in real selectors), 1..63 bytes each, at most 253 in all.
- */
+/* A domain name or selector (RFC 6376 §3.5 d=, s=): dkim_name_check. */
 static int
 valid_domain(const uint8_t *p, size_t len)
 {
-	size_t i, label = 0;
-
-	if (len == 0 || len > VOUCH_DNS_MAX_NAME)
-		return 0;
-	for (i = 0; i < len; i++) {
-		if (p[i] == '.') {
-			if (label == 0)
-				return 0;
-			label = 0;
-			continue;
-		}
-		if (!((p[i] >= 'a' && p[i] <= 'z') ||
-		        (p[i] >= 'A' && p[i] <= 'Z') ||
-		        (p[i] >= '0' && p[i] <= '9') || p[i] == '-' ||
-		        p[i] == '_'))
-			return 0;
-		if (++label > VOUCH_DNS_MAX_LABEL)
-			return 0;
-	}
-	return label > 0;
+	return dkim_name_check(p, len, 0) == DKIM_NAME_OK;
 }
 
 /* 1*DIGIT into an int64; -1 on syntax error or overflow. */
