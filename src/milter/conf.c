@@ -182,7 +182,8 @@ struct parser {
 	size_t errlen;
 	struct vouchd_conf *c;
 	/* every error, the first included (vouchd_conf_load_each) */
-	void (*each)(void *arg, const char *text);
+	void (*each)(
+	    void *arg, const char *file, unsigned line, const char *text);
 	void *each_arg;
 	int nerrors;
 	/* options whose line was refused: checks across options that name
@@ -214,7 +215,7 @@ fail(struct parser *ps, const char *fmt, ...)
 	if (ps->err != NULL && ps->errlen > 0 && ps->err[0] == '\0')
 		snprintf(ps->err, ps->errlen, "%s", text);
 	if (ps->each != NULL)
-		ps->each(ps->each_arg, text);
+		ps->each(ps->each_arg, ps->name, ps->line, text);
 	return -1;
 }
 
@@ -1085,7 +1086,8 @@ check_whole(struct parser *ps)
 /* vouchd_conf_parse, each error also handed to each (NULL: none). */
 static int
 parse(const char *name, const uint8_t *p, size_t len, struct vouchd_conf **out,
-    char *err, size_t errlen, void (*each)(void *arg, const char *text),
+    char *err, size_t errlen,
+    void (*each)(void *arg, const char *file, unsigned line, const char *text),
     void *arg)
 {
 	struct parser ps;
@@ -1157,7 +1159,9 @@ vouchd_conf_load(
 
 int
 vouchd_conf_load_each(const char *path, struct vouchd_conf **out, char *err,
-    size_t errlen, void (*each)(void *arg, const char *text), void *arg)
+    size_t errlen,
+    void (*each)(void *arg, const char *file, unsigned line, const char *text),
+    void *arg)
 {
 	int fd, rc;
 	struct stat st;

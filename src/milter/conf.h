@@ -209,14 +209,17 @@ int vouchd_conf_load(
 /*
  * vouchd_conf_load_each - as vouchd_conf_load, and every error of the
  * file, in the order found ("FILE:LINE: what", NUL-terminated, valid
- * during the call), also to each(arg, text) when each is not NULL: every
+ * during the call), also to each(arg, file, line, text) when each is not
+ * NULL, with the file and line (0: none) the text names: every
  * line that does not parse (it is skipped and the next read), then every
  * check across options, but none that names an option whose own line was
  * refused (its value is not the one meant).  For vouchd -t.  A file that
  * cannot be read or is too large is said only in err.
  */
 int vouchd_conf_load_each(const char *path, struct vouchd_conf **out, char *err,
-    size_t errlen, void (*each)(void *arg, const char *text), void *arg);
+    size_t errlen,
+    void (*each)(void *arg, const char *file, unsigned line, const char *text),
+    void *arg);
 
 /*
  * vouchd_conf_line - the line of c->path where the option name (its

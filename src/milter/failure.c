@@ -150,7 +150,7 @@ carry_rate(struct vouch_failure *f, struct vouch_failure *old, const char *dir)
 
 static int
 attach(struct vouchd_runtime *rt, const struct vouchd_runtime *old, bool make,
-    char *err, size_t errlen)
+    char *err, size_t errlen, int *line)
 {
 	const struct vouchd_conf *c = rt->conf;
 	static const enum vouch_failure_redact redact[] = {
@@ -160,18 +160,20 @@ attach(struct vouchd_runtime *rt, const struct vouchd_runtime *old, bool make,
 	uint8_t key[VOUCH_FAILURE_MAX_KEY + 1];
 	size_t keylen = 0;
 	char why[VOUCHD_TEXT_MAX] = "", at[VOUCHD_TABLE_MAX_PATH + 32];
+	const char *opt;
 	enum vouch_status st;
 
 	if (!c->failure_reports || rt->failure != NULL)
 		return 0;
 	/* FailureReportQueue's line, or FailureReports' for the default */
-	vouchd_conf_where(c,
-	    vouchd_conf_line(c, "FailureReportQueue") ? "FailureReportQueue"
-	                                              : "FailureReports",
-	    at, sizeof(at));
+	opt = vouchd_conf_line(c, "FailureReportQueue") ? "FailureReportQueue"
+	                                                : "FailureReports";
+	vouchd_conf_where(c, opt, at, sizeof(at));
+	*line = (int)vouchd_conf_line(c, opt);
 	if (queue_ready(at, queue_dir(c), make, err, errlen) != 0)
 		return -1;
 	vouchd_conf_where(c, "FailureReportRedactKey", at, sizeof(at));
+	*line = (int)vouchd_conf_line(c, "FailureReportRedactKey");
 	if (c->failure_key_file != NULL &&
 	    read_key(at, c->failure_key_file, key, &keylen, err, errlen) != 0)
 		return -1;
@@ -191,6 +193,7 @@ attach(struct vouchd_runtime *rt, const struct vouchd_runtime *old, bool make,
 	explicit_bzero(key, sizeof(key));
 	if (st != VOUCH_OK) {
 		vouchd_conf_where(c, "FailureReports", at, sizeof(at));
+		*line = (int)vouchd_conf_line(c, "FailureReports");
 		snprintf(err, errlen, "%sFailureReports: %s", at,
 		    why[0] ? why : vouch_status_str(st));
 		return -1;
@@ -204,11 +207,13 @@ int
 failure_attach(struct vouchd_runtime *rt, const struct vouchd_runtime *old,
     char *err, size_t errlen)
 {
-	return attach(rt, old, true, err, errlen);
+	int line;
+
+	return attach(rt, old, true, err, errlen, &line);
 }
 
 int
-failure_check(const struct vouchd_conf *c, char *err, size_t errlen)
+failure_check(const struct vouchd_conf *c, char *err, size_t errlen, int *line)
 {
 	struct vouchd_runtime rt;
 	int rc;
@@ -217,7 +222,7 @@ failure_check(const struct vouchd_conf *c, char *err, size_t errlen)
 	rt.conf = (struct vouchd_conf *)c;
 	snprintf(rt.authserv_id, sizeof(rt.authserv_id), "%s",
 	    c->authserv_id != NULL ? c->authserv_id : "localhost");
-	rc = attach(&rt, NULL, false, err, errlen);
+	rc = attach(&rt, NULL, false, err, errlen, line);
 	vouch_failure_free(rt.failure);
 	return rc;
 }

@@ -44,14 +44,17 @@ db_url(const struct vouchd_conf *c)
 	return c->record_db != NULL ? c->record_db : VOUCHD_RECORD_DB_DEFAULT;
 }
 
+/* A recorder for c's store; NULL on an error, in err, and in *line the
+ * line of c->path it names (0: the file alone; -1: none). */
 static struct vouchd_rec *
-rec_new(const struct vouchd_conf *c, char *err, size_t errlen)
+rec_new(const struct vouchd_conf *c, char *err, size_t errlen, int *line)
 {
 	struct vouch_recorder_options o;
 	struct vouchd_rec *rec;
 	char why[VOUCHD_TEXT_MAX] = "";
 	enum vouch_status st;
 
+	*line = -1;
 	if ((rec = calloc(1, sizeof(*rec))) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
@@ -68,11 +71,12 @@ rec_new(const struct vouchd_conf *c, char *err, size_t errlen)
 	st = vouch_recorder_new(rec->url, &o, &rec->r, why, sizeof(why));
 	if (st != VOUCH_OK) {
 		char at[VOUCHD_TABLE_MAX_PATH + 32];
-
 		/* RecordDB's line, or Record's when the store is the default */
-		vouchd_conf_where(c,
-		    vouchd_conf_line(c, "RecordDB") ? "RecordDB" : "Record", at,
-		    sizeof(at));
+		const char *opt =
+		    vouchd_conf_line(c, "RecordDB") ? "RecordDB" : "Record";
+
+		vouchd_conf_where(c, opt, at, sizeof(at));
+		*line = (int)vouchd_conf_line(c, opt);
 		snprintf(err, errlen, "%sRecordDB %s: %s", at, rec->url,
 		    why[0] ? why : vouch_status_str(st));
 		free(rec);
@@ -97,7 +101,9 @@ record_attach(struct vouchd_runtime *rt, const struct vouchd_runtime *old,
 		rt->rec = o;
 		return 0;
 	}
-	rt->rec = rec_new(c, err, errlen);
+	int line;
+
+	rt->rec = rec_new(c, err, errlen, &line);
 	return rt->rec != NULL ? 0 : -1;
 }
 
@@ -284,13 +290,13 @@ record_metrics(struct vouchd_runtime *rt, char *buf, size_t cap)
 /* vouchd -t (in a child that is UserID already): the store opens and is
  * migrated, as the milter process will open it. */
 int
-record_check(const struct vouchd_conf *c, char *err, size_t errlen)
+record_check(const struct vouchd_conf *c, char *err, size_t errlen, int *line)
 {
 	struct vouchd_rec *rec;
 
 	if (!c->record)
 		return 0;
-	if ((rec = rec_new(c, err, errlen)) == NULL)
+	if ((rec = rec_new(c, err, errlen, line)) == NULL)
 		return -1;
 	record_release(rec);
 	return 0;

@@ -26,9 +26,10 @@ struct held_key {
 	struct vouch_dkim_key *key;
 };
 
-/* vouchd -t: every error to each(arg, text), and go on */
+/* vouchd -t: every error to each(arg, file, line, text), and go on */
 struct say_each {
-	void (*each)(void *arg, const char *text);
+	void (*each)(
+	    void *arg, const char *file, unsigned line, const char *text);
 	void *arg;
 	const struct vouchd_signing *tables; /* as vouchd -t read them */
 };
@@ -188,12 +189,22 @@ diag_first(const struct vouchd_diag *d, char *err, size_t errlen)
 	return -1;
 }
 
+/* Where an error is: the file and line (0: none) its text names. */
+struct place {
+	const char *file;
+	unsigned line;
+};
+
 /* err becomes "FILE:LINE: err" (line 0: "FILE: err"): the line that
- * names the key file.  Returns -1. */
+ * names the key file, also in *at.  Returns -1. */
 static int
-key_error_at(const char *file, unsigned line, char *err, size_t errlen)
+key_error_at(
+    const char *file, unsigned line, struct place *at, char *err, size_t errlen)
 {
 	char why[VOUCHD_TEXT_MAX];
+
+	at->file = file;
+	at->line = line;
 
 	snprintf(why, sizeof(why), "%s", err);
 	if (line > 0)
@@ -221,15 +232,17 @@ have_key(const struct keyset *ks, const char *path)
 }
 
 /* err becomes "FILE:LINE: " of the option name (vouchd_conf_where), then
- * what.  Returns -1. */
+ * what; that file and line also in *at.  Returns -1. */
 static int
 option_error(const struct vouchd_conf *c, const char *name, const char *what,
-    char *err, size_t errlen)
+    struct place *at, char *err, size_t errlen)
 {
-	char at[1100];
+	char where[1100];
 
-	vouchd_conf_where(c, name, at, sizeof(at));
-	snprintf(err, errlen, "%s%s", at, what);
+	vouchd_conf_where(c, name, where, sizeof(where));
+	snprintf(err, errlen, "%s%s", where, what);
+	at->file = c->path;
+	at->line = vouchd_conf_line(c, name);
 	return -1;
 }
 
@@ -269,7 +282,7 @@ bad_name(const struct vouch_dkim_sign_req *r, const struct vouchd_list *l,
  * SignHeaders' unless only OversignHeaders is too long. */
 static int
 headers_error(const struct vouchd_conf *c, const struct vouch_dkim_sign_req *r,
-    const char *why, char *err, size_t errlen)
+    const char *why, struct place *at, char *err, size_t errlen)
 {
 	const char *opt = "SignHeaders", *name;
 	char what[VOUCHD_TEXT_MAX];
@@ -286,7 +299,7 @@ headers_error(const struct vouchd_conf *c, const struct vouch_dkim_sign_req *r,
 	else
 		snprintf(what, sizeof(what),
 		    "%s: %s; no message could be signed", opt, why);
-	return option_error(c, opt, what, err, errlen);
+	return option_error(c, opt, what, at, err, errlen);
 }
 
 /*
@@ -302,7 +315,8 @@ headers_error(const struct vouchd_conf *c, const struct vouch_dkim_sign_req *r,
  */
 static int
 check_sign_req(const struct vouchd_conf *c, const struct vouchd_table_key *k,
-    const struct vouch_dkim_key *key, char *err, size_t errlen)
+    const struct vouch_dkim_key *key, struct place *at, char *err,
+    size_t errlen)
 {
 	struct vouch_dkim_sign_req r;
 	enum vouch_dkim_sign_req_part part;
@@ -329,7 +343,7 @@ check_sign_req(const struct vouchd_conf *c, const struct vouchd_table_key *k,
 	if (vouch_dkim_sign_req_check(&r, &part, &why) == VOUCH_OK)
 		return 0;
 	if (part == VOUCH_DKIM_SIGN_REQ_HEADERS)
-		return headers_error(c, &r, why, err, errlen);
+		return headers_error(c, &r, why, at, err, errlen);
 	if (part == VOUCH_DKIM_SIGN_REQ_DOMAIN)
 		what = "d=", value = r.domain;
 	else if (part == VOUCH_DKIM_SIGN_REQ_SELECTOR)
@@ -339,9 +353,9 @@ check_sign_req(const struct vouchd_conf *c, const struct vouchd_table_key *k,
 	snprintf(text, sizeof(text), "%s '%s': %s; no message could be signed",
 	    what, value, why);
 	if (single)
-		return option_error(c, what, text, err, errlen);
+		return option_error(c, what, text, at, err, errlen);
 	snprintf(err, errlen, "%s", text);
-	return key_error_at(k->file, k->line, err, errlen);
+	return key_error_at(k->file, k->line, at, err, errlen);
 }
 
 /*
@@ -356,6 +370,7 @@ table_keys(const struct vouchd_conf *c, const struct vouchd_signing *s,
     struct keyset *ks, const struct say_each *all, char *err, size_t errlen)
 {
 	const struct vouchd_table_key *k;
+	struct place at;
 	size_t i;
 	int rc = 0, r;
 
@@ -367,17 +382,18 @@ table_keys(const struct vouchd_conf *c, const struct vouchd_signing *s,
 		if (!have_key(ks, k->keypath) &&
 		    load_key(ks, k->keypath, k->domain, k->selector, k->keypath,
 		        err, errlen) != 0) {
-			rc = key_error_at(k->file, k->line, err, errlen);
+			rc = key_error_at(k->file, k->line, &at, err, errlen);
 			/* a key file's own errors vouchd_signing_check_keys
 			 * said; the signer's limit, only the signer knows */
 			if (all != NULL &&
 			    ks->n >= sizeof(ks->k) / sizeof(ks->k[0]))
-				all->each(all->arg, err);
+				all->each(all->arg, at.file, at.line, err);
 			continue;
 		}
-		r = check_sign_req(c, k, held(ks, k->keypath), err, errlen);
+		r = check_sign_req(
+		    c, k, held(ks, k->keypath), &at, err, errlen);
 		if (r != 0 && all != NULL)
-			all->each(all->arg, err);
+			all->each(all->arg, at.file, at.line, err);
 		rc |= r;
 	}
 	return rc;
@@ -416,7 +432,7 @@ load_table_keys(
  */
 static int
 check_seal_req(const struct vouchd_conf *c, const struct vouch_dkim_key *key,
-    char *err, size_t errlen)
+    struct place *at, char *err, size_t errlen)
 {
 	struct vouch_arc_seal_req r;
 	enum vouch_arc_seal_req_part part;
@@ -449,7 +465,7 @@ check_seal_req(const struct vouchd_conf *c, const struct vouch_dkim_key *key,
 	        ? " (not given: the host name)"
 	        : "",
 	    why);
-	return option_error(c, opt, what, err, errlen);
+	return option_error(c, opt, what, at, err, errlen);
 }
 
 /*
@@ -465,6 +481,7 @@ load_keys(const struct vouchd_conf *c, bool to_stderr,
 	int bad = 0;
 
 	struct keyset *ks = calloc(1, sizeof(*ks));
+	struct place at;
 	char why[256];
 	gid_t gid;
 
@@ -489,15 +506,16 @@ load_keys(const struct vouchd_conf *c, bool to_stderr,
 	    load_key(ks, c->arc_key_file, c->arc_domain, c->arc_selector,
 	        c->arc_key_file, err, errlen) != 0) {
 		key_error_at(c->path, vouchd_conf_line(c, "ARCSealKeyFile"),
-		    err, errlen);
+		    &at, err, errlen);
 		if (all != NULL)
-			all->each(all->arg, err);
+			all->each(all->arg, at.file, at.line, err);
 		goto bad;
 	}
 	if (c->arc_key_file != NULL &&
-	    check_seal_req(c, held(ks, c->arc_key_file), err, errlen) != 0) {
+	    check_seal_req(c, held(ks, c->arc_key_file), &at, err, errlen) !=
+	        0) {
 		if (all != NULL)
-			all->each(all->arg, err);
+			all->each(all->arg, at.file, at.line, err);
 		goto bad;
 	}
 	if (!bad)
@@ -510,7 +528,8 @@ bad:
 int
 signer_check_keys(const struct vouchd_conf *c,
     const struct vouchd_signing *tables,
-    void (*each)(void *arg, const char *text), void *arg)
+    void (*each)(void *arg, const char *file, unsigned line, const char *text),
+    void *arg)
 {
 	struct say_each all = {each, arg, tables};
 	char err[VOUCHD_TEXT_MAX + 2048];

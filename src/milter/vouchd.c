@@ -474,43 +474,55 @@ usage(FILE *fp)
 /*
  * vouchd -t's messages, kept and then said sorted by file and line: the
  * configuration file first, then each table in the order first named; a
- * message said twice (the same request refused for every key) once.  So
- * that the errors of a file read in its order, whichever check found
- * them.
+ * message said twice (the same request refused for every key) once; one
+ * that names no file ("N more messages", a fork that failed) a file of
+ * its own, where said.  So that the errors of a file read in its order,
+ * whichever check found them.
  */
+struct said_msg {
+	char *text;
+	char *file; /* the file the text names (NULL: none), a copy */
+	unsigned line; /* its line (0: none) */
+};
+
 struct said {
 	size_t n, cap;
-	char **text;
+	struct said_msg *msg;
 };
 
 static void
-say(void *arg, const char *text)
+say(void *arg, const char *file, unsigned line, const char *text)
 {
 	struct said *sd = arg;
-	char **t;
+	struct said_msg *m;
 	size_t i;
 
 	for (i = 0; i < sd->n; i++)
-		if (strcmp(sd->text[i], text) == 0)
+		if (strcmp(sd->msg[i].text, text) == 0)
 			return;
 	if (sd->n == sd->cap) {
-		t = realloc(
-		    sd->text, (sd->cap ? sd->cap * 2 : 16) * sizeof(*t));
-		if (t == NULL)
+		m = realloc(sd->msg, (sd->cap ? sd->cap * 2 : 16) * sizeof(*m));
+		if (m == NULL)
 			goto now;
-		sd->text = t;
+		sd->msg = m;
 		sd->cap = sd->cap ? sd->cap * 2 : 16;
 	}
-	if ((sd->text[sd->n] = strdup(text)) == NULL)
+	m = &sd->msg[sd->n];
+	m->file = NULL;
+	m->line = line;
+	if ((m->text = strdup(text)) == NULL ||
+	    (file != NULL && (m->file = strdup(file)) == NULL)) {
+		free(m->text);
 		goto now;
+	}
 	sd->n++;
 	return;
 now: /* out of memory: said unsorted rather than not at all */
 	fprintf(stderr, "vouchd: %s\n", text);
 }
 
-__attribute__((format(printf, 2, 3))) static void
-sayf(struct said *sd, const char *fmt, ...)
+__attribute__((format(printf, 4, 5))) static void
+sayf(struct said *sd, const char *file, unsigned line, const char *fmt, ...)
 {
 	char text[VOUCHD_TEXT_MAX + 2048];
 	va_list ap;
@@ -518,40 +530,14 @@ sayf(struct said *sd, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
-	say(sd, text);
+	say(sd, file, line, text);
 }
 
-/* A message's place: its file (after a "warning: "), and its line, 0
- * when it names none. */
+/* A message's place in the order: its file's rank, its line, its index. */
 struct place {
-	const char *file;
-	size_t flen;
 	unsigned long line;
 	size_t rank, i;
 };
-
-static void
-place_of(const char *t, struct place *pl)
-{
-	const char *end, *colon;
-
-	if (strncmp(t, "warning: ", 9) == 0)
-		t += 9;
-	end = strstr(t, ": ");
-	if (end == NULL)
-		end = t + strlen(t);
-	pl->file = t;
-	pl->flen = (size_t)(end - t);
-	pl->line = 0;
-	for (colon = end; colon > t && colon[-1] != ':'; colon--)
-		;
-	if (colon > t && colon < end &&
-	    strspn(colon, "0123456789") == (size_t)(end - colon) &&
-	    end - colon < 10) {
-		pl->flen = (size_t)(colon - 1 - t);
-		pl->line = strtoul(colon, NULL, 10);
-	}
-}
 
 static int
 by_place(const void *a, const void *b)
@@ -570,28 +556,31 @@ static void
 said_flush(struct said *sd, const char *path)
 {
 	struct place *pl = calloc(sd->n ? sd->n : 1, sizeof(*pl));
+	const char *file;
 	size_t i, j;
 
 	for (i = 0; pl != NULL && i < sd->n; i++) {
-		place_of(sd->text[i], &pl[i]);
+		file = sd->msg[i].file;
+		pl[i].line = sd->msg[i].line;
 		pl[i].i = i;
 		pl[i].rank = i + 1;
-		if (pl[i].flen == strlen(path) &&
-		    strncmp(pl[i].file, path, pl[i].flen) == 0)
+		if (file != NULL && strcmp(file, path) == 0)
 			pl[i].rank = 0;
-		for (j = 0; pl[i].rank > 0 && j < i; j++)
-			if (pl[j].flen == pl[i].flen &&
-			    memcmp(pl[j].file, pl[i].file, pl[i].flen) == 0)
+		for (j = 0; file != NULL && pl[i].rank > 0 && j < i; j++)
+			if (sd->msg[j].file != NULL &&
+			    strcmp(sd->msg[j].file, file) == 0)
 				pl[i].rank = pl[j].rank;
 	}
 	if (pl != NULL)
 		qsort(pl, sd->n, sizeof(*pl), by_place);
 	for (i = 0; i < sd->n; i++)
-		fprintf(
-		    stderr, "vouchd: %s\n", sd->text[pl != NULL ? pl[i].i : i]);
-	for (i = 0; i < sd->n; i++)
-		free(sd->text[i]);
-	free(sd->text);
+		fprintf(stderr, "vouchd: %s\n",
+		    sd->msg[pl != NULL ? pl[i].i : i].text);
+	for (i = 0; i < sd->n; i++) {
+		free(sd->msg[i].text);
+		free(sd->msg[i].file);
+	}
+	free(sd->msg);
 	free(pl);
 	memset(sd, 0, sizeof(*sd));
 }
@@ -605,28 +594,34 @@ said_flush(struct said *sd, const char *path)
 static int
 check_as_user(const struct vouchd_conf *c, struct said *sd)
 {
-	char why[2 * VOUCHD_TEXT_MAX + 2] = "", one[VOUCHD_TEXT_MAX] = "";
-	char *line, *nl;
-	int pfd[2], status = 0;
+	char why[2 * VOUCHD_TEXT_MAX + 32] = "", one[VOUCHD_TEXT_MAX] = "";
+	char drop[2 * VOUCHD_TEXT_MAX + 2] = "";
+	char *line, *nl, *text;
+	int pfd[2], status = 0, at;
+	long n;
 	ssize_t k;
 	pid_t pid;
 
 	if (!c->record && !c->failure_reports)
 		return 0;
 	if (pipe(pfd) != 0 || (pid = fork()) < 0) {
-		sayf(sd, "cannot fork: %s", strerror(errno));
+		sayf(sd, NULL, 0, "cannot fork: %s", strerror(errno));
 		return -1;
 	}
 	if (pid == 0) {
-		/* the store's error and the queue's, one line each */
+		/* the store's error and the queue's, one line each, after the
+		 * line of c->path it names (-1: none) */
 		close(pfd[0]);
-		if (drop_privileges(c->user, why, sizeof(why)) == 0) {
-			if (record_check(c, one, sizeof(one)) != 0)
-				snprintf(why, sizeof(why), "%s\n", one);
+		if (drop_privileges(c->user, drop, sizeof(drop)) != 0)
+			snprintf(why, sizeof(why), "-1 %s\n", drop);
+		else {
+			if (record_check(c, one, sizeof(one), &at) != 0)
+				snprintf(why, sizeof(why), "%d %s\n", at, one);
 			one[0] = '\0';
-			if (failure_check(c, one, sizeof(one)) != 0)
+			if (failure_check(c, one, sizeof(one), &at) != 0)
 				snprintf(why + strlen(why),
-				    sizeof(why) - strlen(why), "%s", one);
+				    sizeof(why) - strlen(why), "%d %s\n", at,
+				    one);
 		}
 		(void)!write(pfd[1], why, strlen(why));
 		_exit(why[0] != '\0');
@@ -639,12 +634,15 @@ check_as_user(const struct vouchd_conf *c, struct said *sd)
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return 0;
 	if (why[0] == '\0')
-		snprintf(why, sizeof(why), "the check failed");
+		snprintf(why, sizeof(why), "-1 the check failed");
 	for (line = why; line != NULL && *line != '\0'; line = nl) {
 		if ((nl = strchr(line, '\n')) != NULL)
 			*nl++ = '\0';
-		sayf(sd, "%s%s%s%s", line,
-		    c->user != NULL ? " (as UserID " : "",
+		n = strtol(line, &text, 10);
+		if (*text == ' ')
+			text++;
+		sayf(sd, n >= 0 ? c->path : NULL, n >= 0 ? (unsigned)n : 0,
+		    "%s%s%s%s", text, c->user != NULL ? " (as UserID " : "",
 		    c->user != NULL ? c->user : "", c->user != NULL ? ")" : "");
 	}
 	return -1;
@@ -661,17 +659,19 @@ check_socket(const char *at, const struct vouchd_conf *c, struct said *sd)
 {
 	char bad[256], dir[1024];
 	const char *sock = socket_path(c->socket), *slash, *why = NULL;
+	unsigned line = vouchd_conf_line(c, "Socket");
 	struct stat st;
 
 	if (vouchd_socket_check(c->socket, bad, sizeof(bad)) != 0) {
-		sayf(sd, "%sSocket %s: %s", at, c->socket, bad);
+		sayf(sd, c->path, line, "%sSocket %s: %s", at, c->socket, bad);
 		return 1;
 	}
 	if (sock == NULL)
 		return 0;
 	slash = strrchr(sock, '/');
 	if (slash == NULL || sock[0] != '/') {
-		sayf(sd, "%sSocket %s: want an absolute path", at, c->socket);
+		sayf(sd, c->path, line, "%sSocket %s: want an absolute path",
+		    at, c->socket);
 		return 1;
 	}
 	snprintf(dir, sizeof(dir), "%.*s",
@@ -681,9 +681,8 @@ check_socket(const char *at, const struct vouchd_conf *c, struct said *sd)
 	else if (!S_ISDIR(st.st_mode))
 		why = "not a directory";
 	if (why != NULL) {
-		sayf(sd, "%sSocket %s%s: directory %s: %s", at, c->socket,
-		    vouchd_conf_line(c, "Socket") > 0 ? "" : " (the default)",
-		    dir, why);
+		sayf(sd, c->path, line, "%sSocket %s%s: directory %s: %s", at,
+		    c->socket, line > 0 ? "" : " (the default)", dir, why);
 		return 1;
 	}
 	return 0;
@@ -709,18 +708,21 @@ check_daemon(const struct vouchd_conf *c, int *user_bad, struct said *sd)
 	if (c->user != NULL &&
 	    resolve_user(c->user, &uid, &gid, err, sizeof(err)) != 0) {
 		vouchd_conf_where(c, "UserID", at, sizeof(at));
-		sayf(sd, "%s%s", at, err);
+		sayf(sd, c->path, vouchd_conf_line(c, "UserID"), "%s%s", at,
+		    err);
 		*user_bad = bad = 1;
 	}
 	vouchd_conf_where(c, "Socket", at, sizeof(at));
 	bad |= check_socket(at, c, sd);
 	if (!*user_bad &&
 	    socket_dir_warning(c->socket, c->user, err, sizeof(err)))
-		sayf(sd, "warning: %s%s", at, err);
+		sayf(sd, c->path, vouchd_conf_line(c, "Socket"),
+		    "warning: %s%s", at, err);
 	if (c->metrics_listen != NULL &&
 	    metrics_addr(c->metrics_listen, &ss, &sl, err, sizeof(err)) != 0) {
 		vouchd_conf_where(c, "MetricsListen", at, sizeof(at));
-		sayf(sd, "%s%s", at, err);
+		sayf(sd, c->path, vouchd_conf_line(c, "MetricsListen"), "%s%s",
+		    at, err);
 		bad = 1;
 	}
 	return bad;
@@ -758,9 +760,9 @@ check(const char *path, struct vouchd_conf *c, struct said *sd)
 	if (sendas_conf_from(c, &sa))
 		(void)!vouchd_sendas_load(&sa, &d, &t);
 	for (i = 0; i < d.n; i++)
-		say(sd, d.msg[i].text);
+		say(sd, d.msg[i].file, d.msg[i].line, d.msg[i].text);
 	if (d.ndropped > 0)
-		sayf(sd, "%zu more messages", d.ndropped);
+		sayf(sd, NULL, 0, "%zu more messages", d.ndropped);
 	bad = d.nerrors > 0 || tables_bad;
 	if (signer_check_keys(c, s, say, sd) != 0)
 		bad = 1;
@@ -768,7 +770,7 @@ check(const char *path, struct vouchd_conf *c, struct said *sd)
 		bad = 1;
 	if (c->sign && c->key_file == NULL && c->key_table == NULL) {
 		vouchd_conf_where(c, "Mode", err, sizeof(err));
-		sayf(sd,
+		sayf(sd, c->path, vouchd_conf_line(c, "Mode"),
 		    "warning: %sMode includes s but no key is configured: "
 		    "nothing will be signed",
 		    err);
@@ -829,7 +831,7 @@ main(int argc, char **argv)
 		if (vouchd_conf_load_each(
 		        path, &c, err, sizeof(err), say, &said) != 0) {
 			if (said.n == 0)
-				say(&said, err);
+				say(&said, path, 0, err);
 			said_flush(&said, path);
 			return 78;
 		}

@@ -138,7 +138,8 @@ void signer_main(const char *conf_path, int ctl, int req)
  * vouchd -t read them; NULL: none) and the ARC key, and check the DKIM
  * signing request of each and the ARC sealing request (vouchd -t); 0 when
  * all is well, else -1, each error ("FILE:LINE: what") handed to each(arg,
- * text), and the check goes on to the next key and to the ARC key.  A
+ * file, line, text) with the file and line (0: none) it names, and the
+ * check goes on to the next key and to the ARC key.  A
  * table key that cannot be loaded is skipped without a word:
  * vouchd_signing_check_keys has said why.  A key file UserID does not own
  * is a warning on stderr (a reload, as UserID, could not read it), not an
@@ -146,7 +147,8 @@ void signer_main(const char *conf_path, int ctl, int req)
  */
 int signer_check_keys(const struct vouchd_conf *c,
     const struct vouchd_signing *tables,
-    void (*each)(void *arg, const char *text), void *arg);
+    void (*each)(void *arg, const char *file, unsigned line, const char *text),
+    void *arg);
 
 /*
  * signing_conf_from - the tables' view of the signing options (KeyTable,
@@ -279,11 +281,16 @@ void record_flush(struct vouchd_runtime *rt);
 void record_eval(const struct vouchd_eval *ev);
 /* record_metrics - the recorder's counters, Prometheus text, into buf. */
 size_t record_metrics(struct vouchd_runtime *rt, char *buf, size_t cap);
-/* record_check - vouchd -t, as UserID: the store opens and is migrated. */
-int record_check(const struct vouchd_conf *c, char *err, size_t errlen);
+/* record_check - vouchd -t, as UserID: the store opens and is migrated.
+ * On an error, *line is the line of c->path it names (0: the file alone;
+ * -1: none). */
+int record_check(
+    const struct vouchd_conf *c, char *err, size_t errlen, int *line);
 /* failure_check - vouchd -t, as UserID: the failure report options, the
- * redaction key and the queue directory (failure.c). */
-int failure_check(const struct vouchd_conf *c, char *err, size_t errlen);
+ * redaction key and the queue directory (failure.c); *line as
+ * record_check's. */
+int failure_check(
+    const struct vouchd_conf *c, char *err, size_t errlen, int *line);
 
 /* ---- Logging (log.c) --------------------------------------------------- */
 

@@ -21,8 +21,10 @@ vouchd_diag_free(struct vouchd_diag *d)
 
 	if (d == NULL)
 		return;
-	for (i = 0; i < d->n; i++)
+	for (i = 0; i < d->n; i++) {
 		free(d->msg[i].text);
+		free(d->msg[i].file);
+	}
 	free(d->msg);
 	memset(d, 0, sizeof(*d));
 }
@@ -40,7 +42,8 @@ vouchd_diag_print(const struct vouchd_diag *d, const char *prefix, FILE *fp)
 }
 
 static void
-keep(struct vouchd_diag *d, enum vouchd_diag_level level, const char *text)
+keep(struct vouchd_diag *d, enum vouchd_diag_level level, const char *file,
+    unsigned line, const char *text)
 {
 	struct vouchd_diag_msg *m;
 	size_t cap;
@@ -61,11 +64,16 @@ keep(struct vouchd_diag *d, enum vouchd_diag_level level, const char *text)
 		d->msg = m;
 		d->cap = cap;
 	}
-	if ((d->msg[d->n].text = strdup(text)) == NULL) {
+	m = &d->msg[d->n];
+	m->file = NULL;
+	if ((m->text = strdup(text)) == NULL ||
+	    (file != NULL && (m->file = strdup(file)) == NULL)) {
+		free(m->text);
 		d->ndropped++;
 		return;
 	}
-	d->msg[d->n].level = level;
+	m->level = level;
+	m->line = line;
 	d->n++;
 }
 
@@ -99,7 +107,7 @@ diag_at(struct vouchd_diag *d, enum vouchd_diag_level level, const char *file,
 	va_start(ap, fmt);
 	(void)vsnprintf(text + n, sizeof(text) - n, fmt, ap);
 	va_end(ap);
-	keep(d, level, text);
+	keep(d, level, file, item ? 0 : line, text);
 }
 
 void

@@ -48,6 +48,11 @@ struct vouchd_diag_msg {
 	 * not printable ASCII are written as \xHH.
 	 */
 	char *text;
+	/* The file the text names (NULL: none) and its line (0: none; also
+	 * for a csl: item), so that vouchd -t sorts without reading them
+	 * back out of the text. */
+	char *file;
+	unsigned line;
 };
 
 /*
